@@ -1,0 +1,75 @@
+# evodb writer — build, test and benchmark targets.
+#
+#   make test            the whole test suite (what CI runs)
+#   make generate        regenerate the assembly from asmgen/
+#   make bench-kernels   our kernels side by side with parquet-go's
+
+GO        ?= go
+PKGS      := ./...
+QEMU      ?= qemu-aarch64-static
+BENCHTIME ?= 1s
+COUNT     ?= 6
+
+.PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
+        vet generate check-generated fuzz-short bench-kernels tools
+
+all: test
+
+# test runs everything a change must pass: vet on every platform, the
+# generated code up to date, the suite natively, under -race, with the
+# purego tag, for arm64 under qemu-user, and the side-by-side interop tests
+# of the bench module.
+test: vet check-generated test-amd64 test-race test-purego test-arm64 test-bench-module fuzz-short
+
+test-amd64:
+	$(GO) test -count=1 $(PKGS)
+
+test-race:
+	$(GO) test -count=1 -race -short $(PKGS)
+
+test-purego:
+	$(GO) test -count=1 -tags purego $(PKGS)
+
+# arm64 tests run under qemu-user; timings there mean nothing.
+test-arm64:
+	GOARCH=arm64 $(GO) test -count=1 -short -exec $(QEMU) $(PKGS)
+
+test-bench-module:
+	cd bench && $(GO) test -count=1 -run . -bench '^$$' ./...
+
+vet:
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS)
+	$(GO) vet -tags purego $(PKGS)
+	cd asmgen && $(GO) vet ./...
+	cd bench && $(GO) vet ./...
+
+# generate rewrites every generated assembly file from its generator.
+generate:
+	$(GO) generate ./kernels/...
+
+# check-generated fails when the committed assembly differs from what the
+# generators produce now.
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- kernels)" ]; then \
+		echo "generated files are out of date; run make generate and commit:"; \
+		git status --porcelain -- kernels; git diff --stat -- kernels; exit 1; \
+	fi
+
+# fuzz-short runs every fuzz target for a few seconds beyond its seed corpus.
+FUZZTIME ?= 5s
+fuzz-short:
+	@for pkg in $$($(GO) list ./... ); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# bench-kernels prints, per kernel, our ns/value, parquet-go's, and the ratio.
+bench-kernels: tools
+	cd bench && $(GO) test -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) ./kernels/ | tee kernels.txt
+	cd bench && $(GO) run ./cmd/kernelreport kernels.txt
+
+tools:
+	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da

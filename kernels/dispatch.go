@@ -1,0 +1,83 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+)
+
+// kernelSet is one implementation of the block kernels. A block kernel
+// processes a prefix of its input and returns how many values it handled (a
+// multiple of 8 for the bit-packing kernels); the portable code finishes the
+// rest. The reference set handles nothing, so the portable code does all.
+type kernelSet struct {
+	name string
+
+	// pack32 and pack64 pack a prefix of src into dst, which holds exactly
+	// PackedLen(len(src), width) bytes. width >= 1.
+	pack32 func(dst []byte, src []uint32, width uint) int
+	pack64 func(dst []byte, src []uint64, width uint) int
+	// unpack32 and unpack64 fill a prefix of dst from src, which holds at
+	// least PackedLen(len(dst), width) bytes. width >= 1.
+	unpack32 func(dst []uint32, src []byte, width uint) int
+	unpack64 func(dst []uint64, src []byte, width uint) int
+}
+
+func noPack32([]byte, []uint32, uint) int   { return 0 }
+func noPack64([]byte, []uint64, uint) int   { return 0 }
+func noUnpack32([]uint32, []byte, uint) int { return 0 }
+func noUnpack64([]uint64, []byte, uint) int { return 0 }
+
+// reference is the pure-Go implementation, always available.
+var reference = kernelSet{
+	name:     "purego",
+	pack32:   noPack32,
+	pack64:   noPack64,
+	unpack32: noUnpack32,
+	unpack64: noUnpack64,
+}
+
+// sets lists the implementations this CPU can run, best first: the
+// platform's own (when the CPU has the features it needs), then reference.
+var sets = platformSets()
+
+// impl is the implementation in use, chosen once at start-up: the best one,
+// unless the environment variable EVODB_KERNELS names another (for example
+// EVODB_KERNELS=purego to run a whole program on the reference code).
+var impl = chooseAtStartup()
+
+func chooseAtStartup() *kernelSet {
+	if name := os.Getenv("EVODB_KERNELS"); name != "" {
+		for _, s := range sets {
+			if s.name == name {
+				return s
+			}
+		}
+	}
+	return sets[0]
+}
+
+// Implementation names the kernel implementation in use: "avx2", "neon" or
+// "purego".
+func Implementation() string { return impl.name }
+
+// Available lists the implementations this CPU can run, best first.
+func Available() []string {
+	names := make([]string, len(sets))
+	for i, s := range sets {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Use switches every kernel to the named implementation, one of Available.
+// It is meant for tests and benchmarks that compare implementations; it must
+// not run while kernels are in use in other goroutines.
+func Use(name string) error {
+	for _, s := range sets {
+		if s.name == name {
+			impl = s
+			return nil
+		}
+	}
+	return fmt.Errorf("kernels: implementation %q not available on this CPU (have %v)", name, Available())
+}

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package kernels
+
+// neon is the arm64 implementation. ASIMD is mandatory on ARMv8-A, so no
+// feature check is needed.
+var neon = kernelSet{
+	name:     "neon",
+	pack32:   noPack32,
+	pack64:   noPack64,
+	unpack32: noUnpack32,
+	unpack64: noUnpack64,
+}
+
+func platformSets() []*kernelSet {
+	return []*kernelSet{&neon, &reference}
+}
