@@ -228,3 +228,47 @@ func unpack64Ref(dst []uint64, src []byte, width uint) {
 		bits -= width
 	}
 }
+
+// MiniblockLen is the number of values in a DELTA_BINARY_PACKED miniblock
+// as this package writes it, and the unit of the miniblock kernels.
+const MiniblockLen = 32
+
+// packMiniblocks32Ref is the reference of kernelSet.packMiniblocks32.
+func packMiniblocks32Ref(dst []byte, src []uint32, widths []uint8) {
+	o := 0
+	for i, w := range widths {
+		n := int(w) * MiniblockLen / 8
+		pack32Ref(dst[o:o+n], src[i*MiniblockLen:(i+1)*MiniblockLen], uint(w))
+		o += n
+	}
+}
+
+// packMiniblocks64Ref is the reference of kernelSet.packMiniblocks64.
+func packMiniblocks64Ref(dst []byte, src []uint64, widths []uint8) {
+	o := 0
+	for i, w := range widths {
+		n := int(w) * MiniblockLen / 8
+		pack64Ref(dst[o:o+n], src[i*MiniblockLen:(i+1)*MiniblockLen], uint(w))
+		o += n
+	}
+}
+
+// unpackMiniblocks32Ref is the reference of kernelSet.unpackMiniblocks32.
+func unpackMiniblocks32Ref(dst []uint32, src []byte, widths []uint8) {
+	o := 0
+	for i, w := range widths {
+		n := int(w) * MiniblockLen / 8
+		unpack32Ref(dst[i*MiniblockLen:(i+1)*MiniblockLen], src[o:o+n], uint(w))
+		o += n
+	}
+}
+
+// unpackMiniblocks64Ref is the reference of kernelSet.unpackMiniblocks64.
+func unpackMiniblocks64Ref(dst []uint64, src []byte, widths []uint8) {
+	o := 0
+	for i, w := range widths {
+		n := int(w) * MiniblockLen / 8
+		unpack64Ref(dst[i*MiniblockLen:(i+1)*MiniblockLen], src[o:o+n], uint(w))
+		o += n
+	}
+}

@@ -20,6 +20,18 @@ type kernelSet struct {
 	// least PackedLen(len(dst), width) bytes. width >= 1.
 	unpack32 func(dst []uint32, src []byte, width uint) int
 	unpack64 func(dst []uint64, src []byte, width uint) int
+
+	// The miniblock kernels serve DELTA_BINARY_PACKED, whose blocks are
+	// runs of 32-value miniblocks, each at its own width. packMiniblocks32
+	// packs miniblock i, src[32*i:32*i+32], at width widths[i] (0..32),
+	// the miniblocks one after the other into dst, which holds exactly
+	// 4*sum(widths) bytes; len(src) == 32*len(widths). The unpack kernels
+	// are the inverse and read only src[:4*sum(widths)]. The 64-bit kernels
+	// take widths 0..64. All of them handle every miniblock they are given.
+	packMiniblocks32   func(dst []byte, src []uint32, widths []uint8)
+	packMiniblocks64   func(dst []byte, src []uint64, widths []uint8)
+	unpackMiniblocks32 func(dst []uint32, src []byte, widths []uint8)
+	unpackMiniblocks64 func(dst []uint64, src []byte, widths []uint8)
 }
 
 func noPack32([]byte, []uint32, uint) int   { return 0 }
@@ -34,6 +46,11 @@ var reference = kernelSet{
 	pack64:   noPack64,
 	unpack32: noUnpack32,
 	unpack64: noUnpack64,
+
+	packMiniblocks32:   packMiniblocks32Ref,
+	packMiniblocks64:   packMiniblocks64Ref,
+	unpackMiniblocks32: unpackMiniblocks32Ref,
+	unpackMiniblocks64: unpackMiniblocks64Ref,
 }
 
 // sets lists the implementations this CPU can run, best first: the

@@ -10,6 +10,11 @@ var neon = kernelSet{
 	pack64:   noPack64,
 	unpack32: noUnpack32,
 	unpack64: noUnpack64,
+
+	packMiniblocks32:   packMiniblocks32Ref,
+	packMiniblocks64:   packMiniblocks64Ref,
+	unpackMiniblocks32: unpackMiniblocks32Ref,
+	unpackMiniblocks64: unpackMiniblocks64Ref,
 }
 
 func platformSets() []*kernelSet {
