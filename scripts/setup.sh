@@ -12,6 +12,11 @@ if ! command -v qemu-aarch64-static >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
 fi
 
+if ! command -v versitygw >/dev/null && [ ! -x "$GOBIN/versitygw" ]; then
+	echo "setup: installing versitygw v1.8.0 (S3-compatible server for the upload tests; a few minutes the first time)"
+	GOBIN="$GOBIN" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+
 echo "setup: downloading Go modules"
 go mod download
 (cd asmgen && go mod download)
