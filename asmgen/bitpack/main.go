@@ -1,0 +1,959 @@
+// Command bitpack generates the AVX2 bit-packing kernels of package kernels:
+// kernels/bitpack_amd64.s and its Go declarations kernels/bitpack_amd64.go.
+//
+// Every kernel works on groups of eight values, which in Parquet's layout
+// fill exactly width bytes. The unpack kernels load each group into the two
+// 128-bit lanes of a YMM register (the bytes of values 0-3 in the low lane,
+// those of values 4-7 in the high one, or pairs of 64-bit values per lane),
+// gather each value's bytes into its own lane with VPSHUFB, shift them into
+// place with per-lane variable shifts and mask them. The per-width shuffle
+// and shift vectors are tables emitted below, so one loop serves every width.
+//
+// The pack kernels merge neighbouring values in registers: pairs of 32-bit
+// values into 64-bit lanes, pairs of those into 128-bit lanes, and the two
+// lanes into the group's width bytes with one cross-lane permute and a
+// shuffle. Widths above 32 for 64-bit values are packed in general-purpose
+// registers.
+//
+// The Go side (kernels/bitpack_avx2_amd64.go) decides how many groups the
+// assembly may process without reading or writing past the caller's slices.
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+
+	unpack32Table := genUnpack32Table()
+	unpack64Table := genUnpack64Table()
+	pack32Table := genPack32Table()
+
+	genUnpack32(unpack32Table)
+	genUnpack64(unpack64Table)
+	genPack32(pack32Table)
+	genPack64(pack32Table)
+	genUnpackMiniblocks32(unpack32Table)
+	genUnpackMiniblocks64(unpack64Table)
+	genPackMiniblocks32(pack32Table)
+	genPackMiniblocks64(pack32Table)
+
+	Generate()
+}
+
+const zeroIdx = 0x80 // VPSHUFB index that yields a zero byte
+
+// ---------------------------------------------------------------------------
+// Tables
+
+// unpack32 table: per width w (0..32) 128 bytes:
+//
+//	 0: shuffle of the first four covering bytes of each value (per lane)
+//	32: right shift of each dword by the value's bit offset
+//	64: shuffle of the fifth covering byte into the low byte of the dword
+//	96: left shift of that byte by 32-offset (32, i.e. nothing, when the
+//	    value fits in four bytes)
+const unpack32Entry = 128
+
+// minWide32 is the smallest width at which a value can span five bytes.
+var minWide32 = 33
+
+func genUnpack32Table() Mem {
+	t := newTable(33 * unpack32Entry)
+	for w := 0; w <= 32; w++ {
+		base := w * unpack32Entry
+		half := (4 * w) >> 3 // first byte of the high lane
+		for i := 0; i < 8; i++ {
+			lane := i / 4
+			bit := i * w
+			start := bit >> 3
+			off := bit & 7
+			if lane == 1 {
+				start -= half
+			}
+			for b := 0; b < 4; b++ {
+				idx := start + b
+				if w == 0 {
+					idx = zeroIdx
+				} else if idx > 15 {
+					panic(fmt.Sprintf("unpack32 width %d value %d byte %d outside lane", w, i, idx))
+				}
+				t.put(base+4*i+b, U8(idx))
+			}
+			t.put(base+32+4*i, U32(off))
+			wide := w > 0 && off+w > 32
+			if wide && w < minWide32 {
+				minWide32 = w
+			}
+			for b := 0; b < 4; b++ {
+				idx := zeroIdx
+				if wide && b == 0 {
+					idx = start + 4
+					if idx > 15 {
+						panic(fmt.Sprintf("unpack32 width %d value %d fifth byte outside lane", w, i))
+					}
+				}
+				t.put(base+64+4*i+b, U8(idx))
+			}
+			shl := 32
+			if wide {
+				shl = 32 - off
+			}
+			t.put(base+96+4*i, U32(shl))
+		}
+	}
+	return t.emit("unpack32Table")
+}
+
+// unpack64 table: per width w (0..64) 256 bytes, for the two YMM registers
+// of a group (A: values 0-3, B: values 4-7), two values per 128-bit lane,
+// each lane loaded from the first byte of its pair:
+//
+//	  0: A shuffle of eight bytes per qword   32: A right shifts
+//	 64: B shuffle                            96: B right shifts
+//	128: A shuffle of the ninth byte          160: A left shifts (64-offset)
+//	192: B shuffle of the ninth byte          224: B left shifts
+//
+// Width 63 does not fit two values in a 16-byte lane; it has its own code.
+const unpack64Entry = 256
+
+var minWide64 = 65
+
+func pairBase(p, w int) int { return (2 * p * w) >> 3 }
+
+func genUnpack64Table() Mem {
+	t := newTable(65 * unpack64Entry)
+	for w := 0; w <= 64; w++ {
+		if w == 63 {
+			continue
+		}
+		base := w * unpack64Entry
+		for i := 0; i < 8; i++ {
+			reg := i / 4 // 0: A, 1: B
+			slot := i % 4
+			bit := i * w
+			start := bit>>3 - pairBase(i/2, w)
+			off := bit & 7
+			shuf := base + reg*64 + 8*slot
+			for b := 0; b < 8; b++ {
+				idx := start + b
+				if w == 0 {
+					idx = zeroIdx
+				} else if idx > 15 {
+					panic(fmt.Sprintf("unpack64 width %d value %d byte %d outside lane", w, i, idx))
+				}
+				t.put(shuf+b, U8(idx))
+			}
+			t.put(shuf+32, U64(uint64(off)))
+			wide := w > 0 && off+w > 64
+			if wide && w < minWide64 {
+				minWide64 = w
+			}
+			shuf2 := base + 128 + reg*64 + 8*slot
+			for b := 0; b < 8; b++ {
+				idx := zeroIdx
+				if wide && b == 0 {
+					idx = start + 8
+					if idx > 15 {
+						panic(fmt.Sprintf("unpack64 width %d value %d ninth byte outside lane", w, i))
+					}
+				}
+				t.put(shuf2+b, U8(idx))
+			}
+			shl := 64
+			if wide {
+				shl = 64 - off
+			}
+			t.put(shuf2+32, U64(uint64(shl)))
+		}
+	}
+	return t.emit("unpack64Table")
+}
+
+// pack32 table: per width w (0..32) 256 bytes:
+//
+//	  0: mask of the even dwords (low w bits of each qword)
+//	 32: mask of the odd dwords (bits 32..32+w of each qword)
+//	 64: right shift of the odd values to bit w (32-w per qword)
+//	 96: left shifts L, 128: left shifts M, 160: right shifts N1,
+//	192: right shifts N2 (see packGroup)
+//	224: shuffle placing the high lane's bytes after the low lane's
+const pack32Entry = 256
+
+func genPack32Table() Mem {
+	t := newTable(33 * pack32Entry)
+	for w := 0; w <= 32; w++ {
+		base := w * pack32Entry
+		mask := uint64(1)<<w - 1
+		r := (4 * w) & 7 // bit shift of the high lane's bits
+		p := (4 * w) >> 3
+		for q := 0; q < 4; q++ {
+			t.put(base+8*q, U64(mask))
+			t.put(base+32+8*q, U64(mask<<32))
+			t.put(base+64+8*q, U64(uint64(32-w)))
+		}
+		for lane := 0; lane < 2; lane++ {
+			s0 := lane * r
+			s1 := 2*w + s0
+			cnt := func(c int, ok bool) uint64 {
+				if !ok {
+					return 64
+				}
+				return uint64(c)
+			}
+			o := base + 16*lane
+			// L: q0 << s0 in the low qword, q1 << (s1-64) in the high one.
+			t.put(o+96, U64(cnt(s0, true)))
+			t.put(o+96+8, U64(cnt(s1-64, s1 >= 64)))
+			// M (on swapped qwords): q1 << s1 in the low qword.
+			t.put(o+128, U64(cnt(s1, s1 < 64)))
+			t.put(o+128+8, U64(64))
+			// N1 (on swapped qwords): q0 >> (64-s0) in the high qword.
+			t.put(o+160, U64(64))
+			t.put(o+160+8, U64(cnt(64-s0, s0 > 0)))
+			// N2: q1 >> (64-s1) in the high qword.
+			t.put(o+192, U64(64))
+			t.put(o+192+8, U64(cnt(64-s1, s1 < 64)))
+		}
+		// The high lane's 4w+r bits move to byte p of the output.
+		for k := 0; k < 16; k++ {
+			lo, hi := zeroIdx, zeroIdx
+			if k >= p {
+				lo = k - p
+			}
+			if 16+k-p < 16 {
+				hi = 16 + k - p
+			}
+			t.put(base+224+k, U8(lo))
+			t.put(base+240+k, U8(hi))
+		}
+	}
+	return t.emit("pack32Table")
+}
+
+// table collects the bytes of a constant table before emitting them in
+// order (the assembler wants DATA entries by increasing offset).
+type table []byte
+
+func newTable(size int) *table {
+	t := make(table, size)
+	return &t
+}
+
+func (t *table) put(off int, c Constant) {
+	switch v := c.(type) {
+	case U8:
+		(*t)[off] = byte(v)
+	case U32:
+		binary.LittleEndian.PutUint32((*t)[off:], uint32(v))
+	case U64:
+		binary.LittleEndian.PutUint64((*t)[off:], uint64(v))
+	default:
+		panic(fmt.Sprintf("table constant %T", c))
+	}
+}
+
+func (t *table) emit(name string) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for off := 0; off < len(*t); off += 8 {
+		DATA(off, U64(binary.LittleEndian.Uint64((*t)[off:])))
+	}
+	return m
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+func entryPtr(table Mem, w reg.GPVirtual, shift uint64) reg.GPVirtual {
+	e := GP64()
+	LEAQ(table, e)
+	off := GP64()
+	MOVQ(w, off)
+	SHLQ(Imm(shift), off)
+	ADDQ(off, e)
+	return e
+}
+
+func zeroStores(dst reg.GPVirtual, bytes int) {
+	z := YMM()
+	VPXOR(z, z, z)
+	for o := 0; o < bytes; o += 32 {
+		VMOVDQU(z, Mem{Base: dst, Disp: o})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// unpack32
+
+type unpack32Consts struct {
+	shuf, shr, shuf2, shl, mask reg.VecVirtual
+}
+
+func loadUnpack32Consts(table Mem, w reg.GPVirtual, wide bool) unpack32Consts {
+	e := entryPtr(table, w, 7)
+	c := unpack32Consts{shuf: YMM(), shr: YMM(), mask: YMM()}
+	VMOVDQU(Mem{Base: e}, c.shuf)
+	VMOVDQU(Mem{Base: e, Disp: 32}, c.shr)
+	if wide {
+		c.shuf2, c.shl = YMM(), YMM()
+		VMOVDQU(Mem{Base: e, Disp: 64}, c.shuf2)
+		VMOVDQU(Mem{Base: e, Disp: 96}, c.shl)
+	}
+	// mask = all ones >> (32-w)
+	cnt := GP64()
+	MOVQ(U32(32), cnt)
+	SUBQ(w, cnt)
+	x := XMM()
+	MOVQ(cnt, x)
+	VPCMPEQD(c.mask, c.mask, c.mask)
+	VPSRLD(x, c.mask, c.mask)
+	return c
+}
+
+// unpack32Group decodes the group whose low lane is at lo and high lane at
+// hi into dst.
+func unpack32Group(c unpack32Consts, lo, hi, dst Mem, wide bool) {
+	v := YMM()
+	VBROADCASTI128(lo, v)
+	VINSERTI128(Imm(1), hi, v, v)
+	r := YMM()
+	VPSHUFB(c.shuf, v, r)
+	VPSRLVD(c.shr, r, r)
+	if wide {
+		t := YMM()
+		VPSHUFB(c.shuf2, v, t)
+		VPSLLVD(c.shl, t, t)
+		VPOR(t, r, r)
+	}
+	VPAND(c.mask, r, r)
+	VMOVDQU(r, dst)
+}
+
+// unpack32Loop decodes n groups of width w from src into dst; it advances
+// the registers it is given.
+func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide bool) {
+	c := loadUnpack32Consts(table, w, wide)
+	hi := GP64() // src + first byte of the high lane
+	MOVQ(w, hi)
+	SHRQ(Imm(1), hi)
+	ADDQ(src, hi)
+	w3 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	w4 := GP64()
+	MOVQ(w, w4)
+	SHLQ(Imm(2), w4)
+
+	Label(name + "_loop4")
+	CMPQ(n, Imm(4))
+	JB(LabelRef(name + "_loop1"))
+	offs := []Mem{
+		{Base: src}, {Base: src, Index: w, Scale: 1}, {Base: src, Index: w, Scale: 2}, {Base: src, Index: w3, Scale: 1},
+	}
+	hoffs := []Mem{
+		{Base: hi}, {Base: hi, Index: w, Scale: 1}, {Base: hi, Index: w, Scale: 2}, {Base: hi, Index: w3, Scale: 1},
+	}
+	for k := 0; k < 4; k++ {
+		unpack32Group(c, offs[k], hoffs[k], Mem{Base: dst, Disp: 32 * k}, wide)
+	}
+	ADDQ(w4, src)
+	ADDQ(w4, hi)
+	ADDQ(Imm(128), dst)
+	SUBQ(Imm(4), n)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_loop1")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	unpack32Group(c, Mem{Base: src}, Mem{Base: hi}, Mem{Base: dst}, wide)
+	ADDQ(w, src)
+	ADDQ(w, hi)
+	ADDQ(Imm(32), dst)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+}
+
+func genUnpack32(table Mem) {
+	TEXT("unpack32AVX2", NOSPLIT, "func(dst *uint32, src *byte, groups int, width uint)")
+	Pragma("noescape")
+	Doc("unpack32AVX2 decodes groups groups of eight values of the given width",
+		"(1..32). For each group g it reads src[g*width : g*width+width/2+16].")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
+	w := Load(Param("width"), GP64()).(reg.GPVirtual)
+	CMPQ(w, Imm(uint64(minWide32)))
+	JAE(LabelRef("u32_wide"))
+	unpack32Loop("u32_narrow", table, dst, src, n, w, false)
+	VZEROUPPER()
+	RET()
+	Label("u32_wide")
+	unpack32Loop("u32_wide", table, dst, src, n, w, true)
+	VZEROUPPER()
+	RET()
+}
+
+// ---------------------------------------------------------------------------
+// unpack64
+
+type unpack64Consts struct {
+	shufA, shrA, shufB, shrB   reg.VecVirtual
+	shuf2A, shlA, shuf2B, shlB reg.VecVirtual
+	mask                       reg.VecVirtual
+}
+
+func loadUnpack64Consts(table Mem, w reg.GPVirtual, wide bool) unpack64Consts {
+	e := entryPtr(table, w, 8)
+	c := unpack64Consts{shufA: YMM(), shrA: YMM(), shufB: YMM(), shrB: YMM(), mask: YMM()}
+	VMOVDQU(Mem{Base: e}, c.shufA)
+	VMOVDQU(Mem{Base: e, Disp: 32}, c.shrA)
+	VMOVDQU(Mem{Base: e, Disp: 64}, c.shufB)
+	VMOVDQU(Mem{Base: e, Disp: 96}, c.shrB)
+	if wide {
+		c.shuf2A, c.shlA, c.shuf2B, c.shlB = YMM(), YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: e, Disp: 128}, c.shuf2A)
+		VMOVDQU(Mem{Base: e, Disp: 160}, c.shlA)
+		VMOVDQU(Mem{Base: e, Disp: 192}, c.shuf2B)
+		VMOVDQU(Mem{Base: e, Disp: 224}, c.shlB)
+	}
+	cnt := GP64()
+	MOVQ(U32(64), cnt)
+	SUBQ(w, cnt)
+	x := XMM()
+	MOVQ(cnt, x)
+	VPCMPEQQ(c.mask, c.mask, c.mask)
+	VPSRLQ(x, c.mask, c.mask)
+	return c
+}
+
+func unpack64Half(lo, hi Mem, shuf, shr, shuf2, shl, mask reg.VecVirtual, dst Mem, wide bool) {
+	v := YMM()
+	VBROADCASTI128(lo, v)
+	VINSERTI128(Imm(1), hi, v, v)
+	r := YMM()
+	VPSHUFB(shuf, v, r)
+	VPSRLVQ(shr, r, r)
+	if wide {
+		t := YMM()
+		VPSHUFB(shuf2, v, t)
+		VPSLLVQ(shl, t, t)
+		VPOR(t, r, r)
+	}
+	VPAND(mask, r, r)
+	VMOVDQU(r, dst)
+}
+
+// unpack64Loop decodes n groups; p[k] points at the first byte of pair k.
+func unpack64Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide bool) {
+	c := loadUnpack64Consts(table, w, wide)
+	p1, p2, p3 := GP64(), GP64(), GP64()
+	MOVQ(w, p1)
+	SHRQ(Imm(2), p1) // (2w)>>3
+	MOVQ(w, p2)
+	SHRQ(Imm(1), p2) // (4w)>>3
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, p3)
+	SHRQ(Imm(2), p3) // (6w)>>3
+	ADDQ(src, p1)
+	ADDQ(src, p2)
+	ADDQ(src, p3)
+	w2 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 1}, w2)
+
+	group := func(idx reg.Register, d int) {
+		m := func(b reg.GPVirtual) Mem {
+			if idx == nil {
+				return Mem{Base: b}
+			}
+			return Mem{Base: b, Index: idx, Scale: 1}
+		}
+		unpack64Half(m(src), m(p1), c.shufA, c.shrA, c.shuf2A, c.shlA, c.mask, Mem{Base: dst, Disp: d}, wide)
+		unpack64Half(m(p2), m(p3), c.shufB, c.shrB, c.shuf2B, c.shlB, c.mask, Mem{Base: dst, Disp: d + 32}, wide)
+	}
+	Label(name + "_loop2")
+	CMPQ(n, Imm(2))
+	JB(LabelRef(name + "_loop1"))
+	group(nil, 0)
+	group(w, 64)
+	for _, r := range []reg.GPVirtual{src, p1, p2, p3} {
+		ADDQ(w2, r)
+	}
+	ADDQ(Imm(128), dst)
+	SUBQ(Imm(2), n)
+	JMP(LabelRef(name + "_loop2"))
+
+	Label(name + "_loop1")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	group(nil, 0)
+	for _, r := range []reg.GPVirtual{src, p1, p2, p3} {
+		ADDQ(w, r)
+	}
+	ADDQ(Imm(64), dst)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+}
+
+// unpack63Loop decodes n groups of width 63 in general-purpose registers:
+// two values do not fit in a 16-byte lane at this width. Group g reads
+// src[g*63 : g*63+64].
+func unpack63Loop(name string, dst, src, n reg.GPVirtual) {
+	mask := GP64()
+	MOVQ(U64(1<<63-1), mask)
+	Label(name + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	for i := 0; i < 8; i++ {
+		bit := 63 * i
+		s, o := bit>>3, bit&7
+		lo := GP64()
+		MOVQ(Mem{Base: src, Disp: s}, lo)
+		if o != 0 {
+			hi := GP64()
+			MOVBQZX(Mem{Base: src, Disp: s + 8}, hi)
+			SHRQ(Imm(uint64(o)), hi, lo)
+		}
+		ANDQ(mask, lo)
+		MOVQ(lo, Mem{Base: dst, Disp: 8 * i})
+	}
+	ADDQ(Imm(63), src)
+	ADDQ(Imm(64), dst)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+}
+
+func genUnpack64(table Mem) {
+	TEXT("unpack64AVX2", NOSPLIT, "func(dst *uint64, src *byte, groups int, width uint)")
+	Pragma("noescape")
+	Doc("unpack64AVX2 decodes groups groups of eight values of the given width",
+		"(1..64). For each group g it reads src[g*width : g*width+unpack64Reach(width)].")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
+	w := Load(Param("width"), GP64()).(reg.GPVirtual)
+	CMPQ(w, Imm(63))
+	JE(LabelRef("u64_w63"))
+	CMPQ(w, Imm(uint64(minWide64)))
+	JAE(LabelRef("u64_wide"))
+	unpack64Loop("u64_narrow", table, dst, src, n, w, false)
+	VZEROUPPER()
+	RET()
+	Label("u64_wide")
+	unpack64Loop("u64_wide", table, dst, src, n, w, true)
+	VZEROUPPER()
+	RET()
+	Label("u64_w63")
+	unpack63Loop("u64_63", dst, src, n)
+	RET()
+}
+
+// ---------------------------------------------------------------------------
+// pack32
+
+// packGroup packs the eight 32-bit values of v (clobbered) with the table
+// entry at e and stores 32 bytes at dst, the first width of which are the
+// group's.
+func packGroup(e reg.GPVirtual, zero, v reg.VecVirtual, dst Mem) {
+	m := func(d int) Mem { return Mem{Base: e, Disp: d} }
+	// Pairs: q = v0 | v1<<w in every qword.
+	o := YMM()
+	VPAND(m(32), v, o)
+	VPAND(m(0), v, v)
+	VPSRLVQ(m(64), o, o)
+	VPOR(o, v, v)
+	// Quads: each 128-bit lane = q0<<s0 | q1<<s1 (s0 = 0 in the low lane,
+	// the high lane's bit shift r in the high one).
+	sw := YMM()
+	VPSHUFD(Imm(0x4e), v, sw)
+	l := YMM()
+	VPSLLVQ(m(96), v, l)
+	VPSRLVQ(m(192), v, v)
+	mm := YMM()
+	VPSLLVQ(m(128), sw, mm)
+	VPSRLVQ(m(160), sw, sw)
+	VPOR(l, v, v)
+	VPOR(mm, sw, sw)
+	VPOR(sw, v, v)
+	// Lanes: the high lane's bytes move to byte 4w/8 of the output.
+	h := YMM()
+	VPERMQ(Imm(0xee), v, h)
+	VPSHUFB(m(224), h, h)
+	VPBLENDD(Imm(0xf0), zero, v, v)
+	VPOR(h, v, v)
+	VMOVDQU(v, dst)
+}
+
+// narrow64 loads eight 64-bit values at src and returns their low dwords in
+// order in one YMM register.
+func narrow64(src Mem) reg.VecVirtual {
+	a, b := YMM(), YMM()
+	VMOVDQU(src, a)
+	VMOVDQU(src.Offset(32), b)
+	VSHUFPS(Imm(0x88), b, a, a)
+	VPERMQ(Imm(0xd8), a, a)
+	return a
+}
+
+// pack32Loop packs n groups; source values are 32-bit, or 64-bit (narrowed
+// first) when from64. The group at g writes dst[g*w : g*w+32].
+func pack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, from64 bool) {
+	e := entryPtr(table, w, 8)
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	load := func(d int) reg.VecVirtual {
+		if from64 {
+			return narrow64(Mem{Base: src, Disp: 2 * d})
+		}
+		v := YMM()
+		VMOVDQU(Mem{Base: src, Disp: d}, v)
+		return v
+	}
+	step := 32
+	if from64 {
+		step = 64
+	}
+	w2 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 1}, w2)
+	Label(name + "_loop2")
+	CMPQ(n, Imm(2))
+	JB(LabelRef(name + "_loop1"))
+	packGroup(e, zero, load(0), Mem{Base: dst})
+	packGroup(e, zero, load(32), Mem{Base: dst, Index: w, Scale: 1})
+	ADDQ(w2, dst)
+	ADDQ(U32(uint32(2*step)), src)
+	SUBQ(Imm(2), n)
+	JMP(LabelRef(name + "_loop2"))
+	Label(name + "_loop1")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	packGroup(e, zero, load(0), Mem{Base: dst})
+	ADDQ(w, dst)
+	ADDQ(Imm(uint64(step)), src)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+}
+
+func genPack32(table Mem) {
+	TEXT("pack32AVX2", NOSPLIT, "func(dst *byte, src *uint32, groups int, width uint)")
+	Pragma("noescape")
+	Doc("pack32AVX2 packs groups groups of eight values at the given width",
+		"(1..32). Group g writes dst[g*width : g*width+32].")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
+	w := Load(Param("width"), GP64()).(reg.GPVirtual)
+	pack32Loop("p32", table, dst, src, n, w, false)
+	VZEROUPPER()
+	RET()
+}
+
+// packGPRLoop packs count 64-bit values (a multiple of 8) at width w
+// (33..64) with a 64-bit accumulator, writing exactly count*w/8 bytes.
+func packGPRLoop(name string, dst, src, count, w reg.GPVirtual) {
+	mask := GP64()
+	MOVQ(U64(^uint64(0)), mask)
+	sh := GP64()
+	MOVQ(U32(64), sh)
+	SUBQ(w, sh)
+	SHRXQ(sh, mask, mask)
+	acc, nb := GP64(), GP64()
+	XORQ(acc, acc)
+	XORQ(nb, nb)
+	Label(name + "_loop")
+	TESTQ(count, count)
+	JZ(LabelRef(name + "_flush"))
+	v := GP64()
+	MOVQ(Mem{Base: src}, v)
+	ANDQ(mask, v)
+	t := GP64()
+	SHLXQ(nb, v, t)
+	ORQ(t, acc)
+	ADDQ(w, nb)
+	ADDQ(Imm(8), src)
+	DECQ(count)
+	CMPQ(nb, Imm(64))
+	JB(LabelRef(name + "_loop"))
+	MOVQ(acc, Mem{Base: dst})
+	ADDQ(Imm(8), dst)
+	SUBQ(Imm(64), nb)
+	// acc = the bits of v that did not fit, or nothing when nb == 0.
+	c := GP64()
+	MOVQ(w, c)
+	SUBQ(nb, c)
+	SHRXQ(c, v, t)
+	XORQ(acc, acc)
+	TESTQ(nb, nb)
+	CMOVQNE(t, acc)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_flush")
+	TESTQ(nb, nb)
+	JZ(LabelRef(name + "_done"))
+	MOVB(acc.As8(), Mem{Base: dst})
+	SHRQ(Imm(8), acc)
+	INCQ(dst)
+	SUBQ(Imm(8), nb)
+	JMP(LabelRef(name + "_flush"))
+	Label(name + "_done")
+}
+
+func genPack64(table Mem) {
+	TEXT("pack64AVX2", NOSPLIT, "func(dst *byte, src *uint64, groups int, width uint)")
+	Pragma("noescape")
+	Doc("pack64AVX2 packs groups groups of eight values at the given width",
+		"(1..64). Group g writes dst[g*width : g*width+32] for widths up to 32,",
+		"and exactly dst[:groups*width] above.")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
+	w := Load(Param("width"), GP64()).(reg.GPVirtual)
+	CMPQ(w, Imm(32))
+	JA(LabelRef("p64_gpr"))
+	pack32Loop("p64", table, dst, src, n, w, true)
+	VZEROUPPER()
+	RET()
+	Label("p64_gpr")
+	SHLQ(Imm(3), n)
+	packGPRLoop("p64_gpr", dst, src, n, w)
+	RET()
+}
+
+// ---------------------------------------------------------------------------
+// Miniblocks: 32 values (four groups) each, at the width widths[i].
+
+func genUnpackMiniblocks32(table Mem) {
+	TEXT("unpackMiniblocks32AVX2", NOSPLIT, "func(dst *uint32, src *byte, widths *uint8, n int)")
+	Pragma("noescape")
+	Doc("unpackMiniblocks32AVX2 decodes n miniblocks of 32 values, miniblock i at",
+		"width widths[i] (0..32), packed one after the other from src. Miniblock i",
+		"starting at byte o reads src[o : o+3*w+w/2+16] (nothing when w == 0).")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	ws := Load(Param("widths"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	Label("um32_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("um32_done"))
+	w := GP64()
+	MOVBQZX(Mem{Base: ws}, w)
+	TESTQ(w, w)
+	JZ(LabelRef("um32_zero"))
+	CMPQ(w, Imm(uint64(minWide32)))
+	JAE(LabelRef("um32_wide"))
+	miniUnpack32(table, dst, src, w, false)
+	JMP(LabelRef("um32_next"))
+	Label("um32_wide")
+	miniUnpack32(table, dst, src, w, true)
+	JMP(LabelRef("um32_next"))
+	Label("um32_zero")
+	zeroStores(dst, 128)
+	Label("um32_next")
+	ADDQ(Imm(128), dst)
+	INCQ(ws)
+	DECQ(n)
+	JMP(LabelRef("um32_loop"))
+	Label("um32_done")
+	VZEROUPPER()
+	RET()
+}
+
+// miniUnpack32 decodes one miniblock at dst from src and advances src.
+func miniUnpack32(table Mem, dst, src, w reg.GPVirtual, wide bool) {
+	c := loadUnpack32Consts(table, w, wide)
+	hi := GP64()
+	MOVQ(w, hi)
+	SHRQ(Imm(1), hi)
+	ADDQ(src, hi)
+	w3 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	offs := []Mem{
+		{Base: src}, {Base: src, Index: w, Scale: 1}, {Base: src, Index: w, Scale: 2}, {Base: src, Index: w3, Scale: 1},
+	}
+	hoffs := []Mem{
+		{Base: hi}, {Base: hi, Index: w, Scale: 1}, {Base: hi, Index: w, Scale: 2}, {Base: hi, Index: w3, Scale: 1},
+	}
+	for k := 0; k < 4; k++ {
+		unpack32Group(c, offs[k], hoffs[k], Mem{Base: dst, Disp: 32 * k}, wide)
+	}
+	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
+}
+
+func genUnpackMiniblocks64(table Mem) {
+	TEXT("unpackMiniblocks64AVX2", NOSPLIT, "func(dst *uint64, src *byte, widths *uint8, n int)")
+	Pragma("noescape")
+	Doc("unpackMiniblocks64AVX2 decodes n miniblocks of 32 values, miniblock i at",
+		"width widths[i] (0..64). Miniblock i starting at byte o reads",
+		"src[o : o+3*w+unpack64Reach(w)] (nothing when w == 0).")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	ws := Load(Param("widths"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	Label("um64_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("um64_done"))
+	w := GP64()
+	MOVBQZX(Mem{Base: ws}, w)
+	TESTQ(w, w)
+	JZ(LabelRef("um64_zero"))
+	CMPQ(w, Imm(63))
+	JE(LabelRef("um64_w63"))
+	CMPQ(w, Imm(uint64(minWide64)))
+	JAE(LabelRef("um64_wide"))
+	miniUnpack64(table, dst, src, w, false)
+	JMP(LabelRef("um64_next"))
+	Label("um64_wide")
+	miniUnpack64(table, dst, src, w, true)
+	JMP(LabelRef("um64_next"))
+	Label("um64_w63")
+	{
+		cnt := GP64()
+		MOVQ(U32(4), cnt)
+		d := GP64()
+		MOVQ(dst, d)
+		unpack63Loop("um64_63", d, src, cnt) // advances src by 4*63
+	}
+	JMP(LabelRef("um64_next"))
+	Label("um64_zero")
+	zeroStores(dst, 256)
+	Label("um64_next")
+	ADDQ(U32(256), dst)
+	INCQ(ws)
+	DECQ(n)
+	JMP(LabelRef("um64_loop"))
+	Label("um64_done")
+	VZEROUPPER()
+	RET()
+}
+
+// miniUnpack64 decodes one miniblock at dst from src and advances src.
+func miniUnpack64(table Mem, dst, src, w reg.GPVirtual, wide bool) {
+	c := loadUnpack64Consts(table, w, wide)
+	p1, p2, p3 := GP64(), GP64(), GP64()
+	MOVQ(w, p1)
+	SHRQ(Imm(2), p1)
+	MOVQ(w, p2)
+	SHRQ(Imm(1), p2)
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, p3)
+	SHRQ(Imm(2), p3)
+	ADDQ(src, p1)
+	ADDQ(src, p2)
+	ADDQ(src, p3)
+	w3 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	for k := 0; k < 4; k++ {
+		m := func(b reg.GPVirtual) Mem {
+			switch k {
+			case 0:
+				return Mem{Base: b}
+			case 1:
+				return Mem{Base: b, Index: w, Scale: 1}
+			case 2:
+				return Mem{Base: b, Index: w, Scale: 2}
+			}
+			return Mem{Base: b, Index: w3, Scale: 1}
+		}
+		unpack64Half(m(src), m(p1), c.shufA, c.shrA, c.shuf2A, c.shlA, c.mask, Mem{Base: dst, Disp: 64 * k}, wide)
+		unpack64Half(m(p2), m(p3), c.shufB, c.shrB, c.shuf2B, c.shlB, c.mask, Mem{Base: dst, Disp: 64*k + 32}, wide)
+	}
+	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
+}
+
+func genPackMiniblocks32(table Mem) {
+	TEXT("packMiniblocks32AVX2", NOSPLIT, "func(dst *byte, src *uint32, widths *uint8, n int)")
+	Pragma("noescape")
+	Doc("packMiniblocks32AVX2 packs n miniblocks of 32 values, miniblock i at",
+		"width widths[i] (0..32), one after the other into dst. Miniblock i",
+		"starting at byte o writes dst[o : o+3*w+32] (nothing when w == 0).")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	ws := Load(Param("widths"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	Label("pm32_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("pm32_done"))
+	w := GP64()
+	MOVBQZX(Mem{Base: ws}, w)
+	TESTQ(w, w)
+	JZ(LabelRef("pm32_next"))
+	miniPack(table, dst, src, w, zero, false)
+	Label("pm32_next")
+	ADDQ(Imm(128), src)
+	INCQ(ws)
+	DECQ(n)
+	JMP(LabelRef("pm32_loop"))
+	Label("pm32_done")
+	VZEROUPPER()
+	RET()
+}
+
+// miniPack packs the 32 values at src into dst and advances dst by 4*w.
+func miniPack(table Mem, dst, src, w reg.GPVirtual, zero reg.VecVirtual, from64 bool) {
+	e := entryPtr(table, w, 8)
+	w3 := GP64()
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	outs := []Mem{
+		{Base: dst}, {Base: dst, Index: w, Scale: 1}, {Base: dst, Index: w, Scale: 2}, {Base: dst, Index: w3, Scale: 1},
+	}
+	for k := 0; k < 4; k++ {
+		var v reg.VecVirtual
+		if from64 {
+			v = narrow64(Mem{Base: src, Disp: 64 * k})
+		} else {
+			v = YMM()
+			VMOVDQU(Mem{Base: src, Disp: 32 * k}, v)
+		}
+		packGroup(e, zero, v, outs[k])
+	}
+	LEAQ(Mem{Base: dst, Index: w, Scale: 4}, dst)
+}
+
+func genPackMiniblocks64(table Mem) {
+	TEXT("packMiniblocks64AVX2", NOSPLIT, "func(dst *byte, src *uint64, widths *uint8, n int)")
+	Pragma("noescape")
+	Doc("packMiniblocks64AVX2 packs n miniblocks of 32 values, miniblock i at",
+		"width widths[i] (0..64), one after the other into dst. Miniblock i",
+		"starting at byte o writes dst[o : o+3*w+32] for widths up to 32 and",
+		"exactly dst[o : o+4*w] above.")
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	src := Load(Param("src"), GP64()).(reg.GPVirtual)
+	ws := Load(Param("widths"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	Label("pm64_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("pm64_done"))
+	w := GP64()
+	MOVBQZX(Mem{Base: ws}, w)
+	TESTQ(w, w)
+	JZ(LabelRef("pm64_next"))
+	CMPQ(w, Imm(32))
+	JA(LabelRef("pm64_gpr"))
+	miniPack(table, dst, src, w, zero, true)
+	JMP(LabelRef("pm64_next"))
+	Label("pm64_gpr")
+	{
+		cnt := GP64()
+		MOVQ(U32(32), cnt)
+		s := GP64()
+		MOVQ(src, s)
+		packGPRLoop("pm64_gpr", dst, s, cnt, w) // advances dst by 4*w
+	}
+	Label("pm64_next")
+	ADDQ(U32(256), src)
+	INCQ(ws)
+	DECQ(n)
+	JMP(LabelRef("pm64_loop"))
+	Label("pm64_done")
+	VZEROUPPER()
+	RET()
+}
