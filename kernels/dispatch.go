@@ -32,12 +32,45 @@ type kernelSet struct {
 	packMiniblocks64   func(dst []byte, src []uint64, widths []uint8)
 	unpackMiniblocks32 func(dst []uint32, src []byte, widths []uint8)
 	unpackMiniblocks64 func(dst []uint64, src []byte, widths []uint8)
+
+	// The run and bitmap kernels serve the RLE/bit-packed hybrid and the
+	// validity bitmaps. equalMask8 and equalMask32 fill a prefix of dst
+	// with equality bitmap words (bit b of dst[j]: src[64j+b] ==
+	// src[64j+b+1]), only words whose 65 values all exist in src, and return
+	// the words done and the or of the values src[:64*done].
+	// levelsToBitmap writes bitmap bytes for a prefix of src (bit i:
+	// src[i] == v) and returns the values done, a multiple of 8;
+	// bitmapToLevels fills a prefix of dst (present where the bit is set,
+	// null where clear) and returns the values done, a multiple of 8.
+	equalMask8     func(dst []uint64, src []uint8) (int, uint8)
+	equalMask32    func(dst []uint64, src []uint32) (int, uint32)
+	levelsToBitmap func(dst []byte, src []uint8, v uint8) int
+	bitmapToLevels func(dst []uint8, src []byte, present, null uint8) int
+
+	// The byte-stream-split kernels convert a prefix of the values between
+	// values and streams (stream s at dst[s*n:(s+1)*n], n the number of
+	// values) and return the values done.
+	splitBytes32 func(dst []byte, src []uint32) int
+	splitBytes64 func(dst []byte, src []uint64) int
+	joinBytes32  func(dst []uint32, src []byte) int
+	joinBytes64  func(dst []uint64, src []byte) int
 }
 
 func noPack32([]byte, []uint32, uint) int   { return 0 }
 func noPack64([]byte, []uint64, uint) int   { return 0 }
 func noUnpack32([]uint32, []byte, uint) int { return 0 }
 func noUnpack64([]uint64, []byte, uint) int { return 0 }
+
+func noEqualMask8([]uint64, []uint8) (int, uint8)    { return 0, 0 }
+func noEqualMask32([]uint64, []uint32) (int, uint32) { return 0, 0 }
+func noLevelsToBitmap([]byte, []uint8, uint8) int    { return 0 }
+func noBitmapToLevels([]uint8, []byte, uint8, uint8) int {
+	return 0
+}
+func noSplitBytes32([]byte, []uint32) int { return 0 }
+func noSplitBytes64([]byte, []uint64) int { return 0 }
+func noJoinBytes32([]uint32, []byte) int  { return 0 }
+func noJoinBytes64([]uint64, []byte) int  { return 0 }
 
 // reference is the pure-Go implementation, always available.
 var reference = kernelSet{
@@ -51,6 +84,15 @@ var reference = kernelSet{
 	packMiniblocks64:   packMiniblocks64Ref,
 	unpackMiniblocks32: unpackMiniblocks32Ref,
 	unpackMiniblocks64: unpackMiniblocks64Ref,
+
+	equalMask8:     noEqualMask8,
+	equalMask32:    noEqualMask32,
+	levelsToBitmap: noLevelsToBitmap,
+	bitmapToLevels: noBitmapToLevels,
+	splitBytes32:   noSplitBytes32,
+	splitBytes64:   noSplitBytes64,
+	joinBytes32:    noJoinBytes32,
+	joinBytes64:    noJoinBytes64,
 }
 
 // sets lists the implementations this CPU can run, best first: the

@@ -16,6 +16,14 @@ var avx2 = kernelSet{
 	packMiniblocks64:   packMiniblocks64Avx2,
 	unpackMiniblocks32: unpackMiniblocks32Avx2,
 	unpackMiniblocks64: unpackMiniblocks64Avx2,
+	equalMask8:         noEqualMask8,
+	equalMask32:        noEqualMask32,
+	levelsToBitmap:     noLevelsToBitmap,
+	bitmapToLevels:     noBitmapToLevels,
+	splitBytes32:       noSplitBytes32,
+	splitBytes64:       noSplitBytes64,
+	joinBytes32:        noJoinBytes32,
+	joinBytes64:        noJoinBytes64,
 }
 
 func platformSets() []*kernelSet {

@@ -15,6 +15,15 @@ var neon = kernelSet{
 	packMiniblocks64:   packMiniblocks64Ref,
 	unpackMiniblocks32: unpackMiniblocks32Ref,
 	unpackMiniblocks64: unpackMiniblocks64Ref,
+
+	equalMask8:     noEqualMask8,
+	equalMask32:    noEqualMask32,
+	levelsToBitmap: noLevelsToBitmap,
+	bitmapToLevels: noBitmapToLevels,
+	splitBytes32:   noSplitBytes32,
+	splitBytes64:   noSplitBytes64,
+	joinBytes32:    noJoinBytes32,
+	joinBytes64:    noJoinBytes64,
 }
 
 func platformSets() []*kernelSet {

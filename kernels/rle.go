@@ -1,0 +1,702 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+)
+
+// The RLE/bit-packed hybrid of Parquet (encoding RLE, used for repetition
+// and definition levels, booleans and dictionary indices) is a sequence of
+// runs, each introduced by a ULEB128 header:
+//
+//   - header = count<<1: an RLE run, count repetitions of one value stored
+//     in ceil(width/8) bytes, little endian;
+//   - header = groups<<1 | 1: a bit-packed run of groups*8 values, packed
+//     as by Pack32 in groups*width bytes.
+//
+// Only the last run of a stream may hold more values than the stream has:
+// the padding of its last group. Data page v1 levels and RLE booleans put
+// the byte length of the runs in front of them as a 4-byte little-endian
+// prefix (the Prefixed functions).
+//
+// The encoder detects runs of equal values and writes, for each run long
+// enough to pay off, an RLE run; the values between such runs go to
+// bit-packed runs. Because a bit-packed run that is followed by another run
+// must cover whole groups of 8, the values just before an RLE run are
+// completed to a group with values taken from the start of that RLE run, or
+// written as short RLE runs, whichever is smaller. Every choice is made by
+// comparing the encoded sizes; the choices depend only on the values and
+// the width, so every implementation writes the same bytes.
+
+// ErrTruncated reports encoded input that ends before all the values asked
+// of it.
+var ErrTruncated = errors.New("kernels: encoded input truncated")
+
+// ErrCorrupt reports encoded input that breaks the rules of its encoding.
+var ErrCorrupt = errors.New("kernels: corrupt encoded input")
+
+// ErrValueRange reports a value too large for the bit width it is encoded
+// at.
+var ErrValueRange = errors.New("kernels: value exceeds bit width")
+
+// maxRLERun is the largest count one run header of ours carries; longer runs
+// are split. It keeps every header below 2^31, the limit readers assume.
+const maxRLERun = 1 << 30
+
+// AppendRLE appends the RLE/bit-packed hybrid encoding of src at the given
+// bit width (0..32) to dst and returns the extended slice. Every value must
+// be below 1<<width; otherwise dst is returned unchanged with an error
+// wrapping ErrValueRange that names the first offending index. Like append,
+// it may use the spare capacity of dst past the returned length as
+// scratch space.
+func AppendRLE(dst []byte, src []uint32, width uint) ([]byte, error) {
+	if width > 32 {
+		return dst, fmt.Errorf("%w: AppendRLE width %d, want 0..32", ErrWidth, width)
+	}
+	return appendRLE(dst, src, width)
+}
+
+// AppendRLELevels is AppendRLE for values held in bytes, as repetition and
+// definition levels and booleans (width 1) are. width must be in 0..8.
+func AppendRLELevels(dst []byte, src []uint8, width uint) ([]byte, error) {
+	if width > 8 {
+		return dst, fmt.Errorf("%w: AppendRLELevels width %d, want 0..8", ErrWidth, width)
+	}
+	return appendRLE(dst, src, width)
+}
+
+// AppendRLEPrefixed is AppendRLE with the 4-byte little-endian length of the
+// encoded runs in front of them, as data page v1 levels and RLE booleans
+// are written.
+func AppendRLEPrefixed(dst []byte, src []uint32, width uint) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	out, err := AppendRLE(dst, src, width)
+	if err != nil {
+		return dst[:start], err
+	}
+	return putPrefix(out, start)
+}
+
+// AppendRLELevelsPrefixed is AppendRLELevels with the 4-byte length prefix.
+func AppendRLELevelsPrefixed(dst []byte, src []uint8, width uint) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	out, err := AppendRLELevels(dst, src, width)
+	if err != nil {
+		return dst[:start], err
+	}
+	return putPrefix(out, start)
+}
+
+func putPrefix(out []byte, start int) ([]byte, error) {
+	n := len(out) - start - 4
+	if uint64(n) > 1<<32-1 {
+		return out[:start], fmt.Errorf("%w: encoded runs of %d bytes do not fit a 4-byte length prefix", ErrValueRange, n)
+	}
+	binary.LittleEndian.PutUint32(out[start:], uint32(n))
+	return out, nil
+}
+
+// rleValue is the set of value types the encoder and decoder work on.
+type rleValue interface{ ~uint8 | ~uint32 }
+
+// minRLERun is the shortest run that can be worth an RLE run at the given
+// width (1..32): the run's bits when packed reach the size of its header
+// and value.
+func minRLERun(width uint) int {
+	cost := 8 * (1 + (width+7)/8)
+	k := int((cost + width - 1) / width)
+	return max(k, 2)
+}
+
+// uvarintLen is the length of the ULEB128 encoding of x.
+func uvarintLen(x uint64) int {
+	return (bits.Len64(x|1) + 6) / 7
+}
+
+func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
+	start := len(dst)
+	n := len(src)
+	if n == 0 {
+		return dst, nil
+	}
+	var sc runScanner[T]
+	sc.init(src)
+	if width == 0 {
+		if err := checkWidth(src, 0, sc.orAll()); err != nil {
+			return dst[:start], err
+		}
+		return appendRLERun(dst, n, 0, 0), nil
+	}
+	vb := int(width+7) / 8
+	k := minRLERun(width)
+	w := int(width)
+	lit := 0 // start of the pending literal values, src[lit:pos]
+	pos := 0
+	for {
+		s := sc.nextCandidate(pos, k)
+		if s >= n {
+			break
+		}
+		end := sc.runEnd(s+k-1) + 1
+		run := end - s
+		pos = end
+		m := s - lit
+		if m == 0 {
+			// Nothing pending: an RLE run wins when its header and value
+			// are no larger than its packed bits.
+			if 8*(uvarintLen(uint64(run)<<1)+vb) <= run*w {
+				dst = appendRLERun(dst, run, uint32(src[s]), vb)
+				lit = end
+			}
+			continue
+		}
+		// Bits each choice costs, for the pending values and the run: C
+		// keeps the run in the literal; A completes the pending values' last
+		// group with pad values of the run and writes the rest as an RLE
+		// run; B bit-packs a prefix of whole groups of the pending values,
+		// writes their rest as short RLE runs and the whole run as an RLE
+		// run. A and B start a new literal afterwards, one header byte more.
+		pad := (8 - m&7) & 7
+		costC := 8*uvarintLen(uint64((m+run+7)/8)<<1|1) + (m+run)*w
+		costA := -1
+		if rem := run - pad; rem > 0 {
+			g := (m + pad) / 8
+			costA = 8 * (uvarintLen(uint64(g)<<1|1) + g*w + uvarintLen(uint64(rem)<<1) + vb + 1)
+		}
+		q, split := bestSplit(src[lit:s], w, vb)
+		costB := 8 * (split + uvarintLen(uint64(run)<<1) + vb + 1)
+		switch {
+		case costB <= costC && (costA < 0 || costB < costA):
+			dst = appendLiteral(dst, src[lit:lit+q], width, false)
+			dst = appendShortRuns(dst, src[lit+q:s], vb)
+			dst = appendRLERun(dst, run, uint32(src[s]), vb)
+			lit = end
+		case costA >= 0 && costA <= costC:
+			dst = appendLiteral(dst, src[lit:s+pad], width, false)
+			dst = appendRLERun(dst, run-pad, uint32(src[s]), vb)
+			lit = end
+		}
+	}
+	if err := checkWidth(src, width, sc.orAll()); err != nil {
+		return dst[:start], err
+	}
+	if lit < n {
+		// The last literal may end in a padded group, or its last values
+		// may be cheaper as short RLE runs.
+		m := n - lit
+		g := (m + 7) / 8
+		padded := uvarintLen(uint64(g)<<1|1) + g*w
+		q, split := bestSplit(src[lit:], w, vb)
+		if split <= padded {
+			dst = appendLiteral(dst, src[lit:lit+q], width, false)
+			dst = appendShortRuns(dst, src[lit+q:], vb)
+		} else {
+			dst = appendLiteral(dst, src[lit:], width, true)
+		}
+	}
+	// The choices above look at one run at a time; when they add up to
+	// more than bit-packing everything, bit-pack everything.
+	if g := (n + 7) / 8; len(dst)-start > uvarintLen(uint64(g)<<1|1)+g*w && n <= maxRLERun {
+		dst = appendLiteral(dst[:start], src, width, true)
+	}
+	return dst, nil
+}
+
+// maxSplitBack bounds the values bestSplit considers writing as short runs,
+// which keeps the encoder linear in the length of its input.
+const maxSplitBack = 64
+
+// bestSplit chooses how to write src, the values before an RLE run or at
+// the end, without padding: the first q values (a multiple of 8) as one
+// bit-packed run, the others (at most maxSplitBack+7) as one RLE run per run
+// of equal values. It returns the q of fewest bytes and that number of
+// bytes. w is the bit width (at least 1), vb the bytes of an RLE value.
+func bestSplit[T rleValue](src []T, w, vb int) (q, size int) {
+	m := len(src)
+	q = m &^ 7
+	// runs is the size of src[j:] as RLE runs; front and frontLen describe
+	// its first run.
+	runs, frontLen := 0, 0
+	var front T
+	j := m
+	best, bestQ := -1, 0
+	for {
+		for j > q {
+			j--
+			if frontLen > 0 && src[j] == front {
+				runs -= uvarintLen(uint64(frontLen) << 1)
+				frontLen++
+				runs += uvarintLen(uint64(frontLen) << 1)
+				continue
+			}
+			front, frontLen = src[j], 1
+			runs += 1 + vb
+		}
+		total := runs
+		if q > 0 {
+			g := q / 8
+			total += uvarintLen(uint64(g)<<1|1) + g*w
+		}
+		if best < 0 || total < best {
+			best, bestQ = total, q
+		}
+		if q == 0 || runs >= best || q+maxSplitBack <= m {
+			return bestQ, best
+		}
+		q -= 8
+	}
+}
+
+// checkWidth reports the first value of src at or above 1<<width when or,
+// the bitwise or of all values, shows there is one.
+func checkWidth[T rleValue](src []T, width uint, or T) error {
+	if uint64(or)>>width == 0 {
+		return nil
+	}
+	for i, v := range src {
+		if uint64(v)>>width != 0 {
+			return fmt.Errorf("%w: value %d at index %d does not fit in %d bits", ErrValueRange, v, i, width)
+		}
+	}
+	return nil
+}
+
+// countRuns counts the runs of equal values in src.
+func countRuns[T rleValue](src []T) int {
+	if len(src) == 0 {
+		return 0
+	}
+	r := 1
+	for i := 1; i < len(src); i++ {
+		if src[i] != src[i-1] {
+			r++
+		}
+	}
+	return r
+}
+
+// appendShortRuns writes src as RLE runs, one per run of equal values.
+func appendShortRuns[T rleValue](dst []byte, src []T, vb int) []byte {
+	for i := 0; i < len(src); {
+		j := i + 1
+		for j < len(src) && src[j] == src[i] {
+			j++
+		}
+		dst = appendRLERun(dst, j-i, uint32(src[i]), vb)
+		i = j
+	}
+	return dst
+}
+
+// appendRLERun writes count repetitions of v as RLE runs of vb-byte values.
+func appendRLERun(dst []byte, count int, v uint32, vb int) []byte {
+	for count > 0 {
+		c := min(count, maxRLERun)
+		count -= c
+		dst = binary.AppendUvarint(dst, uint64(c)<<1)
+		switch vb {
+		case 0:
+		case 1:
+			dst = append(dst, byte(v))
+		case 2:
+			dst = append(dst, byte(v), byte(v>>8))
+		case 3:
+			dst = append(dst, byte(v), byte(v>>8), byte(v>>16))
+		default:
+			dst = append(dst, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+	}
+	return dst
+}
+
+// appendLiteral writes src as bit-packed runs. Unless last is set, len(src)
+// must be a multiple of 8; if it is set, the last group is padded with
+// zeros.
+func appendLiteral[T rleValue](dst []byte, src []T, width uint, last bool) []byte {
+	for len(src) > 0 {
+		c := min(len(src), maxRLERun)
+		groups := (c + 7) / 8
+		dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+		size := groups * int(width)
+		switch s := any(src[:c]).(type) {
+		case []uint8:
+			dst = packLevels(dst, s, width, size)
+		case []uint32:
+			at := len(dst)
+			dst, _ = Pack32(dst, s, width)
+			dst = append(dst, make([]byte, size-(len(dst)-at))...)
+		}
+		src = src[c:]
+	}
+	return dst
+}
+
+// packLevels appends the values of src, each below 1<<width (1..8), packed
+// in size bytes: whole groups, the last one padded with zeros.
+func packLevels(dst []byte, src []uint8, width uint, size int) []byte {
+	at := len(dst)
+	dst = grow(dst, size)
+	out := dst[at:]
+	full := len(src) &^ 7
+	if width == 1 {
+		levelsToBitmap(out, src[:full], 1)
+		if full < len(src) {
+			var g [8]uint8
+			copy(g[:], src[full:])
+			levelsToBitmap(out[full/8:], g[:], 1)
+		}
+		return dst
+	}
+	o := 0
+	w := int(width)
+	for i := 0; i < full; i += 8 {
+		x := pack8x8(binary.LittleEndian.Uint64(src[i:]), width)
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], x)
+		copy(out[o:o+w], b[:w])
+		o += w
+	}
+	if full < len(src) {
+		var g [8]byte
+		copy(g[:], src[full:])
+		x := pack8x8(binary.LittleEndian.Uint64(g[:]), width)
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], x)
+		copy(out[o:o+w], b[:w])
+	}
+	return dst
+}
+
+// pack8x8 packs the eight bytes of u (byte i = value i, below 1<<width) into
+// the low 8*width bits of the result, value i at bits [i*width, (i+1)*width).
+func pack8x8(u uint64, width uint) uint64 {
+	const m8, m16 = 0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF
+	t := u&m8 | (u>>8&m8)<<width
+	t = t&m16 | (t>>16&m16)<<(2*width)
+	return t&0xFFFFFFFF | (t>>32)<<(4*width)
+}
+
+// unpack8x8 is the inverse of pack8x8.
+func unpack8x8(x uint64, width uint) uint64 {
+	m4 := uint64(1)<<(4*width) - 1
+	t := x&m4 | (x>>(4*width)&m4)<<32
+	m2 := (uint64(1)<<(2*width) - 1) * 0x0000000100000001
+	t = t&m2 | (t>>(2*width)&m2)<<16
+	m1 := (uint64(1)<<width - 1) * 0x0001000100010001
+	return t&m1 | (t>>width&m1)<<8
+}
+
+// runScanner finds runs of equal values in src. It keeps a window of the
+// equality bitmap: bit p (of word p/64) is set when src[p] == src[p+1].
+type runScanner[T rleValue] struct {
+	src   []T
+	words int // number of bitmap words, ceil(len(src)/64)
+	base  int // index of the first word in win
+	have  int // number of words of win filled
+	or    T   // or of the values whose words were computed so far
+	done  int // words whose values are in or
+	win   [scanWindow]uint64
+}
+
+// scanWindow is the number of bitmap words computed at a time.
+const scanWindow = 64
+
+func (sc *runScanner[T]) init(src []T) {
+	sc.src = src
+	sc.words = (len(src) + 63) / 64
+	sc.fill(0)
+}
+
+// fill computes the window of bitmap words starting at word w.
+func (sc *runScanner[T]) fill(w int) {
+	sc.base = w
+	sc.have = min(scanWindow, sc.words-w)
+	if sc.have <= 0 {
+		sc.have = 0
+		return
+	}
+	var or T
+	switch s := any(sc.src).(type) {
+	case []uint8:
+		o := equalMask8(sc.win[:sc.have], s[64*w:])
+		or = T(o)
+	case []uint32:
+		o := equalMask32(sc.win[:sc.have], s[64*w:])
+		or = T(o)
+	}
+	// Or-ing values seen before changes nothing; done only grows over a
+	// contiguous prefix so that orAll covers every word.
+	sc.or |= or
+	if w <= sc.done {
+		sc.done = max(sc.done, w+sc.have)
+	}
+}
+
+// word returns bitmap word w, zero past the end.
+func (sc *runScanner[T]) word(w int) uint64 {
+	if w >= sc.words {
+		return 0
+	}
+	if w < sc.base || w >= sc.base+sc.have {
+		sc.fill(w)
+	}
+	return sc.win[w-sc.base]
+}
+
+// orAll returns the bitwise or of every value of src.
+func (sc *runScanner[T]) orAll() T {
+	for sc.done < sc.words {
+		sc.fill(sc.done)
+	}
+	return sc.or
+}
+
+// nextCandidate returns the first index s >= pos, where pos starts a run,
+// at which a run of at least k equal values starts, or len(src).
+func (sc *runScanner[T]) nextCandidate(pos, k int) int {
+	n := len(sc.src)
+	k1 := uint(k - 1) // bits that must be set from s on; 1..63
+	for w := pos / 64; w < sc.words; w++ {
+		lo := sc.word(w)
+		if w == pos/64 {
+			lo &= ^uint64(0) << (pos % 64)
+		}
+		if lo == 0 {
+			continue
+		}
+		hi := sc.word(w + 1)
+		if k1 >= 15 && !hasFFByte(lo) && !hasFFByte(hi) {
+			// k1 set bits in a row cover an aligned byte of lo or hi.
+			continue
+		}
+		c := allOnesFrom(lo, hi, k1)
+		if c != 0 {
+			return min(64*w+bits.TrailingZeros64(c), n)
+		}
+	}
+	return n
+}
+
+// runEnd returns the index of the last value of the run that contains
+// src[p]: the first q >= p whose bitmap bit is clear.
+func (sc *runScanner[T]) runEnd(p int) int {
+	w := p / 64
+	x := ^sc.word(w) &^ (1<<(p%64) - 1)
+	for x == 0 {
+		w++
+		if w >= sc.words {
+			return len(sc.src) - 1
+		}
+		x = ^sc.word(w)
+	}
+	return min(64*w+bits.TrailingZeros64(x), len(sc.src)-1)
+}
+
+// hasFFByte reports whether a byte of x is 0xFF.
+func hasFFByte(x uint64) bool {
+	y := ^x
+	return (y-0x0101010101010101)&^y&0x8080808080808080 != 0
+}
+
+// allOnesFrom returns the bits b of lo for which bits b..b+k-1 of the 128-bit
+// value hi:lo are all set. k is in 1..64.
+func allOnesFrom(lo, hi uint64, k uint) uint64 {
+	span := uint(1)
+	for 2*span <= k {
+		lo, hi = lo&(lo>>span|hi<<(64-span)), hi&(hi>>span)
+		span *= 2
+	}
+	if r := k - span; r > 0 {
+		lo &= lo>>r | hi<<(64-r)
+	}
+	return lo
+}
+
+// DecodeRLE fills dst with len(dst) values decoded from the
+// RLE/bit-packed hybrid runs at the start of src, at the given bit width
+// (0..32), and returns the number of bytes of src the runs took. Values of
+// the last run beyond len(dst) are ignored, and its padding bytes may be
+// missing. Input that ends early yields an error wrapping ErrTruncated;
+// a header or value that breaks the encoding's rules, one wrapping
+// ErrCorrupt. Either names the byte offset.
+func DecodeRLE(dst []uint32, src []byte, width uint) (int, error) {
+	if width > 32 {
+		return 0, fmt.Errorf("%w: DecodeRLE width %d, want 0..32", ErrWidth, width)
+	}
+	return decodeRLE(dst, src, width)
+}
+
+// DecodeRLELevels is DecodeRLE into bytes, for levels and booleans; width
+// must be in 0..8.
+func DecodeRLELevels(dst []uint8, src []byte, width uint) (int, error) {
+	if width > 8 {
+		return 0, fmt.Errorf("%w: DecodeRLELevels width %d, want 0..8", ErrWidth, width)
+	}
+	return decodeRLE(dst, src, width)
+}
+
+// DecodeRLEPrefixed decodes runs that follow a 4-byte little-endian length
+// prefix (as AppendRLEPrefixed writes them) and returns 4 plus that length.
+func DecodeRLEPrefixed(dst []uint32, src []byte, width uint) (int, error) {
+	body, err := rlePrefix(src)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := DecodeRLE(dst, body, width); err != nil {
+		return 0, err
+	}
+	return 4 + len(body), nil
+}
+
+// DecodeRLELevelsPrefixed is DecodeRLELevels for runs with a length prefix.
+func DecodeRLELevelsPrefixed(dst []uint8, src []byte, width uint) (int, error) {
+	body, err := rlePrefix(src)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := DecodeRLELevels(dst, body, width); err != nil {
+		return 0, err
+	}
+	return 4 + len(body), nil
+}
+
+func rlePrefix(src []byte) ([]byte, error) {
+	if len(src) < 4 {
+		return nil, fmt.Errorf("%w: RLE length prefix needs 4 bytes, have %d", ErrTruncated, len(src))
+	}
+	n := uint64(binary.LittleEndian.Uint32(src))
+	if n > uint64(len(src)-4) {
+		return nil, fmt.Errorf("%w: RLE length prefix says %d bytes, %d follow", ErrTruncated, n, len(src)-4)
+	}
+	return src[4 : 4+n], nil
+}
+
+// readHeader reads the ULEB128 run header at src[i:]; it returns the header
+// and the offset after it.
+func readHeader(src []byte, i int) (uint64, int, error) {
+	var h uint64
+	for s := uint(0); ; s += 7 {
+		if i >= len(src) {
+			return 0, 0, fmt.Errorf("%w: run header at byte %d ends with the input", ErrTruncated, i)
+		}
+		b := src[i]
+		i++
+		if s == 28 && b > 0x0F {
+			return 0, 0, fmt.Errorf("%w: run header ending at byte %d exceeds 32 bits", ErrCorrupt, i-1)
+		}
+		h |= uint64(b&0x7F) << s
+		if b < 0x80 {
+			return h, i, nil
+		}
+	}
+}
+
+func decodeRLE[T rleValue](dst []T, src []byte, width uint) (int, error) {
+	vb := int(width+7) / 8
+	w := int(width)
+	i, o := 0, 0
+	for o < len(dst) {
+		at := i
+		h, next, err := readHeader(src, i)
+		if err != nil {
+			return 0, err
+		}
+		i = next
+		count := int(h >> 1)
+		if h&1 == 0 {
+			if len(src)-i < vb {
+				return 0, fmt.Errorf("%w: RLE run at byte %d needs a %d-byte value, %d left", ErrTruncated, at, vb, len(src)-i)
+			}
+			var v uint32
+			for b := vb - 1; b >= 0; b-- {
+				v = v<<8 | uint32(src[i+b])
+			}
+			if uint64(v)>>width != 0 {
+				return 0, fmt.Errorf("%w: RLE run at byte %d repeats %d, which does not fit in %d bits", ErrCorrupt, at, v, width)
+			}
+			i += vb
+			take := min(count, len(dst)-o)
+			fillValue(dst[o:o+take], T(v))
+			o += take
+			continue
+		}
+		take := min(8*count, len(dst)-o)
+		size := count * w
+		need := size
+		if take < 8*count {
+			need = PackedLen(take, width)
+		}
+		if len(src)-i < need {
+			return 0, fmt.Errorf("%w: bit-packed run at byte %d of %d groups needs %d bytes, %d left", ErrTruncated, at, count, need, len(src)-i)
+		}
+		unpackValues(dst[o:o+take], src[i:], width)
+		o += take
+		i += min(size, len(src)-i)
+	}
+	return i, nil
+}
+
+// fillValue sets every element of dst to v.
+func fillValue[T rleValue](dst []T, v T) {
+	if len(dst) == 0 {
+		return
+	}
+	if v == 0 {
+		clear(dst)
+		return
+	}
+	dst[0] = v
+	for n := 1; n < len(dst); n *= 2 {
+		copy(dst[n:], dst[:n])
+	}
+}
+
+// unpackValues fills dst from the packed values at the start of src, which
+// holds at least PackedLen(len(dst), width) bytes.
+func unpackValues[T rleValue](dst []T, src []byte, width uint) {
+	switch d := any(dst).(type) {
+	case []uint32:
+		_ = Unpack32(d, src, width)
+	case []uint8:
+		unpackLevels(d, src, width)
+	}
+}
+
+// unpackLevels is unpackValues for bytes and widths 0..8.
+func unpackLevels(dst []uint8, src []byte, width uint) {
+	if width == 0 {
+		clear(dst)
+		return
+	}
+	if width == 1 {
+		bitmapToLevels(dst, src, 1, 0)
+		return
+	}
+	w := int(width)
+	full := len(dst) &^ 7
+	o := 0
+	for i := 0; i < full; i += 8 {
+		var x uint64
+		if len(src)-o >= 8 {
+			x = binary.LittleEndian.Uint64(src[o:])
+		} else {
+			var b [8]byte
+			copy(b[:], src[o:o+w])
+			x = binary.LittleEndian.Uint64(b[:])
+		}
+		x &= 1<<(8*width) - 1
+		binary.LittleEndian.PutUint64(dst[i:], unpack8x8(x, width))
+		o += w
+	}
+	if full < len(dst) {
+		var b [8]byte
+		copy(b[:], src[o:o+PackedLen(len(dst)-full, width)])
+		x := unpack8x8(binary.LittleEndian.Uint64(b[:])&(1<<(8*width)-1), width)
+		binary.LittleEndian.PutUint64(b[:], x)
+		copy(dst[full:], b[:])
+	}
+}
