@@ -54,6 +54,22 @@ type kernelSet struct {
 	splitBytes64 func(dst []byte, src []uint64) int
 	joinBytes32  func(dst []uint32, src []byte) int
 	joinBytes64  func(dst []uint64, src []byte) int
+
+	// The delta kernels are the integer core of DELTA_BINARY_PACKED over
+	// runs of whole 128-value blocks of 4 miniblocks; k = len(mins) blocks.
+	// deltaEncode64 takes len(src) == 128*k+1 values, src[0] being the
+	// value the first delta is taken from; for block b it writes the
+	// smallest delta src[i+1]-src[i] (wrapping) of the block to mins[b],
+	// each delta minus that minimum to dst[i] (len(dst) == 128*k), and the
+	// bit length of the largest adjusted delta of miniblock j to
+	// widths[4*b+j] (len(widths) == 4*k). deltaDecode64 is the inverse of
+	// the arithmetic: in place over len(vals) == 128*k adjusted deltas, it
+	// adds mins[i/128] to vals[i] and replaces it by the running sum that
+	// starts from prev. The 32-bit kernels do the same in 32 bits.
+	deltaEncode32 func(dst []uint32, src []int32, mins []int32, widths []uint8)
+	deltaEncode64 func(dst []uint64, src []int64, mins []int64, widths []uint8)
+	deltaDecode32 func(vals []uint32, mins []int32, prev int32)
+	deltaDecode64 func(vals []uint64, mins []int64, prev int64)
 }
 
 func noPack32([]byte, []uint32, uint) int   { return 0 }
@@ -93,6 +109,11 @@ var reference = kernelSet{
 	splitBytes64:   noSplitBytes64,
 	joinBytes32:    noJoinBytes32,
 	joinBytes64:    noJoinBytes64,
+
+	deltaEncode32: deltaEncode32Ref,
+	deltaEncode64: deltaEncode64Ref,
+	deltaDecode32: deltaDecode32Ref,
+	deltaDecode64: deltaDecode64Ref,
 }
 
 // sets lists the implementations this CPU can run, best first: the

@@ -24,6 +24,11 @@ var avx2 = kernelSet{
 	splitBytes64:       noSplitBytes64,
 	joinBytes32:        noJoinBytes32,
 	joinBytes64:        noJoinBytes64,
+
+	deltaEncode32: deltaEncode32Ref,
+	deltaEncode64: deltaEncode64Ref,
+	deltaDecode32: deltaDecode32Ref,
+	deltaDecode64: deltaDecode64Ref,
 }
 
 func platformSets() []*kernelSet {
