@@ -359,11 +359,11 @@ func specStream(values []int64, blockLen, miniblocks, typeBits int, junk *rand.R
 				}
 				continue
 			}
-			var max uint64
+			var hi uint64
 			for _, a := range adj[m*perMini : min(len(adj), (m+1)*perMini)] {
-				max = Max(max, a)
+				hi = max(hi, a)
 			}
-			for max>>widths[m] != 0 {
+			for hi>>widths[m] != 0 {
 				widths[m]++
 			}
 		}
@@ -382,14 +382,6 @@ func specStream(values []int64, blockLen, miniblocks, typeBits int, junk *rand.R
 		}
 	}
 	return out
-}
-
-// Max is the larger of two unsigned values.
-func Max(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func TestDeltaEncoderMatchesSpecOracle(t *testing.T) {
@@ -719,8 +711,6 @@ type guardedSlice[T uint8 | uint32 | uint64 | int32 | int64] struct {
 	s    []T
 	full []T
 }
-
-const guardLen = 64
 
 func guarded[T uint8 | uint32 | uint64 | int32 | int64](n int) guardedSlice[T] {
 	full := make([]T, n+guardLen)
