@@ -1,0 +1,199 @@
+// Package arena allocates the column buffers of a block from a few large
+// chunks of memory that are reset, not freed, when the block is done, so
+// that shredding block after block does no heap allocation once the chunks
+// have grown to the size of a block.
+//
+// Every slice an Arena hands out starts on a 64-byte boundary (a cache line,
+// and the widest load of the SIMD kernels) and holds only pointer-free
+// values, so the garbage collector never scans the chunks. A slice is valid
+// until the next Reset; after that its memory is handed out again.
+//
+// An Arena is not safe for concurrent use.
+package arena
+
+import (
+	"unsafe"
+)
+
+// Align is the alignment, in bytes, of every slice an Arena returns.
+const Align = 64
+
+// DefaultChunkSize is the size of the first chunk of an Arena whose chunk
+// size is not given.
+const DefaultChunkSize = 1 << 20
+
+// Elem is the set of element types an Arena can hold: fixed-size values
+// without pointers.
+type Elem interface {
+	~bool | ~int8 | ~uint8 | ~int16 | ~uint16 | ~int32 | ~uint32 |
+		~int64 | ~uint64 | ~float32 | ~float64
+}
+
+// Arena is a bump allocator over chunks of memory. The zero value is ready
+// to use with DefaultChunkSize.
+type Arena struct {
+	chunks    [][]byte // each chunk starts on an Align boundary
+	cur       int      // index of the chunk being filled
+	off       int      // bytes used in chunks[cur]
+	chunkSize int
+	used      int // bytes handed out since the last Reset, padding included
+	peak      int // the largest used seen at a Reset
+}
+
+// New returns an Arena whose first chunk holds chunkSize bytes (rounded up
+// to a multiple of Align; DefaultChunkSize when chunkSize <= 0).
+func New(chunkSize int) *Arena {
+	return &Arena{chunkSize: chunkSize}
+}
+
+func (a *Arena) minChunk() int {
+	if a.chunkSize <= 0 {
+		return DefaultChunkSize
+	}
+	return roundUp(a.chunkSize)
+}
+
+func roundUp(n int) int { return (n + Align - 1) &^ (Align - 1) }
+
+// newChunk allocates a chunk of at least n bytes that starts on an Align
+// boundary.
+func newChunk(n int) []byte {
+	n = roundUp(n)
+	raw := make([]byte, n+Align)
+	skip := int(-uintptr(unsafe.Pointer(unsafe.SliceData(raw)))) & (Align - 1)
+	return raw[skip : skip+n : skip+n]
+}
+
+// Bytes returns a slice of n bytes, zeroed, starting on an Align boundary,
+// with len and cap n.
+func (a *Arena) Bytes(n int) []byte {
+	if n < 0 {
+		panic("arena: negative size")
+	}
+	if n == 0 {
+		return []byte{}
+	}
+	size := roundUp(n)
+	if a.cur >= len(a.chunks) || len(a.chunks[a.cur])-a.off < size {
+		a.advance(size)
+	}
+	b := a.chunks[a.cur][a.off : a.off+n : a.off+n]
+	a.off += size
+	a.used += size
+	clear(b)
+	return b
+}
+
+// advance moves to a chunk with room for size bytes: the next existing one
+// that is big enough, or a new one.
+func (a *Arena) advance(size int) {
+	for a.cur+1 < len(a.chunks) {
+		a.cur++
+		a.off = 0
+		if len(a.chunks[a.cur]) >= size {
+			return
+		}
+	}
+	n := a.minChunk()
+	if len(a.chunks) > 0 {
+		// Grow geometrically so that a block needs few chunks.
+		n = max(n, len(a.chunks[len(a.chunks)-1])*2)
+	}
+	a.chunks = append(a.chunks, newChunk(max(n, size)))
+	a.cur = len(a.chunks) - 1
+	a.off = 0
+}
+
+// Reset makes all memory handed out so far available again. Slices
+// returned before Reset must not be used after it. When the last round
+// needed more than one chunk, the chunks are replaced by one chunk big
+// enough for everything that round used, so the next rounds of the same
+// size allocate nothing.
+func (a *Arena) Reset() {
+	a.peak = max(a.peak, a.used)
+	if len(a.chunks) > 1 && a.cur > 0 {
+		total := 0
+		for _, c := range a.chunks {
+			total += len(c)
+		}
+		a.chunks = a.chunks[:1]
+		a.chunks[0] = newChunk(max(total, a.peak))
+	}
+	a.cur, a.off, a.used = 0, 0, 0
+}
+
+// Used is the number of bytes handed out since the last Reset, alignment
+// padding included.
+func (a *Arena) Used() int { return a.used }
+
+// Capacity is the number of bytes the arena holds in its chunks.
+func (a *Arena) Capacity() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// Make returns a slice of n zero values of T, with capacity capacity (at
+// least n), starting on an Align boundary.
+func Make[T Elem](a *Arena, n, capacity int) []T {
+	if capacity < n {
+		capacity = n
+	}
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if capacity == 0 {
+		return []T{}
+	}
+	b := a.Bytes(capacity * size)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), capacity)[:n]
+}
+
+// Grow returns s with room for at least extra more elements: s itself when
+// it has the room, otherwise a copy in new arena memory with about twice the
+// capacity. The old memory is not reused before the next Reset.
+func Grow[T Elem](a *Arena, s []T, extra int) []T {
+	if cap(s)-len(s) >= extra {
+		return s
+	}
+	c := max(2*cap(s), len(s)+extra, Align/int(unsafe.Sizeof(s[:1][0])))
+	size := int(unsafe.Sizeof(s[:1][0]))
+	if cap(s) > 0 && a.extend(uintptr(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*size, c*size) {
+		return unsafe.Slice(unsafe.SliceData(s), c)[:len(s)]
+	}
+	t := Make[T](a, len(s), c)
+	copy(t, s)
+	return t
+}
+
+// extend grows in place the allocation that starts at p and holds oldSize
+// bytes to newSize bytes, when it is the last allocation of the current
+// chunk and the chunk has room. The new bytes are zeroed.
+func (a *Arena) extend(p uintptr, oldSize, newSize int) bool {
+	if a.cur >= len(a.chunks) {
+		return false
+	}
+	chunk := a.chunks[a.cur]
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(chunk)))
+	if p < base || p >= base+uintptr(len(chunk)) {
+		return false
+	}
+	start := int(p - base)
+	if start+roundUp(oldSize) != a.off || start+roundUp(newSize) > len(chunk) {
+		return false
+	}
+	clear(chunk[start+oldSize : start+newSize])
+	grown := roundUp(newSize) - roundUp(oldSize)
+	a.off += grown
+	a.used += grown
+	return true
+}
+
+// Append appends v to s, growing s in the arena when it is full.
+func Append[T Elem](a *Arena, s []T, v ...T) []T {
+	if cap(s)-len(s) < len(v) {
+		s = Grow(a, s, len(v))
+	}
+	return append(s, v...)
+}
