@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"github.com/evodb/writer/arena"
+	"github.com/evodb/writer/engine/parquet"
+)
+
+// column is one leaf column of the block being shredded: its levels and
+// present values, in arena memory.
+type column struct {
+	n      *node // nil for the metadata and rescued columns
+	typ    Type
+	path   []string
+	maxDef uint8
+	maxRep uint8
+
+	levels int
+	defs   []uint8
+	reps   []uint8
+	i64    []int64
+	f64    []float64
+	bools  []bool
+	data   []byte
+	offs   []int32 // offsets of byte-array values; offs[0] == 0
+
+	// where the column stood when the current row first touched it, to
+	// take a rejected row back out
+	markRow                         int
+	markLevels, markValues, markLen int
+
+	// sizes reached by the last block, to size the next one at once
+	lastLevels, lastValues, lastData int
+}
+
+// reset empties the column for a new block, giving it buffers sized after
+// the last block so that a block like the last needs no growing.
+func (c *column) reset(a *arena.Arena) {
+	c.levels = 0
+	c.markRow = -1
+	lv, vv, dv := c.lastLevels+c.lastLevels/8+16, c.lastValues+c.lastValues/8+16, c.lastData+c.lastData/8+64
+	c.defs, c.reps = nil, nil
+	if c.maxDef > 0 {
+		c.defs = arena.Make[uint8](a, 0, lv)
+	}
+	if c.maxRep > 0 {
+		c.reps = arena.Make[uint8](a, 0, lv)
+	}
+	c.i64, c.f64, c.bools, c.data, c.offs = nil, nil, nil, nil, nil
+	switch c.typ {
+	case TypeBool:
+		c.bools = arena.Make[bool](a, 0, vv)
+	case TypeInt64, TypeTimestamp:
+		c.i64 = arena.Make[int64](a, 0, vv)
+	case TypeDouble:
+		c.f64 = arena.Make[float64](a, 0, vv)
+	default:
+		c.offs = arena.Make[int32](a, 1, vv+1)
+		c.data = arena.Make[byte](a, 0, dv)
+	}
+}
+
+// remember records the block's sizes as the hint for the next block.
+func (c *column) remember() {
+	c.lastLevels, c.lastValues, c.lastData = c.levels, c.numValues(), len(c.data)
+}
+
+func (c *column) numValues() int {
+	switch c.typ {
+	case TypeBool:
+		return len(c.bools)
+	case TypeInt64, TypeTimestamp:
+		return len(c.i64)
+	case TypeDouble:
+		return len(c.f64)
+	}
+	return len(c.offs) - 1
+}
+
+// mark saves the column's position the first time row touches it.
+func (c *column) mark(row int) {
+	if c.markRow != row {
+		c.markRow = row
+		c.markLevels = c.levels
+		c.markValues = c.numValues()
+		c.markLen = len(c.data)
+	}
+}
+
+// rollback takes out everything row added.
+func (c *column) rollback(row int) {
+	if c.markRow != row {
+		return
+	}
+	c.levels = c.markLevels
+	if c.defs != nil {
+		c.defs = c.defs[:c.markLevels]
+	}
+	if c.reps != nil {
+		c.reps = c.reps[:c.markLevels]
+	}
+	switch c.typ {
+	case TypeBool:
+		c.bools = c.bools[:c.markValues]
+	case TypeInt64, TypeTimestamp:
+		c.i64 = c.i64[:c.markValues]
+	case TypeDouble:
+		c.f64 = c.f64[:c.markValues]
+	default:
+		c.offs = c.offs[:c.markValues+1]
+		c.data = c.data[:c.markLen]
+	}
+	c.markRow = -1
+}
+
+func (c *column) level(a *arena.Arena, row int, rep, def uint8) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, def)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+}
+
+func (c *column) addInt(a *arena.Arena, v int64) {
+	if len(c.i64) == cap(c.i64) {
+		c.i64 = arena.Grow(a, c.i64, 1)
+	}
+	c.i64 = append(c.i64, v)
+}
+
+func (c *column) addDouble(a *arena.Arena, v float64) {
+	if len(c.f64) == cap(c.f64) {
+		c.f64 = arena.Grow(a, c.f64, 1)
+	}
+	c.f64 = append(c.f64, v)
+}
+
+func (c *column) addBool(a *arena.Arena, v bool) {
+	if len(c.bools) == cap(c.bools) {
+		c.bools = arena.Grow(a, c.bools, 1)
+	}
+	c.bools = append(c.bools, v)
+}
+
+// addBytes appends a byte-array value.
+func (c *column) addBytes(a *arena.Arena, v []byte) {
+	if cap(c.data)-len(c.data) < len(v) {
+		c.data = arena.Grow(a, c.data, len(v))
+	}
+	c.data = append(c.data, v...)
+	c.endBytes(a)
+}
+
+// endBytes closes a byte-array value whose bytes were appended to c.data.
+func (c *column) endBytes(a *arena.Arena) {
+	if len(c.offs) == cap(c.offs) {
+		c.offs = arena.Grow(a, c.offs, 1)
+	}
+	c.offs = append(c.offs, int32(len(c.data)))
+}
+
+// columnData describes the column for the writer.
+func (c *column) columnData(leaf *parquet.Node) parquet.ColumnData {
+	cd := parquet.ColumnData{
+		Path:      c.path,
+		Leaf:      leaf,
+		MaxDef:    c.maxDef,
+		MaxRep:    c.maxRep,
+		NumLevels: c.levels,
+		DefLevels: c.defs,
+		RepLevels: c.reps,
+	}
+	switch c.typ {
+	case TypeBool:
+		cd.Bools = c.bools
+	case TypeInt64, TypeTimestamp:
+		cd.Int64s = c.i64
+	case TypeDouble:
+		cd.Doubles = c.f64
+	default:
+		cd.Bytes = c.data
+		cd.Offsets = c.offs
+	}
+	return cd
+}

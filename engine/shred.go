@@ -1,0 +1,816 @@
+// Package engine turns batches of CDC entries into Parquet blocks and reads
+// them back.
+//
+// The Shredder turns the rows of one table, each the bytes of a JSON
+// object, into typed leaf columns (parquet.ColumnData) with definition and
+// repetition levels, reading the bytes directly: no map is built per row,
+// and once its arena has grown to the size of a block it allocates nothing
+// per row.
+//
+// # Types and schema inference
+//
+// A column's type comes from a declared Schema or, for columns the schema
+// does not declare, from the first block in which the column has a value:
+//
+//   - true / false → bool (BOOLEAN)
+//   - integers in the int64 range → int64 (INT64)
+//   - numbers with a fraction or an exponent → double (DOUBLE). A column
+//     that meets both in the block that introduces it becomes double, as
+//     long as all its integers so far are exactly representable (|v| ≤
+//     2^53); otherwise it stays int64 and the fractional values are rescued.
+//   - strings → string (BYTE_ARRAY, STRING); if every string of the column
+//     in that block is an RFC 3339 date-time (see timestamp.go), the column
+//     is a timestamp (INT64, TIMESTAMP micros, UTC) instead
+//   - objects → groups; arrays → three-level LISTs of an optional element
+//     whose type is inferred the same way
+//   - binary (BYTE_ARRAY; standard base64 text in JSON) and json (BYTE_ARRAY,
+//     JSON: any value kept as its JSON text) are never inferred, only
+//     declared: a base64 string is indistinguishable from a word.
+//
+// A key whose values are only null, {} or arrays without a typed value gets
+// no column until one of its values has a type; null, missing keys and
+// empty containers at such keys are read back as missing (empty containers
+// are rescued, see below). Every user column is optional.
+//
+// # Schema evolution and _rescued
+//
+// Once a block has been written, the types of its columns are fixed. A new
+// key adds a column (rows of earlier blocks read it as null). A value that
+// does not fit its column's type is never cast and never dropped: it goes,
+// as JSON text, into the row's _rescued value, a JSON object from the
+// value's path (a JSON Pointer, RFC 6901, e.g. "/address/zip" or
+// "/tags/3") to the value; the column holds null at that place. Values go
+// there too when they fit no column: an integer beyond int64 (or beyond
+// 2^53 in a double column), a number beyond float64, a fractional number
+// in an int64 column, a string that is not a time in a timestamp column,
+// text that is not base64 in a binary column, a key that is a metadata
+// column's name at the top of the row or that differs from an existing
+// column's name only in case, keys of a strict declared schema that it does
+// not declare, and empty containers at keys without a column. Stats.Rescued
+// counts the values.
+//
+// # Bad rows
+//
+// A row that is not valid JSON (syntax, invalid UTF-8, NaN or Infinity),
+// that nests deeper than Options.MaxDepth, that is not an object, or that
+// has the same key twice in one object is rejected with a *RowError that
+// names the row's index in the batch, its LSN and the byte; the other rows
+// of the batch are kept. A rejected row found while the schema was being
+// inferred may still have added columns before its problem was found.
+//
+// # Metadata
+//
+// Each block starts with the columns _op (string: INSERT, UPDATE,
+// DELETE), _lsn (int64), _producer (string), all required, and _commit_ts
+// (timestamp, null when the entry has no commit time), and ends with
+// _rescued (json, null when nothing was rescued).
+package engine
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/evodb/writer/arena"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine/parquet"
+)
+
+// Errors a row can be rejected with, besides cdc.ErrSyntax,
+// cdc.ErrInvalidUTF8, cdc.ErrTooDeep and cdc.ErrNotObject.
+var (
+	ErrDuplicateKey = errors.New("duplicate key")
+	ErrWrongTable   = errors.New("entry of another table")
+	ErrInvalidOp    = errors.New("invalid op")
+	ErrTooLarge     = errors.New("column too large for one block")
+)
+
+// RowError reports a row of a batch that was rejected.
+type RowError struct {
+	Index int   // the entry's index in the batch
+	LSN   int64 // the entry's LSN
+	Err   error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("row %d (lsn %d): %v", e.Index, e.LSN, e.Err) }
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Options configures a Shredder. The zero value is usable.
+type Options struct {
+	// Table is the table the shredder is for; entries of another table are
+	// rejected. Empty: the table of the first entry.
+	Table string
+	// Schema declares columns; nil infers all of them.
+	Schema *Schema
+	// MaxDepth is the deepest nesting of objects and arrays accepted in a
+	// row, counting the row itself; default and maximum 64.
+	MaxDepth int
+	// ArenaChunk is the size of the first chunk of the column arena;
+	// default 1 MiB.
+	ArenaChunk int
+}
+
+const maxDepthLimit = 64
+
+// Stats counts what a block holds.
+type Stats struct {
+	Rows       int // rows in the block
+	Rejected   int // rows rejected, see Block.Errors
+	Rescued    int // values that went to _rescued
+	NewColumns int // leaf columns the block added to the schema
+	Passes     int // passes over the batch: 1, or 2-3 when the schema changed
+}
+
+// Block is one shredded batch. It, its columns and their memory are valid
+// until the next call to Shred.
+type Block struct {
+	Schema  *parquet.Node
+	Columns []parquet.ColumnData
+	Stats   Stats
+	Errors  []*RowError
+}
+
+// Shredder turns batches of entries of one table into blocks of columns,
+// keeping the table's schema from batch to batch. It is not safe for
+// concurrent use.
+type Shredder struct {
+	opts     Options
+	maxDepth int
+	table    string
+	root     *node
+	cols     []*column // every leaf column in schema order
+	meta     [4]*column
+	rescued  *column
+	arena    *arena.Arena
+
+	schema      *parquet.Node
+	leaves      []*parquet.Node // leaves of schema, in column order
+	schemaDirty bool
+	block       Block
+
+	// state of the batch and row being shredded
+	t       tok
+	gen     uint64
+	row     int
+	frozen  bool // the schema may not change in this pass
+	rbuf    []byte
+	rcount  int
+	path    [maxDepthLimit + 2]pathSeg
+	ukeys   []unknownKey
+	ukeyBuf []byte
+	scratch []byte
+	stats   Stats
+}
+
+// pathSeg is one step of the path to the value being shredded: a member
+// name (a span of the row's bytes) or an array index (start < 0).
+type pathSeg struct {
+	start, end int
+	escaped    bool
+}
+
+type unknownKey struct {
+	gen      uint64
+	off, end int
+}
+
+// errSchemaChange stops a pass that met a key the schema lacks.
+var errSchemaChange = errors.New("schema change")
+
+// NewShredder returns a Shredder, checking the declared schema if any.
+func NewShredder(opts Options) (*Shredder, error) {
+	s := &Shredder{opts: opts, table: opts.Table, arena: arena.New(opts.ArenaChunk)}
+	s.maxDepth = opts.MaxDepth
+	if s.maxDepth <= 0 || s.maxDepth > maxDepthLimit {
+		s.maxDepth = maxDepthLimit
+	}
+	s.root = &node{typ: TypeObject, fixed: true}
+	if opts.Schema != nil {
+		if err := opts.Schema.Validate(); err != nil {
+			return nil, err
+		}
+		for i := range opts.Schema.Fields {
+			s.root.addChild(fromField(&opts.Schema.Fields[i]))
+		}
+	}
+	s.meta[0] = &column{typ: TypeString, path: []string{ColOp}}
+	s.meta[1] = &column{typ: TypeInt64, path: []string{ColLSN}}
+	s.meta[2] = &column{typ: TypeString, path: []string{ColProducer}}
+	s.meta[3] = &column{typ: TypeTimestamp, path: []string{ColCommitTS}, maxDef: 1}
+	s.rescued = &column{typ: TypeJSON, path: []string{ColRescued}, maxDef: 1}
+	s.layout()
+	return s, nil
+}
+
+// Schema returns the table's schema as the shredder knows it now, as a
+// declared schema (which can be saved and given to a later Shredder).
+func (s *Shredder) Schema() *Schema {
+	f := s.root.toField()
+	return &Schema{Fields: f.Fields, Strict: s.opts.Schema != nil && s.opts.Schema.Strict}
+}
+
+// layout assigns levels to the schema tree and lists its leaf columns.
+func (s *Shredder) layout() {
+	s.cols = append(s.cols[:0], s.meta[:]...)
+	for _, c := range s.root.children {
+		if c.complete() {
+			s.layoutNode(c, 0, 0, nil)
+		}
+	}
+	s.cols = append(s.cols, s.rescued)
+	s.schemaDirty = true
+}
+
+func (s *Shredder) layoutNode(n *node, parentDef, rep uint8, path []string) {
+	n.def = parentDef + 1
+	n.rep = rep
+	n.leaves = n.leaves[:0]
+	path = append(path[:len(path):len(path)], n.name)
+	switch n.typ {
+	case TypeObject:
+		for _, c := range n.children {
+			if c.complete() {
+				s.layoutNode(c, n.def, rep, path)
+				n.leaves = append(n.leaves, c.leaves...)
+			}
+		}
+	case TypeList:
+		n.listRep = rep + 1
+		s.layoutNode(n.elem, n.def+1, rep+1, append(path, "list"))
+		n.leaves = append(n.leaves, n.elem.leaves...)
+	default:
+		if n.col == nil {
+			n.col = &column{n: n, typ: n.typ}
+			s.stats.NewColumns++
+		}
+		n.col.typ = n.typ
+		n.col.path = path
+		n.col.maxDef = n.def
+		n.col.maxRep = rep
+		n.leaves = append(n.leaves, n.col)
+		s.cols = append(s.cols, n.col)
+	}
+}
+
+// parquetSchema builds the Parquet schema of the block.
+func (s *Shredder) parquetSchema() *parquet.Node {
+	root := &parquet.Node{Name: "schema", Repetition: parquet.Required, Children: []*parquet.Node{
+		{Name: ColOp, Repetition: parquet.Required, Type: parquet.ByteArray, Logical: parquet.String},
+		{Name: ColLSN, Repetition: parquet.Required, Type: parquet.Int64},
+		{Name: ColProducer, Repetition: parquet.Required, Type: parquet.ByteArray, Logical: parquet.String},
+		{Name: ColCommitTS, Repetition: parquet.Optional, Type: parquet.Int64, Logical: parquet.TimestampMicros},
+	}}
+	for _, c := range s.root.children {
+		if c.complete() {
+			root.Children = append(root.Children, c.parquetNode())
+		}
+	}
+	root.Children = append(root.Children, &parquet.Node{Name: ColRescued, Repetition: parquet.Optional,
+		Type: parquet.ByteArray, Logical: parquet.JSON})
+	return root
+}
+
+// leafNodes lists the leaves of a Parquet schema in column order.
+func leafNodes(n *parquet.Node, dst []*parquet.Node) []*parquet.Node {
+	if n.IsLeaf() {
+		return append(dst, n)
+	}
+	for _, c := range n.Children {
+		dst = leafNodes(c, dst)
+	}
+	return dst
+}
+
+// Shred turns a batch of entries into a block. Rows that cannot be
+// shredded are left out and reported in Block.Errors; the error result is
+// only for failures of the whole batch (a column beyond 2 GiB).
+func (s *Shredder) Shred(entries []cdc.Entry) (*Block, error) {
+	s.stats = Stats{}
+	s.frozen = false
+	for {
+		s.stats.Passes++
+		s.startPass()
+		k, err := s.pass(entries)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errSchemaChange) {
+			return nil, err
+		}
+		// Row k has a key the schema lacks: learn the schema of the rest
+		// of the batch in one pass, then shred the whole batch again with
+		// the schema frozen.
+		s.stats.Passes++
+		s.infer(entries[k:], k)
+		s.layout()
+		s.frozen = true
+	}
+	s.finishNodes(s.root)
+	for _, c := range s.cols {
+		if len(c.data) > math.MaxInt32 {
+			return nil, fmt.Errorf("%w: column %v holds %d bytes", ErrTooLarge, c.path, len(c.data))
+		}
+		c.remember()
+	}
+	if s.schemaDirty {
+		s.schema = s.parquetSchema()
+		s.leaves = leafNodes(s.schema, s.leaves[:0])
+		s.schemaDirty = false
+	}
+	leaves := s.leaves
+	b := &s.block
+	b.Schema = s.schema
+	b.Columns = b.Columns[:0]
+	for i, c := range s.cols {
+		b.Columns = append(b.Columns, c.columnData(leaves[i]))
+	}
+	b.Stats = s.stats
+	return b, nil
+}
+
+// finishNodes fixes the types of every column the block introduced.
+func (s *Shredder) finishNodes(n *node) {
+	n.fixed = true
+	for _, c := range n.children {
+		s.finishNodes(c)
+	}
+	if n.elem != nil {
+		s.finishNodes(n.elem)
+	}
+}
+
+func (s *Shredder) startPass() {
+	s.arena.Reset()
+	for _, c := range s.cols {
+		c.reset(s.arena)
+	}
+	s.block.Errors = s.block.Errors[:0]
+	newCols := s.stats.NewColumns
+	s.stats = Stats{Passes: s.stats.Passes, NewColumns: newCols}
+}
+
+// pass shreds every entry. On a schema change it returns the index of the
+// row that needs it (only when not frozen).
+func (s *Shredder) pass(entries []cdc.Entry) (int, error) {
+	for i := range entries {
+		e := &entries[i]
+		s.row = i
+		if s.table == "" {
+			s.table = e.Table
+		}
+		var err error
+		switch {
+		case e.Table != s.table:
+			err = fmt.Errorf("%w: %q, the shredder is for %q", ErrWrongTable, e.Table, s.table)
+		case !e.Op.Valid():
+			err = fmt.Errorf("%w %d", ErrInvalidOp, e.Op)
+		default:
+			err = s.shredRow(e.Data)
+		}
+		if err != nil {
+			for _, c := range s.cols {
+				c.rollback(i)
+			}
+			if err == errSchemaChange {
+				return i, err
+			}
+			s.block.Errors = append(s.block.Errors, &RowError{Index: i, LSN: e.LSN, Err: err})
+			s.stats.Rejected++
+			continue
+		}
+		s.addMeta(e)
+		s.stats.Rows++
+	}
+	return 0, nil
+}
+
+var opNames = [...][]byte{cdc.Insert: []byte("INSERT"), cdc.Update: []byte("UPDATE"), cdc.Delete: []byte("DELETE")}
+
+func (s *Shredder) addMeta(e *cdc.Entry) {
+	a := s.arena
+	m := s.meta
+	m[0].level(a, s.row, 0, 0)
+	m[0].addBytes(a, opNames[e.Op])
+	m[1].level(a, s.row, 0, 0)
+	m[1].addInt(a, e.LSN)
+	m[2].level(a, s.row, 0, 0)
+	m[2].data = append(arena.Grow(a, m[2].data, len(e.Producer)), e.Producer...)
+	m[2].endBytes(a)
+	if e.CommitTime.IsZero() {
+		m[3].level(a, s.row, 0, 0)
+	} else {
+		m[3].level(a, s.row, 0, 1)
+		m[3].addInt(a, e.CommitTime.UnixMicro())
+	}
+	r := s.rescued
+	if s.rcount == 0 {
+		r.level(a, s.row, 0, 0)
+		return
+	}
+	r.level(a, s.row, 0, 1)
+	r.data = arena.Grow(a, r.data, len(s.rbuf)+1)
+	r.data = append(r.data, s.rbuf...)
+	r.data = append(r.data, '}')
+	r.endBytes(a)
+	s.stats.Rescued += s.rcount
+}
+
+// shredRow shreds one row's JSON object into the columns.
+func (s *Shredder) shredRow(data []byte) error {
+	s.t = tok{b: data, maxDepth: s.maxDepth}
+	s.rbuf = s.rbuf[:0]
+	s.rcount = 0
+	s.ukeys = s.ukeys[:0]
+	s.ukeyBuf = s.ukeyBuf[:0]
+	t := &s.t
+	t.ws()
+	if t.i >= len(t.b) || t.b[t.i] != '{' {
+		return t.fail(cdc.ErrNotObject, "%s, want '{'", t.describe())
+	}
+	if err := s.object(s.root, 0); err != nil {
+		return err
+	}
+	t.ws()
+	if t.i != len(t.b) {
+		return t.fail(cdc.ErrSyntax, "%s after the object", t.describe())
+	}
+	return nil
+}
+
+// nulls adds a null at definition level def to every leaf under n.
+func (s *Shredder) nulls(n *node, rep, def uint8) {
+	for _, c := range n.leaves {
+		c.level(s.arena, s.row, rep, def)
+	}
+}
+
+func (s *Shredder) object(n *node, rep uint8) error {
+	t := &s.t
+	if err := t.enter(); err != nil {
+		return err
+	}
+	s.gen++
+	g := s.gen
+	t.i++ // '{'
+	t.ws()
+	found := 0
+	n.next = 0
+	if t.i < len(t.b) && t.b[t.i] == '}' {
+		t.i++
+	} else {
+		for {
+			t.ws()
+			if t.i >= len(t.b) || t.b[t.i] != '"' {
+				return t.fail(cdc.ErrSyntax, "%s, want a member name", t.describe())
+			}
+			ks, ke, esc, err := t.str()
+			if err != nil {
+				return err
+			}
+			if err := t.expect(':', "':' after a member name"); err != nil {
+				return err
+			}
+			t.ws()
+			key := t.b[ks:ke]
+			if esc {
+				s.scratch = appendUnescaped(s.scratch[:0], key)
+				key = s.scratch
+			}
+			s.path[t.depth] = pathSeg{start: ks, end: ke, escaped: esc}
+			c := n.child(key)
+			if c != nil && len(c.leaves) == 0 {
+				c = nil // a field without columns yet
+			}
+			if c == nil {
+				if err := s.unknown(n, key, rep, g); err != nil {
+					return err
+				}
+			} else {
+				if c.seen == g {
+					return &errAt{err: ErrDuplicateKey, offset: ks - 1, msg: strconv.Quote(string(key))}
+				}
+				c.seen = g
+				found++
+				if err := s.value(c, rep); err != nil {
+					return err
+				}
+			}
+			t.ws()
+			if t.i >= len(t.b) {
+				return t.fail(cdc.ErrSyntax, "unexpected end of input in an object")
+			}
+			if t.b[t.i] == ',' {
+				t.i++
+				continue
+			}
+			if t.b[t.i] == '}' {
+				t.i++
+				break
+			}
+			return t.fail(cdc.ErrSyntax, "%s, want ',' or '}'", t.describe())
+		}
+	}
+	t.depth--
+	if found != len(n.children) {
+		for _, c := range n.children {
+			if c.seen != g {
+				s.nulls(c, rep, n.def)
+			}
+		}
+	}
+	return nil
+}
+
+// unknown handles a member whose key has no column: a null is dropped (a
+// missing key reads as null all the same), a value that could start a
+// column changes the schema (unless frozen), anything else is rescued.
+func (s *Shredder) unknown(n *node, key []byte, rep uint8, g uint64) error {
+	t := &s.t
+	// Duplicate keys among unknown members of this object.
+	for _, u := range s.ukeys {
+		if u.gen == g && string(s.ukeyBuf[u.off:u.end]) == string(key) {
+			return &errAt{err: ErrDuplicateKey, offset: s.path[t.depth].start - 1, msg: strconv.Quote(string(key))}
+		}
+	}
+	off := len(s.ukeyBuf)
+	s.ukeyBuf = append(s.ukeyBuf, key...)
+	s.ukeys = append(s.ukeys, unknownKey{gen: g, off: off, end: len(s.ukeyBuf)})
+
+	start := t.i
+	if t.i < len(t.b) && t.b[t.i] == 'n' {
+		return t.literal("null")
+	}
+	leaf, err := t.skip()
+	if err != nil {
+		return err
+	}
+	if leaf && !s.frozen && s.creatable(n, string(key)) {
+		return errSchemaChange
+	}
+	s.rescue(start, t.i)
+	return nil
+}
+
+// creatable reports whether a new column may be added under n for key.
+func (s *Shredder) creatable(n *node, key string) bool {
+	if s.opts.Schema != nil && s.opts.Schema.Strict {
+		return false
+	}
+	if key == "" || (n == s.root && reservedName(key)) {
+		return false
+	}
+	return !n.conflicts(key)
+}
+
+// rescue adds the value b[start:end] at the current path to the row's
+// _rescued object.
+func (s *Shredder) rescue(start, end int) {
+	if s.rcount == 0 {
+		s.rbuf = append(s.rbuf, '{')
+	} else {
+		s.rbuf = append(s.rbuf, ',')
+	}
+	s.rcount++
+	s.rbuf = append(s.rbuf, '"')
+	for d := 1; d <= s.t.depth; d++ {
+		s.rbuf = append(s.rbuf, '/')
+		seg := s.path[d]
+		if seg.start < 0 {
+			s.rbuf = strconv.AppendInt(s.rbuf, int64(-seg.start-1), 10)
+			continue
+		}
+		raw := s.t.b[seg.start:seg.end]
+		if !seg.escaped {
+			s.rbuf = appendPointerToken(s.rbuf, raw)
+			continue
+		}
+		s.scratch = appendUnescaped(s.scratch[:0], raw)
+		s.rbuf = appendJSONStringContent(s.rbuf, appendPointerEscaped(nil, s.scratch))
+	}
+	s.rbuf = append(s.rbuf, '"', ':')
+	s.rbuf = append(s.rbuf, s.t.b[start:end]...)
+}
+
+// appendPointerToken appends a member name that has no JSON escapes as a
+// JSON Pointer token ('~' → "~0", '/' → "~1") inside a JSON string.
+func appendPointerToken(dst, raw []byte) []byte {
+	for _, c := range raw {
+		switch c {
+		case '~':
+			dst = append(dst, '~', '0')
+		case '/':
+			dst = append(dst, '~', '1')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+func appendPointerEscaped(dst, name []byte) []byte {
+	return appendPointerToken(dst, name)
+}
+
+// appendJSONStringContent appends s escaped for the inside of a JSON
+// string.
+func appendJSONStringContent(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// value shreds the value at the position into the columns of n.
+func (s *Shredder) value(n *node, rep uint8) error {
+	t := &s.t
+	if t.i >= len(t.b) {
+		return t.fail(cdc.ErrSyntax, "unexpected end of input, want a value")
+	}
+	start := t.i
+	a := s.arena
+	switch c := t.b[t.i]; {
+	case c == 'n':
+		if err := t.literal("null"); err != nil {
+			return err
+		}
+		s.nulls(n, rep, n.def-1)
+		return nil
+	case c == '{':
+		if n.typ == TypeObject {
+			return s.object(n, rep)
+		}
+	case c == '[':
+		if n.typ == TypeList {
+			return s.list(n, rep)
+		}
+	case c == '"':
+		if n.typ == TypeJSON {
+			break
+		}
+		ks, ke, esc, err := t.str()
+		if err != nil {
+			return err
+		}
+		col := n.col
+		switch n.typ {
+		case TypeString:
+			col.level(a, s.row, rep, col.maxDef)
+			if esc {
+				col.data = appendUnescaped(arena.Grow(a, col.data, ke-ks), t.b[ks:ke])
+				// appendUnescaped never writes more than the escaped text,
+				// so the arena's room was enough.
+				col.endBytes(a)
+			} else {
+				col.addBytes(a, t.b[ks:ke])
+			}
+			return nil
+		case TypeTimestamp:
+			raw := t.b[ks:ke]
+			if esc {
+				s.scratch = appendUnescaped(s.scratch[:0], raw)
+				raw = s.scratch
+			}
+			if v, ok := parseTimestamp(raw); ok {
+				col.level(a, s.row, rep, col.maxDef)
+				col.addInt(a, v)
+				return nil
+			}
+		case TypeBinary:
+			raw := t.b[ks:ke]
+			if esc {
+				s.scratch = appendUnescaped(s.scratch[:0], raw)
+				raw = s.scratch
+			}
+			col.data = arena.Grow(a, col.data, base64.StdEncoding.DecodedLen(len(raw)))
+			m, err := base64.StdEncoding.Strict().Decode(col.data[len(col.data):cap(col.data)], raw)
+			if err == nil && base64.StdEncoding.EncodedLen(m) == len(raw) { // canonical text only
+				col.level(a, s.row, rep, col.maxDef)
+				col.data = col.data[:len(col.data)+m]
+				col.endBytes(a)
+				return nil
+			}
+		}
+		s.rescueValue(n, rep, start)
+		return nil
+	case c == 't' || c == 'f':
+		if n.typ == TypeBool {
+			v := c == 't'
+			word := "false"
+			if v {
+				word = "true"
+			}
+			if err := t.literal(word); err != nil {
+				return err
+			}
+			n.col.level(a, s.row, rep, n.col.maxDef)
+			n.col.addBool(a, v)
+			return nil
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		if n.typ == TypeJSON {
+			break
+		}
+		ns, isInt, err := t.number()
+		if err != nil {
+			return err
+		}
+		num := t.b[ns:t.i]
+		col := n.col
+		switch n.typ {
+		case TypeInt64:
+			if isInt {
+				if v, ok := parseInt(num); ok {
+					col.level(a, s.row, rep, col.maxDef)
+					col.addInt(a, v)
+					return nil
+				}
+			}
+		case TypeDouble:
+			var f float64
+			ok := false
+			if isInt {
+				var v int64
+				if v, ok = parseInt(num); ok && v >= -1<<53 && v <= 1<<53 {
+					f = float64(v)
+				} else {
+					ok = false
+				}
+			} else {
+				f, ok = parseFloat(num)
+			}
+			if ok {
+				col.level(a, s.row, rep, col.maxDef)
+				col.addDouble(a, f)
+				return nil
+			}
+		}
+		s.rescueValue(n, rep, start)
+		return nil
+	}
+	// The value does not fit n's type, or n holds JSON text.
+	if _, err := t.skip(); err != nil {
+		return err
+	}
+	if n.typ == TypeJSON {
+		n.col.level(a, s.row, rep, n.col.maxDef)
+		n.col.addBytes(a, t.b[start:t.i])
+		return nil
+	}
+	s.rescueValue(n, rep, start)
+	return nil
+}
+
+// rescueValue rescues the value b[start:t.i] (already validated) and
+// leaves a null in n's columns.
+func (s *Shredder) rescueValue(n *node, rep uint8, start int) {
+	s.rescue(start, s.t.i)
+	s.nulls(n, rep, n.def-1)
+}
+
+func (s *Shredder) list(n *node, rep uint8) error {
+	t := &s.t
+	if err := t.enter(); err != nil {
+		return err
+	}
+	t.i++ // '['
+	t.ws()
+	if t.i < len(t.b) && t.b[t.i] == ']' {
+		t.i++
+		t.depth--
+		s.nulls(n.elem, rep, n.def) // present and empty
+		return nil
+	}
+	r := rep
+	for k := 0; ; k++ {
+		t.ws()
+		s.path[t.depth] = pathSeg{start: -k - 1}
+		if err := s.value(n.elem, r); err != nil {
+			return err
+		}
+		r = n.listRep
+		t.ws()
+		if t.i >= len(t.b) {
+			return t.fail(cdc.ErrSyntax, "unexpected end of input in an array")
+		}
+		if t.b[t.i] == ',' {
+			t.i++
+			continue
+		}
+		if t.b[t.i] == ']' {
+			t.i++
+			t.depth--
+			return nil
+		}
+		return t.fail(cdc.ErrSyntax, "%s, want ',' or ']'", t.describe())
+	}
+}
