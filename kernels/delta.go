@@ -1,3 +1,5 @@
+//go:generate go run -C ../asmgen ./delta -out ../kernels/delta_amd64.s -stubs ../kernels/delta_amd64.go -pkg kernels
+
 package kernels
 
 import (

@@ -25,10 +25,10 @@ var avx2 = kernelSet{
 	joinBytes32:        noJoinBytes32,
 	joinBytes64:        noJoinBytes64,
 
-	deltaEncode32: deltaEncode32Ref,
-	deltaEncode64: deltaEncode64Ref,
-	deltaDecode32: deltaDecode32Ref,
-	deltaDecode64: deltaDecode64Ref,
+	deltaEncode32: deltaEncode32AVX2,
+	deltaEncode64: deltaEncode64AVX2,
+	deltaDecode32: deltaDecode32AVX2,
+	deltaDecode64: deltaDecode64AVX2,
 }
 
 func platformSets() []*kernelSet {
