@@ -24,7 +24,7 @@ var (
 const cacheLine = 64
 
 // MaxRingCapacity is the largest capacity NewRing accepts.
-const MaxRingCapacity = 1 << 30
+const MaxRingCapacity = 1 << 24
 
 // closedBit marks the tail of a closed ring. Positions stay far below it:
 // at a billion values a second they would need centuries to reach it.
