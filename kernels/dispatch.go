@@ -70,6 +70,20 @@ type kernelSet struct {
 	deltaEncode64 func(dst []uint64, src []int64, mins []int64, widths []uint8)
 	deltaDecode32 func(vals []uint32, mins []int32, prev int32)
 	deltaDecode64 func(vals []uint64, mins []int64, prev int64)
+
+	// insert32 and insert64 hash and probe one batch of at most dictBatch
+	// keys into a dictionary table that already has room for all of them
+	// (see table32.reserve), writing each key's index to indexes[i].
+	insert32 func(t *table32, indexes []int32, keys []uint32)
+	insert64 func(t *table64, indexes []int32, keys []uint64)
+
+	// The min/max kernels take a non-empty multiple of statsBlock values.
+	// The float kernels skip NaN, start from +Inf/-Inf and report whether
+	// any value was a number; the sign of a zero result is unspecified.
+	minMaxInt32   func(v []int32) (lo, hi int32)
+	minMaxInt64   func(v []int64) (lo, hi int64)
+	minMaxFloat32 func(v []float32) (lo, hi float32, ok bool)
+	minMaxFloat64 func(v []float64) (lo, hi float64, ok bool)
 }
 
 func noPack32([]byte, []uint32, uint) int   { return 0 }
@@ -114,6 +128,14 @@ var reference = kernelSet{
 	deltaEncode64: deltaEncode64Ref,
 	deltaDecode32: deltaDecode32Ref,
 	deltaDecode64: deltaDecode64Ref,
+
+	insert32: insert32Go,
+	insert64: insert64Go,
+
+	minMaxInt32:   minMaxInt32Ref,
+	minMaxInt64:   minMaxInt64Ref,
+	minMaxFloat32: minMaxFloat32Ref,
+	minMaxFloat64: minMaxFloat64Ref,
 }
 
 // sets lists the implementations this CPU can run, best first: the

@@ -29,6 +29,14 @@ var avx2 = kernelSet{
 	deltaEncode64: deltaEncode64AVX2,
 	deltaDecode32: deltaDecode32AVX2,
 	deltaDecode64: deltaDecode64AVX2,
+
+	insert32: insert32Glue,
+	insert64: insert64Glue,
+
+	minMaxInt32:   minMaxInt32AVX2,
+	minMaxInt64:   minMaxInt64AVX2,
+	minMaxFloat32: minMaxFloat32Glue,
+	minMaxFloat64: minMaxFloat64Glue,
 }
 
 func platformSets() []*kernelSet {

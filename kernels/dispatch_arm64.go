@@ -29,6 +29,14 @@ var neon = kernelSet{
 	deltaEncode64: deltaEncode64Ref,
 	deltaDecode32: deltaDecode32Ref,
 	deltaDecode64: deltaDecode64Ref,
+
+	insert32: insert32Go,
+	insert64: insert64Go,
+
+	minMaxInt32:   minMaxInt32NEON,
+	minMaxInt64:   minMaxInt64NEON,
+	minMaxFloat32: minMaxFloat32Glue,
+	minMaxFloat64: minMaxFloat64Glue,
 }
 
 func platformSets() []*kernelSet {

@@ -1,0 +1,263 @@
+// Command dict generates the AVX2 probe-and-insert kernels of
+// kernels/dict.go: kernels/dict_amd64.s and its Go declarations,
+// kernels/dict_amd64.go.
+//
+// A kernel takes one batch of keys for a table that has room for all of
+// them. The 32-bit kernel first hashes the batch, eight keys per VPMULLD
+// pair, into the hashes scratch array (AVX2 has no 64-bit multiply, so the
+// 64-bit kernel hashes each key with two IMULQ as it probes it). Then, per
+// key, it broadcasts the key's control byte, compares the 16 control bytes
+// of the group with one VPCMPEQB, turns the result into a bit mask with
+// VPMOVMSKB and checks the candidate slots' keys; the same control bytes'
+// VPMOVMSKB (high bit set = full) gives the empty slots. A key found writes
+// its index; a key met by an empty slot is inserted there, appended to the
+// dictionary values and given the next index; otherwise the search goes on
+// at the group a triangular step away. The layout and the probe sequence
+// are those of the reference in kernels/dict.go.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+	insert(32)
+	insert(64)
+	Generate()
+}
+
+func addr(c gotypes.Component) Mem {
+	b, err := c.Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// The hash constants of kernels/dict.go.
+const (
+	h32a = 0x7feb352d
+	h32b = 0x846ca68b
+	h64  = 0xd6e8feb86659fd93
+)
+
+func insert(width int) {
+	var name, sig string
+	if width == 32 {
+		name = "insert32AVX2"
+		sig = "func(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int"
+	} else {
+		name = "insert64AVX2"
+		sig = "func(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, gmask16 uint32, seed uint64, count int) int"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(name+" probes keys into the table (ctrl, slots), writes each key's index",
+		"to indexes, appends new keys to values[count:] and returns the new count.",
+		"gmask16 is (groups-1)*16. The table and values must have room for every",
+		"key; len(indexes) >= len(keys)"+map[bool]string{true: " and len(hashes) >= len(keys)", false: ""}[width == 32]+".",
+		"It touches no element past those lengths.")
+
+	n := Load(Param("keys").Len(), GP64())
+	ret := addr(ReturnIndex(0))
+	count := Load(Param("count"), GP64())
+	Store(count, ReturnIndex(0))
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+
+	keysP := Load(Param("keys").Base(), GP64())
+	idxP := Load(Param("indexes").Base(), GP64())
+	i := GP64()
+	Comment("Point at the ends of the arrays and count i up from -n to 0.")
+	if width == 32 {
+		LEAQ(Mem{Base: keysP, Index: n, Scale: 4}, keysP)
+	} else {
+		LEAQ(Mem{Base: keysP, Index: n, Scale: 8}, keysP)
+	}
+	LEAQ(Mem{Base: idxP, Index: n, Scale: 4}, idxP)
+	var hashP Register
+	if width == 32 {
+		hashP = Load(Param("hashes").Base(), GP64())
+		LEAQ(Mem{Base: hashP, Index: n, Scale: 4}, hashP)
+		hash32Batch(name, n, keysP, hashP)
+	}
+	MOVQ(n, i)
+	NEGQ(i)
+
+	ctrlP := Load(Param("ctrl").Base(), GP64())
+	slotsP := Load(Param("slots").Base(), GP64())
+	gmask := Load(Param("gmask16"), GP32())
+	var seed Register
+	if width == 64 {
+		seed = Load(Param("seed"), GP64())
+	}
+
+	Label(name + "_key")
+	k, h, base, step, m, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	if width == 32 {
+		MOVL(Mem{Base: keysP, Index: i, Scale: 4}, k.As32())
+		MOVL(Mem{Base: hashP, Index: i, Scale: 4}, h.As32())
+	} else {
+		MOVQ(Mem{Base: keysP, Index: i, Scale: 8}, k)
+		Comment("h = hash64(k, seed)")
+		MOVQ(k, h)
+		XORQ(seed, h)
+		MOVQ(h, t)
+		SHRQ(U8(32), t)
+		XORQ(t, h)
+		MOVQ(U64(h64), t)
+		IMULQ(t, h)
+		MOVQ(h, m)
+		SHRQ(U8(32), m)
+		XORQ(m, h)
+		IMULQ(t, h)
+		MOVQ(h, t)
+		SHRQ(U8(32), t)
+		XORL(t.As32(), h.As32())
+	}
+	Comment("Control byte 0x80|h&0x7f, broadcast; base = group*16.")
+	MOVL(h.As32(), t.As32())
+	ANDL(U32(0x7f), t.As32())
+	ORL(U32(0x80), t.As32())
+	xc := XMM()
+	MOVD(t.As32(), xc)
+	VPBROADCASTB(xc, xc)
+	SHRL(U8(3), h.As32())
+	ANDL(gmask, h.As32())
+	MOVL(h.As32(), base.As32())
+	XORL(step.As32(), step.As32())
+
+	Label(name + "_group")
+	x, eq := XMM(), XMM()
+	VMOVDQU(Mem{Base: ctrlP, Index: base, Scale: 1}, x)
+	VPCMPEQB(xc, x, eq)
+	VPMOVMSKB(eq, m.As32())
+	TESTL(m.As32(), m.As32())
+	JZ(LabelRef(name + "_nomatch"))
+
+	Label(name + "_candidate")
+	TZCNTL(m.As32(), t.As32())
+	ADDL(base.As32(), t.As32())
+	if width == 32 {
+		MOVQ(Mem{Base: slotsP, Index: t, Scale: 8}, t)
+		CMPL(t.As32(), k.As32())
+		JNE(LabelRef(name + "_mismatch"))
+		SHRQ(U8(32), t)
+	} else {
+		SHLQ(U8(4), t)
+		CMPQ(Mem{Base: slotsP, Index: t, Scale: 1}, k)
+		JNE(LabelRef(name + "_mismatch"))
+		MOVL(Mem{Base: slotsP, Index: t, Scale: 1, Disp: 8}, t.As32())
+	}
+	Comment("Found: the hot path runs straight on to the next key.")
+	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
+	INCQ(i)
+	JNZ(LabelRef(name + "_key"))
+	JMP(LabelRef(name + "_done"))
+
+	Label(name + "_mismatch")
+	BLSRL(m.As32(), m.As32())
+	JNZ(LabelRef(name + "_candidate"))
+
+	Label(name + "_nomatch")
+	VPMOVMSKB(x, m.As32())
+	XORL(U32(0xffff), m.As32())
+	JNZ(LabelRef(name + "_insert"))
+	Comment("Group full: on to the next group of the triangular sequence.")
+	ADDL(U8(16), step.As32())
+	ADDL(step.As32(), base.As32())
+	ANDL(gmask, base.As32())
+	JMP(LabelRef(name + "_group"))
+
+	Label(name + "_insert")
+	Comment("New key: take the first empty slot of the group.")
+	TZCNTL(m.As32(), m.As32())
+	ADDL(base.As32(), m.As32())
+	MOVD(xc, t.As32())
+	MOVB(t.As8(), Mem{Base: ctrlP, Index: m, Scale: 1})
+	MOVQ(ret, t)
+	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
+	vals := Load(Param("values").Base(), GP64())
+	if width == 32 {
+		MOVL(k.As32(), Mem{Base: vals, Index: t, Scale: 4})
+		SHLQ(U8(32), t)
+		ORQ(k, t)
+		MOVQ(t, Mem{Base: slotsP, Index: m, Scale: 8})
+	} else {
+		MOVQ(k, Mem{Base: vals, Index: t, Scale: 8})
+		SHLQ(U8(4), m)
+		MOVQ(k, Mem{Base: slotsP, Index: m, Scale: 1})
+		MOVQ(t, Mem{Base: slotsP, Index: m, Scale: 1, Disp: 8})
+	}
+	INCQ(ret)
+	INCQ(i)
+	JNZ(LabelRef(name + "_key"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hash32Batch fills hashes[-n:0] (relative to the end pointers) with
+// hash32 of the keys: eight at a time, then one at a time.
+func hash32Batch(name string, n, keysP, hashP Register) {
+	Comment("Hash the batch: x = k^seed; x ^= x>>16; x *= A; x ^= x>>15; x *= B; x ^= x>>16.")
+	i := GP64()
+	MOVQ(n, i)
+	NEGQ(i)
+	seed := Load(Param("seed"), GP32())
+	sv, av, bv := YMM(), YMM(), YMM()
+	t := GP32()
+	MOVD(seed, sv.AsX())
+	VPBROADCASTD(sv.AsX(), sv)
+	MOVL(U32(h32a), t)
+	MOVD(t, av.AsX())
+	VPBROADCASTD(av.AsX(), av)
+	MOVL(U32(h32b), t)
+	MOVD(t, bv.AsX())
+	VPBROADCASTD(bv.AsX(), bv)
+
+	Label(name + "_hash8")
+	rest := GP64()
+	MOVQ(i, rest)
+	ADDQ(U8(8), rest)
+	JG(LabelRef(name + "_hash1"))
+	x, y := YMM(), YMM()
+	VPXOR(Mem{Base: keysP, Index: i, Scale: 4}, sv, x)
+	VPSRLD(U8(16), x, y)
+	VPXOR(y, x, x)
+	VPMULLD(av, x, x)
+	VPSRLD(U8(15), x, y)
+	VPXOR(y, x, x)
+	VPMULLD(bv, x, x)
+	VPSRLD(U8(16), x, y)
+	VPXOR(y, x, x)
+	VMOVDQU(x, Mem{Base: hashP, Index: i, Scale: 4})
+	ADDQ(U8(8), i)
+	JMP(LabelRef(name + "_hash8"))
+
+	Label(name + "_hash1")
+	TESTQ(i, i)
+	JZ(LabelRef(name + "_hashed"))
+	h, u := GP32(), GP32()
+	MOVL(Mem{Base: keysP, Index: i, Scale: 4}, h)
+	XORL(seed, h)
+	MOVL(h, u)
+	SHRL(U8(16), u)
+	XORL(u, h)
+	IMUL3L(U32(h32a), h, h)
+	MOVL(h, u)
+	SHRL(U8(15), u)
+	XORL(u, h)
+	IMUL3L(U32(h32b), h, h)
+	MOVL(h, u)
+	SHRL(U8(16), u)
+	XORL(u, h)
+	MOVL(h, Mem{Base: hashP, Index: i, Scale: 4})
+	INCQ(i)
+	JMP(LabelRef(name + "_hash1"))
+	Label(name + "_hashed")
+}
