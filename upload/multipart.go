@@ -164,15 +164,17 @@ type MultipartWriter struct {
 	stats     counters
 	abortOnce sync.Once
 
-	mu       sync.Mutex
-	uploadID string
-	parts    []types.CompletedPart
-	sums     []uint32
-	err      error
-	aborted  bool
-	closing  bool
-	done     bool
-	info     ObjectInfo
+	mu              sync.Mutex
+	uploadID        string
+	createdAt       time.Time
+	createAmbiguous bool
+	parts           []types.CompletedPart
+	sums            []uint32
+	err             error
+	aborted         bool
+	closing         bool
+	done            bool
+	info            ObjectInfo
 }
 
 // PartSize returns the part size chosen for this write.
@@ -337,7 +339,8 @@ func (w *MultipartWriter) start() error {
 		return w.err
 	}
 	var out *s3.CreateMultipartUploadOutput
-	_, err := w.s.do(w.ctx, &w.stats, func(ctx context.Context) error {
+	w.createdAt = time.Now()
+	ambiguous, err := w.s.do(w.ctx, &w.stats, func(ctx context.Context) error {
 		var err error
 		out, err = w.s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 			Bucket:            aws.String(w.s.bucket),
@@ -352,6 +355,54 @@ func (w *MultipartWriter) start() error {
 		return mapErr(w.ctx, "create multipart upload for", w.key, err)
 	}
 	w.uploadID = aws.ToString(out.UploadId)
+	w.createAmbiguous = ambiguous
+	return nil
+}
+
+// sweep aborts the uploads of this key that an earlier attempt of our
+// CreateMultipartUpload may have started before its answer was lost: those
+// begun since this write started, other than ours. (Another writer
+// streaming to the same key at the same moment would lose its upload;
+// block keys are unique, so the writer never does that.)
+func (w *MultipartWriter) sweep(ctx context.Context) {
+	w.mu.Lock()
+	ours, ambiguous, since := w.uploadID, w.createAmbiguous, w.createdAt.Add(-time.Minute)
+	w.mu.Unlock()
+	if !ambiguous {
+		return
+	}
+	objKey := w.s.objectKey(w.key)
+	var out *s3.ListMultipartUploadsOutput
+	_, err := w.s.do(ctx, &w.stats, func(ctx context.Context) error {
+		var err error
+		out, err = w.s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(w.s.bucket), Prefix: aws.String(objKey)})
+		return err
+	})
+	if err != nil {
+		return // the service expires what is left
+	}
+	for _, u := range out.Uploads {
+		id := aws.ToString(u.UploadId)
+		if aws.ToString(u.Key) != objKey || id == ours || aws.ToTime(u.Initiated).Before(since) {
+			continue
+		}
+		w.abortUpload(ctx, id)
+	}
+}
+
+// abortUpload aborts one multipart upload, with retries.
+func (w *MultipartWriter) abortUpload(ctx context.Context, id string) error {
+	_, err := w.s.do(ctx, &w.stats, func(ctx context.Context) error {
+		_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(w.s.bucket), Key: aws.String(w.s.objectKey(w.key)), UploadId: aws.String(id),
+		})
+		return err
+	})
+	w.stats.aborts.Add(1)
+	w.s.stats.aborts.Add(1)
+	if err != nil && classify(ctx, err) != classNotFound {
+		return err
+	}
 	return nil
 }
 
@@ -454,15 +505,8 @@ func (w *MultipartWriter) abort(cause error) {
 		// The write's context may be cancelled: abort with one of our own.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 2*time.Minute)
 		defer cancel()
-		_, err := w.s.do(ctx, &w.stats, func(ctx context.Context) error {
-			_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-				Bucket: aws.String(w.s.bucket), Key: aws.String(w.s.objectKey(w.key)), UploadId: aws.String(id),
-			})
-			return err
-		})
-		w.stats.aborts.Add(1)
-		w.s.stats.aborts.Add(1)
-		if err != nil && classify(ctx, err) != classNotFound {
+		w.sweep(ctx)
+		if err := w.abortUpload(ctx, id); err != nil {
 			w.mu.Lock()
 			w.err = fmt.Errorf("%w; aborting multipart upload %s also failed: %v", w.err, id, err)
 			w.mu.Unlock()
@@ -499,6 +543,7 @@ func (w *MultipartWriter) Close() error {
 	}
 	w.stopWatch()
 	w.recycle()
+	w.sweep(w.ctx)
 	w.report(true)
 	return nil
 }

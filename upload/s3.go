@@ -87,9 +87,6 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 		loads = append(loads, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(opts.AccessKeyID, opts.SecretAccessKey, opts.SessionToken)))
 	}
-	if opts.HTTPClient != nil {
-		loads = append(loads, config.WithHTTPClient(opts.HTTPClient))
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, loads...)
 	if err != nil {
 		return nil, fmt.Errorf("upload: S3 store: loading AWS configuration: %w", err)
@@ -102,6 +99,9 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = opts.UsePathStyle
+		if opts.HTTPClient != nil {
+			o.HTTPClient = opts.HTTPClient
+		}
 		o.Retryer = aws.NopRetryer{} // retries are ours: per part, counted, with an injectable clock
 		// Checksums are computed here (CRC32C, once per part) and sent
 		// as values; the SDK adds none of its own.
