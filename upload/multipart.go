@@ -127,6 +127,7 @@ func (s *S3) CreateMultipart(ctx context.Context, key string, opts PutOptions, m
 		free: make(chan []byte, mp.Concurrency+1),
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
+	w.reqCtx, w.reqCancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.stopWatch = context.AfterFunc(ctx, func() {
 		w.mu.Lock()
 		owned := w.closing || w.done
@@ -141,13 +142,19 @@ func (s *S3) CreateMultipart(ctx context.Context, key string, opts PutOptions, m
 // MultipartWriter is a streamed write to S3 (see CreateMultipart). Write,
 // Close and Abort must not be called concurrently.
 type MultipartWriter struct {
-	s         *S3
-	key       string
-	opts      PutOptions
-	mp        MultipartOptions
-	partSize  int64
-	ctx       context.Context // cancelled on abort
-	cancel    context.CancelFunc
+	s        *S3
+	key      string
+	opts     PutOptions
+	mp       MultipartOptions
+	partSize int64
+	ctx      context.Context // the caller's; also cancelled on abort
+	cancel   context.CancelFunc
+	// reqCtx carries the create and part requests. It is not cancelled
+	// with ctx: a part request the server already holds is let finish
+	// (for up to abortGrace), because a part the server stores after the
+	// abort would bring the upload back.
+	reqCtx    context.Context
+	reqCancel context.CancelFunc
 	stopWatch func() bool
 
 	cur       []byte // the part being filled; len = bytes in it
@@ -340,9 +347,9 @@ func (w *MultipartWriter) start() error {
 	}
 	var out *s3.CreateMultipartUploadOutput
 	w.createdAt = time.Now()
-	ambiguous, err := w.s.do(w.ctx, &w.stats, func(ctx context.Context) error {
+	ambiguous, err := w.s.do(w.ctx, &w.stats, func(context.Context) error {
 		var err error
-		out, err = w.s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		out, err = w.s.client.CreateMultipartUpload(w.reqCtx, &s3.CreateMultipartUploadInput{
 			Bucket:            aws.String(w.s.bucket),
 			Key:               aws.String(w.s.objectKey(w.key)),
 			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
@@ -418,9 +425,9 @@ func (w *MultipartWriter) uploadPart(num int, buf []byte) {
 	sum := crc32.Checksum(buf, castagnoli)
 	sumText := crc32cBase64(sum)
 	var out *s3.UploadPartOutput
-	_, err := w.s.do(w.ctx, &w.stats, func(ctx context.Context) error {
+	_, err := w.s.do(w.ctx, &w.stats, func(context.Context) error {
 		var err error
-		out, err = w.s.client.UploadPart(ctx, &s3.UploadPartInput{
+		out, err = w.s.client.UploadPart(w.reqCtx, &s3.UploadPartInput{
 			Bucket:         aws.String(w.s.bucket),
 			Key:            aws.String(w.s.objectKey(w.key)),
 			UploadId:       aws.String(w.uploadID),
@@ -483,6 +490,10 @@ func (w *MultipartWriter) Abort() error {
 	return nil
 }
 
+// abortGrace is how long an abort waits for the part requests in flight
+// before cutting them off.
+const abortGrace = 30 * time.Second
+
 // abort records cause (unless an error is already recorded), waits for
 // the parts in flight and aborts the multipart upload. Only the first call
 // does anything.
@@ -496,7 +507,17 @@ func (w *MultipartWriter) abort(cause error) {
 		id := w.uploadID
 		w.mu.Unlock()
 		w.cancel()
-		w.wg.Wait()
+		waited := make(chan struct{})
+		go func() { w.wg.Wait(); close(waited) }()
+		grace := time.NewTimer(abortGrace)
+		select {
+		case <-waited:
+		case <-grace.C:
+			w.reqCancel()
+			<-waited
+		}
+		grace.Stop()
+		w.reqCancel()
 		w.stopWatch()
 		w.recycle()
 		if id == "" {
@@ -542,6 +563,7 @@ func (w *MultipartWriter) Close() error {
 		return w.failure()
 	}
 	w.stopWatch()
+	w.reqCancel()
 	w.recycle()
 	w.sweep(w.ctx)
 	w.report(true)

@@ -134,6 +134,9 @@ func crc32cBase64(sum uint32) string {
 // whether an earlier attempt failed in a way that may have been applied.
 func (s *S3) do(ctx context.Context, st *counters, op func(ctx context.Context) error) (ambiguous bool, err error) {
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 && ctx.Err() != nil {
+			return ambiguous, err
+		}
 		err = op(ctx)
 		if err == nil || classify(ctx, err) != classRetry || attempt+1 >= s.retry.MaxAttempts {
 			return ambiguous, err

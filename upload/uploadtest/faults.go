@@ -69,8 +69,8 @@ type Rule struct {
 	Skip, Times int
 	// Rate, when above 0, replaces Skip/Times: each matching request gets
 	// the fault with this probability, decided by a hash of the
-	// transport's seed, the operation, the part number and the attempt, so
-	// runs repeat exactly.
+	// transport's seed, the operation, the object path, the part number
+	// and the attempt, so runs repeat exactly however requests interleave.
 	Rate float64
 }
 
@@ -200,8 +200,8 @@ func (t *Transport) choose(op Op, key string, part int) Fault {
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], t.Seed)
 			h.Write(b[:])
-			fmt.Fprintf(h, "%d %s %d %d", i, op, part, attempt)
-			hit = float64(h.Sum64()>>11)/(1<<53) < r.Rate
+			fmt.Fprintf(h, "%d %s %s %d %d", i, op, key, part, attempt)
+			hit = float64(mix(h.Sum64())>>11)/(1<<53) < r.Rate
 		} else {
 			ckey := fmt.Sprintf("%d %d", i, part)
 			n := t.counts[ckey]
@@ -214,6 +214,16 @@ func (t *Transport) choose(op Op, key string, part int) Fault {
 		}
 	}
 	return NoFault
+}
+
+// mix is the splitmix64 finalizer: it spreads FNV's poorly mixed high bits.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }
 
 func resetError() error {
