@@ -25,10 +25,10 @@ var neon = kernelSet{
 	joinBytes32:    noJoinBytes32,
 	joinBytes64:    noJoinBytes64,
 
-	deltaEncode32: deltaEncode32Ref,
-	deltaEncode64: deltaEncode64Ref,
-	deltaDecode32: deltaDecode32Ref,
-	deltaDecode64: deltaDecode64Ref,
+	deltaEncode32: deltaEncode32NEON,
+	deltaEncode64: deltaEncode64NEON,
+	deltaDecode32: deltaDecode32NEON,
+	deltaDecode64: deltaDecode64NEON,
 
 	insert32: insert32Go,
 	insert64: insert64Go,
