@@ -40,6 +40,9 @@ func safeGroups(n, w, reach int) int {
 const stageLen = 4*64 + 64
 
 func unpack32Avx2(dst []uint32, src []byte, width uint) int {
+	if width == 32 { // the layout is the values' little-endian bytes
+		return copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)), src) / 4
+	}
 	w := int(width)
 	groups := len(dst) / 8
 	reach := unpack32Reach(w)
@@ -58,6 +61,9 @@ func unpack32Avx2(dst []uint32, src []byte, width uint) int {
 }
 
 func unpack64Avx2(dst []uint64, src []byte, width uint) int {
+	if width == 64 {
+		return copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 8*len(dst)), src) / 8
+	}
 	w := int(width)
 	groups := len(dst) / 8
 	reach := unpack64Reach(w)
@@ -76,6 +82,9 @@ func unpack64Avx2(dst []uint64, src []byte, width uint) int {
 }
 
 func pack32Avx2(dst []byte, src []uint32, width uint) int {
+	if width == 32 {
+		return copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 4*len(src))) / 4
+	}
 	w := int(width)
 	groups := len(src) / 8
 	fast := min(groups, safeGroups(len(dst), w, packStore))
@@ -93,6 +102,9 @@ func pack32Avx2(dst []byte, src []uint32, width uint) int {
 }
 
 func pack64Avx2(dst []byte, src []uint64, width uint) int {
+	if width == 64 {
+		return copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 8*len(src))) / 8
+	}
 	w := int(width)
 	groups := len(src) / 8
 	if w > 32 { // packed in general-purpose registers, exact writes

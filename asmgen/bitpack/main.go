@@ -64,11 +64,22 @@ const unpack32Entry = 128
 // minWide32 is the smallest width at which a value can span five bytes.
 var minWide32 = 33
 
+// u32Bcast reports whether all eight values of a group of width w lie in
+// the group's first 16 bytes, so that one broadcast load feeds both lanes.
+func u32Bcast(w int) bool { return w <= 14 || w == 16 }
+
+// u32Exact reports whether the width is whole bytes, so that the shuffle
+// alone places every value (no shift, no mask).
+func u32Exact(w int) bool { return w%8 == 0 && w < 32 }
+
 func genUnpack32Table() Mem {
 	t := newTable(33 * unpack32Entry)
 	for w := 0; w <= 32; w++ {
 		base := w * unpack32Entry
 		half := (4 * w) >> 3 // first byte of the high lane
+		if u32Bcast(w) {
+			half = 0
+		}
 		for i := 0; i < 8; i++ {
 			lane := i / 4
 			bit := i * w
@@ -79,7 +90,7 @@ func genUnpack32Table() Mem {
 			}
 			for b := 0; b < 4; b++ {
 				idx := start + b
-				if w == 0 {
+				if w == 0 || (u32Exact(w) && b >= w/8) {
 					idx = zeroIdx
 				} else if idx > 15 {
 					panic(fmt.Sprintf("unpack32 width %d value %d byte %d outside lane", w, i, idx))
@@ -138,15 +149,26 @@ func genUnpack64Table() Mem {
 			reg := i / 4 // 0: A, 1: B
 			slot := i % 4
 			bit := i * w
-			start := bit>>3 - pairBase(i/2, w)
+			// Up to 32 bits, each register's four values come from one
+			// 16-byte window broadcast to both lanes; above, each pair of
+			// values has its own window.
+			window := pairBase(i/2, w)
+			if w <= 32 {
+				window = (4 * reg * w) >> 3
+			}
+			start := bit>>3 - window
 			off := bit & 7
 			shuf := base + reg*64 + 8*slot
 			for b := 0; b < 8; b++ {
 				idx := start + b
-				if w == 0 {
+				if w == 0 || (u64Exact(w) && b >= w/8) {
 					idx = zeroIdx
 				} else if idx > 15 {
-					panic(fmt.Sprintf("unpack64 width %d value %d byte %d outside lane", w, i, idx))
+					if w <= 32 && 8*b >= off+w { // bytes past the value
+						idx = zeroIdx
+					} else {
+						panic(fmt.Sprintf("unpack64 width %d value %d byte %d outside lane", w, i, idx))
+					}
 				}
 				t.put(shuf+b, U8(idx))
 			}
@@ -175,6 +197,10 @@ func genUnpack64Table() Mem {
 	}
 	return t.emit("unpack64Table")
 }
+
+// u64Exact reports whether the 64-bit values of width w are whole bytes
+// placed by the shuffle alone (the widths of the broadcast scheme).
+func u64Exact(w int) bool { return w%8 == 0 && w <= 32 }
 
 // pack32 table: per width w (0..32) 256 bytes:
 //
@@ -291,16 +317,67 @@ func zeroStores(dst reg.GPVirtual, bytes int) {
 // ---------------------------------------------------------------------------
 // unpack32
 
+// u32Mode is the loop body chosen for a class of widths.
+type u32Mode struct {
+	name  string
+	bcast bool // both lanes from one broadcast 16-byte load
+	exact bool // whole-byte widths: the shuffle alone places the values
+	wide  bool // a value may span five bytes
+}
+
+// dispatch32 emits a branch on the width to one copy of body per mode and
+// joins them after.
+func dispatch32(prefix string, w reg.GPVirtual, body func(name string, m u32Mode)) {
+	modes := []struct {
+		m    u32Mode
+		jump func()
+	}{
+		{u32Mode{name: "eb", bcast: true, exact: true}, func() {
+			CMPQ(w, Imm(8))
+			JE(LabelRef(prefix + "_eb"))
+			CMPQ(w, Imm(16))
+			JE(LabelRef(prefix + "_eb"))
+		}},
+		{u32Mode{name: "e", exact: true}, func() {
+			CMPQ(w, Imm(24))
+			JE(LabelRef(prefix + "_e"))
+		}},
+		{u32Mode{name: "b", bcast: true}, func() {
+			CMPQ(w, Imm(14))
+			JBE(LabelRef(prefix + "_b"))
+		}},
+		{u32Mode{name: "w", wide: true}, func() {
+			CMPQ(w, Imm(uint64(minWide32)))
+			JAE(LabelRef(prefix + "_w"))
+		}},
+	}
+	for _, m := range modes {
+		m.jump()
+	}
+	body(prefix+"_n", u32Mode{name: "n"})
+	JMP(LabelRef(prefix + "_end"))
+	for _, m := range modes {
+		Label(prefix + "_" + m.m.name)
+		body(prefix+"_"+m.m.name, m.m)
+		JMP(LabelRef(prefix + "_end"))
+	}
+	Label(prefix + "_end")
+}
+
 type unpack32Consts struct {
 	shuf, shr, shuf2, shl, mask reg.VecVirtual
 }
 
-func loadUnpack32Consts(table Mem, w reg.GPVirtual, wide bool) unpack32Consts {
+func loadUnpack32Consts(table Mem, w reg.GPVirtual, m u32Mode) unpack32Consts {
 	e := entryPtr(table, w, 7)
-	c := unpack32Consts{shuf: YMM(), shr: YMM(), mask: YMM()}
+	c := unpack32Consts{shuf: YMM()}
 	VMOVDQU(Mem{Base: e}, c.shuf)
+	if m.exact {
+		return c
+	}
+	c.shr, c.mask = YMM(), YMM()
 	VMOVDQU(Mem{Base: e, Disp: 32}, c.shr)
-	if wide {
+	if m.wide {
 		c.shuf2, c.shl = YMM(), YMM()
 		VMOVDQU(Mem{Base: e, Disp: 64}, c.shuf2)
 		VMOVDQU(Mem{Base: e, Disp: 96}, c.shl)
@@ -317,28 +394,57 @@ func loadUnpack32Consts(table Mem, w reg.GPVirtual, wide bool) unpack32Consts {
 }
 
 // unpack32Group decodes the group whose low lane is at lo and high lane at
-// hi into dst.
-func unpack32Group(c unpack32Consts, lo, hi, dst Mem, wide bool) {
+// hi (unused in broadcast modes) into dst.
+func unpack32Group(c unpack32Consts, lo, hi, dst Mem, m u32Mode) {
 	v := YMM()
 	VBROADCASTI128(lo, v)
-	VINSERTI128(Imm(1), hi, v, v)
+	if !m.bcast {
+		VINSERTI128(Imm(1), hi, v, v)
+	}
 	r := YMM()
 	VPSHUFB(c.shuf, v, r)
-	VPSRLVD(c.shr, r, r)
-	if wide {
-		t := YMM()
-		VPSHUFB(c.shuf2, v, t)
-		VPSLLVD(c.shl, t, t)
-		VPOR(t, r, r)
+	if !m.exact {
+		VPSRLVD(c.shr, r, r)
+		if m.wide {
+			t := YMM()
+			VPSHUFB(c.shuf2, v, t)
+			VPSLLVD(c.shl, t, t)
+			VPOR(t, r, r)
+		}
+		VPAND(c.mask, r, r)
 	}
-	VPAND(c.mask, r, r)
 	VMOVDQU(r, dst)
+}
+
+// unpack32Body decodes k groups (k constant) at src into dst without
+// advancing them; w3 = 3*w.
+func unpack32Body(c unpack32Consts, dst, src, hi, w, w3 reg.GPVirtual, k int, m u32Mode) {
+	at := func(b reg.GPVirtual, g int) Mem {
+		switch g {
+		case 0:
+			return Mem{Base: b}
+		case 1:
+			return Mem{Base: b, Index: w, Scale: 1}
+		case 2:
+			return Mem{Base: b, Index: w, Scale: 2}
+		case 3:
+			return Mem{Base: b, Index: w3, Scale: 1}
+		}
+		panic("group index")
+	}
+	for g := 0; g < k; g++ {
+		h := Mem{}
+		if !m.bcast {
+			h = at(hi, g)
+		}
+		unpack32Group(c, at(src, g), h, Mem{Base: dst, Disp: 32 * g}, m)
+	}
 }
 
 // unpack32Loop decodes n groups of width w from src into dst; it advances
 // the registers it is given.
-func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide bool) {
-	c := loadUnpack32Consts(table, w, wide)
+func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, m u32Mode) {
+	c := loadUnpack32Consts(table, w, m)
 	hi := GP64() // src + first byte of the high lane
 	MOVQ(w, hi)
 	SHRQ(Imm(1), hi)
@@ -352,15 +458,7 @@ func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide boo
 	Label(name + "_loop4")
 	CMPQ(n, Imm(4))
 	JB(LabelRef(name + "_loop1"))
-	offs := []Mem{
-		{Base: src}, {Base: src, Index: w, Scale: 1}, {Base: src, Index: w, Scale: 2}, {Base: src, Index: w3, Scale: 1},
-	}
-	hoffs := []Mem{
-		{Base: hi}, {Base: hi, Index: w, Scale: 1}, {Base: hi, Index: w, Scale: 2}, {Base: hi, Index: w3, Scale: 1},
-	}
-	for k := 0; k < 4; k++ {
-		unpack32Group(c, offs[k], hoffs[k], Mem{Base: dst, Disp: 32 * k}, wide)
-	}
+	unpack32Body(c, dst, src, hi, w, w3, 4, m)
 	ADDQ(w4, src)
 	ADDQ(w4, hi)
 	ADDQ(Imm(128), dst)
@@ -370,7 +468,7 @@ func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide boo
 	Label(name + "_loop1")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
-	unpack32Group(c, Mem{Base: src}, Mem{Base: hi}, Mem{Base: dst}, wide)
+	unpack32Body(c, dst, src, hi, w, w3, 1, m)
 	ADDQ(w, src)
 	ADDQ(w, hi)
 	ADDQ(Imm(32), dst)
@@ -388,13 +486,9 @@ func genUnpack32(table Mem) {
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
 	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
 	w := Load(Param("width"), GP64()).(reg.GPVirtual)
-	CMPQ(w, Imm(uint64(minWide32)))
-	JAE(LabelRef("u32_wide"))
-	unpack32Loop("u32_narrow", table, dst, src, n, w, false)
-	VZEROUPPER()
-	RET()
-	Label("u32_wide")
-	unpack32Loop("u32_wide", table, dst, src, n, w, true)
+	dispatch32("u32", w, func(name string, m u32Mode) {
+		unpack32Loop(name, table, dst, src, n, w, m)
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -402,20 +496,60 @@ func genUnpack32(table Mem) {
 // ---------------------------------------------------------------------------
 // unpack64
 
+// u64Mode is the loop body chosen for a class of 64-bit widths.
+type u64Mode struct {
+	name  string
+	bcast bool // up to 32 bits: four values per broadcast window
+	exact bool // 8, 16, 32: the shuffle alone places the values
+	wide  bool // pairs: a value may span nine bytes
+}
+
+func dispatch64(prefix string, w reg.GPVirtual, body func(name string, m u64Mode), w63 func(name string)) {
+	CMPQ(w, Imm(8))
+	JE(LabelRef(prefix + "_e"))
+	CMPQ(w, Imm(16))
+	JE(LabelRef(prefix + "_e"))
+	CMPQ(w, Imm(32))
+	JE(LabelRef(prefix + "_e"))
+	JB(LabelRef(prefix + "_b"))
+	CMPQ(w, Imm(63))
+	JE(LabelRef(prefix + "_63"))
+	CMPQ(w, Imm(uint64(minWide64)))
+	JAE(LabelRef(prefix + "_w"))
+	body(prefix+"_n", u64Mode{name: "n"})
+	JMP(LabelRef(prefix + "_end"))
+	for _, m := range []u64Mode{
+		{name: "e", bcast: true, exact: true},
+		{name: "b", bcast: true},
+		{name: "w", wide: true},
+	} {
+		Label(prefix + "_" + m.name)
+		body(prefix+"_"+m.name, m)
+		JMP(LabelRef(prefix + "_end"))
+	}
+	Label(prefix + "_63")
+	w63(prefix + "_63")
+	Label(prefix + "_end")
+}
+
 type unpack64Consts struct {
 	shufA, shrA, shufB, shrB   reg.VecVirtual
 	shuf2A, shlA, shuf2B, shlB reg.VecVirtual
 	mask                       reg.VecVirtual
 }
 
-func loadUnpack64Consts(table Mem, w reg.GPVirtual, wide bool) unpack64Consts {
+func loadUnpack64Consts(table Mem, w reg.GPVirtual, m u64Mode) unpack64Consts {
 	e := entryPtr(table, w, 8)
-	c := unpack64Consts{shufA: YMM(), shrA: YMM(), shufB: YMM(), shrB: YMM(), mask: YMM()}
+	c := unpack64Consts{shufA: YMM(), shufB: YMM()}
 	VMOVDQU(Mem{Base: e}, c.shufA)
-	VMOVDQU(Mem{Base: e, Disp: 32}, c.shrA)
 	VMOVDQU(Mem{Base: e, Disp: 64}, c.shufB)
+	if m.exact {
+		return c
+	}
+	c.shrA, c.shrB, c.mask = YMM(), YMM(), YMM()
+	VMOVDQU(Mem{Base: e, Disp: 32}, c.shrA)
 	VMOVDQU(Mem{Base: e, Disp: 96}, c.shrB)
-	if wide {
+	if m.wide {
 		c.shuf2A, c.shlA, c.shuf2B, c.shlB = YMM(), YMM(), YMM(), YMM()
 		VMOVDQU(Mem{Base: e, Disp: 128}, c.shuf2A)
 		VMOVDQU(Mem{Base: e, Disp: 160}, c.shlA)
@@ -432,55 +566,79 @@ func loadUnpack64Consts(table Mem, w reg.GPVirtual, wide bool) unpack64Consts {
 	return c
 }
 
-func unpack64Half(lo, hi Mem, shuf, shr, shuf2, shl, mask reg.VecVirtual, dst Mem, wide bool) {
+// unpack64Half decodes four values: the low lane's window at lo and the
+// high lane's at hi (lo again in broadcast modes).
+func unpack64Half(lo, hi Mem, shuf, shr, shuf2, shl, mask reg.VecVirtual, dst Mem, m u64Mode) {
 	v := YMM()
 	VBROADCASTI128(lo, v)
-	VINSERTI128(Imm(1), hi, v, v)
+	if !m.bcast {
+		VINSERTI128(Imm(1), hi, v, v)
+	}
 	r := YMM()
 	VPSHUFB(shuf, v, r)
-	VPSRLVQ(shr, r, r)
-	if wide {
-		t := YMM()
-		VPSHUFB(shuf2, v, t)
-		VPSLLVQ(shl, t, t)
-		VPOR(t, r, r)
+	if !m.exact {
+		VPSRLVQ(shr, r, r)
+		if m.wide {
+			t := YMM()
+			VPSHUFB(shuf2, v, t)
+			VPSLLVQ(shl, t, t)
+			VPOR(t, r, r)
+		}
+		VPAND(mask, r, r)
 	}
-	VPAND(mask, r, r)
 	VMOVDQU(r, dst)
 }
 
-// unpack64Loop decodes n groups; p[k] points at the first byte of pair k.
-func unpack64Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide bool) {
-	c := loadUnpack64Consts(table, w, wide)
-	p1, p2, p3 := GP64(), GP64(), GP64()
-	MOVQ(w, p1)
-	SHRQ(Imm(2), p1) // (2w)>>3
+// unpack64Ptrs returns the pointers to the windows of a group at src: in
+// broadcast modes src and src+(4w)>>3, else src plus each pair's first byte.
+func unpack64Ptrs(src, w reg.GPVirtual, m u64Mode) (p1, p2, p3 reg.GPVirtual) {
+	p2 = GP64()
 	MOVQ(w, p2)
 	SHRQ(Imm(1), p2) // (4w)>>3
+	ADDQ(src, p2)
+	if m.bcast {
+		return nil, p2, nil
+	}
+	p1, p3 = GP64(), GP64()
+	MOVQ(w, p1)
+	SHRQ(Imm(2), p1) // (2w)>>3
 	LEAQ(Mem{Base: w, Index: w, Scale: 2}, p3)
 	SHRQ(Imm(2), p3) // (6w)>>3
 	ADDQ(src, p1)
-	ADDQ(src, p2)
 	ADDQ(src, p3)
+	return p1, p2, p3
+}
+
+// unpack64Group decodes the group whose windows are given by at(pointer)
+// into dst+d.
+func unpack64Group(c unpack64Consts, at func(reg.GPVirtual) Mem, src, p1, p2, p3, dst reg.GPVirtual, d int, m u64Mode) {
+	hiA, hiB := Mem{}, Mem{}
+	if !m.bcast {
+		hiA, hiB = at(p1), at(p3)
+	}
+	unpack64Half(at(src), hiA, c.shufA, c.shrA, c.shuf2A, c.shlA, c.mask, Mem{Base: dst, Disp: d}, m)
+	unpack64Half(at(p2), hiB, c.shufB, c.shrB, c.shuf2B, c.shlB, c.mask, Mem{Base: dst, Disp: d + 32}, m)
+}
+
+// unpack64Loop decodes n groups of width w.
+func unpack64Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, m u64Mode) {
+	c := loadUnpack64Consts(table, w, m)
+	p1, p2, p3 := unpack64Ptrs(src, w, m)
+	ptrs := []reg.GPVirtual{src, p2}
+	if !m.bcast {
+		ptrs = append(ptrs, p1, p3)
+	}
 	w2 := GP64()
 	LEAQ(Mem{Base: w, Index: w, Scale: 1}, w2)
+	base := func(b reg.GPVirtual) Mem { return Mem{Base: b} }
+	next := func(b reg.GPVirtual) Mem { return Mem{Base: b, Index: w, Scale: 1} }
 
-	group := func(idx reg.Register, d int) {
-		m := func(b reg.GPVirtual) Mem {
-			if idx == nil {
-				return Mem{Base: b}
-			}
-			return Mem{Base: b, Index: idx, Scale: 1}
-		}
-		unpack64Half(m(src), m(p1), c.shufA, c.shrA, c.shuf2A, c.shlA, c.mask, Mem{Base: dst, Disp: d}, wide)
-		unpack64Half(m(p2), m(p3), c.shufB, c.shrB, c.shuf2B, c.shlB, c.mask, Mem{Base: dst, Disp: d + 32}, wide)
-	}
 	Label(name + "_loop2")
 	CMPQ(n, Imm(2))
 	JB(LabelRef(name + "_loop1"))
-	group(nil, 0)
-	group(w, 64)
-	for _, r := range []reg.GPVirtual{src, p1, p2, p3} {
+	unpack64Group(c, base, src, p1, p2, p3, dst, 0, m)
+	unpack64Group(c, next, src, p1, p2, p3, dst, 64, m)
+	for _, r := range ptrs {
 		ADDQ(w2, r)
 	}
 	ADDQ(Imm(128), dst)
@@ -490,8 +648,8 @@ func unpack64Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, wide boo
 	Label(name + "_loop1")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
-	group(nil, 0)
-	for _, r := range []reg.GPVirtual{src, p1, p2, p3} {
+	unpack64Group(c, base, src, p1, p2, p3, dst, 0, m)
+	for _, r := range ptrs {
 		ADDQ(w, r)
 	}
 	ADDQ(Imm(64), dst)
@@ -538,19 +696,12 @@ func genUnpack64(table Mem) {
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
 	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
 	w := Load(Param("width"), GP64()).(reg.GPVirtual)
-	CMPQ(w, Imm(63))
-	JE(LabelRef("u64_w63"))
-	CMPQ(w, Imm(uint64(minWide64)))
-	JAE(LabelRef("u64_wide"))
-	unpack64Loop("u64_narrow", table, dst, src, n, w, false)
+	dispatch64("u64", w, func(name string, m u64Mode) {
+		unpack64Loop(name, table, dst, src, n, w, m)
+	}, func(name string) {
+		unpack63Loop(name, dst, src, n)
+	})
 	VZEROUPPER()
-	RET()
-	Label("u64_wide")
-	unpack64Loop("u64_wide", table, dst, src, n, w, true)
-	VZEROUPPER()
-	RET()
-	Label("u64_w63")
-	unpack63Loop("u64_63", dst, src, n)
 	RET()
 }
 
@@ -745,12 +896,23 @@ func genUnpackMiniblocks32(table Mem) {
 	MOVBQZX(Mem{Base: ws}, w)
 	TESTQ(w, w)
 	JZ(LabelRef("um32_zero"))
-	CMPQ(w, Imm(uint64(minWide32)))
-	JAE(LabelRef("um32_wide"))
-	miniUnpack32(table, dst, src, w, false)
+	CMPQ(w, Imm(32))
+	JE(LabelRef("um32_copy"))
+	dispatch32("um32", w, func(name string, m u32Mode) {
+		c := loadUnpack32Consts(table, w, m)
+		hi := GP64()
+		MOVQ(w, hi)
+		SHRQ(Imm(1), hi)
+		ADDQ(src, hi)
+		w3 := GP64()
+		LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+		unpack32Body(c, dst, src, hi, w, w3, 4, m)
+	})
+	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
 	JMP(LabelRef("um32_next"))
-	Label("um32_wide")
-	miniUnpack32(table, dst, src, w, true)
+	Label("um32_copy")
+	copyBlock(dst, src, 128)
+	ADDQ(Imm(128), src)
 	JMP(LabelRef("um32_next"))
 	Label("um32_zero")
 	zeroStores(dst, 128)
@@ -764,25 +926,13 @@ func genUnpackMiniblocks32(table Mem) {
 	RET()
 }
 
-// miniUnpack32 decodes one miniblock at dst from src and advances src.
-func miniUnpack32(table Mem, dst, src, w reg.GPVirtual, wide bool) {
-	c := loadUnpack32Consts(table, w, wide)
-	hi := GP64()
-	MOVQ(w, hi)
-	SHRQ(Imm(1), hi)
-	ADDQ(src, hi)
-	w3 := GP64()
-	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
-	offs := []Mem{
-		{Base: src}, {Base: src, Index: w, Scale: 1}, {Base: src, Index: w, Scale: 2}, {Base: src, Index: w3, Scale: 1},
+// copyBlock copies size bytes (a multiple of 32) from src to dst.
+func copyBlock(dst, src reg.GPVirtual, size int) {
+	for o := 0; o < size; o += 32 {
+		v := YMM()
+		VMOVDQU(Mem{Base: src, Disp: o}, v)
+		VMOVDQU(v, Mem{Base: dst, Disp: o})
 	}
-	hoffs := []Mem{
-		{Base: hi}, {Base: hi, Index: w, Scale: 1}, {Base: hi, Index: w, Scale: 2}, {Base: hi, Index: w3, Scale: 1},
-	}
-	for k := 0; k < 4; k++ {
-		unpack32Group(c, offs[k], hoffs[k], Mem{Base: dst, Disp: 32 * k}, wide)
-	}
-	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
 }
 
 func genUnpackMiniblocks64(table Mem) {
@@ -802,23 +952,40 @@ func genUnpackMiniblocks64(table Mem) {
 	MOVBQZX(Mem{Base: ws}, w)
 	TESTQ(w, w)
 	JZ(LabelRef("um64_zero"))
-	CMPQ(w, Imm(63))
-	JE(LabelRef("um64_w63"))
-	CMPQ(w, Imm(uint64(minWide64)))
-	JAE(LabelRef("um64_wide"))
-	miniUnpack64(table, dst, src, w, false)
-	JMP(LabelRef("um64_next"))
-	Label("um64_wide")
-	miniUnpack64(table, dst, src, w, true)
-	JMP(LabelRef("um64_next"))
-	Label("um64_w63")
-	{
+	CMPQ(w, Imm(64))
+	JE(LabelRef("um64_copy"))
+	dispatch64("um64", w, func(name string, m u64Mode) {
+		c := loadUnpack64Consts(table, w, m)
+		p1, p2, p3 := unpack64Ptrs(src, w, m)
+		w3 := GP64()
+		LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+		for k := 0; k < 4; k++ {
+			at := func(b reg.GPVirtual) Mem {
+				switch k {
+				case 0:
+					return Mem{Base: b}
+				case 1:
+					return Mem{Base: b, Index: w, Scale: 1}
+				case 2:
+					return Mem{Base: b, Index: w, Scale: 2}
+				}
+				return Mem{Base: b, Index: w3, Scale: 1}
+			}
+			unpack64Group(c, at, src, p1, p2, p3, dst, 64*k, m)
+		}
+	}, func(name string) {
 		cnt := GP64()
 		MOVQ(U32(4), cnt)
-		d := GP64()
+		d, s := GP64(), GP64()
 		MOVQ(dst, d)
-		unpack63Loop("um64_63", d, src, cnt) // advances src by 4*63
-	}
+		MOVQ(src, s)
+		unpack63Loop(name, d, s, cnt)
+	})
+	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
+	JMP(LabelRef("um64_next"))
+	Label("um64_copy")
+	copyBlock(dst, src, 256)
+	ADDQ(U32(256), src)
 	JMP(LabelRef("um64_next"))
 	Label("um64_zero")
 	zeroStores(dst, 256)
@@ -830,39 +997,6 @@ func genUnpackMiniblocks64(table Mem) {
 	Label("um64_done")
 	VZEROUPPER()
 	RET()
-}
-
-// miniUnpack64 decodes one miniblock at dst from src and advances src.
-func miniUnpack64(table Mem, dst, src, w reg.GPVirtual, wide bool) {
-	c := loadUnpack64Consts(table, w, wide)
-	p1, p2, p3 := GP64(), GP64(), GP64()
-	MOVQ(w, p1)
-	SHRQ(Imm(2), p1)
-	MOVQ(w, p2)
-	SHRQ(Imm(1), p2)
-	LEAQ(Mem{Base: w, Index: w, Scale: 2}, p3)
-	SHRQ(Imm(2), p3)
-	ADDQ(src, p1)
-	ADDQ(src, p2)
-	ADDQ(src, p3)
-	w3 := GP64()
-	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
-	for k := 0; k < 4; k++ {
-		m := func(b reg.GPVirtual) Mem {
-			switch k {
-			case 0:
-				return Mem{Base: b}
-			case 1:
-				return Mem{Base: b, Index: w, Scale: 1}
-			case 2:
-				return Mem{Base: b, Index: w, Scale: 2}
-			}
-			return Mem{Base: b, Index: w3, Scale: 1}
-		}
-		unpack64Half(m(src), m(p1), c.shufA, c.shrA, c.shuf2A, c.shlA, c.mask, Mem{Base: dst, Disp: 64 * k}, wide)
-		unpack64Half(m(p2), m(p3), c.shufB, c.shrB, c.shuf2B, c.shlB, c.mask, Mem{Base: dst, Disp: 64*k + 32}, wide)
-	}
-	LEAQ(Mem{Base: src, Index: w, Scale: 4}, src)
 }
 
 func genPackMiniblocks32(table Mem) {
