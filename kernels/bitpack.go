@@ -1,6 +1,7 @@
 package kernels
 
 //go:generate go run -C ../asmgen ./bitpack -out ../kernels/bitpack_amd64.s -stubs ../kernels/bitpack_amd64.go -pkg kernels
+//go:generate go run -C ../asmgen ./bitpackneon -out ../kernels/bitpack_arm64.s
 
 import (
 	"errors"

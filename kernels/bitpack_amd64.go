@@ -4,17 +4,17 @@
 
 package kernels
 
-// unpack32AVX2 decodes groups groups of eight values of the given width
+// unpack32Asm decodes groups groups of eight values of the given width
 // (1..32). For each group g it reads src[g*width : g*width+width/2+16].
 //
 //go:noescape
-func unpack32AVX2(dst *uint32, src *byte, groups int, width uint)
+func unpack32Asm(dst *uint32, src *byte, groups int, width uint)
 
-// unpack64AVX2 decodes groups groups of eight values of the given width
+// unpack64Asm decodes groups groups of eight values of the given width
 // (1..64). For each group g it reads src[g*width : g*width+unpack64Reach(width)].
 //
 //go:noescape
-func unpack64AVX2(dst *uint64, src *byte, groups int, width uint)
+func unpack64Asm(dst *uint64, src *byte, groups int, width uint)
 
 // pack32AVX2 packs groups groups of eight values at the given width
 // (1..32). Group g writes dst[g*width : g*width+32].
@@ -29,19 +29,19 @@ func pack32AVX2(dst *byte, src *uint32, groups int, width uint)
 //go:noescape
 func pack64AVX2(dst *byte, src *uint64, groups int, width uint)
 
-// unpackMiniblocks32AVX2 decodes n miniblocks of 32 values, miniblock i at
+// unpackMiniblocks32Asm decodes n miniblocks of 32 values, miniblock i at
 // width widths[i] (0..32), packed one after the other from src. Miniblock i
 // starting at byte o reads src[o : o+3*w+w/2+16] (nothing when w == 0).
 //
 //go:noescape
-func unpackMiniblocks32AVX2(dst *uint32, src *byte, widths *uint8, n int)
+func unpackMiniblocks32Asm(dst *uint32, src *byte, widths *uint8, n int)
 
-// unpackMiniblocks64AVX2 decodes n miniblocks of 32 values, miniblock i at
+// unpackMiniblocks64Asm decodes n miniblocks of 32 values, miniblock i at
 // width widths[i] (0..64). Miniblock i starting at byte o reads
 // src[o : o+3*w+unpack64Reach(w)] (nothing when w == 0).
 //
 //go:noescape
-func unpackMiniblocks64AVX2(dst *uint64, src *byte, widths *uint8, n int)
+func unpackMiniblocks64Asm(dst *uint64, src *byte, widths *uint8, n int)
 
 // packMiniblocks32AVX2 packs n miniblocks of 32 values, miniblock i at
 // width widths[i] (0..32), one after the other into dst. Miniblock i

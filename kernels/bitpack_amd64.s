@@ -3674,9 +3674,9 @@ DATA pack32Table<>+8432(SB)/8, $0x0706050403020100
 DATA pack32Table<>+8440(SB)/8, $0x0f0e0d0c0b0a0908
 GLOBL pack32Table<>(SB), RODATA|NOPTR, $8448
 
-// func unpack32AVX2(dst *uint32, src *byte, groups int, width uint)
+// func unpack32Asm(dst *uint32, src *byte, groups int, width uint)
 // Requires: AVX, AVX2, SSE2
-TEXT ·unpack32AVX2(SB), NOSPLIT, $0-32
+TEXT ·unpack32Asm(SB), NOSPLIT, $0-32
 	MOVQ     dst+0(FP), AX
 	MOVQ     src+8(FP), CX
 	MOVQ     groups+16(FP), DX
@@ -4017,9 +4017,9 @@ u32_end:
 	VZEROUPPER
 	RET
 
-// func unpack64AVX2(dst *uint64, src *byte, groups int, width uint)
+// func unpack64Asm(dst *uint64, src *byte, groups int, width uint)
 // Requires: AVX, AVX2, SSE2
-TEXT ·unpack64AVX2(SB), NOSPLIT, $0-32
+TEXT ·unpack64Asm(SB), NOSPLIT, $0-32
 	MOVQ     dst+0(FP), AX
 	MOVQ     src+8(FP), CX
 	MOVQ     groups+16(FP), DX
@@ -4634,9 +4634,9 @@ p64_gpr_flush:
 p64_gpr_done:
 	RET
 
-// func unpackMiniblocks32AVX2(dst *uint32, src *byte, widths *uint8, n int)
+// func unpackMiniblocks32Asm(dst *uint32, src *byte, widths *uint8, n int)
 // Requires: AVX, AVX2, SSE2
-TEXT ·unpackMiniblocks32AVX2(SB), NOSPLIT, $0-32
+TEXT ·unpackMiniblocks32Asm(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ widths+16(FP), DX
@@ -4879,9 +4879,9 @@ um32_done:
 	VZEROUPPER
 	RET
 
-// func unpackMiniblocks64AVX2(dst *uint64, src *byte, widths *uint8, n int)
+// func unpackMiniblocks64Asm(dst *uint64, src *byte, widths *uint8, n int)
 // Requires: AVX, AVX2, SSE2
-TEXT ·unpackMiniblocks64AVX2(SB), NOSPLIT, $0-32
+TEXT ·unpackMiniblocks64Asm(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ widths+16(FP), DX

@@ -8,13 +8,13 @@ var neon = kernelSet{
 	name:     "neon",
 	pack32:   noPack32,
 	pack64:   noPack64,
-	unpack32: noUnpack32,
-	unpack64: noUnpack64,
+	unpack32: unpack32Kernel,
+	unpack64: unpack64Kernel,
 
 	packMiniblocks32:   packMiniblocks32Ref,
 	packMiniblocks64:   packMiniblocks64Ref,
-	unpackMiniblocks32: unpackMiniblocks32Ref,
-	unpackMiniblocks64: unpackMiniblocks64Ref,
+	unpackMiniblocks32: unpackMiniblocks32Kernel,
+	unpackMiniblocks64: unpackMiniblocks64Kernel,
 
 	equalMask8:     noEqualMask8,
 	equalMask32:    noEqualMask32,

@@ -478,9 +478,9 @@ func unpack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, m u32Mod
 }
 
 func genUnpack32(table Mem) {
-	TEXT("unpack32AVX2", NOSPLIT, "func(dst *uint32, src *byte, groups int, width uint)")
+	TEXT("unpack32Asm", NOSPLIT, "func(dst *uint32, src *byte, groups int, width uint)")
 	Pragma("noescape")
-	Doc("unpack32AVX2 decodes groups groups of eight values of the given width",
+	Doc("unpack32Asm decodes groups groups of eight values of the given width",
 		"(1..32). For each group g it reads src[g*width : g*width+width/2+16].")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
@@ -688,9 +688,9 @@ func unpack63Loop(name string, dst, src, n reg.GPVirtual) {
 }
 
 func genUnpack64(table Mem) {
-	TEXT("unpack64AVX2", NOSPLIT, "func(dst *uint64, src *byte, groups int, width uint)")
+	TEXT("unpack64Asm", NOSPLIT, "func(dst *uint64, src *byte, groups int, width uint)")
 	Pragma("noescape")
-	Doc("unpack64AVX2 decodes groups groups of eight values of the given width",
+	Doc("unpack64Asm decodes groups groups of eight values of the given width",
 		"(1..64). For each group g it reads src[g*width : g*width+unpack64Reach(width)].")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
@@ -880,9 +880,9 @@ func genPack64(table Mem) {
 // Miniblocks: 32 values (four groups) each, at the width widths[i].
 
 func genUnpackMiniblocks32(table Mem) {
-	TEXT("unpackMiniblocks32AVX2", NOSPLIT, "func(dst *uint32, src *byte, widths *uint8, n int)")
+	TEXT("unpackMiniblocks32Asm", NOSPLIT, "func(dst *uint32, src *byte, widths *uint8, n int)")
 	Pragma("noescape")
-	Doc("unpackMiniblocks32AVX2 decodes n miniblocks of 32 values, miniblock i at",
+	Doc("unpackMiniblocks32Asm decodes n miniblocks of 32 values, miniblock i at",
 		"width widths[i] (0..32), packed one after the other from src. Miniblock i",
 		"starting at byte o reads src[o : o+3*w+w/2+16] (nothing when w == 0).")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
@@ -936,9 +936,9 @@ func copyBlock(dst, src reg.GPVirtual, size int) {
 }
 
 func genUnpackMiniblocks64(table Mem) {
-	TEXT("unpackMiniblocks64AVX2", NOSPLIT, "func(dst *uint64, src *byte, widths *uint8, n int)")
+	TEXT("unpackMiniblocks64Asm", NOSPLIT, "func(dst *uint64, src *byte, widths *uint8, n int)")
 	Pragma("noescape")
-	Doc("unpackMiniblocks64AVX2 decodes n miniblocks of 32 values, miniblock i at",
+	Doc("unpackMiniblocks64Asm decodes n miniblocks of 32 values, miniblock i at",
 		"width widths[i] (0..64). Miniblock i starting at byte o reads",
 		"src[o : o+3*w+unpack64Reach(w)] (nothing when w == 0).")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
