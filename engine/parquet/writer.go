@@ -1,0 +1,877 @@
+package parquet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zstd"
+)
+
+// DefaultCreatedBy is written to the footer's created_by field.
+const DefaultCreatedBy = "evodb writer"
+
+const (
+	defaultPageSize        = 1 << 20
+	defaultDictionaryLimit = 1 << 20
+	// maxPageLevels caps the level entries of one data page, so that a
+	// reader never has to hold an unbounded page.
+	maxPageLevels = 1 << 20
+	maxSchemaDepth = 100
+)
+
+// KeyValue is one entry of the footer's key/value metadata.
+type KeyValue struct {
+	Key, Value string
+}
+
+// WriterOptions configure a Writer. The zero value writes uncompressed
+// v1 data pages of about 1 MiB with dictionaries of up to 1 MiB.
+type WriterOptions struct {
+	// Compression of pages: Uncompressed (default), Snappy or Zstd.
+	Compression Compression
+	// ZstdLevel is the zstd level (1..22, as in the zstd tool); 0 means 3.
+	ZstdLevel int
+	// PageSize is the target size of a data page before compression;
+	// 0 means 1 MiB.
+	PageSize int
+	// DictionaryLimit is the largest PLAIN size of a dictionary page; a
+	// column chunk whose dictionary would be larger is written without
+	// one. 0 means 1 MiB; a negative value disables dictionaries.
+	DictionaryLimit int
+	// DataPageV2 writes data pages v2 instead of v1.
+	DataPageV2 bool
+	// CreatedBy is the footer's created_by; empty means DefaultCreatedBy.
+	CreatedBy string
+	// KeyValueMetadata is written to the footer.
+	KeyValueMetadata []KeyValue
+}
+
+// leaf describes one leaf column of the schema.
+type leaf struct {
+	node   *Node
+	path   []string
+	maxDef uint8
+	maxRep uint8
+	// repDef[r-1] is the definition level at which the r-th repeated
+	// ancestor (counting from the root) has an element.
+	repDef []uint8
+}
+
+// Writer writes one Parquet file, a row group at a time. It is not safe
+// for concurrent use.
+type Writer struct {
+	out      io.Writer
+	off      int64
+	opts     WriterOptions
+	schema   *Node
+	elements []schemaElement
+	leaves   []leaf
+	meta     fileMeta
+	err      error // sticky I/O error
+	closed   bool
+
+	// buffers reused across column chunks and row groups
+	chunk   []byte // one encoded column chunk
+	page    []byte // one uncompressed page body (v1) or values section (v2)
+	levels  []byte // v2 levels
+	alt     []byte // alternative encoding of a page, for comparisons
+	comp    []byte // compressed page
+	hdr     tWriter
+	idx     []uint32
+	bools   []uint8
+	hybrid  hybridEncoder
+	delta   deltaEncoder
+	fixed   dictFixed
+	byteDic dictBytes
+	dictBuf []byte
+	zenc    *zstd.Encoder
+}
+
+// NewWriter starts a file on w with the given schema. It writes the
+// leading magic bytes at once.
+func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
+	if w == nil {
+		return nil, errors.New("parquet: NewWriter: nil io.Writer")
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = defaultPageSize
+	}
+	if opts.DictionaryLimit == 0 {
+		opts.DictionaryLimit = defaultDictionaryLimit
+	}
+	if opts.CreatedBy == "" {
+		opts.CreatedBy = DefaultCreatedBy
+	}
+	switch opts.Compression {
+	case Uncompressed, Snappy, Zstd:
+	default:
+		return nil, fmt.Errorf("parquet: NewWriter: unsupported compression %v", opts.Compression)
+	}
+	if opts.ZstdLevel < 0 || opts.ZstdLevel > 22 {
+		return nil, fmt.Errorf("parquet: NewWriter: zstd level %d outside 1..22", opts.ZstdLevel)
+	}
+	elements, leaves, err := flattenSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	wr := &Writer{opts: opts, schema: schema, elements: elements, leaves: leaves}
+	if opts.Compression == Zstd {
+		level := zstd.SpeedDefault
+		if opts.ZstdLevel > 0 {
+			level = zstd.EncoderLevelFromZstd(opts.ZstdLevel)
+		}
+		wr.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
+			zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+		if err != nil {
+			return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
+		}
+	}
+	wr.start(w)
+	return wr, wr.err
+}
+
+// Reset discards the file in progress and starts a new one on w with the
+// same schema and options, keeping every buffer.
+func (w *Writer) Reset(out io.Writer) error {
+	if out == nil {
+		return errors.New("parquet: Reset: nil io.Writer")
+	}
+	w.start(out)
+	return w.err
+}
+
+func (w *Writer) start(out io.Writer) {
+	w.out = out
+	w.off = 0
+	w.err = nil
+	w.closed = false
+	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
+	w.write([]byte("PAR1"))
+}
+
+func (w *Writer) write(b []byte) {
+	if w.err != nil {
+		return
+	}
+	n, err := w.out.Write(b)
+	w.off += int64(n)
+	if err == nil && n != len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("parquet: write at offset %d: %w", w.off, err)
+	}
+}
+
+// Schema returns the schema the writer was created with.
+func (w *Writer) Schema() *Node { return w.schema }
+
+// flattenSchema checks a schema and lists its elements depth first and its
+// leaves in order.
+func flattenSchema(root *Node) ([]schemaElement, []leaf, error) {
+	if root == nil || root.IsLeaf() || len(root.Children) == 0 {
+		return nil, nil, errors.New("parquet: schema root must be a group with at least one child")
+	}
+	els := []schemaElement{{typ: -1, repetition: -1, name: root.Name, numChildren: int32(len(root.Children)), convertedType: -1}}
+	var leaves []leaf
+	var walk func(n *Node, path []string, def, rep uint8, repDef []uint8) error
+	walk = func(n *Node, path []string, def, rep uint8, repDef []uint8) error {
+		if n == nil {
+			return fmt.Errorf("parquet: schema: nil node under %q", strings.Join(path, "."))
+		}
+		path = append(slices.Clip(path), n.Name)
+		where := strings.Join(path, ".")
+		if len(path) > maxSchemaDepth {
+			return fmt.Errorf("parquet: schema: %s: nested deeper than %d", where, maxSchemaDepth)
+		}
+		if n.Name == "" {
+			return fmt.Errorf("parquet: schema: empty name under %q", strings.Join(path[:len(path)-1], "."))
+		}
+		e := schemaElement{typ: -1, name: n.Name, numChildren: -1, convertedType: -1}
+		switch n.Repetition {
+		case Required:
+		case Optional:
+			def++
+		case Repeated:
+			def++
+			rep++
+			repDef = append(slices.Clip(repDef), def)
+		default:
+			return fmt.Errorf("parquet: schema: %s: invalid repetition %d", where, n.Repetition)
+		}
+		e.repetition = int32(n.Repetition)
+		if n.IsLeaf() {
+			switch n.Type {
+			case Boolean:
+				e.typ = ptBoolean
+			case Int32:
+				e.typ = ptInt32
+			case Int64:
+				e.typ = ptInt64
+			case Float:
+				e.typ = ptFloat
+			case Double:
+				e.typ = ptDouble
+			case ByteArray:
+				e.typ = ptByteArray
+			default:
+				return fmt.Errorf("parquet: schema: %s: invalid physical type %d", where, n.Type)
+			}
+			switch n.Logical {
+			case NoLogical:
+			case String, JSON:
+				if n.Type != ByteArray {
+					return fmt.Errorf("parquet: schema: %s: String and JSON need ByteArray", where)
+				}
+				e.convertedType, e.logical = ctUTF8, ltString
+				if n.Logical == JSON {
+					e.convertedType, e.logical = ctJSON, ltJSON
+				}
+			case TimestampMicros:
+				if n.Type != Int64 {
+					return fmt.Errorf("parquet: schema: %s: TimestampMicros needs Int64", where)
+				}
+				e.convertedType, e.logical = ctTimestampMicros, ltTimestamp
+				e.tsAdjusted, e.tsUnit = true, tuMicros
+			default:
+				return fmt.Errorf("parquet: schema: %s: logical type %d is not valid on a leaf", where, n.Logical)
+			}
+			els = append(els, e)
+			leaves = append(leaves, leaf{node: n, path: path, maxDef: def, maxRep: rep, repDef: repDef})
+			return nil
+		}
+		if len(n.Children) == 0 {
+			return fmt.Errorf("parquet: schema: %s: a group needs at least one child", where)
+		}
+		switch n.Logical {
+		case NoLogical:
+		case List:
+			if len(n.Children) != 1 || n.Children[0] == nil || n.Children[0].Repetition != Repeated ||
+				n.Children[0].IsLeaf() || len(n.Children[0].Children) != 1 {
+				return fmt.Errorf("parquet: schema: %s: a List group needs one repeated group child with one element", where)
+			}
+			e.convertedType, e.logical = ctList, ltList
+		default:
+			return fmt.Errorf("parquet: schema: %s: logical type %d is not valid on a group", where, n.Logical)
+		}
+		e.numChildren = int32(len(n.Children))
+		els = append(els, e)
+		seen := make(map[string]bool, len(n.Children))
+		for _, c := range n.Children {
+			if c != nil && seen[c.Name] {
+				return fmt.Errorf("parquet: schema: %s: duplicate child %q", where, c.Name)
+			}
+			if c != nil {
+				seen[c.Name] = true
+			}
+			if err := walk(c, path, def, rep, repDef); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]bool, len(root.Children))
+	for _, c := range root.Children {
+		if c != nil && seen[c.Name] {
+			return nil, nil, fmt.Errorf("parquet: schema: duplicate child %q of the root", c.Name)
+		}
+		if c != nil {
+			seen[c.Name] = true
+		}
+		if err := walk(c, nil, 0, 0, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	return els, leaves, nil
+}
+
+// ColumnError reports a column of a row group that fails validation.
+type ColumnError struct {
+	Path string
+	Err  error
+}
+
+func (e *ColumnError) Error() string { return "parquet: column " + e.Path + ": " + e.Err.Error() }
+func (e *ColumnError) Unwrap() error { return e.Err }
+
+// ErrInvalidColumn is wrapped by every validation error of WriteRowGroup.
+var ErrInvalidColumn = errors.New("invalid column data")
+
+func colErr(l *leaf, format string, args ...any) error {
+	return &ColumnError{Path: strings.Join(l.path, "."), Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidColumn}, args...)...)}
+}
+
+// validate checks one column against its leaf and returns its row count.
+func validateColumn(c *ColumnData, l *leaf) (int64, error) {
+	if !slices.Equal(c.Path, l.path) {
+		return 0, colErr(l, "got column %q in its place", strings.Join(c.Path, "."))
+	}
+	if c.Leaf == nil || c.Leaf.Type != l.node.Type {
+		return 0, colErr(l, "Leaf is nil or has another physical type than the schema's")
+	}
+	if c.MaxDef != l.maxDef || c.MaxRep != l.maxRep {
+		return 0, colErr(l, "MaxDef/MaxRep %d/%d, schema says %d/%d", c.MaxDef, c.MaxRep, l.maxDef, l.maxRep)
+	}
+	n := c.NumLevels
+	if n < 0 || n > 1<<31-1 {
+		return 0, colErr(l, "NumLevels %d out of range", n)
+	}
+	values := n
+	if l.maxDef > 0 {
+		if len(c.DefLevels) != n {
+			return 0, colErr(l, "%d definition levels for NumLevels %d", len(c.DefLevels), n)
+		}
+		values = 0
+		for i, d := range c.DefLevels {
+			if d > l.maxDef {
+				return 0, colErr(l, "definition level %d at entry %d exceeds %d", d, i, l.maxDef)
+			}
+			if d == l.maxDef {
+				values++
+			}
+		}
+	} else if len(c.DefLevels) != 0 {
+		return 0, colErr(l, "definition levels given for a column whose MaxDef is 0")
+	}
+	rows := int64(n)
+	if l.maxRep > 0 {
+		if len(c.RepLevels) != n {
+			return 0, colErr(l, "%d repetition levels for NumLevels %d", len(c.RepLevels), n)
+		}
+		rows = 0
+		for i, r := range c.RepLevels {
+			if r > l.maxRep {
+				return 0, colErr(l, "repetition level %d at entry %d exceeds %d", r, i, l.maxRep)
+			}
+			if r == 0 {
+				rows++
+				continue
+			}
+			if i == 0 {
+				return 0, colErr(l, "first repetition level is %d, want 0", r)
+			}
+			// continuing the r-th list needs that list present, both in
+			// the previous entry and in this one
+			need := l.repDef[r-1]
+			if c.DefLevels[i-1] < need || c.DefLevels[i] < need {
+				return 0, colErr(l, "repetition level %d at entry %d continues a list that is absent (definition levels %d, %d; need %d)",
+					r, i, c.DefLevels[i-1], c.DefLevels[i], need)
+			}
+		}
+	} else if len(c.RepLevels) != 0 {
+		return 0, colErr(l, "repetition levels given for a column whose MaxRep is 0")
+	}
+	if got := c.NumValues(); got != values {
+		return 0, colErr(l, "%d values for %d definition levels equal to MaxDef", got, values)
+	}
+	if c.Leaf.Type == ByteArray && values > 0 {
+		off := c.Offsets
+		if off[0] < 0 {
+			return 0, colErr(l, "negative offset %d", off[0])
+		}
+		for i := 1; i < len(off); i++ {
+			if off[i] < off[i-1] {
+				return 0, colErr(l, "offsets decrease at value %d (%d after %d)", i, off[i], off[i-1])
+			}
+		}
+		if int(off[len(off)-1]) > len(c.Bytes) {
+			return 0, colErr(l, "last offset %d beyond the %d bytes", off[len(off)-1], len(c.Bytes))
+		}
+	}
+	return rows, nil
+}
+
+// WriteRowGroup encodes cols, one per leaf of the schema in schema order,
+// as one row group and writes it out. A row group that fails validation is
+// rejected whole (nothing is written and the writer stays usable); an I/O
+// error is returned by this and every later call.
+func (w *Writer) WriteRowGroup(cols []ColumnData) error {
+	if w.closed {
+		return errors.New("parquet: WriteRowGroup after Close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if len(cols) != len(w.leaves) {
+		return fmt.Errorf("parquet: WriteRowGroup: %d columns for a schema of %d leaves: %w", len(cols), len(w.leaves), ErrInvalidColumn)
+	}
+	var rows int64 = -1
+	for i := range cols {
+		r, err := validateColumn(&cols[i], &w.leaves[i])
+		if err != nil {
+			return err
+		}
+		if rows >= 0 && r != rows {
+			return colErr(&w.leaves[i], "%d rows, column %s has %d", r, strings.Join(w.leaves[0].path, "."), rows)
+		}
+		rows = r
+	}
+	rg := rowGroup{numRows: rows, fileOffset: w.off, columns: make([]columnChunk, len(cols))}
+	for i := range cols {
+		m, err := w.writeChunk(&cols[i], &w.leaves[i])
+		if err != nil {
+			return err
+		}
+		rg.columns[i] = columnChunk{fileOffset: m.chunkStart(), meta: m}
+		rg.totalByteSize += m.uncompressedSize
+		rg.compressedSize += m.compressedSize
+	}
+	w.meta.rowGroups = append(w.meta.rowGroups, rg)
+	w.meta.numRows += rows
+	return nil
+}
+
+func (m *columnMeta) chunkStart() int64 {
+	if m.hasDictOffset {
+		return m.dictPageOffset
+	}
+	return m.dataPageOffset
+}
+
+// Close writes the footer. It does not close the underlying io.Writer.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err != nil {
+		return w.err
+	}
+	w.meta.createdBy = w.opts.CreatedBy
+	w.meta.keyValues = w.meta.keyValues[:0]
+	for _, kv := range w.opts.KeyValueMetadata {
+		w.meta.keyValues = append(w.meta.keyValues, keyValue{key: kv.Key, value: kv.Value, hasValue: true})
+	}
+	w.hdr.buf = w.hdr.buf[:0]
+	w.hdr.fileMeta(&w.meta, len(w.leaves))
+	n := len(w.hdr.buf)
+	w.hdr.buf = binary.LittleEndian.AppendUint32(w.hdr.buf, uint32(n))
+	w.hdr.buf = append(w.hdr.buf, "PAR1"...)
+	w.write(w.hdr.buf)
+	return w.err
+}
+
+// valueKind is the encoding chosen for the values of a column chunk.
+type valueKind uint8
+
+const (
+	kindPlain valueKind = iota
+	kindDict
+	kindDelta
+	kindSplit
+	kindRLE
+)
+
+func (k valueKind) encoding() Encoding {
+	switch k {
+	case kindDict:
+		return EncRLEDictionary
+	case kindDelta:
+		return EncDeltaBinaryPacked
+	case kindSplit:
+		return EncByteStreamSplit
+	case kindRLE:
+		return EncRLE
+	}
+	return EncPlain
+}
+
+// writeChunk encodes one column chunk into w.chunk and writes it out.
+func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
+	nv := c.NumValues()
+	stats, _ := columnStats(c, nil)
+	m := &columnMeta{
+		typ:       physicalWire(l.node.Type),
+		path:      l.path,
+		codec:     w.opts.Compression,
+		numValues: int64(c.NumLevels),
+		stats:     &stats,
+	}
+	w.chunk = w.chunk[:0]
+	base := w.off
+
+	kind := w.chooseKind(c, nv)
+	var dictLen int
+	if kind == kindDict {
+		dictLen = w.dictLen(l.node.Type)
+		w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
+		m.dictPageOffset = base
+		m.hasDictOffset = true
+		w.appendPage(m, pageHeader{typ: pageDictionary, dict: &dictPageHeader{numValues: int32(dictLen), encoding: EncPlain}}, w.dictBuf, nil)
+	}
+	m.dataPageOffset = base + int64(len(w.chunk))
+
+	// page boundaries
+	perPage := w.levelsPerPage(c, nv, kind, dictLen)
+	vlo := 0
+	splitChecked := false
+	for lo := 0; lo < c.NumLevels || lo == 0; {
+		hi := min(lo+perPage, c.NumLevels)
+		if l.maxRep > 0 {
+			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
+				hi++
+			}
+		}
+		vhi := vlo + (hi - lo)
+		if l.maxDef > 0 {
+			vhi = vlo
+			for _, d := range c.DefLevels[lo:hi] {
+				if d == l.maxDef {
+					vhi++
+				}
+			}
+		}
+		if kind == kindSplit && !splitChecked {
+			splitChecked = true
+			kind = w.checkSplit(c, vlo, vhi)
+		}
+		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
+		vlo = vhi
+		lo = hi
+		if hi >= c.NumLevels {
+			break
+		}
+	}
+
+	// encodings list
+	encs := m.encodings[:0]
+	if kind == kindDict {
+		encs = append(encs, EncPlain)
+	}
+	if l.maxDef > 0 || l.maxRep > 0 {
+		encs = append(encs, EncRLE)
+	}
+	if e := kind.encoding(); !slices.Contains(encs, e) {
+		encs = append(encs, e)
+	}
+	m.encodings = encs
+	w.write(w.chunk)
+	if w.err != nil {
+		return nil, w.err
+	}
+	return m, nil
+}
+
+func physicalWire(t PhysicalType) int32 {
+	switch t {
+	case Boolean:
+		return ptBoolean
+	case Int32:
+		return ptInt32
+	case Int64:
+		return ptInt64
+	case Float:
+		return ptFloat
+	case Double:
+		return ptDouble
+	}
+	return ptByteArray
+}
+
+// chooseKind picks the value encoding of a chunk; for kindDict it leaves
+// the dictionary in w.fixed or w.byteDic and the indices in w.idx.
+func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
+	t := c.Leaf.Type
+	if t == Boolean {
+		return kindRLE
+	}
+	fallback := kindPlain
+	switch t {
+	case Int32, Int64:
+		fallback = kindDelta
+	case Float, Double:
+		if w.opts.Compression != Uncompressed {
+			fallback = kindSplit
+		}
+	}
+	if w.opts.DictionaryLimit < 0 || nv == 0 {
+		return fallback
+	}
+	if cap(w.idx) < nv {
+		w.idx = make([]uint32, nv, nv+nv/4)
+	}
+	idx := w.idx[:nv]
+	limit := w.opts.DictionaryLimit
+	var ok bool
+	var width int
+	switch t {
+	case Int32:
+		width = 4
+		ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, idx)
+	case Int64:
+		width = 8
+		ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, idx)
+	case Float:
+		width = 4
+		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, idx)
+	case Double:
+		width = 8
+		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, idx)
+	case ByteArray:
+		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, idx)
+	}
+	if !ok {
+		return fallback
+	}
+	// compare estimated sizes
+	var dictSize, entries int
+	if t == ByteArray {
+		entries = w.byteDic.len()
+		dictSize = len(w.byteDic.data) + 4*entries
+	} else {
+		entries = len(w.fixed.keys)
+		dictSize = entries * width
+	}
+	dictTotal := dictSize + (nv*int(bitWidth(uint64(entries-1)))+7)/8
+	var other int
+	switch fallback {
+	case kindDelta:
+		w.alt = w.alt[:0]
+		if t == Int32 {
+			w.alt = w.delta.appendInt32(w.alt, c.Int32s)
+		} else {
+			w.alt = w.delta.appendInt64(w.alt, c.Int64s)
+		}
+		other = len(w.alt)
+	case kindPlain, kindSplit:
+		if t == ByteArray {
+			other = int(c.Offsets[nv]-c.Offsets[0]) + 4*nv
+		} else {
+			other = nv * width
+		}
+	}
+	if dictTotal < other {
+		return kindDict
+	}
+	return fallback
+}
+
+func asU32[T int32 | float32](v []T) []uint32 {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&v[0])), len(v))
+}
+
+func asU64[T int64 | float64](v []T) []uint64 {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(&v[0])), len(v))
+}
+
+func asU8(v []bool) []uint8 {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint8)(unsafe.Pointer(&v[0])), len(v))
+}
+
+func (w *Writer) dictLen(t PhysicalType) int {
+	if t == ByteArray {
+		return w.byteDic.len()
+	}
+	return len(w.fixed.keys)
+}
+
+func (w *Writer) appendDictValues(dst []byte, t PhysicalType) []byte {
+	switch t {
+	case Int32, Float:
+		for _, k := range w.fixed.keys {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(k))
+		}
+	case Int64, Double:
+		for _, k := range w.fixed.keys {
+			dst = binary.LittleEndian.AppendUint64(dst, k)
+		}
+	case ByteArray:
+		d := &w.byteDic
+		dst = appendPlainBytes(dst, d.data, d.offsets, 0, d.len())
+	}
+	return dst
+}
+
+// levelsPerPage estimates how many level entries fill a page.
+func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen int) int {
+	n := c.NumLevels
+	if n == 0 {
+		return 1
+	}
+	var valueBits int64
+	switch kind {
+	case kindDict:
+		valueBits = int64(nv) * int64(bitWidth(uint64(dictLen-1)))
+	case kindRLE:
+		valueBits = int64(nv)
+	default:
+		switch c.Leaf.Type {
+		case Int32, Float:
+			valueBits = int64(nv) * 32
+		case Int64, Double:
+			valueBits = int64(nv) * 64
+		case ByteArray:
+			if nv > 0 {
+				valueBits = 8 * (int64(c.Offsets[nv]-c.Offsets[0]) + 4*int64(nv))
+			}
+		}
+	}
+	levelBits := int64(n) * int64(bitWidth(uint64(c.MaxDef))+bitWidth(uint64(c.MaxRep)))
+	total := (valueBits + levelBits + 7) / 8
+	pages := max(1, (total+int64(w.opts.PageSize)-1)/int64(w.opts.PageSize))
+	per := int((int64(n) + pages - 1) / pages)
+	return max(1, min(per, maxPageLevels))
+}
+
+// checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
+// chunk by compressing the first page both ways.
+func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
+	w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
+	width := 4
+	if c.Leaf.Type == Double {
+		width = 8
+	}
+	w.page = appendByteStreamSplit(w.page[:0], w.alt, width)
+	w.comp = w.compress(w.comp[:0], w.alt)
+	plainSize := len(w.comp)
+	w.comp = w.compress(w.comp[:0], w.page)
+	if len(w.comp) < plainSize {
+		return kindSplit
+	}
+	return kindPlain
+}
+
+func (w *Writer) appendPlainValues(dst []byte, c *ColumnData, vlo, vhi int) []byte {
+	switch c.Leaf.Type {
+	case Boolean:
+		return appendPlainBool(dst, c.Bools[vlo:vhi])
+	case Int32:
+		return appendPlainInt32(dst, c.Int32s[vlo:vhi])
+	case Int64:
+		return appendPlainInt64(dst, c.Int64s[vlo:vhi])
+	case Float:
+		return appendPlainFloat(dst, c.Floats[vlo:vhi])
+	case Double:
+		return appendPlainDouble(dst, c.Doubles[vlo:vhi])
+	case ByteArray:
+		return appendPlainBytes(dst, c.Bytes, c.Offsets, vlo, vhi)
+	}
+	return dst
+}
+
+// appendValues encodes values [vlo, vhi) with kind.
+func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen, vlo, vhi int) []byte {
+	switch kind {
+	case kindDict:
+		bw := bitWidth(uint64(max(dictLen, 1) - 1))
+		dst = append(dst, byte(bw))
+		return w.hybrid.appendIndices(dst, w.idx[vlo:vhi], bw)
+	case kindDelta:
+		if c.Leaf.Type == Int32 {
+			return w.delta.appendInt32(dst, c.Int32s[vlo:vhi])
+		}
+		return w.delta.appendInt64(dst, c.Int64s[vlo:vhi])
+	case kindSplit:
+		w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
+		width := 4
+		if c.Leaf.Type == Double {
+			width = 8
+		}
+		return appendByteStreamSplit(dst, w.alt, width)
+	case kindRLE:
+		at := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		dst = w.hybrid.appendLevels(dst, asU8(c.Bools[vlo:vhi]), 1)
+		binary.LittleEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+		return dst
+	}
+	return w.appendPlainValues(dst, c, vlo, vhi)
+}
+
+// appendLevelsPrefixed writes levels with their 4-byte length (v1).
+func (w *Writer) appendLevelsPrefixed(dst []byte, v []uint8, max uint8) []byte {
+	at := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = w.hybrid.appendLevels(dst, v, bitWidth(uint64(max)))
+	binary.LittleEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	return dst
+}
+
+func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind valueKind, dictLen, lo, hi, vlo, vhi int) {
+	numLevels := int32(hi - lo)
+	if !w.opts.DataPageV2 {
+		body := w.page[:0]
+		if l.maxRep > 0 {
+			body = w.appendLevelsPrefixed(body, c.RepLevels[lo:hi], l.maxRep)
+		}
+		if l.maxDef > 0 {
+			body = w.appendLevelsPrefixed(body, c.DefLevels[lo:hi], l.maxDef)
+		}
+		body = w.appendValues(body, c, kind, dictLen, vlo, vhi)
+		w.page = body
+		w.appendPage(m, pageHeader{typ: pageData, data: &dataPageHeader{
+			numValues: numLevels, encoding: kind.encoding(), defEnc: EncRLE, repEnc: EncRLE,
+		}}, body, nil)
+		return
+	}
+	lv := w.levels[:0]
+	rows := numLevels
+	if l.maxRep > 0 {
+		lv = w.hybrid.appendLevels(lv, c.RepLevels[lo:hi], bitWidth(uint64(l.maxRep)))
+		rows = 0
+		for _, r := range c.RepLevels[lo:hi] {
+			if r == 0 {
+				rows++
+			}
+		}
+	}
+	repLen := len(lv)
+	if l.maxDef > 0 {
+		lv = w.hybrid.appendLevels(lv, c.DefLevels[lo:hi], bitWidth(uint64(l.maxDef)))
+	}
+	w.levels = lv
+	w.page = w.appendValues(w.page[:0], c, kind, dictLen, vlo, vhi)
+	w.appendPage(m, pageHeader{typ: pageDataV2, dataV2: &dataPageHeaderV2{
+		numValues: numLevels, numNulls: numLevels - int32(vhi-vlo), numRows: rows,
+		encoding: kind.encoding(), defLen: int32(len(lv) - repLen), repLen: int32(repLen),
+		isCompressed: w.opts.Compression != Uncompressed,
+	}}, w.page, lv)
+}
+
+// appendPage compresses body and appends header, levels (v2, never
+// compressed) and body to the chunk.
+func (w *Writer) appendPage(m *columnMeta, h pageHeader, body, levels []byte) {
+	comp := body
+	if w.opts.Compression != Uncompressed {
+		w.comp = w.compress(w.comp[:0], body)
+		comp = w.comp
+	}
+	h.uncompressedSize = int32(len(levels) + len(body))
+	h.compressedSize = int32(len(levels) + len(comp))
+	w.hdr.buf = w.hdr.buf[:0]
+	w.hdr.pageHeader(&h)
+	w.chunk = append(w.chunk, w.hdr.buf...)
+	w.chunk = append(w.chunk, levels...)
+	w.chunk = append(w.chunk, comp...)
+	m.uncompressedSize += int64(len(w.hdr.buf)) + int64(h.uncompressedSize)
+	m.compressedSize += int64(len(w.hdr.buf)) + int64(h.compressedSize)
+}
+
+func (w *Writer) compress(dst, src []byte) []byte {
+	switch w.opts.Compression {
+	case Snappy:
+		need := snappy.MaxEncodedLen(len(src))
+		if cap(dst) < need {
+			dst = make([]byte, need)
+		}
+		return snappy.Encode(dst[:need], src)
+	case Zstd:
+		return w.zenc.EncodeAll(src, dst[:0])
+	}
+	return append(dst[:0], src...)
+}
