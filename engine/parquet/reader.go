@@ -175,6 +175,9 @@ func buildSchema(els []schemaElement) (*Node, error) {
 		}
 		n.Children = make([]*Node, 0, e.numChildren)
 		for range e.numChildren {
+			if pos >= len(els) {
+				return nil, fmt.Errorf("parquet: %w: schema element %q: children run past the %d elements", errCorrupt, e.name, len(els))
+			}
 			c := &els[pos]
 			pos++
 			child, err := build(c, depth+1)
@@ -349,12 +352,10 @@ func (f *File) ReadColumn(i, j int) (ColumnData, error) {
 		}
 		cr.page++
 	}
-	if l.maxRep > 0 && cd.NumLevels > 0 {
-		rows := int64(0)
-		for _, r := range cd.RepLevels {
-			if r == 0 {
-				rows++
-			}
+	if l.maxRep > 0 {
+		rows, err := checkRepetition(cd.DefLevels, cd.RepLevels, l)
+		if err != nil {
+			return ColumnData{}, bad("%v", err)
 		}
 		if rows != rg.numRows {
 			return ColumnData{}, bad("%d rows, the row group has %d", rows, rg.numRows)

@@ -344,25 +344,9 @@ func validateColumn(c *ColumnData, l *leaf) (int64, error) {
 		if len(c.RepLevels) != n {
 			return 0, colErr(l, "%d repetition levels for NumLevels %d", len(c.RepLevels), n)
 		}
-		rows = 0
-		for i, r := range c.RepLevels {
-			if r > l.maxRep {
-				return 0, colErr(l, "repetition level %d at entry %d exceeds %d", r, i, l.maxRep)
-			}
-			if r == 0 {
-				rows++
-				continue
-			}
-			if i == 0 {
-				return 0, colErr(l, "first repetition level is %d, want 0", r)
-			}
-			// continuing the r-th list needs that list present, both in
-			// the previous entry and in this one
-			need := l.repDef[r-1]
-			if c.DefLevels[i-1] < need || c.DefLevels[i] < need {
-				return 0, colErr(l, "repetition level %d at entry %d continues a list that is absent (definition levels %d, %d; need %d)",
-					r, i, c.DefLevels[i-1], c.DefLevels[i], need)
-			}
+		var err error
+		if rows, err = checkRepetition(c.DefLevels, c.RepLevels, l); err != nil {
+			return 0, colErr(l, "%v", err)
 		}
 	} else if len(c.RepLevels) != 0 {
 		return 0, colErr(l, "repetition levels given for a column whose MaxRep is 0")
@@ -382,6 +366,32 @@ func validateColumn(c *ColumnData, l *leaf) (int64, error) {
 		}
 		if int(off[len(off)-1]) > len(c.Bytes) {
 			return 0, colErr(l, "last offset %d beyond the %d bytes", off[len(off)-1], len(c.Bytes))
+		}
+	}
+	return rows, nil
+}
+
+// checkRepetition checks repetition levels against the definition levels
+// and returns the number of rows they describe.
+func checkRepetition(def, rep []uint8, l *leaf) (int64, error) {
+	var rows int64
+	for i, r := range rep {
+		if r > l.maxRep {
+			return 0, fmt.Errorf("repetition level %d at entry %d exceeds %d", r, i, l.maxRep)
+		}
+		if r == 0 {
+			rows++
+			continue
+		}
+		if i == 0 {
+			return 0, fmt.Errorf("first repetition level is %d, want 0", r)
+		}
+		// continuing the r-th list needs that list present, both in the
+		// previous entry and in this one
+		need := l.repDef[r-1]
+		if def[i-1] < need || def[i] < need {
+			return 0, fmt.Errorf("repetition level %d at entry %d continues a list that is absent (definition levels %d, %d; need %d)",
+				r, i, def[i-1], def[i], need)
 		}
 	}
 	return rows, nil
