@@ -242,8 +242,8 @@ func TestListLevels(t *testing.T) {
 		return out
 	}
 	rows := [][]any{
-		{nil},                          // null list
-		{[]any{el()}},                  // empty list
+		{nil},                                // null list
+		{[]any{el()}},                        // empty list
 		{[]any{el(int32(1), nil, int32(2))}}, // elements, one null
 		{[]any{el(int32(3))}},
 	}

@@ -21,7 +21,7 @@ const (
 	defaultDictionaryLimit = 1 << 20
 	// maxPageLevels caps the level entries of one data page, so that a
 	// reader never has to hold an unbounded page.
-	maxPageLevels = 1 << 20
+	maxPageLevels  = 1 << 20
 	maxSchemaDepth = 100
 )
 
