@@ -34,14 +34,17 @@ const closedBit = uint64(1) << 63
 // processor before it parks.
 const spinRounds = 4
 
-// slot holds one value. seq is position+1 once the value for position has
-// been written; the padding keeps the words of neighbouring slots on
-// different cache lines, so producers filling adjacent slots do not share
-// a line.
-type slot[T any] struct {
+// slot is the publication record of one position. A producer that claimed
+// the run of positions p, p+1, ..., p+run-1 writes their values, then run,
+// then stores seq = p+1 in the slot of p: one atomic store publishes the
+// whole run. Every slot has a cache line of its own, so producers
+// publishing neighbouring runs do not share a line. The values themselves
+// are kept in a dense array beside the slots, so that a run is copied in
+// and out with one copy each.
+type slot struct {
 	seq atomic.Uint64
-	val T
-	_   [cacheLine - 8]byte
+	run uint64
+	_   [cacheLine - 16]byte
 }
 
 // Ring is a bounded lock-free multi-producer single-consumer queue.
@@ -50,7 +53,8 @@ type slot[T any] struct {
 // package documentation for its invariants.
 type Ring[T any] struct {
 	// read-only after NewRing
-	slots []slot[T]
+	slots []slot
+	vals  []T
 	mask  uint64
 	size  uint64
 	wake  chan struct{} // capacity 1: a producer or Close wakes the consumer
@@ -61,7 +65,10 @@ type Ring[T any] struct {
 	_    [cacheLine - 8]byte
 
 	head atomic.Uint64 // next position to read; written by the consumer only
-	_    [cacheLine - 8]byte
+	// runEnd is owned by the consumer: positions below it belong to a run
+	// already seen published.
+	runEnd uint64
+	_      [cacheLine - 16]byte
 
 	consumerWaiting atomic.Uint32 // 1 while the consumer is parked or about to park
 	_               [cacheLine - 4]byte
@@ -76,7 +83,8 @@ func NewRing[T any](capacity int) (*Ring[T], error) {
 		return nil, fmt.Errorf("buffer: ring capacity %d is not a power of two between 2 and %d", capacity, MaxRingCapacity)
 	}
 	return &Ring[T]{
-		slots: make([]slot[T], capacity),
+		slots: make([]slot, capacity),
+		vals:  make([]T, capacity),
 		mask:  uint64(capacity - 1),
 		size:  uint64(capacity),
 		wake:  make(chan struct{}, 1),
@@ -134,24 +142,26 @@ func (r *Ring[T]) claim(n uint64) (pos, got uint64, err error) {
 	}
 }
 
-// fill writes vs into the claimed positions pos, pos+1, ... and publishes
-// each one, then wakes the consumer if it is parked.
+// fill writes vs into the claimed positions pos, pos+1, ..., publishes
+// them as one run, then wakes the consumer if it is parked.
 func (r *Ring[T]) fill(pos uint64, vs []T) {
-	for i := range vs {
-		p := pos + uint64(i)
-		s := &r.slots[p&r.mask]
-		s.val = vs[i]
-		r.step()
-		s.seq.Store(p + 1)
-	}
+	i := pos & r.mask
+	k := copy(r.vals[i:], vs)
+	copy(r.vals, vs[k:])
+	r.step()
+	s := &r.slots[i]
+	s.run = uint64(len(vs))
+	s.seq.Store(pos + 1)
 	r.wakeConsumer()
 }
 
 // fillOne is fill for a single value, without building a slice.
 func (r *Ring[T]) fillOne(pos uint64, v *T) {
-	s := &r.slots[pos&r.mask]
-	s.val = *v
+	i := pos & r.mask
+	r.vals[i] = *v
 	r.step()
+	s := &r.slots[i]
+	s.run = 1
 	s.seq.Store(pos + 1)
 	r.wakeConsumer()
 }
@@ -280,19 +290,33 @@ func (r *Ring[T]) waitSpace(ctx context.Context, spins int) error {
 // drained values. Only the consumer goroutine may call it.
 func (r *Ring[T]) Drain(dst []T) (int, error) {
 	h := r.head.Load()
+	end := r.runEnd
 	n := 0
-	var zero T
 	for n < len(dst) {
 		p := h + uint64(n)
-		s := &r.slots[p&r.mask]
-		r.step()
-		if s.seq.Load() != p+1 {
-			break
+		if p == end {
+			// The next run starts here: is it published?
+			s := &r.slots[p&r.mask]
+			r.step()
+			if s.seq.Load() != p+1 {
+				break
+			}
+			end = p + s.run
 		}
-		dst[n] = s.val
-		s.val = zero
-		n++
+		k := min(int(end-p), len(dst)-n)
+		i := int(p & r.mask)
+		if i+k > len(r.vals) { // the run wraps around the end
+			c := copy(dst[n:], r.vals[i:])
+			clear(r.vals[i:])
+			copy(dst[n+c:n+k], r.vals)
+			clear(r.vals[:k-c])
+		} else {
+			copy(dst[n:], r.vals[i:i+k])
+			clear(r.vals[i : i+k])
+		}
+		n += k
 	}
+	r.runEnd = end
 	if n > 0 {
 		r.step()
 		r.head.Store(h + uint64(n))
@@ -333,7 +357,7 @@ func (r *Ring[T]) Consume(ctx context.Context, dst []T) (int, error) {
 		r.step()
 		h := r.head.Load()
 		t := r.tail.Load()
-		if r.slots[h&r.mask].seq.Load() == h+1 || (t&closedBit != 0 && t&^closedBit == h) {
+		if h < r.runEnd || r.slots[h&r.mask].seq.Load() == h+1 || (t&closedBit != 0 && t&^closedBit == h) {
 			r.consumerWaiting.Store(0)
 			continue
 		}

@@ -96,6 +96,51 @@ func TestRingTryPublishFullAndDrain(t *testing.T) {
 	}
 }
 
+// TestRingRunsWrapAndSplit publishes batches that wrap around the end of
+// the slots and drains them in pieces smaller and larger than a batch.
+func TestRingRunsWrapAndSplit(t *testing.T) {
+	r := newRing[int](t, 8)
+	var want, got []int
+	next := 0
+	publish := func(k int) {
+		t.Helper()
+		vs := make([]int, k)
+		for i := range vs {
+			vs[i] = next
+			next++
+		}
+		if n, err := r.TryPublishBatch(vs); n != k || err != nil {
+			t.Fatalf("TryPublishBatch(%d values) = %d, %v", k, n, err)
+		}
+		want = append(want, vs...)
+	}
+	drain := func(room int) {
+		t.Helper()
+		dst := make([]int, room)
+		n, err := r.Drain(dst)
+		if err != nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		got = append(got, dst[:n]...)
+	}
+	publish(5)
+	drain(2) // part of a run
+	drain(2)
+	publish(5) // positions 5..9: wraps
+	drain(3)   // the end of the first run and two of the second
+	publish(2)
+	drain(8) // the rest of one run and a whole one
+	publish(8)
+	drain(1)
+	drain(20)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("drained (-published +drained):\n%s", diff)
+	}
+	if r.Len() != 0 {
+		t.Fatalf("Len() = %d after draining everything", r.Len())
+	}
+}
+
 func TestRingDrainClearsSlots(t *testing.T) {
 	r := newRing[*int](t, 2)
 	v := 7
@@ -106,8 +151,8 @@ func TestRingDrainClearsSlots(t *testing.T) {
 	if n, err := r.Drain(dst); n != 1 || err != nil || dst[0] != &v {
 		t.Fatalf("Drain = %d, %v, %p; want 1, nil, %p", n, err, dst[0], &v)
 	}
-	for i := range r.slots {
-		if r.slots[i].val != nil {
+	for i := range r.vals {
+		if r.vals[i] != nil {
 			t.Fatalf("slot %d still references a drained value", i)
 		}
 	}
