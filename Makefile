@@ -3,6 +3,7 @@
 #   make test            the whole test suite (what CI runs)
 #   make generate        regenerate the assembly from asmgen/
 #   make bench-kernels   our kernels side by side with parquet-go's
+#   make bench-ingest    buffer.Ring against a Go channel, CDC.Add
 
 GO        ?= go
 PKGS      := ./...
@@ -11,7 +12,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels tools
+        vet generate check-generated fuzz-short bench-kernels bench-ingest tools
 
 all: test
 
@@ -70,6 +71,14 @@ fuzz-short:
 bench-kernels: tools
 	cd bench && $(GO) test -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) ./kernels/ | tee kernels.txt
 	cd bench && $(GO) run ./cmd/kernelreport kernels.txt
+
+# bench-ingest compares buffer.Ring with a buffered channel of the same
+# capacity (1, 2, 8 producers; one entry or 64 per publish) and times
+# CDC.Add. The machine is shared: read medians and ratios, and the
+# cpu-ns/entry column, which other programs' load does not inflate.
+bench-ingest: tools
+	cd bench && $(GO) test -run '^$$' -bench 'Ring|CDCAdd' -benchtime $(BENCHTIME) -count $(COUNT) ./ingest/ | tee ingest.txt
+	cd bench && benchstat -col /impl ingest.txt
 
 tools:
 	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da

@@ -1,7 +1,10 @@
 package buffer_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/evodb/writer/buffer"
@@ -37,4 +40,39 @@ func ExampleCDC() {
 	// not buffered: buffer: duplicate entry from producer "shop-1": LSN 100 is not above the last accepted LSN 100
 	// flush 3 entries (entries), commit LSNs map[shop-1:101 shop-2:7]
 	// age timer needed: false
+}
+
+// Producers publish into a Ring while one consumer drains it in batches;
+// Close lets the consumer finish what was published.
+func ExampleRing() {
+	r, err := buffer.NewRing[cdc.Entry](1024)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for p := range 4 {
+		wg.Go(func() {
+			batch := make([]cdc.Entry, 100)
+			for i := range batch {
+				batch[i] = cdc.Entry{Op: cdc.Insert, Table: "events", Data: []byte(`{}`), LSN: int64(i + 1), Producer: fmt.Sprint("p", p)}
+			}
+			if _, err := r.PublishBatch(ctx, batch); err != nil {
+				fmt.Println("publish:", err)
+			}
+		})
+	}
+	go func() { wg.Wait(); r.Close() }()
+
+	dst := make([]cdc.Entry, 64)
+	total := 0
+	for {
+		n, err := r.Consume(ctx, dst)
+		total += n
+		if errors.Is(err, buffer.ErrClosed) {
+			break
+		}
+	}
+	fmt.Println("consumed", total)
+	// Output: consumed 400
 }

@@ -62,7 +62,13 @@ type Ring[T any] struct {
 	_     [cacheLine]byte
 
 	tail atomic.Uint64 // next position to claim, closedBit once closed
-	_    [cacheLine - 8]byte
+	// limit caches head+size as last seen by a producer: positions below
+	// it are free, so a claim that stays below it need not read the head,
+	// whose cache line the consumer keeps writing. It shares the tail's
+	// line, which claiming producers own anyway. It is never above the
+	// true head+size, because the head only grows.
+	limit atomic.Uint64
+	_     [cacheLine - 16]byte
 
 	head atomic.Uint64 // next position to read; written by the consumer only
 	// runEnd is owned by the consumer: positions below it belong to a run
@@ -82,13 +88,15 @@ func NewRing[T any](capacity int) (*Ring[T], error) {
 	if capacity < 2 || capacity > MaxRingCapacity || capacity&(capacity-1) != 0 {
 		return nil, fmt.Errorf("buffer: ring capacity %d is not a power of two between 2 and %d", capacity, MaxRingCapacity)
 	}
-	return &Ring[T]{
+	r := &Ring[T]{
 		slots: make([]slot, capacity),
 		vals:  make([]T, capacity),
 		mask:  uint64(capacity - 1),
 		size:  uint64(capacity),
 		wake:  make(chan struct{}, 1),
-	}, nil
+	}
+	r.limit.Store(r.size)
+	return r, nil
 }
 
 // Cap returns the number of slots.
@@ -124,15 +132,26 @@ func (r *Ring[T]) claim(n uint64) (pos, got uint64, err error) {
 			return 0, 0, ErrClosed
 		}
 		r.step()
-		// The head is loaded after the tail, so t-h never underestimates
-		// what was in the ring when t was read: a full answer is true.
-		h := r.head.Load()
-		if h > t {
-			continue // t is stale: the consumer has moved past it
+		free := uint64(0)
+		if l := r.limit.Load(); l > t {
+			free = l - t
 		}
-		free := r.size - (t - h)
-		if free == 0 {
-			return t, 0, nil
+		if free < n {
+			// The head is loaded after the tail, so t-h never
+			// underestimates what was in the ring when t was read: a full
+			// answer is true.
+			r.step()
+			h := r.head.Load()
+			if h > t {
+				continue // t is stale: the consumer has moved past it
+			}
+			free = r.size - (t - h)
+			if free == 0 {
+				return t, 0, nil
+			}
+			if l := h + r.size; l > r.limit.Load() {
+				r.limit.Store(l)
+			}
 		}
 		k := min(n, free)
 		r.step()
