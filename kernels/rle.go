@@ -1,5 +1,7 @@
 package kernels
 
+//go:generate go run -C ../asmgen ./rle -out ../kernels/rle_amd64.s -stubs ../kernels/rle_amd64.go -pkg kernels
+
 import (
 	"encoding/binary"
 	"errors"
@@ -263,20 +265,6 @@ func checkWidth[T rleValue](src []T, width uint, or T) error {
 		}
 	}
 	return nil
-}
-
-// countRuns counts the runs of equal values in src.
-func countRuns[T rleValue](src []T) int {
-	if len(src) == 0 {
-		return 0
-	}
-	r := 1
-	for i := 1; i < len(src); i++ {
-		if src[i] != src[i-1] {
-			r++
-		}
-	}
-	return r
 }
 
 // appendShortRuns writes src as RLE runs, one per run of equal values.

@@ -1,0 +1,432 @@
+// Command rle generates the AVX2 kernels of package kernels that serve the
+// RLE/bit-packed hybrid, the validity bitmaps and byte-stream-split:
+// kernels/rle_amd64.s and its Go declarations kernels/rle_amd64.go.
+//
+//   - equalMask8AVX2 and equalMask32AVX2 compare every value with the next
+//     one (two overlapping unaligned loads, VPCMPEQB/VPCMPEQD) and gather
+//     the results into 64-bit words with VPMOVMSKB/VMOVMSKPS; they also or
+//     all values together so that the encoder can check the bit width.
+//   - levelsToBitmapAVX2 compares 32 levels with a broadcast byte and keeps
+//     the VPMOVMSKB mask; bitmapToLevelsAVX2 spreads 32 bits over 32 bytes
+//     with VPSHUFB, tests each byte's bit and blends two broadcast levels.
+//   - splitBytes{32,64}AVX2 and joinBytes{32,64}AVX2 transpose 32 values
+//     at a time between values and byte streams with an in-lane VPSHUFB and
+//     VPUNPCK{L,H}{BW,WD,DQ,QDQ} stages; the low 128-bit lanes carry values
+//     0-15 and the high lanes values 16-31 of each block, so each stream's
+//     32 bytes leave in one store.
+//
+// The Go side (kernels/rle_avx2_amd64.go) hands these functions only whole
+// blocks whose reads and writes stay inside the caller's slices.
+package main
+
+import (
+	"encoding/binary"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+
+	genEqualMask8()
+	genEqualMask32()
+	bitSel := genBitSelect()
+	genLevelsToBitmap()
+	genBitmapToLevels(bitSel)
+	genSplitBytes32()
+	genSplitBytes64()
+	genJoinBytes32()
+	genJoinBytes64()
+
+	Generate()
+}
+
+// constBytes emits a read-only table of the given bytes.
+func constBytes(name string, b []byte) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for off := 0; off < len(b); off += 8 {
+		DATA(off, U64(binary.LittleEndian.Uint64(b[off:])))
+	}
+	return m
+}
+
+// orReduce ors the bytes of acc together into the low byte of a
+// general-purpose register (for 32-bit lanes: the dwords into the low dword).
+func orReduce(acc reg.VecVirtual, dwords bool) reg.GPVirtual {
+	x := XMM()
+	VEXTRACTI128(Imm(1), acc, x)
+	lo := acc.AsX()
+	VPOR(x, lo, lo)
+	shifts := []uint64{8, 4, 2, 1}
+	if dwords {
+		shifts = shifts[:2]
+	}
+	for _, s := range shifts {
+		t := XMM()
+		VPSRLDQ(Imm(s), lo, t)
+		VPOR(t, lo, lo)
+	}
+	r := GP32()
+	VMOVD(lo, r)
+	return r
+}
+
+func genEqualMask8() {
+	TEXT("equalMask8AVX2", NOSPLIT, "func(dst *uint64, src *uint8, words int) uint8")
+	Doc("equalMask8AVX2 writes words equality words to dst: bit b of dst[j] is",
+		"set when src[64j+b] == src[64j+b+1]. It reads src[:64*words+1] and",
+		"returns the or of src[:64*words].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("words"), GP64())
+	acc := YMM()
+	VPXOR(acc, acc, acc)
+	Label("eq8loop")
+	a0, b0, a1, b1 := YMM(), YMM(), YMM(), YMM()
+	VMOVDQU(Mem{Base: src}, a0)
+	VMOVDQU(Mem{Base: src, Disp: 1}, b0)
+	VMOVDQU(Mem{Base: src, Disp: 32}, a1)
+	VMOVDQU(Mem{Base: src, Disp: 33}, b1)
+	VPOR(a0, acc, acc)
+	VPOR(a1, acc, acc)
+	VPCMPEQB(b0, a0, b0)
+	VPCMPEQB(b1, a1, b1)
+	lo, hi := GP32(), GP32()
+	VPMOVMSKB(b0, lo)
+	VPMOVMSKB(b1, hi)
+	SHLQ(Imm(32), hi.As64())
+	ORQ(hi.As64(), lo.As64())
+	MOVQ(lo.As64(), Mem{Base: dst})
+	ADDQ(Imm(64), src)
+	ADDQ(Imm(8), dst)
+	DECQ(n)
+	JNZ(LabelRef("eq8loop"))
+	r := orReduce(acc, false)
+	Store(r.As8(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func genEqualMask32() {
+	TEXT("equalMask32AVX2", NOSPLIT, "func(dst *uint64, src *uint32, words int) uint32")
+	Doc("equalMask32AVX2 writes words equality words to dst: bit b of dst[j] is",
+		"set when src[64j+b] == src[64j+b+1]. It reads src[:64*words+1] and",
+		"returns the or of src[:64*words].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("words"), GP64())
+	acc := YMM()
+	VPXOR(acc, acc, acc)
+	Label("eq32loop")
+	word := GP64()
+	XORQ(word, word)
+	for k := 7; k >= 0; k-- {
+		a, b := YMM(), YMM()
+		VMOVDQU(Mem{Base: src, Disp: 32 * k}, a)
+		VMOVDQU(Mem{Base: src, Disp: 32*k + 4}, b)
+		VPOR(a, acc, acc)
+		VPCMPEQD(b, a, b)
+		m := GP32()
+		VMOVMSKPS(b, m)
+		SHLQ(Imm(8), word)
+		ORQ(m.As64(), word)
+	}
+	MOVQ(word, Mem{Base: dst})
+	ADDQ(U32(256), src)
+	ADDQ(Imm(8), dst)
+	DECQ(n)
+	JNZ(LabelRef("eq32loop"))
+	r := orReduce(acc, true)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// genBitSelect emits the constants of bitmapToLevels: a VPSHUFB control
+// that copies byte k/8 of a broadcast dword to byte k, and the bit each byte
+// then tests.
+func genBitSelect() [2]Mem {
+	spread := make([]byte, 32)
+	bit := make([]byte, 32)
+	for k := range 32 {
+		spread[k] = byte(k / 8)
+		bit[k] = 1 << (k % 8)
+	}
+	return [2]Mem{constBytes("bitmapSpread", spread), constBytes("bitmapBit", bit)}
+}
+
+func genLevelsToBitmap() {
+	TEXT("levelsToBitmapAVX2", NOSPLIT, "func(dst *byte, src *uint8, blocks int, v uint8)")
+	Doc("levelsToBitmapAVX2 writes 8*blocks bitmap bytes to dst, bit i set when",
+		"src[i] == v. It reads src[:64*blocks].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	v := Load(Param("v"), GP32())
+	vx := XMM()
+	VMOVD(v, vx)
+	vy := YMM()
+	VPBROADCASTB(vx, vy)
+	Label("l2bloop")
+	a, b := YMM(), YMM()
+	VPCMPEQB(Mem{Base: src}, vy, a)
+	VPCMPEQB(Mem{Base: src, Disp: 32}, vy, b)
+	lo, hi := GP32(), GP32()
+	VPMOVMSKB(a, lo)
+	VPMOVMSKB(b, hi)
+	SHLQ(Imm(32), hi.As64())
+	ORQ(hi.As64(), lo.As64())
+	MOVQ(lo.As64(), Mem{Base: dst})
+	ADDQ(Imm(64), src)
+	ADDQ(Imm(8), dst)
+	DECQ(n)
+	JNZ(LabelRef("l2bloop"))
+	VZEROUPPER()
+	RET()
+}
+
+func genBitmapToLevels(c [2]Mem) {
+	TEXT("bitmapToLevelsAVX2", NOSPLIT, "func(dst *uint8, src *byte, blocks int, present, null uint8)")
+	Doc("bitmapToLevelsAVX2 writes 64*blocks levels to dst: present where the",
+		"bit of src is set, null where it is clear. It reads src[:8*blocks].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	p := Load(Param("present"), GP32())
+	q := Load(Param("null"), GP32())
+	py, qy := YMM(), YMM()
+	px, qx := XMM(), XMM()
+	VMOVD(p, px)
+	VMOVD(q, qx)
+	VPBROADCASTB(px, py)
+	VPBROADCASTB(qx, qy)
+	spread, bit := YMM(), YMM()
+	VMOVDQU(c[0], spread)
+	VMOVDQU(c[1], bit)
+	Label("b2lloop")
+	for h := range 2 {
+		t := YMM()
+		VPBROADCASTD(Mem{Base: src, Disp: 4 * h}, t)
+		VPSHUFB(spread, t, t)
+		VPAND(bit, t, t)
+		VPCMPEQB(bit, t, t)
+		VPBLENDVB(t, py, qy, t)
+		VMOVDQU(t, Mem{Base: dst, Disp: 32 * h})
+	}
+	ADDQ(Imm(8), src)
+	ADDQ(Imm(64), dst)
+	DECQ(n)
+	JNZ(LabelRef("b2lloop"))
+	VZEROUPPER()
+	RET()
+}
+
+// streams returns the addresses of the byte streams of a block: stream s
+// at base + s*stride, for k streams. It uses index addressing with stride
+// and 3*stride from base and from base+4*stride.
+type streams struct {
+	base, base4, stride, stride3 reg.Register
+}
+
+func newStreams(base, stride reg.Register, k int) streams {
+	s := streams{base: base, stride: stride, stride3: GP64()}
+	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, s.stride3)
+	if k == 8 {
+		s.base4 = GP64()
+		LEAQ(Mem{Base: base, Index: stride, Scale: 4}, s.base4)
+	}
+	return s
+}
+
+func (s streams) at(i int) Mem {
+	b := s.base
+	if i >= 4 {
+		b, i = s.base4, i-4
+	}
+	switch i {
+	case 0:
+		return Mem{Base: b}
+	case 1:
+		return Mem{Base: b, Index: s.stride, Scale: 1}
+	case 2:
+		return Mem{Base: b, Index: s.stride, Scale: 2}
+	default:
+		return Mem{Base: b, Index: s.stride3, Scale: 1}
+	}
+}
+
+func (s streams) advance(n int) {
+	ADDQ(U32(uint32(n)), s.base)
+	if s.base4 != nil {
+		ADDQ(U32(uint32(n)), s.base4)
+	}
+}
+
+// unpack applies one interleaving stage: out[2i] and out[2i+1] are the low
+// and high interleavings of in[a] and in[b] for each pair.
+func unpack(lo, hi func(b, a, dst Op), in []reg.VecVirtual, pairs [][2]int) []reg.VecVirtual {
+	out := make([]reg.VecVirtual, 0, 2*len(pairs))
+	for _, p := range pairs {
+		l, h := YMM(), YMM()
+		lo(in[p[1]], in[p[0]], l)
+		hi(in[p[1]], in[p[0]], h)
+		out = append(out, l, h)
+	}
+	return out
+}
+
+func wrap(f func(...Op)) func(b, a, dst Op) { return func(b, a, dst Op) { f(b, a, dst) } }
+
+func genSplitBytes32() {
+	TEXT("splitBytes32AVX2", NOSPLIT, "func(dst *byte, src *uint32, blocks int, stride int)")
+	Doc("splitBytes32AVX2 writes the four byte streams of 32*blocks values:",
+		"byte s of src[i] goes to dst[s*stride+i]. It reads src[:32*blocks].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	stride := Load(Param("stride"), GP64())
+	// In-lane 4x4 byte transpose: byte 4s+j takes byte 4j+s.
+	ctl := make([]byte, 32)
+	for k := range 32 {
+		s, j := (k%16)/4, k%4
+		ctl[k] = byte(4*j + s)
+	}
+	shuf := YMM()
+	VMOVDQU(constBytes("split32Shuffle", ctl), shuf)
+	st := newStreams(dst, stride, 4)
+	Label("split32loop")
+	r := make([]reg.VecVirtual, 4)
+	for k := range 4 {
+		r[k] = YMM()
+		VBROADCASTI128(Mem{Base: src, Disp: 16 * k}, r[k])
+		VINSERTI128(Imm(1), Mem{Base: src, Disp: 64 + 16*k}, r[k], r[k])
+		VPSHUFB(shuf, r[k], r[k])
+	}
+	t := unpack(wrap(VPUNPCKLDQ), wrap(VPUNPCKHDQ), r, [][2]int{{0, 1}, {2, 3}})
+	// t: 0 = streams 0,1 of rows 0,1; 1 = streams 2,3 of rows 0,1; 2, 3 the
+	// same for rows 2,3.
+	o := unpack(wrap(VPUNPCKLQDQ), wrap(VPUNPCKHQDQ), t, [][2]int{{0, 2}, {1, 3}})
+	for s := range 4 {
+		VMOVDQU(o[s], st.at(s))
+	}
+	ADDQ(U32(128), src)
+	st.advance(32)
+	DECQ(n)
+	JNZ(LabelRef("split32loop"))
+	VZEROUPPER()
+	RET()
+}
+
+func genSplitBytes64() {
+	TEXT("splitBytes64AVX2", NOSPLIT, "func(dst *byte, src *uint64, blocks int, stride int)")
+	Doc("splitBytes64AVX2 writes the eight byte streams of 32*blocks values:",
+		"byte s of src[i] goes to dst[s*stride+i]. It reads src[:32*blocks].")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	stride := Load(Param("stride"), GP64())
+	// In-lane 2x8 byte transpose: byte 2s+j takes byte 8j+s.
+	ctl := make([]byte, 32)
+	for k := range 32 {
+		s, j := (k%16)/2, k%2
+		ctl[k] = byte(8*j + s)
+	}
+	shuf := YMM()
+	VMOVDQU(constBytes("split64Shuffle", ctl), shuf)
+	st := newStreams(dst, stride, 8)
+	Label("split64loop")
+	r := make([]reg.VecVirtual, 8)
+	for k := range 8 {
+		r[k] = YMM()
+		VBROADCASTI128(Mem{Base: src, Disp: 16 * k}, r[k])
+		VINSERTI128(Imm(1), Mem{Base: src, Disp: 128 + 16*k}, r[k], r[k])
+		VPSHUFB(shuf, r[k], r[k])
+	}
+	// Rows k hold the 16-bit words W_s(k), s = 0..7; transpose the 8x8
+	// word matrix.
+	t := unpack(wrap(VPUNPCKLWD), wrap(VPUNPCKHWD), r, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}})
+	// t[2p]: streams 0-3 of rows 2p,2p+1; t[2p+1]: streams 4-7.
+	u := unpack(wrap(VPUNPCKLDQ), wrap(VPUNPCKHDQ), t, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}})
+	// u[0..3]: streams (0,1), (2,3), (4,5), (6,7) of rows 0-3; u[4..7]:
+	// the same of rows 4-7.
+	o := unpack(wrap(VPUNPCKLQDQ), wrap(VPUNPCKHQDQ), u, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}})
+	for s := range 8 {
+		VMOVDQU(o[s], st.at(s))
+	}
+	ADDQ(U32(256), src)
+	st.advance(32)
+	DECQ(n)
+	JNZ(LabelRef("split64loop"))
+	VZEROUPPER()
+	RET()
+}
+
+func genJoinBytes32() {
+	TEXT("joinBytes32AVX2", NOSPLIT, "func(dst *uint32, src *byte, blocks int, stride int)")
+	Doc("joinBytes32AVX2 rebuilds 32*blocks values from four byte streams:",
+		"byte s of dst[i] comes from src[s*stride+i]. It reads",
+		"src[s*stride : s*stride+32*blocks] for each stream s.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	stride := Load(Param("stride"), GP64())
+	st := newStreams(src, stride, 4)
+	Label("join32loop")
+	in := make([]reg.VecVirtual, 4)
+	for s := range 4 {
+		in[s] = YMM()
+		VMOVDQU(st.at(s), in[s])
+	}
+	a := unpack(wrap(VPUNPCKLBW), wrap(VPUNPCKHBW), in, [][2]int{{0, 1}, {2, 3}})
+	// a[0]: values 0-7 (streams 0,1), a[1]: values 8-15, a[2], a[3]: the
+	// same for streams 2,3.
+	b := unpack(wrap(VPUNPCKLWD), wrap(VPUNPCKHWD), a, [][2]int{{0, 2}, {1, 3}})
+	// b[j]: values 4j..4j+3 complete (and 16+4j.. in the high lane).
+	for j := range 4 {
+		VMOVDQU(b[j].AsX(), Mem{Base: dst, Disp: 16 * j})
+		VEXTRACTI128(Imm(1), b[j], Mem{Base: dst, Disp: 64 + 16*j})
+	}
+	ADDQ(U32(128), dst)
+	st.advance(32)
+	DECQ(n)
+	JNZ(LabelRef("join32loop"))
+	VZEROUPPER()
+	RET()
+}
+
+func genJoinBytes64() {
+	TEXT("joinBytes64AVX2", NOSPLIT, "func(dst *uint64, src *byte, blocks int, stride int)")
+	Doc("joinBytes64AVX2 rebuilds 32*blocks values from eight byte streams:",
+		"byte s of dst[i] comes from src[s*stride+i]. It reads",
+		"src[s*stride : s*stride+32*blocks] for each stream s.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("blocks"), GP64())
+	stride := Load(Param("stride"), GP64())
+	st := newStreams(src, stride, 8)
+	Label("join64loop")
+	in := make([]reg.VecVirtual, 8)
+	for s := range 8 {
+		in[s] = YMM()
+		VMOVDQU(st.at(s), in[s])
+	}
+	a := unpack(wrap(VPUNPCKLBW), wrap(VPUNPCKHBW), in, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}})
+	// a[2p]: values 0-7 with streams 2p,2p+1; a[2p+1]: values 8-15.
+	b := unpack(wrap(VPUNPCKLWD), wrap(VPUNPCKHWD), a, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}})
+	// b[0..3]: values 0-3, 4-7, 8-11, 12-15 with streams 0-3; b[4..7]: the
+	// same with streams 4-7.
+	c := unpack(wrap(VPUNPCKLDQ), wrap(VPUNPCKHDQ), b, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}})
+	// c[j]: values 2j, 2j+1 complete (and 16+2j, 17+2j in the high lane).
+	for j := range 8 {
+		VMOVDQU(c[j].AsX(), Mem{Base: dst, Disp: 16 * j})
+		VEXTRACTI128(Imm(1), c[j], Mem{Base: dst, Disp: 128 + 16*j})
+	}
+	ADDQ(U32(256), dst)
+	st.advance(32)
+	DECQ(n)
+	JNZ(LabelRef("join64loop"))
+	VZEROUPPER()
+	RET()
+}
