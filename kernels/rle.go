@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // The RLE/bit-packed hybrid of Parquet (encoding RLE, used for repetition
@@ -116,7 +117,10 @@ func minRLERun(width uint) int {
 
 // uvarintLen is the length of the ULEB128 encoding of x.
 func uvarintLen(x uint64) int {
-	return (bits.Len64(x|1) + 6) / 7
+	if x < 1<<7 {
+		return 1
+	}
+	return (bits.Len64(x) + 6) / 7
 }
 
 func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
@@ -125,27 +129,31 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	var sc runScanner[T]
-	sc.init(src)
+	buf, or := equalMask(src)
+	defer maskPool.Put(buf)
+	if err := checkWidth(src, width, or); err != nil {
+		return dst[:start], err
+	}
 	if width == 0 {
-		if err := checkWidth(src, 0, sc.orAll()); err != nil {
-			return dst[:start], err
-		}
 		return appendRLERun(dst, n, 0, 0), nil
 	}
+	e := *buf
 	vb := int(width+7) / 8
 	k := minRLERun(width)
 	w := int(width)
-	lit := 0 // start of the pending literal values, src[lit:pos]
+	longHeaders := 0 // header bytes beyond one of the runs of k or more
+	lit := 0         // start of the pending literal values, src[lit:pos]
 	pos := 0
 	for {
-		s := sc.nextCandidate(pos, k)
+		s := nextCandidate(e, pos, k, n)
 		if s >= n {
 			break
 		}
-		end := sc.runEnd(s+k-1) + 1
+		end := runEnd(e, s+k-1, n) + 1
 		run := end - s
 		pos = end
+		// Runs shorter than k take one header byte; this one may take more.
+		longHeaders += rleRunSize(run, vb) - (1 + vb)
 		m := s - lit
 		if m == 0 {
 			// Nothing pending: an RLE run wins when its header and value
@@ -169,7 +177,7 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			g := (m + pad) / 8
 			costA = 8 * (uvarintLen(uint64(g)<<1|1) + g*w + uvarintLen(uint64(rem)<<1) + vb + 1)
 		}
-		q, split := bestSplit(src[lit:s], w, vb)
+		q, split := bestSplit(e, lit, s, w, vb)
 		costB := 8 * (split + uvarintLen(uint64(run)<<1) + vb + 1)
 		switch {
 		case costB <= costC && (costA < 0 || costB < costA):
@@ -183,16 +191,13 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			lit = end
 		}
 	}
-	if err := checkWidth(src, width, sc.orAll()); err != nil {
-		return dst[:start], err
-	}
 	if lit < n {
 		// The last literal may end in a padded group, or its last values
 		// may be cheaper as short RLE runs.
 		m := n - lit
 		g := (m + 7) / 8
 		padded := uvarintLen(uint64(g)<<1|1) + g*w
-		q, split := bestSplit(src[lit:], w, vb)
+		q, split := bestSplit(e, lit, n, w, vb)
 		if split <= padded {
 			dst = appendLiteral(dst, src[lit:lit+q], width, false)
 			dst = appendShortRuns(dst, src[lit+q:], vb)
@@ -201,44 +206,60 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 		}
 	}
 	// The choices above look at one run at a time; when they add up to
-	// more than bit-packing everything, bit-pack everything.
+	// more than bit-packing everything or writing every run as an RLE run,
+	// do that instead.
 	if g := (n + 7) / 8; len(dst)-start > uvarintLen(uint64(g)<<1|1)+g*w && n <= maxRLERun {
 		dst = appendLiteral(dst[:start], src, width, true)
+	}
+	if size := len(dst) - start; runCount(e, n)*(1+vb)+longHeaders < size {
+		dst = dst[:start]
+		for p := 0; p < n; {
+			end := runEnd(e, p, n) + 1
+			dst = appendRLERun(dst, end-p, uint32(src[p]), vb)
+			p = end
+		}
 	}
 	return dst, nil
 }
 
+// runCount is the number of runs of equal values among the n values whose
+// equality bitmap is e.
+func runCount(e []uint64, n int) int {
+	eq := 0
+	for _, x := range e {
+		eq += bits.OnesCount64(x)
+	}
+	return n - eq
+}
+
+// rleRunSize is the number of bytes appendRLERun writes for a run.
+func rleRunSize(count, vb int) int {
+	size := 0
+	for count > 0 {
+		c := min(count, maxRLERun)
+		count -= c
+		size += uvarintLen(uint64(c)<<1) + vb
+	}
+	return size
+}
+
 // maxSplitBack bounds the values bestSplit considers writing as short runs,
 // which keeps the encoder linear in the length of its input.
-const maxSplitBack = 64
+const maxSplitBack = 16
 
-// bestSplit chooses how to write src, the values before an RLE run or at
-// the end, without padding: the first q values (a multiple of 8) as one
+// bestSplit chooses how to write src[a:b], the values before an RLE run or
+// at the end, without padding: the first q values (a multiple of 8) as one
 // bit-packed run, the others (at most maxSplitBack+7) as one RLE run per run
 // of equal values. It returns the q of fewest bytes and that number of
-// bytes. w is the bit width (at least 1), vb the bytes of an RLE value.
-func bestSplit[T rleValue](src []T, w, vb int) (q, size int) {
-	m := len(src)
-	q = m &^ 7
-	// runs is the size of src[j:] as RLE runs; front and frontLen describe
-	// its first run.
-	runs, frontLen := 0, 0
-	var front T
-	j := m
+// bytes. e is the equality bitmap of src, w the bit width (at least 1), vb
+// the bytes of an RLE value.
+func bestSplit(e []uint64, a, b, w, vb int) (q, size int) {
+	m := b - a
 	best, bestQ := -1, 0
-	for {
-		for j > q {
-			j--
-			if frontLen > 0 && src[j] == front {
-				runs -= uvarintLen(uint64(frontLen) << 1)
-				frontLen++
-				runs += uvarintLen(uint64(frontLen) << 1)
-				continue
-			}
-			front, frontLen = src[j], 1
-			runs += 1 + vb
-		}
-		total := runs
+	for q = m &^ 7; ; q -= 8 {
+		// The suffix holds at most maxSplitBack+7 values: every header of
+		// its runs takes one byte.
+		total := runsIn(e, a+q, b) * (1 + vb)
 		if q > 0 {
 			g := q / 8
 			total += uvarintLen(uint64(g)<<1|1) + g*w
@@ -246,11 +267,31 @@ func bestSplit[T rleValue](src []T, w, vb int) (q, size int) {
 		if best < 0 || total < best {
 			best, bestQ = total, q
 		}
-		if q == 0 || runs >= best || q+maxSplitBack <= m {
+		if q == 0 || q+maxSplitBack <= m {
 			return bestQ, best
 		}
-		q -= 8
 	}
+}
+
+// runsIn counts the runs of equal values among values [a, b), from their
+// equality bitmap e: one plus the unequal neighbours among them.
+func runsIn(e []uint64, a, b int) int {
+	if a >= b {
+		return 0
+	}
+	// Equal neighbours: bits a..b-2 of e.
+	eq := 0
+	for p := a; p < b-1; {
+		w, off := p/64, uint(p%64)
+		span := min(64-int(off), b-1-p)
+		x := e[w] >> off
+		if span < 64 {
+			x &= 1<<uint(span) - 1
+		}
+		eq += bits.OnesCount64(x)
+		p += span
+	}
+	return b - a - eq
 }
 
 // checkWidth reports the first value of src at or above 1<<width when or,
@@ -330,18 +371,14 @@ func packLevels(dst []byte, src []uint8, width uint, size int) []byte {
 	dst = grow(dst, size)
 	out := dst[at:]
 	full := len(src) &^ 7
-	if width == 1 {
+	i, o := 0, 0
+	if width == 1 && full >= 128 {
+		// Values are 0 or 1: the bitmap of the ones is the packing.
 		levelsToBitmap(out, src[:full], 1)
-		if full < len(src) {
-			var g [8]uint8
-			copy(g[:], src[full:])
-			levelsToBitmap(out[full/8:], g[:], 1)
-		}
-		return dst
+		i, o = full, full/8
 	}
-	o := 0
 	w := int(width)
-	for i := 0; i < full; i += 8 {
+	for ; i < full; i += 8 {
 		x := pack8x8(binary.LittleEndian.Uint64(src[i:]), width)
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], x)
@@ -378,110 +415,70 @@ func unpack8x8(x uint64, width uint) uint64 {
 	return t&m1 | (t>>width&m1)<<8
 }
 
-// runScanner finds runs of equal values in src. It keeps a window of the
-// equality bitmap: bit p (of word p/64) is set when src[p] == src[p+1].
-type runScanner[T rleValue] struct {
-	src   []T
-	words int // number of bitmap words, ceil(len(src)/64)
-	base  int // index of the first word in win
-	have  int // number of words of win filled
-	or    T   // or of the values whose words were computed so far
-	done  int // words whose values are in or
-	win   [scanWindow]uint64
-}
+// maskPool holds equality bitmaps between calls, so that encoding
+// allocates nothing in steady state.
+var maskPool = sync.Pool{New: func() any { return new([]uint64) }}
 
-// scanWindow is the number of bitmap words computed at a time.
-const scanWindow = 64
-
-func (sc *runScanner[T]) init(src []T) {
-	sc.src = src
-	sc.words = (len(src) + 63) / 64
-	sc.fill(0)
-}
-
-// fill computes the window of bitmap words starting at word w.
-func (sc *runScanner[T]) fill(w int) {
-	sc.base = w
-	sc.have = min(scanWindow, sc.words-w)
-	if sc.have <= 0 {
-		sc.have = 0
-		return
+// equalMask returns the equality bitmap of src (bit p set when src[p] ==
+// src[p+1]) followed by one zero word, in a buffer from maskPool, and the
+// bitwise or of all values.
+func equalMask[T rleValue](src []T) (*[]uint64, T) {
+	words := (len(src) + 63) / 64
+	buf := maskPool.Get().(*[]uint64)
+	if cap(*buf) < words+1 {
+		*buf = make([]uint64, words+1, words+1+words/4)
 	}
+	e := (*buf)[:words+1]
+	e[words] = 0
 	var or T
-	switch s := any(sc.src).(type) {
+	switch s := any(src).(type) {
 	case []uint8:
-		o := equalMask8(sc.win[:sc.have], s[64*w:])
-		or = T(o)
+		or = T(equalMask8(e[:words], s))
 	case []uint32:
-		o := equalMask32(sc.win[:sc.have], s[64*w:])
-		or = T(o)
+		or = T(equalMask32(e[:words], s))
 	}
-	// Or-ing values seen before changes nothing; done only grows over a
-	// contiguous prefix so that orAll covers every word.
-	sc.or |= or
-	if w <= sc.done {
-		sc.done = max(sc.done, w+sc.have)
-	}
-}
-
-// word returns bitmap word w, zero past the end.
-func (sc *runScanner[T]) word(w int) uint64 {
-	if w >= sc.words {
-		return 0
-	}
-	if w < sc.base || w >= sc.base+sc.have {
-		sc.fill(w)
-	}
-	return sc.win[w-sc.base]
-}
-
-// orAll returns the bitwise or of every value of src.
-func (sc *runScanner[T]) orAll() T {
-	for sc.done < sc.words {
-		sc.fill(sc.done)
-	}
-	return sc.or
+	*buf = e
+	return buf, or
 }
 
 // nextCandidate returns the first index s >= pos, where pos starts a run,
-// at which a run of at least k equal values starts, or len(src).
-func (sc *runScanner[T]) nextCandidate(pos, k int) int {
-	n := len(sc.src)
+// at which a run of at least k equal values starts, or n. e is the equality
+// bitmap of the n values with its extra zero word.
+func nextCandidate(e []uint64, pos, k, n int) int {
 	k1 := uint(k - 1) // bits that must be set from s on; 1..63
-	for w := pos / 64; w < sc.words; w++ {
-		lo := sc.word(w)
-		if w == pos/64 {
-			lo &= ^uint64(0) << (pos % 64)
-		}
-		if lo == 0 {
-			continue
-		}
-		hi := sc.word(w + 1)
-		if k1 >= 15 && !hasFFByte(lo) && !hasFFByte(hi) {
-			// k1 set bits in a row cover an aligned byte of lo or hi.
-			continue
-		}
-		c := allOnesFrom(lo, hi, k1)
-		if c != 0 {
-			return min(64*w+bits.TrailingZeros64(c), n)
-		}
+	w := pos / 64
+	if w >= len(e)-1 {
+		return n
 	}
-	return n
+	lo := e[w] & (^uint64(0) << (pos % 64))
+	for {
+		if lo != 0 {
+			hi := e[w+1]
+			// k1 >= 15 set bits in a row cover an aligned byte of lo or hi.
+			if k1 < 15 || hasFFByte(lo) || hasFFByte(hi) {
+				if c := allOnesFrom(lo, hi, k1); c != 0 {
+					return min(64*w+bits.TrailingZeros64(c), n)
+				}
+			}
+		}
+		w++
+		if w >= len(e)-1 {
+			return n
+		}
+		lo = e[w]
+	}
 }
 
 // runEnd returns the index of the last value of the run that contains
-// src[p]: the first q >= p whose bitmap bit is clear.
-func (sc *runScanner[T]) runEnd(p int) int {
+// value p: the first q >= p whose bit in e is clear, at most n-1.
+func runEnd(e []uint64, p, n int) int {
 	w := p / 64
-	x := ^sc.word(w) &^ (1<<(p%64) - 1)
+	x := ^e[w] &^ (1<<(p%64) - 1)
 	for x == 0 {
 		w++
-		if w >= sc.words {
-			return len(sc.src) - 1
-		}
-		x = ^sc.word(w)
+		x = ^e[w]
 	}
-	return min(64*w+bits.TrailingZeros64(x), len(sc.src)-1)
+	return min(64*w+bits.TrailingZeros64(x), n-1)
 }
 
 // hasFFByte reports whether a byte of x is 0xFF.
@@ -637,6 +634,24 @@ func fillValue[T rleValue](dst []T, v T) {
 		clear(dst)
 		return
 	}
+	if len(dst) <= 64 {
+		if d, ok := any(dst).([]uint8); ok {
+			// Eight bytes a store.
+			pat := uint64(v) * 0x0101010101010101
+			i := 0
+			for ; i+8 <= len(d); i += 8 {
+				binary.LittleEndian.PutUint64(d[i:], pat)
+			}
+			for ; i < len(d); i++ {
+				d[i] = uint8(v)
+			}
+			return
+		}
+		for i := range dst {
+			dst[i] = v
+		}
+		return
+	}
 	dst[0] = v
 	for n := 1; n < len(dst); n *= 2 {
 		copy(dst[n:], dst[:n])
@@ -660,14 +675,14 @@ func unpackLevels(dst []uint8, src []byte, width uint) {
 		clear(dst)
 		return
 	}
-	if width == 1 {
-		bitmapToLevels(dst, src, 1, 0)
-		return
-	}
 	w := int(width)
 	full := len(dst) &^ 7
-	o := 0
-	for i := 0; i < full; i += 8 {
+	i, o := 0, 0
+	if width == 1 && full >= 128 {
+		bitmapToLevels(dst[:full], src, 1, 0)
+		i, o = full, full/8
+	}
+	for ; i < full; i += 8 {
 		var x uint64
 		if len(src)-o >= 8 {
 			x = binary.LittleEndian.Uint64(src[o:])

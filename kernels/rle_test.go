@@ -144,8 +144,8 @@ func bitPackedSize(n int, width uint) int {
 	return uvarintLen(uint64(g)<<1|1) + g*int(width)
 }
 
-// runsOnlySize is the size of src written as RLE runs only.
-func runsOnlySize(src []uint32, width uint) int {
+// testRunsOnlySize is the size of src written as RLE runs only.
+func testRunsOnlySize(src []uint32, width uint) int {
 	size := 0
 	for i := 0; i < len(src); {
 		j := i + 1
@@ -204,7 +204,7 @@ func checkRLE(t *testing.T, name string, src []uint32, width uint) []byte {
 	}
 	if len(src) > 0 {
 		// Width 0 is always one RLE run, which readers handle best.
-		limit := runsOnlySize(src, width)
+		limit := testRunsOnlySize(src, width)
 		if width > 0 {
 			limit = min(limit, bitPackedSize(len(src), width))
 		}
