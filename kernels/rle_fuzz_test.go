@@ -1,0 +1,220 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+)
+
+// fuzzValues turns fuzz bytes into values of the given width: four bytes a
+// value, masked, with runs made likely by repeating the previous value when
+// a byte says so.
+func fuzzValues(data []byte, width uint) []uint32 {
+	mask := uint32(uint64(1)<<width - 1)
+	var out []uint32
+	for len(data) >= 4 {
+		v := binary.LittleEndian.Uint32(data)
+		data = data[4:]
+		if v&0x80000000 != 0 && len(out) > 0 {
+			for range v & 0x1F {
+				out = append(out, out[len(out)-1])
+			}
+			continue
+		}
+		out = append(out, v&mask)
+	}
+	return out
+}
+
+// eachImpl returns a function that runs f under every implementation and
+// restores the one in use.
+func eachImpl(t *testing.T, f func(name string)) {
+	prev := Implementation()
+	defer func() { _ = Use(prev) }()
+	for _, name := range Available() {
+		if err := Use(name); err != nil {
+			t.Fatal(err)
+		}
+		f(name)
+	}
+}
+
+func FuzzRLERoundTrip(f *testing.F) {
+	f.Add([]byte{1, 0, 0, 0, 0x9F, 0, 0, 0x80, 2, 0, 0, 0}, uint8(3))
+	f.Add([]byte{0xFF, 0xFF, 0xFF, 0xFF, 0x85, 0, 0, 0x80}, uint8(32))
+	f.Add(make([]byte, 64), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, w uint8) {
+		width := uint(w % 33)
+		src := fuzzValues(data, width)
+		var want []byte
+		eachImpl(t, func(name string) {
+			out, err := AppendRLE(nil, src, width)
+			if err != nil {
+				t.Fatalf("%s: AppendRLE: %v", name, err)
+			}
+			if want == nil {
+				want = out
+			} else if !slices.Equal(want, out) {
+				t.Fatalf("%s: AppendRLE differs from %s: %x vs %x", name, Available()[0], out, want)
+			}
+			back := make([]uint32, len(src))
+			if _, err := DecodeRLE(back, out, width); err != nil {
+				t.Fatalf("%s: DecodeRLE: %v", name, err)
+			}
+			if !slices.Equal(src, back) {
+				t.Fatalf("%s: round trip: got %v, want %v", name, back, src)
+			}
+			if width <= 8 {
+				levels := make([]uint8, len(src))
+				for i, v := range src {
+					levels[i] = uint8(v)
+				}
+				lout, err := AppendRLELevels(nil, levels, width)
+				if err != nil || !slices.Equal(out, lout) {
+					t.Fatalf("%s: AppendRLELevels = %x, %v; want %x", name, lout, err, out)
+				}
+				lback := make([]uint8, len(src))
+				if _, err := DecodeRLELevels(lback, out, width); err != nil || !slices.Equal(levels, lback) {
+					t.Fatalf("%s: DecodeRLELevels = %v, %v; want %v", name, lback, err, levels)
+				}
+			}
+		})
+	})
+}
+
+func FuzzRLEDecode(f *testing.F) {
+	f.Add([]byte{0x03, 0x88, 0xC6, 0xFA}, uint8(3), uint16(8))
+	f.Add([]byte{0xC8, 0x01, 0x05}, uint8(3), uint16(100))
+	f.Add([]byte{0xFE, 0xFF, 0xFF, 0xFF, 0x0F, 0x01}, uint8(1), uint16(1000))
+	f.Add([]byte{4, 0, 0, 0, 0x28, 0x01, 0, 0}, uint8(1), uint16(20))
+	f.Fuzz(func(t *testing.T, src []byte, w uint8, n uint16) {
+		width := uint(w % 34) // 33 must be refused
+		var want []uint32
+		var wantErr error
+		eachImpl(t, func(name string) {
+			dst := make([]uint32, n)
+			used, err := DecodeRLE(dst, src, width)
+			if err == nil && (used < 0 || used > len(src)) {
+				t.Fatalf("%s: DecodeRLE used %d of %d bytes", name, used, len(src))
+			}
+			if err != nil && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrWidth) {
+				t.Fatalf("%s: DecodeRLE error of no kind: %v", name, err)
+			}
+			if want == nil && wantErr == nil {
+				want, wantErr = slices.Clone(dst), err
+			} else if (err == nil) != (wantErr == nil) || (err == nil && !slices.Equal(want, dst)) {
+				t.Fatalf("%s: DecodeRLE = %v, %v; other implementation %v, %v", name, dst, err, want, wantErr)
+			}
+			if width <= 8 {
+				levels := make([]uint8, n)
+				_, lerr := DecodeRLELevels(levels, src, width)
+				if (lerr == nil) != (err == nil) {
+					t.Fatalf("%s: DecodeRLELevels error %v, DecodeRLE error %v", name, lerr, err)
+				}
+				for i := range levels {
+					if err == nil && uint32(levels[i]) != dst[i] {
+						t.Fatalf("%s: DecodeRLELevels value %d = %d, DecodeRLE %d", name, i, levels[i], dst[i])
+					}
+				}
+				_, _ = DecodeRLELevelsPrefixed(levels, src, width)
+			}
+			_, _ = DecodeRLEPrefixed(dst, src, width)
+		})
+	})
+}
+
+func FuzzByteStreamSplit(f *testing.F) {
+	f.Add(make([]byte, 256), uint8(0))
+	f.Add([]byte{0, 0, 0x80, 0x3F, 0, 0, 0, 0x40}, uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		n64 := len(data) / 8
+		f64 := make([]float64, n64)
+		for i := range f64 {
+			f64[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+		n32 := len(data) / 4
+		f32 := make([]float32, n32)
+		for i := range f32 {
+			f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		var want64, want32 []byte
+		eachImpl(t, func(name string) {
+			e64 := AppendByteStreamSplit64(nil, f64)
+			e32 := AppendByteStreamSplit32(nil, f32)
+			if want64 == nil {
+				want64, want32 = e64, e32
+			} else if !slices.Equal(want64, e64) || !slices.Equal(want32, e32) {
+				t.Fatalf("%s: byte-stream-split differs between implementations", name)
+			}
+			b64 := make([]float64, n64)
+			if err := DecodeByteStreamSplit64(b64, e64); err != nil || !slices.Equal(float64Bits(f64), float64Bits(b64)) {
+				t.Fatalf("%s: float64 round trip: %v", name, err)
+			}
+			b32 := make([]float32, n32)
+			if err := DecodeByteStreamSplit32(b32, e32); err != nil || !slices.Equal(float32Bits(f32), float32Bits(b32)) {
+				t.Fatalf("%s: float32 round trip: %v", name, err)
+			}
+			// Arbitrary lengths: refused unless exact.
+			short := data[:len(data)-min(int(cut), len(data))]
+			if err := DecodeByteStreamSplit64(b64, short); (err == nil) != (len(short) == 8*n64) {
+				t.Fatalf("%s: DecodeByteStreamSplit64 of %d bytes into %d values: %v", name, len(short), n64, err)
+			}
+		})
+	})
+}
+
+func FuzzBitmapLevels(f *testing.F) {
+	f.Add([]byte{0xAA, 0x55, 0xFF, 0x00}, uint16(30), uint8(1), uint8(0))
+	f.Add(make([]byte, 40), uint16(300), uint8(3), uint8(2))
+	f.Fuzz(func(t *testing.T, bm []byte, n uint16, present, null uint8) {
+		levels := make([]uint8, n)
+		err := BitmapToLevels(levels, bm, present, null)
+		if (err == nil) != (len(bm) >= BitmapLen(int(n))) {
+			t.Fatalf("BitmapToLevels of %d levels from %d bytes: %v", n, len(bm), err)
+		}
+		if err != nil {
+			return
+		}
+		var want []uint8
+		eachImpl(t, func(name string) {
+			got := make([]uint8, n)
+			if err := BitmapToLevels(got, bm, present, null); err != nil {
+				t.Fatal(err)
+			}
+			if want == nil {
+				want = got
+			} else if !slices.Equal(want, got) {
+				t.Fatalf("%s: BitmapToLevels differs between implementations", name)
+			}
+			for i, l := range got {
+				bit := bm[i/8]>>(i%8)&1 == 1
+				if (bit && l != present) || (!bit && l != null) {
+					t.Fatalf("%s: level %d = %d for bit %v", name, i, l, bit)
+				}
+			}
+			if present == null {
+				return
+			}
+			back := make([]byte, BitmapLen(int(n)))
+			set, err := LevelsToBitmap(back, got, present)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSet, _ := CountSet(bm, int(n))
+			if set != wantSet {
+				t.Fatalf("%s: LevelsToBitmap counted %d, CountSet %d", name, set, wantSet)
+			}
+			if NullCountLevels(got, present) != int(n)-set {
+				t.Fatalf("%s: NullCountLevels disagrees", name)
+			}
+			for i := range int(n) {
+				if back[i/8]>>(i%8)&1 != bm[i/8]>>(i%8)&1 {
+					t.Fatalf("%s: bit %d lost in the round trip", name, i)
+				}
+			}
+		})
+	})
+}
+
