@@ -10,10 +10,6 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/rle"
 )
 
-func reportPerValue(b *testing.B, n int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
-}
-
 func BenchmarkKernelRLEEncodeLevels(b *testing.B) {
 	for _, c := range levelCases() {
 		b.Run(c.name+"/impl=evodb", func(b *testing.B) {
