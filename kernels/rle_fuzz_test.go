@@ -28,19 +28,6 @@ func fuzzValues(data []byte, width uint) []uint32 {
 	return out
 }
 
-// eachImpl returns a function that runs f under every implementation and
-// restores the one in use.
-func eachImpl(t *testing.T, f func(name string)) {
-	prev := Implementation()
-	defer func() { _ = Use(prev) }()
-	for _, name := range Available() {
-		if err := Use(name); err != nil {
-			t.Fatal(err)
-		}
-		f(name)
-	}
-}
-
 func FuzzRLERoundTrip(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 0, 0x9F, 0, 0, 0x80, 2, 0, 0, 0}, uint8(3))
 	f.Add([]byte{0xFF, 0xFF, 0xFF, 0xFF, 0x85, 0, 0, 0x80}, uint8(32))
