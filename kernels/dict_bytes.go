@@ -2,8 +2,8 @@ package kernels
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"math/bits"
 )
 
@@ -12,15 +12,16 @@ import (
 // value i being slab[offsets[i]:offsets[i+1]]; no Go string or slice header is
 // kept per value. The table is the Swiss-table layout of the fixed-width
 // dictionaries; each slot keeps 32 bits of the value's 64-bit seeded hash
-// (which also give the group and the tag, so growth rehashes nothing) and the
-// value's index, and the bytes are compared only when those 32 bits match.
+// (which also give the group and the tag, so growth rehashes nothing), the
+// value's length, index and offset in the dictionary's slab. The bytes are
+// compared only when hash and length match, and then straight from the slab.
 // The zero value is an empty dictionary ready for use.
 type DictBytes struct {
-	seed    maphash.Seed
+	seed    [3]uint64
 	gmask   uint32
 	limit   int
 	ctrl    []byte
-	slots   []uint64 // low 32 bits: hash; high 32 bits: index
+	slots   []uint64 // per slot two words: hash | length<<32, index | offset<<32
 	slab    []byte
 	offsets []int32 // len(offsets) == Len()+1 once the table is in use
 	hashes  []uint32
@@ -51,7 +52,9 @@ func (d *DictBytes) Insert(indexes []int32, slab []byte, offsets []int32) error 
 			ErrDictionary, len(d.slab), inBytes, maxDictLen)
 	}
 	if d.ctrl == nil {
-		d.seed = maphash.MakeSeed()
+		for i := range d.seed {
+			d.seed[i] = newSeed()
+		}
 		d.hashes = make([]uint32, dictBatch)
 		d.offsets = append(d.offsets[:0], 0)
 	}
@@ -92,56 +95,114 @@ func (d *DictBytes) reserve(extra int) {
 	groups := tableGroups(d.Len() + extra)
 	oldCtrl, oldSlots := d.ctrl, d.slots
 	d.ctrl = make([]byte, groups*dictGroup)
-	d.slots = make([]uint64, groups*dictGroup)
+	d.slots = make([]uint64, 2*groups*dictGroup)
 	d.gmask = uint32(groups - 1)
 	d.limit = groups * dictGroup / 8 * 7
 	for s, c := range oldCtrl {
 		if c != 0 {
-			h := uint32(oldSlots[s])
+			h := uint32(oldSlots[2*s])
 			t := findEmpty(d.ctrl, d.gmask, h)
 			d.ctrl[t] = c
-			d.slots[t] = oldSlots[s]
+			d.slots[2*t] = oldSlots[2*s]
+			d.slots[2*t+1] = oldSlots[2*s+1]
 		}
 	}
 }
 
 func (d *DictBytes) insertBatch(indexes []int32, slab []byte, offsets []int32) {
 	hashes := d.hashes[:len(indexes)]
+	offsets = offsets[:len(indexes)+1]
 	for i := range hashes {
-		hashes[i] = uint32(maphash.Bytes(d.seed, slab[offsets[i]:offsets[i+1]]))
+		hashes[i] = uint32(hashBytes(slab[offsets[i]:offsets[i+1]], &d.seed))
 	}
 	ctrl, slots, gmask := d.ctrl, d.slots, d.gmask
 	for i, h := range hashes {
 		v := slab[offsets[i]:offsets[i+1]]
+		key := uint64(h) | uint64(len(v))<<32
 		c := ctrlOf(h)
+		bc := lsb8 * uint64(c)
 		g := (h >> 7) & gmask
 	probe:
 		for step := uint32(1); ; step++ {
 			base := int(g) * dictGroup
-			match, empty := groupMatch(ctrl[base:base+dictGroup], c)
-			for ; match != 0; match &= match - 1 {
-				s := slots[base+bits.TrailingZeros32(match)]
-				if uint32(s) == h {
-					j := s >> 32
-					if bytes.Equal(d.slab[d.offsets[j]:d.offsets[j+1]], v) {
-						indexes[i] = int32(j)
-						break probe
+			// The group's two control words, each matched in SWAR: the
+			// high bit of byte j marks slot j (of this word) as a match.
+			for half := 0; half < dictGroup; half += 8 {
+				w := binary.LittleEndian.Uint64(ctrl[base+half : base+half+8])
+				x := w ^ bc
+				for m := ^(((x & low7) + low7) | x) & msb8; m != 0; m &= m - 1 {
+					s := 2 * (base + half + bits.TrailingZeros64(m)>>3)
+					if slots[s] == key {
+						at := slots[s+1]
+						off := int(at >> 32)
+						if bytes.Equal(d.slab[off:off+len(v)], v) {
+							indexes[i] = int32(uint32(at))
+							break probe
+						}
 					}
 				}
 			}
-			if empty != 0 {
-				n := d.Len()
-				s := base + bits.TrailingZeros32(empty)
-				ctrl[s] = c
-				slots[s] = uint64(h) | uint64(n)<<32
-				d.slab = append(d.slab, v...)
-				d.offsets = append(d.offsets, int32(len(d.slab)))
-				indexes[i] = int32(n)
-				break
+			for half := 0; half < dictGroup; half += 8 {
+				w := binary.LittleEndian.Uint64(ctrl[base+half : base+half+8])
+				if e := ^w & msb8; e != 0 {
+					n := d.Len()
+					s := base + half + bits.TrailingZeros64(e)>>3
+					ctrl[s] = c
+					slots[2*s] = key
+					slots[2*s+1] = uint64(n) | uint64(len(d.slab))<<32
+					d.slab = append(d.slab, v...)
+					d.offsets = append(d.offsets, int32(len(d.slab)))
+					indexes[i] = int32(n)
+					break probe
+				}
 			}
 			g = (g + step) & gmask
 		}
 	}
+}
+
+// Hash constants: odd, with well-mixed bits.
+const (
+	hashK1 = 0x9e3779b97f4a7c15
+	hashK2 = 0xd6e8feb86659fd93
+	hashK3 = 0xc2b2ae3d27d4eb4f
+)
+
+// fold multiplies a by b into 128 bits and folds the halves together.
+func fold(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hashBytes is the seeded hash of a byte string. Up to 16 bytes, it reads
+// the string as two possibly overlapping words (the first and last 8, or 4,
+// bytes; up to 3 bytes, three single bytes), so short strings cost two
+// multiplications; longer ones fold 16 bytes per step first. The length
+// enters the final step, so strings that read as the same words differ.
+func hashBytes(p []byte, seed *[3]uint64) uint64 {
+	n := len(p)
+	acc := seed[0]
+	var a, b uint64
+	switch {
+	case n > 16:
+		// Fold 16 bytes per step, then read the last 16 bytes, which
+		// may overlap what was folded.
+		for q := p; len(q) > 16; q = q[16:] {
+			acc = fold(binary.LittleEndian.Uint64(q)^acc^hashK1, binary.LittleEndian.Uint64(q[8:])^seed[1])
+		}
+		a = binary.LittleEndian.Uint64(p[n-16:])
+		b = binary.LittleEndian.Uint64(p[n-8:])
+	case n >= 8:
+		a = binary.LittleEndian.Uint64(p)
+		b = binary.LittleEndian.Uint64(p[n-8:])
+	case n >= 4:
+		a = uint64(binary.LittleEndian.Uint32(p))
+		b = uint64(binary.LittleEndian.Uint32(p[n-4:]))
+	case n > 0:
+		a = uint64(p[0])<<16 | uint64(p[n>>1])<<8 | uint64(p[n-1])
+	}
+	h := fold(a^acc^hashK2, b^seed[1]^hashK3)
+	return fold(h^uint64(n)^seed[2], hashK1)
 }
 
 // Values returns the dictionary in columnar form: value i is
