@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func insert32AVX2(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int
-// Requires: AVX, AVX2, BMI, SSE2
+// Requires: AVX, AVX2, BMI, MMX+, SSE2
 TEXT ·insert32AVX2(SB), NOSPLIT, $0-168
 	MOVQ  keys_len+104(FP), AX
 	MOVQ  count+152(FP), CX
@@ -78,6 +78,18 @@ insert32AVX2_hashed:
 	MOVL gmask16+144(FP), R8
 
 insert32AVX2_key:
+	// Prefetch the control bytes and slots of the key 8 ahead: its
+	// hash is known, and the slot lines are where a probe waits.
+	CMPQ       AX, $-8
+	JGE        insert32AVX2_noprefetch
+	MOVL       32(BX)(AX*4), R11
+	SHRL       $0x03, R11
+	ANDL       R8, R11
+	PREFETCHT0 (SI)(R11*1)
+	PREFETCHT0 (DI)(R11*8)
+	PREFETCHT0 64(DI)(R11*8)
+
+insert32AVX2_noprefetch:
 	MOVL (CX)(AX*4), R9
 	MOVL (BX)(AX*4), R10
 

@@ -98,6 +98,17 @@ func insert(width int) {
 	Label(name + "_key")
 	k, h, base, step, m, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	if width == 32 {
+		Comment("Prefetch the control bytes and slots of the key 8 ahead: its",
+			"hash is known, and the slot lines are where a probe waits.")
+		CMPQ(i, I8(-8))
+		JGE(LabelRef(name + "_noprefetch"))
+		MOVL(Mem{Base: hashP, Index: i, Scale: 4, Disp: 32}, t.As32())
+		SHRL(U8(3), t.As32())
+		ANDL(gmask, t.As32())
+		PREFETCHT0(Mem{Base: ctrlP, Index: t, Scale: 1})
+		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8})
+		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8, Disp: 64})
+		Label(name + "_noprefetch")
 		MOVL(Mem{Base: keysP, Index: i, Scale: 4}, k.As32())
 		MOVL(Mem{Base: hashP, Index: i, Scale: 4}, h.As32())
 	} else {
