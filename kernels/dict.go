@@ -22,8 +22,8 @@ import (
 // control byte that is 0 when the slot is empty and 0x80|tag when it holds
 // an entry, tag being 7 bits of the key's hash. One vector compare of the 16
 // control bytes against the key's control byte finds the candidate slots of
-// a group (VPCMPEQB + VPMOVMSKB on amd64, CMEQ + a bit-mask reduction on
-// arm64, a SWAR word compare in the reference), and the same load shows the
+// a group (VPCMPEQB + VPMOVMSKB on amd64; CMEQ, then SHRN narrowing the
+// result to 4 bits per slot, on arm64; a SWAR word compare in the reference), and the same load shows the
 // empty slots. A key is looked for in its home group, then in the groups
 // reached by triangular steps (home+1, home+3, home+6, ...), which visit every
 // group of a power-of-two table; the first group with an empty slot ends the

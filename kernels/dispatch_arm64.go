@@ -30,8 +30,8 @@ var neon = kernelSet{
 	deltaDecode32: deltaDecode32NEON,
 	deltaDecode64: deltaDecode64NEON,
 
-	insert32: insert32Go,
-	insert64: insert64Go,
+	insert32: insert32Glue,
+	insert64: insert64Glue,
 
 	minMaxInt32:   minMaxInt32NEON,
 	minMaxInt64:   minMaxInt64NEON,
