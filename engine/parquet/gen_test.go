@@ -19,14 +19,13 @@ type testShredder struct {
 }
 
 func newTestShredder(root *Node) *testShredder {
-	_, leaves, err := flattenSchema(root)
+	cols, err := LeafColumns(root)
 	if err != nil {
 		panic(err)
 	}
-	s := &testShredder{leafOf: map[*Node]int{}}
-	for i, l := range leaves {
-		s.leafOf[l.node] = i
-		s.cols = append(s.cols, ColumnData{Path: l.path, Leaf: l.node, MaxDef: l.maxDef, MaxRep: l.maxRep})
+	s := &testShredder{leafOf: map[*Node]int{}, cols: cols}
+	for i, c := range cols {
+		s.leafOf[c.Leaf] = i
 	}
 	return s
 }

@@ -313,15 +313,15 @@ func TestEncodingChoice(t *testing.T) {
 	}{
 		{"default", WriterOptions{}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncRLEDictionary, "ts": EncDeltaBinaryPacked,
-			"dbl": EncRLEDictionary, "city": EncRLEDictionary, "user": EncPlain, "flag": EncRLE,
+			"dbl": EncRLEDictionary, "city": EncRLEDictionary, "user": EncPlain, "flag": EncPlain,
 		}},
 		{"fallback", WriterOptions{DictionaryLimit: 64, Compression: Zstd}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncRLEDictionary, "ts": EncDeltaBinaryPacked,
-			"dbl": EncByteStreamSplit, "city": EncPlain, "user": EncPlain, "flag": EncRLE,
+			"dbl": EncByteStreamSplit, "city": EncPlain, "user": EncPlain, "flag": EncPlain,
 		}},
 		{"nodict", WriterOptions{DictionaryLimit: -1}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncDeltaBinaryPacked, "ts": EncDeltaBinaryPacked,
-			"dbl": EncPlain, "city": EncPlain, "user": EncPlain, "flag": EncRLE,
+			"dbl": EncPlain, "city": EncPlain, "user": EncPlain, "flag": EncPlain,
 		}},
 	}
 	for _, tt := range tests {
@@ -678,5 +678,26 @@ func TestCorruptErrorsNameThePlace(t *testing.T) {
 	err = readCorrupt(data[:len(data)-1])
 	if err == nil || !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("truncated file: error %v, want ErrCorrupt", err)
+	}
+}
+
+// TestReadRLEBooleans checks the reader on RLE-encoded booleans, which
+// other writers emit (this one writes PLAIN booleans).
+func TestReadRLEBooleans(t *testing.T) {
+	want := []bool{true, true, true, true, true, true, true, true, true, false, true, false}
+	var h hybridEncoder
+	data := h.appendLevels([]byte{0, 0, 0, 0}, asU8(want), 1)
+	binary.LittleEndian.PutUint32(data, uint32(len(data)-4))
+	node := &Node{Name: "b", Type: Boolean}
+	cr := &chunkReader{leaf: &leaf{node: node}}
+	cd := ColumnData{Leaf: node}
+	if err := cr.decodeValues(&cd, EncRLE, data, len(want)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, cd.Bools); diff != "" {
+		t.Fatalf("booleans differ:\n%s", diff)
+	}
+	if err := cr.decodeValues(&cd, EncRLE, data[:len(data)-1], len(want)); err == nil {
+		t.Fatal("truncated RLE booleans decoded without error")
 	}
 }

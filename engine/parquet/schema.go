@@ -103,3 +103,18 @@ func (c *ColumnData) NumValues() int {
 	}
 	return 0
 }
+
+// LeafColumns checks a schema and returns one empty ColumnData per leaf,
+// in schema order, with Path, Leaf, MaxDef and MaxRep filled in: the
+// columns a row group of this schema needs.
+func LeafColumns(schema *Node) ([]ColumnData, error) {
+	_, leaves, err := flattenSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]ColumnData, len(leaves))
+	for i, l := range leaves {
+		cols[i] = ColumnData{Path: l.path, Leaf: l.node, MaxDef: l.maxDef, MaxRep: l.maxRep}
+	}
+	return cols, nil
+}

@@ -475,7 +475,6 @@ const (
 	kindDict
 	kindDelta
 	kindSplit
-	kindRLE
 )
 
 func (k valueKind) encoding() Encoding {
@@ -486,8 +485,6 @@ func (k valueKind) encoding() Encoding {
 		return EncDeltaBinaryPacked
 	case kindSplit:
 		return EncByteStreamSplit
-	case kindRLE:
-		return EncRLE
 	}
 	return EncPlain
 }
@@ -521,7 +518,9 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	perPage := w.levelsPerPage(c, nv, kind, dictLen)
 	vlo := 0
 	splitChecked := false
-	for lo := 0; lo < c.NumLevels || lo == 0; {
+	// an empty chunk (an empty row group) has no pages at all: a page of
+	// zero values has empty level sections, which some readers reject
+	for lo := 0; lo < c.NumLevels; {
 		hi := min(lo+perPage, c.NumLevels)
 		if l.maxRep > 0 {
 			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
@@ -589,7 +588,10 @@ func physicalWire(t PhysicalType) int32 {
 func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 	t := c.Leaf.Type
 	if t == Boolean {
-		return kindRLE
+		// PLAIN booleans are bit-packed already. RLE would only win on
+		// long runs, which compression catches anyway, and parquet-go
+		// (v0.32) misreads RLE runs of true values.
+		return kindPlain
 	}
 	fallback := kindPlain
 	switch t {
@@ -717,10 +719,10 @@ func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen in
 	switch kind {
 	case kindDict:
 		valueBits = int64(nv) * int64(bitWidth(uint64(dictLen-1)))
-	case kindRLE:
-		valueBits = int64(nv)
 	default:
 		switch c.Leaf.Type {
+		case Boolean:
+			valueBits = int64(nv)
 		case Int32, Float:
 			valueBits = int64(nv) * 32
 		case Int64, Double:
@@ -793,12 +795,6 @@ func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen
 			width = 8
 		}
 		return appendByteStreamSplit(dst, w.alt, width)
-	case kindRLE:
-		at := len(dst)
-		dst = append(dst, 0, 0, 0, 0)
-		dst = w.hybrid.appendLevels(dst, asU8(c.Bools[vlo:vhi]), 1)
-		binary.LittleEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
-		return dst
 	}
 	return w.appendPlainValues(dst, c, vlo, vhi)
 }
