@@ -454,4 +454,3 @@ func TestEncodingsCovered(t *testing.T) {
 		}
 	}
 }
-
