@@ -149,6 +149,13 @@ func AppendDeltaInt64(dst []byte, src []int64) []byte {
 		n := k * DeltaBlockLen
 		adj, mins, widths := s.adj[:n], s.mins[:k], s.widths[:k*DeltaMiniblocks]
 		impl.deltaEncode64(adj, src[pos-1:pos+n], mins, widths)
+		// The chunk's blocks are laid out now that their mins and widths
+		// are known, so each block's packing may use the bytes up to the
+		// chunk's end as scratch: the blocks after it overwrite them.
+		end := len(dst)
+		for b := range k {
+			end += varintLen(mins[b]) + DeltaMiniblocks + miniblocksLen(widths[b*DeltaMiniblocks:(b+1)*DeltaMiniblocks])
+		}
 		for b := range k {
 			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
 			dst = binary.AppendVarint(dst, mins[b])
@@ -156,7 +163,7 @@ func AppendDeltaInt64(dst []byte, src []int64) []byte {
 			body := miniblocksLen(w)
 			o := len(dst)
 			dst = dst[:o+body]
-			impl.packMiniblocks64(dst[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			impl.packMiniblocks64(dst[o:end], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
 		}
 		pos += n
 	}
@@ -222,6 +229,13 @@ func AppendDeltaInt32(dst []byte, src []int32) []byte {
 		n := k * DeltaBlockLen
 		adj, mins, widths := s.adj[:n], s.mins[:k], s.widths[:k*DeltaMiniblocks]
 		impl.deltaEncode32(adj, src[pos-1:pos+n], mins, widths)
+		// The chunk's blocks are laid out now that their mins and widths
+		// are known, so each block's packing may use the bytes up to the
+		// chunk's end as scratch: the blocks after it overwrite them.
+		end := len(dst)
+		for b := range k {
+			end += varintLen(int64(mins[b])) + DeltaMiniblocks + miniblocksLen(widths[b*DeltaMiniblocks:(b+1)*DeltaMiniblocks])
+		}
 		for b := range k {
 			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
 			dst = binary.AppendVarint(dst, int64(mins[b]))
@@ -229,7 +243,7 @@ func AppendDeltaInt32(dst []byte, src []int32) []byte {
 			body := miniblocksLen(w)
 			o := len(dst)
 			dst = dst[:o+body]
-			impl.packMiniblocks32(dst[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			impl.packMiniblocks32(dst[o:end], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
 		}
 		pos += n
 	}
@@ -267,6 +281,11 @@ func appendDeltaTail32(dst []byte, src []int32, s *deltaScratch32) []byte {
 	dst = dst[:o+body]
 	impl.packMiniblocks32(dst[o:], adj[:used*MiniblockLen], w[:used])
 	return dst
+}
+
+// varintLen is the length of v as a zigzag ULEB128 varint.
+func varintLen(v int64) int {
+	return (bits.Len64(uint64(v<<1^v>>63)|1) + 6) / 7
 }
 
 // miniblocksLen is the body length of 32-value miniblocks of these widths.

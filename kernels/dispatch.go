@@ -24,8 +24,11 @@ type kernelSet struct {
 	// The miniblock kernels serve DELTA_BINARY_PACKED, whose blocks are
 	// runs of 32-value miniblocks, each at its own width. packMiniblocks32
 	// packs miniblock i, src[32*i:32*i+32], at width widths[i] (0..32),
-	// the miniblocks one after the other into dst, which holds exactly
-	// 4*sum(widths) bytes; len(src) == 32*len(widths). The unpack kernels
+	// the miniblocks one after the other into dst[:4*sum(widths)]; dst may
+	// be longer, and its bytes past the packed ones may then be overwritten
+	// (the delta encoder passes bytes it writes afterwards, so that only
+	// the last block of a run takes the careful path at the end of dst);
+	// len(src) == 32*len(widths). The unpack kernels
 	// are the inverse and read only src[:4*sum(widths)]. The 64-bit kernels
 	// take widths 0..64. All of them handle every miniblock they are given.
 	packMiniblocks32   func(dst []byte, src []uint32, widths []uint8)
