@@ -1,6 +1,7 @@
 // Package kernels holds the encoding primitives of the writer: bit-packing,
-// the integer core of DELTA_BINARY_PACKED, and (as they are added) the
-// RLE/bit-packed hybrid, dictionary building and column statistics.
+// the integer core of DELTA_BINARY_PACKED, the RLE/bit-packed hybrid (levels,
+// booleans, dictionary indices), byte-stream-split, validity bitmap helpers,
+// and (as they are added) dictionary building and column statistics.
 //
 // Every kernel works on flat slices and knows nothing of Parquet files. Each
 // has three implementations:

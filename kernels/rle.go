@@ -145,11 +145,10 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	lit := 0         // start of the pending literal values, src[lit:pos]
 	pos := 0
 	for {
-		s := nextCandidate(e, pos, k, n)
+		s, end := nextRun(e, pos, k, n)
 		if s >= n {
 			break
 		}
-		end := runEnd(e, s+k-1, n) + 1
 		run := end - s
 		pos = end
 		// Runs shorter than k take one header byte; this one may take more.
@@ -380,9 +379,14 @@ func packLevels(dst []byte, src []uint8, width uint, size int) []byte {
 	w := int(width)
 	for ; i < full; i += 8 {
 		x := pack8x8(binary.LittleEndian.Uint64(src[i:]), width)
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], x)
-		copy(out[o:o+w], b[:w])
+		if len(out)-o >= 8 {
+			// The bytes past w are rewritten by the next group.
+			binary.LittleEndian.PutUint64(out[o:], x)
+		} else {
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], x)
+			copy(out[o:o+w], b[:w])
+		}
 		o += w
 	}
 	if full < len(src) {
@@ -439,6 +443,29 @@ func equalMask[T rleValue](src []T) (*[]uint64, T) {
 	}
 	*buf = e
 	return buf, or
+}
+
+// nextRun returns the first run of at least k equal values that starts at
+// or after pos, which starts a run: its start s and end (exclusive), or n,
+// n. It steps over a few runs one at a time, which is cheapest where runs
+// are long, then hands over to nextCandidate, which skips 64 values at a
+// time where they are short.
+func nextRun(e []uint64, pos, k, n int) (s, end int) {
+	for range 4 {
+		if pos >= n {
+			return n, n
+		}
+		last := runEnd(e, pos, n)
+		if last-pos+1 >= k {
+			return pos, last + 1
+		}
+		pos = last + 1
+	}
+	s = nextCandidate(e, pos, k, n)
+	if s >= n {
+		return n, n
+	}
+	return s, runEnd(e, s+k-1, n) + 1
 }
 
 // nextCandidate returns the first index s >= pos, where pos starts a run,
@@ -563,6 +590,9 @@ func rlePrefix(src []byte) ([]byte, error) {
 // readHeader reads the ULEB128 run header at src[i:]; it returns the header
 // and the offset after it.
 func readHeader(src []byte, i int) (uint64, int, error) {
+	if i < len(src) && src[i] < 0x80 {
+		return uint64(src[i]), i + 1, nil
+	}
 	var h uint64
 	for s := uint(0); ; s += 7 {
 		if i >= len(src) {
