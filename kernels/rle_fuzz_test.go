@@ -204,4 +204,3 @@ func FuzzBitmapLevels(f *testing.F) {
 		})
 	})
 }
-
