@@ -24,7 +24,7 @@ func pack32AVX2(dst *byte, src *uint32, groups int, width uint)
 
 // pack64AVX2 packs groups groups of eight values at the given width
 // (1..64). Group g writes dst[g*width : g*width+32] for widths up to 32,
-// and exactly dst[:groups*width] above.
+// and dst[g*width : g*width+8*ceil(width/8)] above.
 //
 //go:noescape
 func pack64AVX2(dst *byte, src *uint64, groups int, width uint)
@@ -53,7 +53,7 @@ func packMiniblocks32AVX2(dst *byte, src *uint32, widths *uint8, n int)
 // packMiniblocks64AVX2 packs n miniblocks of 32 values, miniblock i at
 // width widths[i] (0..64), one after the other into dst. Miniblock i
 // starting at byte o writes dst[o : o+3*w+32] for widths up to 32 and
-// exactly dst[o : o+4*w] above.
+// dst[o : o+3*w+8*ceil(w/8)] above.
 //
 //go:noescape
 func packMiniblocks64AVX2(dst *byte, src *uint64, widths *uint8, n int)

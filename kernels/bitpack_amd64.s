@@ -3674,6 +3674,58 @@ DATA pack32Table<>+8432(SB)/8, $0x0706050403020100
 DATA pack32Table<>+8440(SB)/8, $0x0f0e0d0c0b0a0908
 GLOBL pack32Table<>(SB), RODATA|NOPTR, $8448
 
+DATA packBytePerm<>+0(SB)/4, $0x00000000
+DATA packBytePerm<>+4(SB)/4, $0x00000004
+DATA packBytePerm<>+8(SB)/4, $0x00000001
+DATA packBytePerm<>+12(SB)/4, $0x00000005
+DATA packBytePerm<>+16(SB)/4, $0x00000002
+DATA packBytePerm<>+20(SB)/4, $0x00000006
+DATA packBytePerm<>+24(SB)/4, $0x00000003
+DATA packBytePerm<>+28(SB)/4, $0x00000007
+GLOBL packBytePerm<>(SB), RODATA|NOPTR, $32
+
+DATA pack24Consts<>+0(SB)/1, $0x00
+DATA pack24Consts<>+1(SB)/1, $0x01
+DATA pack24Consts<>+2(SB)/1, $0x02
+DATA pack24Consts<>+3(SB)/1, $0x04
+DATA pack24Consts<>+4(SB)/1, $0x05
+DATA pack24Consts<>+5(SB)/1, $0x06
+DATA pack24Consts<>+6(SB)/1, $0x08
+DATA pack24Consts<>+7(SB)/1, $0x09
+DATA pack24Consts<>+8(SB)/1, $0x0a
+DATA pack24Consts<>+9(SB)/1, $0x0c
+DATA pack24Consts<>+10(SB)/1, $0x0d
+DATA pack24Consts<>+11(SB)/1, $0x0e
+DATA pack24Consts<>+12(SB)/1, $0x80
+DATA pack24Consts<>+13(SB)/1, $0x80
+DATA pack24Consts<>+14(SB)/1, $0x80
+DATA pack24Consts<>+15(SB)/1, $0x80
+DATA pack24Consts<>+16(SB)/1, $0x00
+DATA pack24Consts<>+17(SB)/1, $0x01
+DATA pack24Consts<>+18(SB)/1, $0x02
+DATA pack24Consts<>+19(SB)/1, $0x04
+DATA pack24Consts<>+20(SB)/1, $0x05
+DATA pack24Consts<>+21(SB)/1, $0x06
+DATA pack24Consts<>+22(SB)/1, $0x08
+DATA pack24Consts<>+23(SB)/1, $0x09
+DATA pack24Consts<>+24(SB)/1, $0x0a
+DATA pack24Consts<>+25(SB)/1, $0x0c
+DATA pack24Consts<>+26(SB)/1, $0x0d
+DATA pack24Consts<>+27(SB)/1, $0x0e
+DATA pack24Consts<>+28(SB)/1, $0x80
+DATA pack24Consts<>+29(SB)/1, $0x80
+DATA pack24Consts<>+30(SB)/1, $0x80
+DATA pack24Consts<>+31(SB)/1, $0x80
+DATA pack24Consts<>+32(SB)/4, $0x00000000
+DATA pack24Consts<>+36(SB)/4, $0x00000001
+DATA pack24Consts<>+40(SB)/4, $0x00000002
+DATA pack24Consts<>+44(SB)/4, $0x00000004
+DATA pack24Consts<>+48(SB)/4, $0x00000005
+DATA pack24Consts<>+52(SB)/4, $0x00000006
+DATA pack24Consts<>+56(SB)/4, $0x00000007
+DATA pack24Consts<>+60(SB)/4, $0x00000007
+GLOBL pack24Consts<>(SB), RODATA|NOPTR, $64
+
 // func unpack32Asm(dst *uint32, src *byte, groups int, width uint)
 // Requires: AVX, AVX2, SSE2
 TEXT ·unpack32Asm(SB), NOSPLIT, $0-32
@@ -4416,6 +4468,103 @@ TEXT ·pack32AVX2(SB), NOSPLIT, $0-32
 	ADDQ  DI, SI
 	VPXOR Y0, Y0, Y0
 	LEAQ  (BX)(BX*1), DI
+	CMPQ  BX, $0x01
+	JE    p32_w1
+	CMPQ  BX, $0x08
+	JE    p32_w8
+	CMPQ  BX, $0x10
+	JE    p32_w16
+	CMPQ  BX, $0x18
+	JE    p32_w24
+	JMP   p32_loop2
+
+p32_w24:
+	VMOVDQU pack24Consts<>+0(SB), Y0
+	VMOVDQU pack24Consts<>+32(SB), Y1
+
+p32_w24loop:
+	TESTQ   DX, DX
+	JZ      p32_done
+	VMOVDQU (CX), Y2
+	VPSHUFB Y0, Y2, Y2
+	VPERMD  Y2, Y1, Y2
+	VMOVDQU Y2, (AX)
+	ADDQ    $0x18, AX
+	ADDQ    $0x20, CX
+	DECQ    DX
+	JMP     p32_w24loop
+
+p32_w1:
+	CMPQ      DX, $0x04
+	JB        p32_loop2
+	VMOVDQU   (CX), Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R8
+	VMOVDQU   32(CX), Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x08, R9
+	ORL       R9, R8
+	VMOVDQU   64(CX), Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x10, R9
+	ORL       R9, R8
+	VMOVDQU   96(CX), Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x18, R9
+	ORL       R9, R8
+	MOVL      R8, (AX)
+	ADDQ      $0x04, AX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x04, DX
+	JMP       p32_w1
+
+p32_w8:
+	VPCMPEQD Y1, Y1, Y1
+	VPSRLD   $0x18, Y1, Y1
+	VMOVDQU  packBytePerm<>+0(SB), Y2
+
+p32_w8loop:
+	CMPQ      DX, $0x04
+	JB        p32_loop2
+	VMOVDQU   (CX), Y3
+	VPAND     Y1, Y3, Y3
+	VMOVDQU   32(CX), Y4
+	VPAND     Y1, Y4, Y4
+	VMOVDQU   64(CX), Y5
+	VPAND     Y1, Y5, Y5
+	VMOVDQU   96(CX), Y6
+	VPAND     Y1, Y6, Y6
+	VPACKUSDW Y4, Y3, Y3
+	VPACKUSDW Y6, Y5, Y5
+	VPACKUSWB Y5, Y3, Y3
+	VPERMD    Y3, Y2, Y3
+	VMOVDQU   Y3, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x04, DX
+	JMP       p32_w8loop
+
+p32_w16:
+	VPCMPEQD Y1, Y1, Y1
+	VPSRLD   $0x10, Y1, Y1
+
+p32_w16loop:
+	CMPQ      DX, $0x02
+	JB        p32_loop2
+	VMOVDQU   (CX), Y2
+	VMOVDQU   32(CX), Y3
+	VPAND     Y1, Y2, Y2
+	VPAND     Y1, Y3, Y3
+	VPACKUSDW Y3, Y2, Y2
+	VPERMQ    $0xd8, Y2, Y2
+	VMOVDQU   Y2, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x02, DX
+	JMP       p32_w16loop
 
 p32_loop2:
 	CMPQ     DX, $0x02
@@ -4492,7 +4641,7 @@ p32_done:
 	RET
 
 // func pack64AVX2(dst *byte, src *uint64, groups int, width uint)
-// Requires: AVX, AVX2, BMI2, CMOV
+// Requires: AVX, AVX2, BMI2
 TEXT ·pack64AVX2(SB), NOSPLIT, $0-32
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -4506,6 +4655,151 @@ TEXT ·pack64AVX2(SB), NOSPLIT, $0-32
 	ADDQ  DI, SI
 	VPXOR Y0, Y0, Y0
 	LEAQ  (BX)(BX*1), DI
+	CMPQ  BX, $0x01
+	JE    p64_w1
+	CMPQ  BX, $0x08
+	JE    p64_w8
+	CMPQ  BX, $0x10
+	JE    p64_w16
+	CMPQ  BX, $0x18
+	JE    p64_w24
+	CMPQ  BX, $0x20
+	JE    p64_w32
+	JMP   p64_loop2
+
+p64_w24:
+	VMOVDQU pack24Consts<>+0(SB), Y0
+	VMOVDQU pack24Consts<>+32(SB), Y1
+
+p64_w24loop:
+	TESTQ   DX, DX
+	JZ      p64_done
+	VMOVDQU (CX), Y2
+	VMOVDQU 32(CX), Y3
+	VSHUFPS $0x88, Y3, Y2, Y2
+	VPERMQ  $0xd8, Y2, Y2
+	VPSHUFB Y0, Y2, Y2
+	VPERMD  Y2, Y1, Y2
+	VMOVDQU Y2, (AX)
+	ADDQ    $0x18, AX
+	ADDQ    $0x40, CX
+	DECQ    DX
+	JMP     p64_w24loop
+
+p64_w32:
+	TESTQ   DX, DX
+	JZ      p64_done
+	VMOVDQU (CX), Y0
+	VMOVDQU 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMQ  $0xd8, Y0, Y0
+	VMOVDQU Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x40, CX
+	DECQ    DX
+	JMP     p64_w32
+
+p64_w1:
+	CMPQ      DX, $0x04
+	JB        p64_loop2
+	VMOVDQU   (CX), Y1
+	VMOVDQU   32(CX), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R8
+	VMOVDQU   64(CX), Y1
+	VMOVDQU   96(CX), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x08, R9
+	ORL       R9, R8
+	VMOVDQU   128(CX), Y1
+	VMOVDQU   160(CX), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x10, R9
+	ORL       R9, R8
+	VMOVDQU   192(CX), Y1
+	VMOVDQU   224(CX), Y2
+	VSHUFPS   $0x88, Y2, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPSLLD    $0x1f, Y1, Y1
+	VMOVMSKPS Y1, R9
+	SHLL      $0x18, R9
+	ORL       R9, R8
+	MOVL      R8, (AX)
+	ADDQ      $0x04, AX
+	ADDQ      $0x00000100, CX
+	SUBQ      $0x04, DX
+	JMP       p64_w1
+
+p64_w8:
+	VPCMPEQD Y1, Y1, Y1
+	VPSRLD   $0x18, Y1, Y1
+	VMOVDQU  packBytePerm<>+0(SB), Y2
+
+p64_w8loop:
+	CMPQ      DX, $0x04
+	JB        p64_loop2
+	VMOVDQU   (CX), Y3
+	VMOVDQU   32(CX), Y4
+	VSHUFPS   $0x88, Y4, Y3, Y3
+	VPERMQ    $0xd8, Y3, Y3
+	VPAND     Y1, Y3, Y3
+	VMOVDQU   64(CX), Y4
+	VMOVDQU   96(CX), Y5
+	VSHUFPS   $0x88, Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPAND     Y1, Y4, Y4
+	VMOVDQU   128(CX), Y5
+	VMOVDQU   160(CX), Y6
+	VSHUFPS   $0x88, Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+	VPAND     Y1, Y5, Y5
+	VMOVDQU   192(CX), Y6
+	VMOVDQU   224(CX), Y7
+	VSHUFPS   $0x88, Y7, Y6, Y6
+	VPERMQ    $0xd8, Y6, Y6
+	VPAND     Y1, Y6, Y6
+	VPACKUSDW Y4, Y3, Y3
+	VPACKUSDW Y6, Y5, Y5
+	VPACKUSWB Y5, Y3, Y3
+	VPERMD    Y3, Y2, Y3
+	VMOVDQU   Y3, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x00000100, CX
+	SUBQ      $0x04, DX
+	JMP       p64_w8loop
+
+p64_w16:
+	VPCMPEQD Y1, Y1, Y1
+	VPSRLD   $0x10, Y1, Y1
+
+p64_w16loop:
+	CMPQ      DX, $0x02
+	JB        p64_loop2
+	VMOVDQU   (CX), Y2
+	VMOVDQU   32(CX), Y3
+	VSHUFPS   $0x88, Y3, Y2, Y2
+	VPERMQ    $0xd8, Y2, Y2
+	VMOVDQU   64(CX), Y3
+	VMOVDQU   96(CX), Y4
+	VSHUFPS   $0x88, Y4, Y3, Y3
+	VPERMQ    $0xd8, Y3, Y3
+	VPAND     Y1, Y2, Y2
+	VPAND     Y1, Y3, Y3
+	VPACKUSDW Y3, Y2, Y2
+	VPERMQ    $0xd8, Y2, Y2
+	VMOVDQU   Y2, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x02, DX
+	JMP       p64_w16loop
 
 p64_loop2:
 	CMPQ     DX, $0x02
@@ -4591,47 +4885,1604 @@ p64_done:
 	RET
 
 p64_gpr:
-	SHLQ  $0x03, DX
-	MOVQ  $0xffffffffffffffff, SI
-	MOVQ  $0x00000040, DI
-	SUBQ  BX, DI
-	SHRXQ DI, SI, SI
-	XORQ  DI, DI
-	XORQ  R8, R8
+	CMPQ BX, $0x30
+	JA   p64w_gt48
+	CMPQ BX, $0x28
+	JA   p64w_gt40
+	CMPQ BX, $0x24
+	JA   p64w_gt36
+	CMPQ BX, $0x22
+	JA   p64w_gt34
+	CMPQ BX, $0x21
+	JA   p64w_gt33
 
-p64_gpr_loop:
-	TESTQ   DX, DX
-	JZ      p64_gpr_flush
-	MOVQ    (CX), R9
-	ANDQ    SI, R9
-	SHLXQ   R8, R9, R10
-	ORQ     R10, DI
-	ADDQ    BX, R8
-	ADDQ    $0x08, CX
-	DECQ    DX
-	CMPQ    R8, $0x40
-	JB      p64_gpr_loop
-	MOVQ    DI, (AX)
-	ADDQ    $0x08, AX
-	SUBQ    $0x40, R8
-	MOVQ    BX, DI
-	SUBQ    R8, DI
-	SHRXQ   DI, R9, R10
-	XORQ    DI, DI
-	TESTQ   R8, R8
-	CMOVQNE R10, DI
-	JMP     p64_gpr_loop
+p64w33_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x21, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1f, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x02, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x23, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x1d, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x25, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x1b, DI
+	BZHIQ BX, 48(CX), SI
+	SHLQ  $0x06, SI
+	ORQ   SI, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x27, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x19, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x21, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w33_loop
 
-p64_gpr_flush:
-	TESTQ R8, R8
-	JZ    p64_gpr_done
-	MOVB  DI, (AX)
+p64w_gt33:
+p64w34_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x22, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1e, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x04, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x1a, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2a, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x16, DI
+	BZHIQ BX, 48(CX), SI
+	SHLQ  $0x0c, SI
+	ORQ   SI, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x12, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x22, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w34_loop
+
+p64w_gt34:
+	CMPQ BX, $0x23
+	JA   p64w_gt35
+
+p64w35_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x23, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1d, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x06, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x29, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x17, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2f, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x11, DI
+	BZHIQ BX, 48(CX), SI
+	SHLQ  $0x12, SI
+	ORQ   SI, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x35, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x0b, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x23, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w35_loop
+
+p64w_gt35:
+p64w36_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1c, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x08, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x14, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ BX, 48(CX), SI
+	SHLQ  $0x18, SI
+	ORQ   SI, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x04, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x24, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w36_loop
+
+p64w_gt36:
+	CMPQ BX, $0x26
+	JA   p64w_gt38
+	CMPQ BX, $0x25
+	JA   p64w_gt37
+
+p64w37_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x25, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1b, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x0a, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2f, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x11, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x14, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x39, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x07, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x22, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x03, DI
+	ORQ   DI, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x25, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w37_loop
+
+p64w_gt37:
+p64w38_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x1a, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x0c, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x0e, SI
+	BZHIQ BX, 32(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3e, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x02, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x1c, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x26, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w38_loop
+
+p64w_gt38:
+	CMPQ BX, $0x27
+	JA   p64w_gt39
+
+p64w39_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x27, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x19, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x0e, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x35, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x0b, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x24, DI
+	BZHIQ BX, 40(CX), SI
+	SHLQ  $0x03, SI
+	ORQ   SI, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x16, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x11, DI
+	ORQ   DI, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x27, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w39_loop
+
+p64w_gt39:
+p64w40_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x18, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x10, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x08, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x20, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x20, DI
+	BZHIQ BX, 40(CX), SI
+	SHLQ  $0x08, SI
+	ORQ   SI, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x10, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, SI
+	MOVQ  SI, 32(AX)
+	ADDQ  $0x28, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w40_loop
+
+p64w_gt40:
+	CMPQ BX, $0x2c
+	JA   p64w_gt44
+	CMPQ BX, $0x2a
+	JA   p64w_gt42
+	CMPQ BX, $0x29
+	JA   p64w_gt41
+
+p64w41_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x29, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x17, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x12, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3b, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x05, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ BX, 40(CX), SI
+	SHLQ  $0x0d, SI
+	ORQ   SI, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x36, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x0a, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1f, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x21, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x29, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w41_loop
+
+p64w_gt41:
+p64w42_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2a, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x16, DI
+	BZHIQ BX, 16(CX), SI
+	SHLQ  $0x14, SI
+	ORQ   SI, DI
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x02, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x18, DI
+	BZHIQ BX, 40(CX), SI
+	SHLQ  $0x12, SI
+	ORQ   SI, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x04, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x1a, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2a, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w42_loop
+
+p64w_gt42:
+	CMPQ BX, $0x2b
+	JA   p64w_gt43
+
+p64w43_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2b, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x15, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x16, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x2a, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x01, DI
+	ORQ   DI, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x14, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x17, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x29, SI
+	BZHIQ BX, 48(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2d, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x13, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2b, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w43_loop
+
+p64w_gt43:
+p64w44_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x14, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x28, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x10, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x24, SI
+	BZHIQ BX, 48(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x0c, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2c, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w44_loop
+
+p64w_gt44:
+	CMPQ BX, $0x2e
+	JA   p64w_gt46
+	CMPQ BX, $0x2d
+	JA   p64w_gt45
+
+p64w45_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2d, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x13, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x26, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x07, DI
+	ORQ   DI, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x21, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x1f, SI
+	BZHIQ BX, 48(CX), DI
+	SHLQ  $0x0e, DI
+	ORQ   DI, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3b, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x05, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2d, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w45_loop
+
+p64w_gt45:
+p64w46_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2e, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x12, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x24, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
 	SHRQ  $0x08, DI
-	INCQ  AX
-	SUBQ  $0x08, R8
-	JMP   p64_gpr_flush
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x1a, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x14, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x2c, DI
+	BZHIQ BX, 56(CX), SI
+	SHLQ  $0x02, SI
+	ORQ   SI, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2e, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w46_loop
 
-p64_gpr_done:
+p64w_gt46:
+	CMPQ BX, $0x2f
+	JA   p64w_gt47
+
+p64w47_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2f, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x11, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x22, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x0d, DI
+	ORQ   DI, SI
+	BZHIQ BX, 32(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x04, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2b, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x15, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1a, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x26, DI
+	BZHIQ BX, 56(CX), SI
+	SHLQ  $0x09, SI
+	ORQ   SI, DI
+	MOVQ  DI, 40(AX)
+	ADDQ  $0x2f, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w47_loop
+
+p64w_gt47:
+p64w48_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x10, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x20, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x20, SI
+	BZHIQ BX, 24(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, SI
+	MOVQ  SI, 16(AX)
+	BZHIQ BX, 32(CX), SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, SI
+	MOVQ  SI, 24(AX)
+	SHRQ  $0x10, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x20, R8
+	ORQ   R8, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x20, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, SI
+	MOVQ  SI, 40(AX)
+	ADDQ  $0x30, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w48_loop
+
+p64w_gt48:
+	CMPQ BX, $0x38
+	JA   p64w_gt56
+	CMPQ BX, $0x34
+	JA   p64w_gt52
+	CMPQ BX, $0x32
+	JA   p64w_gt50
+	CMPQ BX, $0x31
+	JA   p64w_gt49
+
+p64w49_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x31, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0f, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x22, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x1e, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x13, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x2d, DI
+	BZHIQ BX, 32(CX), SI
+	SHLQ  $0x04, SI
+	ORQ   SI, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x35, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x0b, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x17, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x29, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x31, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w49_loop
+
+p64w_gt49:
+p64w50_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0e, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x1c, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x16, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ BX, 32(CX), SI
+	SHLQ  $0x08, SI
+	ORQ   SI, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x06, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x14, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x22, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x32, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w50_loop
+
+p64w_gt50:
+	CMPQ BX, $0x33
+	JA   p64w_gt51
+
+p64w51_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x33, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0d, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x1a, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x19, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x27, DI
+	BZHIQ BX, 32(CX), SI
+	SHLQ  $0x0c, SI
+	ORQ   SI, DI
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3f, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x01, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x25, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x1b, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x33, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w51_loop
+
+p64w_gt51:
+p64w52_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0c, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x18, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x24, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x30, SI
+	BZHIQ BX, 40(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x08, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x14, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x34, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w52_loop
+
+p64w_gt52:
+	CMPQ BX, $0x36
+	JA   p64w_gt54
+	CMPQ BX, $0x35
+	JA   p64w_gt53
+
+p64w53_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x35, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0b, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x16, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1f, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x21, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x14, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x2c, SI
+	BZHIQ BX, 40(CX), DI
+	SHLQ  $0x09, DI
+	ORQ   DI, SI
+	BZHIQ BX, 48(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3e, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x02, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x33, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x0d, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x35, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w53_loop
+
+p64w_gt53:
+p64w54_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x36, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x0a, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x14, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x22, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x28, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x0e, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x32, DI
+	BZHIQ BX, 48(CX), SI
+	SHLQ  $0x04, SI
+	ORQ   SI, DI
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x06, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x36, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w54_loop
+
+p64w_gt54:
+	CMPQ BX, $0x37
+	JA   p64w_gt55
+
+p64w55_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x37, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x09, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x12, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x25, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x1b, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x24, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x13, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x2d, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x36, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x01, DI
+	ORQ   DI, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x37, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w55_loop
+
+p64w_gt55:
+p64w56_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x08, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x10, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x18, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x20, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x20, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x18, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x28, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x30, SI
+	BZHIQ BX, 56(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, SI
+	MOVQ  SI, 48(AX)
+	ADDQ  $0x38, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w56_loop
+
+p64w_gt56:
+	CMPQ BX, $0x3c
+	JA   p64w_gt60
+	CMPQ BX, $0x3a
+	JA   p64w_gt58
+	CMPQ BX, $0x39
+	JA   p64w_gt57
+
+p64w57_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x39, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x07, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x0e, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2b, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x15, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x1c, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1d, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x23, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x16, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x2a, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x0f, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x31, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x39, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w57_loop
+
+p64w_gt57:
+p64w58_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x06, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x0c, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2e, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x12, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x18, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x22, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x24, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x16, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x2a, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3a, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w58_loop
+
+p64w_gt58:
+	CMPQ BX, $0x3b
+	JA   p64w_gt59
+
+p64w59_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3b, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x05, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x36, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x0a, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x31, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x0f, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x14, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x27, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x19, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x22, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x1e, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x1d, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x23, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3b, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w59_loop
+
+p64w_gt59:
+p64w60_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x04, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x08, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x30, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x10, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2c, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x14, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x28, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x18, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x1c, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3c, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w60_loop
+
+p64w_gt60:
+	CMPQ BX, $0x3e
+	JA   p64w_gt62
+	CMPQ BX, $0x3d
+	JA   p64w_gt61
+
+p64w61_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3d, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x03, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x06, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x37, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x09, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x0c, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x31, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x0f, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x12, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x2b, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x15, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3d, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w61_loop
+
+p64w_gt61:
+p64w62_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3e, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x02, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x04, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x06, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x38, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x08, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x36, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x0c, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x0e, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3e, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w62_loop
+
+p64w_gt62:
+	CMPQ BX, $0x3f
+	JA   p64w_gt63
+
+p64w63_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	BZHIQ BX, 8(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3f, R8
+	ORQ   R8, SI
+	MOVQ  SI, (AX)
+	SHRQ  $0x01, DI
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3e, R8
+	ORQ   R8, DI
+	MOVQ  DI, 8(AX)
+	SHRQ  $0x02, SI
+	BZHIQ BX, 24(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3d, R8
+	ORQ   R8, SI
+	MOVQ  SI, 16(AX)
+	SHRQ  $0x03, DI
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3c, R8
+	ORQ   R8, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x04, SI
+	BZHIQ BX, 40(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x3b, R8
+	ORQ   R8, SI
+	MOVQ  SI, 32(AX)
+	SHRQ  $0x05, DI
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x06, SI
+	BZHIQ BX, 56(CX), DI
+	MOVQ  DI, R8
+	SHLQ  $0x39, R8
+	ORQ   R8, SI
+	MOVQ  SI, 48(AX)
+	SHRQ  $0x07, DI
+	MOVQ  DI, 56(AX)
+	ADDQ  $0x3f, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w63_loop
+
+p64w_gt63:
+p64w64_loop:
+	TESTQ DX, DX
+	JZ    p64w_done
+	BZHIQ BX, (CX), SI
+	MOVQ  SI, (AX)
+	BZHIQ BX, 8(CX), SI
+	MOVQ  SI, 8(AX)
+	BZHIQ BX, 16(CX), SI
+	MOVQ  SI, 16(AX)
+	BZHIQ BX, 24(CX), SI
+	MOVQ  SI, 24(AX)
+	BZHIQ BX, 32(CX), SI
+	MOVQ  SI, 32(AX)
+	BZHIQ BX, 40(CX), SI
+	MOVQ  SI, 40(AX)
+	BZHIQ BX, 48(CX), SI
+	MOVQ  SI, 48(AX)
+	BZHIQ BX, 56(CX), SI
+	MOVQ  SI, 56(AX)
+	ADDQ  $0x40, AX
+	ADDQ  $0x40, CX
+	DECQ  DX
+	JMP   p64w64_loop
+
+p64w_done:
 	RET
 
 // func unpackMiniblocks32Asm(dst *uint32, src *byte, widths *uint8, n int)
@@ -5381,7 +7232,7 @@ pm32_done:
 	RET
 
 // func packMiniblocks64AVX2(dst *byte, src *uint64, widths *uint8, n int)
-// Requires: AVX, AVX2, BMI2, CMOV
+// Requires: AVX, AVX2, BMI2
 TEXT ·packMiniblocks64AVX2(SB), NOSPLIT, $0-32
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -5490,48 +7341,5122 @@ pm64_loop:
 	JMP      pm64_next
 
 pm64_gpr:
-	MOVQ  $0x00000020, DI
-	MOVQ  CX, R8
-	MOVQ  $0xffffffffffffffff, R9
-	MOVQ  $0x00000040, R10
-	SUBQ  SI, R10
-	SHRXQ R10, R9, R9
-	XORQ  R10, R10
-	XORQ  R11, R11
+	CMPQ  SI, $0x30
+	JA    pm64w_gt48
+	CMPQ  SI, $0x28
+	JA    pm64w_gt40
+	CMPQ  SI, $0x24
+	JA    pm64w_gt36
+	CMPQ  SI, $0x22
+	JA    pm64w_gt34
+	CMPQ  SI, $0x21
+	JA    pm64w_gt33
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1f, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x1d, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 48(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x19, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, DI
+	MOVQ  DI, 33(AX)
+	SHRQ  $0x1f, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, R8
+	MOVQ  R8, 41(AX)
+	SHRQ  $0x1d, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 49(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 112(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, R8
+	MOVQ  R8, 57(AX)
+	SHRQ  $0x19, DI
+	MOVQ  DI, 65(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, DI
+	MOVQ  DI, 66(AX)
+	SHRQ  $0x1f, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, R8
+	MOVQ  R8, 74(AX)
+	SHRQ  $0x1d, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 82(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 176(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, R8
+	MOVQ  R8, 90(AX)
+	SHRQ  $0x19, DI
+	MOVQ  DI, 98(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, DI
+	MOVQ  DI, 99(AX)
+	SHRQ  $0x1f, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, R8
+	MOVQ  R8, 107(AX)
+	SHRQ  $0x1d, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 115(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 240(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x27, DI
+	ORQ   DI, R8
+	MOVQ  R8, 123(AX)
+	SHRQ  $0x19, SI
+	MOVQ  SI, 131(AX)
+	ADDQ  $0x00000084, AX
+	JMP   pm64_next
 
-pm64_gpr_loop:
-	TESTQ   DI, DI
-	JZ      pm64_gpr_flush
-	MOVQ    (R8), R12
-	ANDQ    R9, R12
-	SHLXQ   R11, R12, R13
-	ORQ     R13, R10
-	ADDQ    SI, R11
-	ADDQ    $0x08, R8
-	DECQ    DI
-	CMPQ    R11, $0x40
-	JB      pm64_gpr_loop
-	MOVQ    R10, (AX)
-	ADDQ    $0x08, AX
-	SUBQ    $0x40, R11
-	MOVQ    SI, R10
-	SUBQ    R11, R10
-	SHRXQ   R10, R12, R13
-	XORQ    R10, R10
-	TESTQ   R11, R11
-	CMOVQNE R13, R10
-	JMP     pm64_gpr_loop
+pm64w_gt33:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 48(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x12, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 34(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 42(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 50(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 112(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 58(AX)
+	SHRQ  $0x12, DI
+	MOVQ  DI, 66(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 68(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 76(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 84(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 176(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 92(AX)
+	SHRQ  $0x12, DI
+	MOVQ  DI, 100(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 102(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 110(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 118(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 240(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x2e, DI
+	ORQ   DI, R8
+	MOVQ  R8, 126(AX)
+	SHRQ  $0x12, SI
+	MOVQ  SI, 134(AX)
+	ADDQ  $0x00000088, AX
+	JMP   pm64_next
 
-pm64_gpr_flush:
-	TESTQ R11, R11
-	JZ    pm64_gpr_done
-	MOVB  R10, (AX)
-	SHRQ  $0x08, R10
-	INCQ  AX
-	SUBQ  $0x08, R11
-	JMP   pm64_gpr_flush
+pm64w_gt34:
+	CMPQ  SI, $0x23
+	JA    pm64w_gt35
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1d, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x17, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x0c, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 48(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x0b, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, DI
+	MOVQ  DI, 35(AX)
+	SHRQ  $0x1d, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, R8
+	MOVQ  R8, 43(AX)
+	SHRQ  $0x17, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x0c, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 51(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 112(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 59(AX)
+	SHRQ  $0x0b, DI
+	MOVQ  DI, 67(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, DI
+	MOVQ  DI, 70(AX)
+	SHRQ  $0x1d, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, R8
+	MOVQ  R8, 78(AX)
+	SHRQ  $0x17, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x0c, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 86(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 176(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 94(AX)
+	SHRQ  $0x0b, DI
+	MOVQ  DI, 102(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x23, R9
+	ORQ   R9, DI
+	MOVQ  DI, 105(AX)
+	SHRQ  $0x1d, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x06, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, R8
+	MOVQ  R8, 113(AX)
+	SHRQ  $0x17, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x0c, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 121(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 240(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x35, DI
+	ORQ   DI, R8
+	MOVQ  R8, 129(AX)
+	SHRQ  $0x0b, SI
+	MOVQ  SI, 137(AX)
+	ADDQ  $0x0000008c, AX
+	JMP   pm64_next
 
-pm64_gpr_done:
+pm64w_gt35:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 48(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x04, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 36(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 44(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 52(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 112(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 60(AX)
+	SHRQ  $0x04, DI
+	MOVQ  DI, 68(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 72(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 80(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 88(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 176(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 96(AX)
+	SHRQ  $0x04, DI
+	MOVQ  DI, 104(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 108(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 116(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 124(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 240(CX), DI
+	SHLQ  $0x18, DI
+	ORQ   DI, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x3c, DI
+	ORQ   DI, R8
+	MOVQ  R8, 132(AX)
+	SHRQ  $0x04, SI
+	MOVQ  SI, 140(AX)
+	ADDQ  $0x00000090, AX
+	JMP   pm64_next
+
+pm64w_gt36:
+	CMPQ  SI, $0x26
+	JA    pm64w_gt38
+	CMPQ  SI, $0x25
+	JA    pm64w_gt37
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x11, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x14, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x03, R8
+	ORQ   R8, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 37(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 45(AX)
+	SHRQ  $0x11, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x14, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 53(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 61(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x03, R8
+	ORQ   R8, DI
+	MOVQ  DI, 69(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 74(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 82(AX)
+	SHRQ  $0x11, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x14, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 90(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 98(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x03, R8
+	ORQ   R8, DI
+	MOVQ  DI, 106(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 111(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x0a, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 119(AX)
+	SHRQ  $0x11, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x14, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 127(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 135(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x03, SI
+	ORQ   SI, DI
+	MOVQ  DI, 143(AX)
+	ADDQ  $0x00000094, AX
+	JMP   pm64_next
+
+pm64w_gt37:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 32(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 38(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 46(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 96(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 54(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 62(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 70(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 76(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 84(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 160(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 92(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 100(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	MOVQ  DI, 108(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 114(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 122(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 224(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 130(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 138(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x0a, SI
+	ORQ   SI, DI
+	MOVQ  DI, 146(AX)
+	ADDQ  $0x00000098, AX
+	JMP   pm64_next
+
+pm64w_gt38:
+	CMPQ  SI, $0x27
+	JA    pm64w_gt39
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x0e, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 40(CX), DI
+	SHLQ  $0x03, DI
+	ORQ   DI, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x11, R8
+	ORQ   R8, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 39(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x0e, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 47(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 55(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 104(CX), DI
+	SHLQ  $0x03, DI
+	ORQ   DI, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 63(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x11, R8
+	ORQ   R8, DI
+	MOVQ  DI, 71(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 78(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x0e, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 86(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 94(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 168(CX), DI
+	SHLQ  $0x03, DI
+	ORQ   DI, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 102(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x11, R8
+	ORQ   R8, DI
+	MOVQ  DI, 110(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 117(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x0e, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 125(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 133(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 232(CX), DI
+	SHLQ  $0x03, DI
+	ORQ   DI, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 141(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x11, SI
+	ORQ   SI, DI
+	MOVQ  DI, 149(AX)
+	ADDQ  $0x0000009c, AX
+	JMP   pm64_next
+
+pm64w_gt39:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x20, R8
+	BZHIQ SI, 40(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 40(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 48(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, DI
+	MOVQ  DI, 56(AX)
+	SHRQ  $0x20, R8
+	BZHIQ SI, 104(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 64(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	MOVQ  DI, 72(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 80(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 88(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, DI
+	MOVQ  DI, 96(AX)
+	SHRQ  $0x20, R8
+	BZHIQ SI, 168(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 104(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x18, R8
+	ORQ   R8, DI
+	MOVQ  DI, 112(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 120(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x10, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 128(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, DI
+	MOVQ  DI, 136(AX)
+	SHRQ  $0x20, R8
+	BZHIQ SI, 232(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 144(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x18, SI
+	ORQ   SI, DI
+	MOVQ  DI, 152(AX)
+	ADDQ  $0x000000a0, AX
+	JMP   pm64_next
+
+pm64w_gt40:
+	CMPQ  SI, $0x2c
+	JA    pm64w_gt44
+	CMPQ  SI, $0x2a
+	JA    pm64w_gt42
+	CMPQ  SI, $0x29
+	JA    pm64w_gt41
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x17, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x05, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 40(CX), DI
+	SHLQ  $0x0d, DI
+	ORQ   DI, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x21, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, DI
+	MOVQ  DI, 41(AX)
+	SHRQ  $0x17, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 49(AX)
+	SHRQ  $0x05, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 57(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 104(CX), DI
+	SHLQ  $0x0d, DI
+	ORQ   DI, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 65(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 73(AX)
+	SHRQ  $0x21, R8
+	MOVQ  R8, 81(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, DI
+	MOVQ  DI, 82(AX)
+	SHRQ  $0x17, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 90(AX)
+	SHRQ  $0x05, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 98(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 168(CX), DI
+	SHLQ  $0x0d, DI
+	ORQ   DI, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 106(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 114(AX)
+	SHRQ  $0x21, R8
+	MOVQ  R8, 122(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x29, R9
+	ORQ   R9, DI
+	MOVQ  DI, 123(AX)
+	SHRQ  $0x17, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 131(AX)
+	SHRQ  $0x05, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 139(AX)
+	SHRQ  $0x1c, R8
+	BZHIQ SI, 232(CX), DI
+	SHLQ  $0x0d, DI
+	ORQ   DI, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 147(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1f, R8
+	ORQ   R8, DI
+	MOVQ  DI, 155(AX)
+	SHRQ  $0x21, SI
+	MOVQ  SI, 163(AX)
+	ADDQ  $0x000000a4, AX
+	JMP   pm64_next
+
+pm64w_gt41:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 16(CX), DI
+	SHLQ  $0x14, DI
+	ORQ   DI, R8
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 40(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x1a, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 42(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 80(CX), DI
+	SHLQ  $0x14, DI
+	ORQ   DI, R8
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 50(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 58(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 104(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 66(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 74(AX)
+	SHRQ  $0x1a, R8
+	MOVQ  R8, 82(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 84(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 144(CX), DI
+	SHLQ  $0x14, DI
+	ORQ   DI, R8
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 92(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 100(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 168(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 108(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 116(AX)
+	SHRQ  $0x1a, R8
+	MOVQ  R8, 124(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 126(AX)
+	SHRQ  $0x16, R8
+	BZHIQ SI, 208(CX), DI
+	SHLQ  $0x14, DI
+	ORQ   DI, R8
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 134(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 142(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 232(CX), DI
+	SHLQ  $0x12, DI
+	ORQ   DI, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 150(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x26, R8
+	ORQ   R8, DI
+	MOVQ  DI, 158(AX)
+	SHRQ  $0x1a, SI
+	MOVQ  SI, 166(AX)
+	ADDQ  $0x000000a8, AX
+	JMP   pm64_next
+
+pm64w_gt42:
+	CMPQ  SI, $0x2b
+	JA    pm64w_gt43
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x29, DI
+	BZHIQ SI, 48(CX), R8
+	SHLQ  $0x02, R8
+	ORQ   R8, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x13, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 43(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 51(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 59(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 67(AX)
+	SHRQ  $0x29, DI
+	BZHIQ SI, 112(CX), R8
+	SHLQ  $0x02, R8
+	ORQ   R8, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 75(AX)
+	SHRQ  $0x13, R8
+	MOVQ  R8, 83(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 86(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 94(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 102(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 110(AX)
+	SHRQ  $0x29, DI
+	BZHIQ SI, 176(CX), R8
+	SHLQ  $0x02, R8
+	ORQ   R8, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 118(AX)
+	SHRQ  $0x13, R8
+	MOVQ  R8, 126(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 129(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 137(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 145(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 153(AX)
+	SHRQ  $0x29, DI
+	BZHIQ SI, 240(CX), R8
+	SHLQ  $0x02, R8
+	ORQ   R8, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2d, R8
+	ORQ   R8, DI
+	MOVQ  DI, 161(AX)
+	SHRQ  $0x13, SI
+	MOVQ  SI, 169(AX)
+	ADDQ  $0x000000ac, AX
+	JMP   pm64_next
+
+pm64w_gt43:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 48(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x0c, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 44(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 52(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 60(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 68(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 112(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 76(AX)
+	SHRQ  $0x0c, R8
+	MOVQ  R8, 84(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 88(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 96(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 104(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 112(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 176(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 120(AX)
+	SHRQ  $0x0c, R8
+	MOVQ  R8, 128(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 132(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 140(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 148(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 156(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 240(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x34, R8
+	ORQ   R8, DI
+	MOVQ  DI, 164(AX)
+	SHRQ  $0x0c, SI
+	MOVQ  SI, 172(AX)
+	ADDQ  $0x000000b0, AX
+	JMP   pm64_next
+
+pm64w_gt44:
+	CMPQ  SI, $0x2e
+	JA    pm64w_gt46
+	CMPQ  SI, $0x2d
+	JA    pm64w_gt45
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x13, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x26, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x07, R8
+	ORQ   R8, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x1f, DI
+	BZHIQ SI, 48(CX), R8
+	SHLQ  $0x0e, R8
+	ORQ   R8, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x05, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 45(AX)
+	SHRQ  $0x13, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 53(AX)
+	SHRQ  $0x26, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x07, R8
+	ORQ   R8, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 61(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, R8
+	MOVQ  R8, 69(AX)
+	SHRQ  $0x1f, DI
+	BZHIQ SI, 112(CX), R8
+	SHLQ  $0x0e, R8
+	ORQ   R8, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 77(AX)
+	SHRQ  $0x05, R8
+	MOVQ  R8, 85(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 90(AX)
+	SHRQ  $0x13, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 98(AX)
+	SHRQ  $0x26, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x07, R8
+	ORQ   R8, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 106(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, R8
+	MOVQ  R8, 114(AX)
+	SHRQ  $0x1f, DI
+	BZHIQ SI, 176(CX), R8
+	SHLQ  $0x0e, R8
+	ORQ   R8, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 122(AX)
+	SHRQ  $0x05, R8
+	MOVQ  R8, 130(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 135(AX)
+	SHRQ  $0x13, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 143(AX)
+	SHRQ  $0x26, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x07, R8
+	ORQ   R8, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 151(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x21, R9
+	ORQ   R9, R8
+	MOVQ  R8, 159(AX)
+	SHRQ  $0x1f, DI
+	BZHIQ SI, 240(CX), R8
+	SHLQ  $0x0e, R8
+	ORQ   R8, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x3b, R8
+	ORQ   R8, DI
+	MOVQ  DI, 167(AX)
+	SHRQ  $0x05, SI
+	MOVQ  SI, 175(AX)
+	ADDQ  $0x000000b4, AX
+	JMP   pm64_next
+
+pm64w_gt45:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x2c, R8
+	BZHIQ SI, 56(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 46(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 54(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 62(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 70(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, DI
+	MOVQ  DI, 78(AX)
+	SHRQ  $0x2c, R8
+	BZHIQ SI, 120(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	MOVQ  R8, 86(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 92(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 100(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 108(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 116(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, DI
+	MOVQ  DI, 124(AX)
+	SHRQ  $0x2c, R8
+	BZHIQ SI, 184(CX), DI
+	SHLQ  $0x02, DI
+	ORQ   DI, R8
+	MOVQ  R8, 132(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 138(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 146(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x0a, R8
+	ORQ   R8, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 154(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 162(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, DI
+	MOVQ  DI, 170(AX)
+	SHRQ  $0x2c, R8
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x02, SI
+	ORQ   SI, R8
+	MOVQ  R8, 178(AX)
+	ADDQ  $0x000000b8, AX
+	JMP   pm64_next
+
+pm64w_gt46:
+	CMPQ  SI, $0x2f
+	JA    pm64w_gt47
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x0d, R8
+	ORQ   R8, DI
+	BZHIQ SI, 32(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x15, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x26, R8
+	BZHIQ SI, 56(CX), DI
+	SHLQ  $0x09, DI
+	ORQ   DI, R8
+	MOVQ  R8, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 47(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 55(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x0d, R8
+	ORQ   R8, DI
+	BZHIQ SI, 96(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 63(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 71(AX)
+	SHRQ  $0x15, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 79(AX)
+	SHRQ  $0x26, R8
+	BZHIQ SI, 120(CX), DI
+	SHLQ  $0x09, DI
+	ORQ   DI, R8
+	MOVQ  R8, 87(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 94(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 102(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x0d, R8
+	ORQ   R8, DI
+	BZHIQ SI, 160(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 110(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 118(AX)
+	SHRQ  $0x15, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 126(AX)
+	SHRQ  $0x26, R8
+	BZHIQ SI, 184(CX), DI
+	SHLQ  $0x09, DI
+	ORQ   DI, R8
+	MOVQ  R8, 134(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 141(AX)
+	SHRQ  $0x11, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 149(AX)
+	SHRQ  $0x22, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x0d, R8
+	ORQ   R8, DI
+	BZHIQ SI, 224(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 157(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, R8
+	MOVQ  R8, 165(AX)
+	SHRQ  $0x15, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 173(AX)
+	SHRQ  $0x26, R8
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x09, SI
+	ORQ   SI, R8
+	MOVQ  R8, 181(AX)
+	ADDQ  $0x000000bc, AX
+	JMP   pm64_next
+
+pm64w_gt47:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 24(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 16(AX)
+	BZHIQ SI, 32(CX), DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 24(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 32(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 40(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 56(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 88(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 64(AX)
+	BZHIQ SI, 96(CX), DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 72(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 80(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 88(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 96(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 104(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 152(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 112(AX)
+	BZHIQ SI, 160(CX), DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 120(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 128(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 136(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 144(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 152(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 216(CX), R8
+	SHLQ  $0x10, R8
+	ORQ   R8, DI
+	MOVQ  DI, 160(AX)
+	BZHIQ SI, 224(CX), DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, DI
+	MOVQ  DI, 168(AX)
+	SHRQ  $0x10, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 176(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x10, SI
+	ORQ   SI, DI
+	MOVQ  DI, 184(AX)
+	ADDQ  $0x000000c0, AX
+	JMP   pm64_next
+
+pm64w_gt48:
+	CMPQ  SI, $0x38
+	JA    pm64w_gt56
+	CMPQ  SI, $0x34
+	JA    pm64w_gt52
+	CMPQ  SI, $0x32
+	JA    pm64w_gt50
+	CMPQ  SI, $0x31
+	JA    pm64w_gt49
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 32(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x29, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 49(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 57(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 65(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 96(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 73(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 81(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 89(AX)
+	SHRQ  $0x29, DI
+	MOVQ  DI, 97(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 98(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 106(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 114(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 160(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 122(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 130(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x17, R9
+	ORQ   R9, R8
+	MOVQ  R8, 138(AX)
+	SHRQ  $0x29, DI
+	MOVQ  DI, 146(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 147(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 155(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 163(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 224(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, R8
+	MOVQ  R8, 171(AX)
+	SHRQ  $0x0b, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, DI
+	MOVQ  DI, 179(AX)
+	SHRQ  $0x1a, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x17, DI
+	ORQ   DI, R8
+	MOVQ  R8, 187(AX)
+	SHRQ  $0x29, SI
+	MOVQ  SI, 195(AX)
+	ADDQ  $0x000000c4, AX
+	JMP   pm64_next
+
+pm64w_gt49:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x2a, R8
+	BZHIQ SI, 32(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x22, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 50(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 58(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 66(AX)
+	SHRQ  $0x2a, R8
+	BZHIQ SI, 96(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 74(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 82(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 90(AX)
+	SHRQ  $0x22, DI
+	MOVQ  DI, 98(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 100(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 108(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 116(AX)
+	SHRQ  $0x2a, R8
+	BZHIQ SI, 160(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 124(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 132(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 140(AX)
+	SHRQ  $0x22, DI
+	MOVQ  DI, 148(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 150(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 158(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 166(AX)
+	SHRQ  $0x2a, R8
+	BZHIQ SI, 224(CX), DI
+	SHLQ  $0x08, DI
+	ORQ   DI, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 174(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 182(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x1e, DI
+	ORQ   DI, R8
+	MOVQ  R8, 190(AX)
+	SHRQ  $0x22, SI
+	MOVQ  SI, 198(AX)
+	ADDQ  $0x000000c8, AX
+	JMP   pm64_next
+
+pm64w_gt50:
+	CMPQ  SI, $0x33
+	JA    pm64w_gt51
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0d, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x19, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x27, R8
+	BZHIQ SI, 32(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x01, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x1b, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, DI
+	MOVQ  DI, 51(AX)
+	SHRQ  $0x0d, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 59(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x19, R9
+	ORQ   R9, DI
+	MOVQ  DI, 67(AX)
+	SHRQ  $0x27, R8
+	BZHIQ SI, 96(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 75(AX)
+	SHRQ  $0x01, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 83(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, R8
+	MOVQ  R8, 91(AX)
+	SHRQ  $0x1b, DI
+	MOVQ  DI, 99(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, DI
+	MOVQ  DI, 102(AX)
+	SHRQ  $0x0d, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 110(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x19, R9
+	ORQ   R9, DI
+	MOVQ  DI, 118(AX)
+	SHRQ  $0x27, R8
+	BZHIQ SI, 160(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 126(AX)
+	SHRQ  $0x01, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 134(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, R8
+	MOVQ  R8, 142(AX)
+	SHRQ  $0x1b, DI
+	MOVQ  DI, 150(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, DI
+	MOVQ  DI, 153(AX)
+	SHRQ  $0x0d, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x26, R9
+	ORQ   R9, R8
+	MOVQ  R8, 161(AX)
+	SHRQ  $0x1a, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x19, R9
+	ORQ   R9, DI
+	MOVQ  DI, 169(AX)
+	SHRQ  $0x27, R8
+	BZHIQ SI, 224(CX), DI
+	SHLQ  $0x0c, DI
+	ORQ   DI, R8
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, R8
+	MOVQ  R8, 177(AX)
+	SHRQ  $0x01, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 185(AX)
+	SHRQ  $0x0e, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x25, DI
+	ORQ   DI, R8
+	MOVQ  R8, 193(AX)
+	SHRQ  $0x1b, SI
+	MOVQ  SI, 201(AX)
+	ADDQ  $0x000000cc, AX
+	JMP   pm64_next
+
+pm64w_gt51:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 40(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x14, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 52(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 60(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 68(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 76(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 104(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 84(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 92(AX)
+	SHRQ  $0x14, DI
+	MOVQ  DI, 100(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 104(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 112(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 120(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 128(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 168(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 136(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 144(AX)
+	SHRQ  $0x14, DI
+	MOVQ  DI, 152(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 156(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 164(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 172(AX)
+	SHRQ  $0x24, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 180(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 232(CX), R8
+	SHLQ  $0x04, R8
+	ORQ   R8, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 188(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x2c, DI
+	ORQ   DI, R8
+	MOVQ  R8, 196(AX)
+	SHRQ  $0x14, SI
+	MOVQ  SI, 204(AX)
+	ADDQ  $0x000000d0, AX
+	JMP   pm64_next
+
+pm64w_gt52:
+	CMPQ  SI, $0x36
+	JA    pm64w_gt54
+	CMPQ  SI, $0x35
+	JA    pm64w_gt53
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0b, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x21, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x2c, DI
+	BZHIQ SI, 40(CX), R8
+	SHLQ  $0x09, R8
+	ORQ   R8, DI
+	BZHIQ SI, 48(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x0d, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, DI
+	MOVQ  DI, 53(AX)
+	SHRQ  $0x0b, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 61(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 69(AX)
+	SHRQ  $0x21, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, R8
+	MOVQ  R8, 77(AX)
+	SHRQ  $0x2c, DI
+	BZHIQ SI, 104(CX), R8
+	SHLQ  $0x09, R8
+	ORQ   R8, DI
+	BZHIQ SI, 112(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 85(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, R8
+	MOVQ  R8, 93(AX)
+	SHRQ  $0x0d, DI
+	MOVQ  DI, 101(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, DI
+	MOVQ  DI, 106(AX)
+	SHRQ  $0x0b, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 114(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 122(AX)
+	SHRQ  $0x21, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, R8
+	MOVQ  R8, 130(AX)
+	SHRQ  $0x2c, DI
+	BZHIQ SI, 168(CX), R8
+	SHLQ  $0x09, R8
+	ORQ   R8, DI
+	BZHIQ SI, 176(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 138(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x33, R9
+	ORQ   R9, R8
+	MOVQ  R8, 146(AX)
+	SHRQ  $0x0d, DI
+	MOVQ  DI, 154(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x35, R9
+	ORQ   R9, DI
+	MOVQ  DI, 159(AX)
+	SHRQ  $0x0b, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 167(AX)
+	SHRQ  $0x16, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 175(AX)
+	SHRQ  $0x21, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x14, R9
+	ORQ   R9, R8
+	MOVQ  R8, 183(AX)
+	SHRQ  $0x2c, DI
+	BZHIQ SI, 232(CX), R8
+	SHLQ  $0x09, R8
+	ORQ   R8, DI
+	BZHIQ SI, 240(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 191(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x33, DI
+	ORQ   DI, R8
+	MOVQ  R8, 199(AX)
+	SHRQ  $0x0d, SI
+	MOVQ  SI, 207(AX)
+	ADDQ  $0x000000d4, AX
+	JMP   pm64_next
+
+pm64w_gt53:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x32, R8
+	BZHIQ SI, 48(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x06, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 54(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 62(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 70(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 78(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 86(AX)
+	SHRQ  $0x32, R8
+	BZHIQ SI, 112(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 94(AX)
+	SHRQ  $0x06, DI
+	MOVQ  DI, 102(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 108(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 116(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 124(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 132(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 140(AX)
+	SHRQ  $0x32, R8
+	BZHIQ SI, 176(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 148(AX)
+	SHRQ  $0x06, DI
+	MOVQ  DI, 156(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 162(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 170(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 178(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, R8
+	MOVQ  R8, 186(AX)
+	SHRQ  $0x28, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 194(AX)
+	SHRQ  $0x32, R8
+	BZHIQ SI, 240(CX), DI
+	SHLQ  $0x04, DI
+	ORQ   DI, R8
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, DI
+	SHLQ  $0x3a, DI
+	ORQ   DI, R8
+	MOVQ  R8, 202(AX)
+	SHRQ  $0x06, SI
+	MOVQ  SI, 210(AX)
+	ADDQ  $0x000000d8, AX
+	JMP   pm64_next
+
+pm64w_gt54:
+	CMPQ  SI, $0x37
+	JA    pm64w_gt55
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x0a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x36, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 55(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 63(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 71(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 79(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 87(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x0a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 95(AX)
+	SHRQ  $0x36, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	MOVQ  DI, 103(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 110(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 118(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 126(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 134(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 142(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x0a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 150(AX)
+	SHRQ  $0x36, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x01, R8
+	ORQ   R8, DI
+	MOVQ  DI, 158(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 165(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 173(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x25, R9
+	ORQ   R9, DI
+	MOVQ  DI, 181(AX)
+	SHRQ  $0x1b, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 189(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x13, R9
+	ORQ   R9, DI
+	MOVQ  DI, 197(AX)
+	SHRQ  $0x2d, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x0a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 205(AX)
+	SHRQ  $0x36, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x01, SI
+	ORQ   SI, DI
+	MOVQ  DI, 213(AX)
+	ADDQ  $0x000000dc, AX
+	JMP   pm64_next
+
+pm64w_gt55:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x28, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 56(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 56(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 64(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 72(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 80(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, DI
+	MOVQ  DI, 88(AX)
+	SHRQ  $0x28, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 96(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 120(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	MOVQ  DI, 104(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 112(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 120(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 128(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 136(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, DI
+	MOVQ  DI, 144(AX)
+	SHRQ  $0x28, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 152(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 184(CX), R8
+	SHLQ  $0x08, R8
+	ORQ   R8, DI
+	MOVQ  DI, 160(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, DI
+	MOVQ  DI, 168(AX)
+	SHRQ  $0x08, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 176(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, DI
+	MOVQ  DI, 184(AX)
+	SHRQ  $0x18, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x20, R9
+	ORQ   R9, R8
+	MOVQ  R8, 192(AX)
+	SHRQ  $0x20, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x18, R9
+	ORQ   R9, DI
+	MOVQ  DI, 200(AX)
+	SHRQ  $0x28, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x10, R9
+	ORQ   R9, R8
+	MOVQ  R8, 208(AX)
+	SHRQ  $0x30, DI
+	BZHIQ SI, 248(CX), SI
+	SHLQ  $0x08, SI
+	ORQ   SI, DI
+	MOVQ  DI, 216(AX)
+	ADDQ  $0x000000e0, AX
+	JMP   pm64_next
+
+pm64w_gt56:
+	CMPQ  SI, $0x3c
+	JA    pm64w_gt60
+	CMPQ  SI, $0x3a
+	JA    pm64w_gt58
+	CMPQ  SI, $0x39
+	JA    pm64w_gt57
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x23, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x31, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 57(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 65(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 73(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 81(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 89(AX)
+	SHRQ  $0x23, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 97(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 105(AX)
+	SHRQ  $0x31, R8
+	MOVQ  R8, 113(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 114(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 122(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 130(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 138(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 146(AX)
+	SHRQ  $0x23, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 154(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x0f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 162(AX)
+	SHRQ  $0x31, R8
+	MOVQ  R8, 170(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 171(AX)
+	SHRQ  $0x07, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, R8
+	MOVQ  R8, 179(AX)
+	SHRQ  $0x0e, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 187(AX)
+	SHRQ  $0x15, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, R8
+	MOVQ  R8, 195(AX)
+	SHRQ  $0x1c, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 203(AX)
+	SHRQ  $0x23, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, R8
+	MOVQ  R8, 211(AX)
+	SHRQ  $0x2a, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x0f, R8
+	ORQ   R8, DI
+	MOVQ  DI, 219(AX)
+	SHRQ  $0x31, SI
+	MOVQ  SI, 227(AX)
+	ADDQ  $0x000000e4, AX
+	JMP   pm64_next
+
+pm64w_gt57:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x2a, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 58(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 66(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 74(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 82(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 90(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 98(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 106(AX)
+	SHRQ  $0x2a, R8
+	MOVQ  R8, 114(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 116(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 124(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 132(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 140(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 148(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 156(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x16, R9
+	ORQ   R9, DI
+	MOVQ  DI, 164(AX)
+	SHRQ  $0x2a, R8
+	MOVQ  R8, 172(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 174(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 182(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 190(AX)
+	SHRQ  $0x12, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 198(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, DI
+	MOVQ  DI, 206(AX)
+	SHRQ  $0x1e, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x1c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 214(AX)
+	SHRQ  $0x24, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x16, R8
+	ORQ   R8, DI
+	MOVQ  DI, 222(AX)
+	SHRQ  $0x2a, SI
+	MOVQ  SI, 230(AX)
+	ADDQ  $0x000000e8, AX
+	JMP   pm64_next
+
+pm64w_gt58:
+	CMPQ  SI, $0x3b
+	JA    pm64w_gt59
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x23, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 59(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 67(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 75(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 83(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 91(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 99(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 107(AX)
+	SHRQ  $0x23, R8
+	MOVQ  R8, 115(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 118(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 126(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 134(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 142(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 150(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 158(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x1d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 166(AX)
+	SHRQ  $0x23, R8
+	MOVQ  R8, 174(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 177(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, R8
+	MOVQ  R8, 185(AX)
+	SHRQ  $0x0a, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 193(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 201(AX)
+	SHRQ  $0x14, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x27, R9
+	ORQ   R9, DI
+	MOVQ  DI, 209(AX)
+	SHRQ  $0x19, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x22, R9
+	ORQ   R9, R8
+	MOVQ  R8, 217(AX)
+	SHRQ  $0x1e, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x1d, R8
+	ORQ   R8, DI
+	MOVQ  DI, 225(AX)
+	SHRQ  $0x23, SI
+	MOVQ  SI, 233(AX)
+	ADDQ  $0x000000ec, AX
+	JMP   pm64_next
+
+pm64w_gt59:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x1c, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 60(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 68(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 76(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 84(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 92(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 100(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 108(AX)
+	SHRQ  $0x1c, R8
+	MOVQ  R8, 116(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 120(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 128(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 136(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 144(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 152(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 160(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x24, R9
+	ORQ   R9, DI
+	MOVQ  DI, 168(AX)
+	SHRQ  $0x1c, R8
+	MOVQ  R8, 176(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 180(AX)
+	SHRQ  $0x04, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 188(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, DI
+	MOVQ  DI, 196(AX)
+	SHRQ  $0x0c, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x30, R9
+	ORQ   R9, R8
+	MOVQ  R8, 204(AX)
+	SHRQ  $0x10, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2c, R9
+	ORQ   R9, DI
+	MOVQ  DI, 212(AX)
+	SHRQ  $0x14, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x28, R9
+	ORQ   R9, R8
+	MOVQ  R8, 220(AX)
+	SHRQ  $0x18, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x24, R8
+	ORQ   R8, DI
+	MOVQ  DI, 228(AX)
+	SHRQ  $0x1c, SI
+	MOVQ  SI, 236(AX)
+	ADDQ  $0x000000f0, AX
+	JMP   pm64_next
+
+pm64w_gt60:
+	CMPQ  SI, $0x3e
+	JA    pm64w_gt62
+	CMPQ  SI, $0x3d
+	JA    pm64w_gt61
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x15, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 61(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 69(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 77(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 85(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 93(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 101(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 109(AX)
+	SHRQ  $0x15, R8
+	MOVQ  R8, 117(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 122(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 130(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 138(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 146(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 154(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 162(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x2b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 170(AX)
+	SHRQ  $0x15, R8
+	MOVQ  R8, 178(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 183(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 191(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x37, R9
+	ORQ   R9, DI
+	MOVQ  DI, 199(AX)
+	SHRQ  $0x09, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 207(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x31, R9
+	ORQ   R9, DI
+	MOVQ  DI, 215(AX)
+	SHRQ  $0x0f, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x2e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 223(AX)
+	SHRQ  $0x12, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x2b, R8
+	ORQ   R8, DI
+	MOVQ  DI, 231(AX)
+	SHRQ  $0x15, SI
+	MOVQ  SI, 239(AX)
+	ADDQ  $0x000000f4, AX
+	JMP   pm64_next
+
+pm64w_gt61:
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x0e, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 62(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 70(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 78(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 86(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 94(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 102(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 110(AX)
+	SHRQ  $0x0e, R8
+	MOVQ  R8, 118(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 124(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 132(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 140(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 148(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 156(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 164(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x32, R9
+	ORQ   R9, DI
+	MOVQ  DI, 172(AX)
+	SHRQ  $0x0e, R8
+	MOVQ  R8, 180(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, DI
+	MOVQ  DI, 186(AX)
+	SHRQ  $0x02, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 194(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, DI
+	MOVQ  DI, 202(AX)
+	SHRQ  $0x06, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x38, R9
+	ORQ   R9, R8
+	MOVQ  R8, 210(AX)
+	SHRQ  $0x08, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x36, R9
+	ORQ   R9, DI
+	MOVQ  DI, 218(AX)
+	SHRQ  $0x0a, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x34, R9
+	ORQ   R9, R8
+	MOVQ  R8, 226(AX)
+	SHRQ  $0x0c, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x32, R8
+	ORQ   R8, DI
+	MOVQ  DI, 234(AX)
+	SHRQ  $0x0e, SI
+	MOVQ  SI, 242(AX)
+	ADDQ  $0x000000f8, AX
+	JMP   pm64_next
+
+pm64w_gt62:
+	CMPQ  SI, $0x3f
+	JA    pm64w_gt63
+	BZHIQ SI, (CX), DI
+	BZHIQ SI, 8(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, DI
+	MOVQ  DI, (AX)
+	SHRQ  $0x01, R8
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 8(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 24(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 16(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 24(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 40(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 32(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 40(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 56(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 48(AX)
+	SHRQ  $0x07, R8
+	MOVQ  R8, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	BZHIQ SI, 72(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 63(AX)
+	SHRQ  $0x01, R8
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 71(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 88(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 79(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 87(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 104(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 95(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 103(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 120(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 111(AX)
+	SHRQ  $0x07, R8
+	MOVQ  R8, 119(AX)
+	BZHIQ SI, 128(CX), DI
+	BZHIQ SI, 136(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 126(AX)
+	SHRQ  $0x01, R8
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 134(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 152(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 142(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 150(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 168(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 158(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 166(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 184(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x39, R9
+	ORQ   R9, DI
+	MOVQ  DI, 174(AX)
+	SHRQ  $0x07, R8
+	MOVQ  R8, 182(AX)
+	BZHIQ SI, 192(CX), DI
+	BZHIQ SI, 200(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3f, R9
+	ORQ   R9, DI
+	MOVQ  DI, 189(AX)
+	SHRQ  $0x01, R8
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3e, R9
+	ORQ   R9, R8
+	MOVQ  R8, 197(AX)
+	SHRQ  $0x02, DI
+	BZHIQ SI, 216(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3d, R9
+	ORQ   R9, DI
+	MOVQ  DI, 205(AX)
+	SHRQ  $0x03, R8
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3c, R9
+	ORQ   R9, R8
+	MOVQ  R8, 213(AX)
+	SHRQ  $0x04, DI
+	BZHIQ SI, 232(CX), R8
+	MOVQ  R8, R9
+	SHLQ  $0x3b, R9
+	ORQ   R9, DI
+	MOVQ  DI, 221(AX)
+	SHRQ  $0x05, R8
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, R9
+	SHLQ  $0x3a, R9
+	ORQ   R9, R8
+	MOVQ  R8, 229(AX)
+	SHRQ  $0x06, DI
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, R8
+	SHLQ  $0x39, R8
+	ORQ   R8, DI
+	MOVQ  DI, 237(AX)
+	SHRQ  $0x07, SI
+	MOVQ  SI, 245(AX)
+	ADDQ  $0x000000fc, AX
+	JMP   pm64_next
+
+pm64w_gt63:
+	BZHIQ SI, (CX), DI
+	MOVQ  DI, (AX)
+	BZHIQ SI, 8(CX), DI
+	MOVQ  DI, 8(AX)
+	BZHIQ SI, 16(CX), DI
+	MOVQ  DI, 16(AX)
+	BZHIQ SI, 24(CX), DI
+	MOVQ  DI, 24(AX)
+	BZHIQ SI, 32(CX), DI
+	MOVQ  DI, 32(AX)
+	BZHIQ SI, 40(CX), DI
+	MOVQ  DI, 40(AX)
+	BZHIQ SI, 48(CX), DI
+	MOVQ  DI, 48(AX)
+	BZHIQ SI, 56(CX), DI
+	MOVQ  DI, 56(AX)
+	BZHIQ SI, 64(CX), DI
+	MOVQ  DI, 64(AX)
+	BZHIQ SI, 72(CX), DI
+	MOVQ  DI, 72(AX)
+	BZHIQ SI, 80(CX), DI
+	MOVQ  DI, 80(AX)
+	BZHIQ SI, 88(CX), DI
+	MOVQ  DI, 88(AX)
+	BZHIQ SI, 96(CX), DI
+	MOVQ  DI, 96(AX)
+	BZHIQ SI, 104(CX), DI
+	MOVQ  DI, 104(AX)
+	BZHIQ SI, 112(CX), DI
+	MOVQ  DI, 112(AX)
+	BZHIQ SI, 120(CX), DI
+	MOVQ  DI, 120(AX)
+	BZHIQ SI, 128(CX), DI
+	MOVQ  DI, 128(AX)
+	BZHIQ SI, 136(CX), DI
+	MOVQ  DI, 136(AX)
+	BZHIQ SI, 144(CX), DI
+	MOVQ  DI, 144(AX)
+	BZHIQ SI, 152(CX), DI
+	MOVQ  DI, 152(AX)
+	BZHIQ SI, 160(CX), DI
+	MOVQ  DI, 160(AX)
+	BZHIQ SI, 168(CX), DI
+	MOVQ  DI, 168(AX)
+	BZHIQ SI, 176(CX), DI
+	MOVQ  DI, 176(AX)
+	BZHIQ SI, 184(CX), DI
+	MOVQ  DI, 184(AX)
+	BZHIQ SI, 192(CX), DI
+	MOVQ  DI, 192(AX)
+	BZHIQ SI, 200(CX), DI
+	MOVQ  DI, 200(AX)
+	BZHIQ SI, 208(CX), DI
+	MOVQ  DI, 208(AX)
+	BZHIQ SI, 216(CX), DI
+	MOVQ  DI, 216(AX)
+	BZHIQ SI, 224(CX), DI
+	MOVQ  DI, 224(AX)
+	BZHIQ SI, 232(CX), DI
+	MOVQ  DI, 232(AX)
+	BZHIQ SI, 240(CX), DI
+	MOVQ  DI, 240(AX)
+	BZHIQ SI, 248(CX), SI
+	MOVQ  SI, 248(AX)
+	ADDQ  $0x00000100, AX
+
 pm64_next:
 	ADDQ $0x00000100, CX
 	INCQ DX

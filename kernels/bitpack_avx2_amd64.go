@@ -33,26 +33,29 @@ func pack32Avx2(dst []byte, src []uint32, width uint) int {
 	return 8 * groups
 }
 
+// packStore64 is how many bytes pack64AVX2 stores for every group of
+// width w: 32 in SIMD up to 32 bits, whole 64-bit words above.
+func packStore64(w int) int {
+	if w <= 32 {
+		return packStore
+	}
+	return (w + 7) &^ 7
+}
+
 func pack64Avx2(dst []byte, src []uint64, width uint) int {
 	if width == 64 {
 		return copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 8*len(src))) / 8
 	}
 	w := int(width)
 	groups := len(src) / 8
-	if w > 32 { // packed in general-purpose registers, exact writes
-		if groups > 0 {
-			_ = dst[groups*w-1]
-			pack64AVX2(&dst[0], &src[0], groups, width)
-		}
-		return 8 * groups
-	}
-	fast := min(groups, safeGroups(len(dst), w, packStore))
+	reach := packStore64(w)
+	fast := min(groups, safeGroups(len(dst), w, reach))
 	if fast > 0 {
 		pack64AVX2(&dst[0], &src[0], fast, width)
 	}
 	var buf [stageLen]byte
 	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, packStore))
+		k := min(groups-g, safeGroups(len(buf), w, reach))
 		pack64AVX2(&buf[0], &src[8*g], k, width)
 		copy(dst[g*w:(g+k)*w], buf[:])
 		g += k
@@ -88,7 +91,7 @@ func packMiniblocks64Avx2(dst []byte, src []uint64, widths []uint8) {
 	o, n := 0, 0
 	for _, w8 := range widths {
 		w := int(w8)
-		if w != 0 && w <= 32 && o+3*w+packStore > len(dst) {
+		if w != 0 && o+3*w+packStore64(w) > len(dst) {
 			break
 		}
 		o += 4 * w

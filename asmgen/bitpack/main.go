@@ -34,6 +34,23 @@ func main() {
 	unpack32Table := genUnpack32Table()
 	unpack64Table := genUnpack64Table()
 	pack32Table := genPack32Table()
+	packBytePerm = GLOBL("packBytePerm", RODATA|NOPTR)
+	for i, d := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(d))
+	}
+	pack24Consts = GLOBL("pack24Consts", RODATA|NOPTR)
+	for lane := 0; lane < 2; lane++ { // per lane: the low 3 bytes of each dword, then zeros
+		for k := 0; k < 16; k++ {
+			idx := zeroIdx
+			if k < 12 {
+				idx = k/3*4 + k%3
+			}
+			DATA(16*lane+k, U8(idx))
+		}
+	}
+	for i, d := range []uint32{0, 1, 2, 4, 5, 6, 7, 7} {
+		DATA(32+4*i, U32(d))
+	}
 
 	genUnpack32(unpack32Table)
 	genUnpack64(unpack64Table)
@@ -772,6 +789,7 @@ func pack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, from64 boo
 	}
 	w2 := GP64()
 	LEAQ(Mem{Base: w, Index: w, Scale: 1}, w2)
+	packWholeBytes(name, dst, src, n, w, load, step)
 	Label(name + "_loop2")
 	CMPQ(n, Imm(2))
 	JB(LabelRef(name + "_loop1"))
@@ -792,6 +810,131 @@ func pack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, from64 boo
 	Label(name + "_done")
 }
 
+// packBytePerm reorders the dwords of two packs (VPACKUSDW, VPACKUSWB) of
+// four registers back into value order.
+var packBytePerm Mem
+
+// pack24Consts holds the width-24 shuffle (32 bytes) and lane merge
+// permutation (32 bytes).
+var pack24Consts Mem
+
+// packWholeBytes emits the special loops of widths 1, 8 and 16, which
+// handle 4, 4 and 2 groups at a time and write exactly their bytes; the
+// groups left over fall through to the general loop at name_loop2.
+func packWholeBytes(name string, dst, src, n, w reg.GPVirtual, load func(d int) reg.VecVirtual, step int) {
+	CMPQ(w, Imm(1))
+	JE(LabelRef(name + "_w1"))
+	CMPQ(w, Imm(8))
+	JE(LabelRef(name + "_w8"))
+	CMPQ(w, Imm(16))
+	JE(LabelRef(name + "_w16"))
+	CMPQ(w, Imm(24))
+	JE(LabelRef(name + "_w24"))
+	if step == 64 {
+		CMPQ(w, Imm(32))
+		JE(LabelRef(name + "_w32"))
+	}
+	JMP(LabelRef(name + "_loop2"))
+
+	// Width 24: the low three bytes of each value, lanes merged; stores 32
+	// bytes per group like the general loop.
+	Label(name + "_w24")
+	sh24, perm24 := YMM(), YMM()
+	VMOVDQU(pack24Consts, sh24)
+	VMOVDQU(pack24Consts.Offset(32), perm24)
+	Label(name + "_w24loop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	v24 := load(0)
+	VPSHUFB(sh24, v24, v24)
+	VPERMD(v24, perm24, v24)
+	VMOVDQU(v24, Mem{Base: dst})
+	ADDQ(Imm(24), dst)
+	ADDQ(Imm(uint64(step)), src)
+	DECQ(n)
+	JMP(LabelRef(name + "_w24loop"))
+
+	if step == 64 {
+		// Width 32 from 64-bit values: the low dwords.
+		Label(name + "_w32")
+		TESTQ(n, n)
+		JZ(LabelRef(name + "_done"))
+		v32 := load(0)
+		VMOVDQU(v32, Mem{Base: dst})
+		ADDQ(Imm(32), dst)
+		ADDQ(Imm(64), src)
+		DECQ(n)
+		JMP(LabelRef(name + "_w32"))
+	}
+
+	// Width 1: the low bit of each value to the sign bit, VMOVMSKPS.
+	Label(name + "_w1")
+	CMPQ(n, Imm(4))
+	JB(LabelRef(name + "_loop2"))
+	var acc reg.GPVirtual
+	for g := 0; g < 4; g++ {
+		v := load(32 * g)
+		VPSLLD(Imm(31), v, v)
+		m := GP32()
+		VMOVMSKPS(v, m)
+		if g == 0 {
+			acc = m.As64().(reg.GPVirtual)
+			continue
+		}
+		SHLL(Imm(uint64(8*g)), m)
+		ORL(m, acc.As32())
+	}
+	MOVL(acc.As32(), Mem{Base: dst})
+	ADDQ(Imm(4), dst)
+	ADDQ(U32(uint32(4*step)), src)
+	SUBQ(Imm(4), n)
+	JMP(LabelRef(name + "_w1"))
+
+	// Width 8: mask to bytes, pack dwords to words to bytes, reorder.
+	Label(name + "_w8")
+	m8, perm := YMM(), YMM()
+	VPCMPEQD(m8, m8, m8)
+	VPSRLD(Imm(24), m8, m8)
+	VMOVDQU(packBytePerm, perm)
+	Label(name + "_w8loop")
+	CMPQ(n, Imm(4))
+	JB(LabelRef(name + "_loop2"))
+	var vs []reg.VecVirtual
+	for g := 0; g < 4; g++ {
+		v := load(32 * g)
+		VPAND(m8, v, v)
+		vs = append(vs, v)
+	}
+	VPACKUSDW(vs[1], vs[0], vs[0])
+	VPACKUSDW(vs[3], vs[2], vs[2])
+	VPACKUSWB(vs[2], vs[0], vs[0])
+	VPERMD(vs[0], perm, vs[0])
+	VMOVDQU(vs[0], Mem{Base: dst})
+	ADDQ(Imm(32), dst)
+	ADDQ(U32(uint32(4*step)), src)
+	SUBQ(Imm(4), n)
+	JMP(LabelRef(name + "_w8loop"))
+
+	// Width 16: mask to words, pack dwords to words, reorder qwords.
+	Label(name + "_w16")
+	m16 := YMM()
+	VPCMPEQD(m16, m16, m16)
+	VPSRLD(Imm(16), m16, m16)
+	Label(name + "_w16loop")
+	CMPQ(n, Imm(2))
+	JB(LabelRef(name + "_loop2"))
+	a, b := load(0), load(32)
+	VPAND(m16, a, a)
+	VPAND(m16, b, b)
+	VPACKUSDW(b, a, a)
+	VPERMQ(Imm(0xd8), a, a)
+	VMOVDQU(a, Mem{Base: dst})
+	ADDQ(Imm(32), dst)
+	ADDQ(U32(uint32(2*step)), src)
+	SUBQ(Imm(2), n)
+	JMP(LabelRef(name + "_w16loop"))
+}
+
 func genPack32(table Mem) {
 	TEXT("pack32AVX2", NOSPLIT, "func(dst *byte, src *uint32, groups int, width uint)")
 	Pragma("noescape")
@@ -806,53 +949,54 @@ func genPack32(table Mem) {
 	RET()
 }
 
-// packGPRLoop packs count 64-bit values (a multiple of 8) at width w
-// (33..64) with a 64-bit accumulator, writing exactly count*w/8 bytes.
-func packGPRLoop(name string, dst, src, count, w reg.GPVirtual) {
-	mask := GP64()
-	MOVQ(U64(^uint64(0)), mask)
-	sh := GP64()
-	MOVQ(U32(64), sh)
-	SUBQ(w, sh)
-	SHRXQ(sh, mask, mask)
-	acc, nb := GP64(), GP64()
-	XORQ(acc, acc)
-	XORQ(nb, nb)
-	Label(name + "_loop")
-	TESTQ(count, count)
-	JZ(LabelRef(name + "_flush"))
-	v := GP64()
-	MOVQ(Mem{Base: src}, v)
-	ANDQ(mask, v)
-	t := GP64()
-	SHLXQ(nb, v, t)
-	ORQ(t, acc)
-	ADDQ(w, nb)
-	ADDQ(Imm(8), src)
-	DECQ(count)
-	CMPQ(nb, Imm(64))
-	JB(LabelRef(name + "_loop"))
-	MOVQ(acc, Mem{Base: dst})
-	ADDQ(Imm(8), dst)
-	SUBQ(Imm(64), nb)
-	// acc = the bits of v that did not fit, or nothing when nb == 0.
-	c := GP64()
-	MOVQ(w, c)
-	SUBQ(nb, c)
-	SHRXQ(c, v, t)
-	XORQ(acc, acc)
-	TESTQ(nb, nb)
-	CMOVQNE(t, acc)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_flush")
-	TESTQ(nb, nb)
-	JZ(LabelRef(name + "_done"))
-	MOVB(acc.As8(), Mem{Base: dst})
-	SHRQ(Imm(8), acc)
-	INCQ(dst)
-	SUBQ(Imm(8), nb)
-	JMP(LabelRef(name + "_flush"))
-	Label(name + "_done")
+// packWideGroup packs one group of eight 64-bit values at the constant
+// width w (33..64) from src+srcOff to dst+dstOff in general-purpose
+// registers, one 64-bit word of output at a time. It writes whole words:
+// dst[0 : 8*ceil(w/8)] of the group, the bytes past w being zeros that the
+// next group overwrites. wreg holds w (for BZHI).
+func packWideGroup(w int, dst, src, wreg reg.GPVirtual, dstOff, srcOff int) {
+	var acc reg.GPVirtual
+	for i := 0; i < 8; i++ {
+		p := i * w
+		j, o := p>>6, p&63
+		v := GP64()
+		BZHIQ(wreg, Mem{Base: src, Disp: srcOff + 8*i}, v)
+		if o == 0 {
+			acc = v
+		} else {
+			t := GP64()
+			MOVQ(v, t)
+			SHLQ(Imm(uint64(o)), t)
+			ORQ(t, acc)
+		}
+		if o+w >= 64 {
+			MOVQ(acc, Mem{Base: dst, Disp: dstOff + 8*j})
+			acc = nil
+			if o+w > 64 {
+				SHRQ(Imm(uint64(64-o)), v)
+				acc = v
+			}
+		}
+	}
+	if acc != nil {
+		MOVQ(acc, Mem{Base: dst, Disp: dstOff + 8*((8*w)>>6)})
+	}
+}
+
+// widthSwitch branches on w to leaf(k) for every k in lo..hi with a binary
+// search; each leaf must jump away at its end.
+func widthSwitch(prefix string, w reg.GPVirtual, lo, hi int, leaf func(k int)) {
+	if lo == hi {
+		leaf(lo)
+		return
+	}
+	mid := (lo + hi) / 2
+	right := fmt.Sprintf("%s_gt%d", prefix, mid)
+	CMPQ(w, Imm(uint64(mid)))
+	JA(LabelRef(right))
+	widthSwitch(prefix, w, lo, mid, leaf)
+	Label(right)
+	widthSwitch(prefix, w, mid+1, hi, leaf)
 }
 
 func genPack64(table Mem) {
@@ -860,7 +1004,7 @@ func genPack64(table Mem) {
 	Pragma("noescape")
 	Doc("pack64AVX2 packs groups groups of eight values at the given width",
 		"(1..64). Group g writes dst[g*width : g*width+32] for widths up to 32,",
-		"and exactly dst[:groups*width] above.")
+		"and dst[g*width : g*width+8*ceil(width/8)] above.")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
 	n := Load(Param("groups"), GP64()).(reg.GPVirtual)
@@ -871,8 +1015,18 @@ func genPack64(table Mem) {
 	VZEROUPPER()
 	RET()
 	Label("p64_gpr")
-	SHLQ(Imm(3), n)
-	packGPRLoop("p64_gpr", dst, src, n, w)
+	widthSwitch("p64w", w, 33, 64, func(k int) {
+		loop := fmt.Sprintf("p64w%d_loop", k)
+		Label(loop)
+		TESTQ(n, n)
+		JZ(LabelRef("p64w_done"))
+		packWideGroup(k, dst, src, w, 0, 0)
+		ADDQ(Imm(uint64(k)), dst)
+		ADDQ(Imm(64), src)
+		DECQ(n)
+		JMP(LabelRef(loop))
+	})
+	Label("p64w_done")
 	RET()
 }
 
@@ -1056,7 +1210,7 @@ func genPackMiniblocks64(table Mem) {
 	Doc("packMiniblocks64AVX2 packs n miniblocks of 32 values, miniblock i at",
 		"width widths[i] (0..64), one after the other into dst. Miniblock i",
 		"starting at byte o writes dst[o : o+3*w+32] for widths up to 32 and",
-		"exactly dst[o : o+4*w] above.")
+		"dst[o : o+3*w+8*ceil(w/8)] above.")
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
 	ws := Load(Param("widths"), GP64()).(reg.GPVirtual)
@@ -1075,13 +1229,13 @@ func genPackMiniblocks64(table Mem) {
 	miniPack(table, dst, src, w, zero, true)
 	JMP(LabelRef("pm64_next"))
 	Label("pm64_gpr")
-	{
-		cnt := GP64()
-		MOVQ(U32(32), cnt)
-		s := GP64()
-		MOVQ(src, s)
-		packGPRLoop("pm64_gpr", dst, s, cnt, w) // advances dst by 4*w
-	}
+	widthSwitch("pm64w", w, 33, 64, func(k int) {
+		for g := 0; g < 4; g++ {
+			packWideGroup(k, dst, src, w, g*k, 64*g)
+		}
+		ADDQ(U32(uint32(4*k)), dst)
+		JMP(LabelRef("pm64_next"))
+	})
 	Label("pm64_next")
 	ADDQ(U32(256), src)
 	INCQ(ws)
