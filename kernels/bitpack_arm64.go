@@ -31,3 +31,28 @@ func unpackMiniblocks32Asm(dst *uint32, src *byte, widths *uint8, n int)
 //
 //go:noescape
 func unpackMiniblocks64Asm(dst *uint64, src *byte, widths *uint8, n int)
+
+// pack32Asm packs groups groups of eight values at the given width (1..32)
+// in general-purpose registers. Group g writes
+// dst[g*width : g*width+8*ceil(width/8)].
+//
+//go:noescape
+func pack32Asm(dst *byte, src *uint32, groups int, width uint)
+
+// pack64Asm is pack32Asm for 64-bit values, widths 1..64.
+//
+//go:noescape
+func pack64Asm(dst *byte, src *uint64, groups int, width uint)
+
+// packMiniblocks32Asm packs n miniblocks of 32 values, miniblock i at width
+// widths[i] (0..32), one after the other into dst. Miniblock i starting at
+// byte o writes dst[o : o+3*w+8*ceil(w/8)] (nothing when w == 0).
+//
+//go:noescape
+func packMiniblocks32Asm(dst *byte, src *uint32, widths *uint8, n int)
+
+// packMiniblocks64Asm is packMiniblocks32Asm for 64-bit values, widths
+// 0..64.
+//
+//go:noescape
+func packMiniblocks64Asm(dst *byte, src *uint64, widths *uint8, n int)

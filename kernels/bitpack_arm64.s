@@ -3424,3 +3424,7615 @@ zero:
 done:
 	RET
 
+// func pack32Asm(dst *byte, src *uint32, groups int, width uint)
+TEXT ·pack32Asm(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD groups+16(FP), R2
+	MOVD width+24(FP), R3
+	CBZ R2, done
+	CMP $16, R3
+	BHI p32_gt16
+	CMP $8, R3
+	BHI p32_gt8
+	CMP $4, R3
+	BHI p32_gt4
+	CMP $2, R3
+	BHI p32_gt2
+	CMP $1, R3
+	BHI p32_gt1
+p32_w1:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $1, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<1, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<2, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<3, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<4, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<5, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<6, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<7, R7, R7
+	MOVD R7, 0(R0)
+	ADD $1, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w1
+	B done
+p32_gt1:
+p32_w2:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $2, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<2, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<4, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<6, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<8, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<10, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<12, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 0(R0)
+	ADD $2, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w2
+	B done
+p32_gt2:
+	CMP $3, R3
+	BHI p32_gt3
+p32_w3:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $3, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<3, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<6, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<9, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<12, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<15, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<18, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<21, R7, R7
+	MOVD R7, 0(R0)
+	ADD $3, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w3
+	B done
+p32_gt3:
+p32_w4:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $4, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<4, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<8, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<12, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<16, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<20, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<24, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 0(R0)
+	ADD $4, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w4
+	B done
+p32_gt4:
+	CMP $6, R3
+	BHI p32_gt6
+	CMP $5, R3
+	BHI p32_gt5
+p32_w5:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $5, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<5, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<10, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<15, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<20, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<25, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<30, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	ADD $5, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w5
+	B done
+p32_gt5:
+p32_w6:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $6, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<6, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<12, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<18, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<24, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<30, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<36, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	ADD $6, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w6
+	B done
+p32_gt6:
+	CMP $7, R3
+	BHI p32_gt7
+p32_w7:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $7, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<7, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<14, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<21, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<28, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<35, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<42, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	ADD $7, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w7
+	B done
+p32_gt7:
+p32_w8:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $8, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<8, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<16, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<24, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<32, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<40, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<48, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	ADD $8, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w8
+	B done
+p32_gt8:
+	CMP $12, R3
+	BHI p32_gt12
+	CMP $10, R3
+	BHI p32_gt10
+	CMP $9, R3
+	BHI p32_gt9
+p32_w9:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $9, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<9, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<18, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<27, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<36, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<45, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<54, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD R7, 8(R0)
+	ADD $9, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w9
+	B done
+p32_gt9:
+p32_w10:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $10, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<10, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<20, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<30, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<40, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<50, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<6, R7, R7
+	MOVD R7, 8(R0)
+	ADD $10, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w10
+	B done
+p32_gt10:
+	CMP $11, R3
+	BHI p32_gt11
+p32_w11:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $11, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<11, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<22, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<33, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<44, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<2, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<13, R7, R7
+	MOVD R7, 8(R0)
+	ADD $11, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w11
+	B done
+p32_gt11:
+p32_w12:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $12, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<12, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<24, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<36, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<48, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<8, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 8(R0)
+	ADD $12, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w12
+	B done
+p32_gt12:
+	CMP $14, R3
+	BHI p32_gt14
+	CMP $13, R3
+	BHI p32_gt13
+p32_w13:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $13, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<13, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<26, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<39, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<1, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<14, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<27, R7, R7
+	MOVD R7, 8(R0)
+	ADD $13, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w13
+	B done
+p32_gt13:
+p32_w14:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $14, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<14, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<28, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<42, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<6, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<20, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	ADD $14, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w14
+	B done
+p32_gt14:
+	CMP $15, R3
+	BHI p32_gt15
+p32_w15:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $15, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<15, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<30, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<45, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<11, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<26, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	ADD $15, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w15
+	B done
+p32_gt15:
+p32_w16:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	ADD $16, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w16
+	B done
+p32_gt16:
+	CMP $24, R3
+	BHI p32_gt24
+	CMP $20, R3
+	BHI p32_gt20
+	CMP $18, R3
+	BHI p32_gt18
+	CMP $17, R3
+	BHI p32_gt17
+p32_w17:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $17, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<17, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<34, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<4, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<21, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<38, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 8(R0)
+	LSR $9, R6, R7
+	MOVD R7, 16(R0)
+	ADD $17, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w17
+	B done
+p32_gt17:
+p32_w18:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $18, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<18, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<36, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<8, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<26, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<44, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD R7, 16(R0)
+	ADD $18, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w18
+	B done
+p32_gt18:
+	CMP $19, R3
+	BHI p32_gt19
+p32_w19:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $19, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<19, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<38, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<12, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<31, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<5, R7, R7
+	MOVD R7, 16(R0)
+	ADD $19, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w19
+	B done
+p32_gt19:
+p32_w20:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $20, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<20, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<40, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<16, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<36, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<12, R7, R7
+	MOVD R7, 16(R0)
+	ADD $20, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w20
+	B done
+p32_gt20:
+	CMP $22, R3
+	BHI p32_gt22
+	CMP $21, R3
+	BHI p32_gt21
+p32_w21:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $21, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<21, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<42, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<20, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<41, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	ADD $21, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w21
+	B done
+p32_gt21:
+p32_w22:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $22, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<22, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<2, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<24, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<4, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 16(R0)
+	ADD $22, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w22
+	B done
+p32_gt22:
+	CMP $23, R3
+	BHI p32_gt23
+p32_w23:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $23, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<23, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<5, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<28, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 8(R0)
+	LSR $13, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<10, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 16(R0)
+	ADD $23, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w23
+	B done
+p32_gt23:
+p32_w24:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $24, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<24, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<8, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<32, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<16, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	ADD $24, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w24
+	B done
+p32_gt24:
+	CMP $28, R3
+	BHI p32_gt28
+	CMP $26, R3
+	BHI p32_gt26
+	CMP $25, R3
+	BHI p32_gt25
+p32_w25:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $25, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<25, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<11, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<36, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 8(R0)
+	LSR $3, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<22, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD R7, 24(R0)
+	ADD $25, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w25
+	B done
+p32_gt25:
+p32_w26:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $26, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<26, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<14, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<2, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<28, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 16(R0)
+	LSR $10, R6, R7
+	MOVD R7, 24(R0)
+	ADD $26, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w26
+	B done
+p32_gt26:
+	CMP $27, R3
+	BHI p32_gt27
+p32_w27:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $27, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<27, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<17, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<7, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<34, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD R7, 24(R0)
+	ADD $27, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w27
+	B done
+p32_gt27:
+p32_w28:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $28, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<28, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<20, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<12, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<4, R7, R7
+	MOVD R7, 24(R0)
+	ADD $28, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w28
+	B done
+p32_gt28:
+	CMP $30, R3
+	BHI p32_gt30
+	CMP $29, R3
+	BHI p32_gt29
+p32_w29:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $29, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<29, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<23, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<17, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<11, R7, R7
+	MOVD R7, 24(R0)
+	ADD $29, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w29
+	B done
+p32_gt29:
+p32_w30:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $30, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<30, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<26, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<22, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<18, R7, R7
+	MOVD R7, 24(R0)
+	ADD $30, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w30
+	B done
+p32_gt30:
+	CMP $31, R3
+	BHI p32_gt31
+p32_w31:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $31, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<31, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<29, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<27, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 24(R0)
+	ADD $31, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w31
+	B done
+p32_gt31:
+p32_w32:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 0(R0)
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	ADD $32, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE p32_w32
+	B done
+done:
+	RET
+
+// func pack64Asm(dst *byte, src *uint64, groups int, width uint)
+TEXT ·pack64Asm(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD groups+16(FP), R2
+	MOVD width+24(FP), R3
+	CBZ R2, done
+	CMP $32, R3
+	BHI p64_gt32
+	CMP $16, R3
+	BHI p64_gt16
+	CMP $8, R3
+	BHI p64_gt8
+	CMP $4, R3
+	BHI p64_gt4
+	CMP $2, R3
+	BHI p64_gt2
+	CMP $1, R3
+	BHI p64_gt1
+p64_w1:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $1, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<1, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<2, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<3, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<5, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<6, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<7, R7, R7
+	MOVD R7, 0(R0)
+	ADD $1, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w1
+	B done
+p64_gt1:
+p64_w2:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $2, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<2, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<4, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<6, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<10, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<12, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 0(R0)
+	ADD $2, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w2
+	B done
+p64_gt2:
+	CMP $3, R3
+	BHI p64_gt3
+p64_w3:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $3, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<3, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<6, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<9, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<15, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<18, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<21, R7, R7
+	MOVD R7, 0(R0)
+	ADD $3, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w3
+	B done
+p64_gt3:
+p64_w4:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $4, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<4, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<8, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<12, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<20, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<24, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 0(R0)
+	ADD $4, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w4
+	B done
+p64_gt4:
+	CMP $6, R3
+	BHI p64_gt6
+	CMP $5, R3
+	BHI p64_gt5
+p64_w5:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $5, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<5, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<10, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<15, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<25, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<30, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	ADD $5, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w5
+	B done
+p64_gt5:
+p64_w6:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $6, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<6, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<12, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<18, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<30, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<36, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	ADD $6, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w6
+	B done
+p64_gt6:
+	CMP $7, R3
+	BHI p64_gt7
+p64_w7:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $7, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<7, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<14, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<21, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<28, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<35, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<42, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	ADD $7, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w7
+	B done
+p64_gt7:
+p64_w8:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $8, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<8, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<16, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<24, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<32, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<40, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<48, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	ADD $8, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w8
+	B done
+p64_gt8:
+	CMP $12, R3
+	BHI p64_gt12
+	CMP $10, R3
+	BHI p64_gt10
+	CMP $9, R3
+	BHI p64_gt9
+p64_w9:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $9, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<9, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<18, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<27, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<36, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<45, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<54, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD R7, 8(R0)
+	ADD $9, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w9
+	B done
+p64_gt9:
+p64_w10:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $10, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<10, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<20, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<30, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<40, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<50, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<6, R7, R7
+	MOVD R7, 8(R0)
+	ADD $10, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w10
+	B done
+p64_gt10:
+	CMP $11, R3
+	BHI p64_gt11
+p64_w11:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $11, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<11, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<22, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<33, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<44, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<2, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<13, R7, R7
+	MOVD R7, 8(R0)
+	ADD $11, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w11
+	B done
+p64_gt11:
+p64_w12:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $12, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<12, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<24, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<36, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<48, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<8, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 8(R0)
+	ADD $12, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w12
+	B done
+p64_gt12:
+	CMP $14, R3
+	BHI p64_gt14
+	CMP $13, R3
+	BHI p64_gt13
+p64_w13:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $13, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<13, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<26, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<39, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<1, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<14, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<27, R7, R7
+	MOVD R7, 8(R0)
+	ADD $13, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w13
+	B done
+p64_gt13:
+p64_w14:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $14, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<14, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<28, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<42, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<6, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<20, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	ADD $14, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w14
+	B done
+p64_gt14:
+	CMP $15, R3
+	BHI p64_gt15
+p64_w15:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $15, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<15, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<30, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<45, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<11, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<26, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	ADD $15, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w15
+	B done
+p64_gt15:
+p64_w16:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	ADD $16, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w16
+	B done
+p64_gt16:
+	CMP $24, R3
+	BHI p64_gt24
+	CMP $20, R3
+	BHI p64_gt20
+	CMP $18, R3
+	BHI p64_gt18
+	CMP $17, R3
+	BHI p64_gt17
+p64_w17:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $17, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<17, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<34, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<21, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<38, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 8(R0)
+	LSR $9, R6, R7
+	MOVD R7, 16(R0)
+	ADD $17, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w17
+	B done
+p64_gt17:
+p64_w18:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $18, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<18, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<36, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<26, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<44, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD R7, 16(R0)
+	ADD $18, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w18
+	B done
+p64_gt18:
+	CMP $19, R3
+	BHI p64_gt19
+p64_w19:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $19, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<19, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<38, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<31, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<5, R7, R7
+	MOVD R7, 16(R0)
+	ADD $19, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w19
+	B done
+p64_gt19:
+p64_w20:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $20, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<20, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<40, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<36, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<12, R7, R7
+	MOVD R7, 16(R0)
+	ADD $20, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w20
+	B done
+p64_gt20:
+	CMP $22, R3
+	BHI p64_gt22
+	CMP $21, R3
+	BHI p64_gt21
+p64_w21:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $21, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<21, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<42, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<41, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	ADD $21, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w21
+	B done
+p64_gt21:
+p64_w22:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $22, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<22, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<2, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<4, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 16(R0)
+	ADD $22, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w22
+	B done
+p64_gt22:
+	CMP $23, R3
+	BHI p64_gt23
+p64_w23:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $23, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<23, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<5, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<28, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 8(R0)
+	LSR $13, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<10, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 16(R0)
+	ADD $23, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w23
+	B done
+p64_gt23:
+p64_w24:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $24, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<24, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<8, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<32, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<16, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	ADD $24, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w24
+	B done
+p64_gt24:
+	CMP $28, R3
+	BHI p64_gt28
+	CMP $26, R3
+	BHI p64_gt26
+	CMP $25, R3
+	BHI p64_gt25
+p64_w25:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $25, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<25, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<11, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<36, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 8(R0)
+	LSR $3, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<22, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD R7, 24(R0)
+	ADD $25, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w25
+	B done
+p64_gt25:
+p64_w26:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $26, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<26, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<14, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<2, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<28, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 16(R0)
+	LSR $10, R6, R7
+	MOVD R7, 24(R0)
+	ADD $26, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w26
+	B done
+p64_gt26:
+	CMP $27, R3
+	BHI p64_gt27
+p64_w27:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $27, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<27, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<17, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<7, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<34, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD R7, 24(R0)
+	ADD $27, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w27
+	B done
+p64_gt27:
+p64_w28:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $28, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<28, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<20, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<12, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<4, R7, R7
+	MOVD R7, 24(R0)
+	ADD $28, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w28
+	B done
+p64_gt28:
+	CMP $30, R3
+	BHI p64_gt30
+	CMP $29, R3
+	BHI p64_gt29
+p64_w29:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $29, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<29, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<23, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<17, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<11, R7, R7
+	MOVD R7, 24(R0)
+	ADD $29, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w29
+	B done
+p64_gt29:
+p64_w30:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $30, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<30, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<26, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<22, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<18, R7, R7
+	MOVD R7, 24(R0)
+	ADD $30, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w30
+	B done
+p64_gt30:
+	CMP $31, R3
+	BHI p64_gt31
+p64_w31:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $31, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<31, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<29, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<27, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 24(R0)
+	ADD $31, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w31
+	B done
+p64_gt31:
+p64_w32:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 0(R0)
+	MOVD 16(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	MOVD 48(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	ADD $32, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w32
+	B done
+p64_gt32:
+	CMP $48, R3
+	BHI p64_gt48
+	CMP $40, R3
+	BHI p64_gt40
+	CMP $36, R3
+	BHI p64_gt36
+	CMP $34, R3
+	BHI p64_gt34
+	CMP $33, R3
+	BHI p64_gt33
+p64_w33:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $33, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 0(R0)
+	LSR $31, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<2, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 8(R0)
+	LSR $29, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 16(R0)
+	LSR $27, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<6, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 24(R0)
+	LSR $25, R6, R7
+	MOVD R7, 32(R0)
+	ADD $33, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w33
+	B done
+p64_gt33:
+p64_w34:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $34, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 0(R0)
+	LSR $30, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<4, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 8(R0)
+	LSR $26, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 16(R0)
+	LSR $22, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<12, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 24(R0)
+	LSR $18, R6, R7
+	MOVD R7, 32(R0)
+	ADD $34, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w34
+	B done
+p64_gt34:
+	CMP $35, R3
+	BHI p64_gt35
+p64_w35:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $35, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	LSR $29, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<6, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	LSR $23, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<18, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 24(R0)
+	LSR $11, R6, R7
+	MOVD R7, 32(R0)
+	ADD $35, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w35
+	B done
+p64_gt35:
+p64_w36:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $36, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 0(R0)
+	LSR $28, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<8, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<24, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD R7, 32(R0)
+	ADD $36, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w36
+	B done
+p64_gt36:
+	CMP $38, R3
+	BHI p64_gt38
+	CMP $37, R3
+	BHI p64_gt37
+p64_w37:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $37, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 0(R0)
+	LSR $27, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<10, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 8(R0)
+	LSR $17, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 16(R0)
+	LSR $7, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 24(R0)
+	LSR $34, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<3, R7, R7
+	MOVD R7, 32(R0)
+	ADD $37, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w37
+	B done
+p64_gt37:
+p64_w38:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $38, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 0(R0)
+	LSR $26, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<12, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 16(R0)
+	LSR $2, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 24(R0)
+	LSR $28, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<10, R7, R7
+	MOVD R7, 32(R0)
+	ADD $38, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w38
+	B done
+p64_gt38:
+	CMP $39, R3
+	BHI p64_gt39
+p64_w39:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $39, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 0(R0)
+	LSR $25, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<14, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 8(R0)
+	LSR $11, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 16(R0)
+	LSR $36, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<3, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 24(R0)
+	LSR $22, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<17, R7, R7
+	MOVD R7, 32(R0)
+	ADD $39, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w39
+	B done
+p64_gt39:
+p64_w40:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $40, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 0(R0)
+	LSR $24, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<16, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	LSR $32, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<8, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 32(R0)
+	ADD $40, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w40
+	B done
+p64_gt40:
+	CMP $44, R3
+	BHI p64_gt44
+	CMP $42, R3
+	BHI p64_gt42
+	CMP $41, R3
+	BHI p64_gt41
+p64_w41:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $41, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 0(R0)
+	LSR $23, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<18, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 8(R0)
+	LSR $5, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 16(R0)
+	LSR $28, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<13, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 24(R0)
+	LSR $10, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<31, R7, R7
+	MOVD R7, 32(R0)
+	LSR $33, R6, R7
+	MOVD R7, 40(R0)
+	ADD $41, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w41
+	B done
+p64_gt41:
+p64_w42:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $42, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	LSR $22, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<20, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<18, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 32(R0)
+	LSR $26, R6, R7
+	MOVD R7, 40(R0)
+	ADD $42, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w42
+	B done
+p64_gt42:
+	CMP $43, R3
+	BHI p64_gt43
+p64_w43:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $43, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 0(R0)
+	LSR $21, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 8(R0)
+	LSR $42, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<1, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 16(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<23, R7, R7
+	MOVD R7, 24(R0)
+	LSR $41, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<2, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<45, R7, R7
+	MOVD R7, 32(R0)
+	LSR $19, R6, R7
+	MOVD R7, 40(R0)
+	ADD $43, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w43
+	B done
+p64_gt43:
+p64_w44:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $44, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 8(R0)
+	LSR $40, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<4, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 16(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 24(R0)
+	LSR $36, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<8, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 32(R0)
+	LSR $12, R6, R7
+	MOVD R7, 40(R0)
+	ADD $44, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w44
+	B done
+p64_gt44:
+	CMP $46, R3
+	BHI p64_gt46
+	CMP $45, R3
+	BHI p64_gt45
+p64_w45:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $45, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<45, R7, R7
+	MOVD R7, 0(R0)
+	LSR $19, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 8(R0)
+	LSR $38, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<7, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 24(R0)
+	LSR $31, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<14, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 32(R0)
+	LSR $5, R6, R7
+	MOVD R7, 40(R0)
+	ADD $45, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w45
+	B done
+p64_gt45:
+p64_w46:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $46, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 8(R0)
+	LSR $36, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<10, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 16(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 24(R0)
+	LSR $26, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 32(R0)
+	LSR $44, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<2, R7, R7
+	MOVD R7, 40(R0)
+	ADD $46, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w46
+	B done
+p64_gt46:
+	CMP $47, R3
+	BHI p64_gt47
+p64_w47:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $47, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 0(R0)
+	LSR $17, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 8(R0)
+	LSR $34, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<13, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 16(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 24(R0)
+	LSR $21, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 32(R0)
+	LSR $38, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<9, R7, R7
+	MOVD R7, 40(R0)
+	ADD $47, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w47
+	B done
+p64_gt47:
+p64_w48:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $48, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	LSR $32, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 16(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $48, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 32(R0)
+	LSR $32, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 40(R0)
+	ADD $48, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w48
+	B done
+p64_gt48:
+	CMP $56, R3
+	BHI p64_gt56
+	CMP $52, R3
+	BHI p64_gt52
+	CMP $50, R3
+	BHI p64_gt50
+	CMP $49, R3
+	BHI p64_gt49
+p64_w49:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $49, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	LSR $15, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	LSR $30, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	LSR $45, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 24(R0)
+	LSR $11, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 32(R0)
+	LSR $26, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<23, R7, R7
+	MOVD R7, 40(R0)
+	LSR $41, R6, R7
+	MOVD R7, 48(R0)
+	ADD $49, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w49
+	B done
+p64_gt49:
+p64_w50:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $50, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 8(R0)
+	LSR $28, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 16(R0)
+	LSR $42, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 24(R0)
+	LSR $6, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 32(R0)
+	LSR $20, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 40(R0)
+	LSR $34, R6, R7
+	MOVD R7, 48(R0)
+	ADD $50, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w50
+	B done
+p64_gt50:
+	CMP $51, R3
+	BHI p64_gt51
+p64_w51:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $51, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 8(R0)
+	LSR $26, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 16(R0)
+	LSR $39, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 24(R0)
+	LSR $1, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 32(R0)
+	LSR $14, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 40(R0)
+	LSR $27, R6, R7
+	MOVD R7, 48(R0)
+	ADD $51, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w51
+	B done
+p64_gt51:
+p64_w52:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $52, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 16(R0)
+	LSR $36, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 24(R0)
+	LSR $48, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<4, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 32(R0)
+	LSR $8, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 40(R0)
+	LSR $20, R6, R7
+	MOVD R7, 48(R0)
+	ADD $52, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w52
+	B done
+p64_gt52:
+	CMP $54, R3
+	BHI p64_gt54
+	CMP $53, R3
+	BHI p64_gt53
+p64_w53:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $53, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 0(R0)
+	LSR $11, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 8(R0)
+	LSR $22, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<31, R7, R7
+	MOVD R7, 16(R0)
+	LSR $33, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 24(R0)
+	LSR $44, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<9, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 32(R0)
+	LSR $2, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 40(R0)
+	LSR $13, R6, R7
+	MOVD R7, 48(R0)
+	ADD $53, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w53
+	B done
+p64_gt53:
+p64_w54:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $54, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 16(R0)
+	LSR $30, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 24(R0)
+	LSR $40, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 32(R0)
+	LSR $50, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<4, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 40(R0)
+	LSR $6, R6, R7
+	MOVD R7, 48(R0)
+	ADD $54, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w54
+	B done
+p64_gt54:
+	CMP $55, R3
+	BHI p64_gt55
+p64_w55:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $55, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 16(R0)
+	LSR $27, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 24(R0)
+	LSR $36, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 32(R0)
+	LSR $45, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<10, R7, R7
+	MOVD R7, 40(R0)
+	LSR $54, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<1, R7, R7
+	MOVD R7, 48(R0)
+	ADD $55, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w55
+	B done
+p64_gt55:
+p64_w56:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $56, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	LSR $32, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 32(R0)
+	LSR $40, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 40(R0)
+	LSR $48, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<8, R7, R7
+	MOVD R7, 48(R0)
+	ADD $56, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w56
+	B done
+p64_gt56:
+	CMP $60, R3
+	BHI p64_gt60
+	CMP $58, R3
+	BHI p64_gt58
+	CMP $57, R3
+	BHI p64_gt57
+p64_w57:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $57, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 16(R0)
+	LSR $21, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 24(R0)
+	LSR $28, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<29, R7, R7
+	MOVD R7, 32(R0)
+	LSR $35, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 40(R0)
+	LSR $42, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<15, R7, R7
+	MOVD R7, 48(R0)
+	LSR $49, R6, R7
+	MOVD R7, 56(R0)
+	ADD $57, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w57
+	B done
+p64_gt57:
+p64_w58:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $58, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 24(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 32(R0)
+	LSR $30, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 40(R0)
+	LSR $36, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 48(R0)
+	LSR $42, R6, R7
+	MOVD R7, 56(R0)
+	ADD $58, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w58
+	B done
+p64_gt58:
+	CMP $59, R3
+	BHI p64_gt59
+p64_w59:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $59, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 0(R0)
+	LSR $5, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 8(R0)
+	LSR $10, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 16(R0)
+	LSR $15, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 24(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 32(R0)
+	LSR $25, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 40(R0)
+	LSR $30, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<29, R7, R7
+	MOVD R7, 48(R0)
+	LSR $35, R6, R7
+	MOVD R7, 56(R0)
+	ADD $59, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w59
+	B done
+p64_gt59:
+p64_w60:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $60, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 32(R0)
+	LSR $20, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 40(R0)
+	LSR $24, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 48(R0)
+	LSR $28, R6, R7
+	MOVD R7, 56(R0)
+	ADD $60, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w60
+	B done
+p64_gt60:
+	CMP $62, R3
+	BHI p64_gt62
+	CMP $61, R3
+	BHI p64_gt61
+p64_w61:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $61, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 0(R0)
+	LSR $3, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 8(R0)
+	LSR $6, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 16(R0)
+	LSR $9, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 24(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 32(R0)
+	LSR $15, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 40(R0)
+	LSR $18, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 48(R0)
+	LSR $21, R6, R7
+	MOVD R7, 56(R0)
+	ADD $61, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w61
+	B done
+p64_gt61:
+p64_w62:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $62, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 24(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 32(R0)
+	LSR $10, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 40(R0)
+	LSR $12, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 48(R0)
+	LSR $14, R6, R7
+	MOVD R7, 56(R0)
+	ADD $62, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w62
+	B done
+p64_gt62:
+	CMP $63, R3
+	BHI p64_gt63
+p64_w63:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $63, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 32(R0)
+	LSR $5, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 40(R0)
+	LSR $6, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 48(R0)
+	LSR $7, R6, R7
+	MOVD R7, 56(R0)
+	ADD $63, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w63
+	B done
+p64_gt63:
+p64_w64:
+	MOVD 0(R1), R6
+	MOVD R6, R7
+	MOVD R7, 0(R0)
+	MOVD 8(R1), R6
+	MOVD R6, R7
+	MOVD R7, 8(R0)
+	MOVD 16(R1), R6
+	MOVD R6, R7
+	MOVD R7, 16(R0)
+	MOVD 24(R1), R6
+	MOVD R6, R7
+	MOVD R7, 24(R0)
+	MOVD 32(R1), R6
+	MOVD R6, R7
+	MOVD R7, 32(R0)
+	MOVD 40(R1), R6
+	MOVD R6, R7
+	MOVD R7, 40(R0)
+	MOVD 48(R1), R6
+	MOVD R6, R7
+	MOVD R7, 48(R0)
+	MOVD 56(R1), R6
+	MOVD R6, R7
+	MOVD R7, 56(R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE p64_w64
+	B done
+done:
+	RET
+
+// func packMiniblocks32Asm(dst *byte, src *uint32, widths *uint8, n int)
+TEXT ·packMiniblocks32Asm(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD widths+16(FP), R9
+	MOVD n+24(FP), R10
+loop:
+	CBZ R10, done
+	MOVBU.P 1(R9), R3
+	SUB $1, R10, R10
+	CBZ R3, skip
+	MOVD $4, R2
+	CMP $16, R3
+	BHI pm32_gt16
+	CMP $8, R3
+	BHI pm32_gt8
+	CMP $4, R3
+	BHI pm32_gt4
+	CMP $2, R3
+	BHI pm32_gt2
+	CMP $1, R3
+	BHI pm32_gt1
+pm32_w1:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $1, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<1, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<2, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<3, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<4, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<5, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<6, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<7, R7, R7
+	MOVD R7, 0(R0)
+	ADD $1, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w1
+	B loop
+pm32_gt1:
+pm32_w2:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $2, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<2, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<4, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<6, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<8, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<10, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<12, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 0(R0)
+	ADD $2, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w2
+	B loop
+pm32_gt2:
+	CMP $3, R3
+	BHI pm32_gt3
+pm32_w3:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $3, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<3, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<6, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<9, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<12, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<15, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<18, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<21, R7, R7
+	MOVD R7, 0(R0)
+	ADD $3, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w3
+	B loop
+pm32_gt3:
+pm32_w4:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $4, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<4, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<8, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<12, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<16, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<20, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<24, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 0(R0)
+	ADD $4, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w4
+	B loop
+pm32_gt4:
+	CMP $6, R3
+	BHI pm32_gt6
+	CMP $5, R3
+	BHI pm32_gt5
+pm32_w5:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $5, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<5, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<10, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<15, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<20, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<25, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<30, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	ADD $5, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w5
+	B loop
+pm32_gt5:
+pm32_w6:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $6, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<6, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<12, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<18, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<24, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<30, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<36, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	ADD $6, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w6
+	B loop
+pm32_gt6:
+	CMP $7, R3
+	BHI pm32_gt7
+pm32_w7:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $7, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<7, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<14, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<21, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<28, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<35, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<42, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	ADD $7, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w7
+	B loop
+pm32_gt7:
+pm32_w8:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $8, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<8, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<16, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<24, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<32, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<40, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<48, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	ADD $8, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w8
+	B loop
+pm32_gt8:
+	CMP $12, R3
+	BHI pm32_gt12
+	CMP $10, R3
+	BHI pm32_gt10
+	CMP $9, R3
+	BHI pm32_gt9
+pm32_w9:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $9, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<9, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<18, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<27, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<36, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<45, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<54, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD R7, 8(R0)
+	ADD $9, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w9
+	B loop
+pm32_gt9:
+pm32_w10:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $10, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<10, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<20, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<30, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<40, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<50, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<6, R7, R7
+	MOVD R7, 8(R0)
+	ADD $10, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w10
+	B loop
+pm32_gt10:
+	CMP $11, R3
+	BHI pm32_gt11
+pm32_w11:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $11, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<11, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<22, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<33, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<44, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<2, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<13, R7, R7
+	MOVD R7, 8(R0)
+	ADD $11, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w11
+	B loop
+pm32_gt11:
+pm32_w12:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $12, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<12, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<24, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<36, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<48, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<8, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 8(R0)
+	ADD $12, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w12
+	B loop
+pm32_gt12:
+	CMP $14, R3
+	BHI pm32_gt14
+	CMP $13, R3
+	BHI pm32_gt13
+pm32_w13:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $13, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<13, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<26, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<39, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<1, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<14, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<27, R7, R7
+	MOVD R7, 8(R0)
+	ADD $13, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w13
+	B loop
+pm32_gt13:
+pm32_w14:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $14, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<14, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<28, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<42, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<6, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<20, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	ADD $14, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w14
+	B loop
+pm32_gt14:
+	CMP $15, R3
+	BHI pm32_gt15
+pm32_w15:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $15, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<15, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<30, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<45, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<11, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<26, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	ADD $15, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w15
+	B loop
+pm32_gt15:
+pm32_w16:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	ADD $16, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w16
+	B loop
+pm32_gt16:
+	CMP $24, R3
+	BHI pm32_gt24
+	CMP $20, R3
+	BHI pm32_gt20
+	CMP $18, R3
+	BHI pm32_gt18
+	CMP $17, R3
+	BHI pm32_gt17
+pm32_w17:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $17, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<17, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<34, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<4, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<21, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<38, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 8(R0)
+	LSR $9, R6, R7
+	MOVD R7, 16(R0)
+	ADD $17, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w17
+	B loop
+pm32_gt17:
+pm32_w18:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $18, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<18, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<36, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<8, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<26, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<44, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD R7, 16(R0)
+	ADD $18, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w18
+	B loop
+pm32_gt18:
+	CMP $19, R3
+	BHI pm32_gt19
+pm32_w19:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $19, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<19, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<38, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<12, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<31, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<5, R7, R7
+	MOVD R7, 16(R0)
+	ADD $19, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w19
+	B loop
+pm32_gt19:
+pm32_w20:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $20, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<20, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<40, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<16, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<36, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<12, R7, R7
+	MOVD R7, 16(R0)
+	ADD $20, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w20
+	B loop
+pm32_gt20:
+	CMP $22, R3
+	BHI pm32_gt22
+	CMP $21, R3
+	BHI pm32_gt21
+pm32_w21:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $21, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<21, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<42, R7, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<20, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<41, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	ADD $21, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w21
+	B loop
+pm32_gt21:
+pm32_w22:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $22, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<22, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<2, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<24, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<4, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 16(R0)
+	ADD $22, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w22
+	B loop
+pm32_gt22:
+	CMP $23, R3
+	BHI pm32_gt23
+pm32_w23:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $23, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<23, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<5, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<28, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 8(R0)
+	LSR $13, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<10, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 16(R0)
+	ADD $23, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w23
+	B loop
+pm32_gt23:
+pm32_w24:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $24, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<24, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<8, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<32, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<16, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	ADD $24, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w24
+	B loop
+pm32_gt24:
+	CMP $28, R3
+	BHI pm32_gt28
+	CMP $26, R3
+	BHI pm32_gt26
+	CMP $25, R3
+	BHI pm32_gt25
+pm32_w25:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $25, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<25, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<11, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<36, R7, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 8(R0)
+	LSR $3, R6, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<22, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD R7, 24(R0)
+	ADD $25, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w25
+	B loop
+pm32_gt25:
+pm32_w26:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $26, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<26, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<14, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<2, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<28, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 16(R0)
+	LSR $10, R6, R7
+	MOVD R7, 24(R0)
+	ADD $26, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w26
+	B loop
+pm32_gt26:
+	CMP $27, R3
+	BHI pm32_gt27
+pm32_w27:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $27, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<27, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<17, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<7, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<34, R7, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD R7, 24(R0)
+	ADD $27, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w27
+	B loop
+pm32_gt27:
+pm32_w28:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $28, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<28, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<20, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<12, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<4, R7, R7
+	MOVD R7, 24(R0)
+	ADD $28, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w28
+	B loop
+pm32_gt28:
+	CMP $30, R3
+	BHI pm32_gt30
+	CMP $29, R3
+	BHI pm32_gt29
+pm32_w29:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $29, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<29, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<23, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<17, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<11, R7, R7
+	MOVD R7, 24(R0)
+	ADD $29, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w29
+	B loop
+pm32_gt29:
+pm32_w30:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $30, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<30, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<26, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<22, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<18, R7, R7
+	MOVD R7, 24(R0)
+	ADD $30, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w30
+	B loop
+pm32_gt30:
+	CMP $31, R3
+	BHI pm32_gt31
+pm32_w31:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $31, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<31, R7, R7
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<29, R7, R7
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<27, R7, R7
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 24(R0)
+	ADD $31, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w31
+	B loop
+pm32_gt31:
+pm32_w32:
+	MOVWU 0(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 4(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 0(R0)
+	MOVWU 8(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 12(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	MOVWU 16(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 20(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	MOVWU 24(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVWU 28(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	ADD $32, R0, R0
+	ADD $32, R1, R1
+	SUBS $1, R2, R2
+	BNE pm32_w32
+	B loop
+skip:
+	ADD $128, R1, R1
+	B loop
+done:
+	RET
+
+// func packMiniblocks64Asm(dst *byte, src *uint64, widths *uint8, n int)
+TEXT ·packMiniblocks64Asm(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD widths+16(FP), R9
+	MOVD n+24(FP), R10
+loop:
+	CBZ R10, done
+	MOVBU.P 1(R9), R3
+	SUB $1, R10, R10
+	CBZ R3, skip
+	MOVD $4, R2
+	CMP $32, R3
+	BHI pm64_gt32
+	CMP $16, R3
+	BHI pm64_gt16
+	CMP $8, R3
+	BHI pm64_gt8
+	CMP $4, R3
+	BHI pm64_gt4
+	CMP $2, R3
+	BHI pm64_gt2
+	CMP $1, R3
+	BHI pm64_gt1
+pm64_w1:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $1, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<1, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<2, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<3, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<5, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<6, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $1, R6
+	ORR R6<<7, R7, R7
+	MOVD R7, 0(R0)
+	ADD $1, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w1
+	B loop
+pm64_gt1:
+pm64_w2:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $2, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<2, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<4, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<6, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<10, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<12, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $2, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 0(R0)
+	ADD $2, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w2
+	B loop
+pm64_gt2:
+	CMP $3, R3
+	BHI pm64_gt3
+pm64_w3:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $3, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<3, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<6, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<9, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<15, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<18, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $3, R6
+	ORR R6<<21, R7, R7
+	MOVD R7, 0(R0)
+	ADD $3, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w3
+	B loop
+pm64_gt3:
+pm64_w4:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $4, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<4, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<8, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<12, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<20, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<24, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $4, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 0(R0)
+	ADD $4, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w4
+	B loop
+pm64_gt4:
+	CMP $6, R3
+	BHI pm64_gt6
+	CMP $5, R3
+	BHI pm64_gt5
+pm64_w5:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $5, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<5, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<10, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<15, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<25, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<30, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $5, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	ADD $5, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w5
+	B loop
+pm64_gt5:
+pm64_w6:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $6, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<6, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<12, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<18, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<30, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<36, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $6, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	ADD $6, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w6
+	B loop
+pm64_gt6:
+	CMP $7, R3
+	BHI pm64_gt7
+pm64_w7:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $7, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<7, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<14, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<21, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<28, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<35, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<42, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $7, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	ADD $7, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w7
+	B loop
+pm64_gt7:
+pm64_w8:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $8, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<8, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<16, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<24, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<32, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<40, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<48, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $8, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	ADD $8, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w8
+	B loop
+pm64_gt8:
+	CMP $12, R3
+	BHI pm64_gt12
+	CMP $10, R3
+	BHI pm64_gt10
+	CMP $9, R3
+	BHI pm64_gt9
+pm64_w9:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $9, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<9, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<18, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<27, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<36, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<45, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<54, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $9, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD R7, 8(R0)
+	ADD $9, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w9
+	B loop
+pm64_gt9:
+pm64_w10:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $10, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<10, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<20, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<30, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<40, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<50, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $10, R6
+	ORR R6<<6, R7, R7
+	MOVD R7, 8(R0)
+	ADD $10, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w10
+	B loop
+pm64_gt10:
+	CMP $11, R3
+	BHI pm64_gt11
+pm64_w11:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $11, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<11, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<22, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<33, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<44, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<2, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $11, R6
+	ORR R6<<13, R7, R7
+	MOVD R7, 8(R0)
+	ADD $11, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w11
+	B loop
+pm64_gt11:
+pm64_w12:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $12, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<12, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<24, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<36, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<48, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<8, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $12, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 8(R0)
+	ADD $12, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w12
+	B loop
+pm64_gt12:
+	CMP $14, R3
+	BHI pm64_gt14
+	CMP $13, R3
+	BHI pm64_gt13
+pm64_w13:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $13, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<13, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<26, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<39, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<1, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<14, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $13, R6
+	ORR R6<<27, R7, R7
+	MOVD R7, 8(R0)
+	ADD $13, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w13
+	B loop
+pm64_gt13:
+pm64_w14:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $14, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<14, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<28, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<42, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<6, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<20, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $14, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	ADD $14, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w14
+	B loop
+pm64_gt14:
+	CMP $15, R3
+	BHI pm64_gt15
+pm64_w15:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $15, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<15, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<30, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<45, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<11, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<26, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $15, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	ADD $15, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w15
+	B loop
+pm64_gt15:
+pm64_w16:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $16, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<16, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<32, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $16, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	ADD $16, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w16
+	B loop
+pm64_gt16:
+	CMP $24, R3
+	BHI pm64_gt24
+	CMP $20, R3
+	BHI pm64_gt20
+	CMP $18, R3
+	BHI pm64_gt18
+	CMP $17, R3
+	BHI pm64_gt17
+pm64_w17:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $17, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<17, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<34, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<21, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<38, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $17, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 8(R0)
+	LSR $9, R6, R7
+	MOVD R7, 16(R0)
+	ADD $17, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w17
+	B loop
+pm64_gt17:
+pm64_w18:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $18, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<18, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<36, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<26, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<44, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $18, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD R7, 16(R0)
+	ADD $18, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w18
+	B loop
+pm64_gt18:
+	CMP $19, R3
+	BHI pm64_gt19
+pm64_w19:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $19, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<19, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<38, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<31, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $19, R6
+	ORR R6<<5, R7, R7
+	MOVD R7, 16(R0)
+	ADD $19, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w19
+	B loop
+pm64_gt19:
+pm64_w20:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $20, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<20, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<40, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<36, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $20, R6
+	ORR R6<<12, R7, R7
+	MOVD R7, 16(R0)
+	ADD $20, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w20
+	B loop
+pm64_gt20:
+	CMP $22, R3
+	BHI pm64_gt22
+	CMP $21, R3
+	BHI pm64_gt21
+pm64_w21:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $21, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<21, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<42, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<41, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $21, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	ADD $21, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w21
+	B loop
+pm64_gt21:
+pm64_w22:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $22, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<22, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<2, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<4, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $22, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 16(R0)
+	ADD $22, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w22
+	B loop
+pm64_gt22:
+	CMP $23, R3
+	BHI pm64_gt23
+pm64_w23:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $23, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<23, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<5, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<28, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 8(R0)
+	LSR $13, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<10, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $23, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 16(R0)
+	ADD $23, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w23
+	B loop
+pm64_gt23:
+pm64_w24:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $24, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<24, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<8, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<32, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<16, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $24, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	ADD $24, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w24
+	B loop
+pm64_gt24:
+	CMP $28, R3
+	BHI pm64_gt28
+	CMP $26, R3
+	BHI pm64_gt26
+	CMP $25, R3
+	BHI pm64_gt25
+pm64_w25:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $25, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<25, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<11, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<36, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 8(R0)
+	LSR $3, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<22, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $25, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD R7, 24(R0)
+	ADD $25, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w25
+	B loop
+pm64_gt25:
+pm64_w26:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $26, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<26, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<14, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<2, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<28, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $26, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 16(R0)
+	LSR $10, R6, R7
+	MOVD R7, 24(R0)
+	ADD $26, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w26
+	B loop
+pm64_gt26:
+	CMP $27, R3
+	BHI pm64_gt27
+pm64_w27:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $27, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<27, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<17, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<7, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<34, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $27, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD R7, 24(R0)
+	ADD $27, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w27
+	B loop
+pm64_gt27:
+pm64_w28:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $28, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<28, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<20, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<12, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $28, R6
+	ORR R6<<4, R7, R7
+	MOVD R7, 24(R0)
+	ADD $28, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w28
+	B loop
+pm64_gt28:
+	CMP $30, R3
+	BHI pm64_gt30
+	CMP $29, R3
+	BHI pm64_gt29
+pm64_w29:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $29, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<29, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<23, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<17, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $29, R6
+	ORR R6<<11, R7, R7
+	MOVD R7, 24(R0)
+	ADD $29, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w29
+	B loop
+pm64_gt29:
+pm64_w30:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $30, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<30, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<26, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<22, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $30, R6
+	ORR R6<<18, R7, R7
+	MOVD R7, 24(R0)
+	ADD $30, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w30
+	B loop
+pm64_gt30:
+	CMP $31, R3
+	BHI pm64_gt31
+pm64_w31:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $31, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<31, R7, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<29, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<27, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $31, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 24(R0)
+	ADD $31, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w31
+	B loop
+pm64_gt31:
+pm64_w32:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 0(R0)
+	MOVD 16(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	MOVD 48(R1), R6
+	UBFX $0, R6, $32, R6
+	MOVD R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $32, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	ADD $32, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w32
+	B loop
+pm64_gt32:
+	CMP $48, R3
+	BHI pm64_gt48
+	CMP $40, R3
+	BHI pm64_gt40
+	CMP $36, R3
+	BHI pm64_gt36
+	CMP $34, R3
+	BHI pm64_gt34
+	CMP $33, R3
+	BHI pm64_gt33
+pm64_w33:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $33, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 0(R0)
+	LSR $31, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<2, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 8(R0)
+	LSR $29, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 16(R0)
+	LSR $27, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<6, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $33, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 24(R0)
+	LSR $25, R6, R7
+	MOVD R7, 32(R0)
+	ADD $33, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w33
+	B loop
+pm64_gt33:
+pm64_w34:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $34, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 0(R0)
+	LSR $30, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<4, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 8(R0)
+	LSR $26, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 16(R0)
+	LSR $22, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<12, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $34, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 24(R0)
+	LSR $18, R6, R7
+	MOVD R7, 32(R0)
+	ADD $34, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w34
+	B loop
+pm64_gt34:
+	CMP $35, R3
+	BHI pm64_gt35
+pm64_w35:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $35, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<35, R7, R7
+	MOVD R7, 0(R0)
+	LSR $29, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<6, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 8(R0)
+	LSR $23, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 16(R0)
+	LSR $17, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<18, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $35, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 24(R0)
+	LSR $11, R6, R7
+	MOVD R7, 32(R0)
+	ADD $35, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w35
+	B loop
+pm64_gt35:
+pm64_w36:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $36, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 0(R0)
+	LSR $28, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<8, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<16, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<24, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $36, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD R7, 32(R0)
+	ADD $36, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w36
+	B loop
+pm64_gt36:
+	CMP $38, R3
+	BHI pm64_gt38
+	CMP $37, R3
+	BHI pm64_gt37
+pm64_w37:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $37, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 0(R0)
+	LSR $27, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<10, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 8(R0)
+	LSR $17, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<20, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 16(R0)
+	LSR $7, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 24(R0)
+	LSR $34, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $37, R6
+	ORR R6<<3, R7, R7
+	MOVD R7, 32(R0)
+	ADD $37, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w37
+	B loop
+pm64_gt37:
+pm64_w38:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $38, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 0(R0)
+	LSR $26, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<12, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<24, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 16(R0)
+	LSR $2, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 24(R0)
+	LSR $28, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $38, R6
+	ORR R6<<10, R7, R7
+	MOVD R7, 32(R0)
+	ADD $38, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w38
+	B loop
+pm64_gt38:
+	CMP $39, R3
+	BHI pm64_gt39
+pm64_w39:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $39, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 0(R0)
+	LSR $25, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<14, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 8(R0)
+	LSR $11, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 16(R0)
+	LSR $36, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<3, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 24(R0)
+	LSR $22, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $39, R6
+	ORR R6<<17, R7, R7
+	MOVD R7, 32(R0)
+	ADD $39, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w39
+	B loop
+pm64_gt39:
+pm64_w40:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $40, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 0(R0)
+	LSR $24, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<16, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 16(R0)
+	LSR $32, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<8, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $40, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 32(R0)
+	ADD $40, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w40
+	B loop
+pm64_gt40:
+	CMP $44, R3
+	BHI pm64_gt44
+	CMP $42, R3
+	BHI pm64_gt42
+	CMP $41, R3
+	BHI pm64_gt41
+pm64_w41:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $41, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<41, R7, R7
+	MOVD R7, 0(R0)
+	LSR $23, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<18, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 8(R0)
+	LSR $5, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 16(R0)
+	LSR $28, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<13, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 24(R0)
+	LSR $10, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $41, R6
+	ORR R6<<31, R7, R7
+	MOVD R7, 32(R0)
+	LSR $33, R6, R7
+	MOVD R7, 40(R0)
+	ADD $41, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w41
+	B loop
+pm64_gt41:
+pm64_w42:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $42, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 0(R0)
+	LSR $22, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<20, R7, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<18, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $42, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 32(R0)
+	LSR $26, R6, R7
+	MOVD R7, 40(R0)
+	ADD $42, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w42
+	B loop
+pm64_gt42:
+	CMP $43, R3
+	BHI pm64_gt43
+pm64_w43:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $43, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 0(R0)
+	LSR $21, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 8(R0)
+	LSR $42, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<1, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 16(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<23, R7, R7
+	MOVD R7, 24(R0)
+	LSR $41, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<2, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $43, R6
+	ORR R6<<45, R7, R7
+	MOVD R7, 32(R0)
+	LSR $19, R6, R7
+	MOVD R7, 40(R0)
+	ADD $43, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w43
+	B loop
+pm64_gt43:
+pm64_w44:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $44, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 0(R0)
+	LSR $20, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 8(R0)
+	LSR $40, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<4, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 16(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 24(R0)
+	LSR $36, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<8, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $44, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 32(R0)
+	LSR $12, R6, R7
+	MOVD R7, 40(R0)
+	ADD $44, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w44
+	B loop
+pm64_gt44:
+	CMP $46, R3
+	BHI pm64_gt46
+	CMP $45, R3
+	BHI pm64_gt45
+pm64_w45:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $45, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<45, R7, R7
+	MOVD R7, 0(R0)
+	LSR $19, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 8(R0)
+	LSR $38, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<7, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<33, R7, R7
+	MOVD R7, 24(R0)
+	LSR $31, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<14, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $45, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 32(R0)
+	LSR $5, R6, R7
+	MOVD R7, 40(R0)
+	ADD $45, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w45
+	B loop
+pm64_gt45:
+pm64_w46:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $46, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 0(R0)
+	LSR $18, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 8(R0)
+	LSR $36, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<10, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 16(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 24(R0)
+	LSR $26, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 32(R0)
+	LSR $44, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $46, R6
+	ORR R6<<2, R7, R7
+	MOVD R7, 40(R0)
+	ADD $46, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w46
+	B loop
+pm64_gt46:
+	CMP $47, R3
+	BHI pm64_gt47
+pm64_w47:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $47, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<47, R7, R7
+	MOVD R7, 0(R0)
+	LSR $17, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 8(R0)
+	LSR $34, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<13, R7, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 16(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 24(R0)
+	LSR $21, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<26, R7, R7
+	MOVD R7, 32(R0)
+	LSR $38, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $47, R6
+	ORR R6<<9, R7, R7
+	MOVD R7, 40(R0)
+	ADD $47, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w47
+	B loop
+pm64_gt47:
+pm64_w48:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $48, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 0(R0)
+	LSR $16, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 8(R0)
+	LSR $32, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 16(R0)
+	MOVD 32(R1), R6
+	UBFX $0, R6, $48, R6
+	MOVD R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 32(R0)
+	LSR $32, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $48, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 40(R0)
+	ADD $48, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w48
+	B loop
+pm64_gt48:
+	CMP $56, R3
+	BHI pm64_gt56
+	CMP $52, R3
+	BHI pm64_gt52
+	CMP $50, R3
+	BHI pm64_gt50
+	CMP $49, R3
+	BHI pm64_gt49
+pm64_w49:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $49, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 0(R0)
+	LSR $15, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 8(R0)
+	LSR $30, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 16(R0)
+	LSR $45, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<4, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 24(R0)
+	LSR $11, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 32(R0)
+	LSR $26, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $49, R6
+	ORR R6<<23, R7, R7
+	MOVD R7, 40(R0)
+	LSR $41, R6, R7
+	MOVD R7, 48(R0)
+	ADD $49, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w49
+	B loop
+pm64_gt49:
+pm64_w50:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $50, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 0(R0)
+	LSR $14, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 8(R0)
+	LSR $28, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 16(R0)
+	LSR $42, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<8, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 24(R0)
+	LSR $6, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 32(R0)
+	LSR $20, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $50, R6
+	ORR R6<<30, R7, R7
+	MOVD R7, 40(R0)
+	LSR $34, R6, R7
+	MOVD R7, 48(R0)
+	ADD $50, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w50
+	B loop
+pm64_gt50:
+	CMP $51, R3
+	BHI pm64_gt51
+pm64_w51:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $51, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 0(R0)
+	LSR $13, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<38, R7, R7
+	MOVD R7, 8(R0)
+	LSR $26, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<25, R7, R7
+	MOVD R7, 16(R0)
+	LSR $39, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<12, R7, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 24(R0)
+	LSR $1, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 32(R0)
+	LSR $14, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $51, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 40(R0)
+	LSR $27, R6, R7
+	MOVD R7, 48(R0)
+	ADD $51, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w51
+	B loop
+pm64_gt51:
+pm64_w52:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $52, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 0(R0)
+	LSR $12, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 8(R0)
+	LSR $24, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 16(R0)
+	LSR $36, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 24(R0)
+	LSR $48, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<4, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 32(R0)
+	LSR $8, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $52, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 40(R0)
+	LSR $20, R6, R7
+	MOVD R7, 48(R0)
+	ADD $52, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w52
+	B loop
+pm64_gt52:
+	CMP $54, R3
+	BHI pm64_gt54
+	CMP $53, R3
+	BHI pm64_gt53
+pm64_w53:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $53, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<53, R7, R7
+	MOVD R7, 0(R0)
+	LSR $11, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<42, R7, R7
+	MOVD R7, 8(R0)
+	LSR $22, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<31, R7, R7
+	MOVD R7, 16(R0)
+	LSR $33, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<20, R7, R7
+	MOVD R7, 24(R0)
+	LSR $44, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<9, R7, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 32(R0)
+	LSR $2, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $53, R6
+	ORR R6<<51, R7, R7
+	MOVD R7, 40(R0)
+	LSR $13, R6, R7
+	MOVD R7, 48(R0)
+	ADD $53, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w53
+	B loop
+pm64_gt53:
+pm64_w54:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $54, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 0(R0)
+	LSR $10, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 8(R0)
+	LSR $20, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 16(R0)
+	LSR $30, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 24(R0)
+	LSR $40, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<14, R7, R7
+	MOVD R7, 32(R0)
+	LSR $50, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<4, R7, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $54, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 40(R0)
+	LSR $6, R6, R7
+	MOVD R7, 48(R0)
+	ADD $54, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w54
+	B loop
+pm64_gt54:
+	CMP $55, R3
+	BHI pm64_gt55
+pm64_w55:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $55, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 0(R0)
+	LSR $9, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 8(R0)
+	LSR $18, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<37, R7, R7
+	MOVD R7, 16(R0)
+	LSR $27, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 24(R0)
+	LSR $36, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<19, R7, R7
+	MOVD R7, 32(R0)
+	LSR $45, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<10, R7, R7
+	MOVD R7, 40(R0)
+	LSR $54, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $55, R6
+	ORR R6<<1, R7, R7
+	MOVD R7, 48(R0)
+	ADD $55, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w55
+	B loop
+pm64_gt55:
+pm64_w56:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $56, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 0(R0)
+	LSR $8, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 8(R0)
+	LSR $16, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 16(R0)
+	LSR $24, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<32, R7, R7
+	MOVD R7, 24(R0)
+	LSR $32, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<24, R7, R7
+	MOVD R7, 32(R0)
+	LSR $40, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<16, R7, R7
+	MOVD R7, 40(R0)
+	LSR $48, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $56, R6
+	ORR R6<<8, R7, R7
+	MOVD R7, 48(R0)
+	ADD $56, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w56
+	B loop
+pm64_gt56:
+	CMP $60, R3
+	BHI pm64_gt60
+	CMP $58, R3
+	BHI pm64_gt58
+	CMP $57, R3
+	BHI pm64_gt57
+pm64_w57:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $57, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 0(R0)
+	LSR $7, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 8(R0)
+	LSR $14, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 16(R0)
+	LSR $21, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 24(R0)
+	LSR $28, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<29, R7, R7
+	MOVD R7, 32(R0)
+	LSR $35, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 40(R0)
+	LSR $42, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $57, R6
+	ORR R6<<15, R7, R7
+	MOVD R7, 48(R0)
+	LSR $49, R6, R7
+	MOVD R7, 56(R0)
+	ADD $57, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w57
+	B loop
+pm64_gt57:
+pm64_w58:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $58, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 0(R0)
+	LSR $6, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 8(R0)
+	LSR $12, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 16(R0)
+	LSR $18, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 24(R0)
+	LSR $24, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 32(R0)
+	LSR $30, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<28, R7, R7
+	MOVD R7, 40(R0)
+	LSR $36, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $58, R6
+	ORR R6<<22, R7, R7
+	MOVD R7, 48(R0)
+	LSR $42, R6, R7
+	MOVD R7, 56(R0)
+	ADD $58, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w58
+	B loop
+pm64_gt58:
+	CMP $59, R3
+	BHI pm64_gt59
+pm64_w59:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $59, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 0(R0)
+	LSR $5, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 8(R0)
+	LSR $10, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 16(R0)
+	LSR $15, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 24(R0)
+	LSR $20, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<39, R7, R7
+	MOVD R7, 32(R0)
+	LSR $25, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<34, R7, R7
+	MOVD R7, 40(R0)
+	LSR $30, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $59, R6
+	ORR R6<<29, R7, R7
+	MOVD R7, 48(R0)
+	LSR $35, R6, R7
+	MOVD R7, 56(R0)
+	ADD $59, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w59
+	B loop
+pm64_gt59:
+pm64_w60:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $60, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 0(R0)
+	LSR $4, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 8(R0)
+	LSR $8, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 16(R0)
+	LSR $12, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<48, R7, R7
+	MOVD R7, 24(R0)
+	LSR $16, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<44, R7, R7
+	MOVD R7, 32(R0)
+	LSR $20, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<40, R7, R7
+	MOVD R7, 40(R0)
+	LSR $24, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $60, R6
+	ORR R6<<36, R7, R7
+	MOVD R7, 48(R0)
+	LSR $28, R6, R7
+	MOVD R7, 56(R0)
+	ADD $60, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w60
+	B loop
+pm64_gt60:
+	CMP $62, R3
+	BHI pm64_gt62
+	CMP $61, R3
+	BHI pm64_gt61
+pm64_w61:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $61, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 0(R0)
+	LSR $3, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 8(R0)
+	LSR $6, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<55, R7, R7
+	MOVD R7, 16(R0)
+	LSR $9, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 24(R0)
+	LSR $12, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<49, R7, R7
+	MOVD R7, 32(R0)
+	LSR $15, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<46, R7, R7
+	MOVD R7, 40(R0)
+	LSR $18, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $61, R6
+	ORR R6<<43, R7, R7
+	MOVD R7, 48(R0)
+	LSR $21, R6, R7
+	MOVD R7, 56(R0)
+	ADD $61, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w61
+	B loop
+pm64_gt61:
+pm64_w62:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $62, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 0(R0)
+	LSR $2, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 8(R0)
+	LSR $4, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 16(R0)
+	LSR $6, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<56, R7, R7
+	MOVD R7, 24(R0)
+	LSR $8, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<54, R7, R7
+	MOVD R7, 32(R0)
+	LSR $10, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<52, R7, R7
+	MOVD R7, 40(R0)
+	LSR $12, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $62, R6
+	ORR R6<<50, R7, R7
+	MOVD R7, 48(R0)
+	LSR $14, R6, R7
+	MOVD R7, 56(R0)
+	ADD $62, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w62
+	B loop
+pm64_gt62:
+	CMP $63, R3
+	BHI pm64_gt63
+pm64_w63:
+	MOVD 0(R1), R6
+	UBFX $0, R6, $63, R6
+	MOVD R6, R7
+	MOVD 8(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<63, R7, R7
+	MOVD R7, 0(R0)
+	LSR $1, R6, R7
+	MOVD 16(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<62, R7, R7
+	MOVD R7, 8(R0)
+	LSR $2, R6, R7
+	MOVD 24(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<61, R7, R7
+	MOVD R7, 16(R0)
+	LSR $3, R6, R7
+	MOVD 32(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<60, R7, R7
+	MOVD R7, 24(R0)
+	LSR $4, R6, R7
+	MOVD 40(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<59, R7, R7
+	MOVD R7, 32(R0)
+	LSR $5, R6, R7
+	MOVD 48(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<58, R7, R7
+	MOVD R7, 40(R0)
+	LSR $6, R6, R7
+	MOVD 56(R1), R6
+	UBFX $0, R6, $63, R6
+	ORR R6<<57, R7, R7
+	MOVD R7, 48(R0)
+	LSR $7, R6, R7
+	MOVD R7, 56(R0)
+	ADD $63, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w63
+	B loop
+pm64_gt63:
+pm64_w64:
+	MOVD 0(R1), R6
+	MOVD R6, R7
+	MOVD R7, 0(R0)
+	MOVD 8(R1), R6
+	MOVD R6, R7
+	MOVD R7, 8(R0)
+	MOVD 16(R1), R6
+	MOVD R6, R7
+	MOVD R7, 16(R0)
+	MOVD 24(R1), R6
+	MOVD R6, R7
+	MOVD R7, 24(R0)
+	MOVD 32(R1), R6
+	MOVD R6, R7
+	MOVD R7, 32(R0)
+	MOVD 40(R1), R6
+	MOVD R6, R7
+	MOVD R7, 40(R0)
+	MOVD 48(R1), R6
+	MOVD R6, R7
+	MOVD R7, 48(R0)
+	MOVD 56(R1), R6
+	MOVD R6, R7
+	MOVD R7, 56(R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE pm64_w64
+	B loop
+skip:
+	ADD $256, R1, R1
+	B loop
+done:
+	RET
+

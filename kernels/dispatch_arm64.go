@@ -6,13 +6,13 @@ package kernels
 // feature check is needed.
 var neon = kernelSet{
 	name:     "neon",
-	pack32:   noPack32,
-	pack64:   noPack64,
+	pack32:   pack32Neon,
+	pack64:   pack64Neon,
 	unpack32: unpack32Kernel,
 	unpack64: unpack64Kernel,
 
-	packMiniblocks32:   packMiniblocks32Ref,
-	packMiniblocks64:   packMiniblocks64Ref,
+	packMiniblocks32:   packMiniblocks32Neon,
+	packMiniblocks64:   packMiniblocks64Neon,
 	unpackMiniblocks32: unpackMiniblocks32Kernel,
 	unpackMiniblocks64: unpackMiniblocks64Kernel,
 

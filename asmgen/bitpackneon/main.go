@@ -1,4 +1,4 @@
-// Command bitpackneon generates the NEON (arm64) bit-unpacking kernels of
+// Command bitpackneon generates the arm64 bit-packing kernels of
 // package kernels into kernels/bitpack_arm64.s, in Go assembler syntax.
 // avo has no arm64 backend, so the text is written directly; instructions
 // the Go assembler lacks (USHL) are emitted as WORD encodings.
@@ -11,6 +11,11 @@
 // 57..64 in 64-bit lanes) take a second TBL of that byte shifted left.
 // Width 63, whose pairs do not fit a 16-byte window, is decoded in
 // general-purpose registers. The per-width tables are emitted as DATA.
+//
+// Packing is done in general-purpose registers, unrolled per width: each
+// value is loaded, cut to width bits with UBFX and merged into a 64-bit
+// accumulator with one ORR of a shifted register; whole 64-bit words are
+// stored. A binary search on the width picks the unrolled loop.
 package main
 
 import (
@@ -39,6 +44,10 @@ func main() {
 	g.unpack64(minWide64)
 	g.unpackMiniblocks32(minWide32)
 	g.unpackMiniblocks64(minWide64)
+	g.pack(32)
+	g.pack(64)
+	g.packMiniblocks(32)
+	g.packMiniblocks(64)
 	if err := os.WriteFile(*out, g.buf.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -446,6 +455,111 @@ func (g *gen) unpackMiniblocks64(minWide int) {
 	g.ins("B loop")
 	g.label("zero")
 	g.zero(256)
+	g.ins("B loop")
+	g.label("done")
+	g.ins("RET")
+	g.printf("\n")
+}
+
+// packGroup packs one group of eight values of the constant width w from
+// R1 (4- or 8-byte values) into R0 as whole 64-bit words: it writes
+// R0[0 : 8*ceil(w/8)], the bytes past w being zeros the next group
+// overwrites. R6 and R7 are scratch.
+func (g *gen) packGroup(w, size int) {
+	acc := ""
+	for i := 0; i < 8; i++ {
+		p := i * w
+		j, o := p>>6, p&63
+		if size == 4 {
+			g.ins("MOVWU %d(R1), R6", 4*i)
+		} else {
+			g.ins("MOVD %d(R1), R6", 8*i)
+		}
+		if w < 64 {
+			g.ins("UBFX $0, R6, $%d, R6", w)
+		}
+		if o == 0 {
+			g.ins("MOVD R6, R7")
+		} else {
+			g.ins("ORR R6<<%d, R7, R7", o)
+		}
+		acc = "R7"
+		if o+w >= 64 {
+			g.ins("MOVD R7, %d(R0)", 8*j)
+			acc = ""
+			if o+w > 64 {
+				g.ins("LSR $%d, R6, R7", 64-o)
+				acc = "R7"
+			}
+		}
+	}
+	if acc != "" {
+		g.ins("MOVD R7, %d(R0)", 8*((8*w)>>6))
+	}
+}
+
+// widthSwitch branches on R3 to leaf(k) for k in lo..hi by binary search;
+// every leaf must branch away at its end.
+func (g *gen) widthSwitch(prefix string, lo, hi int, leaf func(k int)) {
+	if lo == hi {
+		leaf(lo)
+		return
+	}
+	mid := (lo + hi) / 2
+	right := fmt.Sprintf("%s_gt%d", prefix, mid)
+	g.ins("CMP $%d, R3", mid)
+	g.ins("BHI %s", right)
+	g.widthSwitch(prefix, lo, mid, leaf)
+	g.label(right)
+	g.widthSwitch(prefix, mid+1, hi, leaf)
+}
+
+// packLoops emits, per width, a loop packing R2 groups (R2 > 0) from R1 to
+// R0 that advances both and branches to end.
+func (g *gen) packLoops(prefix string, bits int, end string) {
+	size := bits / 8
+	g.widthSwitch(prefix, 1, bits, func(k int) {
+		loop := fmt.Sprintf("%s_w%d", prefix, k)
+		g.label(loop)
+		g.packGroup(k, size)
+		g.ins("ADD $%d, R0, R0", k)
+		g.ins("ADD $%d, R1, R1", 8*size)
+		g.ins("SUBS $1, R2, R2")
+		g.ins("BNE %s", loop)
+		g.ins("B %s", end)
+	})
+}
+
+func (g *gen) pack(bits int) {
+	g.printf("// func pack%dAsm(dst *byte, src *uint%d, groups int, width uint)\n", bits, bits)
+	g.printf("TEXT ·pack%dAsm(SB), NOSPLIT, $0-32\n", bits)
+	g.ins("MOVD dst+0(FP), R0")
+	g.ins("MOVD src+8(FP), R1")
+	g.ins("MOVD groups+16(FP), R2")
+	g.ins("MOVD width+24(FP), R3")
+	g.ins("CBZ R2, done")
+	g.packLoops(fmt.Sprintf("p%d", bits), bits, "done")
+	g.label("done")
+	g.ins("RET")
+	g.printf("\n")
+}
+
+func (g *gen) packMiniblocks(bits int) {
+	g.printf("// func packMiniblocks%dAsm(dst *byte, src *uint%d, widths *uint8, n int)\n", bits, bits)
+	g.printf("TEXT ·packMiniblocks%dAsm(SB), NOSPLIT, $0-32\n", bits)
+	g.ins("MOVD dst+0(FP), R0")
+	g.ins("MOVD src+8(FP), R1")
+	g.ins("MOVD widths+16(FP), R9")
+	g.ins("MOVD n+24(FP), R10")
+	g.label("loop")
+	g.ins("CBZ R10, done")
+	g.ins("MOVBU.P 1(R9), R3")
+	g.ins("SUB $1, R10, R10")
+	g.ins("CBZ R3, skip")
+	g.ins("MOVD $4, R2")
+	g.packLoops(fmt.Sprintf("pm%d", bits), bits, "loop")
+	g.label("skip")
+	g.ins("ADD $%d, R1, R1", 32*bits/8)
 	g.ins("B loop")
 	g.label("done")
 	g.ins("RET")
