@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evodb/writer/bench/duckdb"
+	"github.com/evodb/writer/bench/gen"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/engine/parquet"
+)
+
+// batchRows is the number of rows per block in the JSON lines benchmark
+// (DuckDB's row groups hold 122,880 rows).
+const batchRows = 122_880
+
+func benchRows() int {
+	if s := os.Getenv("EVODB_BENCH_ROWS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1_000_000
+}
+
+type dataset struct {
+	table   string
+	rows    int
+	lines   []byte // JSON lines (cdc envelopes)
+	batches [][]byte
+	path    string // the lines in a file, for DuckDB
+	dir     string
+}
+
+var (
+	datasets   = map[string]*dataset{}
+	datasetsMu sync.Mutex
+)
+
+// load generates (once per process) rows of table as JSON lines.
+func load(b *testing.B, table string) *dataset {
+	b.Helper()
+	datasetsMu.Lock()
+	defer datasetsMu.Unlock()
+	if d, ok := datasets[table]; ok {
+		return d
+	}
+	n := benchRows()
+	d := &dataset{table: table, rows: n}
+	d.lines = gen.New(gen.Config{Seed: 2026, Tables: []string{table}}).JSONLines(nil, n)
+	// Batches of batchRows lines.
+	rest := d.lines
+	for len(rest) > 0 {
+		end, count := 0, 0
+		for end < len(rest) && count < batchRows {
+			i := bytes.IndexByte(rest[end:], '\n')
+			if i < 0 {
+				end = len(rest)
+				break
+			}
+			end += i + 1
+			count++
+		}
+		d.batches = append(d.batches, rest[:end])
+		rest = rest[end:]
+	}
+	dir, err := os.MkdirTemp("", "evodb-e2e-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.dir = dir
+	d.path = filepath.Join(dir, table+".jsonl")
+	if err := os.WriteFile(d.path, d.lines, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	datasets[table] = d
+	return d
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range datasets {
+		os.RemoveAll(d.dir)
+	}
+	os.Exit(code)
+}
+
+type counter struct{ n int64 }
+
+func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+// BenchmarkJSONLinesToParquet: the same JSON lines into Parquet with zstd,
+// ours (one block per batch of 122,880 rows) and DuckDB (one file).
+func BenchmarkJSONLinesToParquet(b *testing.B) {
+	for _, table := range []string{"users", "orders", "events"} {
+		b.Run(table+"/ours", func(b *testing.B) {
+			d := load(b, table)
+			for _, level := range []int{1, 3} {
+				b.Run("zstd"+strconv.Itoa(level), func(b *testing.B) { benchOursJSON(b, d, level) })
+			}
+		})
+		b.Run(table+"/duckdb-2threads", func(b *testing.B) {
+			if err := duckdb.Available(); err != nil {
+				b.Skip(err)
+			}
+			d := load(b, table)
+			benchDuckDBJSON(b, d)
+		})
+	}
+}
+
+func benchOursJSON(b *testing.B, d *dataset, level int) {
+	ctx := context.Background()
+	bw, err := engine.NewBlockWriter(engine.BlockOptions{Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var entries []cdc.Entry
+	opts := &cdc.JSONOptions{Table: d.table}
+	run := func() int64 {
+		var out counter
+		for _, batch := range d.batches {
+			var errs []*cdc.LineError
+			entries, errs = cdc.DecodeJSONLines(entries[:0], batch, opts)
+			if len(errs) > 0 {
+				b.Fatal(errs[0])
+			}
+			info, err := bw.WriteBlock(ctx, &out, entries)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(info.Errors) > 0 {
+				b.Fatal(info.Errors[0])
+			}
+		}
+		return out.n
+	}
+	outBytes := run() // warm up: the schema known, buffers grown
+	b.SetBytes(int64(len(d.lines)))
+	b.ReportAllocs()
+	m0 := mallocs()
+	for b.Loop() {
+		outBytes = run()
+	}
+	m1 := mallocs()
+	rows := float64(b.N * d.rows)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
+	b.ReportMetric(float64(outBytes), "out-bytes")
+}
+
+func benchDuckDBJSON(b *testing.B, d *dataset) {
+	out := filepath.Join(d.dir, d.table+"-duckdb.parquet")
+	warm := filepath.Join(d.dir, d.table+"-warm.parquet")
+	copyStmt := func(dst string, limit string) string {
+		return fmt.Sprintf("COPY (SELECT * FROM read_json(%s, format='newline_delimited')%s) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			duckdb.Quote(d.path), limit, duckdb.Quote(dst))
+	}
+	var totalMs float64
+	for b.Loop() {
+		res, err := duckdb.Run(context.Background(), 2, copyStmt(warm, " LIMIT 1000"), copyStmt(out, ""))
+		if err != nil {
+			b.Fatal(err)
+		}
+		totalMs += res.Results[1].Ms
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	perRun := totalMs / float64(b.N) / 1e3 // seconds
+	b.ReportMetric(perRun*1e9/float64(d.rows), "ns/row")
+	b.ReportMetric(float64(len(d.lines))/perRun/1e6, "json-MB/s")
+	b.ReportMetric(float64(st.Size()), "out-bytes")
+}
+
+// BenchmarkPeakHeap writes blocks of several sizes and reports the peak
+// growth of the live heap during a block (sampled every 200µs), against
+// the batch's JSON bytes and the block's Parquet bytes.
+func BenchmarkPeakHeap(b *testing.B) {
+	d := load(b, "users")
+	for _, rows := range []int{16_384, 122_880} {
+		b.Run(strconv.Itoa(rows)+"rows", func(b *testing.B) {
+			lines := d.batches[0]
+			if rows < batchRows {
+				end, count := 0, 0
+				for count < rows {
+					end += bytes.IndexByte(lines[end:], '\n') + 1
+					count++
+				}
+				lines = lines[:end]
+			}
+			es, errs := cdc.DecodeJSONLines(nil, lines, &cdc.JSONOptions{Table: "users"})
+			if len(errs) > 0 {
+				b.Fatal(errs[0])
+			}
+			bw, err := engine.NewBlockWriter(engine.BlockOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := bw.WriteBlock(ctx, io.Discard, es); err != nil {
+				b.Fatal(err)
+			}
+			var peak, blockBytes int64
+			for b.Loop() {
+				runtime.GC()
+				base := liveHeap()
+				stop := make(chan struct{})
+				done := make(chan int64)
+				go func() {
+					var p int64
+					t := time.NewTicker(200 * time.Microsecond)
+					defer t.Stop()
+					for {
+						if h := liveHeap() - base; h > p {
+							p = h
+						}
+						select {
+						case <-stop:
+							done <- p
+							return
+						case <-t.C:
+						}
+					}
+				}()
+				info, err := bw.WriteBlock(ctx, io.Discard, es)
+				if err != nil {
+					b.Fatal(err)
+				}
+				close(stop)
+				peak = max(peak, <-done)
+				blockBytes = info.Bytes
+			}
+			b.ReportMetric(float64(peak), "peak-heap-bytes")
+			b.ReportMetric(float64(len(lines)), "batch-json-bytes")
+			b.ReportMetric(float64(blockBytes), "block-bytes")
+			b.ReportMetric(float64(peak)/float64(len(lines)), "peak/batch")
+		})
+	}
+}
+
+// liveHeap is the bytes of heap objects, live or not yet swept.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}

@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	arrowparquet "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pgo "github.com/parquet-go/parquet-go"
+	pgozstd "github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/engine/parquet"
+)
+
+// order is a row of the generated orders table as Go values, for the
+// peers that write typed rows.
+type item struct {
+	SKU   string  `json:"sku" parquet:"sku"`
+	Qty   int64   `json:"qty" parquet:"qty"`
+	Price float64 `json:"price" parquet:"price"`
+}
+
+type order struct {
+	Op       string     `json:"-" parquet:"_op"`
+	LSN      int64      `json:"-" parquet:"_lsn"`
+	Producer string     `json:"-" parquet:"_producer"`
+	CommitTS time.Time  `json:"-" parquet:"_commit_ts,timestamp(microsecond)"`
+	OrderID  int64      `json:"order_id" parquet:"order_id"`
+	UserID   int64      `json:"user_id" parquet:"user_id"`
+	Amount   *float64   `json:"amount" parquet:"amount,optional"`
+	Currency *string    `json:"currency" parquet:"currency,optional"`
+	Status   *string    `json:"status" parquet:"status,optional"`
+	PlacedAt *time.Time `json:"placed_at" parquet:"placed_at,optional,timestamp(microsecond)"`
+	Items    []item     `json:"items" parquet:"items,list"`
+	Note     *string    `json:"note" parquet:"note,optional"`
+}
+
+type typedData struct {
+	entries [][]cdc.Entry // batches
+	orders  []order
+}
+
+var typed *typedData
+
+func loadTyped(b *testing.B) *typedData {
+	b.Helper()
+	if typed != nil {
+		return typed
+	}
+	d := load(b, "orders")
+	td := &typedData{}
+	for _, batch := range d.batches {
+		es, errs := cdc.DecodeJSONLines(nil, batch, &cdc.JSONOptions{Table: "orders"})
+		if len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+		td.entries = append(td.entries, es)
+		for i := range es {
+			var o order
+			if err := json.Unmarshal(es[i].Data, &o); err != nil {
+				b.Fatal(err)
+			}
+			o.Op, o.LSN, o.Producer, o.CommitTS = es[i].Op.String(), es[i].LSN, es[i].Producer, es[i].CommitTime
+			td.orders = append(td.orders, o)
+		}
+	}
+	typed = td
+	return td
+}
+
+func reportRows(b *testing.B, rows int, out int64) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	b.ReportMetric(float64(out), "out-bytes")
+}
+
+// BenchmarkTypedRowsToParquet writes the orders rows with zstd (level 1)
+// in row groups of 122,880 rows: ours from cdc entries (JSON data, one
+// block per batch), parquet-go's GenericWriter and arrow-go's pqarrow
+// from Go values.
+func BenchmarkTypedRowsToParquet(b *testing.B) {
+	b.Run("ours", func(b *testing.B) {
+		td := loadTyped(b)
+		bw, err := engine.NewBlockWriter(engine.BlockOptions{Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		run := func() int64 {
+			var out counter
+			for _, es := range td.entries {
+				if _, err := bw.WriteBlock(ctx, &out, es); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return out.n
+		}
+		n := run()
+		b.ReportAllocs()
+		m0 := mallocs()
+		for b.Loop() {
+			n = run()
+		}
+		b.ReportMetric(float64(mallocs()-m0)/float64(b.N*len(td.orders)), "allocs/row")
+		reportRows(b, len(td.orders), n)
+	})
+	b.Run("parquet-go", func(b *testing.B) {
+		td := loadTyped(b)
+		var n int64
+		b.ReportAllocs()
+		for b.Loop() {
+			var out counter
+			w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
+				pgo.MaxRowsPerRowGroup(batchRows))
+			if _, err := w.Write(td.orders); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			n = out.n
+		}
+		reportRows(b, len(td.orders), n)
+	})
+	b.Run("arrow-go", func(b *testing.B) {
+		td := loadTyped(b)
+		schema := orderArrowSchema()
+		props := arrowparquet.NewWriterProperties(arrowparquet.WithCompression(compress.Codecs.Zstd), arrowparquet.WithCompressionLevel(1),
+			arrowparquet.WithMaxRowGroupLength(batchRows))
+		var n int64
+		b.ReportAllocs()
+		for b.Loop() {
+			var out counter
+			w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for lo := 0; lo < len(td.orders); lo += batchRows {
+				rec := orderRecord(schema, td.orders[lo:min(lo+batchRows, len(td.orders))])
+				if err := w.Write(rec); err != nil {
+					b.Fatal(err)
+				}
+				rec.Release()
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			n = out.n
+		}
+		reportRows(b, len(td.orders), n)
+	})
+}
+
+func orderArrowSchema() *arrow.Schema {
+	ts := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	itemType := arrow.StructOf(
+		arrow.Field{Name: "sku", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "qty", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "price", Type: arrow.PrimitiveTypes.Float64},
+	)
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "_op", Type: arrow.BinaryTypes.String},
+		{Name: "_lsn", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "_producer", Type: arrow.BinaryTypes.String},
+		{Name: "_commit_ts", Type: ts},
+		{Name: "order_id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "user_id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "currency", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "status", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "placed_at", Type: ts, Nullable: true},
+		{Name: "items", Type: arrow.ListOf(itemType), Nullable: true},
+		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+}
+
+func orderRecord(schema *arrow.Schema, rows []order) arrow.Record {
+	bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer bld.Release()
+	op := bld.Field(0).(*array.StringBuilder)
+	lsn := bld.Field(1).(*array.Int64Builder)
+	prod := bld.Field(2).(*array.StringBuilder)
+	cts := bld.Field(3).(*array.TimestampBuilder)
+	oid := bld.Field(4).(*array.Int64Builder)
+	uid := bld.Field(5).(*array.Int64Builder)
+	amt := bld.Field(6).(*array.Float64Builder)
+	cur := bld.Field(7).(*array.StringBuilder)
+	st := bld.Field(8).(*array.StringBuilder)
+	pat := bld.Field(9).(*array.TimestampBuilder)
+	items := bld.Field(10).(*array.ListBuilder)
+	itemB := items.ValueBuilder().(*array.StructBuilder)
+	sku := itemB.FieldBuilder(0).(*array.StringBuilder)
+	qty := itemB.FieldBuilder(1).(*array.Int64Builder)
+	price := itemB.FieldBuilder(2).(*array.Float64Builder)
+	note := bld.Field(11).(*array.StringBuilder)
+	optStr := func(b *array.StringBuilder, s *string) {
+		if s == nil {
+			b.AppendNull()
+		} else {
+			b.Append(*s)
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		op.Append(r.Op)
+		lsn.Append(r.LSN)
+		prod.Append(r.Producer)
+		cts.Append(arrow.Timestamp(r.CommitTS.UnixMicro()))
+		oid.Append(r.OrderID)
+		uid.Append(r.UserID)
+		if r.Amount == nil {
+			amt.AppendNull()
+		} else {
+			amt.Append(*r.Amount)
+		}
+		optStr(cur, r.Currency)
+		optStr(st, r.Status)
+		if r.PlacedAt == nil {
+			pat.AppendNull()
+		} else {
+			pat.Append(arrow.Timestamp(r.PlacedAt.UnixMicro()))
+		}
+		if r.Items == nil {
+			items.AppendNull()
+		} else {
+			items.Append(true)
+			for _, it := range r.Items {
+				itemB.Append(true)
+				sku.Append(it.SKU)
+				qty.Append(it.Qty)
+				price.Append(it.Price)
+			}
+		}
+		optStr(note, r.Note)
+	}
+	return bld.NewRecord()
+}
