@@ -24,6 +24,9 @@ type BlockOptions struct {
 	Uncompressed bool
 	// RowGroupBytes is the target size of a row group in entry bytes.
 	RowGroupBytes int
+	// Pipelined lets the writer run a Pipeline (shredding one block while
+	// encoding the one before): the shredder keeps two blocks' memory.
+	Pipelined bool
 }
 
 // BlockWriter turns batches of entries of one table into Parquet blocks,
@@ -50,7 +53,11 @@ type BlockInfo struct {
 
 // NewBlockWriter returns a BlockWriter.
 func NewBlockWriter(opts BlockOptions) (*BlockWriter, error) {
-	s, err := NewShredder(opts.Shredder)
+	so := opts.Shredder
+	if opts.Pipelined {
+		so.Buffers = 2
+	}
+	s, err := NewShredder(so)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +93,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // streaming each row group out as soon as it is encoded. Rows that cannot
 // be shredded are left out and listed in BlockInfo.Errors; an error result
 // means the block is unusable (out failed, ctx was cancelled, or a column
-// exceeded a limit).
+// exceeded a limit). WriteBlock must not be called while a Pipeline of the
+// same BlockWriter is open.
 func (bw *BlockWriter) WriteBlock(ctx context.Context, out io.Writer, entries []cdc.Entry) (*BlockInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -95,6 +103,37 @@ func (bw *BlockWriter) WriteBlock(ctx context.Context, out io.Writer, entries []
 	if err != nil {
 		return nil, err
 	}
+	bw.cuts = rowGroupCuts(entries, b, bw.opts.RowGroupBytes, bw.cuts[:0])
+	return bw.encode(ctx, out, b, bw.cuts)
+}
+
+// rowGroupCuts splits the accepted rows of a block into row groups of
+// consecutive rows up to the target size and returns the rows where they
+// start, and the number of rows at the end.
+func rowGroupCuts(entries []cdc.Entry, b *Block, target int, cuts []int) []int {
+	cuts = append(cuts, 0)
+	rejected := b.Errors
+	size, row := 0, 0
+	for i := range entries {
+		if len(rejected) > 0 && rejected[0].Index == i {
+			rejected = rejected[1:]
+			continue
+		}
+		size += entries[i].Size()
+		row++
+		if size >= target && row < b.Stats.Rows {
+			cuts = append(cuts, row)
+			size = 0
+		}
+	}
+	if b.Stats.Rows > 0 {
+		cuts = append(cuts, b.Stats.Rows)
+	}
+	return cuts
+}
+
+// encode writes a shredded block as a Parquet file.
+func (bw *BlockWriter) encode(ctx context.Context, out io.Writer, b *Block, cuts []int) (*BlockInfo, error) {
 	cw := &countingWriter{w: out}
 	if bw.pw == nil || bw.schema != b.Schema {
 		pw, err := parquet.NewWriter(cw, b.Schema, bw.opts.Parquet)
@@ -106,34 +145,13 @@ func (bw *BlockWriter) WriteBlock(ctx context.Context, out io.Writer, entries []
 		return nil, fmt.Errorf("engine: parquet writer: %w", err)
 	}
 	info := &BlockInfo{Schema: b.Schema, Rows: int64(b.Stats.Rows), Stats: b.Stats, Errors: b.Errors}
-
-	// Row groups: consecutive accepted rows up to the target size.
-	bw.cuts = bw.cuts[:0]
-	bw.cuts = append(bw.cuts, 0)
-	rejected := b.Errors
-	size, row := 0, 0
-	for i := range entries {
-		if len(rejected) > 0 && rejected[0].Index == i {
-			rejected = rejected[1:]
-			continue
-		}
-		size += entries[i].Size()
-		row++
-		if size >= bw.opts.RowGroupBytes && row < b.Stats.Rows {
-			bw.cuts = append(bw.cuts, row)
-			size = 0
-		}
-	}
-	if b.Stats.Rows > 0 {
-		bw.cuts = append(bw.cuts, b.Stats.Rows)
-	}
-	groups, err := splitRowGroups(b.Columns, bw.cuts, bw.groups[:0])
+	groups, err := splitRowGroups(b.Columns, cuts, bw.groups[:0])
 	if err != nil {
 		return nil, err
 	}
 	bw.groups = groups
 	n := len(b.Columns)
-	for g := 0; g+1 < len(bw.cuts); g++ {
+	for g := 0; g+1 < len(cuts); g++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -147,6 +165,93 @@ func (bw *BlockWriter) WriteBlock(ctx context.Context, out io.Writer, entries []
 	}
 	info.Bytes = cw.n
 	return info, nil
+}
+
+// Pipeline writes a sequence of blocks with shredding and encoding
+// overlapped: Submit shreds a batch on the caller's goroutine and hands
+// the block to a goroutine that encodes and writes it while the caller
+// goes on to the next batch. It needs a BlockWriter made with
+// BlockOptions.Pipelined.
+type Pipeline struct {
+	bw   *BlockWriter
+	ctx  context.Context
+	jobs chan pipelineJob
+	done chan struct{}
+	cuts [2][]int
+	next int
+	err  error // first error of the encoder; read after done
+}
+
+type pipelineJob struct {
+	b    *Block
+	cuts []int
+	out  io.Writer
+	then func(*BlockInfo, error)
+}
+
+// ErrNotPipelined is returned by Pipeline for a BlockWriter made without
+// BlockOptions.Pipelined.
+var ErrNotPipelined = fmt.Errorf("engine: the BlockWriter was not made with BlockOptions.Pipelined")
+
+// Pipeline starts a pipeline. Until its Close returns, the BlockWriter
+// must not be used otherwise.
+func (bw *BlockWriter) Pipeline(ctx context.Context) (*Pipeline, error) {
+	if !bw.opts.Pipelined {
+		return nil, ErrNotPipelined
+	}
+	p := &Pipeline{bw: bw, ctx: ctx, jobs: make(chan pipelineJob), done: make(chan struct{})}
+	go p.encoder()
+	return p, nil
+}
+
+func (p *Pipeline) encoder() {
+	defer close(p.done)
+	for j := range p.jobs {
+		var info *BlockInfo
+		err := p.err
+		if err == nil {
+			info, err = p.bw.encode(p.ctx, j.out, j.b, j.cuts)
+			if err != nil {
+				p.err = err
+			}
+		}
+		if j.then != nil {
+			j.then(info, err)
+		}
+	}
+}
+
+// Submit shreds entries and queues the block to be written to out; then,
+// if not nil, is called on the encoder's goroutine with the result once
+// the block is written (its BlockInfo is valid during the call). Submit
+// waits while the previous block is still being encoded. After a failure
+// every later block fails with the same error.
+func (p *Pipeline) Submit(entries []cdc.Entry, out io.Writer, then func(*BlockInfo, error)) error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	b, err := p.bw.s.Shred(entries)
+	if err != nil {
+		return err
+	}
+	// The cut buffers alternate like the shredder's block buffers.
+	p.cuts[p.next] = rowGroupCuts(entries, b, p.bw.opts.RowGroupBytes, p.cuts[p.next][:0])
+	cuts := p.cuts[p.next]
+	p.next ^= 1
+	select {
+	case p.jobs <- pipelineJob{b: b, cuts: cuts, out: out, then: then}:
+		return nil
+	case <-p.done:
+		return p.err
+	}
+}
+
+// Close waits for the last block to be written and returns the first
+// error the encoder met.
+func (p *Pipeline) Close() error {
+	close(p.jobs)
+	<-p.done
+	return p.err
 }
 
 // splitRowGroups cuts every column at the rows in cuts (increasing, from

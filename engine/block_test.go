@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 
@@ -193,4 +194,78 @@ func TestRowEntry(t *testing.T) {
 	// Writing the entries read back gives the same rows again.
 	_, again, _ := writeRead(t, bw, []cdc.Entry{e})
 	compareRows(t, es, nil, again)
+}
+
+func TestPipeline(t *testing.T) {
+	if _, err := (&BlockWriter{}).Pipeline(context.Background()); !errors.Is(err, ErrNotPipelined) {
+		t.Fatalf("Pipeline without Pipelined: %v", err)
+	}
+	bw, err := NewBlockWriter(BlockOptions{Pipelined: true, RowGroupBytes: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := bw.Pipeline(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	fs := randomSchema(r, 0)
+	const blocks = 8
+	var batches [blocks][]cdc.Entry
+	var outs [blocks]bytes.Buffer
+	var infos [blocks]BlockInfo
+	var errs [blocks]error
+	for k := range blocks {
+		if k == 4 {
+			fs = append(fs, randomSchema(r, 1)...) // the schema grows while a block is being encoded
+		}
+		batches[k] = entries(randomRows(r, fs, 50+r.IntN(200))...)
+		if err := p.Submit(batches[k], &outs[k], func(info *BlockInfo, err error) {
+			errs[k] = err
+			if info != nil {
+				infos[k] = *info
+				infos[k].Errors = append([]*RowError(nil), info.Errors...)
+			}
+		}); err != nil {
+			t.Fatalf("Submit %d: %v", k, err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range blocks {
+		if errs[k] != nil {
+			t.Fatalf("block %d: %v", k, errs[k])
+		}
+		f, err := OpenBlock(bytes.NewReader(outs[k].Bytes()), int64(outs[k].Len()))
+		if err != nil {
+			t.Fatalf("block %d: %v", k, err)
+		}
+		rows, err := f.Rows(context.Background())
+		if err != nil {
+			t.Fatalf("block %d: %v", k, err)
+		}
+		if infos[k].Bytes != int64(outs[k].Len()) {
+			t.Fatalf("block %d: info says %d bytes, %d written", k, infos[k].Bytes, outs[k].Len())
+		}
+		compareRows(t, batches[k], infos[k].Errors, rows)
+	}
+	// A failing output fails its block and every later one.
+	p, err = bw.Pipeline(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []error
+	for k := range 3 {
+		var out io.Writer = io.Discard
+		if k == 1 {
+			out = &failingWriter{n: 10}
+		}
+		if err := p.Submit(batches[k], out, func(_ *BlockInfo, err error) { got = append(got, err) }); err != nil {
+			break
+		}
+	}
+	if err := p.Close(); err == nil || len(got) == 0 || got[0] != nil || got[len(got)-1] == nil {
+		t.Fatalf("Close = %v, block errors %v: want the failure from block 1 on", err, got)
+	}
 }

@@ -110,6 +110,11 @@ type Options struct {
 	// ArenaChunk is the size of the first chunk of the column arena;
 	// default 1 MiB.
 	ArenaChunk int
+	// Buffers is the number of blocks whose memory stays valid: with 2, a
+	// block stays valid until the second Shred after the one that made
+	// it, so that one block can be encoded while the next is shredded, at
+	// the price of twice the memory. Default 1.
+	Buffers int
 }
 
 const maxDepthLimit = 64
@@ -124,7 +129,7 @@ type Stats struct {
 }
 
 // Block is one shredded batch. It, its columns and their memory are valid
-// until the next call to Shred.
+// until the next call to Shred (with Options.Buffers 2: the one after).
 type Block struct {
 	Schema  *parquet.Node
 	Columns []parquet.ColumnData
@@ -143,12 +148,15 @@ type Shredder struct {
 	cols     []*column // every leaf column in schema order
 	meta     [4]*column
 	rescued  *column
-	arena    *arena.Arena
+	arena    *arena.Arena   // the current buffer's
+	arenas   []*arena.Arena // one per buffer
+	blocks   []Block        // one per buffer
+	cur      int            // the current buffer
 
 	schema      *parquet.Node
 	leaves      []*parquet.Node // leaves of schema, in column order
 	schemaDirty bool
-	block       Block
+	block       *Block
 
 	// state of the batch and row being shredded
 	t       tok
@@ -181,7 +189,12 @@ var errSchemaChange = errors.New("schema change")
 
 // NewShredder returns a Shredder, checking the declared schema if any.
 func NewShredder(opts Options) (*Shredder, error) {
-	s := &Shredder{opts: opts, table: opts.Table, arena: arena.New(opts.ArenaChunk)}
+	s := &Shredder{opts: opts, table: opts.Table}
+	for range max(1, min(opts.Buffers, 2)) {
+		s.arenas = append(s.arenas, arena.New(opts.ArenaChunk))
+	}
+	s.blocks = make([]Block, len(s.arenas))
+	s.arena, s.block = s.arenas[0], &s.blocks[0]
 	s.maxDepth = opts.MaxDepth
 	if s.maxDepth <= 0 || s.maxDepth > maxDepthLimit {
 		s.maxDepth = maxDepthLimit
@@ -287,6 +300,8 @@ func leafNodes(n *parquet.Node, dst []*parquet.Node) []*parquet.Node {
 // shredded are left out and reported in Block.Errors; the error result is
 // only for failures of the whole batch (a column beyond 2 GiB).
 func (s *Shredder) Shred(entries []cdc.Entry) (*Block, error) {
+	s.cur = (s.cur + 1) % len(s.arenas)
+	s.arena, s.block = s.arenas[s.cur], &s.blocks[s.cur]
 	s.stats = Stats{}
 	s.frozen = false
 	for {
@@ -320,7 +335,7 @@ func (s *Shredder) Shred(entries []cdc.Entry) (*Block, error) {
 		s.schemaDirty = false
 	}
 	leaves := s.leaves
-	b := &s.block
+	b := s.block
 	b.Schema = s.schema
 	b.Columns = b.Columns[:0]
 	for i, c := range s.cols {

@@ -113,8 +113,9 @@ func BenchmarkJSONLinesToParquet(b *testing.B) {
 		b.Run(table+"/ours", func(b *testing.B) {
 			d := load(b, table)
 			for _, level := range []int{1, 3} {
-				b.Run("zstd"+strconv.Itoa(level), func(b *testing.B) { benchOursJSON(b, d, level) })
+				b.Run("zstd"+strconv.Itoa(level), func(b *testing.B) { benchOursJSON(b, d, level, false) })
 			}
+			b.Run("zstd3-pipelined", func(b *testing.B) { benchOursJSON(b, d, 3, true) })
 		})
 		b.Run(table+"/duckdb-2threads", func(b *testing.B) {
 			if err := duckdb.Available(); err != nil {
@@ -126,28 +127,51 @@ func BenchmarkJSONLinesToParquet(b *testing.B) {
 	}
 }
 
-func benchOursJSON(b *testing.B, d *dataset, level int) {
+// benchOursJSON decodes each batch of lines and writes it as a block; with
+// pipelined, the next batch is decoded and shredded while the block before
+// is encoded on another goroutine.
+func benchOursJSON(b *testing.B, d *dataset, level int, pipelined bool) {
 	ctx := context.Background()
-	bw, err := engine.NewBlockWriter(engine.BlockOptions{Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level}})
+	bw, err := engine.NewBlockWriter(engine.BlockOptions{Pipelined: pipelined,
+		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	var entries []cdc.Entry
 	opts := &cdc.JSONOptions{Table: d.table}
+	check := func(info *engine.BlockInfo, err error) {
+		if err != nil {
+			panic(err)
+		}
+		if len(info.Errors) > 0 {
+			panic(info.Errors[0])
+		}
+	}
 	run := func() int64 {
 		var out counter
+		var p *engine.Pipeline
+		if pipelined {
+			if p, err = bw.Pipeline(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
 		for _, batch := range d.batches {
 			var errs []*cdc.LineError
 			entries, errs = cdc.DecodeJSONLines(entries[:0], batch, opts)
 			if len(errs) > 0 {
 				b.Fatal(errs[0])
 			}
-			info, err := bw.WriteBlock(ctx, &out, entries)
-			if err != nil {
-				b.Fatal(err)
+			if p != nil {
+				if err := p.Submit(entries, &out, check); err != nil {
+					b.Fatal(err)
+				}
+				continue
 			}
-			if len(info.Errors) > 0 {
-				b.Fatal(info.Errors[0])
+			check(bw.WriteBlock(ctx, &out, entries))
+		}
+		if p != nil {
+			if err := p.Close(); err != nil {
+				b.Fatal(err)
 			}
 		}
 		return out.n
