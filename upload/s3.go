@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -43,6 +44,11 @@ type S3Options struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	// HTTPClient carries every request (tests inject faults through it).
 	HTTPClient *http.Client
+	// SignPayload makes the client hash every request body with SHA-256
+	// for the signature. By default bodies that carry a CRC32C (puts and
+	// parts) are sent as UNSIGNED-PAYLOAD: the signed CRC32C header already
+	// guards their integrity, and hashing costs more CPU than the upload.
+	SignPayload bool
 	// Retry governs retries of every request.
 	Retry RetryPolicy
 	// Multipart configures streamed writes (Create).
@@ -56,7 +62,9 @@ type S3 struct {
 	prefix string
 	retry  RetryPolicy
 	mp     MultipartOptions
-	stats  counters
+	// bodyOpts are the per-request options of requests with a body.
+	bodyOpts []func(*s3.Options)
+	stats    counters
 	pool   sync.Pool // *[]byte part buffers of any size; reused when large enough
 }
 
@@ -108,7 +116,11 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	return &S3{client: client, bucket: opts.Bucket, prefix: opts.Prefix, retry: opts.Retry.withDefaults(), mp: opts.Multipart}, nil
+	st := &S3{client: client, bucket: opts.Bucket, prefix: opts.Prefix, retry: opts.Retry.withDefaults(), mp: opts.Multipart}
+	if !opts.SignPayload {
+		st.bodyOpts = append(st.bodyOpts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+	}
+	return st, nil
 }
 
 // Client returns the SDK client the store uses.
@@ -194,7 +206,7 @@ func (s *S3) putObject(ctx context.Context, st *counters, key string, data []byt
 	ambiguous, err := s.do(ctx, st, func(ctx context.Context) error {
 		in.Body = bytes.NewReader(data)
 		var err error
-		out, err = s.client.PutObject(ctx, in)
+		out, err = s.client.PutObject(ctx, in, s.bodyOpts...)
 		return err
 	})
 	if err != nil {
