@@ -65,7 +65,7 @@ type S3 struct {
 	// bodyOpts are the per-request options of requests with a body.
 	bodyOpts []func(*s3.Options)
 	stats    counters
-	pool   sync.Pool // *[]byte part buffers of any size; reused when large enough
+	pool     sync.Pool // *[]byte part buffers of any size; reused when large enough
 }
 
 // NewS3 returns a store on the bucket opts.Bucket. It makes no request.
