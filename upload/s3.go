@@ -111,6 +111,9 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 			o.HTTPClient = opts.HTTPClient
 		}
 		o.Retryer = aws.NopRetryer{} // retries are ours: per part, counted, with an injectable clock
+		// No "Expect: 100-continue" round trip before each part: a refused
+		// part is retried whole anyway.
+		o.ContinueHeaderThresholdBytes = -1
 		// Checksums are computed here (CRC32C, once per part) and sent
 		// as values; the SDK adds none of its own.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
