@@ -4,6 +4,7 @@
 #   make generate        regenerate the assembly from asmgen/
 #   make bench-kernels   our kernels side by side with parquet-go's
 #   make bench-ingest    buffer.Ring against a Go channel, CDC.Add
+#   make bench-upload    the multipart uploader beside a single PUT and the SDK's transfer manager
 
 GO        ?= go
 PKGS      := ./...
@@ -12,7 +13,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels bench-ingest tools
+        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload tools
 
 all: test
 
@@ -79,6 +80,15 @@ bench-kernels: tools
 bench-ingest: tools
 	cd bench && $(GO) test -run '^$$' -bench 'Ring|CDCAdd' -benchtime $(BENCHTIME) -count $(COUNT) ./ingest/ | tee ingest.txt
 	cd bench && benchstat -col /impl ingest.txt
+
+# bench-upload uploads 64 MiB objects (UPLOAD_FLAGS=-upload.large adds 512
+# MiB) to a versitygw on loopback: ours, one plain PutObject, the transfer
+# manager. Rounds are interleaved so that a busy machine weighs on all three.
+bench-upload: tools
+	cd bench && for i in $$(seq $(COUNT)); do \
+		$(GO) test ./upload/ -run '^$$' -bench Upload -benchtime 4x -count 1 -args $(UPLOAD_FLAGS) | grep '^Benchmark'; \
+	done | tee upload.txt
+	benchstat -col /how bench/upload.txt
 
 tools:
 	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
