@@ -539,7 +539,7 @@ func DecodeRLE(dst []uint32, src []byte, width uint) (int, error) {
 	if width > 32 {
 		return 0, fmt.Errorf("%w: DecodeRLE width %d, want 0..32", ErrWidth, width)
 	}
-	return decodeRLE(dst, src, width)
+	return decodeRLE(dst, src, width, false)
 }
 
 // DecodeRLELevels is DecodeRLE into bytes, for levels and booleans; width
@@ -548,7 +548,7 @@ func DecodeRLELevels(dst []uint8, src []byte, width uint) (int, error) {
 	if width > 8 {
 		return 0, fmt.Errorf("%w: DecodeRLELevels width %d, want 0..8", ErrWidth, width)
 	}
-	return decodeRLE(dst, src, width)
+	return decodeRLE(dst, src, width, false)
 }
 
 // DecodeRLEPrefixed decodes runs that follow a 4-byte little-endian length
@@ -610,7 +610,9 @@ func readHeader(src []byte, i int) (uint64, int, error) {
 	}
 }
 
-func decodeRLE[T rleValue](dst []T, src []byte, width uint) (int, error) {
+// decodeRLE decodes len(dst) values. With anyTrue, an RLE run of any
+// non-zero value repeats 1, as readers of booleans take it.
+func decodeRLE[T rleValue](dst []T, src []byte, width uint, anyTrue bool) (int, error) {
 	vb := int(width+7) / 8
 	w := int(width)
 	i, o := 0, 0
@@ -629,6 +631,9 @@ func decodeRLE[T rleValue](dst []T, src []byte, width uint) (int, error) {
 			var v uint32
 			for b := vb - 1; b >= 0; b-- {
 				v = v<<8 | uint32(src[i+b])
+			}
+			if anyTrue && v != 0 {
+				v = 1
 			}
 			if uint64(v)>>width != 0 {
 				return 0, fmt.Errorf("%w: RLE run at byte %d repeats %d, which does not fit in %d bits", ErrCorrupt, at, v, width)

@@ -105,6 +105,18 @@ func FuzzRLEDecode(f *testing.F) {
 						t.Fatalf("%s: DecodeRLELevels value %d = %d, DecodeRLE %d", name, i, levels[i], dst[i])
 					}
 				}
+				if width == 1 {
+					bm := make([]byte, BitmapLen(int(n)))
+					_, berr := DecodeRLEBitmap(bm, src, int(n))
+					for i := range levels {
+						if err == nil && berr == nil && bm[i/8]>>(i%8)&1 != levels[i] {
+							t.Fatalf("%s: DecodeRLEBitmap bit %d differs from DecodeRLELevels", name, i)
+						}
+					}
+					if err == nil && berr != nil {
+						t.Fatalf("%s: DecodeRLEBitmap failed where DecodeRLELevels did not: %v", name, berr)
+					}
+				}
 				_, _ = DecodeRLELevelsPrefixed(levels, src, width)
 			}
 			_, _ = DecodeRLEPrefixed(dst, src, width)

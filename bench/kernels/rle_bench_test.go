@@ -145,7 +145,7 @@ func BenchmarkKernelBitmapToLevels(b *testing.B) {
 		b.Fatal(err)
 	}
 	dst := make([]uint8, len(levels))
-	b.Run("impl=evodb", func(b *testing.B) {
+	b.Run("bitmap-to-levels/impl=evodb", func(b *testing.B) {
 		b.SetBytes(int64(len(dst)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -155,7 +155,7 @@ func BenchmarkKernelBitmapToLevels(b *testing.B) {
 		}
 		reportPerValue(b, len(dst))
 	})
-	b.Run("impl=goloop", func(b *testing.B) {
+	b.Run("bitmap-to-levels/impl=goloop", func(b *testing.B) {
 		b.SetBytes(int64(len(dst)))
 		b.ReportAllocs()
 		for b.Loop() {

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -183,6 +184,69 @@ func TestByteStreamSplitInterop(t *testing.T) {
 			}
 			if got64[i] != f64[i] || back64[i] != f64[i] {
 				t.Fatalf("n=%d: float64 %d: parquet-go read %v, we read %v, want %v", n, i, got64[i], back64[i], f64[i])
+			}
+		}
+	}
+}
+
+// TestRLEBooleanInterop: booleans held as bitmaps, with the length prefix
+// of RLE-encoded BOOLEAN pages. parquet-go takes whole bytes of booleans.
+//
+// We read what parquet-go's EncodeBoolean writes, including its RLE runs of
+// value byte 0xFF. The other way round, parquet-go's DecodeBoolean copies
+// an RLE run's value byte as eight booleans, so it misreads runs written
+// as the specification says (value 0x01, any count); its level decoder
+// reads them right, and is what checks our output here.
+func TestRLEBooleanInterop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	var enc rle.Encoding
+	for _, bytes := range []int{1, 2, 7, 8, 9, 64, 500} {
+		for _, density := range []float64{0, 0.02, 0.5, 0.98, 1} {
+			what := fmt.Sprintf("bytes=%d/density=%g", bytes, density)
+			bm := make([]byte, bytes)
+			for i := range 8 * bytes {
+				if rng.Float64() < density {
+					bm[i/8] |= 1 << (i % 8)
+				}
+			}
+			if density > 0 && density < 1 && bytes >= 8 {
+				// Long runs too.
+				for i := bytes / 4; i < bytes/2; i++ {
+					bm[i] = 0xFF
+				}
+			}
+			ours, err := kernels.AppendRLEBitmapPrefixed(nil, bm, 8*bytes)
+			if err != nil {
+				t.Fatalf("%s: AppendRLEBitmapPrefixed: %v", what, err)
+			}
+			if n := binary.LittleEndian.Uint32(ours); int(n) != len(ours)-4 {
+				t.Fatalf("%s: length prefix %d, runs of %d bytes", what, n, len(ours)-4)
+			}
+			lv := rle.Encoding{BitWidth: 1}
+			levels, err := lv.DecodeLevels(nil, ours[4:])
+			if err != nil {
+				t.Fatalf("%s: parquet-go DecodeLevels of ours: %v", what, err)
+			}
+			if len(levels) < 8*bytes {
+				t.Fatalf("%s: parquet-go decoded %d levels of %d", what, len(levels), 8*bytes)
+			}
+			got := make([]byte, bytes)
+			for i, l := range levels[:8*bytes] {
+				got[i/8] |= l << (i % 8)
+			}
+			if diff := cmp.Diff(bm, got); diff != "" {
+				t.Fatalf("%s: parquet-go decoding of ours (-want +got):\n%s", what, diff)
+			}
+			theirs, err := enc.EncodeBoolean(nil, bm)
+			if err != nil {
+				t.Fatalf("%s: parquet-go EncodeBoolean: %v", what, err)
+			}
+			back := make([]byte, bytes)
+			if _, err := kernels.DecodeRLEBitmapPrefixed(back, theirs, 8*bytes); err != nil {
+				t.Fatalf("%s: DecodeRLEBitmapPrefixed of parquet-go's: %v", what, err)
+			}
+			if diff := cmp.Diff(bm, back); diff != "" {
+				t.Fatalf("%s: our decoding of parquet-go's (-want +got):\n%s", what, diff)
 			}
 		}
 	}
