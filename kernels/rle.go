@@ -669,26 +669,26 @@ func fillValue[T rleValue](dst []T, v T) {
 		clear(dst)
 		return
 	}
-	if len(dst) <= 64 {
-		if d, ok := any(dst).([]uint8); ok {
-			// Eight bytes a store.
-			pat := uint64(v) * 0x0101010101010101
-			i := 0
-			for ; i+8 <= len(d); i += 8 {
-				binary.LittleEndian.PutUint64(d[i:], pat)
-			}
-			for ; i < len(d); i++ {
-				d[i] = uint8(v)
-			}
-			return
+	// Eight bytes a store up to fillDirect elements, then copies of
+	// doubling length.
+	const fillDirect = 256
+	head := min(len(dst), fillDirect)
+	switch d := any(dst).(type) {
+	case []uint8:
+		pat := uint64(v) * 0x0101010101010101
+		i := 0
+		for ; i+8 <= head; i += 8 {
+			binary.LittleEndian.PutUint64(d[i:], pat)
 		}
-		for i := range dst {
-			dst[i] = v
+		for ; i < head; i++ {
+			d[i] = uint8(v)
 		}
-		return
+	case []uint32:
+		for i := range d[:head] {
+			d[i] = uint32(v)
+		}
 	}
-	dst[0] = v
-	for n := 1; n < len(dst); n *= 2 {
+	for n := head; n < len(dst); n *= 2 {
 		copy(dst[n:], dst[:n])
 	}
 }
