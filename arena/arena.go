@@ -37,7 +37,7 @@ type Arena struct {
 	off       int      // bytes used in chunks[cur]
 	chunkSize int
 	used      int // bytes handed out since the last Reset, padding included
-	peak      int // the largest used seen at a Reset
+	peak      int // the most bytes handed out in one round
 }
 
 // New returns an Arena whose first chunk holds chunkSize bytes (rounded up
@@ -94,11 +94,8 @@ func (a *Arena) advance(size int) {
 			return
 		}
 	}
-	n := a.minChunk()
-	if len(a.chunks) > 0 {
-		// Grow geometrically so that a block needs few chunks.
-		n = max(n, len(a.chunks[len(a.chunks)-1])*2)
-	}
+	// Grow geometrically in the total, so that a round needs few chunks.
+	n := max(a.minChunk(), a.used)
 	a.chunks = append(a.chunks, newChunk(max(n, size)))
 	a.cur = len(a.chunks) - 1
 	a.off = 0
@@ -106,18 +103,16 @@ func (a *Arena) advance(size int) {
 
 // Reset makes all memory handed out so far available again. Slices
 // returned before Reset must not be used after it. When the last round
-// needed more than one chunk, the chunks are replaced by one chunk big
-// enough for everything that round used, so the next rounds of the same
-// size allocate nothing.
+// needed more than one chunk, the chunks are replaced by one chunk with a
+// quarter more room than that round used, so that the next rounds of about
+// the same size allocate nothing.
 func (a *Arena) Reset() {
 	a.peak = max(a.peak, a.used)
 	if len(a.chunks) > 1 && a.cur > 0 {
-		total := 0
-		for _, c := range a.chunks {
-			total += len(c)
-		}
+		n := max(a.used+a.used/4, len(a.chunks[0]))
+		clear(a.chunks)
 		a.chunks = a.chunks[:1]
-		a.chunks[0] = newChunk(max(total, a.peak))
+		a.chunks[0] = newChunk(n)
 	}
 	a.cur, a.off, a.used = 0, 0, 0
 }
@@ -125,6 +120,9 @@ func (a *Arena) Reset() {
 // Used is the number of bytes handed out since the last Reset, alignment
 // padding included.
 func (a *Arena) Used() int { return a.used }
+
+// Peak is the most bytes handed out between two Resets so far.
+func (a *Arena) Peak() int { return max(a.peak, a.used) }
 
 // Capacity is the number of bytes the arena holds in its chunks.
 func (a *Arena) Capacity() int {

@@ -59,9 +59,13 @@ func (c *column) reset(a *arena.Arena) {
 	}
 }
 
-// remember records the block's sizes as the hint for the next block.
+// remember records the block's sizes as the hint for the next block: the
+// largest of recent blocks, decaying by a quarter a block, so that blocks
+// of varying sizes rarely grow their buffers.
 func (c *column) remember() {
-	c.lastLevels, c.lastValues, c.lastData = c.levels, c.numValues(), len(c.data)
+	c.lastLevels = max(c.levels, c.lastLevels*3/4)
+	c.lastValues = max(c.numValues(), c.lastValues*3/4)
+	c.lastData = max(len(c.data), c.lastData*3/4)
 }
 
 func (c *column) numValues() int {

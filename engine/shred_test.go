@@ -468,6 +468,20 @@ func TestSteadyStateAllocations(t *testing.T) {
 		t.Fatalf("a steady-state block of %d rows allocates %v times", len(es), allocs)
 	}
 	checkRoundTrip(t, es, shred(t, s, es))
+
+	// Batches of varying sizes settle too.
+	cycle := func() {
+		for _, n := range []int{2000, 300, 1500, 50} {
+			if _, err := s.Shred(es[:n]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cycle()
+	cycle()
+	if allocs := testing.AllocsPerRun(3, cycle); allocs != 0 {
+		t.Fatalf("a cycle of blocks of varying sizes allocates %v times", allocs)
+	}
 }
 
 func TestStringsAreCopied(t *testing.T) {

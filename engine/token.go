@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -104,6 +105,17 @@ func (t *tok) str() (start, end int, escaped bool, err error) {
 	b := t.b
 	nonASCII := false
 	for t.i < len(b) {
+		// Eight plain ASCII bytes at a time.
+		for t.i+8 <= len(b) {
+			if plain8(binary.LittleEndian.Uint64(b[t.i:])) {
+				t.i += 8
+				continue
+			}
+			break
+		}
+		if t.i >= len(b) {
+			break
+		}
 		c := b[t.i]
 		switch strClass[c] {
 		case 0:
@@ -152,6 +164,22 @@ func (t *tok) str() (start, end int, escaped bool, err error) {
 		}
 	}
 	return 0, 0, false, t.fail(cdc.ErrSyntax, "unexpected end of input in a string")
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of x ends the fast
+// string loop: no '"', no '\\', no control byte, no byte >= 0x80.
+func plain8(x uint64) bool {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	hasQuote := (q - ones) &^ q
+	hasBackslash := (bs - ones) &^ bs
+	hasControl := (x - ones*0x20) &^ x
+	return (hasQuote|hasBackslash|hasControl|x)&highs == 0
 }
 
 func isHex(c byte) bool {
