@@ -13,7 +13,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload tools
+        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e tools
 
 all: test
 
@@ -69,6 +69,12 @@ fuzz-short:
 	done
 
 # bench-kernels prints, per kernel, our ns/value, parquet-go's, and the ratio.
+# bench-e2e runs the end-to-end benchmarks (BENCH_ROWS rows per table).
+BENCH_ROWS ?= 1000000
+bench-e2e: tools
+	cd bench && EVODB_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -count $(COUNT) -timeout 120m ./e2e/ | tee e2e.txt
+	benchstat bench/e2e.txt
+
 bench-kernels: tools
 	cd bench && $(GO) test -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) ./kernels/ | tee kernels.txt
 	cd bench && $(GO) run ./cmd/kernelreport kernels.txt
