@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/evodb/writer/cdc"
@@ -268,4 +269,54 @@ func TestPipeline(t *testing.T) {
 	if err := p.Close(); err == nil || len(got) == 0 || got[0] != nil || got[len(got)-1] == nil {
 		t.Fatalf("Close = %v, block errors %v: want the failure from block 1 on", err, got)
 	}
+}
+
+// TestBadLinesThroughTheWritePath sends JSON lines with bad ones among
+// them through the cdc decoder and the block writer: each bad line is
+// reported with its number, and every good line is in the block.
+func TestBadLinesThroughTheWritePath(t *testing.T) {
+	long := `{"s":"` + string(bytes.Repeat([]byte("x"), 300)) + `"}`
+	lines := []string{
+		`{"id":1,"s":"a"}`,
+		`{"id":2,"s":`,                // 2: malformed
+		long,                          // 3: over the line limit
+		"{\"id\":4,\"s\":\"\xfe\"}",   // 4: invalid UTF-8
+		`{"id":5,"n":NaN}`,            // 5: NaN
+		`{"a":[[[[[[[[[[1]]]]]]]]]]}`, // 6: too deep
+		`{"id":7,"s":"b","n":1.5}`,
+		`{"id":8,"id":9}`, // 8: duplicate key (found by the shredder)
+	}
+	data := []byte(strings.Join(lines, "\n") + "\n")
+	es, lineErrs := cdc.DecodeJSONLines(nil, data, &cdc.JSONOptions{Table: "t", MaxLineBytes: 200, MaxDepth: 8})
+	wantLines := []int{2, 3, 4, 5, 6}
+	if len(lineErrs) != len(wantLines) {
+		t.Fatalf("line errors %v, want lines %v", lineErrs, wantLines)
+	}
+	for i, e := range lineErrs {
+		if e.Line != wantLines[i] || !strings.HasPrefix(e.Error(), fmt.Sprintf("line %d: ", wantLines[i])) {
+			t.Fatalf("line error %q, want line %d", e, wantLines[i])
+		}
+	}
+	bw, err := NewBlockWriter(BlockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, rows, _ := writeRead(t, bw, es)
+	if len(info.Errors) != 1 || !errors.Is(info.Errors[0], ErrDuplicateKey) || es[info.Errors[0].Index].Data[6] != '8' {
+		t.Fatalf("shredder errors %v, want the duplicate key of line 8", info.Errors)
+	}
+	compareRows(t, es, info.Errors, rows)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows written, want the 2 good lines", len(rows))
+	}
+}
+
+func TestRowTooLarge(t *testing.T) {
+	s := newShredder(t, Options{MaxRowBytes: 20})
+	es := entries(`{"a":1}`, `{"a":"a value longer than twenty bytes"}`, `{"a":3}`)
+	b := shred(t, s, es)
+	if len(b.Errors) != 1 || b.Errors[0].Index != 1 || !errors.Is(b.Errors[0], ErrRowTooLarge) {
+		t.Fatalf("errors %v", b.Errors)
+	}
+	checkRoundTrip(t, es, b)
 }

@@ -12,7 +12,7 @@ func (s *Shredder) infer(entries []cdc.Entry, first int) {
 	var created []*node
 	for i := range entries {
 		e := &entries[i]
-		if e.Table != s.table || !e.Op.Valid() {
+		if e.Table != s.table || !e.Op.Valid() || len(e.Data) > s.maxRow {
 			continue
 		}
 		// Validate first, so the walk below can trust the grammar.

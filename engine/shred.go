@@ -52,7 +52,8 @@
 // # Bad rows
 //
 // A row that is not valid JSON (syntax, invalid UTF-8, NaN or Infinity),
-// that nests deeper than Options.MaxDepth, that is not an object, or that
+// that is longer than Options.MaxRowBytes, that nests deeper than
+// Options.MaxDepth, that is not an object, or that
 // has the same key twice in one object is rejected with a *RowError that
 // names the row's index in the batch, its LSN and the byte; the other rows
 // of the batch are kept. A rejected row found while the schema was being
@@ -85,6 +86,7 @@ var (
 	ErrWrongTable   = errors.New("entry of another table")
 	ErrInvalidOp    = errors.New("invalid op")
 	ErrTooLarge     = errors.New("column too large for one block")
+	ErrRowTooLarge  = errors.New("row too large")
 )
 
 // RowError reports a row of a batch that was rejected.
@@ -107,6 +109,9 @@ type Options struct {
 	// MaxDepth is the deepest nesting of objects and arrays accepted in a
 	// row, counting the row itself; default and maximum 64.
 	MaxDepth int
+	// MaxRowBytes is the largest row (Entry.Data) accepted; default 1 MiB,
+	// as cdc.JSONOptions.MaxLineBytes.
+	MaxRowBytes int
 	// ArenaChunk is the size of the first chunk of the column arena;
 	// default 1 MiB.
 	ArenaChunk int
@@ -143,6 +148,7 @@ type Block struct {
 type Shredder struct {
 	opts     Options
 	maxDepth int
+	maxRow   int
 	table    string
 	root     *node
 	cols     []*column // every leaf column in schema order
@@ -195,6 +201,10 @@ func NewShredder(opts Options) (*Shredder, error) {
 	}
 	s.blocks = make([]Block, len(s.arenas))
 	s.arena, s.block = s.arenas[0], &s.blocks[0]
+	s.maxRow = opts.MaxRowBytes
+	if s.maxRow <= 0 {
+		s.maxRow = 1 << 20
+	}
 	s.maxDepth = opts.MaxDepth
 	if s.maxDepth <= 0 || s.maxDepth > maxDepthLimit {
 		s.maxDepth = maxDepthLimit
@@ -381,6 +391,8 @@ func (s *Shredder) pass(entries []cdc.Entry) (int, error) {
 			err = fmt.Errorf("%w: %q, the shredder is for %q", ErrWrongTable, e.Table, s.table)
 		case !e.Op.Valid():
 			err = fmt.Errorf("%w %d", ErrInvalidOp, e.Op)
+		case len(e.Data) > s.maxRow:
+			err = fmt.Errorf("%w: %d bytes, limit %d", ErrRowTooLarge, len(e.Data), s.maxRow)
 		default:
 			err = s.shredRow(e.Data)
 		}
