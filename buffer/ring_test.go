@@ -460,14 +460,35 @@ func TestRingLinearizable(t *testing.T) {
 			var wg sync.WaitGroup
 			for p := range producers {
 				wg.Go(func() {
-					for i := range per {
-						ev := event{inv: clock.Add(1), vals: []item{{p, i}}}
-						if blocking {
-							ev.err = r.Publish(context.Background(), item{p, i})
-						} else {
-							ev.err = r.TryPublish(item{p, i})
+					for i := 0; i < per; {
+						// One value, or a batch of up to 3 that may wrap
+						// around the slots and be published in parts.
+						vs := []item{{p, i}}
+						for k := 1; k < 1+rand.IntN(3) && i+k < per; k++ {
+							vs = append(vs, item{p, i + k})
+						}
+						i += len(vs)
+						ev := event{inv: clock.Add(1)}
+						n := 0
+						switch {
+						case blocking && len(vs) == 1:
+							if ev.err = r.Publish(context.Background(), vs[0]); ev.err == nil {
+								n = 1
+							}
+						case blocking:
+							n, ev.err = r.PublishBatch(context.Background(), vs)
+						case len(vs) == 1:
+							if ev.err = r.TryPublish(vs[0]); ev.err == nil {
+								n = 1
+							}
+						default:
+							n, ev.err = r.TryPublishBatch(vs)
 						}
 						ev.resp = clock.Add(1)
+						ev.vals = vs[:n]
+						if n < len(vs) && ev.err == nil {
+							t.Errorf("publish of %v put in %d values and returned no error", vs, n)
+						}
 						pubs[p] = append(pubs[p], ev)
 						if blocking && errors.Is(ev.err, ErrClosed) {
 							return
@@ -521,14 +542,15 @@ func checkHistory(t *testing.T, capacity int, pubs [][]event, drains []event) {
 	var ok []*pubRec
 	for _, evs := range pubs {
 		for _, ev := range evs {
-			rec := &pubRec{inv: ev.inv, resp: ev.resp, order: -1}
-			switch {
-			case ev.err == nil:
-				recs[ev.vals[0]] = rec
+			// The values put in (all, or the first ones with ErrFull
+			// or ErrClosed) are published; the others must never show.
+			if ev.err != nil && !errors.Is(ev.err, ErrFull) && !errors.Is(ev.err, ErrClosed) {
+				t.Fatalf("publish %v: unexpected error %v", ev.vals, ev.err)
+			}
+			for _, v := range ev.vals {
+				rec := &pubRec{inv: ev.inv, resp: ev.resp, order: -1}
+				recs[v] = rec
 				ok = append(ok, rec)
-			case errors.Is(ev.err, ErrFull), errors.Is(ev.err, ErrClosed):
-			default:
-				t.Fatalf("publish %v: unexpected error %v", ev.vals[0], ev.err)
 			}
 		}
 	}
@@ -604,7 +626,7 @@ func checkHistory(t *testing.T, capacity int, pubs [][]event, drains []event) {
 			}
 			bound := countBelow(invs, ev.resp) - countBelow(drainResps, ev.inv)
 			if bound < capacity {
-				t.Fatalf("publish of %v returned ErrFull though at most %d of %d slots can have been used", ev.vals[0], bound, capacity)
+				t.Fatalf("publish after %v returned ErrFull though at most %d of %d slots can have been used", ev.vals, bound, capacity)
 			}
 		}
 	}
