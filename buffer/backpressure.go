@@ -17,7 +17,9 @@ type BackpressureOptions struct {
 	LowWaterMark int64
 	// OnChange, if set, is called with true when Backpressure pauses and
 	// with false when it resumes, in that order, one call at a time. It
-	// must return quickly and must not call the Backpressure's methods.
+	// must return quickly and must not call the methods of the
+	// Backpressure or of a CDC buffer that reports to it: it runs while
+	// they hold their locks.
 	OnChange func(paused bool)
 }
 

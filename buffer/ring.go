@@ -324,7 +324,11 @@ func (r *Ring[T]) Drain(dst []T) (int, error) {
 		}
 		k := min(int(end-p), len(dst)-n)
 		i := int(p & r.mask)
-		if i+k > len(r.vals) { // the run wraps around the end
+		if k == 1 { // single publishes: cheaper than copy and clear calls
+			dst[n] = r.vals[i]
+			var zero T
+			r.vals[i] = zero
+		} else if i+k > len(r.vals) { // the run wraps around the end
 			c := copy(dst[n:], r.vals[i:])
 			clear(r.vals[i:])
 			copy(dst[n+c:n+k], r.vals)
