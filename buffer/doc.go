@@ -9,16 +9,21 @@
 // A Ring is a bounded multi-producer, single-consumer queue of values in
 // sequence-numbered slots. Its invariants:
 //
-//   - The capacity is a power of two. Positions are claimed in order with a
-//     compare-and-swap on the tail; a producer owns the slots it claimed
-//     until it marks each one published by storing the slot's sequence
-//     number (position + 1).
+//   - The capacity is a power of two. Positions are claimed in runs with a
+//     compare-and-swap on the tail (one position for Publish, as many as
+//     fit for PublishBatch); a producer owns the positions it claimed until
+//     it has written their values and stored the sequence number (first
+//     position + 1) in the slot of the run's first position, which
+//     publishes the whole run at once.
 //   - A position is claimed only after the consumer has released the value
 //     that occupied its slot one lap earlier, so a value is never
 //     overwritten before it is read.
-//   - The consumer reads positions in order and stops at the first slot not
+//   - The consumer reads positions in order and stops at the first run not
 //     yet published, so every published value is consumed exactly once, and
 //     the values of one producer come out in the order it published them.
+//     (A run claimed earlier and still being written hides runs published
+//     after it until it is done: the ring is FIFO, and may look empty for
+//     that moment.)
 //   - TryPublish never blocks; Publish waits (briefly spinning, then parked
 //     until the consumer frees space) or returns when its context ends.
 //   - Close fixes the last position: publishing afterwards fails with
