@@ -448,7 +448,7 @@ func TestEncodingsCovered(t *testing.T) {
 			}
 		}
 	}
-	for _, e := range []parquet.Encoding{parquet.EncPlain, parquet.EncRLE, parquet.EncRLEDictionary, parquet.EncDeltaBinaryPacked, parquet.EncByteStreamSplit} {
+	for _, e := range []parquet.Encoding{parquet.EncPlain, parquet.EncRLE, parquet.EncRLEDictionary, parquet.EncDeltaBinaryPacked, parquet.EncByteStreamSplit, parquet.EncDeltaLengthBytes} {
 		if !seen[e] {
 			t.Errorf("no test file uses %v", e)
 		}

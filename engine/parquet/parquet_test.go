@@ -126,6 +126,8 @@ var optionSets = []struct {
 	{"zstd9-v2", WriterOptions{Compression: Zstd, ZstdLevel: 9, DataPageV2: true}},
 	{"nodict-small-pages", WriterOptions{DictionaryLimit: -1, PageSize: 512}},
 	{"tiny-dict-zstd", WriterOptions{DictionaryLimit: 64, PageSize: 2048, Compression: Zstd}},
+	{"zstd-serial", WriterOptions{Compression: Zstd, Concurrency: 1, PageSize: 1024}},
+	{"snappy-4-workers-v2", WriterOptions{Compression: Snappy, Concurrency: 4, PageSize: 1024, DataPageV2: true}},
 }
 
 func TestRoundTripRandomSchemas(t *testing.T) {
@@ -313,15 +315,15 @@ func TestEncodingChoice(t *testing.T) {
 	}{
 		{"default", WriterOptions{}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncRLEDictionary, "ts": EncDeltaBinaryPacked,
-			"dbl": EncRLEDictionary, "city": EncRLEDictionary, "user": EncPlain, "flag": EncPlain,
+			"dbl": EncRLEDictionary, "city": EncRLEDictionary, "user": EncDeltaLengthBytes, "flag": EncPlain,
 		}},
 		{"fallback", WriterOptions{DictionaryLimit: 64, Compression: Zstd}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncRLEDictionary, "ts": EncDeltaBinaryPacked,
-			"dbl": EncByteStreamSplit, "city": EncPlain, "user": EncPlain, "flag": EncPlain,
+			"dbl": EncByteStreamSplit, "city": EncDeltaLengthBytes, "user": EncDeltaLengthBytes, "flag": EncPlain,
 		}},
 		{"nodict", WriterOptions{DictionaryLimit: -1}, map[string]Encoding{
 			"id": EncDeltaBinaryPacked, "low": EncDeltaBinaryPacked, "ts": EncDeltaBinaryPacked,
-			"dbl": EncPlain, "city": EncPlain, "user": EncPlain, "flag": EncPlain,
+			"dbl": EncPlain, "city": EncDeltaLengthBytes, "user": EncDeltaLengthBytes, "flag": EncPlain,
 		}},
 	}
 	for _, tt := range tests {
@@ -699,5 +701,20 @@ func TestReadRLEBooleans(t *testing.T) {
 	}
 	if err := cr.decodeValues(&cd, EncRLE, data[:len(data)-1], len(want)); err == nil {
 		t.Fatal("truncated RLE booleans decoded without error")
+	}
+}
+
+// TestConcurrencyDoesNotChangeBytes checks that compressing pages on
+// several goroutines writes the same file as compressing them in order.
+func TestConcurrencyDoesNotChangeBytes(t *testing.T) {
+	schema := allTypesSchema()
+	g := &valueGen{rng: rand.New(rand.NewPCG(4, 4)), nullRate: 0.1}
+	groups := makeGroups(schema, g, 3000, 10)
+	for _, c := range []Compression{Snappy, Zstd} {
+		serial := writeFile(t, schema, WriterOptions{Compression: c, Concurrency: 1, PageSize: 2048}, groups...)
+		parallel := writeFile(t, schema, WriterOptions{Compression: c, Concurrency: 3, PageSize: 2048}, groups...)
+		if !bytes.Equal(serial, parallel) {
+			t.Fatalf("%v: files written with 1 and 3 goroutines differ", c)
+		}
 	}
 }

@@ -650,6 +650,33 @@ func (cr *chunkReader) decodeValues(cd *ColumnData, enc Encoding, data []byte, n
 			cd.Int64s = append(cd.Int64s, cr.ints...)
 		}
 		return nil
+	case EncDeltaLengthBytes:
+		if t != ByteArray {
+			return fmt.Errorf("%w: DELTA_LENGTH_BYTE_ARRAY for physical type %d", ErrUnsupported, t)
+		}
+		var err error
+		var k int
+		cr.ints, k, err = decodeDelta(cr.ints[:0], data, nv, true)
+		if err != nil {
+			return fmt.Errorf("lengths: %w", err)
+		}
+		data = data[k:]
+		if len(cd.Offsets) == 0 {
+			cd.Offsets = append(cd.Offsets, int32(len(cd.Bytes)))
+		}
+		pos := 0
+		for i, l := range cr.ints {
+			if l < 0 || l > int64(len(data)-pos) {
+				return corrupt("DELTA_LENGTH_BYTE_ARRAY: length %d of value %d, %d bytes left", l, i, len(data)-pos)
+			}
+			if len(cd.Bytes)+int(l) > math.MaxInt32 {
+				return corrupt("byte arrays exceed 2 GiB in one column chunk")
+			}
+			cd.Bytes = append(cd.Bytes, data[pos:pos+int(l)]...)
+			cd.Offsets = append(cd.Offsets, int32(len(cd.Bytes)))
+			pos += int(l)
+		}
+		return nil
 	case EncByteStreamSplit:
 		w := plainWidth(t)
 		if w == 0 {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/klauspost/compress/snappy"
@@ -44,6 +47,10 @@ type WriterOptions struct {
 	// column chunk whose dictionary would be larger is written without
 	// one. 0 means 1 MiB; a negative value disables dictionaries.
 	DictionaryLimit int
+	// Concurrency is the number of goroutines that compress the pages of
+	// a column chunk; 0 means runtime.GOMAXPROCS(0), 1 compresses on the
+	// calling goroutine only.
+	Concurrency int
 	// DataPageV2 writes data pages v2 instead of v1.
 	DataPageV2 bool
 	// CreatedBy is the footer's created_by; empty means DefaultCreatedBy.
@@ -84,6 +91,7 @@ type Writer struct {
 	comp    []byte // compressed page
 	hdr     tWriter
 	idx     []uint32
+	lens    []int32
 	bools   []uint8
 	hybrid  hybridEncoder
 	delta   deltaEncoder
@@ -91,6 +99,17 @@ type Writer struct {
 	byteDic dictBytes
 	dictBuf []byte
 	zenc    *zstd.Encoder
+
+	// pages of the chunk being written, before compression
+	stage   []byte
+	pending []pendingPage
+	outs    [][]byte        // compressed body of each pending page
+	zencs   []*zstd.Encoder // one per extra compressing goroutine
+	workers int
+	// the chunk being laid out
+	chunkMeta *columnMeta
+	chunkBase int64
+	dataSeen  bool
 }
 
 // NewWriter starts a file on w with the given schema. It writes the
@@ -120,17 +139,31 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("parquet: NewWriter: negative concurrency %d", opts.Concurrency)
+	}
 	wr := &Writer{opts: opts, schema: schema, elements: elements, leaves: leaves}
+	wr.workers = opts.Concurrency
+	if wr.workers == 0 {
+		wr.workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Compression == Uncompressed {
+		wr.workers = 1
+	}
 	if opts.Compression == Zstd {
 		level := zstd.SpeedDefault
 		if opts.ZstdLevel > 0 {
 			level = zstd.EncoderLevelFromZstd(opts.ZstdLevel)
 		}
-		wr.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
-			zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
-		if err != nil {
-			return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
+		for range wr.workers {
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
+				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+			if err != nil {
+				return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
+			}
+			wr.zencs = append(wr.zencs, enc)
 		}
+		wr.zenc = wr.zencs[0]
 	}
 	wr.start(w)
 	return wr, wr.err
@@ -475,6 +508,7 @@ const (
 	kindDict
 	kindDelta
 	kindSplit
+	kindDeltaLength
 )
 
 func (k valueKind) encoding() Encoding {
@@ -485,6 +519,8 @@ func (k valueKind) encoding() Encoding {
 		return EncDeltaBinaryPacked
 	case kindSplit:
 		return EncByteStreamSplit
+	case kindDeltaLength:
+		return EncDeltaLengthBytes
 	}
 	return EncPlain
 }
@@ -501,7 +537,10 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		stats:     &stats,
 	}
 	w.chunk = w.chunk[:0]
+	w.stage = w.stage[:0]
+	w.pending = w.pending[:0]
 	base := w.off
+	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
 
 	kind := w.chooseKind(c, nv)
 	var dictLen int
@@ -510,9 +549,8 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
 		m.dictPageOffset = base
 		m.hasDictOffset = true
-		w.appendPage(m, pageHeader{typ: pageDictionary, dict: &dictPageHeader{numValues: int32(dictLen), encoding: EncPlain}}, w.dictBuf, nil)
+		w.stagePage(pendingPage{typ: pageDictionary, dict: dictPageHeader{numValues: int32(dictLen), encoding: EncPlain}}, w.dictBuf, nil)
 	}
-	m.dataPageOffset = base + int64(len(w.chunk))
 
 	// page boundaries
 	perPage := w.levelsPerPage(c, nv, kind, dictLen)
@@ -560,6 +598,10 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		encs = append(encs, e)
 	}
 	m.encodings = encs
+	w.flushPages()
+	if !w.dataSeen {
+		m.dataPageOffset = base + int64(len(w.chunk))
+	}
 	w.write(w.chunk)
 	if w.err != nil {
 		return nil, w.err
@@ -601,6 +643,8 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 		if w.opts.Compression != Uncompressed {
 			fallback = kindSplit
 		}
+	case ByteArray:
+		fallback = kindDeltaLength
 	}
 	if w.opts.DictionaryLimit < 0 || nv == 0 {
 		return fallback
@@ -651,7 +695,7 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 			w.alt = w.delta.appendInt64(w.alt, c.Int64s)
 		}
 		other = len(w.alt)
-	case kindPlain, kindSplit:
+	case kindPlain, kindSplit, kindDeltaLength:
 		if t == ByteArray {
 			other = int(c.Offsets[nv]-c.Offsets[0]) + 4*nv
 		} else {
@@ -788,6 +832,18 @@ func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen
 			return w.delta.appendInt32(dst, c.Int32s[vlo:vhi])
 		}
 		return w.delta.appendInt64(dst, c.Int64s[vlo:vhi])
+	case kindDeltaLength:
+		// lengths DELTA_BINARY_PACKED, then the bytes back to back
+		w.lens = w.lens[:0]
+		if vlo == vhi {
+			return w.delta.appendInt32(dst, nil)
+		}
+		off := c.Offsets
+		for i := vlo; i < vhi; i++ {
+			w.lens = append(w.lens, off[i+1]-off[i])
+		}
+		dst = w.delta.appendInt32(dst, w.lens)
+		return append(dst, c.Bytes[off[vlo]:off[vhi]]...)
 	case kindSplit:
 		w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
 		width := 4
@@ -820,7 +876,7 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 		}
 		body = w.appendValues(body, c, kind, dictLen, vlo, vhi)
 		w.page = body
-		w.appendPage(m, pageHeader{typ: pageData, data: &dataPageHeader{
+		w.stagePage(pendingPage{typ: pageData, data: dataPageHeader{
 			numValues: numLevels, encoding: kind.encoding(), defEnc: EncRLE, repEnc: EncRLE,
 		}}, body, nil)
 		return
@@ -842,20 +898,130 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 	}
 	w.levels = lv
 	w.page = w.appendValues(w.page[:0], c, kind, dictLen, vlo, vhi)
-	w.appendPage(m, pageHeader{typ: pageDataV2, dataV2: &dataPageHeaderV2{
+	w.stagePage(pendingPage{typ: pageDataV2, dataV2: dataPageHeaderV2{
 		numValues: numLevels, numNulls: numLevels - int32(vhi-vlo), numRows: rows,
 		encoding: kind.encoding(), defLen: int32(len(lv) - repLen), repLen: int32(repLen),
 		isCompressed: w.opts.Compression != Uncompressed,
 	}}, w.page, lv)
 }
 
-// appendPage compresses body and appends header, levels (v2, never
-// compressed) and body to the chunk.
-func (w *Writer) appendPage(m *columnMeta, h pageHeader, body, levels []byte) {
-	comp := body
+func (w *Writer) compress(dst, src []byte) []byte {
+	return compressWith(w.opts.Compression, w.zenc, dst, src)
+}
+
+func compressWith(c Compression, zenc *zstd.Encoder, dst, src []byte) []byte {
+	switch c {
+	case Snappy:
+		need := snappy.MaxEncodedLen(len(src))
+		if cap(dst) < need {
+			dst = make([]byte, need)
+		}
+		return snappy.Encode(dst[:need], src)
+	case Zstd:
+		return zenc.EncodeAll(src, dst[:0])
+	}
+	return append(dst[:0], src...)
+}
+
+// pendingPage is a page of the chunk being written whose body waits in
+// Writer.stage for compression.
+type pendingPage struct {
+	typ       int32
+	data      dataPageHeader
+	dataV2    dataPageHeaderV2
+	dict      dictPageHeader
+	levelsOff int // levels (v2, never compressed) at stage[levelsOff:bodyOff]
+	bodyOff   int // body at stage[bodyOff:bodyEnd]
+	bodyEnd   int
+}
+
+// stagePage queues a page; flushPages compresses and lays out the queue.
+func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
+	if w.workers <= 1 {
+		// compress and lay out at once: no staging copy
+		w.pending = append(w.pending[:0], p)
+		comp := body
+		if w.opts.Compression != Uncompressed {
+			w.comp = w.compress(w.comp[:0], body)
+			comp = w.comp
+		}
+		w.appendPage(&w.pending[0], levels, body, comp)
+		return
+	}
+	p.levelsOff = len(w.stage)
+	w.stage = append(w.stage, levels...)
+	p.bodyOff = len(w.stage)
+	w.stage = append(w.stage, body...)
+	p.bodyEnd = len(w.stage)
+	w.pending = append(w.pending, p)
+}
+
+// flushPages compresses the queued pages, on up to w.workers goroutines,
+// and appends them with their headers to w.chunk, in order.
+func (w *Writer) flushPages() {
+	if w.workers <= 1 {
+		return // pages went out as they came
+	}
+	n := len(w.pending)
 	if w.opts.Compression != Uncompressed {
-		w.comp = w.compress(w.comp[:0], body)
-		comp = w.comp
+		for len(w.outs) < n {
+			w.outs = append(w.outs, nil)
+		}
+		workers := min(w.workers, n)
+		if workers <= 1 {
+			for i := range w.pending {
+				p := &w.pending[i]
+				w.outs[i] = w.compress(w.outs[i][:0], w.stage[p.bodyOff:p.bodyEnd])
+			}
+		} else {
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for k := range workers {
+				var enc *zstd.Encoder
+				if w.zencs != nil {
+					enc = w.zencs[k]
+				}
+				wg.Go(func() {
+					for {
+						i := int(next.Add(1) - 1)
+						if i >= n {
+							return
+						}
+						p := &w.pending[i]
+						w.outs[i] = compressWith(w.opts.Compression, enc, w.outs[i][:0], w.stage[p.bodyOff:p.bodyEnd])
+					}
+				})
+			}
+			wg.Wait()
+		}
+	}
+	for i := range w.pending {
+		p := &w.pending[i]
+		comp := w.stage[p.bodyOff:p.bodyEnd]
+		if w.opts.Compression != Uncompressed {
+			comp = w.outs[i]
+		}
+		w.appendPage(p, w.stage[p.levelsOff:p.bodyOff], w.stage[p.bodyOff:p.bodyEnd], comp)
+	}
+}
+
+// appendPage appends a page's header, levels and compressed body to the
+// chunk and counts its sizes; the first data page sets the data page
+// offset.
+func (w *Writer) appendPage(p *pendingPage, levels, body, comp []byte) {
+	m := w.chunkMeta
+	h := pageHeader{typ: p.typ}
+	switch p.typ {
+	case pageData:
+		h.data = &p.data
+	case pageDataV2:
+		h.dataV2 = &p.dataV2
+	case pageDictionary:
+		h.dict = &p.dict
+	}
+	if p.typ != pageDictionary && !w.dataSeen {
+		w.dataSeen = true
+		m.dataPageOffset = w.chunkBase + int64(len(w.chunk))
 	}
 	h.uncompressedSize = int32(len(levels) + len(body))
 	h.compressedSize = int32(len(levels) + len(comp))
@@ -866,18 +1032,4 @@ func (w *Writer) appendPage(m *columnMeta, h pageHeader, body, levels []byte) {
 	w.chunk = append(w.chunk, comp...)
 	m.uncompressedSize += int64(len(w.hdr.buf)) + int64(h.uncompressedSize)
 	m.compressedSize += int64(len(w.hdr.buf)) + int64(h.compressedSize)
-}
-
-func (w *Writer) compress(dst, src []byte) []byte {
-	switch w.opts.Compression {
-	case Snappy:
-		need := snappy.MaxEncodedLen(len(src))
-		if cap(dst) < need {
-			dst = make([]byte, need)
-		}
-		return snappy.Encode(dst[:need], src)
-	case Zstd:
-		return w.zenc.EncodeAll(src, dst[:0])
-	}
-	return append(dst[:0], src...)
 }
