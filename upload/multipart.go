@@ -435,7 +435,7 @@ func (w *MultipartWriter) uploadPart(num int, buf []byte) {
 			ContentLength:  aws.Int64(int64(len(buf))),
 			ChecksumCRC32C: aws.String(sumText),
 			Body:           bytes.NewReader(buf),
-		}, w.s.bodyOpts...)
+		}, w.s.partOpts...)
 		return err
 	})
 	if err != nil {

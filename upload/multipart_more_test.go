@@ -287,3 +287,60 @@ func TestMultipartConcurrentWriters(t *testing.T) {
 		t.Errorf("store stats %+v, want 3 objects of 2, 3 and 3 parts", st)
 	}
 }
+
+// TestConditionalPutAfterReset: a conditional put whose first attempt was
+// cut off reads the key back before sending its body again.
+func TestConditionalPutAfterReset(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		existing []byte // nil: no object before
+		opts     func(etag string) upload.PutOptions
+		fault    uploadtest.Fault
+		wantErr  error
+		puts     int // PutObject requests after the first put
+	}{
+		{"if absent, lost answer", nil, func(string) upload.PutOptions { return upload.PutOptions{IfAbsent: true} }, uploadtest.LostResponse, nil, 1},
+		{"if absent, key taken, reset", []byte("other"), func(string) upload.PutOptions { return upload.PutOptions{IfAbsent: true} }, uploadtest.Reset, upload.ErrPreconditionFailed, 1},
+		{"if match, lost answer", []byte("old"), func(e string) upload.PutOptions { return upload.PutOptions{IfMatch: e} }, uploadtest.LostResponse, nil, 1},
+		{"if match, stale, reset", []byte("old"), func(string) upload.PutOptions { return upload.PutOptions{IfMatch: `"stale"`} }, uploadtest.Reset, upload.ErrPreconditionFailed, 1},
+		{"if match, missing, reset", nil, func(string) upload.PutOptions { return upload.PutOptions{IfMatch: `"stale"`} }, uploadtest.Reset, upload.ErrNotFound, 1},
+		{"if absent, reset, free", nil, func(string) upload.PutOptions { return upload.PutOptions{IfAbsent: true} }, uploadtest.Reset, nil, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, tr, _ := faultStore(t, 2)
+			etag := ""
+			if tc.existing != nil {
+				info, err := s.Put(ctx, "k", tc.existing, upload.PutOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				etag = info.ETag
+			}
+			before := tr.Requests()[uploadtest.OpPutObject]
+			tr.SetRules(uploadtest.Rule{Op: uploadtest.OpPutObject, Fault: tc.fault, Times: 1})
+			data := uploadtest.Pattern(5, 3<<20)
+			_, err := s.Put(ctx, "k", data, tc.opts(etag))
+			tr.SetRules()
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Put = %v, want %v", err, tc.wantErr)
+			}
+			if got := tr.Requests()[uploadtest.OpPutObject] - before; got != tc.puts {
+				t.Errorf("%d PutObject requests, want %d", got, tc.puts)
+			}
+			want := tc.existing
+			if tc.wantErr == nil {
+				want = data
+			}
+			got, _, err := s.Get(ctx, "k")
+			if want == nil {
+				if !errors.Is(err, upload.ErrNotFound) {
+					t.Errorf("Get = %d bytes, %v; want ErrNotFound", len(got), err)
+				}
+			} else if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("Get = %d bytes, %v; want the %d bytes expected", len(got), err, len(want))
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // S3Options configure an S3 store. Fields left empty come from the
@@ -64,6 +65,7 @@ type S3 struct {
 	mp     MultipartOptions
 	// bodyOpts are the per-request options of requests with a body.
 	bodyOpts []func(*s3.Options)
+	partOpts []func(*s3.Options) // of UploadPart
 	stats    counters
 	pool     sync.Pool // *[]byte part buffers of any size; reused when large enough
 }
@@ -111,9 +113,6 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 			o.HTTPClient = opts.HTTPClient
 		}
 		o.Retryer = aws.NopRetryer{} // retries are ours: per part, counted, with an injectable clock
-		// No "Expect: 100-continue" round trip before each part: a refused
-		// part is retried whole anyway.
-		o.ContinueHeaderThresholdBytes = -1
 		// Checksums are computed here (CRC32C, once per part) and sent
 		// as values; the SDK adds none of its own.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
@@ -123,6 +122,11 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 	if !opts.SignPayload {
 		st.bodyOpts = append(st.bodyOpts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
 	}
+	// Parts carry no condition the server could refuse them for before
+	// reading them: no "Expect: 100-continue" round trip. Conditional puts
+	// keep it, so that a 412 arrives before the body is sent rather than
+	// as a reset in the middle of it.
+	st.partOpts = append(append(st.partOpts, st.bodyOpts...), func(o *s3.Options) { o.ContinueHeaderThresholdBytes = -1 })
 	return st, nil
 }
 
@@ -206,12 +210,38 @@ func (s *S3) putObject(ctx context.Context, st *counters, key string, data []byt
 		in.IfMatch = aws.String(opts.IfMatch)
 	}
 	var out *s3.PutObjectOutput
+	var found *ObjectInfo
+	attempts := 0
 	ambiguous, err := s.do(ctx, st, func(ctx context.Context) error {
+		if attempts++; attempts > 1 && (opts.IfAbsent || opts.IfMatch != "") {
+			// The previous attempt may have been applied: if the object
+			// holds our bytes, it was. If the condition fails now, say
+			// so without sending the body again (a server may refuse it
+			// by resetting the connection in the middle of the body).
+			info, ours, err := s.inspect(ctx, key, int64(len(data)), sum)
+			switch {
+			case err == nil && ours:
+				found = &info
+				return nil
+			case err == nil && opts.IfAbsent:
+				return &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "the key exists (read back after a failed attempt)"}
+			case err == nil && info.ETag != opts.IfMatch:
+				return &smithy.GenericAPIError{Code: "PreconditionFailed", Message: "the ETag differs (read back after a failed attempt)"}
+			case err != nil && classify(ctx, err) == classNotFound && opts.IfMatch != "":
+				return &smithy.GenericAPIError{Code: "NoSuchKey", Message: "no object at the key (read back after a failed attempt)"}
+			case err != nil && classify(ctx, err) != classNotFound:
+				return err
+			}
+		}
 		in.Body = bytes.NewReader(data)
 		var err error
 		out, err = s.client.PutObject(ctx, in, s.bodyOpts...)
 		return err
 	})
+	if err == nil && found != nil {
+		s.count(st, int64(len(data)))
+		return *found, nil
+	}
 	if err != nil {
 		c := classify(ctx, err)
 		if ambiguous && (c == classPrecondition || c == classConflict) {
@@ -241,6 +271,13 @@ func (s *S3) count(st *counters, n int64) {
 // holds reports whether the object at key has the given size and CRC32C
 // (a plain or a composite "<crc>-<parts>" checksum).
 func (s *S3) holds(ctx context.Context, key string, size int64, sum string) (ObjectInfo, bool) {
+	info, ours, err := s.inspect(ctx, key, size, sum)
+	return info, err == nil && ours
+}
+
+// inspect reads the object at key: its description, and whether it has the
+// given size and CRC32C. A missing object is an error of class NotFound.
+func (s *S3) inspect(ctx context.Context, key string, size int64, sum string) (ObjectInfo, bool, error) {
 	var out *s3.HeadObjectOutput
 	_, err := s.do(ctx, &s.stats, func(ctx context.Context) error {
 		var err error
@@ -251,10 +288,11 @@ func (s *S3) holds(ctx context.Context, key string, size int64, sum string) (Obj
 		})
 		return err
 	})
-	if err != nil || aws.ToInt64(out.ContentLength) != size || aws.ToString(out.ChecksumCRC32C) != sum {
-		return ObjectInfo{}, false
+	if err != nil {
+		return ObjectInfo{}, false, err
 	}
-	return ObjectInfo{Key: key, Size: size, ETag: aws.ToString(out.ETag), ModTime: aws.ToTime(out.LastModified)}, true
+	info := ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag), ModTime: aws.ToTime(out.LastModified)}
+	return info, info.Size == size && aws.ToString(out.ChecksumCRC32C) == sum, nil
 }
 
 // Get implements Store.
