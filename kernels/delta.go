@@ -156,15 +156,16 @@ func AppendDeltaInt64(dst []byte, src []int64) []byte {
 		for b := range k {
 			end += varintLen(mins[b]) + DeltaMiniblocks + miniblocksLen(widths[b*DeltaMiniblocks:(b+1)*DeltaMiniblocks])
 		}
+		out := dst[:end]
+		o := len(dst)
 		for b := range k {
 			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
-			dst = binary.AppendVarint(dst, mins[b])
-			dst = append(dst, w...)
-			body := miniblocksLen(w)
-			o := len(dst)
-			dst = dst[:o+body]
-			impl.packMiniblocks64(dst[o:end], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			o += binary.PutVarint(out[o:], mins[b])
+			o += copy(out[o:o+DeltaMiniblocks], w)
+			impl.packMiniblocks64(out[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			o += miniblocksLen(w)
 		}
+		dst = out
 		pos += n
 	}
 	if pos < len(src) {
@@ -236,15 +237,16 @@ func AppendDeltaInt32(dst []byte, src []int32) []byte {
 		for b := range k {
 			end += varintLen(int64(mins[b])) + DeltaMiniblocks + miniblocksLen(widths[b*DeltaMiniblocks:(b+1)*DeltaMiniblocks])
 		}
+		out := dst[:end]
+		o := len(dst)
 		for b := range k {
 			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
-			dst = binary.AppendVarint(dst, int64(mins[b]))
-			dst = append(dst, w...)
-			body := miniblocksLen(w)
-			o := len(dst)
-			dst = dst[:o+body]
-			impl.packMiniblocks32(dst[o:end], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			o += binary.PutVarint(out[o:], int64(mins[b]))
+			o += copy(out[o:o+DeltaMiniblocks], w)
+			impl.packMiniblocks32(out[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			o += miniblocksLen(w)
 		}
+		dst = out
 		pos += n
 	}
 	if pos < len(src) {
