@@ -35,10 +35,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // entry returns an insert from producer with the given LSN whose Size is
-// exactly size bytes (at least the fixed overhead).
+// size bytes, or the bare entry's size when size is not at least 2 above
+// it (the smallest padding is "{}").
 func entry(producer string, lsn int64, size int) cdc.Entry {
 	e := cdc.Entry{Op: cdc.Insert, Table: "t", LSN: lsn, Producer: producer}
-	if pad := size - e.Size(); pad > 0 {
+	if pad := size - e.Size(); pad >= 2 {
 		e.Data = []byte("{" + strings.Repeat(" ", pad-2) + "}")
 	}
 	return e
