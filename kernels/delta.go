@@ -383,6 +383,9 @@ func parseDeltaHeader(src []byte) (h deltaHeader, err error) {
 	// Every block costs at least a one-byte min delta and its width bytes,
 	// and holds at most blockLen values: a count beyond that is a lie, and
 	// nothing is allocated for it.
+	if total > math.MaxInt/8 {
+		return h, deltaErrorf(totalOff, "total value count %d is beyond this platform's slices", total)
+	}
 	if total > 1 {
 		rest := uint64(len(src) - off)
 		blocks := (total-1)/bl + min(1, (total-1)%bl)
