@@ -7,7 +7,8 @@ package kernels
 // insert32AVX2 probes keys into the table (ctrl, slots), writes each key's index
 // to indexes, appends new keys to values[count:] and returns the new count.
 // gmask16 is (groups-1)*16. The table and values must have room for every
-// key; len(indexes) >= len(keys) and len(hashes) >= len(keys).
+// key; len(indexes) >= len(keys) and len(hashes) >= len(keys);
+// hashes is scratch for the batch's probe words, and gmask16 < 1<<24.
 // It touches no element past those lengths.
 func insert32AVX2(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int
 
@@ -15,5 +16,6 @@ func insert32AVX2(ctrl []byte, slots []uint64, values []uint32, indexes []int32,
 // to indexes, appends new keys to values[count:] and returns the new count.
 // gmask16 is (groups-1)*16. The table and values must have room for every
 // key; len(indexes) >= len(keys).
+//
 // It touches no element past those lengths.
 func insert64AVX2(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, gmask16 uint32, seed uint64, count int) int

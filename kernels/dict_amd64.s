@@ -20,55 +20,79 @@ TEXT ·insert32AVX2(SB), NOSPLIT, $0-168
 	LEAQ (DX)(AX*4), DX
 	MOVQ hashes_base+120(FP), BX
 	LEAQ (BX)(AX*4), BX
+	MOVL gmask16+144(FP), SI
 
 	// Hash the batch: x = k^seed; x ^= x>>16; x *= A; x ^= x>>15; x *= B; x ^= x>>16.
-	MOVQ         AX, SI
-	NEGQ         SI
-	MOVL         seed+148(FP), DI
-	MOVD         DI, X0
+	MOVQ         AX, DI
+	NEGQ         DI
+	MOVL         seed+148(FP), R8
+	MOVD         R8, X0
 	VPBROADCASTD X0, Y0
-	MOVL         $0x7feb352d, R8
-	MOVD         R8, X1
+	MOVL         $0x7feb352d, R9
+	MOVD         R9, X1
 	VPBROADCASTD X1, Y1
-	MOVL         $0x846ca68b, R8
-	MOVD         R8, X2
+	MOVL         $0x846ca68b, R9
+	MOVD         R9, X2
 	VPBROADCASTD X2, Y2
+	MOVD         SI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x0000007f, R9
+	MOVD         R9, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x00000080, R9
+	MOVD         R9, X5
+	VPBROADCASTD X5, Y5
 
 insert32AVX2_hash8:
-	MOVQ    SI, R8
-	ADDQ    $0x08, R8
+	MOVQ    DI, R9
+	ADDQ    $0x08, R9
 	JG      insert32AVX2_hash1
-	VPXOR   (CX)(SI*4), Y0, Y3
-	VPSRLD  $0x10, Y3, Y4
-	VPXOR   Y4, Y3, Y3
-	VPMULLD Y1, Y3, Y3
-	VPSRLD  $0x0f, Y3, Y4
-	VPXOR   Y4, Y3, Y3
-	VPMULLD Y2, Y3, Y3
-	VPSRLD  $0x10, Y3, Y4
-	VPXOR   Y4, Y3, Y3
-	VMOVDQU Y3, (BX)(SI*4)
-	ADDQ    $0x08, SI
+	VPXOR   (CX)(DI*4), Y0, Y6
+	VPSRLD  $0x10, Y6, Y7
+	VPXOR   Y7, Y6, Y6
+	VPMULLD Y1, Y6, Y6
+	VPSRLD  $0x0f, Y6, Y7
+	VPXOR   Y7, Y6, Y6
+	VPMULLD Y2, Y6, Y6
+	VPSRLD  $0x10, Y6, Y7
+	VPXOR   Y7, Y6, Y6
+
+	// Probe words: (h>>3)&gmask16 | (0x80|h&0x7f)<<24.
+	VPSRLD  $0x03, Y6, Y7
+	VPAND   Y3, Y7, Y7
+	VPAND   Y4, Y6, Y6
+	VPOR    Y5, Y6, Y6
+	VPSLLD  $0x18, Y6, Y6
+	VPOR    Y7, Y6, Y6
+	VMOVDQU Y6, (BX)(DI*4)
+	ADDQ    $0x08, DI
 	JMP     insert32AVX2_hash8
 
 insert32AVX2_hash1:
-	TESTQ  SI, SI
+	TESTQ  DI, DI
 	JZ     insert32AVX2_hashed
-	MOVL   (CX)(SI*4), R8
-	XORL   DI, R8
-	MOVL   R8, R9
-	SHRL   $0x10, R9
-	XORL   R9, R8
-	IMUL3L $0x7feb352d, R8, R8
-	MOVL   R8, R9
-	SHRL   $0x0f, R9
-	XORL   R9, R8
-	IMUL3L $0x846ca68b, R8, R8
-	MOVL   R8, R9
-	SHRL   $0x10, R9
-	XORL   R9, R8
-	MOVL   R8, (BX)(SI*4)
-	INCQ   SI
+	MOVL   (CX)(DI*4), R9
+	XORL   R8, R9
+	MOVL   R9, R10
+	SHRL   $0x10, R10
+	XORL   R10, R9
+	IMUL3L $0x7feb352d, R9, R9
+	MOVL   R9, R10
+	SHRL   $0x0f, R10
+	XORL   R10, R9
+	IMUL3L $0x846ca68b, R9, R9
+	MOVL   R9, R10
+	SHRL   $0x10, R10
+	XORL   R10, R9
+	MOVL   R9, R10
+	SHRL   $0x03, R10
+	ANDL   SI, R10
+	ANDL   $0x0000007f, R9
+	ORL    $0x00000080, R9
+	SHLL   $0x18, R9
+	ORL    R10, R9
+	MOVL   R9, (BX)(DI*4)
+	INCQ   DI
 	JMP    insert32AVX2_hash1
 
 insert32AVX2_hashed:
@@ -82,76 +106,71 @@ insert32AVX2_key:
 	// hash is known, and the slot lines are where a probe waits.
 	CMPQ       AX, $-8
 	JGE        insert32AVX2_noprefetch
-	MOVL       32(BX)(AX*4), R11
-	SHRL       $0x03, R11
-	ANDL       R8, R11
-	PREFETCHT0 (SI)(R11*1)
-	PREFETCHT0 (DI)(R11*8)
-	PREFETCHT0 64(DI)(R11*8)
+	MOVL       32(BX)(AX*4), R13
+	ANDL       $0x00ffffff, R13
+	PREFETCHT0 (SI)(R13*1)
+	PREFETCHT0 (DI)(R13*8)
+	PREFETCHT0 64(DI)(R13*8)
 
 insert32AVX2_noprefetch:
 	MOVL (CX)(AX*4), R9
-	MOVL (BX)(AX*4), R10
 
-	// Control byte 0x80|h&0x7f, broadcast; base = group*16.
-	MOVL         R10, R11
-	ANDL         $0x0000007f, R11
-	ORL          $0x00000080, R11
-	MOVD         R11, X0
-	VPBROADCASTB X0, X0
-	SHRL         $0x03, R10
-	ANDL         R8, R10
-	XORL         R12, R12
+	// The probe word: base = group*16 in the low 24 bits, the
+	// control byte in the high 8, broadcast straight from memory.
+	MOVL         (BX)(AX*4), R10
+	ANDL         $0x00ffffff, R10
+	VPBROADCASTB 3(BX)(AX*4), X0
+	XORL         R11, R11
 
 insert32AVX2_group:
 	VMOVDQU   (SI)(R10*1), X1
 	VPCMPEQB  X0, X1, X2
-	VPMOVMSKB X2, R13
-	TESTL     R13, R13
+	VPMOVMSKB X2, R12
+	TESTL     R12, R12
 	JZ        insert32AVX2_nomatch
 
 insert32AVX2_candidate:
-	TZCNTL R13, R11
-	ADDL   R10, R11
-	MOVQ   (DI)(R11*8), R11
-	CMPL   R11, R9
+	TZCNTL R12, R13
+	ADDL   R10, R13
+	MOVQ   (DI)(R13*8), R13
+	CMPL   R13, R9
 	JNE    insert32AVX2_mismatch
-	SHRQ   $0x20, R11
+	SHRQ   $0x20, R13
 
 	// Found: the hot path runs straight on to the next key.
-	MOVL R11, (DX)(AX*4)
+	MOVL R13, (DX)(AX*4)
 	INCQ AX
 	JNZ  insert32AVX2_key
 	JMP  insert32AVX2_done
 
 insert32AVX2_mismatch:
-	BLSRL R13, R13
+	BLSRL R12, R12
 	JNZ   insert32AVX2_candidate
 
 insert32AVX2_nomatch:
-	VPMOVMSKB X1, R13
-	XORL      $0x0000ffff, R13
+	VPMOVMSKB X1, R12
+	XORL      $0x0000ffff, R12
 	JNZ       insert32AVX2_insert
 
 	// Group full: on to the next group of the triangular sequence.
-	ADDL $0x10, R12
-	ADDL R12, R10
+	ADDL $0x10, R11
+	ADDL R11, R10
 	ANDL R8, R10
 	JMP  insert32AVX2_group
 
 insert32AVX2_insert:
 	// New key: take the first empty slot of the group.
-	TZCNTL R13, R13
-	ADDL   R10, R13
-	MOVD   X0, R11
-	MOVB   R11, (SI)(R13*1)
-	MOVQ   ret+160(FP), R11
-	MOVL   R11, (DX)(AX*4)
+	TZCNTL R12, R12
+	ADDL   R10, R12
+	MOVD   X0, R13
+	MOVB   R13, (SI)(R12*1)
+	MOVQ   ret+160(FP), R13
+	MOVL   R13, (DX)(AX*4)
 	MOVQ   values_base+48(FP), R10
-	MOVL   R9, (R10)(R11*4)
-	SHLQ   $0x20, R11
-	ORQ    R9, R11
-	MOVQ   R11, (DI)(R13*8)
+	MOVL   R9, (R10)(R13*4)
+	SHLQ   $0x20, R13
+	ORQ    R9, R13
+	MOVQ   R13, (DI)(R12*8)
 	INCQ   ret+160(FP)
 	INCQ   AX
 	JNZ    insert32AVX2_key

@@ -58,7 +58,9 @@ func insert(width int) {
 	Doc(name+" probes keys into the table (ctrl, slots), writes each key's index",
 		"to indexes, appends new keys to values[count:] and returns the new count.",
 		"gmask16 is (groups-1)*16. The table and values must have room for every",
-		"key; len(indexes) >= len(keys)"+map[bool]string{true: " and len(hashes) >= len(keys)", false: ""}[width == 32]+".",
+		"key; len(indexes) >= len(keys)"+map[bool]string{true: " and len(hashes) >= len(keys);",
+			false: "."}[width == 32],
+		map[bool]string{true: "hashes is scratch for the batch's probe words, and gmask16 < 1<<24.", false: ""}[width == 32],
 		"It touches no element past those lengths.")
 
 	n := Load(Param("keys").Len(), GP64())
@@ -82,7 +84,7 @@ func insert(width int) {
 	if width == 32 {
 		hashP = Load(Param("hashes").Base(), GP64())
 		LEAQ(Mem{Base: hashP, Index: n, Scale: 4}, hashP)
-		hash32Batch(name, n, keysP, hashP)
+		hash32Batch(name, n, keysP, hashP, Load(Param("gmask16"), GP32()))
 	}
 	MOVQ(n, i)
 	NEGQ(i)
@@ -97,20 +99,24 @@ func insert(width int) {
 
 	Label(name + "_key")
 	k, h, base, step, m, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	xc := XMM()
 	if width == 32 {
 		Comment("Prefetch the control bytes and slots of the key 8 ahead: its",
 			"hash is known, and the slot lines are where a probe waits.")
 		CMPQ(i, I8(-8))
 		JGE(LabelRef(name + "_noprefetch"))
 		MOVL(Mem{Base: hashP, Index: i, Scale: 4, Disp: 32}, t.As32())
-		SHRL(U8(3), t.As32())
-		ANDL(gmask, t.As32())
+		ANDL(U32(0xffffff), t.As32())
 		PREFETCHT0(Mem{Base: ctrlP, Index: t, Scale: 1})
 		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8})
 		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8, Disp: 64})
 		Label(name + "_noprefetch")
 		MOVL(Mem{Base: keysP, Index: i, Scale: 4}, k.As32())
-		MOVL(Mem{Base: hashP, Index: i, Scale: 4}, h.As32())
+		Comment("The probe word: base = group*16 in the low 24 bits, the",
+			"control byte in the high 8, broadcast straight from memory.")
+		MOVL(Mem{Base: hashP, Index: i, Scale: 4}, base.As32())
+		ANDL(U32(0xffffff), base.As32())
+		VPBROADCASTB(Mem{Base: hashP, Index: i, Scale: 4, Disp: 3}, xc)
 	} else {
 		MOVQ(Mem{Base: keysP, Index: i, Scale: 8}, k)
 		Comment("h = hash64(k, seed)")
@@ -129,16 +135,17 @@ func insert(width int) {
 		SHRQ(U8(32), t)
 		XORL(t.As32(), h.As32())
 	}
-	Comment("Control byte 0x80|h&0x7f, broadcast; base = group*16.")
-	MOVL(h.As32(), t.As32())
-	ANDL(U32(0x7f), t.As32())
-	ORL(U32(0x80), t.As32())
-	xc := XMM()
-	MOVD(t.As32(), xc)
-	VPBROADCASTB(xc, xc)
-	SHRL(U8(3), h.As32())
-	ANDL(gmask, h.As32())
-	MOVL(h.As32(), base.As32())
+	if width == 64 {
+		Comment("Control byte 0x80|h&0x7f, broadcast; base = group*16.")
+		MOVL(h.As32(), t.As32())
+		ANDL(U32(0x7f), t.As32())
+		ORL(U32(0x80), t.As32())
+		MOVD(t.As32(), xc)
+		VPBROADCASTB(xc, xc)
+		SHRL(U8(3), h.As32())
+		ANDL(gmask, h.As32())
+		MOVL(h.As32(), base.As32())
+	}
 	XORL(step.As32(), step.As32())
 
 	Label(name + "_group")
@@ -212,9 +219,12 @@ func insert(width int) {
 	RET()
 }
 
-// hash32Batch fills hashes[-n:0] (relative to the end pointers) with
-// hash32 of the keys: eight at a time, then one at a time.
-func hash32Batch(name string, n, keysP, hashP Register) {
+// hash32Batch fills hashes[-n:0] (relative to the end pointers) with the
+// probe word of each key, from h = hash32 of the key: the group's first
+// slot (h>>3)&gmask16 in the low 24 bits and the control byte 0x80|h&0x7f
+// in the high 8; eight keys at a time, then one at a time. It needs
+// gmask16 < 1<<24.
+func hash32Batch(name string, n, keysP, hashP, gmask Register) {
 	Comment("Hash the batch: x = k^seed; x ^= x>>16; x *= A; x ^= x>>15; x *= B; x ^= x>>16.")
 	i := GP64()
 	MOVQ(n, i)
@@ -230,6 +240,15 @@ func hash32Batch(name string, n, keysP, hashP Register) {
 	MOVL(U32(h32b), t)
 	MOVD(t, bv.AsX())
 	VPBROADCASTD(bv.AsX(), bv)
+	gv, m7f, m80 := YMM(), YMM(), YMM()
+	MOVD(gmask, gv.AsX())
+	VPBROADCASTD(gv.AsX(), gv)
+	MOVL(U32(0x7f), t)
+	MOVD(t, m7f.AsX())
+	VPBROADCASTD(m7f.AsX(), m7f)
+	MOVL(U32(0x80), t)
+	MOVD(t, m80.AsX())
+	VPBROADCASTD(m80.AsX(), m80)
 
 	Label(name + "_hash8")
 	rest := GP64()
@@ -246,6 +265,13 @@ func hash32Batch(name string, n, keysP, hashP Register) {
 	VPMULLD(bv, x, x)
 	VPSRLD(U8(16), x, y)
 	VPXOR(y, x, x)
+	Comment("Probe words: (h>>3)&gmask16 | (0x80|h&0x7f)<<24.")
+	VPSRLD(U8(3), x, y)
+	VPAND(gv, y, y)
+	VPAND(m7f, x, x)
+	VPOR(m80, x, x)
+	VPSLLD(U8(24), x, x)
+	VPOR(y, x, x)
 	VMOVDQU(x, Mem{Base: hashP, Index: i, Scale: 4})
 	ADDQ(U8(8), i)
 	JMP(LabelRef(name + "_hash8"))
@@ -267,6 +293,13 @@ func hash32Batch(name string, n, keysP, hashP Register) {
 	MOVL(h, u)
 	SHRL(U8(16), u)
 	XORL(u, h)
+	MOVL(h, u)
+	SHRL(U8(3), u)
+	ANDL(gmask, u)
+	ANDL(U32(0x7f), h)
+	ORL(U32(0x80), h)
+	SHLL(U8(24), h)
+	ORL(u, h)
 	MOVL(h, Mem{Base: hashP, Index: i, Scale: 4})
 	INCQ(i)
 	JMP(LabelRef(name + "_hash1"))
