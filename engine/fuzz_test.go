@@ -2,15 +2,17 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/evodb/writer/cdc"
 )
 
-// FuzzShred feeds arbitrary lines to the shredder: it never panics, every
-// row is either rejected with an error or read back equal to its input,
-// and a second batch through the same shredder (with the schema the
-// first one left) round-trips as well.
+// FuzzShred feeds arbitrary lines to the shredder and the block writer: it
+// never panics, every row is either rejected with an error or read back
+// from the Parquet block equal to its input, and a second batch through
+// the same writer (with the schema the first one left) round-trips as
+// well.
 func FuzzShred(f *testing.F) {
 	for _, seed := range []string{
 		`{"a":1,"b":"x","c":[1,2],"d":{"e":true}}`,
@@ -33,7 +35,7 @@ func FuzzShred(f *testing.F) {
 		if len(lines) > 64 {
 			lines = lines[:64]
 		}
-		s, err := NewShredder(Options{Table: "t", MaxDepth: 16})
+		bw, err := NewBlockWriter(BlockOptions{Shredder: Options{Table: "t", MaxDepth: 16}, RowGroupBytes: 64})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,19 +44,28 @@ func FuzzShred(f *testing.F) {
 			for i, l := range lines {
 				es[i] = cdc.Entry{Op: cdc.Insert, Table: "t", Data: l, LSN: int64(i), Producer: "p"}
 			}
-			b, err := s.Shred(es)
+			var buf bytes.Buffer
+			info, err := bw.WriteBlock(context.Background(), &buf, es)
 			if err != nil {
-				t.Fatalf("round %d: Shred: %v", round, err)
+				t.Fatalf("round %d: WriteBlock: %v", round, err)
 			}
-			for _, e := range b.Errors {
+			for _, e := range info.Errors {
 				if e.Err == nil || e.Error() == "" {
 					t.Fatalf("row error without a message: %#v", e)
 				}
 			}
-			if b.Stats.Rows+b.Stats.Rejected != len(es) {
-				t.Fatalf("round %d: %d rows + %d rejected != %d entries", round, b.Stats.Rows, b.Stats.Rejected, len(es))
+			if info.Stats.Rows+info.Stats.Rejected != len(es) {
+				t.Fatalf("round %d: %d rows + %d rejected != %d entries", round, info.Stats.Rows, info.Stats.Rejected, len(es))
 			}
-			checkRoundTrip(t, es, b)
+			f, err := OpenBlock(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatalf("round %d: OpenBlock: %v", round, err)
+			}
+			rows, err := f.Rows(context.Background())
+			if err != nil {
+				t.Fatalf("round %d: Rows: %v", round, err)
+			}
+			compareRows(t, es, info.Errors, rows)
 		}
 	})
 }
