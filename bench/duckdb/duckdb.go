@@ -39,8 +39,9 @@ func Available() error {
 
 // Result is what one statement returned.
 type Result struct {
-	Ms   float64          `json:"ms"` // time DuckDB took, start-up excluded
-	Rows []map[string]any `json:"rows"`
+	Ms    float64          `json:"ms"`     // wall time DuckDB took, start-up excluded
+	CPUMs float64          `json:"cpu_ms"` // CPU time of all its threads meanwhile
+	Rows  []map[string]any `json:"rows"`
 }
 
 // Output is what a Run returned.

@@ -11,6 +11,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,6 +100,15 @@ func TestMain(m *testing.M) {
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// cpuTime is the CPU time the process has used, all threads, in ns.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
 
 func mallocs() uint64 {
 	var ms runtime.MemStats
@@ -195,13 +205,14 @@ func benchOursJSON(b *testing.B, d *dataset, level int, pipelined bool) {
 	outBytes := run() // warm up: the schema known, buffers grown
 	b.SetBytes(int64(len(d.lines)))
 	b.ReportAllocs()
-	m0 := mallocs()
+	m0, c0 := mallocs(), cpuTime()
 	for b.Loop() {
 		outBytes = run()
 	}
-	m1 := mallocs()
+	m1, c1 := mallocs(), cpuTime()
 	rows := float64(b.N * d.rows)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")
 	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
 	b.ReportMetric(float64(outBytes), "out-bytes")
 }
@@ -213,14 +224,16 @@ func benchDuckDBJSON(b *testing.B, d *dataset) {
 		return fmt.Sprintf("COPY (SELECT * FROM read_json(%s, format='newline_delimited')%s) TO %s (FORMAT parquet, COMPRESSION zstd)",
 			duckdb.Quote(d.path), limit, duckdb.Quote(dst))
 	}
-	var totalMs float64
+	var totalMs, cpuMs float64
 	for b.Loop() {
 		res, err := duckdb.Run(context.Background(), 2, copyStmt(warm, " LIMIT 1000"), copyStmt(out, ""))
 		if err != nil {
 			b.Fatal(err)
 		}
 		totalMs += res.Results[1].Ms
+		cpuMs += res.Results[1].CPUMs
 	}
+	b.ReportMetric(cpuMs*1e6/float64(b.N*d.rows), "cpu-ns/row")
 	st, err := os.Stat(out)
 	if err != nil {
 		b.Fatal(err)

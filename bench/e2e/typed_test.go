@@ -76,8 +76,9 @@ func loadTyped(b *testing.B) *typedData {
 	return td
 }
 
-func reportRows(b *testing.B, rows int, out int64) {
+func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*rows), "cpu-ns/row")
 	b.ReportMetric(float64(out), "out-bytes")
 }
 
@@ -104,17 +105,18 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 		}
 		n := run()
 		b.ReportAllocs()
-		m0 := mallocs()
+		m0, c0 := mallocs(), cpuTime()
 		for b.Loop() {
 			n = run()
 		}
 		b.ReportMetric(float64(mallocs()-m0)/float64(b.N*len(td.orders)), "allocs/row")
-		reportRows(b, len(td.orders), n)
+		reportRows(b, len(td.orders), n, c0)
 	})
 	b.Run("parquet-go", func(b *testing.B) {
 		td := loadTyped(b)
 		var n int64
 		b.ReportAllocs()
+		c0 := cpuTime()
 		for b.Loop() {
 			var out counter
 			w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
@@ -127,7 +129,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			}
 			n = out.n
 		}
-		reportRows(b, len(td.orders), n)
+		reportRows(b, len(td.orders), n, c0)
 	})
 	b.Run("arrow-go", func(b *testing.B) {
 		td := loadTyped(b)
@@ -136,6 +138,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			arrowparquet.WithMaxRowGroupLength(batchRows))
 		var n int64
 		b.ReportAllocs()
+		c0 := cpuTime()
 		for b.Loop() {
 			var out counter
 			w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
@@ -154,7 +157,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			}
 			n = out.n
 		}
-		reportRows(b, len(td.orders), n)
+		reportRows(b, len(td.orders), n, c0)
 	})
 }
 
