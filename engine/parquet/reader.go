@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/evodb/writer/kernels"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 )
@@ -279,7 +280,7 @@ type chunkReader struct {
 	dictSize int
 	scratch  []byte
 	idx      []uint32
-	ints     []int64
+	lens     []int32
 	u8       []uint8
 }
 
@@ -638,25 +639,19 @@ func (cr *chunkReader) decodeValues(cd *ColumnData, enc Encoding, data []byte, n
 			return fmt.Errorf("%w: DELTA_BINARY_PACKED for physical type %d", ErrUnsupported, t)
 		}
 		var err error
-		cr.ints, _, err = decodeDelta(cr.ints[:0], data, nv, t == Int32)
-		if err != nil {
-			return err
-		}
 		if t == Int32 {
-			for _, v := range cr.ints {
-				cd.Int32s = append(cd.Int32s, int32(v))
-			}
+			cd.Int32s, _, err = decodeDelta(cd.Int32s, data, nv)
 		} else {
-			cd.Int64s = append(cd.Int64s, cr.ints...)
+			cd.Int64s, _, err = decodeDelta(cd.Int64s, data, nv)
 		}
-		return nil
+		return err
 	case EncDeltaLengthBytes:
 		if t != ByteArray {
 			return fmt.Errorf("%w: DELTA_LENGTH_BYTE_ARRAY for physical type %d", ErrUnsupported, t)
 		}
 		var err error
 		var k int
-		cr.ints, k, err = decodeDelta(cr.ints[:0], data, nv, true)
+		cr.lens, k, err = decodeDelta(cr.lens[:0], data, nv)
 		if err != nil {
 			return fmt.Errorf("lengths: %w", err)
 		}
@@ -665,8 +660,8 @@ func (cr *chunkReader) decodeValues(cd *ColumnData, enc Encoding, data []byte, n
 			cd.Offsets = append(cd.Offsets, int32(len(cd.Bytes)))
 		}
 		pos := 0
-		for i, l := range cr.ints {
-			if l < 0 || l > int64(len(data)-pos) {
+		for i, l := range cr.lens {
+			if l < 0 || int(l) > len(data)-pos {
 				return corrupt("DELTA_LENGTH_BYTE_ARRAY: length %d of value %d, %d bytes left", l, i, len(data)-pos)
 			}
 			if len(cd.Bytes)+int(l) > math.MaxInt32 {
@@ -678,16 +673,29 @@ func (cr *chunkReader) decodeValues(cd *ColumnData, enc Encoding, data []byte, n
 		}
 		return nil
 	case EncByteStreamSplit:
-		w := plainWidth(t)
-		if w == 0 {
+		var err error
+		switch t {
+		case Float:
+			at := len(cd.Floats)
+			if len(data) != 4*nv {
+				return corrupt("BYTE_STREAM_SPLIT: %d bytes for %d floats", len(data), nv)
+			}
+			cd.Floats = slices.Grow(cd.Floats, nv)[:at+nv]
+			err = kernels.DecodeByteStreamSplit32(cd.Floats[at:], data)
+		case Double:
+			at := len(cd.Doubles)
+			if len(data) != 8*nv {
+				return corrupt("BYTE_STREAM_SPLIT: %d bytes for %d doubles", len(data), nv)
+			}
+			cd.Doubles = slices.Grow(cd.Doubles, nv)[:at+nv]
+			err = kernels.DecodeByteStreamSplit64(cd.Doubles[at:], data)
+		default:
 			return fmt.Errorf("%w: BYTE_STREAM_SPLIT for physical type %d", ErrUnsupported, t)
 		}
-		var err error
-		cr.scratch, err = decodeByteStreamSplit(cr.scratch[:0], data, nv, w)
 		if err != nil {
-			return err
+			return corrupt("BYTE_STREAM_SPLIT: %v", err)
 		}
-		return appendPlainFixed(cd, cr.scratch, nv)
+		return nil
 	}
 	return fmt.Errorf("%w: value encoding %v", ErrUnsupported, enc)
 }

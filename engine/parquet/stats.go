@@ -1,9 +1,10 @@
 package parquet
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math"
+
+	"github.com/evodb/writer/kernels"
 )
 
 // maxStatBytes is the longest byte-array min or max written to statistics;
@@ -36,90 +37,35 @@ func columnStats(c *ColumnData, buf []byte) (Statistics, []byte) {
 		buf = append(buf, b2u(lo), b2u(hi))
 		split = start + 1
 	case Int32:
-		lo, hi := c.Int32s[0], c.Int32s[0]
-		for _, x := range c.Int32s {
-			lo = min(lo, x)
-			hi = max(hi, x)
-		}
+		lo, hi, _ := kernels.MinMaxInt32(c.Int32s)
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(lo))
 		split = len(buf)
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(hi))
 	case Int64:
-		lo, hi := c.Int64s[0], c.Int64s[0]
-		for _, x := range c.Int64s {
-			lo = min(lo, x)
-			hi = max(hi, x)
-		}
+		lo, hi, _ := kernels.MinMaxInt64(c.Int64s)
 		buf = binary.LittleEndian.AppendUint64(buf, uint64(lo))
 		split = len(buf)
 		buf = binary.LittleEndian.AppendUint64(buf, uint64(hi))
 	case Float:
-		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
-		seen := false
-		for _, x := range c.Floats {
-			if x != x {
-				continue
-			}
-			seen = true
-			if x < lo {
-				lo = x
-			}
-			if x > hi {
-				hi = x
-			}
-		}
-		if !seen {
+		// NaN ignored, a zero min is -0.0 and a zero max +0.0
+		lo, hi, ok := kernels.MinMaxFloat32(c.Floats)
+		if !ok {
 			return s, buf
-		}
-		if lo == 0 {
-			lo = float32(math.Copysign(0, -1))
-		}
-		if hi == 0 {
-			hi = 0
 		}
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(lo))
 		split = len(buf)
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(hi))
 	case Double:
-		lo, hi := math.Inf(1), math.Inf(-1)
-		seen := false
-		for _, x := range c.Doubles {
-			if x != x {
-				continue
-			}
-			seen = true
-			if x < lo {
-				lo = x
-			}
-			if x > hi {
-				hi = x
-			}
-		}
-		if !seen {
+		lo, hi, ok := kernels.MinMaxFloat64(c.Doubles)
+		if !ok {
 			return s, buf
-		}
-		if lo == 0 {
-			lo = math.Copysign(0, -1)
-		}
-		if hi == 0 {
-			hi = 0
 		}
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(lo))
 		split = len(buf)
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(hi))
 	case ByteArray:
-		off := c.Offsets
-		lo := c.Bytes[off[0]:off[1]]
-		hi := lo
-		for i := 1; i < nv; i++ {
-			v := c.Bytes[off[i]:off[i+1]]
-			if bytes.Compare(v, lo) < 0 {
-				lo = v
-			} else if bytes.Compare(v, hi) > 0 {
-				hi = v
-			}
-		}
-		if len(lo) > maxStatBytes || len(hi) > maxStatBytes {
+		lo, hi, ok, err := kernels.MinMaxBytes(c.Bytes, c.Offsets[:nv+1])
+		if err != nil || !ok || len(lo) > maxStatBytes || len(hi) > maxStatBytes {
 			return s, buf
 		}
 		buf = append(buf, lo...)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/evodb/writer/kernels"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 )
@@ -598,6 +599,10 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		encs = append(encs, e)
 	}
 	m.encodings = encs
+	if err := w.hybrid.err; err != nil {
+		w.hybrid.err = nil
+		return nil, colErr(l, "encoding levels or indices: %v", err)
+	}
 	w.flushPages()
 	if !w.dataSeen {
 		m.dataPageOffset = base + int64(len(w.chunk))
@@ -679,9 +684,9 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 	var dictSize, entries int
 	if t == ByteArray {
 		entries = w.byteDic.len()
-		dictSize = len(w.byteDic.data) + 4*entries
+		dictSize = w.byteDic.size()
 	} else {
-		entries = len(w.fixed.keys)
+		entries = w.fixed.len()
 		dictSize = entries * width
 	}
 	dictTotal := dictSize + (nv*int(bitWidth(uint64(entries-1)))+7)/8
@@ -733,24 +738,14 @@ func (w *Writer) dictLen(t PhysicalType) int {
 	if t == ByteArray {
 		return w.byteDic.len()
 	}
-	return len(w.fixed.keys)
+	return w.fixed.len()
 }
 
 func (w *Writer) appendDictValues(dst []byte, t PhysicalType) []byte {
-	switch t {
-	case Int32, Float:
-		for _, k := range w.fixed.keys {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(k))
-		}
-	case Int64, Double:
-		for _, k := range w.fixed.keys {
-			dst = binary.LittleEndian.AppendUint64(dst, k)
-		}
-	case ByteArray:
-		d := &w.byteDic
-		dst = appendPlainBytes(dst, d.data, d.offsets, 0, d.len())
+	if t == ByteArray {
+		return w.byteDic.appendValues(dst)
 	}
-	return dst
+	return w.fixed.appendValues(dst)
 }
 
 // levelsPerPage estimates how many level entries fill a page.
@@ -788,11 +783,7 @@ func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen in
 // chunk by compressing the first page both ways.
 func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
-	width := 4
-	if c.Leaf.Type == Double {
-		width = 8
-	}
-	w.page = appendByteStreamSplit(w.page[:0], w.alt, width)
+	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
 	w.comp = w.compress(w.comp[:0], w.alt)
 	plainSize := len(w.comp)
 	w.comp = w.compress(w.comp[:0], w.page)
@@ -820,6 +811,15 @@ func (w *Writer) appendPlainValues(dst []byte, c *ColumnData, vlo, vhi int) []by
 	return dst
 }
 
+// appendSplit encodes float or double values [vlo, vhi) as
+// BYTE_STREAM_SPLIT.
+func (w *Writer) appendSplit(dst []byte, c *ColumnData, vlo, vhi int) []byte {
+	if c.Leaf.Type == Float {
+		return kernels.AppendByteStreamSplit32(dst, c.Floats[vlo:vhi])
+	}
+	return kernels.AppendByteStreamSplit64(dst, c.Doubles[vlo:vhi])
+}
+
 // appendValues encodes values [vlo, vhi) with kind.
 func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen, vlo, vhi int) []byte {
 	switch kind {
@@ -845,12 +845,7 @@ func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen
 		dst = w.delta.appendInt32(dst, w.lens)
 		return append(dst, c.Bytes[off[vlo]:off[vhi]]...)
 	case kindSplit:
-		w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
-		width := 4
-		if c.Leaf.Type == Double {
-			width = 8
-		}
-		return appendByteStreamSplit(dst, w.alt, width)
+		return w.appendSplit(dst, c, vlo, vhi)
 	}
 	return w.appendPlainValues(dst, c, vlo, vhi)
 }
