@@ -33,9 +33,26 @@
 // [ErrNotFound].
 //
 // A conditional write whose response was lost may have been applied. The
-// stores retry it; when the retry meets a failed precondition they read the
-// object back, and if it holds exactly the bytes that were sent (size and
-// CRC32C) the write is reported as successful.
+// S3 store reads the key back before retrying it: if the object holds
+// exactly the bytes that were sent (size and CRC32C) the write is reported
+// as successful; if the condition no longer holds, the write fails with
+// ErrPreconditionFailed without sending the body again. A multipart write
+// whose CompleteMultipartUpload answer was lost (the retry meets 404
+// NoSuchUpload) is settled the same way, against the composite CRC32C of
+// its parts. A streamed write that fails its condition (or meets a 409) is
+// aborted: to try again, stream the object again.
+//
+// # Multipart uploads
+//
+// [S3.CreateMultipart] streams an object in parts of one fixed size (the
+// last may be shorter), at least 5 MiB and large enough for the expected
+// size to fit in 10,000 parts, with N parts uploading while the next fills;
+// memory stays within part size × (N + 1). Every part carries its CRC32C,
+// is retried with exponential backoff and jitter on 5xx, throttling and
+// broken connections, and a failure retries cannot cure aborts the upload,
+// so no parts are left behind. Objects of at most one part go up in one
+// PutObject. [Stats] count bytes, parts, retries, aborts and parts in
+// flight; [MultipartOptions.OnProgress] reports progress.
 //
 // # Cloudflare R2
 //
