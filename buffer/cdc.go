@@ -243,8 +243,12 @@ func New(opts Options) (*CDC, error) {
 // operation or a negative LSN; in those cases nothing is buffered.
 func (b *CDC) Add(e *cdc.Entry) error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	err := b.add(e)
-	b.mu.Unlock()
+	if err == ErrDuplicate {
+		// add leaves the entry's producer in b.last.
+		return &DuplicateError{Producer: b.last.name, LSN: e.LSN, LastLSN: b.last.last}
+	}
 	return err
 }
 
@@ -266,7 +270,7 @@ func (b *CDC) AddBatch(es []cdc.Entry) (AddResult, error) {
 		switch err := b.add(&es[i]); {
 		case err == nil:
 			r.Accepted++
-		case errors.Is(err, ErrDuplicate):
+		case err == ErrDuplicate:
 			r.Duplicates++
 		default:
 			return r, err
@@ -275,6 +279,8 @@ func (b *CDC) AddBatch(es []cdc.Entry) (AddResult, error) {
 	return r, nil
 }
 
+// add buffers *e, or returns why not: ErrDuplicate itself for a
+// duplicate, so that AddBatch, which only counts them, allocates nothing.
 func (b *CDC) add(e *cdc.Entry) error {
 	if !e.Op.Valid() {
 		b.stats.Rejected++
@@ -295,7 +301,7 @@ func (b *CDC) add(e *cdc.Entry) error {
 	}
 	if e.LSN <= ps.last {
 		b.stats.Duplicates++
-		return &DuplicateError{Producer: ps.name, LSN: e.LSN, LastLSN: ps.last}
+		return ErrDuplicate
 	}
 	size := int64(e.Size())
 	if b.bytes+size > b.limit {
