@@ -189,10 +189,13 @@ func toJSON(f *Field) fieldJSON {
 // object, none of the metadata names at the top) and that objects have
 // fields and lists an element.
 func (s *Schema) Validate() error {
-	return validateFields(s.Fields, "", true)
+	return validateFields(s.Fields, "", true, 1)
 }
 
-func validateFields(fs []Field, where string, top bool) error {
+func validateFields(fs []Field, where string, top bool, depth int) error {
+	if depth > maxDepthLimit {
+		return fmt.Errorf("%w: %s: nested deeper than %d levels", ErrSchema, where, maxDepthLimit)
+	}
 	seen := map[string]bool{}
 	for i := range fs {
 		f := &fs[i]
@@ -208,14 +211,17 @@ func validateFields(fs []Field, where string, top bool) error {
 			return fmt.Errorf("%w: %s: a field of that name (regardless of case) is declared twice", ErrSchema, path)
 		}
 		seen[low] = true
-		if err := validateField(f, path); err != nil {
+		if err := validateField(f, path, depth); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func validateField(f *Field, path string) error {
+func validateField(f *Field, path string, depth int) error {
+	if depth > maxDepthLimit {
+		return fmt.Errorf("%w: %s: nested deeper than %d levels", ErrSchema, path, maxDepthLimit)
+	}
 	switch f.Type {
 	case TypeObject:
 		if len(f.Fields) == 0 {
@@ -224,7 +230,7 @@ func validateField(f *Field, path string) error {
 		if f.Elem != nil {
 			return fmt.Errorf("%w: %s: an object has no element", ErrSchema, path)
 		}
-		return validateFields(f.Fields, path, false)
+		return validateFields(f.Fields, path, false, depth+1)
 	case TypeList:
 		if f.Elem == nil {
 			return fmt.Errorf("%w: %s: a list needs an element", ErrSchema, path)
@@ -232,7 +238,7 @@ func validateField(f *Field, path string) error {
 		if len(f.Fields) != 0 {
 			return fmt.Errorf("%w: %s: a list has an element, not fields", ErrSchema, path)
 		}
-		return validateField(f.Elem, path+"/[]")
+		return validateField(f.Elem, path+"/[]", depth+1)
 	case TypeBool, TypeInt64, TypeDouble, TypeString, TypeTimestamp, TypeBinary, TypeJSON:
 		if len(f.Fields) != 0 || f.Elem != nil {
 			return fmt.Errorf("%w: %s: a %s column has no fields or element", ErrSchema, path, f.Type)

@@ -366,6 +366,14 @@ func TestDeclaredSchema(t *testing.T) {
 	}
 }
 
+func deepSchema(n int) string {
+	f := `{"name":"x","type":"int64"}`
+	for range n {
+		f = `{"name":"o","type":"object","fields":[` + f + `]}`
+	}
+	return `{"fields":[` + f + `]}`
+}
+
 func TestBadSchemas(t *testing.T) {
 	tests := []struct{ file, want string }{
 		{`{"fields":[{"name":"a","type":"int"}]}`, `type "int"`},
@@ -377,6 +385,7 @@ func TestBadSchemas(t *testing.T) {
 		{`{"fields":[{"name":"a","type":"bool","colour":"red"}]}`, "unknown field"},
 		{`{"fields":[]} {}`, "after the schema"},
 		{`[`, "invalid schema"},
+		{deepSchema(70), "deeper than 64"},
 	}
 	for _, tt := range tests {
 		_, err := ParseSchema([]byte(tt.file))
