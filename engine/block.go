@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -191,7 +192,7 @@ type pipelineJob struct {
 
 // ErrNotPipelined is returned by Pipeline for a BlockWriter made without
 // BlockOptions.Pipelined.
-var ErrNotPipelined = fmt.Errorf("engine: the BlockWriter was not made with BlockOptions.Pipelined")
+var ErrNotPipelined = errors.New("engine: the BlockWriter was not made with BlockOptions.Pipelined")
 
 // Pipeline starts a pipeline. Until its Close returns, the BlockWriter
 // must not be used otherwise.

@@ -59,12 +59,26 @@
 // of the batch are kept. A rejected row found while the schema was being
 // inferred may still have added columns before its problem was found.
 //
+// Strings keep their text exactly, except that a \u escape of a lone
+// UTF-16 surrogate (not a character) becomes U+FFFD, as in encoding/json.
+// A timestamp column keeps the instant, not the offset it was written
+// with.
+//
 // # Metadata
 //
 // Each block starts with the columns _op (string: INSERT, UPDATE,
 // DELETE), _lsn (int64), _producer (string), all required, and _commit_ts
 // (timestamp, null when the entry has no commit time), and ends with
 // _rescued (json, null when nothing was rescued).
+//
+// # Blocks
+//
+// BlockWriter shreds a batch and writes it with engine/parquet as one
+// Parquet file, in row groups of a target size, streaming each row group
+// to an io.Writer as soon as it is encoded. Pipeline overlaps shredding a
+// batch with encoding the one before, on two goroutines. BlockFile reads
+// a block back, as columns or as Rows (each row's JSON values with its
+// rescued values back in place), for compaction and tests.
 package engine
 
 import (
@@ -175,6 +189,7 @@ type Shredder struct {
 	ukeys   []unknownKey
 	ukeyBuf []byte
 	scratch []byte
+	ptr     []byte
 	stats   Stats
 }
 
@@ -614,7 +629,8 @@ func (s *Shredder) rescue(start, end int) {
 			continue
 		}
 		s.scratch = appendUnescaped(s.scratch[:0], raw)
-		s.rbuf = appendJSONStringContent(s.rbuf, appendPointerEscaped(nil, s.scratch))
+		s.ptr = appendPointerToken(s.ptr[:0], s.scratch)
+		s.rbuf = appendJSONStringContent(s.rbuf, s.ptr)
 	}
 	s.rbuf = append(s.rbuf, '"', ':')
 	s.rbuf = append(s.rbuf, s.t.b[start:end]...)
@@ -634,10 +650,6 @@ func appendPointerToken(dst, raw []byte) []byte {
 		}
 	}
 	return dst
-}
-
-func appendPointerEscaped(dst, name []byte) []byte {
-	return appendPointerToken(dst, name)
 }
 
 // appendJSONStringContent appends s escaped for the inside of a JSON
