@@ -141,135 +141,55 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	vb := int(width+7) / 8
 	k := minRLERun(width)
 	w := int(width)
-	longHeaders := 0 // header bytes beyond one of the runs of k or more
-	lit := 0         // start of the pending literal values, src[lit:pos]
-	pos := 0
-	for {
+	// Each run of at least k values is an RLE run. The values between two
+	// such runs (a stretch, whose own runs are shorter than k and take a
+	// one-byte header each) are written the cheapest of three ways: R,
+	// one RLE run per run; B, the stretch's whole groups bit-packed and
+	// the t values after them as R does; A, bit-packed with the last group
+	// completed by the first values of the run that follows (or by zero
+	// padding at the end of the stream). R wins ties, then B. R is what
+	// writing every run as an RLE run costs, and A only shortens the run
+	// that follows, so the result is never larger than that.
+	lit := 0 // start of the stretch
+	for pos := 0; lit < n; {
 		s, end := nextRun(e, pos, k, n)
-		if s >= n {
-			break
-		}
-		run := end - s
 		pos = end
-		// Runs shorter than k take one header byte; this one may take more.
-		longHeaders += rleRunSize(run, vb) - (1 + vb)
-		m := s - lit
-		if m == 0 {
-			// Nothing pending: an RLE run wins when its header and value
-			// are no larger than its packed bits.
-			if 8*(uvarintLen(uint64(run)<<1)+vb) <= run*w {
-				dst = appendRLERun(dst, run, uint32(src[s]), vb)
-				lit = end
+		pad := 0
+		if m := s - lit; m > 0 {
+			t, g := m&7, m>>3
+			costR := runsIn(e, lit, s) * (1 + vb)
+			costB := costR
+			if g > 0 {
+				costB = uvarintLen(uint64(g)<<1|1) + g*w + runsIn(e, s-t, s)*(1+vb)
 			}
-			continue
+			costA := costR + 1
+			if t != 0 && (s == n || 8-t < end-s) {
+				costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w
+			}
+			switch {
+			case costR <= costB && costR <= costA:
+				dst = appendRuns(dst, src, e, lit, s, vb)
+			case costB <= costA:
+				dst = appendLiteral(dst, src[lit:s-t], width, false)
+				dst = appendRuns(dst, src, e, s-t, s, vb)
+			case s == n:
+				dst = appendLiteral(dst, src[lit:], width, true)
+			default:
+				pad = 8 - t
+				dst = appendLiteral(dst, src[lit:s+pad], width, false)
+			}
 		}
-		// Bits each choice costs, for the pending values and the run: C
-		// keeps the run in the literal; A completes the pending values' last
-		// group with pad values of the run and writes the rest as an RLE
-		// run; B bit-packs a prefix of whole groups of the pending values,
-		// writes their rest as short RLE runs and the whole run as an RLE
-		// run. A and B start a new literal afterwards, one header byte more.
-		pad := (8 - m&7) & 7
-		costC := 8*uvarintLen(uint64((m+run+7)/8)<<1|1) + (m+run)*w
-		costA := -1
-		if rem := run - pad; rem > 0 {
-			g := (m + pad) / 8
-			costA = 8 * (uvarintLen(uint64(g)<<1|1) + g*w + uvarintLen(uint64(rem)<<1) + vb + 1)
+		if s < n {
+			dst = appendRLERun(dst, end-s-pad, uint32(src[s]), vb)
 		}
-		q, split := bestSplit(e, lit, s, w, vb)
-		costB := 8 * (split + uvarintLen(uint64(run)<<1) + vb + 1)
-		switch {
-		case costB <= costC && (costA < 0 || costB < costA):
-			dst = appendLiteral(dst, src[lit:lit+q], width, false)
-			dst = appendShortRuns(dst, src[lit+q:s], vb)
-			dst = appendRLERun(dst, run, uint32(src[s]), vb)
-			lit = end
-		case costA >= 0 && costA <= costC:
-			dst = appendLiteral(dst, src[lit:s+pad], width, false)
-			dst = appendRLERun(dst, run-pad, uint32(src[s]), vb)
-			lit = end
-		}
+		lit = end
 	}
-	if lit < n {
-		// The last literal may end in a padded group, or its last values
-		// may be cheaper as short RLE runs.
-		m := n - lit
-		g := (m + 7) / 8
-		padded := uvarintLen(uint64(g)<<1|1) + g*w
-		q, split := bestSplit(e, lit, n, w, vb)
-		if split <= padded {
-			dst = appendLiteral(dst, src[lit:lit+q], width, false)
-			dst = appendShortRuns(dst, src[lit+q:], vb)
-		} else {
-			dst = appendLiteral(dst, src[lit:], width, true)
-		}
-	}
-	// The choices above look at one run at a time; when they add up to
-	// more than bit-packing everything or writing every run as an RLE run,
-	// do that instead.
+	// The choices above look at one stretch at a time; when they add up
+	// to more than bit-packing everything, do that instead.
 	if g := (n + 7) / 8; len(dst)-start > uvarintLen(uint64(g)<<1|1)+g*w && n <= maxRLERun {
 		dst = appendLiteral(dst[:start], src, width, true)
 	}
-	if size := len(dst) - start; runCount(e, n)*(1+vb)+longHeaders < size {
-		dst = dst[:start]
-		for p := 0; p < n; {
-			end := runEnd(e, p, n) + 1
-			dst = appendRLERun(dst, end-p, uint32(src[p]), vb)
-			p = end
-		}
-	}
 	return dst, nil
-}
-
-// runCount is the number of runs of equal values among the n values whose
-// equality bitmap is e.
-func runCount(e []uint64, n int) int {
-	eq := 0
-	for _, x := range e {
-		eq += bits.OnesCount64(x)
-	}
-	return n - eq
-}
-
-// rleRunSize is the number of bytes appendRLERun writes for a run.
-func rleRunSize(count, vb int) int {
-	size := 0
-	for count > 0 {
-		c := min(count, maxRLERun)
-		count -= c
-		size += uvarintLen(uint64(c)<<1) + vb
-	}
-	return size
-}
-
-// maxSplitBack bounds the values bestSplit considers writing as short runs,
-// which keeps the encoder linear in the length of its input.
-const maxSplitBack = 16
-
-// bestSplit chooses how to write src[a:b], the values before an RLE run or
-// at the end, without padding: the first q values (a multiple of 8) as one
-// bit-packed run, the others (at most maxSplitBack+7) as one RLE run per run
-// of equal values. It returns the q of fewest bytes and that number of
-// bytes. e is the equality bitmap of src, w the bit width (at least 1), vb
-// the bytes of an RLE value.
-func bestSplit(e []uint64, a, b, w, vb int) (q, size int) {
-	m := b - a
-	best, bestQ := -1, 0
-	for q = m &^ 7; ; q -= 8 {
-		// The suffix holds at most maxSplitBack+7 values: every header of
-		// its runs takes one byte.
-		total := runsIn(e, a+q, b) * (1 + vb)
-		if q > 0 {
-			g := q / 8
-			total += uvarintLen(uint64(g)<<1|1) + g*w
-		}
-		if best < 0 || total < best {
-			best, bestQ = total, q
-		}
-		if q == 0 || q+maxSplitBack <= m {
-			return bestQ, best
-		}
-	}
 }
 
 // runsIn counts the runs of equal values among values [a, b), from their
@@ -307,15 +227,20 @@ func checkWidth[T rleValue](src []T, width uint, or T) error {
 	return nil
 }
 
-// appendShortRuns writes src as RLE runs, one per run of equal values.
-func appendShortRuns[T rleValue](dst []byte, src []T, vb int) []byte {
-	for i := 0; i < len(src); {
-		j := i + 1
-		for j < len(src) && src[j] == src[i] {
-			j++
+// appendRuns writes src[a:b] as one RLE run per run of equal values, found
+// in their equality bitmap e. b is len(src) or starts a run, and the runs
+// are shorter than 64 values: each header takes one byte.
+func appendRuns[T rleValue](dst []byte, src []T, e []uint64, a, b, vb int) []byte {
+	for p := a; p < b; {
+		end := runEnd(e, p, len(src)) + 1
+		v := uint32(src[p])
+		switch vb {
+		case 1:
+			dst = append(dst, byte(end-p)<<1, byte(v))
+		default:
+			dst = appendRLERun(dst, end-p, v, vb)
 		}
-		dst = appendRLERun(dst, j-i, uint32(src[i]), vb)
-		i = j
+		p = end
 	}
 	return dst
 }
@@ -737,4 +662,12 @@ func unpackLevels(dst []uint8, src []byte, width uint) {
 		binary.LittleEndian.PutUint64(b[:], x)
 		copy(dst[full:], b[:])
 	}
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
