@@ -198,18 +198,18 @@ func runsIn(e []uint64, a, b int) int {
 	if a >= b {
 		return 0
 	}
-	// Equal neighbours: bits a..b-2 of e.
-	eq := 0
-	for p := a; p < b-1; {
-		w, off := p/64, uint(p%64)
-		span := min(64-int(off), b-1-p)
-		x := e[w] >> off
-		if span < 64 {
-			x &= 1<<uint(span) - 1
-		}
-		eq += bits.OnesCount64(x)
-		p += span
+	// Equal neighbours: bits a..last-1 of e.
+	last := b - 1
+	wa, wb := a/64, last/64
+	lo := e[wa] >> uint(a%64)
+	if wa == wb {
+		return b - a - bits.OnesCount64(lo&(1<<uint(last-a)-1))
 	}
+	eq := bits.OnesCount64(lo)
+	for _, x := range e[wa+1 : wb] {
+		eq += bits.OnesCount64(x)
+	}
+	eq += bits.OnesCount64(e[wb] & (1<<uint(last%64) - 1))
 	return b - a - eq
 }
 
@@ -247,6 +247,9 @@ func appendRuns[T rleValue](dst []byte, src []T, e []uint64, a, b, vb int) []byt
 
 // appendRLERun writes count repetitions of v as RLE runs of vb-byte values.
 func appendRLERun(dst []byte, count int, v uint32, vb int) []byte {
+	if count < 64 && vb == 1 {
+		return append(dst, byte(count<<1), byte(v))
+	}
 	for count > 0 {
 		c := min(count, maxRLERun)
 		count -= c
