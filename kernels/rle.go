@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"sync"
 )
@@ -24,14 +25,18 @@ import (
 // the byte length of the runs in front of them as a 4-byte little-endian
 // prefix (the Prefixed functions).
 //
-// The encoder detects runs of equal values and writes, for each run long
-// enough to pay off, an RLE run; the values between such runs go to
-// bit-packed runs. Because a bit-packed run that is followed by another run
-// must cover whole groups of 8, the values just before an RLE run are
-// completed to a group with values taken from the start of that RLE run, or
-// written as short RLE runs, whichever is smaller. Every choice is made by
-// comparing the encoded sizes; the choices depend only on the values and
-// the width, so every implementation writes the same bytes.
+// The encoder writes every run of equal values long enough to pay off (k
+// values, when its header and value take no more room than its packed
+// bits) as an RLE run. The values between two such runs, a stretch, go
+// the cheapest of three ways: one short RLE run per run; their whole
+// groups bit-packed and the rest as short RLE runs; or all bit-packed,
+// the last group completed with values taken from the start of the next
+// RLE run (a bit-packed run followed by another run must cover whole
+// groups of 8). The third way never lengthens the next run, so the result
+// is never larger than writing every run as an RLE run; when it is larger
+// than bit-packing everything, that is written instead. The choices
+// depend only on the values and the width, so every implementation
+// writes the same bytes.
 
 // ErrTruncated reports encoded input that ends before all the values asked
 // of it.
@@ -150,6 +155,14 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	// padding at the end of the stream). R wins ties, then B. R is what
 	// writing every run as an RLE run costs, and A only shortens the run
 	// that follows, so the result is never larger than that.
+	//
+	// Everything bit-packed takes packed bytes. Each step below knows its
+	// size before writing; once the total would pass packed, that is what
+	// gets written, so the output never grows past its final size.
+	packed := math.MaxInt
+	if g := (n + 7) / 8; n <= maxRLERun {
+		packed = uvarintLen(uint64(g)<<1|1) + g*w
+	}
 	lit := 0 // start of the stretch
 	for pos := 0; lit < n; {
 		s, end := nextRun(e, pos, k, n)
@@ -166,6 +179,16 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			if t != 0 && (s == n || 8-t < end-s) {
 				costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w
 			}
+			step := min(costR, costB, costA)
+			if s < n && step == costA && costA < costB && costA < costR {
+				pad = 8 - t
+			}
+			if s < n {
+				step += rleRunSize(end-s-pad, vb)
+			}
+			if len(dst)-start+step > packed {
+				return appendLiteral(dst[:start], src, width, true), nil
+			}
 			switch {
 			case costR <= costB && costR <= costA:
 				dst = appendRuns(dst, src, e, lit, s, vb)
@@ -175,21 +198,28 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			case s == n:
 				dst = appendLiteral(dst, src[lit:], width, true)
 			default:
-				pad = 8 - t
 				dst = appendLiteral(dst, src[lit:s+pad], width, false)
 			}
+		} else if len(dst)-start+rleRunSize(end-s, vb) > packed {
+			return appendLiteral(dst[:start], src, width, true), nil
 		}
 		if s < n {
 			dst = appendRLERun(dst, end-s-pad, uint32(src[s]), vb)
 		}
 		lit = end
 	}
-	// The choices above look at one stretch at a time; when they add up
-	// to more than bit-packing everything, do that instead.
-	if g := (n + 7) / 8; len(dst)-start > uvarintLen(uint64(g)<<1|1)+g*w && n <= maxRLERun {
-		dst = appendLiteral(dst[:start], src, width, true)
-	}
 	return dst, nil
+}
+
+// rleRunSize is the number of bytes appendRLERun writes for a run.
+func rleRunSize(count, vb int) int {
+	size := 0
+	for count > 0 {
+		c := min(count, maxRLERun)
+		count -= c
+		size += uvarintLen(uint64(c)<<1) + vb
+	}
+	return size
 }
 
 // runsIn counts the runs of equal values among values [a, b), from their
@@ -427,13 +457,13 @@ func nextCandidate(e []uint64, pos, k, n int) int {
 // runEnd returns the index of the last value of the run that contains
 // value p: the first q >= p whose bit in e is clear, at most n-1.
 func runEnd(e []uint64, p, n int) int {
-	w := p / 64
-	x := ^e[w] &^ (1<<(p%64) - 1)
+	w := uint(p) / 64
+	x := ^e[w] &^ (1<<(uint(p)%64) - 1)
 	for x == 0 {
 		w++
 		x = ^e[w]
 	}
-	return min(64*w+bits.TrailingZeros64(x), n-1)
+	return min(int(64*w)+bits.TrailingZeros64(x), n-1)
 }
 
 // hasFFByte reports whether a byte of x is 0xFF.
@@ -543,14 +573,20 @@ func readHeader(src []byte, i int) (uint64, int, error) {
 func decodeRLE[T rleValue](dst []T, src []byte, width uint, anyTrue bool) (int, error) {
 	vb := int(width+7) / 8
 	w := int(width)
+	d8, is8 := any(dst).([]uint8)
 	i, o := 0, 0
 	for o < len(dst) {
 		at := i
-		h, next, err := readHeader(src, i)
-		if err != nil {
-			return 0, err
+		var h uint64
+		if i < len(src) && src[i] < 0x80 {
+			h = uint64(src[i])
+			i++
+		} else {
+			var err error
+			if h, i, err = readHeader(src, i); err != nil {
+				return 0, err
+			}
 		}
-		i = next
 		count := int(h >> 1)
 		if h&1 == 0 {
 			if len(src)-i < vb {
@@ -568,7 +604,16 @@ func decodeRLE[T rleValue](dst []T, src []byte, width uint, anyTrue bool) (int, 
 			}
 			i += vb
 			take := min(count, len(dst)-o)
-			fillValue(dst[o:o+take], T(v))
+			if is8 && take <= 256 && len(d8)-o >= take+8 {
+				// A run of bytes with room after it: stores of eight, the
+				// bytes past the run rewritten by the runs after it.
+				pat := uint64(v) * 0x0101010101010101
+				for j := o; j < o+take; j += 8 {
+					binary.LittleEndian.PutUint64(d8[j:], pat)
+				}
+			} else {
+				fillValue(dst[o:o+take], T(v))
+			}
 			o += take
 			continue
 		}

@@ -294,6 +294,20 @@ func TestRLESpecExamples(t *testing.T) {
 		// Width 1: 8 alternating levels then 24 ones: one group, one run.
 		{"width-1-literal-then-run", append([]uint32{0, 1, 0, 1, 0, 1, 0, 1}, rep(1, 24)...), 1,
 			[]byte{0x03, 0xAA, 0x30, 0x01}},
+		// A lone value between two long runs: an RLE run of one (R) costs
+		// two bytes, a group borrowing seven of the next run's values (A)
+		// four.
+		{"lone-value-between-runs", append(append(rep(5, 20), 2), rep(5, 20)...), 3,
+			[]byte{0x28, 0x05, 0x02, 0x02, 0x28, 0x05}},
+		// Nine distinct bytes before a run of five: the run is too short to
+		// give seven values to the ninth value's group (A), so the whole
+		// group is bit-packed and the ninth value is a run of one (B).
+		{"whole-group-then-run-of-one", append([]uint32{1, 2, 3, 4, 5, 6, 7, 8, 9}, rep(10, 5)...), 8,
+			[]byte{0x03, 1, 2, 3, 4, 5, 6, 7, 8, 0x02, 0x09, 0x0A, 0x0A}},
+		// Two stretches, each completed from the run after it (A): the
+		// second starts right after the first run.
+		{"two-stretches-completed", append(append(append([]uint32{0, 1, 0, 1, 0, 1, 0}, rep(1, 20)...), 0, 1, 0, 1, 0, 1, 0), rep(1, 20)...), 1,
+			[]byte{0x03, 0xAA, 0x26, 0x01, 0x03, 0xAA, 0x26, 0x01}},
 		// A run of 300 needs a two-byte header: 600 = 0xD8 0x04.
 		{"two-byte-header", rep(2, 300), 2, []byte{0xD8, 0x04, 0x02}},
 	}
