@@ -233,8 +233,11 @@ func data(b *testing.B) *dataset {
 	return benchData
 }
 
-func report(b *testing.B, d *dataset, size int64) {
+// report adds rows/s, the CPU time per row (all goroutines, GC included:
+// robust where the machine's cores are shared) and the file size.
+func report(b *testing.B, d *dataset, size int64, cpu0 int64) {
 	b.ReportMetric(float64(d.n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(cpuNanos()-cpu0)/float64(d.n*b.N), "cpu-ns/row")
 	b.ReportMetric(float64(size), "file-bytes")
 }
 
@@ -257,6 +260,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			}
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
+			cpu0 := cpuNanos()
 			for b.Loop() {
 				out.n = 0
 				if err := w.Reset(&out); err != nil {
@@ -269,7 +273,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			report(b, d, out.n)
+			report(b, d, out.n, cpu0)
 		})
 		b.Run(fmt.Sprintf("level=%d/impl=parquet-go", level), func(b *testing.B) {
 			rows := d.pgoRows()
@@ -280,6 +284,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			var out countingWriter
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
+			cpu0 := cpuNanos()
 			for b.Loop() {
 				out.n = 0
 				w := pgo.NewGenericWriter[pgoRow](&out, pgo.Compression(codec))
@@ -290,7 +295,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			report(b, d, out.n)
+			report(b, d, out.n, cpu0)
 		})
 		b.Run(fmt.Sprintf("level=%d/impl=arrow-go", level), func(b *testing.B) {
 			rec := d.arrowRecord()
@@ -304,6 +309,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			var out countingWriter
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
+			cpu0 := cpuNanos()
 			for b.Loop() {
 				out.n = 0
 				w, err := pqarrow.NewFileWriter(rec.Schema(), &out, props, pqarrow.DefaultWriterProps())
@@ -317,7 +323,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			report(b, d, out.n)
+			report(b, d, out.n, cpu0)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -717,4 +718,42 @@ func TestConcurrencyDoesNotChangeBytes(t *testing.T) {
 			t.Fatalf("%v: files written with 1 and 3 goroutines differ", c)
 		}
 	}
+}
+
+// TestSteadyStateAllocations checks that a writer reused with Reset
+// allocates per column chunk and page, never per row: 100 times the rows
+// add (almost) no allocation.
+func TestSteadyStateAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are not meaningful under -race; slow under qemu")
+	}
+	schema := allTypesSchema()
+	counts := map[int]float64{}
+	for _, rows := range []int{2000, 200000} {
+		g := &valueGen{rng: rand.New(rand.NewPCG(8, 8)), nullRate: 0.1, card: 50}
+		groups := makeGroups(schema, g, rows)
+		for _, opts := range []WriterOptions{{Compression: Zstd, Concurrency: 1}, {Compression: Snappy, Concurrency: 1, DataPageV2: true}} {
+			w, err := NewWriter(io.Discard, schema, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write := func() {
+				if err := w.Reset(io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.WriteRowGroup(groups[0]); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write() // warm the buffers
+			counts[rows] += testing.AllocsPerRun(3, write)
+		}
+	}
+	if counts[200000]-counts[2000] > 198000/10000 {
+		t.Fatalf("allocations grow with rows: %v per file for 2,000 rows, %v for 200,000", counts[2000], counts[200000])
+	}
+	t.Logf("allocations per file (both option sets, %d columns): %v", len(newTestShredder(schema).cols), counts)
 }

@@ -27,6 +27,9 @@ const (
 	// reader never has to hold an unbounded page.
 	maxPageLevels  = 1 << 20
 	maxSchemaDepth = 100
+	// splitSample is how many values of a float chunk are compressed both
+	// PLAIN and BYTE_STREAM_SPLIT to choose between them
+	splitSample = 16384
 )
 
 // KeyValue is one entry of the footer's key/value metadata.
@@ -529,13 +532,11 @@ func (k valueKind) encoding() Encoding {
 // writeChunk encodes one column chunk into w.chunk and writes it out.
 func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	nv := c.NumValues()
-	stats, _ := columnStats(c, nil)
 	m := &columnMeta{
 		typ:       physicalWire(l.node.Type),
 		path:      l.path,
 		codec:     w.opts.Compression,
 		numValues: int64(c.NumLevels),
-		stats:     &stats,
 	}
 	w.chunk = w.chunk[:0]
 	w.stage = w.stage[:0]
@@ -544,6 +545,16 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
 
 	kind := w.chooseKind(c, nv)
+	var stats Statistics
+	if kind == kindDict && l.node.Type == ByteArray {
+		// the dictionary holds every distinct value: compare those only
+		slab, offsets := w.byteDic.d.Values()
+		stats, _ = columnStats(&ColumnData{Leaf: l.node, NumLevels: c.NumLevels - nv + len(offsets) - 1,
+			Bytes: slab, Offsets: offsets}, nil)
+	} else {
+		stats, _ = columnStats(c, nil)
+	}
+	m.stats = &stats
 	var dictLen int
 	if kind == kindDict {
 		dictLen = w.dictLen(l.node.Type)
@@ -780,8 +791,9 @@ func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen in
 }
 
 // checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
-// chunk by compressing the first page both ways.
+// chunk by compressing a sample (the start of the first page) both ways.
 func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
+	vhi = min(vhi, vlo+splitSample)
 	w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
 	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
 	w.comp = w.compress(w.comp[:0], w.alt)
