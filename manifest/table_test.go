@@ -1,0 +1,709 @@
+package manifest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+	"github.com/evodb/writer/upload/uploadtest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	uploadtest.StopSharedGateway()
+	os.Exit(code)
+}
+
+// clock is a manual clock: each call advances one second.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Second)
+	return c.t
+}
+
+type sleeps struct{ n atomic.Int64 }
+
+func (s *sleeps) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("non-positive backoff %v", d)
+	}
+	s.n.Add(1)
+	return ctx.Err()
+}
+
+func testOptions(c *clock, s *sleeps) manifest.Options {
+	return manifest.Options{Now: c.Now, Sleep: s.Sleep, Jitter: func() float64 { return 0.5 }, MaxAttempts: 1000}
+}
+
+var testSchema = manifest.StructType{Fields: []manifest.StructField{
+	{Name: "id", Type: manifest.Type("long"), Nullable: false},
+	{Name: "name", Type: manifest.Type("string"), Nullable: true},
+	{Name: "_lsn", Type: manifest.Type("long"), Nullable: false},
+	{Name: "_commit_ts", Type: manifest.Type("timestamp"), Nullable: false},
+}}
+
+type storeCase struct {
+	name string
+	new  func(t *testing.T) upload.Store
+}
+
+func stores() []storeCase {
+	return []storeCase{
+		{"memory", func(t *testing.T) upload.Store { return upload.NewMemory() }},
+		{"local", func(t *testing.T) upload.Store {
+			s, err := upload.NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+	}
+}
+
+func newTable(t *testing.T, store upload.Store) *manifest.Table {
+	t.Helper()
+	tbl, err := manifest.Open(store, "tables/t1", testOptions(newClock(), &sleeps{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Create(context.Background(), testSchema, manifest.CreateOptions{Name: "t1"}); err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+func addAction(key string, rows int64) manifest.Action {
+	return manifest.Action{Add: &manifest.AddFile{
+		Path: manifest.EncodePath(key), PartitionValues: map[string]string{},
+		Size: 100 * rows, ModificationTime: 1, DataChange: true,
+		Stats: manifest.Stats{NumRecords: rows,
+			MinValues: map[string]any{"id": 1}, MaxValues: map[string]any{"id": rows},
+			NullCount: map[string]any{"id": 0, "name": 0}}.String(),
+	}}
+}
+
+func removeAction(key string) manifest.Action {
+	ts := int64(5)
+	return manifest.Action{Remove: &manifest.RemoveFile{Path: manifest.EncodePath(key), DeletionTimestamp: &ts, ExtendedFileMetadata: true}}
+}
+
+func keys(t *testing.T, s *manifest.Snapshot) []string {
+	t.Helper()
+	var out []string
+	for _, f := range s.Files() {
+		k, err := f.Key()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func mustCommit(t *testing.T, tbl *manifest.Table, base *manifest.Snapshot, actions ...manifest.Action) manifest.CommitResult {
+	t.Helper()
+	res, err := tbl.Commit(context.Background(), base, actions, manifest.CommitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestCreateCommitReplay(t *testing.T) {
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx := context.Background()
+			store := sc.new(t)
+			tbl := newTable(t, store)
+
+			s0, err := tbl.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s0.Version() != 0 || s0.NumFiles() != 0 {
+				t.Fatalf("fresh table: version %d, %d files", s0.Version(), s0.NumFiles())
+			}
+			if diff := cmp.Diff(manifest.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}, s0.Protocol()); diff != "" {
+				t.Errorf("protocol (-want +got):\n%s", diff)
+			}
+			got, err := s0.Schema()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := testSchema.SchemaString()
+			gotStr, _ := got.SchemaString()
+			if gotStr != want {
+				t.Errorf("schema: got %s want %s", gotStr, want)
+			}
+			md := s0.Metadata()
+			if md.Format.Provider != "parquet" || len(md.ID) != 36 || md.CreatedTime == nil || md.Name != "t1" {
+				t.Errorf("metadata: %+v", md)
+			}
+
+			r1 := mustCommit(t, tbl, s0, addAction("data/blk_1.parquet", 10), addAction("data/blk 2.parquet", 20))
+			r2 := mustCommit(t, tbl, r1.Snapshot, addAction("data/blk_3.parquet", 30), removeAction("data/blk_1.parquet"))
+			if r1.Version != 1 || r2.Version != 2 {
+				t.Fatalf("versions %d, %d", r1.Version, r2.Version)
+			}
+			if _, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{}); !errors.Is(err, manifest.ErrTableExists) {
+				t.Errorf("second Create: %v, want ErrTableExists", err)
+			}
+
+			// A fresh reader of the same store sees the same state.
+			again, err := manifest.Open(store, "tables/t1", manifest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s2, err := again.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantKeys := []string{"data/blk 2.parquet", "data/blk_3.parquet"}
+			if diff := cmp.Diff(wantKeys, keys(t, s2)); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantKeys, keys(t, r2.Snapshot)); diff != "" {
+				t.Errorf("commit result snapshot files (-want +got):\n%s", diff)
+			}
+			f, ok := s2.File("data/blk 2.parquet")
+			if !ok || f.Path != "data/blk%202.parquet" {
+				t.Fatalf("file blk 2: %+v %v", f, ok)
+			}
+			st, err := f.ParseStats()
+			if err != nil || st.NumRecords != 20 || fmt.Sprint(st.MaxValues["id"]) != "20" {
+				t.Errorf("stats %+v, %v", st, err)
+			}
+			// The log file is newline-delimited JSON with a commit id.
+			data, _, err := store.Get(ctx, "tables/t1/_delta_log/00000000000000000001.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			if len(lines) != 3 || !strings.Contains(lines[0], `"evodb.commitId":"`+r1.CommitID+`"`) ||
+				!strings.HasPrefix(lines[1], `{"add":{"path":"data/blk_1.parquet"`) {
+				t.Errorf("commit file:\n%s", data)
+			}
+		})
+	}
+}
+
+func TestNoTable(t *testing.T) {
+	tbl, err := manifest.Open(upload.NewMemory(), "", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Snapshot(context.Background()); !errors.Is(err, manifest.ErrNoTable) {
+		t.Errorf("Snapshot of an empty store: %v, want ErrNoTable", err)
+	}
+}
+
+func TestTimeTravel(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	tbl, err := manifest.Open(upload.NewMemory(), "", testOptions(clk, &sleeps{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{nil}
+	stamps := []time.Time{s.Timestamp()}
+	live := map[string]bool{}
+	for v := 1; v <= 12; v++ {
+		acts := []manifest.Action{addAction(fmt.Sprintf("data/blk_%02d.parquet", v), int64(v))}
+		if v%4 == 0 {
+			old := fmt.Sprintf("data/blk_%02d.parquet", v-2)
+			acts = append(acts, removeAction(old))
+			delete(live, old)
+		}
+		live[fmt.Sprintf("data/blk_%02d.parquet", v)] = true
+		res := mustCommit(t, tbl, s, acts...)
+		s = res.Snapshot
+		var ks []string
+		for k := range live {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		want = append(want, ks)
+		stamps = append(stamps, s.Timestamp())
+	}
+	for v := range want {
+		at, err := tbl.SnapshotAt(ctx, int64(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want[v], keys(t, at)); diff != "" {
+			t.Errorf("version %d files (-want +got):\n%s", v, diff)
+		}
+		asOf, err := tbl.SnapshotAsOf(ctx, stamps[v].Add(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asOf.Version() != int64(v) {
+			t.Errorf("as of %v: version %d, want %d", stamps[v], asOf.Version(), v)
+		}
+	}
+	if _, err := tbl.SnapshotAt(ctx, 13); !errors.Is(err, manifest.ErrVersionNotFound) {
+		t.Errorf("SnapshotAt(13): %v", err)
+	}
+	if _, err := tbl.SnapshotAsOf(ctx, stamps[0].Add(-time.Second)); !errors.Is(err, manifest.ErrVersionNotFound) {
+		t.Errorf("SnapshotAsOf before creation: %v", err)
+	}
+}
+
+// concurrentCommits runs writers × commits appends into one table at once
+// and checks that each is in the log exactly once at contiguous versions.
+func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := newTable(t, store)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	ids := make([][]string, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var base *manifest.Snapshot
+			for i := range commits {
+				key := fmt.Sprintf("data/w%d_%03d.parquet", w, i)
+				txn := manifest.Action{Txn: &manifest.Txn{AppID: fmt.Sprintf("producer-%d", w), Version: int64(i + 1)}}
+				res, err := tbl.Commit(ctx, base, []manifest.Action{addAction(key, 1), txn}, manifest.CommitOptions{})
+				if err != nil {
+					errs <- fmt.Errorf("writer %d commit %d: %w", w, i, err)
+					return
+				}
+				ids[w] = append(ids[w], res.CommitID)
+				base = res.Snapshot
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	final, err := tbl.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := writers * commits
+	if final.Version() != int64(total) || final.NumFiles() != total {
+		t.Fatalf("final version %d with %d files, want %d and %d", final.Version(), final.NumFiles(), total, total)
+	}
+	for w := range writers {
+		if v, ok := final.TxnVersion(fmt.Sprintf("producer-%d", w)); !ok || v != int64(commits) {
+			t.Errorf("producer-%d txn version %d %v, want %d", w, v, ok, commits)
+		}
+	}
+	// Every commit id appears in exactly one log file.
+	seen := map[string]int{}
+	logs, err := tbl.Store().List(ctx, manifest.LogDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != total+1 {
+		t.Errorf("%d log files, want %d", len(logs), total+1)
+	}
+	for v := 1; v <= total; v++ {
+		data, _, err := tbl.Store().Get(ctx, manifest.CommitFile(int64(v)))
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		acts, err := manifest.DecodeActions(manifest.CommitFile(int64(v)), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[acts[0].CommitInfo.CommitID]++
+	}
+	for w := range writers {
+		for _, id := range ids[w] {
+			if seen[id] != 1 {
+				t.Errorf("commit %s of writer %d appears %d times", id, w, seen[id])
+			}
+		}
+	}
+}
+
+func TestConcurrentCommits(t *testing.T) {
+	commits := 50
+	if testing.Short() {
+		commits = 10
+	}
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) { concurrentCommits(t, sc.new(t), 4, commits) })
+	}
+}
+
+func TestConcurrentCommitsS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("S3 concurrency test is not short")
+	}
+	gw := uploadtest.SharedGateway(t)
+	ctx := context.Background()
+	bucket, err := gw.NewBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := upload.NewS3(ctx, upload.S3Options{
+		Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	concurrentCommits(t, s, 4, 50)
+}
+
+// lossyStore applies puts of commit files but reports failures.
+type lossyStore struct {
+	upload.Store
+	mu sync.Mutex
+	// plan[i] is what the i-th put of a log file does: "lose" applies it
+	// and returns an error, "fail" returns an error without applying it,
+	// "" passes through.
+	plan  []string
+	puts  int
+	after func() // run once before the first planned put
+}
+
+func (l *lossyStore) Put(ctx context.Context, key string, data []byte, opts upload.PutOptions) (upload.ObjectInfo, error) {
+	l.mu.Lock()
+	step := ""
+	if strings.Contains(key, "_delta_log/") && l.puts < len(l.plan) {
+		step = l.plan[l.puts]
+		l.puts++
+		if l.after != nil {
+			f := l.after
+			l.after = nil
+			l.mu.Unlock()
+			f()
+			l.mu.Lock()
+		}
+	}
+	l.mu.Unlock()
+	switch step {
+	case "lose":
+		info, err := l.Store.Put(ctx, key, data, opts)
+		if err != nil {
+			return info, err
+		}
+		return upload.ObjectInfo{}, errors.New("injected: connection reset after the request was sent")
+	case "fail":
+		return upload.ObjectInfo{}, errors.New("injected: 503 slow down")
+	}
+	return l.Store.Put(ctx, key, data, opts)
+}
+
+func TestLostResponse(t *testing.T) {
+	tests := []struct {
+		name        string
+		plan        []string
+		concurrent  bool // another writer commits before our first put
+		wantVersion int64
+		wantFiles   int
+	}{
+		{"lost response found by id", []string{"lose"}, false, 1, 1},
+		{"lost twice", []string{"fail", "lose"}, false, 1, 1},
+		{"failed put retried", []string{"fail", "fail"}, false, 1, 1},
+		{"lost after a race", []string{"lose"}, true, 2, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			mem := upload.NewMemory()
+			seed := newTable(t, mem)
+			base, err := seed.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lossy := &lossyStore{Store: mem}
+			sl := &sleeps{}
+			tbl, err := manifest.Open(lossy, "tables/t1", testOptions(newClock(), sl))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lossy.plan = tc.plan
+			if tc.concurrent {
+				lossy.after = func() { mustCommit(t, seed, base, addAction("data/other.parquet", 1)) }
+			}
+			res, err := tbl.Commit(ctx, base, []manifest.Action{addAction("data/mine.parquet", 3)}, manifest.CommitOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Version != tc.wantVersion || res.Snapshot.NumFiles() != tc.wantFiles {
+				t.Errorf("version %d with %d files, want %d with %d", res.Version, res.Snapshot.NumFiles(), tc.wantVersion, tc.wantFiles)
+			}
+			final, err := seed.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if final.Version() != tc.wantVersion {
+				t.Errorf("table at version %d, want %d (a commit was duplicated or lost)", final.Version(), tc.wantVersion)
+			}
+			n := 0
+			for v := int64(1); v <= final.Version(); v++ {
+				data, _, err := mem.Get(ctx, "tables/t1/"+manifest.CommitFile(v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				n += strings.Count(string(data), res.CommitID)
+			}
+			if n != 1 {
+				t.Errorf("commit id found %d times in the log, want 1", n)
+			}
+		})
+	}
+}
+
+func TestLostResponseCreate(t *testing.T) {
+	mem := upload.NewMemory()
+	tbl, err := manifest.Open(&lossyStore{Store: mem, plan: []string{"lose"}}, "", testOptions(newClock(), &sleeps{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(context.Background(), testSchema, manifest.CreateOptions{})
+	if err != nil {
+		t.Fatalf("Create after a lost response: %v", err)
+	}
+	if s.Version() != 0 {
+		t.Errorf("version %d", s.Version())
+	}
+}
+
+func TestUnknownOutcome(t *testing.T) {
+	mem := upload.NewMemory()
+	seed := newTable(t, mem)
+	base, err := seed.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(newClock(), &sleeps{})
+	opts.MaxAttempts = 3
+	tbl, err := manifest.Open(&lossyStore{Store: mem, plan: []string{"fail", "fail", "fail"}}, "tables/t1", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tbl.Commit(context.Background(), base, []manifest.Action{addAction("data/x.parquet", 1)}, manifest.CommitOptions{})
+	if !errors.Is(err, manifest.ErrCommitUnknown) {
+		t.Errorf("got %v, want ErrCommitUnknown", err)
+	}
+}
+
+func TestRemoveConflict(t *testing.T) {
+	ctx := context.Background()
+	tbl := newTable(t, upload.NewMemory())
+	s1 := mustCommit(t, tbl, nil, addAction("data/a.parquet", 1), addAction("data/b.parquet", 1)).Snapshot
+
+	// A compaction removes a and b; a concurrent one (same base) removes b.
+	mustCommit(t, tbl, s1, addAction("data/ab.parquet", 2), removeAction("data/a.parquet"), removeAction("data/b.parquet"))
+	_, err := tbl.Commit(ctx, s1, []manifest.Action{addAction("data/b2.parquet", 1), removeAction("data/b.parquet")}, manifest.CommitOptions{})
+	var ce *manifest.ConflictError
+	if !errors.As(err, &ce) || ce.Version != 2 || !strings.Contains(ce.Error(), "data/b.parquet") {
+		t.Fatalf("got %v, want a conflict with version 2 on data/b.parquet", err)
+	}
+	// An append from the same stale base goes through.
+	if r := mustCommit(t, tbl, s1, addAction("data/c.parquet", 1)); r.Version != 3 {
+		t.Errorf("append after a compaction: version %d, want 3", r.Version)
+	}
+	// Removing a file the base does not hold is refused up front.
+	latest, err := tbl.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Commit(ctx, latest, []manifest.Action{removeAction("data/a.parquet")}, manifest.CommitOptions{}); !errors.Is(err, manifest.ErrConflict) {
+		t.Errorf("removing a removed file: %v", err)
+	}
+	if diff := cmp.Diff([]string{"data/ab.parquet", "data/c.parquet"}, keys(t, latest)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
+
+func TestTxnDuplicate(t *testing.T) {
+	ctx := context.Background()
+	tbl := newTable(t, upload.NewMemory())
+	txn := func(app string, v int64) manifest.Action {
+		return manifest.Action{Txn: &manifest.Txn{AppID: app, Version: v}}
+	}
+	s0, err := tbl.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s0.TxnVersion("p1"); ok {
+		t.Fatal("fresh table has a txn")
+	}
+	s1 := mustCommit(t, tbl, s0, addAction("data/1.parquet", 1), txn("p1", 5)).Snapshot
+	if v, ok := s1.TxnVersion("p1"); !ok || v != 5 {
+		t.Fatalf("TxnVersion = %d %v", v, ok)
+	}
+	tests := []struct {
+		name string
+		base *manifest.Snapshot
+		v    int64
+	}{
+		{"same version, current base", s1, 5},
+		{"older version, current base", s1, 4},
+		{"same version, stale base (lost race)", s0, 5},
+		{"higher version committed concurrently", s0, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tbl.Commit(ctx, tc.base, []manifest.Action{addAction("data/dup.parquet", 1), txn("p1", tc.v)}, manifest.CommitOptions{})
+			var de *manifest.DuplicateError
+			if !errors.As(err, &de) || de.AppID != "p1" || de.Committed != 5 || de.Version != tc.v {
+				t.Fatalf("got %v, want a duplicate of p1 at 5", err)
+			}
+		})
+	}
+	// Another producer from the stale base is no duplicate.
+	r := mustCommit(t, tbl, s0, addAction("data/2.parquet", 1), txn("p2", 5))
+	if v, _ := r.Snapshot.TxnVersion("p1"); v != 5 || r.Version != 2 {
+		t.Errorf("version %d, p1 at %d", r.Version, v)
+	}
+	if _, err := tbl.Commit(ctx, nil, []manifest.Action{txn("p3", 1), txn("p3", 2)}, manifest.CommitOptions{}); err == nil {
+		t.Error("two txns of one application in one commit were accepted")
+	}
+	latest := mustCommit(t, tbl, nil, txn("p1", 6)).Snapshot
+	if diff := cmp.Diff(map[string]int64{"p1": 6, "p2": 5}, txnVersions(latest)); diff != "" {
+		t.Errorf("txns (-want +got):\n%s", diff)
+	}
+}
+
+func txnVersions(s *manifest.Snapshot) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range s.Txns() {
+		out[k] = v.Version
+	}
+	return out
+}
+
+func TestSchemaEvolution(t *testing.T) {
+	ctx := context.Background()
+	tbl := newTable(t, upload.NewMemory())
+	s0, err := tbl.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCol := func(f manifest.StructField) manifest.Action {
+		sch := manifest.StructType{Fields: append(append([]manifest.StructField(nil), testSchema.Fields...), f)}
+		md := s0.Metadata()
+		ss, err := json.Marshal(sch) // unvalidated: bad schemas are tested too
+		if err != nil {
+			t.Fatal(err)
+		}
+		md.SchemaString = string(ss)
+		return manifest.Action{Metadata: &md}
+	}
+	bad := []struct {
+		name string
+		act  manifest.Action
+	}{
+		{"non-nullable column", withCol(manifest.StructField{Name: "x", Type: manifest.Type("long")})},
+		{"case-duplicate column", withCol(manifest.StructField{Name: "NAME", Type: manifest.Type("long"), Nullable: true})},
+		{"unknown type", withCol(manifest.StructField{Name: "x", Type: manifest.Type("uint128"), Nullable: true})},
+	}
+	for _, tc := range bad {
+		if _, err := tbl.Commit(ctx, s0, []manifest.Action{tc.act}, manifest.CommitOptions{}); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	changed := s0.Metadata()
+	changed.SchemaString = strings.Replace(changed.SchemaString, `"name":"name","type":"string"`, `"name":"name","type":"long"`, 1)
+	if _, err := tbl.Commit(ctx, s0, []manifest.Action{{Metadata: &changed}}, manifest.CommitOptions{}); err == nil {
+		t.Error("a type change was accepted")
+	}
+
+	add := withCol(manifest.StructField{Name: "city", Type: manifest.Type("string"), Nullable: true})
+	r := mustCommit(t, tbl, s0, add, addAction("data/1.parquet", 1))
+	sch, err := r.Snapshot.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sch.Fields) != 5 || sch.Fields[4].Name != "city" {
+		t.Errorf("schema after adding a column: %+v", sch)
+	}
+	// An append from the old schema still commits after the column was added.
+	if r2 := mustCommit(t, tbl, s0, addAction("data/2.parquet", 1)); r2.Version != 2 {
+		t.Errorf("append version %d", r2.Version)
+	}
+	// A second metadata change from the stale base conflicts.
+	add2 := withCol(manifest.StructField{Name: "zip", Type: manifest.Type("string"), Nullable: true})
+	if _, err := tbl.Commit(ctx, s0, []manifest.Action{add2}, manifest.CommitOptions{}); !errors.Is(err, manifest.ErrConflict) {
+		t.Errorf("concurrent metadata change: %v, want a conflict", err)
+	}
+}
+
+func TestCorruptLog(t *testing.T) {
+	create := `{"commitInfo":{"timestamp":1}}
+{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}
+{"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[]}","partitionColumns":[],"configuration":{}}}
+`
+	tests := []struct {
+		name  string
+		files map[int]string
+		want  []string // substrings of the error
+	}{
+		{"bad json", map[int]string{0: create, 1: "{\"add\":{\"path\":\"a\",\"size\":1}}\n{\"add\":{\"path\n"},
+			[]string{"_delta_log/00000000000000000001.json", "line 2"}},
+		{"two keys", map[int]string{0: create, 1: `{"add":{"path":"a"},"remove":{"path":"a"}}`},
+			[]string{"00000000000000000001.json line 1", "exactly one key"}},
+		{"empty path", map[int]string{0: create, 1: "\n\n" + `{"add":{"path":"","size":1}}`},
+			[]string{"00000000000000000001.json line 3", "empty path"}},
+		{"absolute path", map[int]string{0: create, 1: `{"add":{"path":"s3://b/x.parquet","size":1}}`},
+			[]string{"00000000000000000001.json line 1", "absolute"}},
+		{"no protocol", map[int]string{0: `{"metaData":{"id":"x","schemaString":"{\"type\":\"struct\",\"fields\":[]}"}}`},
+			[]string{"00000000000000000000.json", "no protocol"}},
+		{"reader version 3", map[int]string{0: strings.Replace(create, `"minReaderVersion":1`, `"minReaderVersion":3`, 1)},
+			[]string{"00000000000000000000.json line 2", "reader version 3"}},
+		{"bad schema", map[int]string{0: strings.Replace(create, `\"fields\":[]`, `\"fields\":[{\"name\":\"a\",\"type\":\"nope\"}]`, 1)},
+			[]string{"00000000000000000000.json line 3", `unknown type "nope"`}},
+		{"gap", map[int]string{0: create, 2: `{"add":{"path":"a","size":1}}`},
+			[]string{"00000000000000000001.json is missing"}},
+		{"null action", map[int]string{0: create, 1: `{"txn":null}`},
+			[]string{"00000000000000000001.json line 1", "null"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := upload.NewMemory()
+			for v, body := range tc.files {
+				if _, err := mem.Put(context.Background(), manifest.CommitFile(int64(v)), []byte(body), upload.PutOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tbl, err := manifest.Open(mem, "", manifest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tbl.Snapshot(context.Background())
+			if err == nil {
+				t.Fatal("corrupt log accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
