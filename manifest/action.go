@@ -49,7 +49,7 @@ type AddFile struct {
 	DataChange       bool              `json:"dataChange"`
 	// Stats is a JSON document (see Stats), stored as a string.
 	Stats string            `json:"stats,omitempty"`
-	Tags  map[string]string `json:"tags,omitempty"`
+	Tags  map[string]string `json:"tags,omitzero"`
 }
 
 // Key returns the store key of the file relative to the table root.
@@ -71,7 +71,7 @@ type RemoveFile struct {
 	DeletionTimestamp    *int64            `json:"deletionTimestamp,omitempty"` // Unix milliseconds
 	DataChange           bool              `json:"dataChange"`
 	ExtendedFileMetadata bool              `json:"extendedFileMetadata,omitempty"`
-	PartitionValues      map[string]string `json:"partitionValues,omitempty"`
+	PartitionValues      map[string]string `json:"partitionValues,omitzero"`
 	Size                 *int64            `json:"size,omitempty"`
 }
 
