@@ -36,8 +36,10 @@ type Arena struct {
 	cur       int      // index of the chunk being filled
 	off       int      // bytes used in chunks[cur]
 	chunkSize int
-	used      int // bytes handed out since the last Reset, padding included
-	peak      int // the most bytes handed out in one round
+	used      int    // bytes handed out since the last Reset, padding included
+	peak      int    // the most bytes handed out in one round
+	recent    [4]int // bytes handed out in the last rounds
+	rounds    int
 }
 
 // New returns an Arena whose first chunk holds chunkSize bytes (rounded up
@@ -102,17 +104,31 @@ func (a *Arena) advance(size int) {
 }
 
 // Reset makes all memory handed out so far available again. Slices
-// returned before Reset must not be used after it. When the last round
-// needed more than one chunk, the chunks are replaced by one chunk with a
-// quarter more room than that round used, so that the next rounds of about
-// the same size allocate nothing.
+// returned before Reset must not be used after it.
+//
+// Sizing: when the last round needed more than one chunk, the chunks are
+// replaced by one chunk with a quarter more room than that round used, so
+// that the next rounds of about the same size allocate nothing; and when
+// the last few rounds all used less than half of the chunk, it is replaced
+// by a smaller one, so that one big round does not pin its memory forever.
 func (a *Arena) Reset() {
 	a.peak = max(a.peak, a.used)
-	if len(a.chunks) > 1 && a.cur > 0 {
+	a.recent[a.rounds%len(a.recent)] = a.used
+	a.rounds++
+	switch {
+	case len(a.chunks) > 1 && a.cur > 0:
 		n := max(a.used+a.used/4, len(a.chunks[0]))
 		clear(a.chunks)
 		a.chunks = a.chunks[:1]
 		a.chunks[0] = newChunk(n)
+	case len(a.chunks) == 1 && a.rounds >= len(a.recent):
+		most := 0
+		for _, u := range a.recent {
+			most = max(most, u)
+		}
+		if want := max(most+most/4, a.minChunk()); len(a.chunks[0]) > 2*want {
+			a.chunks[0] = newChunk(want)
+		}
 	}
 	a.cur, a.off, a.used = 0, 0, 0
 }

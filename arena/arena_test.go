@@ -175,3 +175,30 @@ func BenchmarkMake(b *testing.B) {
 		a.Reset()
 	}
 }
+
+func TestShrinksAfterBigRound(t *testing.T) {
+	a := New(1024)
+	fill := func(n int) {
+		var s []int64
+		for i := range n {
+			s = Append(a, s, int64(i))
+		}
+		a.Reset()
+	}
+	fill(1 << 20) // 8 MiB
+	big := a.Capacity()
+	for range 4 {
+		fill(1000)
+	}
+	if c := a.Capacity(); c >= big/2 || c < 8000 {
+		t.Fatalf("capacity %d after small rounds (was %d): want it shrunk but holding a round", c, big)
+	}
+	// Rounds of a steady size then allocate nothing.
+	fill(1000)
+	if n := testing.AllocsPerRun(10, func() { fill(1000) }); n != 0 {
+		t.Fatalf("steady small rounds allocate %v times", n)
+	}
+	if a.Peak() < 8<<20 {
+		t.Fatalf("Peak %d forgot the big round", a.Peak())
+	}
+}
