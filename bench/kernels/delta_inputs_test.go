@@ -73,4 +73,3 @@ func deltaInputs32(n int) []deltaInput[int32] {
 	ins = append(ins, deltaInput[int32]{name: "lsn", values: lsn})
 	return ins
 }
-
