@@ -223,6 +223,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 const benchRows = 1 << 20
 
+// benchConcurrency is the writer's page-compression concurrency in the
+// benchmark: 1 (the default), as the peers compress on one goroutine too.
+var benchConcurrency = 1
+
 var benchData *dataset
 
 func data(b *testing.B) *dataset {
@@ -250,7 +254,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 		b.Run(fmt.Sprintf("level=%d/impl=ours", level), func(b *testing.B) {
 			cols := d.columns()
 			var out countingWriter
-			opts := parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level}
+			opts := parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level, Concurrency: benchConcurrency}
 			if level == 0 {
 				opts.Compression = parquet.Uncompressed
 			}

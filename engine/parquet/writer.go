@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -52,8 +51,10 @@ type WriterOptions struct {
 	// one. 0 means 1 MiB; a negative value disables dictionaries.
 	DictionaryLimit int
 	// Concurrency is the number of goroutines that compress the pages of
-	// a column chunk; 0 means runtime.GOMAXPROCS(0), 1 compresses on the
-	// calling goroutine only.
+	// a column chunk; 0 and 1 compress on the calling goroutine. More
+	// helps wall time only when cores are idle: it costs CPU time (one
+	// zstd encoder per goroutine, a staging copy), and a process writing
+	// several blocks at once is better served by one goroutine per block.
 	Concurrency int
 	// DataPageV2 writes data pages v2 instead of v1.
 	DataPageV2 bool
@@ -147,10 +148,7 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("parquet: NewWriter: negative concurrency %d", opts.Concurrency)
 	}
 	wr := &Writer{opts: opts, schema: schema, elements: elements, leaves: leaves}
-	wr.workers = opts.Concurrency
-	if wr.workers == 0 {
-		wr.workers = runtime.GOMAXPROCS(0)
-	}
+	wr.workers = max(opts.Concurrency, 1)
 	if opts.Compression == Uncompressed {
 		wr.workers = 1
 	}
