@@ -105,9 +105,9 @@ func TestSchemaJSON(t *testing.T) {
 	}
 	bad := map[string]string{
 		`{"type":"struct","fields":[{"name":"a","type":"long"},{"name":"A","type":"long"}]}`: "differ only in case",
-		`{"type":"struct","fields":[{"name":"a","type":"decimal(40,2)"}]}`:                  "unknown type",
-		`{"type":"struct","fields":[{"name":"","type":"long"}]}`:                            "empty name",
-		`{"type":"struct","fields":[{"name":"a","type":{"type":"array"}}]}`:                 "elementType",
+		`{"type":"struct","fields":[{"name":"a","type":"decimal(40,2)"}]}`:                   "unknown type",
+		`{"type":"struct","fields":[{"name":"","type":"long"}]}`:                             "empty name",
+		`{"type":"struct","fields":[{"name":"a","type":{"type":"array"}}]}`:                  "elementType",
 		`{"type":"array","fields":[]}`:                                                       "expected type",
 	}
 	for text, want := range bad {

@@ -116,40 +116,9 @@ func (s *Snapshot) apply(c *commit) error {
 	if c.version != s.version+1 {
 		return fmt.Errorf("manifest: %s: expected version %d next", c.file, s.version+1)
 	}
-	sawMeta := false
-	for i, a := range c.actions {
-		line := i + 1
-		bad := func(err error) error { return &LogError{File: c.file, Line: line, Err: err} }
-		switch {
-		case a.Protocol != nil:
-			if a.Protocol.MinReaderVersion > ReaderVersion {
-				return bad(fmt.Errorf("%w: the table needs reader version %d, this package reads version %d",
-					ErrUnsupportedProtocol, a.Protocol.MinReaderVersion, ReaderVersion))
-			}
-			s.protocol = *a.Protocol
-		case a.Metadata != nil:
-			if _, err := a.Metadata.Schema(); err != nil {
-				return bad(err)
-			}
-			s.metadata = *a.Metadata
-			sawMeta = true
-		case a.Add != nil:
-			key, err := a.Add.Key()
-			if err != nil {
-				return bad(err)
-			}
-			s.files[key] = *a.Add
-			delete(s.removed, key)
-		case a.Remove != nil:
-			key, err := a.Remove.Key()
-			if err != nil {
-				return bad(err)
-			}
-			delete(s.files, key)
-			s.removed[key] = *a.Remove
-		case a.Txn != nil:
-			s.txns[a.Txn.AppID] = *a.Txn
-		}
+	sawMeta, err := s.applyActions(c)
+	if err != nil {
+		return err
 	}
 	if c.version == 0 {
 		if s.protocol.MinReaderVersion == 0 {
@@ -162,4 +131,45 @@ func (s *Snapshot) apply(c *commit) error {
 	s.version = c.version
 	s.timestamp = c.timestamp()
 	return nil
+}
+
+// applyActions applies c's actions to s in place and reports whether
+// they held a metaData action.
+func (s *Snapshot) applyActions(c *commit) (bool, error) {
+	sawMeta := false
+	for i, a := range c.actions {
+		line := i + 1
+		bad := func(err error) error { return &LogError{File: c.file, Line: line, Err: err} }
+		switch {
+		case a.Protocol != nil:
+			if a.Protocol.MinReaderVersion > ReaderVersion {
+				return false, bad(fmt.Errorf("%w: the table needs reader version %d, this package reads version %d",
+					ErrUnsupportedProtocol, a.Protocol.MinReaderVersion, ReaderVersion))
+			}
+			s.protocol = *a.Protocol
+		case a.Metadata != nil:
+			if _, err := a.Metadata.Schema(); err != nil {
+				return false, bad(err)
+			}
+			s.metadata = *a.Metadata
+			sawMeta = true
+		case a.Add != nil:
+			key, err := a.Add.Key()
+			if err != nil {
+				return false, bad(err)
+			}
+			s.files[key] = *a.Add
+			delete(s.removed, key)
+		case a.Remove != nil:
+			key, err := a.Remove.Key()
+			if err != nil {
+				return false, bad(err)
+			}
+			delete(s.files, key)
+			s.removed[key] = *a.Remove
+		case a.Txn != nil:
+			s.txns[a.Txn.AppID] = *a.Txn
+		}
+	}
+	return sawMeta, nil
 }

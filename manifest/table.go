@@ -33,7 +33,13 @@
 // so a commit is never written twice; if it cannot tell, it returns an
 // error matching [ErrCommitUnknown].
 //
-// Checkpoints are not written yet: opening a table replays every commit.
+// # Checkpoints
+//
+// Every CheckpointInterval commits (default 100) Commit also writes
+// _delta_log/%020d.checkpoint.parquet (protocol, metaData, txn, the active
+// add and the remove actions, one per row, written with engine/parquet)
+// and points _delta_log/_last_checkpoint at it; [Table.Snapshot] starts
+// from the latest checkpoint and replays only the commits after it.
 package manifest
 
 import (
@@ -43,6 +49,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +123,9 @@ type Options struct {
 	Jitter func() float64
 	// Now is the clock for commit timestamps (default time.Now).
 	Now func() time.Time
+	// CheckpointInterval: Commit writes a checkpoint after every commit
+	// whose version is a multiple of it (default 100; negative: never).
+	CheckpointInterval int64
 }
 
 func (o *Options) defaults() {
@@ -145,6 +155,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = 100
 	}
 }
 
@@ -244,23 +257,64 @@ func (t *Table) readCommit(ctx context.Context, v int64) (*commit, error) {
 	return &commit{version: v, file: key, modTime: info.ModTime, actions: actions}, nil
 }
 
-// latestVersion lists the log and returns the highest commit version, or
-// ErrNoTable.
-func (t *Table) latestVersion(ctx context.Context) (int64, error) {
+// scanLog lists the log: the highest commit version (ErrNoTable when
+// there is none) and the versions of the checkpoints, ascending.
+func (t *Table) scanLog(ctx context.Context) (int64, []int64, error) {
 	infos, err := t.store.List(ctx, LogDir)
 	if err != nil {
-		return 0, fmt.Errorf("manifest: list %s: %w", LogDir, err)
+		return 0, nil, fmt.Errorf("manifest: list %s: %w", LogDir, err)
 	}
 	latest := int64(-1)
+	var ckpts []int64
 	for _, in := range infos {
 		if v, ok := parseCommitFile(in.Key); ok && v > latest {
 			latest = v
+		} else if v, ok := parseCheckpointFile(in.Key); ok {
+			ckpts = append(ckpts, v)
 		}
 	}
-	if latest < 0 {
-		return 0, ErrNoTable
+	if latest < 0 && len(ckpts) == 0 {
+		return 0, nil, ErrNoTable
 	}
-	return latest, nil
+	slices.Sort(ckpts)
+	if n := len(ckpts); n > 0 && ckpts[n-1] > latest {
+		latest = ckpts[n-1] // older commit files may have been cleaned up
+	}
+	return latest, ckpts, nil
+}
+
+func (t *Table) latestVersion(ctx context.Context) (int64, error) {
+	latest, _, err := t.scanLog(ctx)
+	return latest, err
+}
+
+// loadCheckpoint reads the checkpoint of version v.
+func (t *Table) loadCheckpoint(ctx context.Context, v int64) (*Snapshot, error) {
+	key := CheckpointFile(v)
+	data, info, err := t.store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read %s: %w", key, err)
+	}
+	s, err := decodeCheckpoint(key, data, v)
+	if err != nil {
+		return nil, err
+	}
+	s.timestamp = info.ModTime.UTC()
+	if c, err := t.readCommit(ctx, v); err == nil {
+		s.timestamp = c.timestamp()
+	}
+	return s, nil
+}
+
+// base returns the starting point for reading version upTo (< 0: the
+// latest): the newest checkpoint at or before it, or the empty snapshot.
+func (t *Table) base(ctx context.Context, ckpts []int64, upTo int64) (*Snapshot, error) {
+	for i := len(ckpts) - 1; i >= 0; i-- {
+		if upTo < 0 || ckpts[i] <= upTo {
+			return t.loadCheckpoint(ctx, ckpts[i])
+		}
+	}
+	return emptySnapshot(), nil
 }
 
 // replay applies versions base.version+1 .. to (inclusive; to < 0: until
@@ -296,14 +350,37 @@ func (t *Table) replay(ctx context.Context, base *Snapshot, to int64, visit func
 	return s, nil
 }
 
-// Snapshot reads the latest version of the table.
+// Snapshot reads the latest version of the table, starting from the
+// latest checkpoint.
 func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
-	latest, err := t.latestVersion(ctx)
+	lc, err := t.readLastCheckpoint(ctx)
+	switch {
+	case err == nil:
+		s, err := t.loadCheckpoint(ctx, lc.Version)
+		if err == nil {
+			return t.replay(ctx, s, -1, nil)
+		}
+		if !errors.Is(err, upload.ErrNotFound) {
+			return nil, err
+		}
+		// The pointer names a missing checkpoint: list the log instead.
+	case errors.Is(err, upload.ErrNotFound):
+	default:
+		var le *LogError
+		if !errors.As(err, &le) {
+			return nil, fmt.Errorf("manifest: read %s: %w", LastCheckpointFile, err)
+		}
+		// A damaged pointer is only a hint: list the log instead.
+	}
+	latest, ckpts, err := t.scanLog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := t.replay(ctx, emptySnapshot(), latest, nil)
+	s, err := t.base(ctx, ckpts, -1)
 	if err != nil {
+		return nil, err
+	}
+	if s, err = t.replay(ctx, s, latest, nil); err != nil {
 		return nil, err
 	}
 	// Commits made since the listing are picked up too.
@@ -321,14 +398,18 @@ func (t *Table) SnapshotAt(ctx context.Context, v int64) (*Snapshot, error) {
 	if v < 0 {
 		return nil, fmt.Errorf("%w: negative version %d", ErrVersionNotFound, v)
 	}
-	latest, err := t.latestVersion(ctx)
+	latest, ckpts, err := t.scanLog(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if v > latest {
 		return nil, fmt.Errorf("%w: version %d is after the latest, %d", ErrVersionNotFound, v, latest)
 	}
-	return t.replay(ctx, emptySnapshot(), v, nil)
+	s, err := t.base(ctx, ckpts, v)
+	if err != nil {
+		return nil, err
+	}
+	return t.replay(ctx, s, v, nil)
 }
 
 // SnapshotAsOf reads the table as of time at: the latest version whose
@@ -374,6 +455,9 @@ type CommitResult struct {
 	CommitID string
 	Attempts int       // puts tried
 	Snapshot *Snapshot // the table right after this commit
+	// CheckpointErr is set when the commit succeeded but the checkpoint
+	// due after it could not be written; the table is intact.
+	CheckpointErr error
 }
 
 // Commit writes actions as the version after base (nil: the latest
@@ -390,7 +474,11 @@ func (t *Table) Commit(ctx context.Context, base *Snapshot, actions []Action, op
 		return CommitResult{}, fmt.Errorf("%w: the table needs writer version %d, this package writes version %d",
 			ErrUnsupportedProtocol, base.protocol.MinWriterVersion, WriterVersion)
 	}
-	return t.commit(ctx, base, actions, opts)
+	res, err := t.commit(ctx, base, actions, opts)
+	if err == nil && t.opts.CheckpointInterval > 0 && res.Version%t.opts.CheckpointInterval == 0 {
+		res.CheckpointErr = t.Checkpoint(ctx, res.Snapshot)
+	}
+	return res, err
 }
 
 // checkOwn validates a commit's actions against its base snapshot.

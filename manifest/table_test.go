@@ -707,3 +707,105 @@ func TestCorruptLog(t *testing.T) {
 		})
 	}
 }
+
+// view is the comparable content of a snapshot.
+type view struct {
+	Version  int64
+	Protocol manifest.Protocol
+	Metadata manifest.Metadata
+	Files    []manifest.AddFile
+	Txns     map[string]manifest.Txn
+}
+
+func viewOf(s *manifest.Snapshot) view {
+	return view{s.Version(), s.Protocol(), s.Metadata(), s.Files(), s.Txns()}
+}
+
+func TestCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	opts := testOptions(newClock(), &sleeps{})
+	opts.CheckpointInterval = 5
+	tbl, err := manifest.Open(mem, "t", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{Name: "orders", Description: "d",
+		Configuration: map[string]string{"delta.appendOnly": "false", "k": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := 1; v <= 12; v++ {
+		add := addAction(fmt.Sprintf("data/blk %02d.parquet", v), int64(v))
+		if v%3 == 0 {
+			add.Add.PartitionValues = map[string]string{"day": "2026-11-26"}
+			add.Add.Tags = map[string]string{"INSERTION_TIME": "1"}
+		}
+		acts := []manifest.Action{add, {Txn: &manifest.Txn{AppID: fmt.Sprintf("p%d", v%2), Version: int64(v)}}}
+		if v == 4 {
+			acts = append(acts, removeAction("data/blk 02.parquet"))
+		}
+		if v == 7 {
+			md := s.Metadata()
+			md.SchemaString = strings.Replace(md.SchemaString, "]}", `,{"name":"extra","type":"string","nullable":true,"metadata":{}}]}`, 1)
+			acts = append(acts, manifest.Action{Metadata: &md})
+		}
+		res, err := tbl.Commit(ctx, s, acts, manifest.CommitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CheckpointErr != nil {
+			t.Fatalf("checkpoint after version %d: %v", v, res.CheckpointErr)
+		}
+		s = res.Snapshot
+	}
+	want := viewOf(s)
+	if _, _, err := mem.Get(ctx, "t/"+manifest.CheckpointFile(10)); err != nil {
+		t.Fatalf("no checkpoint at 10: %v", err)
+	}
+	last, _, err := mem.Get(ctx, "t/"+manifest.LastCheckpointFile)
+	if err != nil || !strings.Contains(string(last), `"version":10`) {
+		t.Fatalf("_last_checkpoint = %s, %v", last, err)
+	}
+	// Remove the commits the checkpoint covers: reading must not need them.
+	for v := int64(0); v <= 9; v++ {
+		if err := mem.Delete(ctx, "t/"+manifest.CommitFile(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, err := manifest.Open(mem, "t", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fresh.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, viewOf(got)); diff != "" {
+		t.Errorf("snapshot from the checkpoint (-want +got):\n%s", diff)
+	}
+	at, err := fresh.SnapshotAt(ctx, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Version() != 11 || at.NumFiles() != 10 {
+		t.Errorf("version 11 from checkpoint 10: version %d with %d files", at.Version(), at.NumFiles())
+	}
+	// A damaged pointer falls back to listing the log.
+	if _, err := mem.Put(ctx, "t/"+manifest.LastCheckpointFile, []byte("{not json"), upload.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = fresh.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, viewOf(got)); diff != "" {
+		t.Errorf("snapshot after a damaged _last_checkpoint (-want +got):\n%s", diff)
+	}
+	// A damaged checkpoint is an error naming it.
+	if _, err := mem.Put(ctx, "t/"+manifest.CheckpointFile(10), []byte("PAR1 garbage PAR1"), upload.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Snapshot(ctx); err == nil || !strings.Contains(err.Error(), "00000000000000000010.checkpoint.parquet") {
+		t.Errorf("damaged checkpoint: %v", err)
+	}
+}

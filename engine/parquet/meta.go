@@ -80,6 +80,8 @@ const (
 // Converted (legacy logical) type numbers.
 const (
 	ctUTF8            = 0
+	ctMap             = 1
+	ctMapKeyValue     = 2
 	ctList            = 3
 	ctTimestampMillis = 9
 	ctTimestampMicros = 10
@@ -97,6 +99,7 @@ const (
 // Logical type union members (parquet.thrift LogicalType field ids).
 const (
 	ltString    = 1
+	ltMap       = 2
 	ltList      = 3
 	ltTimestamp = 8
 	ltJSON      = 12

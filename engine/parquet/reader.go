@@ -192,6 +192,11 @@ func buildSchema(els []schemaElement) (*Node, error) {
 				n.Logical = List
 			}
 		}
+		if depth > 0 && (e.logical == ltMap || (e.logical == 0 && (e.convertedType == ctMap || e.convertedType == ctMapKeyValue))) {
+			if kv := n.Children; len(kv) == 1 && kv[0].Repetition == Repeated && !kv[0].IsLeaf() && len(kv[0].Children) == 2 && kv[0].Children[0].Repetition == Required {
+				n.Logical = Map
+			}
+		}
 		return n, nil
 	}
 	root, err := build(&els[0], 0)

@@ -38,6 +38,7 @@ const (
 	TimestampMicros             // INT64 microseconds since the Unix epoch, adjusted to UTC
 	List                        // a group in the three-level LIST layout
 	JSON                        // BYTE_ARRAY holding JSON text
+	Map                         // a group in the MAP layout: one repeated group "key_value" holding a required key and a value
 )
 
 // Node is one element of a schema tree: a group when Children is not nil,

@@ -292,6 +292,13 @@ func flattenSchema(root *Node) ([]schemaElement, []leaf, error) {
 				return fmt.Errorf("parquet: schema: %s: a List group needs one repeated group child with one element", where)
 			}
 			e.convertedType, e.logical = ctList, ltList
+		case Map:
+			kv := n.Children[0]
+			if len(n.Children) != 1 || kv == nil || kv.Repetition != Repeated || kv.IsLeaf() || len(kv.Children) != 2 ||
+				kv.Children[0] == nil || kv.Children[0].Repetition != Required {
+				return fmt.Errorf("parquet: schema: %s: a Map group needs one repeated group child with a required key and a value", where)
+			}
+			e.convertedType, e.logical = ctMap, ltMap
 		default:
 			return fmt.Errorf("parquet: schema: %s: logical type %d is not valid on a group", where, n.Logical)
 		}

@@ -1,0 +1,508 @@
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/evodb/writer/engine/parquet"
+	"github.com/evodb/writer/upload"
+)
+
+// LastCheckpointFile is the key of the pointer to the latest checkpoint.
+const LastCheckpointFile = LogDir + "_last_checkpoint"
+
+// CheckpointFile is the key of version v's single-file checkpoint.
+func CheckpointFile(v int64) string { return fmt.Sprintf("%s%020d.checkpoint.parquet", LogDir, v) }
+
+func parseCheckpointFile(key string) (int64, bool) {
+	name, ok := strings.CutPrefix(key, LogDir)
+	if !ok || len(name) != 39 || !strings.HasSuffix(name, ".checkpoint.parquet") {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(name[:20], 10, 64)
+	return v, err == nil && v >= 0
+}
+
+// lastCheckpoint is the content of _last_checkpoint.
+type lastCheckpoint struct {
+	Version int64 `json:"version"`
+	Size    int64 `json:"size"`
+}
+
+// Schema-building helpers for the checkpoint file.
+func optLeaf(name string, t parquet.PhysicalType, l parquet.LogicalType) *parquet.Node {
+	return &parquet.Node{Name: name, Repetition: parquet.Optional, Type: t, Logical: l}
+}
+func optStr(name string) *parquet.Node   { return optLeaf(name, parquet.ByteArray, parquet.String) }
+func optInt64(name string) *parquet.Node { return optLeaf(name, parquet.Int64, parquet.NoLogical) }
+func optBool(name string) *parquet.Node  { return optLeaf(name, parquet.Boolean, parquet.NoLogical) }
+func optGroup(name string, children ...*parquet.Node) *parquet.Node {
+	return &parquet.Node{Name: name, Repetition: parquet.Optional, Children: children}
+}
+func strMap(name string) *parquet.Node {
+	return &parquet.Node{Name: name, Repetition: parquet.Optional, Logical: parquet.Map, Children: []*parquet.Node{
+		{Name: "key_value", Repetition: parquet.Repeated, Children: []*parquet.Node{
+			{Name: "key", Repetition: parquet.Required, Type: parquet.ByteArray, Logical: parquet.String},
+			optStr("value"),
+		}},
+	}}
+}
+
+// checkpointSchema is the checkpoint's Parquet schema: one optional
+// group per action kind, each row holding one action.
+func checkpointSchema() *parquet.Node {
+	return &parquet.Node{Name: "spark_schema", Children: []*parquet.Node{
+		optGroup("txn", optStr("appId"), optInt64("version"), optInt64("lastUpdated")),
+		optGroup("add", optStr("path"), strMap("partitionValues"), optInt64("size"), optInt64("modificationTime"),
+			optBool("dataChange"), optStr("stats"), strMap("tags")),
+		optGroup("remove", optStr("path"), optInt64("deletionTimestamp"), optBool("dataChange"),
+			optBool("extendedFileMetadata"), strMap("partitionValues"), optInt64("size")),
+		optGroup("metaData", optStr("id"), optStr("name"), optStr("description"),
+			optGroup("format", optStr("provider"), strMap("options")),
+			optStr("schemaString"),
+			&parquet.Node{Name: "partitionColumns", Repetition: parquet.Optional, Logical: parquet.List, Children: []*parquet.Node{
+				{Name: "list", Repetition: parquet.Repeated, Children: []*parquet.Node{optStr("element")}},
+			}},
+			strMap("configuration"), optInt64("createdTime")),
+		optGroup("protocol", optLeaf("minReaderVersion", parquet.Int32, parquet.NoLogical),
+			optLeaf("minWriterVersion", parquet.Int32, parquet.NoLogical)),
+	}}
+}
+
+// row is a value tree: groups are map[string]any, repeated groups
+// []map[string]any, leaves string / int64 / int32 / bool, nulls nil.
+type row = map[string]any
+
+func mapValue(m map[string]string) any {
+	if m == nil {
+		return nil
+	}
+	kv := make([]row, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		kv = append(kv, row{"key": k, "value": m[k]})
+	}
+	return row{"key_value": kv}
+}
+
+func optI64(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func optS(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// checkpointRows turns a snapshot into the checkpoint's rows.
+func checkpointRows(s *Snapshot) []row {
+	rows := []row{
+		{"protocol": row{"minReaderVersion": int32(s.protocol.MinReaderVersion), "minWriterVersion": int32(s.protocol.MinWriterVersion)}},
+	}
+	m := s.metadata
+	pc := make([]row, len(m.PartitionColumns))
+	for i, c := range m.PartitionColumns {
+		pc[i] = row{"element": c}
+	}
+	rows = append(rows, row{"metaData": row{
+		"id": m.ID, "name": optS(m.Name), "description": optS(m.Description),
+		"format":       row{"provider": m.Format.Provider, "options": mapValue(orEmpty(m.Format.Options))},
+		"schemaString": m.SchemaString, "partitionColumns": row{"list": pc},
+		"configuration": mapValue(orEmpty(m.Configuration)), "createdTime": optI64(m.CreatedTime),
+	}})
+	for _, app := range slices.Sorted(maps.Keys(s.txns)) {
+		t := s.txns[app]
+		rows = append(rows, row{"txn": row{"appId": t.AppID, "version": t.Version, "lastUpdated": optI64(t.LastUpdated)}})
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.files)) {
+		a := s.files[k]
+		rows = append(rows, row{"add": row{
+			"path": a.Path, "partitionValues": mapValue(orEmpty(a.PartitionValues)), "size": a.Size,
+			"modificationTime": a.ModificationTime, "dataChange": a.DataChange, "stats": optS(a.Stats),
+			"tags": mapValue(a.Tags),
+		}})
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.removed)) {
+		r := s.removed[k]
+		rows = append(rows, row{"remove": row{
+			"path": r.Path, "deletionTimestamp": optI64(r.DeletionTimestamp), "dataChange": r.DataChange,
+			"extendedFileMetadata": r.ExtendedFileMetadata, "partitionValues": mapValue(r.PartitionValues),
+			"size": optI64(r.Size),
+		}})
+	}
+	return rows
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// shredder turns value trees into leaf columns.
+type shredder struct {
+	cols  []parquet.ColumnData
+	index map[*parquet.Node]int
+}
+
+func (sh *shredder) nulls(n *parquet.Node, def, rep uint8) {
+	if n.IsLeaf() {
+		c := &sh.cols[sh.index[n]]
+		sh.level(c, def, rep)
+		return
+	}
+	for _, ch := range n.Children {
+		sh.nulls(ch, def, rep)
+	}
+}
+
+func (sh *shredder) level(c *parquet.ColumnData, def, rep uint8) {
+	if c.MaxDef > 0 {
+		c.DefLevels = append(c.DefLevels, def)
+	}
+	if c.MaxRep > 0 {
+		c.RepLevels = append(c.RepLevels, rep)
+	}
+	c.NumLevels++
+}
+
+// shred adds value v of node n; def is the definition level of n's
+// parent, rep the repetition level of this entry, depth the number of
+// repeated ancestors of n.
+func (sh *shredder) shred(n *parquet.Node, v any, def, rep, depth uint8) error {
+	switch n.Repetition {
+	case parquet.Optional:
+		if v == nil {
+			sh.nulls(n, def, rep)
+			return nil
+		}
+		def++
+	case parquet.Required:
+		if v == nil {
+			return fmt.Errorf("manifest: checkpoint: required field %q is null", n.Name)
+		}
+	case parquet.Repeated:
+		list, _ := v.([]row)
+		if len(list) == 0 {
+			sh.nulls(n, def, rep)
+			return nil
+		}
+		for i, e := range list {
+			r := rep
+			if i > 0 {
+				r = depth + 1
+			}
+			if err := sh.inner(n, e, def+1, r, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return sh.inner(n, v, def, rep, depth)
+}
+
+func (sh *shredder) inner(n *parquet.Node, v any, def, rep, depth uint8) error {
+	if !n.IsLeaf() {
+		g, ok := v.(row)
+		if !ok {
+			return fmt.Errorf("manifest: checkpoint: group %q holds %T", n.Name, v)
+		}
+		for _, ch := range n.Children {
+			if err := sh.shred(ch, g[ch.Name], def, rep, depth); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	c := &sh.cols[sh.index[n]]
+	sh.level(c, def, rep)
+	switch x := v.(type) {
+	case string:
+		if len(c.Offsets) == 0 {
+			c.Offsets = append(c.Offsets, 0)
+		}
+		c.Bytes = append(c.Bytes, x...)
+		c.Offsets = append(c.Offsets, int32(len(c.Bytes)))
+	case int64:
+		c.Int64s = append(c.Int64s, x)
+	case int32:
+		c.Int32s = append(c.Int32s, x)
+	case bool:
+		c.Bools = append(c.Bools, x)
+	default:
+		return fmt.Errorf("manifest: checkpoint: leaf %q holds %T", n.Name, v)
+	}
+	return nil
+}
+
+// encodeCheckpoint writes the snapshot as a Parquet checkpoint.
+func encodeCheckpoint(s *Snapshot) ([]byte, int64, error) {
+	schema := checkpointSchema()
+	cols, err := parquet.LeafColumns(schema)
+	if err != nil {
+		return nil, 0, fmt.Errorf("manifest: checkpoint schema: %w", err)
+	}
+	sh := &shredder{cols: cols, index: map[*parquet.Node]int{}}
+	for i := range cols {
+		sh.index[cols[i].Leaf] = i
+	}
+	rows := checkpointRows(s)
+	for _, r := range rows {
+		for _, top := range schema.Children {
+			if err := sh.shred(top, r[top.Name], 0, 0, 0); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	var buf bytes.Buffer
+	w, err := parquet.NewWriter(&buf, schema, parquet.WriterOptions{Compression: parquet.Zstd, Concurrency: 1})
+	if err != nil {
+		return nil, 0, fmt.Errorf("manifest: checkpoint: %w", err)
+	}
+	if err := w.WriteRowGroup(sh.cols); err != nil {
+		return nil, 0, fmt.Errorf("manifest: checkpoint: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, 0, fmt.Errorf("manifest: checkpoint: %w", err)
+	}
+	return buf.Bytes(), int64(len(rows)), nil
+}
+
+// Checkpoint writes a checkpoint of s (which must be a committed version
+// of this table) and points _last_checkpoint at it unless that already
+// names a later version.
+func (t *Table) Checkpoint(ctx context.Context, s *Snapshot) error {
+	data, size, err := encodeCheckpoint(s)
+	if err != nil {
+		return err
+	}
+	key := CheckpointFile(s.version)
+	if _, err := t.store.Put(ctx, key, data, upload.PutOptions{IfAbsent: true}); err != nil && !errors.Is(err, upload.ErrPreconditionFailed) {
+		return fmt.Errorf("manifest: write %s: %w", key, err)
+	}
+	if prev, err := t.readLastCheckpoint(ctx); err == nil && prev.Version >= s.version {
+		return nil
+	}
+	body, _ := json.Marshal(lastCheckpoint{Version: s.version, Size: size})
+	if _, err := t.store.Put(ctx, LastCheckpointFile, body, upload.PutOptions{}); err != nil {
+		return fmt.Errorf("manifest: write %s: %w", LastCheckpointFile, err)
+	}
+	return nil
+}
+
+func (t *Table) readLastCheckpoint(ctx context.Context) (lastCheckpoint, error) {
+	data, _, err := t.store.Get(ctx, LastCheckpointFile)
+	if err != nil {
+		return lastCheckpoint{}, err
+	}
+	var lc lastCheckpoint
+	if err := json.Unmarshal(data, &lc); err != nil {
+		return lastCheckpoint{}, &LogError{File: LastCheckpointFile, Err: err}
+	}
+	if lc.Version < 0 {
+		return lastCheckpoint{}, &LogError{File: LastCheckpointFile, Err: fmt.Errorf("negative version %d", lc.Version)}
+	}
+	return lc, nil
+}
+
+// leafRows splits a column into rows of (definition level, value) entries.
+type entry struct {
+	def uint8
+	val any
+}
+
+func leafRows(c *parquet.ColumnData) [][]entry {
+	var rows [][]entry
+	vi := 0
+	for i := 0; i < c.NumLevels; i++ {
+		var def uint8
+		if c.MaxDef > 0 {
+			def = c.DefLevels[i]
+		}
+		if c.MaxRep == 0 || c.RepLevels[i] == 0 {
+			rows = append(rows, nil)
+		}
+		e := entry{def: def}
+		if def == c.MaxDef {
+			switch c.Leaf.Type {
+			case parquet.ByteArray:
+				e.val = string(c.Bytes[c.Offsets[vi]:c.Offsets[vi+1]])
+			case parquet.Int64:
+				e.val = c.Int64s[vi]
+			case parquet.Int32:
+				e.val = c.Int32s[vi]
+			case parquet.Boolean:
+				e.val = c.Bools[vi]
+			}
+			vi++
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], e)
+	}
+	return rows
+}
+
+// checkpointReader reads actions back out of a checkpoint's columns.
+type checkpointReader struct {
+	cols map[string][][]entry // "add.path" → rows
+	r    int
+}
+
+func (cr *checkpointReader) first(path string) (entry, bool) {
+	rows := cr.cols[path]
+	if cr.r >= len(rows) || len(rows[cr.r]) == 0 {
+		return entry{}, false
+	}
+	return rows[cr.r][0], true
+}
+
+func (cr *checkpointReader) str(path string) string {
+	e, _ := cr.first(path)
+	s, _ := e.val.(string)
+	return s
+}
+
+func (cr *checkpointReader) i64(path string) int64 {
+	e, _ := cr.first(path)
+	v, _ := e.val.(int64)
+	return v
+}
+
+func (cr *checkpointReader) optI64(path string) *int64 {
+	e, _ := cr.first(path)
+	if v, ok := e.val.(int64); ok {
+		return &v
+	}
+	return nil
+}
+
+func (cr *checkpointReader) boolean(path string) bool {
+	e, _ := cr.first(path)
+	v, _ := e.val.(bool)
+	return v
+}
+
+func (cr *checkpointReader) i32(path string) int {
+	e, _ := cr.first(path)
+	v, _ := e.val.(int32)
+	return int(v)
+}
+
+// present reports whether the group holding leaf path (at definition
+// level groupDef) is non-null in this row.
+func (cr *checkpointReader) present(path string, groupDef uint8) bool {
+	e, ok := cr.first(path)
+	return ok && e.def >= groupDef
+}
+
+// strMap reads a map whose map group has definition level mapDef.
+func (cr *checkpointReader) strMap(path string, mapDef uint8) map[string]string {
+	keys, vals := cr.cols[path+".key_value.key"], cr.cols[path+".key_value.value"]
+	if cr.r >= len(keys) || len(keys[cr.r]) == 0 || keys[cr.r][0].def < mapDef {
+		return nil
+	}
+	m := map[string]string{}
+	for i, k := range keys[cr.r] {
+		if k.def <= mapDef {
+			break
+		}
+		ks, _ := k.val.(string)
+		var vs string
+		if i < len(vals[cr.r]) {
+			vs, _ = vals[cr.r][i].val.(string)
+		}
+		m[ks] = vs
+	}
+	return m
+}
+
+// decodeCheckpoint reads a checkpoint file into a snapshot at version v.
+func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, &LogError{File: file, Err: err}
+	}
+	cols := map[string][][]entry{}
+	s := emptySnapshot()
+	sawProto, sawMeta := false, false
+	for g := range f.NumRowGroups() {
+		cds, err := f.ReadRowGroup(g)
+		if err != nil {
+			return nil, &LogError{File: file, Err: err}
+		}
+		clear(cols)
+		n := 0
+		for i := range cds {
+			rows := leafRows(&cds[i])
+			cols[strings.Join(cds[i].Path, ".")] = rows
+			n = max(n, len(rows))
+		}
+		cr := &checkpointReader{cols: cols}
+		for cr.r = 0; cr.r < n; cr.r++ {
+			var a Action
+			switch {
+			case cr.present("protocol.minReaderVersion", 1):
+				a.Protocol = &Protocol{MinReaderVersion: cr.i32("protocol.minReaderVersion"), MinWriterVersion: cr.i32("protocol.minWriterVersion")}
+			case cr.present("metaData.id", 1):
+				var pcs []string
+				for _, e := range cr.cols["metaData.partitionColumns.list.element"][cr.r] {
+					if s, ok := e.val.(string); ok {
+						pcs = append(pcs, s)
+					}
+				}
+				if pcs == nil {
+					pcs = []string{}
+				}
+				a.Metadata = &Metadata{
+					ID: cr.str("metaData.id"), Name: cr.str("metaData.name"), Description: cr.str("metaData.description"),
+					Format:           Format{Provider: cr.str("metaData.format.provider"), Options: orEmpty(cr.strMap("metaData.format.options", 3))},
+					SchemaString:     cr.str("metaData.schemaString"),
+					PartitionColumns: pcs,
+					Configuration:    orEmpty(cr.strMap("metaData.configuration", 2)),
+					CreatedTime:      cr.optI64("metaData.createdTime"),
+				}
+			case cr.present("txn.appId", 1):
+				a.Txn = &Txn{AppID: cr.str("txn.appId"), Version: cr.i64("txn.version"), LastUpdated: cr.optI64("txn.lastUpdated")}
+			case cr.present("add.path", 1):
+				a.Add = &AddFile{
+					Path: cr.str("add.path"), PartitionValues: orEmpty(cr.strMap("add.partitionValues", 2)),
+					Size: cr.i64("add.size"), ModificationTime: cr.i64("add.modificationTime"),
+					DataChange: cr.boolean("add.dataChange"), Stats: cr.str("add.stats"), Tags: cr.strMap("add.tags", 2),
+				}
+			case cr.present("remove.path", 1):
+				a.Remove = &RemoveFile{
+					Path: cr.str("remove.path"), DeletionTimestamp: cr.optI64("remove.deletionTimestamp"),
+					DataChange: cr.boolean("remove.dataChange"), ExtendedFileMetadata: cr.boolean("remove.extendedFileMetadata"),
+					PartitionValues: cr.strMap("remove.partitionValues", 2), Size: cr.optI64("remove.size"),
+				}
+			default:
+				continue // an action kind this package does not keep
+			}
+			if err := a.validate(); err != nil {
+				return nil, &LogError{File: file, Err: fmt.Errorf("row %d: %w", cr.r+1, err)}
+			}
+			c := &commit{version: s.version + 1, file: file, actions: []Action{a}}
+			if _, err := s.applyActions(c); err != nil {
+				return nil, err
+			}
+			sawProto = sawProto || a.Protocol != nil
+			sawMeta = sawMeta || a.Metadata != nil
+		}
+	}
+	if !sawProto || !sawMeta {
+		return nil, &LogError{File: file, Err: errors.New("checkpoint has no protocol or no metaData")}
+	}
+	s.version = v
+	return s, nil
+}
