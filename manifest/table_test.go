@@ -323,8 +323,17 @@ func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(logs) != total+1 {
-		t.Errorf("%d log files, want %d", len(logs), total+1)
+	commitFiles, checkpoints := 0, 0
+	for _, l := range logs {
+		switch {
+		case strings.HasSuffix(l.Key, ".json"):
+			commitFiles++
+		case strings.HasSuffix(l.Key, ".checkpoint.parquet"):
+			checkpoints++
+		}
+	}
+	if commitFiles != total+1 || checkpoints != total/100 {
+		t.Errorf("%d commit files and %d checkpoints, want %d and %d", commitFiles, checkpoints, total+1, total/100)
 	}
 	for v := 1; v <= total; v++ {
 		data, _, err := tbl.Store().Get(ctx, manifest.CommitFile(int64(v)))
