@@ -127,13 +127,22 @@ type Upload struct {
 
 // BeginUpload moves n buffered bytes to in flight. The total does not
 // change, so neither does the pause state. The returned Upload must be
-// ended with Done or Requeue whether the upload succeeds or fails.
-func (b *Backpressure) BeginUpload(n int64) *Upload {
+// ended with Done or Requeue whether the upload succeeds or fails. It
+// returns an error, and moves nothing, when n is negative or more than the
+// bytes buffered.
+func (b *Backpressure) BeginUpload(n int64) (*Upload, error) {
 	if n < 0 {
-		n = 0
+		return nil, fmt.Errorf("buffer: backpressure cannot begin an upload of %d bytes", n)
 	}
-	b.inFlight.Add(n)
-	return &Upload{b: b, n: n}
+	for {
+		f := b.inFlight.Load()
+		if buffered := b.total.Load() - f; n > buffered {
+			return nil, fmt.Errorf("buffer: backpressure cannot begin an upload of %d bytes: only %d are buffered", n, buffered)
+		}
+		if b.inFlight.CompareAndSwap(f, f+n) {
+			return &Upload{b: b, n: n}, nil
+		}
+	}
 }
 
 // Bytes returns the size the upload was begun with.

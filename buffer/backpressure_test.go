@@ -163,7 +163,7 @@ func TestBackpressureUploadEndsOnce(t *testing.T) {
 	if err := b.Buffer(150); err != nil {
 		t.Fatal(err)
 	}
-	u1, u2 := b.BeginUpload(100), b.BeginUpload(50)
+	u1, u2 := mustBegin(t, b, 100), mustBegin(t, b, 50)
 	u1.Done()
 	u1.Done()
 	u1.Requeue()
@@ -212,10 +212,17 @@ func TestBackpressureConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				u := b.BeginUpload(n)
+				u, err := b.BeginUpload(n)
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				if i%3 == 0 {
 					u.Requeue()
-					u = b.BeginUpload(n)
+					if u, err = b.BeginUpload(n); err != nil {
+						t.Error(err)
+						return
+					}
 				}
 				u.Done()
 			}
@@ -230,4 +237,29 @@ func TestBackpressureConcurrent(t *testing.T) {
 			t.Fatalf("OnChange calls do not alternate pause, resume: %v", changes)
 		}
 	}
+}
+
+func mustBegin(t *testing.T, b *Backpressure, n int64) *Upload {
+	t.Helper()
+	u, err := b.BeginUpload(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestBackpressureBeginUploadRejects(t *testing.T) {
+	b := newBackpressure(t, 100, 50, nil)
+	if err := b.Buffer(40); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int64{-1, 41} {
+		if u, err := b.BeginUpload(n); err == nil || u != nil {
+			t.Errorf("BeginUpload(%d) = %v, %v; want an error", n, u, err)
+		}
+	}
+	if st := b.Stats(); st.Buffered != 40 || st.InFlight != 0 {
+		t.Errorf("a rejected BeginUpload moved bytes: %+v", st)
+	}
+	mustBegin(t, b, 40).Done()
 }

@@ -242,6 +242,9 @@ func New(opts Options) (*CDC, error) {
 // buffering e would exceed MemoryLimit, and an *EntryError for an invalid
 // operation or a negative LSN; in those cases nothing is buffered.
 func (b *CDC) Add(e *cdc.Entry) error {
+	if e == nil {
+		return &EntryError{Reason: "nil entry"}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	err := b.add(e)
@@ -429,7 +432,12 @@ func (b *CDC) Drain(dst []cdc.Entry) Batch {
 		batch.HighestLSN[ps.name] = ps.high
 	}
 	if b.bp != nil {
-		batch.upload = b.bp.BeginUpload(b.bytes)
+		// The buffer counted every byte it holds as buffered, so this
+		// fails only if the caller released them from the Backpressure
+		// behind its back; the batch then simply is not tracked.
+		if u, err := b.bp.BeginUpload(b.bytes); err == nil {
+			batch.upload = u
+		}
 	}
 	b.stats.Drains++
 	b.stats.DrainedEntries += int64(len(b.entries))
@@ -449,7 +457,7 @@ func (b *CDC) Drain(dst []cdc.Entry) Batch {
 // applied: the bytes were already held. A batch must be requeued at most
 // once and not after Release; later calls do nothing.
 func (b *CDC) Requeue(batch *Batch) {
-	if len(batch.Entries) == 0 {
+	if batch == nil || len(batch.Entries) == 0 {
 		return
 	}
 	b.mu.Lock()

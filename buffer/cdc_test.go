@@ -541,3 +541,18 @@ func TestTriggerString(t *testing.T) {
 		}
 	}
 }
+
+func TestCDCNilArguments(t *testing.T) {
+	b, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ee *EntryError
+	if err := b.Add(nil); !errors.As(err, &ee) {
+		t.Errorf("Add(nil) = %v, want an *EntryError", err)
+	}
+	b.Requeue(nil) // must not panic
+	if st := b.Stats(); st.Entries != 0 {
+		t.Errorf("nil arguments changed the buffer: %+v", st)
+	}
+}

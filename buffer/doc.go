@@ -40,8 +40,10 @@
 //     not above its producer's last accepted LSN is a duplicate, counted
 //     and not buffered. A Batch carries the highest LSN of each producer it
 //     holds, which the commit records for exactly-once delivery.
-//   - The bytes buffered never exceed MemoryLimit: Add returns a
+//   - Add never makes the bytes buffered exceed MemoryLimit: it returns a
 //     *MemoryLimitError instead of growing, and the entry is not buffered.
+//     Requeue alone may go beyond the limit, since it gives back a batch
+//     whose bytes were already held; Add then refuses until a Drain.
 //   - Nothing accepted is lost: entries leave the buffer only through Drain,
 //     and a Batch whose upload failed can be put back with Requeue.
 //

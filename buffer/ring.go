@@ -17,6 +17,8 @@ var (
 	// ErrClosed is returned when publishing into a closed ring, and by the
 	// consumer once a closed ring has been drained.
 	ErrClosed = errors.New("buffer: ring is closed")
+	// ErrNoRing is returned by a Ring that was not made with NewRing.
+	ErrNoRing = errors.New("buffer: Ring used without NewRing")
 )
 
 // cacheLine is the size the hot fields of a Ring are spread over, so that
@@ -125,6 +127,9 @@ func (r *Ring[T]) step() {
 // claim reserves up to n consecutive positions. It returns the first
 // position and how many it got: zero when the ring is full.
 func (r *Ring[T]) claim(n uint64) (pos, got uint64, err error) {
+	if r.slots == nil {
+		return 0, 0, ErrNoRing
+	}
 	for {
 		r.step()
 		t := r.tail.Load()
@@ -308,6 +313,9 @@ func (r *Ring[T]) waitSpace(ctx context.Context, spins int) error {
 // The slots it read are cleared so the ring keeps no references to
 // drained values. Only the consumer goroutine may call it.
 func (r *Ring[T]) Drain(dst []T) (int, error) {
+	if r.slots == nil {
+		return 0, ErrNoRing
+	}
 	h := r.head.Load()
 	end := r.runEnd
 	n := 0

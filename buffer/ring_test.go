@@ -631,3 +631,19 @@ func checkHistory(t *testing.T, capacity int, pubs [][]event, drains []event) {
 		}
 	}
 }
+
+func TestZeroRingReportsError(t *testing.T) {
+	var r Ring[int]
+	if err := r.TryPublish(1); !errors.Is(err, ErrNoRing) {
+		t.Errorf("TryPublish = %v, want ErrNoRing", err)
+	}
+	if err := r.Publish(context.Background(), 1); !errors.Is(err, ErrNoRing) {
+		t.Errorf("Publish = %v, want ErrNoRing", err)
+	}
+	if _, err := r.Drain(make([]int, 4)); !errors.Is(err, ErrNoRing) {
+		t.Errorf("Drain = %v, want ErrNoRing", err)
+	}
+	if _, err := r.Consume(context.Background(), make([]int, 4)); !errors.Is(err, ErrNoRing) {
+		t.Errorf("Consume = %v, want ErrNoRing", err)
+	}
+}
