@@ -11,21 +11,28 @@ import (
 // column. Values come and go in columnar form: one byte slab and offsets, the
 // value i being slab[offsets[i]:offsets[i+1]]; no Go string or slice header is
 // kept per value. The table is the Swiss-table layout of the fixed-width
-// dictionaries; each slot keeps 32 bits of the value's 64-bit seeded hash
-// (which also give the group and the tag, so growth rehashes nothing), the
-// value's length, index and offset in the dictionary's slab. The bytes are
-// compared only when hash and length match, and then straight from the slab.
+// dictionaries (16-slot groups of control bytes, triangular probing, load at
+// most 7/8). Each slot keeps the value's key words (see valueKey), which
+// together with its length spell out a value of up to 24 bytes, and its
+// length and index: such a value is found with one compare of four words,
+// never touching the dictionary's slab; a longer one compares its middle
+// bytes there. Growth rehashes the dictionary from its slab.
 // The zero value is an empty dictionary ready for use.
 type DictBytes struct {
 	seed    [3]uint64
 	gmask   uint32
 	limit   int
 	ctrl    []byte
-	slots   []uint64 // per slot two words: hash | length<<32, index | offset<<32
+	slots   []bytesKey // key words and meta = length | index<<32
 	slab    []byte
 	offsets []int32 // len(offsets) == Len()+1 once the table is in use
+	keys    []bytesKey
 	hashes  []uint32
 }
+
+// bytesKey holds the key words of a value (valueKey) and its meta word: its
+// length in the low 32 bits and, in a table slot, its index in the high 32.
+type bytesKey struct{ a, b, c, meta uint64 }
 
 // Insert writes to indexes[i] the dictionary index of the value
 // slab[offsets[i]:offsets[i+1]], adding the values not seen before to the
@@ -55,6 +62,7 @@ func (d *DictBytes) Insert(indexes []int32, slab []byte, offsets []int32) error 
 		for i := range d.seed {
 			d.seed[i] = newSeed()
 		}
+		d.keys = make([]bytesKey, dictBatch)
 		d.hashes = make([]uint32, dictBatch)
 		d.offsets = append(d.offsets[:0], 0)
 	}
@@ -93,116 +101,148 @@ func (d *DictBytes) reserve(extra int) {
 		return
 	}
 	groups := tableGroups(d.Len() + extra)
-	oldCtrl, oldSlots := d.ctrl, d.slots
 	d.ctrl = make([]byte, groups*dictGroup)
-	d.slots = make([]uint64, 2*groups*dictGroup)
+	d.slots = make([]bytesKey, groups*dictGroup)
 	d.gmask = uint32(groups - 1)
 	d.limit = groups * dictGroup / 8 * 7
-	for s, c := range oldCtrl {
-		if c != 0 {
-			h := uint32(oldSlots[2*s])
-			t := findEmpty(d.ctrl, d.gmask, h)
-			d.ctrl[t] = c
-			d.slots[2*t] = oldSlots[2*s]
-			d.slots[2*t+1] = oldSlots[2*s+1]
-		}
+	for i := range d.Len() {
+		k, h := d.valueKey(d.slab, int(d.offsets[i]), int(d.offsets[i+1]))
+		s := findEmpty(d.ctrl, d.gmask, h)
+		d.ctrl[s] = ctrlOf(h)
+		k.meta |= uint64(i) << 32
+		d.slots[s] = k
 	}
 }
 
+// valueKey returns the key words of the value slab[o:e] and its hash. The
+// words are the value's first 8 bytes (a), bytes 8 to 16 (b) and last 8 bytes
+// (c), little-endian, where a value shorter than 16 bytes has b = c and one
+// shorter than 8 bytes, zero-extended, is all three; with the length they
+// determine a value of up to 24 bytes. The hash mixes the words, the length
+// and, for a longer value, its bytes before the last 16, folded 16 at a time,
+// with the seed by 64x64-bit multiplications folded to 64 bits.
+func (d *DictBytes) valueKey(slab []byte, o, e int) (bytesKey, uint32) {
+	n := e - o
+	var a, b, c uint64
+	if n >= 8 {
+		a = binary.LittleEndian.Uint64(slab[o : o+8])
+		c = binary.LittleEndian.Uint64(slab[e-8 : e])
+		b = c
+		if n >= 16 {
+			b = binary.LittleEndian.Uint64(slab[o+8 : o+16])
+		}
+	} else {
+		for j := e - 1; j >= o; j-- {
+			c = c<<8 | uint64(slab[j])
+		}
+		a, b = c, c
+	}
+	x := a ^ d.seed[2]
+	if n > 24 {
+		for p := o; e-p > 16; p += 16 {
+			x = fold(binary.LittleEndian.Uint64(slab[p:p+8])^x^hashK1,
+				binary.LittleEndian.Uint64(slab[p+8:p+16])^d.seed[1])
+		}
+	}
+	return bytesKey{a: a, b: b, c: c, meta: uint64(n)}, mixKey(x, b, c, n, &d.seed)
+}
+
+// mixKey is the hash of valueKey from the first word (already mixed with
+// the bytes a long value has beyond its key words), the other two and the
+// length.
+func mixKey(x, b, c uint64, n int, seed *[3]uint64) uint32 {
+	h := fold(x^seed[0], b^seed[1]) ^ c
+	return uint32(fold(h^seed[2], uint64(n)^hashK2))
+}
+
 func (d *DictBytes) insertBatch(indexes []int32, slab []byte, offsets []int32) {
+	keys := d.keys[:len(indexes)]
 	hashes := d.hashes[:len(indexes)]
 	offsets = offsets[:len(indexes)+1]
-	for i := range hashes {
-		hashes[i] = uint32(hashBytes(slab[offsets[i]:offsets[i+1]], &d.seed))
+	seed := &d.seed
+	for i := range keys {
+		o, e := int(offsets[i]), int(offsets[i+1])
+		n := e - o
+		if e < 8 || n > 24 {
+			keys[i], hashes[i] = d.valueKey(slab, o, e)
+			continue
+		}
+		// valueKey, inlined for values of up to 24 bytes, without a branch
+		// on the length: the words are read from wherever keeps them in
+		// the value or, for a short one, in the 8 bytes it ends, and the
+		// bytes before the value shifted out.
+		c := binary.LittleEndian.Uint64(slab[e-8:e]) >> uint(64-8*min(n, 8))
+		ao, bo := o, o+8
+		if n < 8 {
+			ao = e - 8
+		}
+		if n < 16 {
+			bo = e - 8
+		}
+		a := binary.LittleEndian.Uint64(slab[ao : ao+8])
+		b := binary.LittleEndian.Uint64(slab[bo : bo+8])
+		if n < 8 {
+			a = c
+		}
+		if n < 16 {
+			b = c
+		}
+		keys[i] = bytesKey{a: a, b: b, c: c, meta: uint64(n)}
+		hashes[i] = mixKey(a^seed[2], b, c, n, seed)
 	}
 	ctrl, slots, gmask := d.ctrl, d.slots, d.gmask
-	for i, h := range hashes {
-		v := slab[offsets[i]:offsets[i+1]]
-		key := uint64(h) | uint64(len(v))<<32
+	for i := range keys {
+		k := keys[i]
+		h := hashes[i]
 		c := ctrlOf(h)
-		bc := lsb8 * uint64(c)
 		g := (h >> 7) & gmask
 	probe:
 		for step := uint32(1); ; step++ {
 			base := int(g) * dictGroup
-			// The group's two control words, each matched in SWAR: the
-			// high bit of byte j marks slot j (of this word) as a match.
-			for half := 0; half < dictGroup; half += 8 {
-				w := binary.LittleEndian.Uint64(ctrl[base+half : base+half+8])
-				x := w ^ bc
-				for m := ^(((x & low7) + low7) | x) & msb8; m != 0; m &= m - 1 {
-					s := 2 * (base + half + bits.TrailingZeros64(m)>>3)
-					if slots[s] == key {
-						at := slots[s+1]
-						off := int(at >> 32)
-						if bytes.Equal(d.slab[off:off+len(v)], v) {
-							indexes[i] = int32(uint32(at))
-							break probe
-						}
+			match, empty := groupMatch(ctrl[base:base+dictGroup], c)
+			for ; match != 0; match &= match - 1 {
+				sl := &slots[base+bits.TrailingZeros32(match)]
+				if (sl.a^k.a)|(sl.b^k.b)|(sl.c^k.c)|uint64(uint32(sl.meta^k.meta)) == 0 {
+					at := int32(sl.meta >> 32)
+					if k.meta <= 24 || d.middleEqual(at, slab, int(offsets[i]), int(k.meta)) {
+						indexes[i] = at
+						break probe
 					}
 				}
 			}
-			for half := 0; half < dictGroup; half += 8 {
-				w := binary.LittleEndian.Uint64(ctrl[base+half : base+half+8])
-				if e := ^w & msb8; e != 0 {
-					n := d.Len()
-					s := base + half + bits.TrailingZeros64(e)>>3
-					ctrl[s] = c
-					slots[2*s] = key
-					slots[2*s+1] = uint64(n) | uint64(len(d.slab))<<32
-					d.slab = append(d.slab, v...)
-					d.offsets = append(d.offsets, int32(len(d.slab)))
-					indexes[i] = int32(n)
-					break probe
-				}
+			if empty != 0 {
+				n := d.Len()
+				s := base + bits.TrailingZeros32(empty)
+				ctrl[s] = c
+				k.meta |= uint64(n) << 32
+				slots[s] = k
+				d.slab = append(d.slab, slab[offsets[i]:offsets[i+1]]...)
+				d.offsets = append(d.offsets, int32(len(d.slab)))
+				indexes[i] = int32(n)
+				break
 			}
 			g = (g + step) & gmask
 		}
 	}
 }
 
+// middleEqual reports whether the bytes 16..n-8 of dictionary value at equal
+// those of slab[o:o+n]; the first 16 and the last 8 have been compared.
+func (d *DictBytes) middleEqual(at int32, slab []byte, o, n int) bool {
+	p := int(d.offsets[at])
+	return bytes.Equal(d.slab[p+16:p+n-8], slab[o+16:o+n-8])
+}
+
 // Hash constants: odd, with well-mixed bits.
 const (
 	hashK1 = 0x9e3779b97f4a7c15
 	hashK2 = 0xd6e8feb86659fd93
-	hashK3 = 0xc2b2ae3d27d4eb4f
 )
 
 // fold multiplies a by b into 128 bits and folds the halves together.
 func fold(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	return hi ^ lo
-}
-
-// hashBytes is the seeded hash of a byte string. Up to 16 bytes, it reads
-// the string as two possibly overlapping words (the first and last 8, or 4,
-// bytes; up to 3 bytes, three single bytes), so short strings cost two
-// multiplications; longer ones fold 16 bytes per step first. The length
-// enters the final step, so strings that read as the same words differ.
-func hashBytes(p []byte, seed *[3]uint64) uint64 {
-	n := len(p)
-	acc := seed[0]
-	var a, b uint64
-	switch {
-	case n > 16:
-		// Fold 16 bytes per step, then read the last 16 bytes, which
-		// may overlap what was folded.
-		for q := p; len(q) > 16; q = q[16:] {
-			acc = fold(binary.LittleEndian.Uint64(q)^acc^hashK1, binary.LittleEndian.Uint64(q[8:])^seed[1])
-		}
-		a = binary.LittleEndian.Uint64(p[n-16:])
-		b = binary.LittleEndian.Uint64(p[n-8:])
-	case n >= 8:
-		a = binary.LittleEndian.Uint64(p)
-		b = binary.LittleEndian.Uint64(p[n-8:])
-	case n >= 4:
-		a = uint64(binary.LittleEndian.Uint32(p))
-		b = uint64(binary.LittleEndian.Uint32(p[n-4:]))
-	case n > 0:
-		a = uint64(p[0])<<16 | uint64(p[n>>1])<<8 | uint64(p[n-1])
-	}
-	h := fold(a^acc^hashK2, b^seed[1]^hashK3)
-	return fold(h^uint64(n)^seed[2], hashK1)
 }
 
 // Values returns the dictionary in columnar form: value i is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/evodb/writer/kernels"
 	"github.com/parquet-go/parquet-go"
@@ -39,6 +40,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		var d kernels.DictInt32
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			d.Reset()
 			if err := d.Insert(indexes, in); err != nil {
@@ -46,6 +48,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 		if d.Len() != len(distinctOf(in)) {
 			b.Fatalf("dictionary of %d values, want %d", d.Len(), len(distinctOf(in)))
 		}
@@ -55,6 +58,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		var dict []int32
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			table.Reset()
 			dict = dict[:0]
@@ -71,6 +75,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 		if len(dict) != len(distinctOf(in)) {
 			b.Fatalf("dictionary of %d values, want %d", len(dict), len(distinctOf(in)))
 		}
@@ -83,11 +88,13 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		dict := parquet.Int32Type.NewDictionary(0, 0, parquet.Int32Type.NewValues(nil, nil))
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			dict.Reset()
 			dict.Insert(indexes, values)
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
 }
 
@@ -119,12 +126,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		before := d.Len()
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			if err := d.Insert(indexes, probes); err != nil {
 				b.Fatal(err)
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 		if d.Len() != before {
 			b.Fatal("probing added keys")
 		}
@@ -134,12 +143,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		table.Probe(keys, make([]int32, distinct))
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			if table.Probe(probes, indexes) != 0 {
 				b.Fatal("probing added keys")
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
 	b.Run(name+"/impl=gomap", func(b *testing.B) {
 		m := make(map[int32]int32, distinct)
@@ -150,12 +161,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		}
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			for i, k := range probes {
 				indexes[i] = m[k]
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
 }
 
@@ -187,6 +200,7 @@ func BenchmarkKernelDictString(b *testing.B) {
 		var d kernels.DictBytes
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			d.Reset()
 			if err := d.Insert(indexes, slab, offsets); err != nil {
@@ -194,21 +208,25 @@ func BenchmarkKernelDictString(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
 	b.Run(name+"/impl=parquetgo", func(b *testing.B) {
 		dict := parquet.ByteArrayType.NewDictionary(0, 0, parquet.ByteArrayType.NewValues(nil, nil))
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			dict.Reset()
 			dict.Insert(indexes, values)
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
 	b.Run(name+"/impl=gomap", func(b *testing.B) {
 		m := make(map[string]int32)
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			clear(m)
 			for i := range n {
@@ -222,5 +240,15 @@ func BenchmarkKernelDictString(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
+		reportCPUPerValue(b, cpuTime()-cpu0, n)
 	})
+}
+
+// reportCPUPerValue reports the CPU time of the whole process per value,
+// which, unlike ns/value, does not grow when other programs take the
+// machine's cores (it does count GC work).
+func reportCPUPerValue(b *testing.B, cpu time.Duration, n int) {
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/value")
+	}
 }
