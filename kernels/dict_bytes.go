@@ -195,13 +195,20 @@ func (d *DictBytes) insertBatch(indexes []int32, slab []byte, offsets []int32) {
 		k := keys[i]
 		h := hashes[i]
 		c := ctrlOf(h)
+		bc := lsb8 * uint64(c)
 		g := (h >> 7) & gmask
 	probe:
 		for step := uint32(1); ; step++ {
 			base := int(g) * dictGroup
-			match, empty := groupMatch(ctrl[base:base+dictGroup], c)
+			// Both control words of the group matched in SWAR, their
+			// masks interleaved: bit 8j is slot j, bit 8j+1 slot 8+j.
+			w0 := binary.LittleEndian.Uint64(ctrl[base : base+8])
+			w1 := binary.LittleEndian.Uint64(ctrl[base+8 : base+16])
+			x0, x1 := w0^bc, w1^bc
+			match := (^(((x0&low7)+low7)|x0)&msb8)>>7 | (^(((x1&low7)+low7)|x1)&msb8)>>6
 			for ; match != 0; match &= match - 1 {
-				sl := &slots[base+bits.TrailingZeros32(match)]
+				t := bits.TrailingZeros64(match)
+				sl := &slots[base+t>>3+(t&1)<<3]
 				if (sl.a^k.a)|(sl.b^k.b)|(sl.c^k.c)|uint64(uint32(sl.meta^k.meta)) == 0 {
 					at := int32(sl.meta >> 32)
 					if k.meta <= 24 || d.middleEqual(at, slab, int(offsets[i]), int(k.meta)) {
@@ -210,9 +217,10 @@ func (d *DictBytes) insertBatch(indexes []int32, slab []byte, offsets []int32) {
 					}
 				}
 			}
-			if empty != 0 {
+			if empty := (^w0&msb8)>>7 | (^w1&msb8)>>6; empty != 0 {
+				t := bits.TrailingZeros64(empty)
+				s := base + t>>3 + (t&1)<<3
 				n := d.Len()
-				s := base + bits.TrailingZeros32(empty)
 				ctrl[s] = c
 				k.meta |= uint64(n) << 32
 				slots[s] = k
