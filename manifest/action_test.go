@@ -1,12 +1,15 @@
 package manifest_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -180,6 +183,57 @@ func FuzzDecodeActions(f *testing.F) {
 		}
 		if string(out) != string(out2) {
 			t.Fatalf("encoding not stable:\n%s\n%s", out, out2)
+		}
+	})
+}
+
+// FuzzSnapshotFromCheckpoint: damaged checkpoint files give errors, never
+// panics, and anything accepted has a protocol and a schema.
+func FuzzSnapshotFromCheckpoint(f *testing.F) {
+	mem := upload.NewMemory()
+	tbl, err := manifest.Open(mem, "", manifest.Options{CheckpointInterval: 2})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := tbl.Create(ctx, manifest.StructType{Fields: []manifest.StructField{{Name: "a", Type: manifest.Type("long"), Nullable: true}}},
+		manifest.CreateOptions{Configuration: map[string]string{"k": "v"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 2 {
+		res, err := tbl.Commit(ctx, s, []manifest.Action{
+			{Add: &manifest.AddFile{Path: fmt.Sprintf("f%d.parquet", i), PartitionValues: map[string]string{"p": "1"}, Size: 1}},
+			{Txn: &manifest.Txn{AppID: "a", Version: int64(i + 1)}},
+		}, manifest.CommitOptions{})
+		if err != nil || res.CheckpointErr != nil {
+			f.Fatal(err, res.CheckpointErr)
+		}
+		s = res.Snapshot
+	}
+	seed, _, err := mem.Get(ctx, manifest.CheckpointFile(2))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := upload.NewMemory()
+		if _, err := m.Put(ctx, manifest.CheckpointFile(5), data, upload.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		tb, err := manifest.Open(m, "", manifest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := tb.Snapshot(ctx)
+		if err != nil {
+			return
+		}
+		if snap.Version() != 5 || snap.Protocol().MinReaderVersion < 1 {
+			t.Fatalf("accepted checkpoint gives version %d protocol %+v", snap.Version(), snap.Protocol())
+		}
+		if _, err := snap.Schema(); err != nil {
+			t.Fatalf("accepted checkpoint has a bad schema: %v", err)
 		}
 	})
 }

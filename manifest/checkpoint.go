@@ -323,9 +323,15 @@ type entry struct {
 	val any
 }
 
-func leafRows(c *parquet.ColumnData) [][]entry {
+func leafRows(c *parquet.ColumnData) ([][]entry, error) {
 	var rows [][]entry
 	vi := 0
+	bad := func(what string) error {
+		return fmt.Errorf("column %s: %s", strings.Join(c.Path, "."), what)
+	}
+	if (c.MaxDef > 0 && len(c.DefLevels) < c.NumLevels) || (c.MaxRep > 0 && len(c.RepLevels) < c.NumLevels) {
+		return nil, bad("fewer levels than entries")
+	}
 	for i := 0; i < c.NumLevels; i++ {
 		var def uint8
 		if c.MaxDef > 0 {
@@ -333,12 +339,21 @@ func leafRows(c *parquet.ColumnData) [][]entry {
 		}
 		if c.MaxRep == 0 || c.RepLevels[i] == 0 {
 			rows = append(rows, nil)
+		} else if len(rows) == 0 {
+			return nil, bad("the first entry continues a row")
 		}
 		e := entry{def: def}
 		if def == c.MaxDef {
+			if vi >= c.NumValues() {
+				return nil, bad("fewer values than levels say")
+			}
 			switch c.Leaf.Type {
 			case parquet.ByteArray:
-				e.val = string(c.Bytes[c.Offsets[vi]:c.Offsets[vi+1]])
+				lo, hi := c.Offsets[vi], c.Offsets[vi+1]
+				if lo < 0 || hi < lo || int(hi) > len(c.Bytes) {
+					return nil, bad("bad byte offsets")
+				}
+				e.val = string(c.Bytes[lo:hi])
 			case parquet.Int64:
 				e.val = c.Int64s[vi]
 			case parquet.Int32:
@@ -350,7 +365,7 @@ func leafRows(c *parquet.ColumnData) [][]entry {
 		}
 		rows[len(rows)-1] = append(rows[len(rows)-1], e)
 	}
-	return rows
+	return rows, nil
 }
 
 // checkpointReader reads actions back out of a checkpoint's columns.
@@ -359,12 +374,22 @@ type checkpointReader struct {
 	r    int
 }
 
-func (cr *checkpointReader) first(path string) (entry, bool) {
+// at returns the entries of leaf path in the current row (nil when the
+// file has no such column).
+func (cr *checkpointReader) at(path string) []entry {
 	rows := cr.cols[path]
-	if cr.r >= len(rows) || len(rows[cr.r]) == 0 {
+	if cr.r >= len(rows) {
+		return nil
+	}
+	return rows[cr.r]
+}
+
+func (cr *checkpointReader) first(path string) (entry, bool) {
+	es := cr.at(path)
+	if len(es) == 0 {
 		return entry{}, false
 	}
-	return rows[cr.r][0], true
+	return es[0], true
 }
 
 func (cr *checkpointReader) str(path string) string {
@@ -408,19 +433,19 @@ func (cr *checkpointReader) present(path string, groupDef uint8) bool {
 
 // strMap reads a map whose map group has definition level mapDef.
 func (cr *checkpointReader) strMap(path string, mapDef uint8) map[string]string {
-	keys, vals := cr.cols[path+".key_value.key"], cr.cols[path+".key_value.value"]
-	if cr.r >= len(keys) || len(keys[cr.r]) == 0 || keys[cr.r][0].def < mapDef {
+	keys, vals := cr.at(path+".key_value.key"), cr.at(path+".key_value.value")
+	if len(keys) == 0 || keys[0].def < mapDef {
 		return nil
 	}
 	m := map[string]string{}
-	for i, k := range keys[cr.r] {
+	for i, k := range keys {
 		if k.def <= mapDef {
 			break
 		}
 		ks, _ := k.val.(string)
 		var vs string
-		if i < len(vals[cr.r]) {
-			vs, _ = vals[cr.r][i].val.(string)
+		if i < len(vals) {
+			vs, _ = vals[i].val.(string)
 		}
 		m[ks] = vs
 	}
@@ -444,7 +469,10 @@ func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
 		clear(cols)
 		n := 0
 		for i := range cds {
-			rows := leafRows(&cds[i])
+			rows, err := leafRows(&cds[i])
+			if err != nil {
+				return nil, &LogError{File: file, Err: err}
+			}
 			cols[strings.Join(cds[i].Path, ".")] = rows
 			n = max(n, len(rows))
 		}
@@ -456,7 +484,7 @@ func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
 				a.Protocol = &Protocol{MinReaderVersion: cr.i32("protocol.minReaderVersion"), MinWriterVersion: cr.i32("protocol.minWriterVersion")}
 			case cr.present("metaData.id", 1):
 				var pcs []string
-				for _, e := range cr.cols["metaData.partitionColumns.list.element"][cr.r] {
+				for _, e := range cr.at("metaData.partitionColumns.list.element") {
 					if s, ok := e.val.(string); ok {
 						pcs = append(pcs, s)
 					}

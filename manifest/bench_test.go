@@ -1,0 +1,128 @@
+package manifest_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+)
+
+// buildLog writes commits versions after version 0 straight into the
+// store (one add per commit; every 10th commit also removes 5 files, as a
+// compaction would), then, if checkpoint, a checkpoint of the last one.
+func buildLog(b *testing.B, store upload.Store, commits int, checkpoint bool) {
+	b.Helper()
+	ctx := context.Background()
+	tbl, err := manifest.Open(store, "", manifest.Options{CheckpointInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	next := 0 // oldest file not yet removed
+	for v := 1; v <= commits; v++ {
+		acts := []manifest.Action{
+			{CommitInfo: &manifest.CommitInfo{Timestamp: int64(v), Operation: "WRITE", CommitID: fmt.Sprint(v)}},
+			addAction(fmt.Sprintf("data/blk_%06d.parquet", v), 1000),
+			{Txn: &manifest.Txn{AppID: fmt.Sprintf("producer-%d", v%8), Version: int64(v)}},
+		}
+		if v%10 == 0 {
+			for range 5 {
+				next++
+				acts = append(acts, removeAction(fmt.Sprintf("data/blk_%06d.parquet", next)))
+			}
+		}
+		body, err := manifest.EncodeActions(acts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := store.Put(ctx, manifest.CommitFile(int64(v)), body, upload.PutOptions{IfAbsent: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if checkpoint {
+		s, err := tbl.Snapshot(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tbl.Checkpoint(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenTable: reading the latest snapshot of a table of 10,000
+// commits, from a checkpoint at the last version or by replaying the
+// whole log.
+func BenchmarkOpenTable(b *testing.B) {
+	const commits = 10000
+	for _, ckpt := range []bool{true, false} {
+		b.Run(fmt.Sprintf("memory/commits=%d/checkpoint=%v", commits, ckpt), func(b *testing.B) {
+			store := upload.NewMemory()
+			buildLog(b, store, commits, ckpt)
+			tbl, err := manifest.Open(store, "", manifest.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := tbl.Snapshot(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.Version() != commits {
+					b.Fatalf("version %d", s.Version())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCommit: one append commit (put-if-absent of the next log file)
+// on a table of a few files, uncontended.
+func BenchmarkCommit(b *testing.B) {
+	stores := []struct {
+		name string
+		new  func(b *testing.B) upload.Store
+	}{
+		{"memory", func(b *testing.B) upload.Store { return upload.NewMemory() }},
+		{"local", func(b *testing.B) upload.Store {
+			s, err := upload.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+	for _, sc := range stores {
+		b.Run(sc.name, func(b *testing.B) {
+			ctx := context.Background()
+			tbl, err := manifest.Open(sc.new(b), "", manifest.Options{CheckpointInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				acts := []manifest.Action{addAction(fmt.Sprintf("data/blk_%d.parquet", i), 10)}
+				if i%2 == 0 {
+					acts = append(acts, removeAction(fmt.Sprintf("data/blk_%d.parquet", i-1)))
+				}
+				res, err := tbl.Commit(ctx, s, acts, manifest.CommitOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s = res.Snapshot
+			}
+		})
+	}
+}
