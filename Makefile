@@ -5,6 +5,9 @@
 #   make bench-kernels   our kernels side by side with parquet-go's
 #   make bench-ingest    buffer.Ring against a Go channel, CDC.Add
 #   make bench-upload    the multipart uploader beside a single PUT and the SDK's transfer manager
+#   make bench           the whole side-by-side suite, then bench/REPORT.md and its charts
+#   make bench-check     kernels and block writer against the committed baseline (THRESHOLD=10)
+#   make bench-baseline  record that baseline on purpose (see bench/README.md)
 
 GO        ?= go
 PKGS      := ./...
@@ -13,7 +16,8 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e tools
+        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e tools \
+        bench bench-report bench-check bench-baseline
 
 all: test
 
@@ -77,7 +81,7 @@ bench-e2e: tools
 
 bench-kernels: tools
 	cd bench && $(GO) test -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) ./kernels/ | tee kernels.txt
-	cd bench && $(GO) run ./cmd/kernelreport kernels.txt
+	cd bench && $(GO) run ./cmd/benchreport -o - kernels.txt
 
 # bench-ingest compares buffer.Ring with a buffered channel of the same
 # capacity (1, 2, 8 producers; one entry or 64 per publish) and times
@@ -98,3 +102,76 @@ bench-upload: tools
 
 tools:
 	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+# ---------------------------------------------------------------------------
+# The whole suite, the report and the regression check (bench/README.md).
+
+# Raw outputs go to bench/results/ (not committed). The single-threaded
+# packages (kernels, block writer) run pinned to one CPU when taskset exists
+# (PIN_EXEC= turns it off); KERNELS=purego (or EVODB_KERNELS=purego) runs
+# our kernels on the pure-Go reference instead of AVX2/NEON.
+BW_BENCHTIME ?= 3x
+TASKSET      := $(shell command -v taskset 2>/dev/null)
+PIN_CPU      ?= $(shell echo $$(( $$(nproc) - 1 )))
+ifneq ($(TASKSET),)
+PIN_EXEC     ?= -exec 'taskset -c $(PIN_CPU)'
+endif
+KERNELS      ?= $(EVODB_KERNELS)
+BENCH_ENV    := $(if $(KERNELS),EVODB_KERNELS=$(KERNELS))
+
+bench bench-report bench-check bench-baseline: SHELL := /bin/bash
+bench bench-report bench-check bench-baseline: .SHELLFLAGS := -o pipefail -c
+
+bench: tools
+	./scripts/setup.sh
+	mkdir -p bench/results
+	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./kernels/ | tee results/kernels.txt
+	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench 'WriteRowGroup' -benchtime $(BW_BENCHTIME) -count $(COUNT) -timeout 0 ./blockwriter/ | tee results/blockwriter.txt
+	cd bench && $(BENCH_ENV) $(GO) test -run '^$$' -bench 'Ring|CDCAdd' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./ingest/ | tee results/ingest.txt
+	cd bench && $(BENCH_ENV) EVODB_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -count $(COUNT) -timeout 0 ./e2e/ | tee results/e2e.txt
+	cd bench && for i in $$(seq $(COUNT)); do \
+		$(GO) test ./upload/ -run '^$$' -bench Upload -benchtime 4x -count 1 -args $(UPLOAD_FLAGS) | grep -v '^\(PASS\|ok \)'; \
+	done | tee results/upload.txt
+	$(MAKE) bench-report
+
+# bench-report rewrites bench/REPORT.md and bench/charts/ from whatever raw
+# outputs bench/results/ holds.
+bench-report:
+	cd bench && $(GO) run ./cmd/benchreport -o REPORT.md -charts charts \
+		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) $(BENCH_ENV)" \
+		-pin "$(if $(PIN_EXEC),kernels and blockwriter: $(PIN_EXEC),none)" \
+		$$(for f in kernels blockwriter ingest e2e upload; do [ -s results/$$f.txt ] && echo results/$$f.txt; done)
+
+# bench-check runs, for each package with a committed baseline
+# (bench/baseline/<pkg>.txt), the benchmarks of ours that the baseline
+# holds, and fails on a significant slowdown above THRESHOLD percent.
+# CHECK_* must match what bench-baseline recorded.
+THRESHOLD         ?= 10
+CHECK_COUNT       ?= 6
+CHECK_BENCHTIME   ?= 100ms
+CHECK_KERNELS     ?= Kernel(Unpack32|Pack32|Unpack64|MinMaxInt64)/^(w=(1|8|17|32)|n=8192)$$/impl=evodb
+CHECK_BLOCKWRITER ?= WriteRowGroup/^level=(0|3)$$/impl=ours
+CHECK_BW_BENCHTIME ?= 2x
+BASELINE_PKGS     ?= kernels blockwriter
+
+bench-check: tools
+	mkdir -p bench/results
+	cd bench && old=; new=; for pkg in kernels blockwriter; do \
+		[ -f baseline/$$pkg.txt ] || { echo "bench-check: no baseline/$$pkg.txt, $$pkg not checked"; continue; }; \
+		if [ $$pkg = kernels ]; then filter='$(CHECK_KERNELS)' bt=$(CHECK_BENCHTIME); else filter='$(CHECK_BLOCKWRITER)' bt=$(CHECK_BW_BENCHTIME); fi; \
+		echo "bench-check: $$pkg: -bench '$$filter' -benchtime $$bt -count $(CHECK_COUNT) $(BENCH_ENV)"; \
+		$(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench "$$filter" -benchtime $$bt -count $(CHECK_COUNT) -timeout 0 ./$$pkg/ > results/check-$$pkg.txt || { cat results/check-$$pkg.txt; exit 1; }; \
+		old=$$old$${old:+,}baseline/$$pkg.txt; new=$$new$${new:+,}results/check-$$pkg.txt; \
+	done; \
+	[ -n "$$old" ] || { echo "bench-check: no baseline in bench/baseline/; record one with make bench-baseline"; exit 1; }; \
+	$(GO) run ./cmd/benchcheck -threshold $(THRESHOLD) -old $$old -new $$new
+
+# bench-baseline records bench/baseline/<pkg>.txt for BASELINE_PKGS with
+# the CHECK_* settings. Run it on purpose, on a quiet machine, and commit
+# the files with a message that says why the baseline moved.
+bench-baseline: tools
+	mkdir -p bench/baseline
+	cd bench && for pkg in $(BASELINE_PKGS); do \
+		if [ $$pkg = kernels ]; then filter='$(CHECK_KERNELS)' bt=$(CHECK_BENCHTIME); else filter='$(CHECK_BLOCKWRITER)' bt=$(CHECK_BW_BENCHTIME); fi; \
+		$(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench "$$filter" -benchtime $$bt -count $(CHECK_COUNT) -timeout 0 ./$$pkg/ | tee baseline/$$pkg.txt; \
+	done
