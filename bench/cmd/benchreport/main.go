@@ -177,7 +177,7 @@ type table struct {
 }
 
 // primaryUnits are the per-item units a table is made in, in order of
-// preference; the cpu-ns ones get their own table beside the first.
+// preference; CPU time (cpu-ns/...) metrics get their own table beside.
 var primaryUnits = []string{"ns/value", "ns/row", "ns/entry", "rows/s", "entries/s"}
 
 func tablesOf(set *benchdata.Set) []table {
@@ -207,9 +207,11 @@ func tablesOf(set *benchdata.Set) []table {
 				break
 			}
 		}
-		for _, u := range []string{"cpu-ns/row", "cpu-ns/entry"} {
-			if present[u] {
-				units = append(units, u)
+		for _, n := range names {
+			for _, u := range set.Units(n) {
+				if strings.HasPrefix(u, "cpu-ns/") && !slices.Contains(units, u) {
+					units = append(units, u)
+				}
 			}
 		}
 		if len(units) == 0 {
