@@ -48,12 +48,14 @@ func unpack32Kernel(dst []uint32, src []byte, width uint) int {
 	if fast > 0 {
 		unpack32Asm(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, reach))
-		copy(buf[:], src[g*w:(g+k)*w])
-		unpack32Asm(&dst[8*g], &buf[0], k, width)
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, reach))
+			copy(buf[:], src[g*w:(g+k)*w])
+			unpack32Asm(&dst[8*g], &buf[0], k, width)
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -69,12 +71,14 @@ func unpack64Kernel(dst []uint64, src []byte, width uint) int {
 	if fast > 0 {
 		unpack64Asm(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, reach))
-		copy(buf[:], src[g*w:(g+k)*w])
-		unpack64Asm(&dst[8*g], &buf[0], k, width)
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, reach))
+			copy(buf[:], src[g*w:(g+k)*w])
+			unpack64Asm(&dst[8*g], &buf[0], k, width)
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -111,12 +115,14 @@ func unpackMiniblocks32Kernel(dst []uint32, src []byte, widths []uint8) {
 	if n > 0 {
 		unpackMiniblocks32Asm(&dst[0], unsafe.SliceData(src), &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		copy(buf[:], src[o:o+w])
-		unpackMiniblocks32Asm(&dst[MiniblockLen*i], &buf[0], &widths[i], 1)
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			copy(buf[:], src[o:o+w])
+			unpackMiniblocks32Asm(&dst[MiniblockLen*i], &buf[0], &widths[i], 1)
+			o += w
+		}
 	}
 }
 
@@ -134,12 +140,13 @@ func unpackMiniblocks64Kernel(dst []uint64, src []byte, widths []uint8) {
 	if n > 0 {
 		unpackMiniblocks64Asm(&dst[0], unsafe.SliceData(src), &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		copy(buf[:], src[o:o+w])
-		unpackMiniblocks64Asm(&dst[MiniblockLen*i], &buf[0], &widths[i], 1)
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			copy(buf[:], src[o:o+w])
+			unpackMiniblocks64Asm(&dst[MiniblockLen*i], &buf[0], &widths[i], 1)
+			o += w
+		}
 	}
 }
-

@@ -23,12 +23,14 @@ func pack32Avx2(dst []byte, src []uint32, width uint) int {
 	if fast > 0 {
 		pack32AVX2(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, packStore))
-		pack32AVX2(&buf[0], &src[8*g], k, width)
-		copy(dst[g*w:(g+k)*w], buf[:])
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, packStore))
+			pack32AVX2(&buf[0], &src[8*g], k, width)
+			copy(dst[g*w:(g+k)*w], buf[:])
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -53,12 +55,14 @@ func pack64Avx2(dst []byte, src []uint64, width uint) int {
 	if fast > 0 {
 		pack64AVX2(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, reach))
-		pack64AVX2(&buf[0], &src[8*g], k, width)
-		copy(dst[g*w:(g+k)*w], buf[:])
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, reach))
+			pack64AVX2(&buf[0], &src[8*g], k, width)
+			copy(dst[g*w:(g+k)*w], buf[:])
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -77,12 +81,14 @@ func packMiniblocks32Avx2(dst []byte, src []uint32, widths []uint8) {
 	if n > 0 {
 		packMiniblocks32AVX2(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		packMiniblocks32AVX2(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
-		copy(dst[o:o+w], buf[:w])
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			packMiniblocks32AVX2(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
+			copy(dst[o:o+w], buf[:w])
+			o += w
+		}
 	}
 }
 
@@ -100,11 +106,13 @@ func packMiniblocks64Avx2(dst []byte, src []uint64, widths []uint8) {
 	if n > 0 {
 		packMiniblocks64AVX2(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		packMiniblocks64AVX2(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
-		copy(dst[o:o+w], buf[:w])
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			packMiniblocks64AVX2(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
+			copy(dst[o:o+w], buf[:w])
+			o += w
+		}
 	}
 }

@@ -24,12 +24,14 @@ func pack32Neon(dst []byte, src []uint32, width uint) int {
 	if fast > 0 {
 		pack32Asm(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, reach))
-		pack32Asm(&buf[0], &src[8*g], k, width)
-		copy(dst[g*w:(g+k)*w], buf[:])
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, reach))
+			pack32Asm(&buf[0], &src[8*g], k, width)
+			copy(dst[g*w:(g+k)*w], buf[:])
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -45,12 +47,14 @@ func pack64Neon(dst []byte, src []uint64, width uint) int {
 	if fast > 0 {
 		pack64Asm(&dst[0], &src[0], fast, width)
 	}
-	var buf [stageLen]byte
-	for g := fast; g < groups; {
-		k := min(groups-g, safeGroups(len(buf), w, reach))
-		pack64Asm(&buf[0], &src[8*g], k, width)
-		copy(dst[g*w:(g+k)*w], buf[:])
-		g += k
+	if fast < groups { // zeroed only when needed
+		var buf [stageLen]byte
+		for g := fast; g < groups; {
+			k := min(groups-g, safeGroups(len(buf), w, reach))
+			pack64Asm(&buf[0], &src[8*g], k, width)
+			copy(dst[g*w:(g+k)*w], buf[:])
+			g += k
+		}
 	}
 	return 8 * groups
 }
@@ -69,12 +73,14 @@ func packMiniblocks32Neon(dst []byte, src []uint32, widths []uint8) {
 	if n > 0 {
 		packMiniblocks32Asm(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		packMiniblocks32Asm(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
-		copy(dst[o:o+w], buf[:w])
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			packMiniblocks32Asm(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
+			copy(dst[o:o+w], buf[:w])
+			o += w
+		}
 	}
 }
 
@@ -92,11 +98,13 @@ func packMiniblocks64Neon(dst []byte, src []uint64, widths []uint8) {
 	if n > 0 {
 		packMiniblocks64Asm(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
-	var buf [stageLen]byte
-	for i := n; i < len(widths); i++ {
-		w := 4 * int(widths[i])
-		packMiniblocks64Asm(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
-		copy(dst[o:o+w], buf[:w])
-		o += w
+	if n < len(widths) { // zeroed only when needed
+		var buf [stageLen]byte
+		for i := n; i < len(widths); i++ {
+			w := 4 * int(widths[i])
+			packMiniblocks64Asm(&buf[0], &src[MiniblockLen*i], &widths[i], 1)
+			copy(dst[o:o+w], buf[:w])
+			o += w
+		}
 	}
 }
