@@ -83,35 +83,52 @@ func unpack64Kernel(dst []uint64, src []byte, width uint) int {
 	return 8 * groups
 }
 
-// checkMiniblocks panics when the slices break the miniblock kernels'
-// contract (see kernelSet); the assembly relies on it for memory safety.
-func checkMiniblocks(values, packed int, widths []uint8, maxWidth uint8) {
+// miniblockPrefix checks the slices given to a miniblock kernel against
+// its contract (see kernelSet), panicking when it is broken: the assembly
+// relies on it for memory safety. It returns how many leading miniblocks the
+// assembly may process in place, and the byte offset where the others start:
+// a miniblock of width w at byte o touches bytes up to o+3*w+reach[w].
+func miniblockPrefix(values, packed int, widths []uint8, maxWidth uint8, reach *[65]int16) (n, o int) {
 	if values != MiniblockLen*len(widths) {
 		panic("kernels: miniblock kernel given a value slice of the wrong length")
 	}
+	n = -1
 	total := 0
-	for _, w := range widths {
-		if w > maxWidth {
+	for i, w8 := range widths {
+		if w8 > maxWidth {
 			panic("kernels: miniblock kernel given a width out of range")
 		}
-		total += int(w) * MiniblockLen / 8
+		w := int(w8)
+		if n < 0 && w != 0 && total+3*w+int(reach[w]) > packed {
+			n, o = i, total
+		}
+		total += 4 * w
 	}
 	if packed < total {
 		panic("kernels: miniblock kernel given a short packed buffer")
 	}
+	if n < 0 {
+		n, o = len(widths), total
+	}
+	return n, o
 }
 
-func unpackMiniblocks32Kernel(dst []uint32, src []byte, widths []uint8) {
-	checkMiniblocks(len(dst), len(src), widths, 32)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+unpack32Reach(w) > len(src) {
-			break
-		}
-		o += 4 * w
-		n++
+// reachTable tabulates a reach function for widths 0..64.
+func reachTable(reach func(w int) int) *[65]int16 {
+	var t [65]int16
+	for w := range t {
+		t[w] = int16(reach(w))
 	}
+	return &t
+}
+
+var (
+	unpack32Reaches = reachTable(unpack32Reach)
+	unpack64Reaches = reachTable(unpack64Reach)
+)
+
+func unpackMiniblocks32Kernel(dst []uint32, src []byte, widths []uint8) {
+	n, o := miniblockPrefix(len(dst), len(src), widths, 32, unpack32Reaches)
 	if n > 0 {
 		unpackMiniblocks32Asm(&dst[0], unsafe.SliceData(src), &widths[0], n)
 	}
@@ -127,16 +144,7 @@ func unpackMiniblocks32Kernel(dst []uint32, src []byte, widths []uint8) {
 }
 
 func unpackMiniblocks64Kernel(dst []uint64, src []byte, widths []uint8) {
-	checkMiniblocks(len(dst), len(src), widths, 64)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+unpack64Reach(w) > len(src) {
-			break
-		}
-		o += 4 * w
-		n++
-	}
+	n, o := miniblockPrefix(len(dst), len(src), widths, 64, unpack64Reaches)
 	if n > 0 {
 		unpackMiniblocks64Asm(&dst[0], unsafe.SliceData(src), &widths[0], n)
 	}

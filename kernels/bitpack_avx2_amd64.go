@@ -44,6 +44,9 @@ func packStore64(w int) int {
 	return (w + 7) &^ 7
 }
 
+// packStores64 tabulates packStore64 (packStore for widths up to 32).
+var packStores64 = reachTable(packStore64)
+
 func pack64Avx2(dst []byte, src []uint64, width uint) int {
 	if width == 64 {
 		return copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 8*len(src))) / 8
@@ -68,16 +71,7 @@ func pack64Avx2(dst []byte, src []uint64, width uint) int {
 }
 
 func packMiniblocks32Avx2(dst []byte, src []uint32, widths []uint8) {
-	checkMiniblocks(len(src), len(dst), widths, 32)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+packStore > len(dst) {
-			break
-		}
-		o += 4 * w
-		n++
-	}
+	n, o := miniblockPrefix(len(src), len(dst), widths, 32, packStores64)
 	if n > 0 {
 		packMiniblocks32AVX2(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
@@ -93,16 +87,7 @@ func packMiniblocks32Avx2(dst []byte, src []uint32, widths []uint8) {
 }
 
 func packMiniblocks64Avx2(dst []byte, src []uint64, widths []uint8) {
-	checkMiniblocks(len(src), len(dst), widths, 64)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+packStore64(w) > len(dst) {
-			break
-		}
-		o += 4 * w
-		n++
-	}
+	n, o := miniblockPrefix(len(src), len(dst), widths, 64, packStores64)
 	if n > 0 {
 		packMiniblocks64AVX2(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}

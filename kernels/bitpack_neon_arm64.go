@@ -13,6 +13,8 @@ import "unsafe"
 // packReach is how many bytes the arm64 packers store for a group of width w.
 func packReach(w int) int { return (w + 7) &^ 7 }
 
+var packReaches = reachTable(packReach)
+
 func pack32Neon(dst []byte, src []uint32, width uint) int {
 	if width == 32 { // the layout is the values' little-endian bytes
 		return copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 4*len(src))) / 4
@@ -60,16 +62,7 @@ func pack64Neon(dst []byte, src []uint64, width uint) int {
 }
 
 func packMiniblocks32Neon(dst []byte, src []uint32, widths []uint8) {
-	checkMiniblocks(len(src), len(dst), widths, 32)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+packReach(w) > len(dst) {
-			break
-		}
-		o += 4 * w
-		n++
-	}
+	n, o := miniblockPrefix(len(src), len(dst), widths, 32, packReaches)
 	if n > 0 {
 		packMiniblocks32Asm(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}
@@ -85,16 +78,7 @@ func packMiniblocks32Neon(dst []byte, src []uint32, widths []uint8) {
 }
 
 func packMiniblocks64Neon(dst []byte, src []uint64, widths []uint8) {
-	checkMiniblocks(len(src), len(dst), widths, 64)
-	o, n := 0, 0
-	for _, w8 := range widths {
-		w := int(w8)
-		if w != 0 && o+3*w+packReach(w) > len(dst) {
-			break
-		}
-		o += 4 * w
-		n++
-	}
+	n, o := miniblockPrefix(len(src), len(dst), widths, 64, packReaches)
 	if n > 0 {
 		packMiniblocks64Asm(unsafe.SliceData(dst), &src[0], &widths[0], n)
 	}

@@ -7,16 +7,21 @@
 // those of values 4-7 in the high one, or pairs of 64-bit values per lane),
 // gather each value's bytes into its own lane with VPSHUFB, shift them into
 // place with per-lane variable shifts and mask them. The per-width shuffle
-// and shift vectors are tables emitted below, so one loop serves every width.
+// and shift vectors are tables emitted below, so one loop body serves each
+// class of widths: widths whose group fits a 16-byte window load it once
+// for both lanes, whole-byte widths need the shuffle alone, and widths whose
+// values can span one byte more than a lane take a second shuffle.
 //
 // The pack kernels merge neighbouring values in registers: pairs of 32-bit
 // values into 64-bit lanes, pairs of those into 128-bit lanes, and the two
 // lanes into the group's width bytes with one cross-lane permute and a
-// shuffle. Widths above 32 for 64-bit values are packed in general-purpose
-// registers.
+// shuffle; widths 1, 8, 16 and 24 have loops of their own. Widths above 32
+// for 64-bit values are packed in general-purpose registers, unrolled per
+// width.
 //
-// The Go side (kernels/bitpack_avx2_amd64.go) decides how many groups the
-// assembly may process without reading or writing past the caller's slices.
+// The Go side (kernels/bitpack_asm.go, kernels/bitpack_avx2_amd64.go)
+// decides how many groups the assembly may process without reading or
+// writing past the caller's slices.
 package main
 
 import (
@@ -229,6 +234,10 @@ func u64Exact(w int) bool { return w%8 == 0 && w <= 32 }
 //	224: shuffle placing the high lane's bytes after the low lane's
 const pack32Entry = 256
 
+// smallPack is the largest width whose four values, shifted by the high
+// lane's bit offset, fit one 64-bit word.
+const smallPack = 16
+
 func genPack32Table() Mem {
 	t := newTable(33 * pack32Entry)
 	for w := 0; w <= 32; w++ {
@@ -241,7 +250,19 @@ func genPack32Table() Mem {
 			t.put(base+32+8*q, U64(mask<<32))
 			t.put(base+64+8*q, U64(uint64(32-w)))
 		}
-		for lane := 0; lane < 2; lane++ {
+		if w <= smallPack {
+			// Four values fit a 64-bit word: each lane's low word becomes
+			// q0<<s0 | q1<<(2w+s0) with two shifts (see packGroup).
+			for lane := 0; lane < 2; lane++ {
+				s0 := lane * r
+				o := base + 16*lane
+				t.put(o+96, U64(uint64(s0)))
+				t.put(o+96+8, U64(64))
+				t.put(o+128, U64(uint64(2*w+s0)))
+				t.put(o+128+8, U64(64))
+			}
+		}
+		for lane := 0; lane < 2 && w > smallPack; lane++ {
 			s0 := lane * r
 			s1 := 2*w + s0
 			cnt := func(c int, ok bool) uint64 {
@@ -728,7 +749,7 @@ func genUnpack64(table Mem) {
 // packGroup packs the eight 32-bit values of v (clobbered) with the table
 // entry at e and stores 32 bytes at dst, the first width of which are the
 // group's.
-func packGroup(e reg.GPVirtual, zero, v reg.VecVirtual, dst Mem) {
+func packGroup(e reg.GPVirtual, zero, v reg.VecVirtual, dst Mem, small bool) {
 	m := func(d int) Mem { return Mem{Base: e, Disp: d} }
 	// Pairs: q = v0 | v1<<w in every qword.
 	o := YMM()
@@ -736,6 +757,16 @@ func packGroup(e reg.GPVirtual, zero, v reg.VecVirtual, dst Mem) {
 	VPAND(m(0), v, v)
 	VPSRLVQ(m(64), o, o)
 	VPOR(o, v, v)
+	if small {
+		// Quads in the low word of each lane: q0<<s0 | q1<<(2w+s0).
+		sw := YMM()
+		VPSHUFD(Imm(0x4e), v, sw)
+		VPSLLVQ(m(96), v, v)
+		VPSLLVQ(m(128), sw, sw)
+		VPOR(sw, v, v)
+		packLanes(m, zero, v, dst)
+		return
+	}
 	// Quads: each 128-bit lane = q0<<s0 | q1<<s1 (s0 = 0 in the low lane,
 	// the high lane's bit shift r in the high one).
 	sw := YMM()
@@ -749,7 +780,13 @@ func packGroup(e reg.GPVirtual, zero, v reg.VecVirtual, dst Mem) {
 	VPOR(l, v, v)
 	VPOR(mm, sw, sw)
 	VPOR(sw, v, v)
-	// Lanes: the high lane's bytes move to byte 4w/8 of the output.
+	packLanes(m, zero, v, dst)
+}
+
+// packLanes merges the two lanes of v, each holding four packed values
+// (the high lane's shifted by its bit offset), and stores 32 bytes.
+func packLanes(m func(int) Mem, zero, v reg.VecVirtual, dst Mem) {
+	// The high lane's bytes move to byte 4w/8 of the output.
 	h := YMM()
 	VPERMQ(Imm(0xee), v, h)
 	VPSHUFB(m(224), h, h)
@@ -791,22 +828,12 @@ func pack32Loop(name string, table Mem, dst, src, n, w reg.GPVirtual, from64 boo
 	LEAQ(Mem{Base: w, Index: w, Scale: 1}, w2)
 	packWholeBytes(name, dst, src, n, w, load, step)
 	Label(name + "_loop2")
-	CMPQ(n, Imm(2))
-	JB(LabelRef(name + "_loop1"))
-	packGroup(e, zero, load(0), Mem{Base: dst})
-	packGroup(e, zero, load(32), Mem{Base: dst, Index: w, Scale: 1})
-	ADDQ(w2, dst)
-	ADDQ(U32(uint32(2*step)), src)
-	SUBQ(Imm(2), n)
-	JMP(LabelRef(name + "_loop2"))
-	Label(name + "_loop1")
-	TESTQ(n, n)
-	JZ(LabelRef(name + "_done"))
-	packGroup(e, zero, load(0), Mem{Base: dst})
-	ADDQ(w, dst)
-	ADDQ(Imm(uint64(step)), src)
-	DECQ(n)
-	JMP(LabelRef(name + "_loop1"))
+	CMPQ(w, Imm(smallPack))
+	JA(LabelRef(name + "_big"))
+	packGroupLoops(name+"_small", e, zero, dst, src, n, w, w2, load, step, true)
+	JMP(LabelRef(name + "_done"))
+	Label(name + "_big")
+	packGroupLoops(name+"_big", e, zero, dst, src, n, w, w2, load, step, false)
 	Label(name + "_done")
 }
 
@@ -933,6 +960,28 @@ func packWholeBytes(name string, dst, src, n, w reg.GPVirtual, load func(d int) 
 	ADDQ(U32(uint32(2*step)), src)
 	SUBQ(Imm(2), n)
 	JMP(LabelRef(name + "_w16loop"))
+}
+
+// packGroupLoops packs n groups, two at a time then one.
+func packGroupLoops(name string, e reg.GPVirtual, zero reg.VecVirtual, dst, src, n, w, w2 reg.GPVirtual, load func(int) reg.VecVirtual, step int, small bool) {
+	Label(name + "_loop2")
+	CMPQ(n, Imm(2))
+	JB(LabelRef(name + "_loop1"))
+	packGroup(e, zero, load(0), Mem{Base: dst}, small)
+	packGroup(e, zero, load(32), Mem{Base: dst, Index: w, Scale: 1}, small)
+	ADDQ(w2, dst)
+	ADDQ(U32(uint32(2*step)), src)
+	SUBQ(Imm(2), n)
+	JMP(LabelRef(name + "_loop2"))
+	Label(name + "_loop1")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_end"))
+	packGroup(e, zero, load(0), Mem{Base: dst}, small)
+	ADDQ(w, dst)
+	ADDQ(Imm(uint64(step)), src)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_end")
 }
 
 func genPack32(table Mem) {
@@ -1185,6 +1234,21 @@ func genPackMiniblocks32(table Mem) {
 
 // miniPack packs the 32 values at src into dst and advances dst by 4*w.
 func miniPack(table Mem, dst, src, w reg.GPVirtual, zero reg.VecVirtual, from64 bool) {
+	name := "mp32"
+	if from64 {
+		name = "mp64"
+	}
+	CMPQ(w, Imm(smallPack))
+	JA(LabelRef(name + "_big"))
+	miniPackGroups(table, dst, src, w, zero, from64, true)
+	JMP(LabelRef(name + "_end"))
+	Label(name + "_big")
+	miniPackGroups(table, dst, src, w, zero, from64, false)
+	Label(name + "_end")
+}
+
+// miniPackGroups packs the four groups of a miniblock and advances dst.
+func miniPackGroups(table Mem, dst, src, w reg.GPVirtual, zero reg.VecVirtual, from64, small bool) {
 	e := entryPtr(table, w, 8)
 	w3 := GP64()
 	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
@@ -1199,7 +1263,7 @@ func miniPack(table Mem, dst, src, w reg.GPVirtual, zero reg.VecVirtual, from64 
 			v = YMM()
 			VMOVDQU(Mem{Base: src, Disp: 32 * k}, v)
 		}
-		packGroup(e, zero, v, outs[k])
+		packGroup(e, zero, v, outs[k], small)
 	}
 	LEAQ(Mem{Base: dst, Index: w, Scale: 4}, dst)
 }
