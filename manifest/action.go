@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Protocol is the protocol action: the lowest reader and writer versions a
@@ -61,6 +62,17 @@ func (a *AddFile) ParseStats() (*Stats, error) {
 		return nil, nil
 	}
 	return ParseStats(a.Stats)
+}
+
+// Remove builds the remove action that retires this file at time at,
+// with the extended file metadata (partition values and size) the
+// protocol recommends. Compactions pass dataChange false.
+func (a *AddFile) Remove(at time.Time, dataChange bool) RemoveFile {
+	ts, size := at.UnixMilli(), a.Size
+	return RemoveFile{
+		Path: a.Path, DeletionTimestamp: &ts, DataChange: dataChange,
+		ExtendedFileMetadata: true, PartitionValues: orEmpty(a.PartitionValues), Size: &size,
+	}
 }
 
 // RemoveFile is the remove action: a data file leaves the table. The

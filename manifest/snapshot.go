@@ -51,6 +51,18 @@ func (s *Snapshot) Files() []AddFile {
 	return out
 }
 
+// Tombstones returns the remove actions of files no longer active, sorted
+// by path: what a vacuum may delete once their deletionTimestamp is older
+// than the retention.
+func (s *Snapshot) Tombstones() []RemoveFile {
+	keys := slices.Sorted(maps.Keys(s.removed))
+	out := make([]RemoveFile, len(keys))
+	for i, k := range keys {
+		out[i] = s.removed[k]
+	}
+	return out
+}
+
 // NumFiles is the number of active data files.
 func (s *Snapshot) NumFiles() int { return len(s.files) }
 

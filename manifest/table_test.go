@@ -547,6 +547,20 @@ func TestRemoveConflict(t *testing.T) {
 	if diff := cmp.Diff([]string{"data/ab.parquet", "data/c.parquet"}, keys(t, latest)); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
+	var gone []string
+	for _, r := range latest.Tombstones() {
+		gone = append(gone, r.Path)
+	}
+	if diff := cmp.Diff([]string{"data/a.parquet", "data/b.parquet"}, gone); diff != "" {
+		t.Errorf("tombstones (-want +got):\n%s", diff)
+	}
+	// AddFile.Remove builds a compaction's remove action.
+	f, _ := latest.File("data/c.parquet")
+	rm := f.Remove(time.UnixMilli(42), false)
+	r := mustCommit(t, tbl, latest, manifest.Action{Remove: &rm}, addAction("data/c2.parquet", 1))
+	if r.Snapshot.NumFiles() != 2 || len(r.Snapshot.Tombstones()) != 3 || *rm.Size != f.Size || *rm.DeletionTimestamp != 42 || rm.DataChange {
+		t.Errorf("after removing c: %d files, %d tombstones, remove %+v", r.Snapshot.NumFiles(), len(r.Snapshot.Tombstones()), rm)
+	}
 }
 
 func TestTxnDuplicate(t *testing.T) {
@@ -724,10 +738,11 @@ type view struct {
 	Metadata manifest.Metadata
 	Files    []manifest.AddFile
 	Txns     map[string]manifest.Txn
+	Removed  []manifest.RemoveFile
 }
 
 func viewOf(s *manifest.Snapshot) view {
-	return view{s.Version(), s.Protocol(), s.Metadata(), s.Files(), s.Txns()}
+	return view{s.Version(), s.Protocol(), s.Metadata(), s.Files(), s.Txns(), s.Tombstones()}
 }
 
 func TestCheckpoint(t *testing.T) {
@@ -753,6 +768,11 @@ func TestCheckpoint(t *testing.T) {
 		acts := []manifest.Action{add, {Txn: &manifest.Txn{AppID: fmt.Sprintf("p%d", v%2), Version: int64(v)}}}
 		if v == 4 {
 			acts = append(acts, removeAction("data/blk 02.parquet"))
+		}
+		if v == 9 {
+			f, _ := s.File("data/blk 03.parquet")
+			rm := f.Remove(time.UnixMilli(7), false)
+			acts = append(acts, manifest.Action{Remove: &rm})
 		}
 		if v == 7 {
 			md := s.Metadata()
@@ -797,7 +817,7 @@ func TestCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at.Version() != 11 || at.NumFiles() != 10 {
+	if at.Version() != 11 || at.NumFiles() != 9 {
 		t.Errorf("version 11 from checkpoint 10: version %d with %d files", at.Version(), at.NumFiles())
 	}
 	// A damaged pointer falls back to listing the log.
