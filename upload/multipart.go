@@ -212,6 +212,14 @@ func (w *MultipartWriter) failure() error {
 // Write implements io.Writer.
 func (w *MultipartWriter) Write(p []byte) (int, error) {
 	if err := w.failure(); err != nil {
+		w.mu.Lock()
+		// A part failed in the background: abort now, so a caller that
+		// just returns leaves no multipart upload behind.
+		pending := !w.aborted && !w.done
+		w.mu.Unlock()
+		if pending {
+			return 0, w.fail(err)
+		}
 		return 0, err
 	}
 	n := 0
@@ -566,6 +574,7 @@ func (w *MultipartWriter) Close() error {
 	w.reqCancel()
 	w.recycle()
 	w.sweep(w.ctx)
+	w.cancel() // release w.ctx's registration in the caller's context
 	w.report(true)
 	return nil
 }

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -336,18 +338,28 @@ func (s *S3) GetRange(ctx context.Context, key string, off, length int64) ([]byt
 		}
 		return []byte{}, nil
 	}
+	// The last byte asked for; a length running past the largest offset
+	// asks for everything from off on.
+	rng := fmt.Sprintf("bytes=%d-", off)
+	if length <= math.MaxInt64-off {
+		rng = fmt.Sprintf("bytes=%d-%d", off, off+length-1)
+	}
 	var data []byte
 	_, err := s.do(ctx, &s.stats, func(ctx context.Context) error {
 		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
 			Bucket: aws.String(s.bucket),
 			Key:    aws.String(s.objectKey(key)),
-			Range:  aws.String(fmt.Sprintf("bytes=%d-%d", off, off+length-1)),
+			Range:  aws.String(rng),
 		})
 		if err != nil {
 			return err
 		}
 		defer out.Body.Close()
-		data, err = io.ReadAll(out.Body)
+		body, err := io.ReadAll(out.Body)
+		if err != nil {
+			return err
+		}
+		data, err = rangeOf(key, off, length, aws.ToString(out.ContentRange), body)
 		return err
 	})
 	if err != nil {
@@ -465,4 +477,45 @@ func raise(a *atomic.Int64, v int64) {
 			return
 		}
 	}
+}
+
+// rangeOf checks the answer to a ranged GET for [off, off+length) and
+// returns the bytes asked for. A server that honoured the range says so in
+// Content-Range ("bytes first-last/size"); one that ignored it sends the
+// whole object without Content-Range, and the range is cut out of it. Any
+// other answer is an error rather than wrong bytes.
+func rangeOf(key string, off, length int64, contentRange string, body []byte) ([]byte, error) {
+	if contentRange == "" {
+		// The whole object.
+		if off >= int64(len(body)) {
+			return []byte{}, nil
+		}
+		end := int64(len(body))
+		if length < end-off {
+			end = off + length
+		}
+		return body[off:end], nil
+	}
+	var first, last, size int64
+	var sizeText string
+	if _, err := fmt.Sscanf(contentRange, "bytes %d-%d/%s", &first, &last, &sizeText); err != nil {
+		return nil, fmt.Errorf("upload: get %q: unreadable Content-Range %q in a ranged answer", key, contentRange)
+	}
+	want := int64(len(body))
+	if length < want {
+		want = length
+	}
+	if sizeText != "*" {
+		var err error
+		if size, err = strconv.ParseInt(sizeText, 10, 64); err != nil || size < 0 {
+			return nil, fmt.Errorf("upload: get %q: unreadable Content-Range %q in a ranged answer", key, contentRange)
+		}
+		if size-off < want {
+			want = max(size-off, 0)
+		}
+	}
+	if first != off || last-first+1 != int64(len(body)) || int64(len(body)) != want {
+		return nil, fmt.Errorf("upload: get %q: asked for %d bytes from %d, the answer holds %d bytes (Content-Range %q)", key, length, off, len(body), contentRange)
+	}
+	return body, nil
 }

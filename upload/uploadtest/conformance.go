@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -130,6 +131,11 @@ func testGetRange(t *testing.T, s upload.Store) {
 		{"r", 5000, 10, []byte{}},
 		{"r", 10, 0, []byte{}},
 		{"zero", 0, 10, []byte{}},
+		// Lengths whose end offset overflows int64 read to the end.
+		{"r", 4, math.MaxInt64, data[4:]},
+		{"r", 0, math.MaxInt64, data},
+		{"r", 999, math.MaxInt64 - 998, data[999:]},
+		{"r", 1000, math.MaxInt64, []byte{}},
 	}
 	for _, tc := range tests {
 		got, err := s.GetRange(ctx, tc.key, tc.off, tc.n)

@@ -1,0 +1,109 @@
+package upload_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/evodb/writer/upload"
+	"github.com/evodb/writer/upload/uploadtest"
+)
+
+// TestMultipartWriteAfterPartFailure: a part that fails in the background
+// makes the next Write fail, and that Write aborts the multipart upload
+// so a caller that just returns leaves nothing behind.
+func TestMultipartWriteAfterPartFailure(t *testing.T) {
+	s, _, _ := faultStore(t, 2, uploadtest.Rule{Op: uploadtest.OpUploadPart, Fault: uploadtest.Status500})
+	w, err := s.CreateMultipart(context.Background(), "failing", upload.PutOptions{}, upload.MultipartOptions{PartSize: partSize, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One full part goes out; its upload fails after the retries.
+	if _, err := w.Write(uploadtest.Pattern(1, partSize+1)); err != nil {
+		t.Fatal(err)
+	}
+	// Empty writes report the recorded failure once it is there.
+	for {
+		if _, err = w.Write(nil); err != nil {
+			break
+		}
+		runtime.Gosched()
+	}
+	if open := openUploads(t, s); len(open) != 0 {
+		t.Errorf("Write returned %v and left uploads open: %v", err, open)
+	}
+	if st := w.Stats(); st.Aborts != 1 {
+		t.Errorf("Aborts = %d after the failed Write, want 1", st.Aborts)
+	}
+}
+
+// countingCtx is a parent context that counts the cancellation hooks
+// registered on it and the ones removed again.
+type countingCtx struct {
+	context.Context
+	mu         sync.Mutex
+	registered int
+	stopped    int
+}
+
+func (c *countingCtx) AfterFunc(f func()) func() bool {
+	c.mu.Lock()
+	c.registered++
+	c.mu.Unlock()
+	stop := context.AfterFunc(c.Context, f)
+	var once sync.Once
+	return func() bool {
+		once.Do(func() {
+			c.mu.Lock()
+			c.stopped++
+			c.mu.Unlock()
+		})
+		return stop()
+	}
+}
+
+// Value hides the parent's values, so the context package cannot reach
+// the parent's own cancellation and registers through AfterFunc.
+func (c *countingCtx) Value(any) any { return nil }
+
+func (c *countingCtx) live() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.registered - c.stopped
+}
+
+// TestMultipartReleasesContext: every way a streamed write ends removes
+// what it registered on the caller's context.
+func TestMultipartReleasesContext(t *testing.T) {
+	s, _, _ := faultStore(t, 2)
+	tests := []struct {
+		name string
+		size int
+		end  func(w *upload.MultipartWriter) error
+	}{
+		{"close small", 10, func(w *upload.MultipartWriter) error { return w.Close() }},
+		{"close multipart", partSize + 10, func(w *upload.MultipartWriter) error { return w.Close() }},
+		{"abort", partSize + 10, func(w *upload.MultipartWriter) error { return w.Abort() }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ctx := &countingCtx{Context: parent}
+			w, err := s.CreateMultipart(ctx, "ctx/"+tc.name, upload.PutOptions{}, upload.MultipartOptions{PartSize: partSize, Concurrency: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(uploadtest.Pattern(3, tc.size)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.end(w); err != nil {
+				t.Fatal(err)
+			}
+			if n := ctx.live(); n != 0 {
+				t.Errorf("%d cancellation hooks left on the caller's context", n)
+			}
+		})
+	}
+}
