@@ -23,8 +23,9 @@ import (
 // and IfMatch writes, hard-linked for IfAbsent writes (link fails when the
 // name exists, atomically, even against other processes). The directory is
 // fsynced after. IfMatch writes hold an exclusive flock on root/.upload-lock
-// between the check and the rename, so they are safe across processes that
-// share the directory.
+// between the check and the rename, and IfAbsent links and deletes take it
+// too, so conditional writes are safe across processes that share the
+// directory. (Plain writes replace without a check and do not lock.)
 //
 // ETags are "<inode>-<mtime ns>-<size>" in hex. A write always creates a
 // new file while the old one still exists, so the new inode differs from
@@ -202,6 +203,13 @@ func (w *localWriter) Close() error {
 func (w *localWriter) commit(tmp string) error {
 	switch {
 	case w.opts.IfAbsent:
+		// The link alone is atomic; the lock keeps it out of an IfMatch
+		// write's window between its check and its rename.
+		unlock, err := w.l.lock()
+		if err != nil {
+			return opError("put", w.key, err)
+		}
+		defer unlock()
 		if err := os.Link(tmp, w.final); err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				return opError("put", w.key, ErrPreconditionFailed)
@@ -225,6 +233,9 @@ func (w *localWriter) commit(tmp string) error {
 		if localETag(st) != w.opts.IfMatch {
 			return opError("put", w.key, ErrPreconditionFailed)
 		}
+		if localHookChecked != nil {
+			localHookChecked()
+		}
 		fallthrough
 	default:
 		if st, err := os.Stat(w.final); err == nil && st.IsDir() {
@@ -237,11 +248,18 @@ func (w *localWriter) commit(tmp string) error {
 	}
 }
 
+// Test hooks: after an IfMatch write's ETag check, and before waiting
+// for the store's lock.
+var localHookChecked, localHookLockWait func()
+
 // lock takes the store's exclusive cross-process lock.
 func (l *Local) lock() (func(), error) {
 	f, err := os.OpenFile(filepath.Join(l.root, reservedPrefix+"lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
+	}
+	if localHookLockWait != nil {
+		localHookLockWait()
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
@@ -402,6 +420,13 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return opError("delete", key, err)
 	}
 	p := l.path(key)
+	// Under the lock: a delete must not fall between an IfMatch write's
+	// check and its rename.
+	unlock, err := l.lock()
+	if err != nil {
+		return opError("delete", key, err)
+	}
+	defer unlock()
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
 		return nil // a directory is not an object
 	}
