@@ -126,17 +126,25 @@ func squeeze(m uint64) uint32 {
 	return uint32(((m >> 7) * 0x0102040810204080) >> 56)
 }
 
-// table32 is the hash table behind DictInt32. slots[s] holds the key of slot
-// s in its low 32 bits and the key's dictionary index in its high 32 bits.
+// table32 is the hash table behind DictInt32. Its keys are no wider than a
+// control byte plus a tag would be worth, so it has no control bytes: slots
+// come in buckets of 8, each one cache line of 16 words, the 8 keys first and
+// then their 8 dictionary indexes plus one (0: empty). A bucket fills from
+// its first slot, so its full slots are a prefix. A key is looked for in its
+// home bucket, (hash>>7)&bmask, then in the buckets reached by triangular
+// steps; one vector compare of the 8 keys finds it, and the first bucket with
+// an empty slot ends the search and, for a new key, receives it. The table
+// never fills beyond 3/4.
 type table32 struct {
 	seed   uint32
-	gmask  uint32 // groups - 1
+	bmask  uint32 // buckets - 1
 	limit  int    // entries allowed before growth
-	ctrl   []byte
-	slots  []uint64
+	slots  []uint32
 	values []uint32 // the dictionary, in order of first appearance
-	hashes []uint32 // scratch: the hashes of one batch
+	hashes []uint32 // scratch: the hashes of one batch and 8 words of slack
 }
+
+const bucket32 = 8 // slots per table32 bucket
 
 // table64 is the hash table behind DictInt64 and DictFloat64. slots[2s] holds
 // the key of slot s and slots[2s+1] its dictionary index.
@@ -163,30 +171,47 @@ func tableGroups(n int) int {
 // reserve makes room for extra more entries without growth inside a batch:
 // afterwards len(values)+extra <= limit <= cap(values).
 func (t *table32) reserve(extra int) {
-	if t.ctrl == nil {
+	if t.slots == nil {
 		t.seed = uint32(newSeed())
-		t.hashes = make([]uint32, dictBatch)
+		t.hashes = make([]uint32, dictBatch+8)
 	}
 	need := len(t.values) + extra
-	if t.ctrl != nil && need <= t.limit {
+	if t.slots != nil && need <= t.limit {
 		return
 	}
-	groups := tableGroups(need)
-	t.ctrl = make([]byte, groups*dictGroup)
-	t.slots = make([]uint64, groups*dictGroup)
-	t.gmask = uint32(groups - 1)
-	t.limit = groups * dictGroup / 8 * 7
+	buckets := 2 * dictMinGroups
+	for buckets*bucket32/4*3 < need {
+		buckets *= 2
+	}
+	t.slots = make([]uint32, 2*bucket32*buckets)
+	t.bmask = uint32(buckets - 1)
+	t.limit = buckets * bucket32 / 4 * 3
 	if cap(t.values) < t.limit {
 		grown := make([]uint32, len(t.values), t.limit)
 		copy(grown, t.values)
 		t.values = grown
 	}
 	for i, k := range t.values {
-		h := hash32(k, t.seed)
-		s := findEmpty(t.ctrl, t.gmask, h)
-		t.ctrl[s] = ctrlOf(h)
-		t.slots[s] = uint64(k) | uint64(i)<<32
+		b := (hash32(k, t.seed) >> 7) & t.bmask
+		for step := uint32(1); ; step++ {
+			bk := t.slots[2*bucket32*b : 2*bucket32*(b+1)]
+			if j := bucketFill(bk); j < bucket32 {
+				bk[j] = k
+				bk[bucket32+j] = uint32(i) + 1
+				break
+			}
+			b = (b + step) & t.bmask
+		}
 	}
+}
+
+// bucketFill returns the number of full slots of a table32 bucket.
+func bucketFill(bk []uint32) int {
+	j := 0
+	for j < bucket32 && bk[bucket32+j] != 0 {
+		j++
+	}
+	return j
 }
 
 func (t *table64) reserve(extra int) {
@@ -235,34 +260,32 @@ func findEmpty(ctrl []byte, gmask, h uint32) int {
 // t.values, whose capacity the caller has made sufficient, as the table's
 // room. hashes[i] is hash32(keys[i], t.seed).
 func insert32Ref(t *table32, indexes []int32, keys, hashes []uint32) {
-	ctrl, slots, gmask := t.ctrl, t.slots, t.gmask
+	slots, bmask := t.slots, t.bmask
 	indexes = indexes[:len(keys)]
 	hashes = hashes[:len(keys)]
 	for i, k := range keys {
-		h := hashes[i]
-		c := ctrlOf(h)
-		g := (h >> 7) & gmask
-	probe:
+		b := (hashes[i] >> 7) & bmask
 		for step := uint32(1); ; step++ {
-			base := int(g) * dictGroup
-			match, empty := groupMatch(ctrl[base:base+dictGroup], c)
-			for ; match != 0; match &= match - 1 {
-				s := slots[base+bits.TrailingZeros32(match)]
-				if uint32(s) == k {
-					indexes[i] = int32(s >> 32)
-					break probe
+			bk := slots[2*bucket32*b : 2*bucket32*(b+1)]
+			j := 0
+			for ; j < bucket32 && bk[bucket32+j] != 0; j++ {
+				if bk[j] == k {
+					break
 				}
 			}
-			if empty != 0 {
+			if j < bucket32 && bk[bucket32+j] != 0 {
+				indexes[i] = int32(bk[bucket32+j] - 1)
+				break
+			}
+			if j < bucket32 {
 				n := len(t.values)
-				s := base + bits.TrailingZeros32(empty)
-				ctrl[s] = c
-				slots[s] = uint64(k) | uint64(n)<<32
+				bk[j] = k
+				bk[bucket32+j] = uint32(n) + 1
 				t.values = append(t.values, k)
 				indexes[i] = int32(n)
 				break
 			}
-			g = (g + step) & gmask
+			b = (b + step) & bmask
 		}
 	}
 }
@@ -336,7 +359,7 @@ func insert64Go(t *table64, indexes []int32, keys []uint64) {
 }
 
 func (t *table32) reset() {
-	clear(t.ctrl)
+	clear(t.slots)
 	t.values = t.values[:0]
 }
 

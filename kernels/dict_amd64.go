@@ -4,13 +4,14 @@
 
 package kernels
 
-// insert32AVX2 probes keys into the table (ctrl, slots), writes each key's index
-// to indexes, appends new keys to values[count:] and returns the new count.
-// gmask16 is (groups-1)*16. The table and values must have room for every
-// key; len(indexes) >= len(keys) and len(hashes) >= len(keys);
-// hashes is scratch for the batch's probe words, and gmask16 < 1<<24.
+// insert32AVX2 probes keys into the bucketed table slots, writes each key's
+// index to indexes, appends new keys to values[count:] and returns the new
+// count. bmask64 is (buckets-1)*64. The table and values must have room
+// for every key; len(indexes) >= len(keys) and len(hashes) >= len(keys)+8:
+// hashes is scratch for the batch's probe words, and the 8 words past them
+// (stale probe words of an earlier batch, or zeros) only aim prefetches.
 // It touches no element past those lengths.
-func insert32AVX2(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int
+func insert32AVX2(slots []uint32, values []uint32, indexes []int32, keys []uint32, hashes []uint32, bmask64 uint32, seed uint32, count int) int
 
 // insert64AVX2 probes keys into the table (ctrl, slots), writes each key's index
 // to indexes, appends new keys to values[count:] and returns the new count.

@@ -4,28 +4,28 @@
 
 #include "textflag.h"
 
-// func insert32AVX2(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int
+// func insert32AVX2(slots []uint32, values []uint32, indexes []int32, keys []uint32, hashes []uint32, bmask64 uint32, seed uint32, count int) int
 // Requires: AVX, AVX2, BMI, MMX+, SSE2
-TEXT ·insert32AVX2(SB), NOSPLIT, $0-168
-	MOVQ  keys_len+104(FP), AX
-	MOVQ  count+152(FP), CX
-	MOVQ  CX, ret+160(FP)
+TEXT ·insert32AVX2(SB), NOSPLIT, $0-144
+	MOVQ  keys_len+80(FP), AX
+	MOVQ  count+128(FP), CX
+	MOVQ  CX, ret+136(FP)
 	TESTQ AX, AX
 	JZ    insert32AVX2_done
-	MOVQ  keys_base+96(FP), CX
-	MOVQ  indexes_base+72(FP), DX
+	MOVQ  keys_base+72(FP), CX
+	MOVQ  indexes_base+48(FP), DX
+	MOVQ  hashes_base+96(FP), BX
 
 	// Point at the ends of the arrays and count i up from -n to 0.
 	LEAQ (CX)(AX*4), CX
 	LEAQ (DX)(AX*4), DX
-	MOVQ hashes_base+120(FP), BX
 	LEAQ (BX)(AX*4), BX
-	MOVL gmask16+144(FP), SI
+	MOVL bmask64+120(FP), SI
 
 	// Hash the batch: x = k^seed; x ^= x>>16; x *= A; x ^= x>>15; x *= B; x ^= x>>16.
 	MOVQ         AX, DI
 	NEGQ         DI
-	MOVL         seed+148(FP), R8
+	MOVL         seed+124(FP), R8
 	MOVD         R8, X0
 	VPBROADCASTD X0, Y0
 	MOVL         $0x7feb352d, R9
@@ -36,35 +36,25 @@ TEXT ·insert32AVX2(SB), NOSPLIT, $0-168
 	VPBROADCASTD X2, Y2
 	MOVD         SI, X3
 	VPBROADCASTD X3, Y3
-	MOVL         $0x0000007f, R9
-	MOVD         R9, X4
-	VPBROADCASTD X4, Y4
-	MOVL         $0x00000080, R9
-	MOVD         R9, X5
-	VPBROADCASTD X5, Y5
 
 insert32AVX2_hash8:
 	MOVQ    DI, R9
 	ADDQ    $0x08, R9
 	JG      insert32AVX2_hash1
-	VPXOR   (CX)(DI*4), Y0, Y6
-	VPSRLD  $0x10, Y6, Y7
-	VPXOR   Y7, Y6, Y6
-	VPMULLD Y1, Y6, Y6
-	VPSRLD  $0x0f, Y6, Y7
-	VPXOR   Y7, Y6, Y6
-	VPMULLD Y2, Y6, Y6
-	VPSRLD  $0x10, Y6, Y7
-	VPXOR   Y7, Y6, Y6
+	VPXOR   (CX)(DI*4), Y0, Y4
+	VPSRLD  $0x10, Y4, Y5
+	VPXOR   Y5, Y4, Y4
+	VPMULLD Y1, Y4, Y4
+	VPSRLD  $0x0f, Y4, Y5
+	VPXOR   Y5, Y4, Y4
+	VPMULLD Y2, Y4, Y4
+	VPSRLD  $0x10, Y4, Y5
+	VPXOR   Y5, Y4, Y4
 
-	// Probe words: (h>>3)&gmask16 | (0x80|h&0x7f)<<24.
-	VPSRLD  $0x03, Y6, Y7
-	VPAND   Y3, Y7, Y7
-	VPAND   Y4, Y6, Y6
-	VPOR    Y5, Y6, Y6
-	VPSLLD  $0x18, Y6, Y6
-	VPOR    Y7, Y6, Y6
-	VMOVDQU Y6, (BX)(DI*4)
+	// Probe words: the home bucket's byte offset, (h>>1)&bmask64.
+	VPSRLD  $0x01, Y4, Y4
+	VPAND   Y3, Y4, Y4
+	VMOVDQU Y4, (BX)(DI*4)
 	ADDQ    $0x08, DI
 	JMP     insert32AVX2_hash8
 
@@ -84,96 +74,86 @@ insert32AVX2_hash1:
 	MOVL   R9, R10
 	SHRL   $0x10, R10
 	XORL   R10, R9
-	MOVL   R9, R10
-	SHRL   $0x03, R10
-	ANDL   SI, R10
-	ANDL   $0x0000007f, R9
-	ORL    $0x00000080, R9
-	SHLL   $0x18, R9
-	ORL    R10, R9
+	SHRL   $0x01, R9
+	ANDL   SI, R9
 	MOVL   R9, (BX)(DI*4)
 	INCQ   DI
 	JMP    insert32AVX2_hash1
 
 insert32AVX2_hashed:
-	NEGQ AX
-	MOVQ ctrl_base+0(FP), SI
-	MOVQ slots_base+24(FP), DI
-	MOVL gmask16+144(FP), R8
+	NEGQ  AX
+	MOVQ  slots_base+0(FP), SI
+	MOVL  bmask64+120(FP), DI
+	VPXOR Y0, Y0, Y0
 
 insert32AVX2_key:
-	// Prefetch the control bytes and slots of the key 8 ahead: its
-	// hash is known, and the slot lines are where a probe waits.
-	CMPQ       AX, $-8
-	JGE        insert32AVX2_noprefetch
-	MOVL       32(BX)(AX*4), R13
-	ANDL       $0x00ffffff, R13
-	PREFETCHT0 (SI)(R13*1)
-	PREFETCHT0 (DI)(R13*8)
-	PREFETCHT0 64(DI)(R13*8)
+	// Prefetch the bucket of the key 8 ahead.
+	MOVL         32(BX)(AX*4), R10
+	PREFETCHT0   (SI)(R10*1)
+	MOVL         (BX)(AX*4), R8
+	LEAQ         (SI)(R8*1), R9
+	VPBROADCASTD (CX)(AX*4), Y1
+	VPCMPEQD     (R9), Y1, Y2
+	VMOVMSKPS    Y2, R10
 
-insert32AVX2_noprefetch:
-	MOVL (CX)(AX*4), R9
-
-	// The probe word: base = group*16 in the low 24 bits, the
-	// control byte in the high 8, broadcast straight from memory.
-	MOVL         (BX)(AX*4), R10
-	ANDL         $0x00ffffff, R10
-	VPBROADCASTB 3(BX)(AX*4), X0
-	XORL         R11, R11
-
-insert32AVX2_group:
-	VMOVDQU   (SI)(R10*1), X1
-	VPCMPEQB  X0, X1, X2
-	VPMOVMSKB X2, R12
-	TESTL     R12, R12
-	JZ        insert32AVX2_nomatch
-
-insert32AVX2_candidate:
-	TZCNTL R12, R13
-	ADDL   R10, R13
-	MOVQ   (DI)(R13*8), R13
-	CMPL   R13, R9
-	JNE    insert32AVX2_mismatch
-	SHRQ   $0x20, R13
-
-	// Found: the hot path runs straight on to the next key.
-	MOVL R13, (DX)(AX*4)
-	INCQ AX
-	JNZ  insert32AVX2_key
-	JMP  insert32AVX2_done
-
-insert32AVX2_mismatch:
-	BLSRL R12, R12
-	JNZ   insert32AVX2_candidate
-
-insert32AVX2_nomatch:
-	VPMOVMSKB X1, R12
-	XORL      $0x0000ffff, R12
-	JNZ       insert32AVX2_insert
-
-	// Group full: on to the next group of the triangular sequence.
-	ADDL $0x10, R11
-	ADDL R11, R10
-	ANDL R8, R10
-	JMP  insert32AVX2_group
-
-insert32AVX2_insert:
-	// New key: take the first empty slot of the group.
-	TZCNTL R12, R12
-	ADDL   R10, R12
-	MOVD   X0, R13
-	MOVB   R13, (SI)(R12*1)
-	MOVQ   ret+160(FP), R13
-	MOVL   R13, (DX)(AX*4)
-	MOVQ   values_base+48(FP), R10
-	MOVL   R9, (R10)(R13*4)
-	SHLQ   $0x20, R13
-	ORQ    R9, R13
-	MOVQ   R13, (DI)(R12*8)
-	INCQ   ret+160(FP)
+	// The first slot holding the key; none (TZCNT sets CF) or an empty
+	// one (a key of 0 meeting the bucket's free slots) is the slow path.
+	TZCNTL R10, R10
+	JCS    insert32AVX2_slow
+	MOVL   32(R9)(R10*4), R10
+	SUBL   $0x01, R10
+	JCS    insert32AVX2_slow
+	MOVL   R10, (DX)(AX*4)
 	INCQ   AX
 	JNZ    insert32AVX2_key
+	JMP    insert32AVX2_done
+
+insert32AVX2_slow:
+	XORL R11, R11
+
+insert32AVX2_bucket:
+	// Full slots holding the key, and empty slots.
+	VPCMPEQD  (R9), Y1, Y2
+	VMOVMSKPS Y2, R12
+	VPCMPEQD  32(R9), Y0, Y2
+	VMOVMSKPS Y2, R13
+	MOVL      R13, R10
+	NOTL      R10
+	ANDL      R10, R12
+	JNZ       insert32AVX2_found
+	TESTL     R13, R13
+	JNZ       insert32AVX2_insert
+
+	// Bucket full: on to the next bucket of the triangular sequence.
+	ADDL $0x40, R11
+	ADDL R11, R8
+	ANDL DI, R8
+	LEAQ (SI)(R8*1), R9
+	JMP  insert32AVX2_bucket
+
+insert32AVX2_found:
+	TZCNTL R12, R12
+	MOVL   32(R9)(R12*4), R10
+	DECL   R10
+	MOVL   R10, (DX)(AX*4)
+	JMP    insert32AVX2_next
+
+insert32AVX2_insert:
+	// New key: into the bucket's first empty slot, with the next index.
+	TZCNTL R13, R13
+	MOVL   (CX)(AX*4), R8
+	MOVL   R8, (R9)(R13*4)
+	MOVQ   ret+136(FP), R10
+	MOVL   R10, (DX)(AX*4)
+	MOVQ   values_base+24(FP), R11
+	MOVL   R8, (R11)(R10*4)
+	INCQ   R10
+	MOVQ   R10, ret+136(FP)
+	MOVL   R10, 32(R9)(R13*4)
+
+insert32AVX2_next:
+	INCQ AX
+	JNZ  insert32AVX2_key
 
 insert32AVX2_done:
 	VZEROUPPER

@@ -7,12 +7,9 @@ package kernels
 //go:noescape
 func hashKeys32NEON(dst []uint32, keys []uint32, seed uint32)
 
-//go:noescape
-func insert32NEON(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, count int) int
-
 // insert32Glue hashes the batch (four keys per NEON step, the last few in
-// Go), then probes it; values is handed over at its full capacity, which
-// reserve made large enough for the batch.
+// Go), then probes it with the reference kernel: the bucketed table of
+// table32 has no NEON probe loop yet.
 func insert32Glue(t *table32, indexes []int32, keys []uint32) {
 	h := t.hashes[:len(keys)]
 	n4 := len(keys) &^ 3
@@ -20,8 +17,7 @@ func insert32Glue(t *table32, indexes []int32, keys []uint32) {
 	for i := n4; i < len(keys); i++ {
 		h[i] = hash32(keys[i], t.seed)
 	}
-	n := insert32NEON(t.ctrl, t.slots, t.values[:cap(t.values)], indexes, keys, h, t.gmask<<4, len(t.values))
-	t.values = t.values[:n]
+	insert32Ref(t, indexes, keys, h)
 }
 
 //go:noescape

@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // NEON kernels of dict.go: batch hashing of 32-bit keys, and the
-// probe-and-insert loop over 16-slot groups. NEON has no byte movemask;
+// probe-and-insert loop of the 64-bit keys over 16-slot groups (the 32-bit
+// keys' bucketed table is probed by insert32Ref after the NEON hashing). NEON has no byte movemask;
 // the compare result (0xff per matching byte) is narrowed with SHRN #4
 // into a 64-bit word holding 4 bits per slot, and masking with
 // 0x8888888888888888 leaves one bit per slot: slot j is bit 4j+3.
@@ -49,96 +50,12 @@ hloop:
 hdone:
 	RET
 
-// func insert32NEON(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, count int) int
-// The layout and probe sequence are those of insert32Ref: for each key,
+// func insert64NEON(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, hashes []uint32, gmask16 uint32, count int) int
+// The layout and probe sequence are those of insert64Ref: for each key,
 // the index of the key found, or of the key inserted at the first empty
 // slot met. The table and values[count:] must have room for every key;
-// len(indexes) and len(hashes) >= len(keys). Returns the new count.
-TEXT ·insert32NEON(SB), NOSPLIT, $0-168
-	MOVD  ctrl_base+0(FP), R0
-	MOVD  slots_base+24(FP), R1
-	MOVD  values_base+48(FP), R2
-	MOVD  indexes_base+72(FP), R3
-	MOVD  keys_base+96(FP), R4
-	MOVD  keys_len+104(FP), R6
-	MOVD  hashes_base+120(FP), R5
-	MOVWU gmask16+144(FP), R7
-	MOVD  count+152(FP), R8
-	MOVD  $0, R9
-	VEOR  V7.B16, V7.B16, V7.B16
-	MOVD  $0x8888888888888888, R20
-	CBZ   R6, done
-
-key:
-	MOVWU (R4)(R9<<2), R10 // k
-	MOVWU (R5)(R9<<2), R11 // h
-	AND   $0x7f, R11, R12
-	ORR   $0x80, R12, R12  // control byte
-	VDUP  R12, V0.B16
-	LSRW  $3, R11, R13
-	AND   R7, R13, R13     // base = group*16
-	MOVD  $0, R14          // triangular step*16
-
-group:
-	ADD   R0, R13, R15
-	VLD1  (R15), [V1.B16]
-	VCMEQ V0.B16, V1.B16, V2.B16
-	SHRN8B4(3, 2)
-	FMOVD F3, R16
-	AND   R20, R16, R16
-	CBZ   R16, nomatch
-
-candidate:
-	RBIT  R16, R17
-	CLZ   R17, R17
-	LSR   $2, R17, R17
-	ADD   R13, R17, R17
-	MOVD  (R1)(R17<<3), R19
-	CMPW  R10, R19
-	BEQ   found
-	SUB   $1, R16, R17
-	AND   R17, R16, R16
-	CBNZ  R16, candidate
-
-nomatch:
-	VCMEQ V7.B16, V1.B16, V2.B16 // empty slots: control byte 0
-	SHRN8B4(3, 2)
-	FMOVD F3, R16
-	AND   R20, R16, R16
-	CBNZ  R16, insert
-	ADD   $16, R14, R14
-	ADD   R14, R13, R13
-	AND   R7, R13, R13
-	B     group
-
-found:
-	LSR   $32, R19, R19
-	MOVW  R19, (R3)(R9<<2)
-	B     next
-
-insert:
-	RBIT  R16, R17
-	CLZ   R17, R17
-	LSR   $2, R17, R17
-	ADD   R13, R17, R17
-	MOVB  R12, (R0)(R17)
-	MOVW  R8, (R3)(R9<<2)
-	MOVW  R10, (R2)(R8<<2)
-	ORR   R8<<32, R10, R19
-	MOVD  R19, (R1)(R17<<3)
-	ADD   $1, R8, R8
-
-next:
-	ADD   $1, R9, R9
-	CMP   R6, R9
-	BLT   key
-
-done:
-	MOVD  R8, ret+160(FP)
-	RET
-
-// func insert64NEON(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, hashes []uint32, gmask16 uint32, count int) int
-// insert32NEON for 64-bit keys, whose slots are two words: key, index.
+// len(indexes) and len(hashes) >= len(keys). Returns the new count. Slots
+// are two words: key, index.
 // hashes holds hash64 of each key (computed in Go: NEON has no 64-bit
 // multiply).
 TEXT ·insert64NEON(SB), NOSPLIT, $0-168

@@ -20,14 +20,14 @@ func minMaxFloat64Glue(v []float64) (lo, hi float64, ok bool) {
 // which reserve made large enough for the batch.
 
 func insert32Glue(t *table32, indexes []int32, keys []uint32) {
-	if t.gmask<<4 >= 1<<24 {
-		// The kernel packs a group's first slot into 24 bits: tables of
-		// more than 1<<20 groups (16 Mi slots) take the reference path.
+	if t.bmask >= 1<<26 {
+		// bmask<<6 must fit 32 bits: tables of more than 1<<26 buckets
+		// (512 Mi slots) take the reference path.
 		insert32Go(t, indexes, keys)
 		return
 	}
-	n := insert32AVX2(t.ctrl, t.slots, t.values[:cap(t.values)], indexes, keys, t.hashes,
-		t.gmask<<4, t.seed, len(t.values))
+	n := insert32AVX2(t.slots, t.values[:cap(t.values)], indexes, keys, t.hashes,
+		t.bmask<<6, t.seed, len(t.values))
 	t.values = t.values[:n]
 }
 

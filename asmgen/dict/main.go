@@ -25,7 +25,7 @@ import (
 
 func main() {
 	ConstraintExpr("!purego")
-	insert(32)
+	insert32()
 	insert(64)
 	Generate()
 }
@@ -220,10 +220,9 @@ func insert(width int) {
 }
 
 // hash32Batch fills hashes[-n:0] (relative to the end pointers) with the
-// probe word of each key, from h = hash32 of the key: the group's first
-// slot (h>>3)&gmask16 in the low 24 bits and the control byte 0x80|h&0x7f
-// in the high 8; eight keys at a time, then one at a time. It needs
-// gmask16 < 1<<24.
+// probe word of each key, from h = hash32 of the key: the byte offset of
+// its home bucket, ((h>>7)&bmask)*64 = (h>>1)&bmask64; eight keys at a time,
+// then one at a time.
 func hash32Batch(name string, n, keysP, hashP, gmask Register) {
 	Comment("Hash the batch: x = k^seed; x ^= x>>16; x *= A; x ^= x>>15; x *= B; x ^= x>>16.")
 	i := GP64()
@@ -240,15 +239,9 @@ func hash32Batch(name string, n, keysP, hashP, gmask Register) {
 	MOVL(U32(h32b), t)
 	MOVD(t, bv.AsX())
 	VPBROADCASTD(bv.AsX(), bv)
-	gv, m7f, m80 := YMM(), YMM(), YMM()
+	gv := YMM()
 	MOVD(gmask, gv.AsX())
 	VPBROADCASTD(gv.AsX(), gv)
-	MOVL(U32(0x7f), t)
-	MOVD(t, m7f.AsX())
-	VPBROADCASTD(m7f.AsX(), m7f)
-	MOVL(U32(0x80), t)
-	MOVD(t, m80.AsX())
-	VPBROADCASTD(m80.AsX(), m80)
 
 	Label(name + "_hash8")
 	rest := GP64()
@@ -265,13 +258,9 @@ func hash32Batch(name string, n, keysP, hashP, gmask Register) {
 	VPMULLD(bv, x, x)
 	VPSRLD(U8(16), x, y)
 	VPXOR(y, x, x)
-	Comment("Probe words: (h>>3)&gmask16 | (0x80|h&0x7f)<<24.")
-	VPSRLD(U8(3), x, y)
-	VPAND(gv, y, y)
-	VPAND(m7f, x, x)
-	VPOR(m80, x, x)
-	VPSLLD(U8(24), x, x)
-	VPOR(y, x, x)
+	Comment("Probe words: the home bucket's byte offset, (h>>1)&bmask64.")
+	VPSRLD(U8(1), x, x)
+	VPAND(gv, x, x)
 	VMOVDQU(x, Mem{Base: hashP, Index: i, Scale: 4})
 	ADDQ(U8(8), i)
 	JMP(LabelRef(name + "_hash8"))
@@ -293,15 +282,121 @@ func hash32Batch(name string, n, keysP, hashP, gmask Register) {
 	MOVL(h, u)
 	SHRL(U8(16), u)
 	XORL(u, h)
-	MOVL(h, u)
-	SHRL(U8(3), u)
-	ANDL(gmask, u)
-	ANDL(U32(0x7f), h)
-	ORL(U32(0x80), h)
-	SHLL(U8(24), h)
-	ORL(u, h)
+	SHRL(U8(1), h)
+	ANDL(gmask, h)
 	MOVL(h, Mem{Base: hashP, Index: i, Scale: 4})
 	INCQ(i)
 	JMP(LabelRef(name + "_hash1"))
 	Label(name + "_hashed")
+}
+
+// insert32 generates the kernel of the bucketed table32: buckets of 64
+// bytes, 8 keys then their 8 indexes plus one (0: empty), full slots a
+// prefix of the bucket.
+func insert32() {
+	const name = "insert32AVX2"
+	TEXT(name, NOSPLIT, "func(slots []uint32, values []uint32, indexes []int32, keys []uint32, hashes []uint32, bmask64 uint32, seed uint32, count int) int")
+	Doc(name+" probes keys into the bucketed table slots, writes each key's",
+		"index to indexes, appends new keys to values[count:] and returns the new",
+		"count. bmask64 is (buckets-1)*64. The table and values must have room",
+		"for every key; len(indexes) >= len(keys) and len(hashes) >= len(keys)+8:",
+		"hashes is scratch for the batch's probe words, and the 8 words past them",
+		"(stale probe words of an earlier batch, or zeros) only aim prefetches.",
+		"It touches no element past those lengths.")
+	n := Load(Param("keys").Len(), GP64())
+	ret := addr(ReturnIndex(0))
+	count := Load(Param("count"), GP64())
+	Store(count, ReturnIndex(0))
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+
+	keysP := Load(Param("keys").Base(), GP64())
+	idxP := Load(Param("indexes").Base(), GP64())
+	hashP := Load(Param("hashes").Base(), GP64())
+	Comment("Point at the ends of the arrays and count i up from -n to 0.")
+	LEAQ(Mem{Base: keysP, Index: n, Scale: 4}, keysP)
+	LEAQ(Mem{Base: idxP, Index: n, Scale: 4}, idxP)
+	LEAQ(Mem{Base: hashP, Index: n, Scale: 4}, hashP)
+	hash32Batch(name, n, keysP, hashP, Load(Param("bmask64"), GP32()))
+	i := GP64()
+	MOVQ(n, i)
+	NEGQ(i)
+	slotsP := Load(Param("slots").Base(), GP64())
+	bmask := Load(Param("bmask64"), GP32())
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+
+	Label(name + "_key")
+	base, p, t := GP64(), GP64(), GP64()
+	kv, eq := YMM(), YMM()
+	Comment("Prefetch the bucket of the key 8 ahead.")
+	MOVL(Mem{Base: hashP, Index: i, Scale: 4, Disp: 32}, t.As32())
+	PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 1})
+	MOVL(Mem{Base: hashP, Index: i, Scale: 4}, base.As32())
+	LEAQ(Mem{Base: slotsP, Index: base, Scale: 1}, p)
+	VPBROADCASTD(Mem{Base: keysP, Index: i, Scale: 4}, kv)
+	VPCMPEQD(Mem{Base: p}, kv, eq)
+	VMOVMSKPS(eq, t.As32())
+	Comment("The first slot holding the key; none (TZCNT sets CF) or an empty",
+		"one (a key of 0 meeting the bucket's free slots) is the slow path.")
+	TZCNTL(t.As32(), t.As32())
+	JCS(LabelRef(name + "_slow"))
+	MOVL(Mem{Base: p, Index: t, Scale: 4, Disp: 32}, t.As32())
+	SUBL(U8(1), t.As32())
+	JCS(LabelRef(name + "_slow"))
+	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
+	INCQ(i)
+	JNZ(LabelRef(name + "_key"))
+	JMP(LabelRef(name + "_done"))
+
+	Label(name + "_slow")
+	step, m, e := GP32(), GP32(), GP32()
+	XORL(step, step)
+	Label(name + "_bucket")
+	Comment("Full slots holding the key, and empty slots.")
+	VPCMPEQD(Mem{Base: p}, kv, eq)
+	VMOVMSKPS(eq, m)
+	VPCMPEQD(Mem{Base: p, Disp: 32}, zero, eq)
+	VMOVMSKPS(eq, e)
+	MOVL(e, t.As32())
+	NOTL(t.As32())
+	ANDL(t.As32(), m)
+	JNZ(LabelRef(name + "_found"))
+	TESTL(e, e)
+	JNZ(LabelRef(name + "_insert"))
+	Comment("Bucket full: on to the next bucket of the triangular sequence.")
+	ADDL(U8(64), step)
+	ADDL(step, base.As32())
+	ANDL(bmask, base.As32())
+	LEAQ(Mem{Base: slotsP, Index: base, Scale: 1}, p)
+	JMP(LabelRef(name + "_bucket"))
+
+	Label(name + "_found")
+	TZCNTL(m, m)
+	MOVL(Mem{Base: p, Index: m.As64(), Scale: 4, Disp: 32}, t.As32())
+	DECL(t.As32())
+	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
+	JMP(LabelRef(name + "_next"))
+
+	Label(name + "_insert")
+	Comment("New key: into the bucket's first empty slot, with the next index.")
+	TZCNTL(e, e)
+	k := GP32()
+	MOVL(Mem{Base: keysP, Index: i, Scale: 4}, k)
+	MOVL(k, Mem{Base: p, Index: e.As64(), Scale: 4})
+	MOVQ(ret, t)
+	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
+	vals := Load(Param("values").Base(), GP64())
+	MOVL(k, Mem{Base: vals, Index: t, Scale: 4})
+	INCQ(t)
+	MOVQ(t, ret)
+	MOVL(t.As32(), Mem{Base: p, Index: e.As64(), Scale: 4, Disp: 32})
+
+	Label(name + "_next")
+	INCQ(i)
+	JNZ(LabelRef(name + "_key"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
 }
