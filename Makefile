@@ -111,6 +111,13 @@ tools:
 # (PIN_EXEC= turns it off); KERNELS=purego (or EVODB_KERNELS=purego) runs
 # our kernels on the pure-Go reference instead of AVX2/NEON.
 BW_BENCHTIME ?= 3x
+UPLOAD_BENCHTIME ?= 4x
+# Which benchmarks of each package make bench runs (go test -bench patterns).
+BENCH_KERNELS     ?= Kernel
+BENCH_BLOCKWRITER ?= WriteRowGroup
+BENCH_INGEST      ?= Ring|CDCAdd
+BENCH_E2E         ?= .
+BENCH_UPLOAD      ?= Upload
 TASKSET      := $(shell command -v taskset 2>/dev/null)
 PIN_CPU      ?= $(shell echo $$(( $$(nproc) - 1 )))
 ifneq ($(TASKSET),)
@@ -125,12 +132,12 @@ bench bench-report bench-check bench-baseline: .SHELLFLAGS := -o pipefail -c
 bench: tools
 	./scripts/setup.sh
 	mkdir -p bench/results
-	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench 'Kernel' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./kernels/ | tee results/kernels.txt
-	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench 'WriteRowGroup' -benchtime $(BW_BENCHTIME) -count $(COUNT) -timeout 0 ./blockwriter/ | tee results/blockwriter.txt
-	cd bench && $(BENCH_ENV) $(GO) test -run '^$$' -bench 'Ring|CDCAdd' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./ingest/ | tee results/ingest.txt
-	cd bench && $(BENCH_ENV) EVODB_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -count $(COUNT) -timeout 0 ./e2e/ | tee results/e2e.txt
+	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench '$(BENCH_KERNELS)' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./kernels/ | tee results/kernels.txt
+	cd bench && $(BENCH_ENV) $(GO) test $(PIN_EXEC) -run '^$$' -bench '$(BENCH_BLOCKWRITER)' -benchtime $(BW_BENCHTIME) -count $(COUNT) -timeout 0 ./blockwriter/ | tee results/blockwriter.txt
+	cd bench && $(BENCH_ENV) $(GO) test -run '^$$' -bench '$(BENCH_INGEST)' -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 ./ingest/ | tee results/ingest.txt
+	cd bench && $(BENCH_ENV) EVODB_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench '$(BENCH_E2E)' -benchtime 1x -count $(COUNT) -timeout 0 ./e2e/ | tee results/e2e.txt
 	cd bench && for i in $$(seq $(COUNT)); do \
-		$(GO) test ./upload/ -run '^$$' -bench Upload -benchtime 4x -count 1 -args $(UPLOAD_FLAGS) | grep -v '^\(PASS\|ok \)'; \
+		$(GO) test ./upload/ -run '^$$' -bench '$(BENCH_UPLOAD)' -benchtime $(UPLOAD_BENCHTIME) -count 1 -args $(UPLOAD_FLAGS) | grep -v '^\(PASS\|ok \)' || exit 1; \
 	done | tee results/upload.txt
 	$(MAKE) bench-report
 
@@ -138,7 +145,7 @@ bench: tools
 # outputs bench/results/ holds.
 bench-report:
 	cd bench && $(GO) run ./cmd/benchreport -o REPORT.md -charts charts \
-		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) $(BENCH_ENV)" \
+		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) UPLOAD_BENCHTIME=$(UPLOAD_BENCHTIME) $(BENCH_ENV); -bench: kernels '$(BENCH_KERNELS)', blockwriter '$(BENCH_BLOCKWRITER)', ingest '$(BENCH_INGEST)', e2e '$(BENCH_E2E)', upload '$(BENCH_UPLOAD)'" \
 		-pin "$(if $(PIN_EXEC),kernels and blockwriter: $(PIN_EXEC),none)" \
 		$$(for f in kernels blockwriter ingest e2e upload; do [ -s results/$$f.txt ] && echo results/$$f.txt; done)
 

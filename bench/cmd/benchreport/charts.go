@@ -80,6 +80,9 @@ func (c *chartDir) draw(section string, t table) (string, error) {
 			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = -1, -0.5
 		}
 	}
+	// From zero, with room above the data for the legend.
+	p.Y.Min = 0
+	p.Y.Max *= 1.3
 	name := fmt.Sprintf("%s-%s-%s.svg", section, t.Base, strings.NewReplacer("/", "-per-").Replace(t.Unit))
 	if err := p.Save(width, 4*vg.Inch, filepath.Join(c.dir, name)); err != nil {
 		return "", err

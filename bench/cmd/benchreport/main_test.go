@@ -82,7 +82,7 @@ func TestReportMatchesGoTestMedians(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	m := machine{CPU: "test CPU", Kernels: "avx2", Go: "go1.26", Date: "2026-01-01 00:00 UTC", Cores: 2, Flags: "-count 2"}
+	m := machine{CPU: "test CPU", Kernels: "avx2", Go: "go1.26", Date: "2026-01-01 00:00 UTC", Cores: 2, Flags: "-count 2 -bench 'A|B'"}
 	var out strings.Builder
 	if err := writeReport(&out, m, secs, &chartDir{dir: filepath.Join(dir, "charts"), rel: "charts"}); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestReportMatchesGoTestMedians(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"| CPU | test CPU |", "| kernels | avx2 |", "| flags | -count 2 |", "## kernels", "## blockwriter", "## e2e"} {
+	for _, want := range []string{"| CPU | test CPU |", "| kernels | avx2 |", "| flags | -count 2 -bench 'A\\|B' |", "## kernels", "## blockwriter", "## e2e"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
