@@ -144,6 +144,7 @@ bench: tools
 # bench-report rewrites bench/REPORT.md and bench/charts/ from whatever raw
 # outputs bench/results/ holds.
 bench-report:
+	rm -f bench/charts/*.svg
 	cd bench && $(GO) run ./cmd/benchreport -o REPORT.md -charts charts \
 		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) UPLOAD_BENCHTIME=$(UPLOAD_BENCHTIME) $(BENCH_ENV); -bench: kernels '$(BENCH_KERNELS)', blockwriter '$(BENCH_BLOCKWRITER)', ingest '$(BENCH_INGEST)', e2e '$(BENCH_E2E)', upload '$(BENCH_UPLOAD)'" \
 		-pin "$(if $(PIN_EXEC),kernels and blockwriter: $(PIN_EXEC),none)" \
