@@ -445,7 +445,8 @@ type CommitOptions struct {
 	OperationParameters map[string]string
 	// CommitID is the commit's unique id (default: a new random UUID).
 	// Pass the same id again only to resume a commit whose outcome was
-	// unknown.
+	// unknown, with the same base snapshot: the commit is looked for
+	// among the versions after that base, not before it.
 	CommitID string
 }
 
@@ -625,7 +626,14 @@ func (t *Table) commit(ctx context.Context, base *Snapshot, actions []Action, op
 	}
 	all := make([]Action, 0, len(actions)+1)
 	all = append(all, Action{CommitInfo: info})
-	all = append(all, actions...)
+	for _, a := range actions {
+		if a.Txn != nil && a.Txn.LastUpdated == nil {
+			txn := *a.Txn // the caller's action is not modified
+			txn.LastUpdated = &info.Timestamp
+			a = Action{Txn: &txn}
+		}
+		all = append(all, a)
+	}
 	body, err := EncodeActions(all)
 	if err != nil {
 		return CommitResult{}, err

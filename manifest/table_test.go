@@ -611,6 +611,9 @@ func TestTxnDuplicate(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{"p1": 6, "p2": 5}, txnVersions(latest)); diff != "" {
 		t.Errorf("txns (-want +got):\n%s", diff)
 	}
+	if lu := latest.Txns()["p1"].LastUpdated; lu == nil || *lu != latest.Timestamp().UnixMilli() {
+		t.Errorf("txn lastUpdated %v, want the commit time %d", lu, latest.Timestamp().UnixMilli())
+	}
 }
 
 func txnVersions(s *manifest.Snapshot) map[string]int64 {
