@@ -304,12 +304,13 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 		b.Run(fmt.Sprintf("level=%d/impl=arrow-go", level), func(b *testing.B) {
 			rec := d.arrowRecord()
 			defer rec.Release()
-			codec := compress.Codecs.Zstd
+			// locals only: the closure runs once per -count
+			codec, clevel := compress.Codecs.Zstd, level
 			if level == 0 {
-				codec, level = compress.Codecs.Uncompressed, compress.DefaultCompressionLevel
+				codec, clevel = compress.Codecs.Uncompressed, compress.DefaultCompressionLevel
 			}
 			props := aparquet.NewWriterProperties(aparquet.WithCompression(codec),
-				aparquet.WithCompressionLevel(level), aparquet.WithMaxRowGroupLength(benchRows), aparquet.WithStats(true))
+				aparquet.WithCompressionLevel(clevel), aparquet.WithMaxRowGroupLength(benchRows), aparquet.WithStats(true))
 			var out countingWriter
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
