@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -276,8 +277,23 @@ func TestTimeTravel(t *testing.T) {
 // and checks that each is in the log exactly once at contiguous versions.
 func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 	t.Helper()
+	concurrentCommitsChecked(t, store, store, writers, commits)
+}
+
+// concurrentCommitsChecked commits through store and checks the result
+// through check (the same objects without injected faults).
+func concurrentCommitsChecked(t *testing.T, store, check upload.Store, writers, commits int) {
+	t.Helper()
 	ctx := context.Background()
 	tbl := newTable(t, store)
+	checker, err := manifest.Open(check, "tables/t1", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base0, err := checker.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	ids := make([][]string, writers)
@@ -285,7 +301,7 @@ func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var base *manifest.Snapshot
+			base := base0 // every writer starts from version 0
 			for i := range commits {
 				key := fmt.Sprintf("data/w%d_%03d.parquet", w, i)
 				txn := manifest.Action{Txn: &manifest.Txn{AppID: fmt.Sprintf("producer-%d", w), Version: int64(i + 1)}}
@@ -304,7 +320,7 @@ func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	final, err := tbl.Snapshot(ctx)
+	final, err := checker.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +335,7 @@ func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 	}
 	// Every commit id appears in exactly one log file.
 	seen := map[string]int{}
-	logs, err := tbl.Store().List(ctx, manifest.LogDir)
+	logs, err := checker.Store().List(ctx, manifest.LogDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +352,7 @@ func concurrentCommits(t *testing.T, store upload.Store, writers, commits int) {
 		t.Errorf("%d commit files and %d checkpoints, want %d and %d", commitFiles, checkpoints, total+1, total/100)
 	}
 	for v := 1; v <= total; v++ {
-		data, _, err := tbl.Store().Get(ctx, manifest.CommitFile(int64(v)))
+		data, _, err := checker.Store().Get(ctx, manifest.CommitFile(int64(v)))
 		if err != nil {
 			t.Fatalf("version %d: %v", v, err)
 		}
@@ -383,6 +399,44 @@ func TestConcurrentCommitsS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	concurrentCommits(t, s, 4, 50)
+}
+
+// TestS3Faults commits from two writers through a transport that loses
+// responses of applied puts, throttles puts and resets reads, with the
+// store's own retries off so every failure reaches the committer.
+func TestS3Faults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("S3 fault test is not short")
+	}
+	gw := uploadtest.SharedGateway(t)
+	ctx := context.Background()
+	bucket, err := gw.NewBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &uploadtest.Transport{Seed: 7, Rules: []uploadtest.Rule{
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.LostResponse, Rate: 0.2},
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.Status503, Rate: 0.1},
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.Conflict409, Rate: 0.05},
+		{Op: uploadtest.OpGetObject, Fault: uploadtest.Reset, Rate: 0.1},
+	}}
+	open := func(client *http.Client) upload.Store {
+		s, err := upload.NewS3(ctx, upload.S3Options{
+			Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+			AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: client,
+			Retry: upload.RetryPolicy{MaxAttempts: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	concurrentCommitsChecked(t, open(tr.Client()), open(nil), 2, 20)
+	inj := tr.Injected()
+	if inj[uploadtest.LostResponse] == 0 || inj[uploadtest.Reset] == 0 {
+		t.Errorf("faults injected: %v; the test did not exercise lost responses and read failures", inj)
+	}
+	t.Logf("faults injected: %v", inj)
 }
 
 // lossyStore applies puts of commit files but reports failures.
