@@ -2,6 +2,9 @@ package upload
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,10 +30,15 @@ import (
 // too, so conditional writes are safe across processes that share the
 // directory. (Plain writes replace without a check and do not lock.)
 //
-// ETags are "<inode>-<mtime ns>-<size>" in hex. A write always creates a
-// new file while the old one still exists, so the new inode differs from
-// the one it replaces and every overwrite changes the ETag, even with
-// identical content.
+// ETags are unique per write: before it is moved into place, every
+// temporary file gets a random 128-bit nonce in the extended attribute
+// user.evodb.etag, and the ETag is "n-<nonce>". (Inode, mtime and size
+// are not enough: a deleted file's inode is reused at once, mtimes can be
+// coarse, and sizes repeat, so a stale IfMatch could succeed.) Where the
+// file system keeps no user attributes, or for a file written by someone
+// else, the ETag is "h-<SHA-256 of the content>": it still changes with
+// every change of content, which is what a compare-and-swap needs, but an
+// identical rewrite keeps it, and Head and List then read the whole file.
 //
 // A key cannot name both an object and a directory ("a" and "a/b"): the
 // second write fails. Symbolic links placed inside the root by others are
@@ -68,16 +76,50 @@ func (l *Local) path(key string) string {
 	return filepath.Join(l.root, filepath.FromSlash(key))
 }
 
-func localETag(st os.FileInfo) string {
-	var ino uint64
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(sys.Ino)
+// etagAttr is the extended attribute that holds a file's write nonce.
+const etagAttr = "user.evodb.etag"
+
+// setNonce gives the open temporary file f a new random nonce and returns
+// the ETag it makes, or "" when the file system keeps no attributes.
+func setNonce(f *os.File) (string, error) {
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	text := []byte(hex.EncodeToString(nonce[:]))
+	if err := setFileXattr(f, etagAttr, text); err != nil {
+		if xattrUnsupported(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("storing the ETag nonce: %w", err)
 	}
-	return fmt.Sprintf(`"%x-%x-%x"`, ino, st.ModTime().UnixNano(), st.Size())
+	return `"n-` + string(text) + `"`, nil
 }
 
-func localInfo(key string, st os.FileInfo) ObjectInfo {
-	return ObjectInfo{Key: key, Size: st.Size(), ETag: localETag(st), ModTime: st.ModTime()}
+// fileETag returns the ETag of the open file f of size bytes: its nonce,
+// or else the hash of its content.
+func fileETag(f *os.File, size int64) (string, error) {
+	var buf [64]byte
+	v, ok, err := fileXattr(f, etagAttr, buf[:])
+	if err != nil {
+		return "", fmt.Errorf("reading the ETag nonce: %w", err)
+	}
+	if ok && len(v) == 32 {
+		if _, err := hex.DecodeString(string(v)); err == nil {
+			return `"n-` + string(v) + `"`, nil
+		}
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
+		return "", fmt.Errorf("hashing for the ETag: %w", err)
+	}
+	return `"h-` + hex.EncodeToString(h.Sum(nil)) + `"`, nil
+}
+
+func localInfo(key string, f *os.File, st os.FileInfo) (ObjectInfo, error) {
+	etag, err := fileETag(f, st.Size())
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{Key: key, Size: st.Size(), ETag: etag, ModTime: st.ModTime()}, nil
 }
 
 // Put implements Store.
@@ -174,6 +216,11 @@ func (w *localWriter) Close() error {
 		return opError("put", w.key, err)
 	}
 	tmp := w.f.Name()
+	etag, err := setNonce(w.f)
+	if err != nil {
+		w.Abort()
+		return opError("put", w.key, err)
+	}
 	if err := w.f.Sync(); err != nil {
 		w.Abort()
 		return opError("put", w.key, fmt.Errorf("fsync: %w", err))
@@ -182,6 +229,12 @@ func (w *localWriter) Close() error {
 	if err != nil {
 		w.Abort()
 		return opError("put", w.key, err)
+	}
+	if etag == "" {
+		if etag, err = fileETag(w.f, st.Size()); err != nil {
+			w.Abort()
+			return opError("put", w.key, err)
+		}
 	}
 	if err := w.f.Close(); err != nil {
 		w.done = true
@@ -196,7 +249,7 @@ func (w *localWriter) Close() error {
 	if err := syncDir(filepath.Dir(w.final)); err != nil {
 		return opError("put", w.key, fmt.Errorf("fsync directory: %w", err))
 	}
-	w.info = localInfo(w.key, st)
+	w.info = ObjectInfo{Key: w.key, Size: st.Size(), ETag: etag, ModTime: st.ModTime()}
 	return nil
 }
 
@@ -223,14 +276,14 @@ func (w *localWriter) commit(tmp string) error {
 			return opError("put", w.key, err)
 		}
 		defer unlock()
-		st, err := os.Stat(w.final)
+		cur, err := w.l.etagOf(w.final)
 		if errors.Is(err, fs.ErrNotExist) {
 			return opError("put", w.key, ErrNotFound)
 		}
 		if err != nil {
 			return opError("put", w.key, err)
 		}
-		if localETag(st) != w.opts.IfMatch {
+		if cur != w.opts.IfMatch {
 			return opError("put", w.key, ErrPreconditionFailed)
 		}
 		if localHookChecked != nil {
@@ -246,6 +299,27 @@ func (w *localWriter) commit(tmp string) error {
 		}
 		return nil
 	}
+}
+
+// etagOf returns the ETag of the object file at p (fs.ErrNotExist when
+// there is none).
+func (l *Local) etagOf(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return "", fs.ErrNotExist
+		}
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if st.IsDir() {
+		return "", fs.ErrNotExist
+	}
+	return fileETag(f, st.Size())
 }
 
 // Test hooks: after an IfMatch write's ETag check, and before waiting
@@ -320,7 +394,11 @@ func (l *Local) Get(ctx context.Context, key string) ([]byte, ObjectInfo, error)
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, ObjectInfo{}, opError("get", key, err)
 	}
-	return data, localInfo(key, st), nil
+	info, err := localInfo(key, f, st)
+	if err != nil {
+		return nil, ObjectInfo{}, opError("get", key, err)
+	}
+	return data, info, nil
 }
 
 // GetRange implements Store.
@@ -350,8 +428,12 @@ func (l *Local) Head(ctx context.Context, key string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	f.Close()
-	return localInfo(key, st), nil
+	defer f.Close()
+	info, err := localInfo(key, f, st)
+	if err != nil {
+		return ObjectInfo{}, opError("head", key, err)
+	}
+	return info, nil
 }
 
 // List implements Store.
@@ -394,14 +476,23 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 		if !strings.HasPrefix(key, prefix) {
 			return nil
 		}
-		st, err := d.Info()
+		f, err := os.Open(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleted while listing
 		}
 		if err != nil {
 			return err
 		}
-		out = append(out, localInfo(key, st))
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		info, err := localInfo(key, f, st)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		out = append(out, info)
 		return nil
 	})
 	if err != nil {

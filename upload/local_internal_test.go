@@ -3,7 +3,11 @@ package upload
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
+	"syscall"
 	"testing"
 )
 
@@ -59,5 +63,91 @@ func TestLocalIfMatchAgainstDeleteAndIfAbsent(t *testing.T) {
 	}
 	if absentErr != nil && !errors.Is(absentErr, ErrPreconditionFailed) {
 		t.Errorf("IfAbsent write: %v", absentErr)
+	}
+}
+
+// TestLocalETagSurvivesInodeReuse: an object deleted and written again
+// with the same size, on a reused inode and with the same mtime (a coarse
+// clock), must not take the old ETag, or a stale IfMatch would succeed.
+func TestLocalETagSurvivesInodeReuse(t *testing.T) {
+	l, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reused := false
+	for i := 0; i < 20 && !reused; i++ {
+		first, err := l.Put(ctx, "k", []byte("first"), PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st1, err := os.Stat(l.path("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Delete(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Put(ctx, "k", []byte("other"), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The coarse clock: the new file gets the old mtime.
+		if err := os.Chtimes(l.path("k"), st1.ModTime(), st1.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		st2, err := os.Stat(l.path("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reused = os.SameFile(st1, st2) || st1.Sys().(*syscall.Stat_t).Ino == st2.Sys().(*syscall.Stat_t).Ino
+		info, err := l.Head(ctx, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.ETag == first.ETag {
+			t.Fatalf("rewritten object kept the ETag %s (inode reused: %v)", info.ETag, reused)
+		}
+		_, err = l.Put(ctx, "k", []byte("stale"), PutOptions{IfMatch: first.ETag})
+		if !errors.Is(err, ErrPreconditionFailed) {
+			t.Fatalf("IfMatch with the replaced object's ETag = %v, want ErrPreconditionFailed", err)
+		}
+		if err := l.Delete(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reused {
+		t.Logf("the file system never reused an inode; the ETags were still checked")
+	}
+}
+
+// TestLocalETagOfForeignFile: a file the store did not write has no nonce;
+// its ETag is the hash of its content, and IfMatch works with it.
+func TestLocalETagOfForeignFile(t *testing.T) {
+	l, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := os.WriteFile(l.path("foreign"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := l.Head(ctx, "foreign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("abc"))
+	if want := `"h-` + hex.EncodeToString(sum[:]) + `"`; info.ETag != want {
+		t.Fatalf("ETag = %s, want %s", info.ETag, want)
+	}
+	if _, err := l.Put(ctx, "foreign", []byte("new"), PutOptions{IfMatch: `"h-00"`}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Errorf("IfMatch with a wrong hash = %v, want ErrPreconditionFailed", err)
+	}
+	put, err := l.Put(ctx, "foreign", []byte("new"), PutOptions{IfMatch: info.ETag})
+	if err != nil {
+		t.Fatalf("IfMatch with the content hash: %v", err)
+	}
+	head, err := l.Head(ctx, "foreign")
+	if err != nil || head.ETag != put.ETag {
+		t.Errorf("Head after the write = %s, %v; the write returned %s", head.ETag, err, put.ETag)
 	}
 }
