@@ -178,6 +178,7 @@ type MultipartWriter struct {
 	parts           []types.CompletedPart
 	sums            []uint32
 	err             error
+	abortErr        error // why AbortMultipartUpload failed
 	aborted         bool
 	closing         bool
 	done            bool
@@ -483,7 +484,8 @@ func (w *MultipartWriter) report(done bool) {
 }
 
 // Abort implements Writer: it stops the parts in flight and aborts the
-// multipart upload.
+// multipart upload. It returns an error when AbortMultipartUpload failed
+// (after retries), as stored parts may then remain.
 func (w *MultipartWriter) Abort() error {
 	w.mu.Lock()
 	done := w.done
@@ -495,7 +497,7 @@ func (w *MultipartWriter) Abort() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
-	return nil
+	return w.abortErr
 }
 
 // abortGrace is how long an abort waits for the part requests in flight
@@ -538,6 +540,7 @@ func (w *MultipartWriter) abort(cause error) {
 		if err := w.abortUpload(ctx, id); err != nil {
 			w.mu.Lock()
 			w.err = fmt.Errorf("%w; aborting multipart upload %s also failed: %v", w.err, id, err)
+			w.abortErr = opError("abort", w.key, fmt.Errorf("multipart upload %s (its parts stay stored until the bucket's lifecycle rule expires them): %w", id, err))
 			w.mu.Unlock()
 		}
 	})

@@ -3,6 +3,7 @@ package upload_test
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -105,5 +106,26 @@ func TestMultipartReleasesContext(t *testing.T) {
 				t.Errorf("%d cancellation hooks left on the caller's context", n)
 			}
 		})
+	}
+}
+
+// TestMultipartAbortReportsFailedAbort: when AbortMultipartUpload keeps
+// failing, Abort says so instead of returning nil with parts left stored.
+func TestMultipartAbortReportsFailedAbort(t *testing.T) {
+	s, tr, _ := faultStore(t, 2, uploadtest.Rule{Op: uploadtest.OpAbort, Fault: uploadtest.Status500})
+	w, err := s.CreateMultipart(context.Background(), "unabortable", upload.PutOptions{}, upload.MultipartOptions{PartSize: partSize, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(uploadtest.Pattern(4, partSize+10)); err != nil {
+		t.Fatal(err)
+	}
+	err = w.Abort()
+	tr.SetRules()
+	if err == nil {
+		t.Errorf("Abort = nil with the multipart upload still open: %v", openUploads(t, s))
+	}
+	if err != nil && !strings.Contains(err.Error(), "unabortable") {
+		t.Errorf("Abort error %v does not name the key", err)
 	}
 }
