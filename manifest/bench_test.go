@@ -7,6 +7,7 @@ import (
 
 	"github.com/evodb/writer/manifest"
 	"github.com/evodb/writer/upload"
+	"github.com/evodb/writer/upload/uploadtest"
 )
 
 // buildLog writes commits versions after version 0 straight into the
@@ -94,6 +95,22 @@ func BenchmarkCommit(b *testing.B) {
 		{"memory", func(b *testing.B) upload.Store { return upload.NewMemory() }},
 		{"local", func(b *testing.B) upload.Store {
 			s, err := upload.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"versitygw", func(b *testing.B) upload.Store {
+			gw := uploadtest.SharedGateway(b)
+			ctx := context.Background()
+			bucket, err := gw.NewBucket(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := upload.NewS3(ctx, upload.S3Options{
+				Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+				AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey,
+			})
 			if err != nil {
 				b.Fatal(err)
 			}
