@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 
 	"github.com/evodb/writer/manifest"
 	"github.com/evodb/writer/upload"
@@ -15,7 +16,7 @@ func Example() {
 	ctx := context.Background()
 	tbl, err := manifest.Open(upload.NewMemory(), "tables/orders", manifest.Options{})
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	schema := manifest.StructType{Fields: []manifest.StructField{
 		{Name: "id", Type: manifest.Type("long")},
@@ -23,7 +24,7 @@ func Example() {
 	}}
 	snap, err := tbl.Create(ctx, schema, manifest.CreateOptions{Name: "orders"})
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	flush := func(base *manifest.Snapshot, block string, highestLSN int64) (manifest.CommitResult, error) {
 		return tbl.Commit(ctx, base, []manifest.Action{
@@ -37,7 +38,7 @@ func Example() {
 	}
 	res, err := flush(snap, "data/blk_1.parquet", 100)
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	lsn, _ := res.Snapshot.TxnVersion("producer-1")
 	fmt.Println("version", res.Version, "files", res.Snapshot.NumFiles(), "producer-1 at LSN", lsn)
