@@ -317,20 +317,29 @@ func (t *Table) readLastCheckpoint(ctx context.Context) (lastCheckpoint, error) 
 	return lc, nil
 }
 
-// leafRows splits a column into rows of (definition level, value) entries.
+// leafRows splits a column into rows of (definition level, value)
+// entries: row r is entries[starts[r]:starts[r+1]].
 type entry struct {
 	def uint8
 	val any
 }
 
-func leafRows(c *parquet.ColumnData) ([][]entry, error) {
-	var rows [][]entry
+type leafCol struct {
+	entries []entry
+	starts  []int32
+}
+
+func (l *leafCol) rows() int { return len(l.starts) - 1 }
+
+func leafRows(c *parquet.ColumnData) (leafCol, error) {
+	var rows leafCol
+	rows.entries = make([]entry, 0, c.NumLevels)
 	vi := 0
 	bad := func(what string) error {
 		return fmt.Errorf("column %s: %s", strings.Join(c.Path, "."), what)
 	}
 	if (c.MaxDef > 0 && len(c.DefLevels) < c.NumLevels) || (c.MaxRep > 0 && len(c.RepLevels) < c.NumLevels) {
-		return nil, bad("fewer levels than entries")
+		return rows, bad("fewer levels than entries")
 	}
 	for i := 0; i < c.NumLevels; i++ {
 		var def uint8
@@ -338,20 +347,20 @@ func leafRows(c *parquet.ColumnData) ([][]entry, error) {
 			def = c.DefLevels[i]
 		}
 		if c.MaxRep == 0 || c.RepLevels[i] == 0 {
-			rows = append(rows, nil)
-		} else if len(rows) == 0 {
-			return nil, bad("the first entry continues a row")
+			rows.starts = append(rows.starts, int32(i))
+		} else if len(rows.starts) == 0 {
+			return rows, bad("the first entry continues a row")
 		}
 		e := entry{def: def}
 		if def == c.MaxDef {
 			if vi >= c.NumValues() {
-				return nil, bad("fewer values than levels say")
+				return rows, bad("fewer values than levels say")
 			}
 			switch c.Leaf.Type {
 			case parquet.ByteArray:
 				lo, hi := c.Offsets[vi], c.Offsets[vi+1]
 				if lo < 0 || hi < lo || int(hi) > len(c.Bytes) {
-					return nil, bad("bad byte offsets")
+					return rows, bad("bad byte offsets")
 				}
 				e.val = string(c.Bytes[lo:hi])
 			case parquet.Int64:
@@ -363,25 +372,26 @@ func leafRows(c *parquet.ColumnData) ([][]entry, error) {
 			}
 			vi++
 		}
-		rows[len(rows)-1] = append(rows[len(rows)-1], e)
+		rows.entries = append(rows.entries, e)
 	}
+	rows.starts = append(rows.starts, int32(len(rows.entries)))
 	return rows, nil
 }
 
 // checkpointReader reads actions back out of a checkpoint's columns.
 type checkpointReader struct {
-	cols map[string][][]entry // "add.path" → rows
+	cols map[string]leafCol // "add.path" → rows
 	r    int
 }
 
 // at returns the entries of leaf path in the current row (nil when the
 // file has no such column).
 func (cr *checkpointReader) at(path string) []entry {
-	rows := cr.cols[path]
-	if cr.r >= len(rows) {
+	col, ok := cr.cols[path]
+	if !ok || cr.r >= col.rows() {
 		return nil
 	}
-	return rows[cr.r]
+	return col.entries[col.starts[cr.r]:col.starts[cr.r+1]]
 }
 
 func (cr *checkpointReader) first(path string) (entry, bool) {
@@ -458,7 +468,7 @@ func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
 	if err != nil {
 		return nil, &LogError{File: file, Err: err}
 	}
-	cols := map[string][][]entry{}
+	cols := map[string]leafCol{}
 	s := emptySnapshot()
 	sawProto, sawMeta := false, false
 	for g := range f.NumRowGroups() {
@@ -474,7 +484,7 @@ func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
 				return nil, &LogError{File: file, Err: err}
 			}
 			cols[strings.Join(cds[i].Path, ".")] = rows
-			n = max(n, len(rows))
+			n = max(n, rows.rows())
 		}
 		cr := &checkpointReader{cols: cols}
 		for cr.r = 0; cr.r < n; cr.r++ {
