@@ -49,6 +49,10 @@ var ErrCorrupt = errors.New("kernels: corrupt encoded input")
 // at.
 var ErrValueRange = errors.New("kernels: value exceeds bit width")
 
+// maxRunSize is the most bytes an RLE run of at most maxRLERun values
+// takes: a 5-byte header and a 4-byte value.
+const maxRunSize = 9
+
 // maxRLERun is the largest count one run header of ours carries; longer runs
 // are split. It keeps every header below 2^31, the limit readers assume.
 const maxRLERun = 1 << 30
@@ -164,9 +168,9 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 		packed = uvarintLen(uint64(g)<<1|1) + g*w
 	}
 	lit := 0 // start of the stretch
-	for pos := 0; lit < n; {
-		s, end := nextRun(e, pos, k, n)
-		pos = end
+	runs := runScanner{e: e, n: n, k: k, k1: uint(k - 1), bm: ^e[0]}
+	for lit < n {
+		s, end := runs.next()
 		pad := 0
 		if m := s - lit; m > 0 {
 			t, g := m&7, m>>3
@@ -200,11 +204,17 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			default:
 				dst = appendLiteral(dst, src[lit:s+pad], width, false)
 			}
-		} else if len(dst)-start+rleRunSize(end-s, vb) > packed {
+		} else if len(dst)-start+maxRunSize > packed && len(dst)-start+rleRunSize(end-s, vb) > packed {
+			// (A run of at most maxRLERun values takes at most maxRunSize
+			// bytes.)
 			return appendLiteral(dst[:start], src, width, true), nil
 		}
-		if s < n {
-			dst = appendRLERun(dst, end-s-pad, uint32(src[s]), vb)
+		if c := end - s - pad; s == n {
+			break
+		} else if c < 64 && vb == 1 {
+			dst = append(dst, byte(c<<1), byte(src[s]))
+		} else {
+			dst = appendRLERun(dst, c, uint32(src[s]), vb)
 		}
 		lit = end
 	}
@@ -403,55 +413,53 @@ func equalMask[T rleValue](src []T) (*[]uint64, T) {
 	return buf, or
 }
 
-// nextRun returns the first run of at least k equal values that starts at
-// or after pos, which starts a run: its start s and end (exclusive), or n,
-// n. It steps over a few runs one at a time, which is cheapest where runs
-// are long, then hands over to nextCandidate, which skips 64 values at a
-// time where they are short.
-func nextRun(e []uint64, pos, k, n int) (s, end int) {
-	for range 4 {
-		if pos >= n {
-			return n, n
-		}
-		last := runEnd(e, pos, n)
-		if last-pos+1 >= k {
-			return pos, last + 1
-		}
-		pos = last + 1
-	}
-	s = nextCandidate(e, pos, k, n)
-	if s >= n {
-		return n, n
-	}
-	return s, runEnd(e, s+k-1, n) + 1
+// runScanner finds the runs of at least k equal values among n values, in
+// order, from their equality bitmap e (with its extra zero word). It walks
+// the run ends (clear bits of e) a word at a time; a word with many run
+// ends of which none can end a run of k values is stepped over at once.
+type runScanner struct {
+	e    []uint64
+	n, k int
+	k1   uint   // k-1, in 1..63
+	p    int    // start of the next run to look at
+	wi   int    // word of e that holds the end of the run at p
+	bm   uint64 // run ends in word wi at or after p
 }
 
-// nextCandidate returns the first index s >= pos, where pos starts a run,
-// at which a run of at least k equal values starts, or n. e is the equality
-// bitmap of the n values with its extra zero word.
-func nextCandidate(e []uint64, pos, k, n int) int {
-	k1 := uint(k - 1) // bits that must be set from s on; 1..63
-	w := pos / 64
-	if w >= len(e)-1 {
-		return n
-	}
-	lo := e[w] & (^uint64(0) << (pos % 64))
-	for {
-		if lo != 0 {
-			hi := e[w+1]
-			// k1 >= 15 set bits in a row cover an aligned byte of lo or hi.
-			if k1 < 15 || hasFFByte(lo) || hasFFByte(hi) {
-				if c := allOnesFrom(lo, hi, k1); c != 0 {
-					return min(64*w+bits.TrailingZeros64(c), n)
-				}
+// manyRunEnds is the number of run ends in a word above which the scanner
+// checks whether it can step over the whole word.
+const manyRunEnds = 16
+
+// next returns the next run of at least k values: its start s and end
+// (exclusive), or n, n.
+func (r *runScanner) next() (s, end int) {
+	p, wi, bm := r.p, r.wi, r.bm
+	for p < r.n {
+		if bm == 0 {
+			wi++
+			bm = ^r.e[wi]
+			// A run of k values that ends in word wi has its k-1 equal
+			// neighbours from a bit of word wi-1 or wi on.
+			// At k-1 >= 15 those cover an aligned byte of word wi-1, wi
+			// or wi+1.
+			if bits.OnesCount64(bm) > manyRunEnds &&
+				(r.k1 >= 15 && !hasFFByte(r.e[wi-1]) && !hasFFByte(r.e[wi]) && !hasFFByte(r.e[wi+1]) ||
+					allOnesFrom(r.e[wi-1], r.e[wi], r.k1)|allOnesFrom(r.e[wi], r.e[wi+1], r.k1) == 0) {
+				p = wi*64 + 64 - bits.LeadingZeros64(bm)
+				bm = 0
 			}
+			continue
 		}
-		w++
-		if w >= len(e)-1 {
-			return n
+		q := wi*64 + bits.TrailingZeros64(bm)
+		bm &= bm - 1
+		if q+1-p >= r.k {
+			r.p, r.wi, r.bm = q+1, wi, bm
+			return p, q + 1
 		}
-		lo = e[w]
+		p = q + 1
 	}
+	r.p, r.wi, r.bm = p, wi, bm
+	return r.n, r.n
 }
 
 // runEnd returns the index of the last value of the run that contains
