@@ -415,8 +415,8 @@ func equalMask[T rleValue](src []T) (*[]uint64, T) {
 
 // runScanner finds the runs of at least k equal values among n values, in
 // order, from their equality bitmap e (with its extra zero word). It walks
-// the run ends (clear bits of e) a word at a time; a word with many run
-// ends of which none can end a run of k values is stepped over at once.
+// the run ends (clear bits of e) a word at a time; from a word with many
+// run ends on it searches for the start of the next run of k values.
 type runScanner struct {
 	e    []uint64
 	n, k int
@@ -427,7 +427,7 @@ type runScanner struct {
 }
 
 // manyRunEnds is the number of run ends in a word above which the scanner
-// checks whether it can step over the whole word.
+// searches for the next long run rather than walk its run ends.
 const manyRunEnds = 16
 
 // next returns the next run of at least k values: its start s and end
@@ -438,15 +438,20 @@ func (r *runScanner) next() (s, end int) {
 		if bm == 0 {
 			wi++
 			bm = ^r.e[wi]
-			// A run of k values that ends in word wi has its k-1 equal
-			// neighbours from a bit of word wi-1 or wi on.
-			// At k-1 >= 15 those cover an aligned byte of word wi-1, wi
-			// or wi+1.
-			if bits.OnesCount64(bm) > manyRunEnds &&
-				(r.k1 >= 15 && !hasFFByte(r.e[wi-1]) && !hasFFByte(r.e[wi]) && !hasFFByte(r.e[wi+1]) ||
-					allOnesFrom(r.e[wi-1], r.e[wi], r.k1)|allOnesFrom(r.e[wi], r.e[wi+1], r.k1) == 0) {
-				p = wi*64 + 64 - bits.LeadingZeros64(bm)
-				bm = 0
+			if bits.OnesCount64(bm) > manyRunEnds {
+				// Many short runs: search for the start of the next run
+				// of k values a word at a time instead.
+				s := nextCandidate(r.e, p, r.k, r.n)
+				if s >= r.n {
+					p = r.n
+					break
+				}
+				// The run at s is long; it ends at the first run end
+				// from s+k-1 on.
+				q := runEnd(r.e, s+r.k-1, r.n)
+				r.p, r.wi = q+1, q/64
+				r.bm = ^r.e[r.wi] &^ (2<<(uint(q)%64) - 1)
+				return s, q + 1
 			}
 			continue
 		}
@@ -460,6 +465,34 @@ func (r *runScanner) next() (s, end int) {
 	}
 	r.p, r.wi, r.bm = p, wi, bm
 	return r.n, r.n
+}
+
+// nextCandidate returns the first index s >= pos, where pos starts a run,
+// at which a run of at least k equal values starts, or n. e is the equality
+// bitmap of the n values with its extra zero word.
+func nextCandidate(e []uint64, pos, k, n int) int {
+	k1 := uint(k - 1) // bits that must be set from s on; 1..63
+	w := pos / 64
+	if w >= len(e)-1 {
+		return n
+	}
+	lo := e[w] & (^uint64(0) << (pos % 64))
+	for {
+		if lo != 0 {
+			hi := e[w+1]
+			// k1 >= 15 set bits in a row cover an aligned byte of lo or hi.
+			if k1 < 15 || hasFFByte(lo) || hasFFByte(hi) {
+				if c := allOnesFrom(lo, hi, k1); c != 0 {
+					return min(64*w+bits.TrailingZeros64(c), n)
+				}
+			}
+		}
+		w++
+		if w >= len(e)-1 {
+			return n
+		}
+		lo = e[w]
+	}
 }
 
 // runEnd returns the index of the last value of the run that contains
