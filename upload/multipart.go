@@ -149,7 +149,7 @@ type MultipartWriter struct {
 	partSize int64
 	ctx      context.Context // the caller's; also cancelled on abort
 	cancel   context.CancelFunc
-	// reqCtx carries the create and part requests. It is not cancelled
+	// reqCtx carries the part requests. It is not cancelled
 	// with ctx: a part request the server already holds is let finish
 	// (for up to abortGrace), because a part the server stores after the
 	// abort would bring the upload back.
@@ -344,30 +344,44 @@ func (w *MultipartWriter) send(last bool) error {
 	return nil
 }
 
-// start creates the multipart upload if it does not exist yet.
+// start creates the multipart upload if it does not exist yet. The
+// create goes out on the write's context, so a cancellation ends it
+// however long the server takes, and without w.mu held, so the
+// cancellation watcher can run meanwhile; abort waits for it (it counts
+// in w.wg). A create cut off or failed after it was sent may have left an
+// upload behind: abort's sweep looks for it.
 func (w *MultipartWriter) start() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.uploadID != "" {
+		w.mu.Unlock()
 		return nil
 	}
 	if w.aborted {
-		return w.err
+		err := w.err
+		w.mu.Unlock()
+		return err
 	}
-	var out *s3.CreateMultipartUploadOutput
 	w.createdAt = time.Now()
-	ambiguous, err := w.s.do(w.ctx, &w.stats, func(context.Context) error {
+	w.wg.Add(1)
+	w.mu.Unlock()
+	defer w.wg.Done()
+	var out *s3.CreateMultipartUploadOutput
+	ambiguous, err := w.s.do(w.ctx, &w.stats, func(ctx context.Context) error {
 		var err error
-		out, err = w.s.client.CreateMultipartUpload(w.reqCtx, &s3.CreateMultipartUploadInput{
+		out, err = w.s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 			Bucket:            aws.String(w.s.bucket),
 			Key:               aws.String(w.s.objectKey(w.key)),
 			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
 		})
 		return err
 	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err != nil {
-		// A create whose answer was lost may leave an upload behind that
-		// only a listing can find; the service expires it.
+		w.createAmbiguous = true
+		if w.err != nil {
+			return w.err
+		}
 		return mapErr(w.ctx, "create multipart upload for", w.key, err)
 	}
 	w.uploadID = aws.ToString(out.UploadId)
@@ -514,7 +528,6 @@ func (w *MultipartWriter) abort(cause error) {
 		if w.err == nil {
 			w.err = cause
 		}
-		id := w.uploadID
 		w.mu.Unlock()
 		w.cancel()
 		waited := make(chan struct{})
@@ -530,13 +543,20 @@ func (w *MultipartWriter) abort(cause error) {
 		w.reqCancel()
 		w.stopWatch()
 		w.recycle()
-		if id == "" {
+		// After the wait: a create in flight has ended.
+		w.mu.Lock()
+		id, ambiguous := w.uploadID, w.createAmbiguous
+		w.mu.Unlock()
+		if id == "" && !ambiguous {
 			return
 		}
 		// The write's context may be cancelled: abort with one of our own.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 2*time.Minute)
 		defer cancel()
 		w.sweep(ctx)
+		if id == "" {
+			return
+		}
 		if err := w.abortUpload(ctx, id); err != nil {
 			w.mu.Lock()
 			w.err = fmt.Errorf("%w; aborting multipart upload %s also failed: %v", w.err, id, err)

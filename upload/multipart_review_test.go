@@ -2,10 +2,13 @@ package upload_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/evodb/writer/upload"
 	"github.com/evodb/writer/upload/uploadtest"
@@ -127,5 +130,63 @@ func TestMultipartAbortReportsFailedAbort(t *testing.T) {
 	}
 	if err != nil && !strings.Contains(err.Error(), "unabortable") {
 		t.Errorf("Abort error %v does not name the key", err)
+	}
+}
+
+// stall holds every request of one operation until its context ends or
+// the stall is released.
+type stall struct {
+	base    http.RoundTripper
+	op      uploadtest.Op
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (g *stall) RoundTrip(r *http.Request) (*http.Response, error) {
+	if uploadtest.OpOf(r) == g.op {
+		g.arrived <- struct{}{}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.base.RoundTrip(r)
+}
+
+// TestMultipartCancelStalledCreate: cancelling the write's context ends a
+// CreateMultipartUpload that the server never answers.
+func TestMultipartCancelStalledCreate(t *testing.T) {
+	g := &stall{base: http.DefaultTransport, op: uploadtest.OpCreateUpload, arrived: make(chan struct{}, 10), release: make(chan struct{})}
+	s, _ := newGatewayStore(t, upload.S3Options{HTTPClient: &http.Client{Transport: g}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := s.CreateMultipart(ctx, "stalled", upload.PutOptions{}, upload.MultipartOptions{PartSize: partSize, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Write(uploadtest.Pattern(6, partSize+1))
+		done <- err
+	}()
+	<-g.arrived
+	cancel()
+	// A generous bound that only a hang reaches; nothing waits on it
+	// when the write ends as it should.
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Write = %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		close(g.release)
+		t.Fatal("Write still blocked in CreateMultipartUpload a minute after the cancellation")
+	}
+	if err := w.Abort(); err != nil {
+		t.Errorf("Abort: %v", err)
+	}
+	if open := openUploads(t, s); len(open) != 0 {
+		t.Errorf("uploads left open: %v", open)
 	}
 }
