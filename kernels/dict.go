@@ -16,9 +16,11 @@ import (
 // values (the dictionary page) in that order. Indexes therefore depend only
 // on the input, never on the hash function, its seed or the implementation.
 //
-// The hash table is built for batches, in the manner of Swiss tables. Keys
+// The hash tables are built for batches, in the manner of Swiss tables. Keys
 // are hashed a batch at a time into a scratch array (eight lanes at once on
-// SIMD paths), then probed. Slots come in groups of 16; each slot has a
+// SIMD paths), then probed. DictInt32 compares whole keys, 8 at once, in
+// buckets of one cache line (see table32). For the others, slots come in
+// groups of 16; each slot has a
 // control byte that is 0 when the slot is empty and 0x80|tag when it holds
 // an entry, tag being 7 bits of the key's hash. One vector compare of the 16
 // control bytes against the key's control byte finds the candidate slots of

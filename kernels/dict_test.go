@@ -3,8 +3,10 @@ package kernels
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -392,5 +394,40 @@ func TestDictErrors(t *testing.T) {
 	}
 	if d32.Len()+d64.Len()+df.Len()+ds.Len() != 0 {
 		t.Fatal("a failed Insert added values")
+	}
+}
+
+// TestDictBytesAdversarialValues feeds DictBytes values its key words alone
+// do not tell apart, and values that read as the same words: runs of zero
+// bytes of every length, values equal in their first 16 and last 8 bytes
+// that differ in the middle, and values sharing a long prefix.
+func TestDictBytesAdversarialValues(t *testing.T) {
+	var in []string
+	zeros := strings.Repeat("\x00", 64)
+	for n := range 64 {
+		in = append(in, zeros[:n])
+	}
+	head, tail := strings.Repeat("h", 16), strings.Repeat("t", 8)
+	prefix := strings.Repeat("p", 300)
+	for i := range 2000 {
+		in = append(in, fmt.Sprintf("%s%08d%s", head, i, tail), fmt.Sprintf("%s%d", prefix, i))
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 3 {
+		rng.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+		all := append(append([]string(nil), in...), in...)
+		slab, offsets := bytesInput(all)
+		var d DictBytes
+		got := make([]int32, len(all))
+		if err := d.Insert(got, slab, offsets); err != nil {
+			t.Fatal(err)
+		}
+		wantIdx, wantDict := oracleEncode(all)
+		dslab, doffs := d.Values()
+		gotDict := make([]string, d.Len())
+		for i := range gotDict {
+			gotDict[i] = string(dslab[doffs[i]:doffs[i+1]])
+		}
+		checkEncoding(t, wantIdx, got, wantDict, gotDict)
 	}
 }

@@ -4,16 +4,19 @@
 //
 // A kernel takes one batch of keys for a table that has room for all of
 // them. The 32-bit kernel first hashes the batch, eight keys per VPMULLD
-// pair, into the hashes scratch array (AVX2 has no 64-bit multiply, so the
-// 64-bit kernel hashes each key with two IMULQ as it probes it). Then, per
-// key, it broadcasts the key's control byte, compares the 16 control bytes
-// of the group with one VPCMPEQB, turns the result into a bit mask with
-// VPMOVMSKB and checks the candidate slots' keys; the same control bytes'
-// VPMOVMSKB (high bit set = full) gives the empty slots. A key found writes
-// its index; a key met by an empty slot is inserted there, appended to the
-// dictionary values and given the next index; otherwise the search goes on
-// at the group a triangular step away. The layout and the probe sequence
-// are those of the reference in kernels/dict.go.
+// pair, into probe words (the byte offset of each key's home bucket) in the
+// hashes scratch array; then, per key, it prefetches the bucket of the key 8
+// ahead, compares the bucket's 8 keys with the broadcast key in one
+// VPCMPEQD and takes the first match's index with VMOVMSKPS and TZCNT. No
+// match, or a match on an empty slot, goes to the slow path, which inserts
+// the key into the bucket's first empty slot or moves on to the next bucket.
+// The 64-bit kernel (AVX2 has no 64-bit multiply, so it hashes each key with
+// two IMULQ as it probes it) works on 16-slot groups of control bytes: it
+// broadcasts the key's control byte, compares the group's 16 with one
+// VPCMPEQB, turns the result into a bit mask with VPMOVMSKB and checks the
+// candidate slots' keys; the same control bytes' VPMOVMSKB (high bit set =
+// full) gives the empty slots. The layouts and probe sequences are those of
+// the references in kernels/dict.go.
 package main
 
 import (
@@ -26,7 +29,7 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	insert32()
-	insert(64)
+	insert64()
 	Generate()
 }
 
@@ -45,22 +48,16 @@ const (
 	h64  = 0xd6e8feb86659fd93
 )
 
-func insert(width int) {
-	var name, sig string
-	if width == 32 {
-		name = "insert32AVX2"
-		sig = "func(ctrl []byte, slots []uint64, values []uint32, indexes []int32, keys []uint32, hashes []uint32, gmask16 uint32, seed uint32, count int) int"
-	} else {
-		name = "insert64AVX2"
-		sig = "func(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, gmask16 uint32, seed uint64, count int) int"
-	}
-	TEXT(name, NOSPLIT, sig)
+// insert64 generates the kernel of table64: 16-slot groups of control
+// bytes, slots of two words (key, index).
+func insert64() {
+	const name = "insert64AVX2"
+	TEXT(name, NOSPLIT, "func(ctrl []byte, slots []uint64, values []uint64, indexes []int32, keys []uint64, gmask16 uint32, seed uint64, count int) int")
 	Doc(name+" probes keys into the table (ctrl, slots), writes each key's index",
 		"to indexes, appends new keys to values[count:] and returns the new count.",
 		"gmask16 is (groups-1)*16. The table and values must have room for every",
-		"key; len(indexes) >= len(keys)"+map[bool]string{true: " and len(hashes) >= len(keys);",
-			false: "."}[width == 32],
-		map[bool]string{true: "hashes is scratch for the batch's probe words, and gmask16 < 1<<24.", false: ""}[width == 32],
+		"key; len(indexes) >= len(keys).",
+		"",
 		"It touches no element past those lengths.")
 
 	n := Load(Param("keys").Len(), GP64())
@@ -74,78 +71,44 @@ func insert(width int) {
 	idxP := Load(Param("indexes").Base(), GP64())
 	i := GP64()
 	Comment("Point at the ends of the arrays and count i up from -n to 0.")
-	if width == 32 {
-		LEAQ(Mem{Base: keysP, Index: n, Scale: 4}, keysP)
-	} else {
-		LEAQ(Mem{Base: keysP, Index: n, Scale: 8}, keysP)
-	}
+	LEAQ(Mem{Base: keysP, Index: n, Scale: 8}, keysP)
 	LEAQ(Mem{Base: idxP, Index: n, Scale: 4}, idxP)
-	var hashP Register
-	if width == 32 {
-		hashP = Load(Param("hashes").Base(), GP64())
-		LEAQ(Mem{Base: hashP, Index: n, Scale: 4}, hashP)
-		hash32Batch(name, n, keysP, hashP, Load(Param("gmask16"), GP32()))
-	}
 	MOVQ(n, i)
 	NEGQ(i)
 
 	ctrlP := Load(Param("ctrl").Base(), GP64())
 	slotsP := Load(Param("slots").Base(), GP64())
 	gmask := Load(Param("gmask16"), GP32())
-	var seed Register
-	if width == 64 {
-		seed = Load(Param("seed"), GP64())
-	}
+	seed := Load(Param("seed"), GP64())
 
 	Label(name + "_key")
 	k, h, base, step, m, t := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	xc := XMM()
-	if width == 32 {
-		Comment("Prefetch the control bytes and slots of the key 8 ahead: its",
-			"hash is known, and the slot lines are where a probe waits.")
-		CMPQ(i, I8(-8))
-		JGE(LabelRef(name + "_noprefetch"))
-		MOVL(Mem{Base: hashP, Index: i, Scale: 4, Disp: 32}, t.As32())
-		ANDL(U32(0xffffff), t.As32())
-		PREFETCHT0(Mem{Base: ctrlP, Index: t, Scale: 1})
-		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8})
-		PREFETCHT0(Mem{Base: slotsP, Index: t, Scale: 8, Disp: 64})
-		Label(name + "_noprefetch")
-		MOVL(Mem{Base: keysP, Index: i, Scale: 4}, k.As32())
-		Comment("The probe word: base = group*16 in the low 24 bits, the",
-			"control byte in the high 8, broadcast straight from memory.")
-		MOVL(Mem{Base: hashP, Index: i, Scale: 4}, base.As32())
-		ANDL(U32(0xffffff), base.As32())
-		VPBROADCASTB(Mem{Base: hashP, Index: i, Scale: 4, Disp: 3}, xc)
-	} else {
-		MOVQ(Mem{Base: keysP, Index: i, Scale: 8}, k)
-		Comment("h = hash64(k, seed)")
-		MOVQ(k, h)
-		XORQ(seed, h)
-		MOVQ(h, t)
-		SHRQ(U8(32), t)
-		XORQ(t, h)
-		MOVQ(U64(h64), t)
-		IMULQ(t, h)
-		MOVQ(h, m)
-		SHRQ(U8(32), m)
-		XORQ(m, h)
-		IMULQ(t, h)
-		MOVQ(h, t)
-		SHRQ(U8(32), t)
-		XORL(t.As32(), h.As32())
-	}
-	if width == 64 {
-		Comment("Control byte 0x80|h&0x7f, broadcast; base = group*16.")
-		MOVL(h.As32(), t.As32())
-		ANDL(U32(0x7f), t.As32())
-		ORL(U32(0x80), t.As32())
-		MOVD(t.As32(), xc)
-		VPBROADCASTB(xc, xc)
-		SHRL(U8(3), h.As32())
-		ANDL(gmask, h.As32())
-		MOVL(h.As32(), base.As32())
-	}
+	MOVQ(Mem{Base: keysP, Index: i, Scale: 8}, k)
+	Comment("h = hash64(k, seed)")
+	MOVQ(k, h)
+	XORQ(seed, h)
+	MOVQ(h, t)
+	SHRQ(U8(32), t)
+	XORQ(t, h)
+	MOVQ(U64(h64), t)
+	IMULQ(t, h)
+	MOVQ(h, m)
+	SHRQ(U8(32), m)
+	XORQ(m, h)
+	IMULQ(t, h)
+	MOVQ(h, t)
+	SHRQ(U8(32), t)
+	XORL(t.As32(), h.As32())
+	Comment("Control byte 0x80|h&0x7f, broadcast; base = group*16.")
+	MOVL(h.As32(), t.As32())
+	ANDL(U32(0x7f), t.As32())
+	ORL(U32(0x80), t.As32())
+	MOVD(t.As32(), xc)
+	VPBROADCASTB(xc, xc)
+	SHRL(U8(3), h.As32())
+	ANDL(gmask, h.As32())
+	MOVL(h.As32(), base.As32())
 	XORL(step.As32(), step.As32())
 
 	Label(name + "_group")
@@ -159,17 +122,10 @@ func insert(width int) {
 	Label(name + "_candidate")
 	TZCNTL(m.As32(), t.As32())
 	ADDL(base.As32(), t.As32())
-	if width == 32 {
-		MOVQ(Mem{Base: slotsP, Index: t, Scale: 8}, t)
-		CMPL(t.As32(), k.As32())
-		JNE(LabelRef(name + "_mismatch"))
-		SHRQ(U8(32), t)
-	} else {
-		SHLQ(U8(4), t)
-		CMPQ(Mem{Base: slotsP, Index: t, Scale: 1}, k)
-		JNE(LabelRef(name + "_mismatch"))
-		MOVL(Mem{Base: slotsP, Index: t, Scale: 1, Disp: 8}, t.As32())
-	}
+	SHLQ(U8(4), t)
+	CMPQ(Mem{Base: slotsP, Index: t, Scale: 1}, k)
+	JNE(LabelRef(name + "_mismatch"))
+	MOVL(Mem{Base: slotsP, Index: t, Scale: 1, Disp: 8}, t.As32())
 	Comment("Found: the hot path runs straight on to the next key.")
 	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
 	INCQ(i)
@@ -199,17 +155,10 @@ func insert(width int) {
 	MOVQ(ret, t)
 	MOVL(t.As32(), Mem{Base: idxP, Index: i, Scale: 4})
 	vals := Load(Param("values").Base(), GP64())
-	if width == 32 {
-		MOVL(k.As32(), Mem{Base: vals, Index: t, Scale: 4})
-		SHLQ(U8(32), t)
-		ORQ(k, t)
-		MOVQ(t, Mem{Base: slotsP, Index: m, Scale: 8})
-	} else {
-		MOVQ(k, Mem{Base: vals, Index: t, Scale: 8})
-		SHLQ(U8(4), m)
-		MOVQ(k, Mem{Base: slotsP, Index: m, Scale: 1})
-		MOVQ(t, Mem{Base: slotsP, Index: m, Scale: 1, Disp: 8})
-	}
+	MOVQ(k, Mem{Base: vals, Index: t, Scale: 8})
+	SHLQ(U8(4), m)
+	MOVQ(k, Mem{Base: slotsP, Index: m, Scale: 1})
+	MOVQ(t, Mem{Base: slotsP, Index: m, Scale: 1, Disp: 8})
 	INCQ(ret)
 	INCQ(i)
 	JNZ(LabelRef(name + "_key"))
