@@ -32,7 +32,8 @@ import (
 // groups bit-packed and the rest as short RLE runs; or all bit-packed,
 // the last group completed with values taken from the start of the next
 // RLE run (a bit-packed run followed by another run must cover whole
-// groups of 8). The third way never lengthens the next run, so the result
+// groups of 8), counting the header bytes the shorter run saves. The
+// third way never lengthens the next run, so the result
 // is never larger than writing every run as an RLE run; when it is larger
 // than bit-packing everything, that is written instead. The choices
 // depend only on the values and the width, so every implementation
@@ -156,7 +157,8 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	// one RLE run per run; B, the stretch's whole groups bit-packed and
 	// the t values after them as R does; A, bit-packed with the last group
 	// completed by the first values of the run that follows (or by zero
-	// padding at the end of the stream). R wins ties, then B. R is what
+	// padding at the end of the stream), less the header bytes that run
+	// then saves. R wins ties, then B. R is what
 	// writing every run as an RLE run costs, and A only shortens the run
 	// that follows, so the result is never larger than that.
 	//
@@ -182,6 +184,10 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			costA := costR + 1
 			if t != 0 && (s == n || 8-t < end-s) {
 				costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w
+				if s < n {
+					// The shorter run may take a shorter header.
+					costA += rleRunSize(end-s-(8-t), vb) - rleRunSize(end-s, vb)
+				}
 			}
 			step := min(costR, costB, costA)
 			if s < n && step == costA && costA < costB && costA < costR {
