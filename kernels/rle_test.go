@@ -308,6 +308,10 @@ func TestRLESpecExamples(t *testing.T) {
 		// second starts right after the first run.
 		{"two-stretches-completed", append(append(append([]uint32{0, 1, 0, 1, 0, 1, 0}, rep(1, 20)...), 0, 1, 0, 1, 0, 1, 0), rep(1, 20)...), 1,
 			[]byte{0x03, 0xAA, 0x26, 0x01, 0x03, 0xAA, 0x26, 0x01}},
+		// Three 0s then 66 1s: borrowing five 1s to complete the 0s' group
+		// leaves a run of 61, whose header takes one byte instead of two.
+		{"borrow-saves-header-byte", append(rep(0, 3), rep(1, 66)...), 1,
+			[]byte{0x03, 0xF8, 0x7A, 0x01}},
 		// A run of 300 needs a two-byte header: 600 = 0xD8 0x04.
 		{"two-byte-header", rep(2, 300), 2, []byte{0xD8, 0x04, 0x02}},
 	}
