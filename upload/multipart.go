@@ -580,7 +580,10 @@ func (w *MultipartWriter) Close() error {
 		w.done = true
 		err := w.err
 		w.mu.Unlock()
-		return err
+		// An abort may still run (started by the cancellation watcher):
+		// wait for it to end.
+		w.abort(err)
+		return w.failure()
 	}
 	w.closing = true
 	started := w.uploadID != ""
