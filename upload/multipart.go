@@ -163,6 +163,7 @@ type MultipartWriter struct {
 	sem       chan struct{}
 	free      chan []byte
 	live      atomic.Int64 // buffers held now
+	liveBytes atomic.Int64 // their capacity in bytes
 	wg        sync.WaitGroup
 	written   atomic.Int64
 	uploaded  atomic.Int64
@@ -261,8 +262,10 @@ func (w *MultipartWriter) getBuf() ([]byte, error) {
 	default:
 		if w.allocated <= w.mp.Concurrency {
 			w.allocated++
-			if p, ok := w.s.pool.Get().(*[]byte); ok && int64(cap(*p)) >= w.partSize {
-				b = (*p)[:0:w.partSize]
+			// Only buffers of exactly the part size are reused: a larger
+			// one sliced down would hold memory beyond the bound.
+			if p, ok := w.s.partPool(w.partSize).Get().(*[]byte); ok && int64(cap(*p)) == w.partSize {
+				b = (*p)[:0]
 			} else {
 				b = make([]byte, 0, w.partSize)
 			}
@@ -275,16 +278,27 @@ func (w *MultipartWriter) getBuf() ([]byte, error) {
 		}
 	}
 	n := w.live.Add(1)
+	held := w.liveBytes.Add(int64(cap(b)))
 	raise(&w.stats.peakBuffers, n)
-	raise(&w.stats.peakBufferBytes, n*w.partSize)
+	raise(&w.stats.peakBufferBytes, held)
 	raise(&w.s.stats.peakBuffers, n)
-	raise(&w.s.stats.peakBufferBytes, n*w.partSize)
+	raise(&w.s.stats.peakBufferBytes, held)
 	return b, nil
 }
 
 func (w *MultipartWriter) putBuf(b []byte) {
 	w.live.Add(-1)
+	w.liveBytes.Add(-int64(cap(b)))
 	w.free <- b[:0]
+}
+
+// partPool returns the pool of part buffers of size bytes.
+func (s *S3) partPool(size int64) *sync.Pool {
+	if p, ok := s.pools.Load(size); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := s.pools.LoadOrStore(size, new(sync.Pool))
+	return p.(*sync.Pool)
 }
 
 // recycle gives this write's buffers back to the store once nothing uses
@@ -293,7 +307,9 @@ func (w *MultipartWriter) recycle() {
 	for {
 		select {
 		case b := <-w.free:
-			w.s.pool.Put(&b)
+			if int64(cap(b)) == w.partSize {
+				w.s.partPool(w.partSize).Put(&b)
+			}
 		default:
 			return
 		}

@@ -69,7 +69,7 @@ type S3 struct {
 	bodyOpts []func(*s3.Options)
 	partOpts []func(*s3.Options) // of UploadPart
 	stats    counters
-	pool     sync.Pool // *[]byte part buffers of any size; reused when large enough
+	pools    sync.Map // part size → *sync.Pool of *[]byte part buffers of exactly that capacity
 }
 
 // NewS3 returns a store on the bucket opts.Bucket. It makes no request.
