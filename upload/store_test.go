@@ -2,16 +2,31 @@ package upload_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"testing"
 
 	"github.com/evodb/writer/upload"
 	"github.com/evodb/writer/upload/uploadtest"
+	"go.uber.org/goleak"
 )
 
+// TestMain stops the shared gateway, then fails the run if any goroutine
+// outlives the tests (goleak.VerifyTestMain would check before the
+// gateway is stopped).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	uploadtest.StopSharedGateway()
+	if code == 0 {
+		// Keep-alive connections of the tests' HTTP clients idle in the
+		// shared transport; they are not the package's goroutines.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
