@@ -65,12 +65,7 @@ check-generated: generate
 # fuzz-short runs every fuzz target for a few seconds beyond its seed corpus.
 FUZZTIME ?= 5s
 fuzz-short:
-	@for pkg in $$($(GO) list ./... ); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz-short.sh
 
 # bench-kernels prints, per kernel, our ns/value, parquet-go's, and the ratio.
 # bench-e2e runs the end-to-end benchmarks (BENCH_ROWS rows per table).
