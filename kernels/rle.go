@@ -176,12 +176,11 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 		pad := 0
 		if m := s - lit; m > 0 {
 			t, g := m&7, m>>3
-			costR := runsIn(e, lit, s) * (1 + vb)
-			costB := costR
+			// B without whole groups is R; A may be impossible.
+			costB, costA := math.MaxInt, math.MaxInt
 			if g > 0 {
 				costB = uvarintLen(uint64(g)<<1|1) + g*w + runsIn(e, s-t, s)*(1+vb)
 			}
-			costA := costR + 1
 			if t != 0 && (s == n || 8-t < end-s) {
 				costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w
 				if s < n {
@@ -189,6 +188,8 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 					costA += rleRunSize(end-s-(8-t), vb) - rleRunSize(end-s, vb)
 				}
 			}
+			// Runs are counted only as far as R could still win.
+			costR := runsUpTo(e, lit, s, min(costA, costB)/(1+vb)) * (1 + vb)
 			step := min(costR, costB, costA)
 			if s < n && step == costA && costA < costB && costA < costR {
 				pad = 8 - t
@@ -257,6 +258,25 @@ func runsIn(e []uint64, a, b int) int {
 	}
 	eq += bits.OnesCount64(e[wb] & (1<<uint(last%64) - 1))
 	return b - a - eq
+}
+
+// runsUpTo is runsIn(e, a, b) when that is at most limit, and otherwise
+// some count above limit: it stops counting a word after passing it.
+func runsUpTo(e []uint64, a, b, limit int) int {
+	last := b - 1
+	wa, wb := a/64, last/64
+	if b-a <= limit || wb-wa < 2 {
+		return runsIn(e, a, b)
+	}
+	// One plus the run ends (clear bits of e) among bits a..last-1.
+	ends := 1 + bits.OnesCount64(^e[wa]>>uint(a%64))
+	for _, x := range e[wa+1 : wb] {
+		if ends > limit {
+			return ends
+		}
+		ends += bits.OnesCount64(^x)
+	}
+	return ends + bits.OnesCount64(^e[wb]&(1<<uint(last%64)-1))
 }
 
 // checkWidth reports the first value of src at or above 1<<width when or,

@@ -64,3 +64,31 @@ func TestRunScanner(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsUpTo checks the capped run count against runsIn: exact up to the
+// limit, above it past the limit.
+func TestRunsUpTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 2000 {
+		n := 1 + rng.IntN(700)
+		src := make([]uint8, n)
+		for i := range src {
+			if rng.IntN(4) == 0 {
+				src[i] = uint8(rng.IntN(3))
+			} else if i > 0 {
+				src[i] = src[i-1]
+			}
+		}
+		buf, _ := equalMask(src)
+		e := *buf
+		a := rng.IntN(n)
+		b := a + 1 + rng.IntN(n-a)
+		limit := rng.IntN(b - a + 2)
+		want := runsIn(e, a, b)
+		got := runsUpTo(e, a, b, limit)
+		maskPool.Put(buf)
+		if (want <= limit && got != want) || (want > limit && got <= limit) {
+			t.Fatalf("trial %d: runsUpTo(%d, %d, limit %d) = %d, runsIn = %d", trial, a, b, limit, got, want)
+		}
+	}
+}
