@@ -189,7 +189,13 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 				}
 			}
 			// Runs are counted only as far as R could still win.
-			costR := runsUpTo(e, lit, s, min(costA, costB)/(1+vb)) * (1 + vb)
+			limit := min(costA, costB)
+			if vb == 1 {
+				limit >>= 1 // levels: skip the division
+			} else {
+				limit /= 1 + vb
+			}
+			costR := runsUpTo(e, lit, s, limit) * (1 + vb)
 			step := min(costR, costB, costA)
 			if s < n && step == costA && costA < costB && costA < costR {
 				pad = 8 - t
