@@ -128,21 +128,20 @@ type Upload struct {
 // BeginUpload moves n buffered bytes to in flight. The total does not
 // change, so neither does the pause state. The returned Upload must be
 // ended with Done or Requeue whether the upload succeeds or fails. It
-// returns an error, and moves nothing, when n is negative or more than the
-// bytes buffered.
+// returns an error, and moves nothing, when n is negative or more than all
+// the bytes counted (buffered and in flight): such an upload cannot have
+// been buffered. (The buffered part alone cannot be checked exactly while
+// other goroutines move bytes, so the check is against the total, which a
+// caller's own buffered bytes are always part of.)
 func (b *Backpressure) BeginUpload(n int64) (*Upload, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("buffer: backpressure cannot begin an upload of %d bytes", n)
 	}
-	for {
-		f := b.inFlight.Load()
-		if buffered := b.total.Load() - f; n > buffered {
-			return nil, fmt.Errorf("buffer: backpressure cannot begin an upload of %d bytes: only %d are buffered", n, buffered)
-		}
-		if b.inFlight.CompareAndSwap(f, f+n) {
-			return &Upload{b: b, n: n}, nil
-		}
+	if t := b.total.Load(); n > t {
+		return nil, fmt.Errorf("buffer: backpressure cannot begin an upload of %d bytes: only %d are counted", n, t)
 	}
+	b.inFlight.Add(n)
+	return &Upload{b: b, n: n}, nil
 }
 
 // Bytes returns the size the upload was begun with.

@@ -253,7 +253,7 @@ func TestBackpressureBeginUploadRejects(t *testing.T) {
 	if err := b.Buffer(40); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int64{-1, 41} {
+	for _, n := range []int64{-1, 41, 1 << 40} {
 		if u, err := b.BeginUpload(n); err == nil || u != nil {
 			t.Errorf("BeginUpload(%d) = %v, %v; want an error", n, u, err)
 		}
