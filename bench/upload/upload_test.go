@@ -88,6 +88,20 @@ func newStore(b *testing.B) *upload.S3 {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The gateway keeps its data in memory (/dev/shm): delete what a
+	// benchmark uploaded when it ends, or repeated 512 MiB runs fill it.
+	b.Cleanup(func() {
+		objs, err := s.List(ctx, "")
+		if err != nil {
+			b.Errorf("listing the benchmark's objects: %v", err)
+			return
+		}
+		for _, o := range objs {
+			if err := s.Delete(ctx, o.Key); err != nil {
+				b.Errorf("deleting %s: %v", o.Key, err)
+			}
+		}
+	})
 	return s
 }
 
