@@ -1,0 +1,64 @@
+// Package writer is the main API of evodb writer: a LakehouseWriter that
+// turns batches of CDC entries into Parquet blocks in a Delta Lake table,
+// each batch one all-or-nothing commit.
+//
+// # Flush
+//
+// Flush takes one batch of entries and
+//
+//  1. drops the entries whose producer has already committed their LSN (the
+//     table's txn action per producer, the Delta way of exactly-once
+//     delivery) and repeats of a (producer, LSN) inside the batch;
+//  2. shreds the rest into columns and encodes them as Parquet, streaming
+//     the bytes into the store while they are produced (data/blk_<id>.parquet,
+//     a multipart upload on S3) and shredding the next block of the batch
+//     while the one before is encoded and uploaded;
+//  3. commits, in one put-if-absent of the next log file, an add action per
+//     block (with Delta statistics: numRecords, minValues, maxValues,
+//     nullCount), one txn action per producer (version: its highest LSN in
+//     the batch) and, when the blocks added columns, a metaData action with
+//     the wider schema.
+//
+// A batch whose entries add up to more than the partition mode's
+// MaxBlockBytes is cut into several blocks, all added by the same commit:
+// a batch is committed whole or not at all, which is what makes its txn
+// versions true.
+//
+// Rows that cannot be shredded (bad JSON, too deep, not an object, ...) are
+// reported in FlushResult.Rejected; the other rows are written. A rejected
+// row's LSN still counts for its producer's txn version: replaying it would
+// be rejected again.
+//
+// # Concurrency and failures
+//
+// Flushes of one LakehouseWriter are serialised. Several writers, in one
+// process or many, may write the same table: commits are optimistic (see
+// package manifest). A commit that lost the race to another append is
+// retried by the manifest on top of it. When the race shows that a
+// concurrent commit already holds some of the batch (a txn at or above
+// ours: a *manifest.DuplicateError) or changed the schema in a way that
+// clashes with the blocks written, Flush drops its blocks, re-reads the
+// table, filters the batch again and writes it anew, so no row is ever
+// committed twice. A commit whose outcome is unknown (the store did not
+// answer, manifest.ErrCommitUnknown) is resolved by reading the log back and
+// looking for the commit's own id, never by committing again blindly; if it
+// stays unknown Flush returns an error matching manifest.ErrCommitUnknown and
+// the caller replays the batch later: the txn versions then tell which
+// entries are already in.
+//
+// Blocks written for a commit that did not happen (a crash between upload
+// and commit, a lost race) are orphans: no snapshot refers to them and
+// Vacuum removes them.
+//
+// # Run
+//
+// Run is the ingest loop: it drains a buffer.Ring into a buffer.CDC, flushes
+// when one of the buffer's triggers holds (entries, bytes, age), puts a
+// failed batch back into the buffer and tries again later, and flushes what
+// is left when the ring is closed or its context ends.
+//
+// # Reading
+//
+// ReadRows returns the rows of a snapshot, file by file: what a reader of
+// the table sees at that version (time travel with Table().SnapshotAt).
+package writer

@@ -1,0 +1,595 @@
+package writer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/engine/parquet"
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+)
+
+// FlushResult describes what a Flush did.
+type FlushResult struct {
+	// BlockPath is the first block written, relative to the table
+	// (data/blk_<id>.parquet); "" when nothing was written. BlockPaths
+	// lists every block of the commit (more than one when the batch was
+	// larger than MaxBlockBytes).
+	BlockPath  string
+	BlockPaths []string
+	RowCount   int64 // rows written
+	Bytes      int64 // bytes of the blocks in the store
+	// Version is the commit's version, or the version of the snapshot
+	// the batch was checked against when nothing was committed.
+	Version    int64
+	Duplicate  bool // every entry was already committed: nothing written
+	Duplicates int  // entries dropped as already committed
+	// Rejected lists the rows refused (bad JSON etc.), with their index in
+	// the entries given to Flush; the other rows were written.
+	Rejected []*engine.RowError
+	Rescued  int // values that went to _rescued
+	// Committed maps each producer of the batch to its highest LSN now
+	// durable in the table.
+	Committed map[string]int64
+	// Rewrites counts how often the blocks were written again after a
+	// concurrent commit made them unusable.
+	Rewrites int
+}
+
+// block is one uploaded block of a flush.
+type block struct {
+	key    string
+	size   int64
+	rows   int64
+	schema manifest.StructType
+	stats  manifest.Stats
+	// written: the object exists in the store (to delete it if the
+	// commit does not happen).
+	written bool
+}
+
+// Flush writes entries into the table as one commit (see the package
+// documentation). On error nothing of the batch is committed, except
+// when the error matches manifest.ErrCommitUnknown: then the commit may
+// have happened, and replaying the batch is safe (its txn versions filter
+// what is in).
+func (w *LakehouseWriter) Flush(ctx context.Context, entries []cdc.Entry) (FlushResult, error) {
+	if w.closed.Load() {
+		return FlushResult{}, ErrClosed
+	}
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	if w.bw == nil {
+		return FlushResult{}, ErrClosed
+	}
+	start := time.Now()
+	res, err := w.flush(ctx, entries)
+	if err != nil {
+		w.stats.update(func(s *Stats) {
+			s.FailedFlushes++
+			if errors.Is(err, manifest.ErrCommitUnknown) {
+				s.Unknown++
+			}
+		})
+		w.cfg.Logger.Warn("writer: flush failed", "entries", len(entries), "err", err)
+		return res, err
+	}
+	w.stats.update(func(s *Stats) {
+		s.Flushes++
+		s.Duplicates += int64(res.Duplicates)
+		s.Rejected += int64(len(res.Rejected))
+		s.LastFlush = w.cfg.Clock()
+	})
+	w.cfg.Logger.Debug("writer: flush", "version", res.Version, "rows", res.RowCount, "blocks", len(res.BlockPaths),
+		"bytes", res.Bytes, "duplicates", res.Duplicates, "rejected", len(res.Rejected), "took", time.Since(start))
+	return res, nil
+}
+
+func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (FlushResult, error) {
+	snap := w.latest()
+	var res FlushResult
+	for rewrite := 0; ; rewrite++ {
+		res = FlushResult{Rewrites: rewrite}
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		if snap.Metadata().SchemaString != w.bwSchema {
+			if err := w.resetBlockWriter(snap); err != nil {
+				return res, err
+			}
+		}
+		kept, index, highest, dups := filterCommitted(entries, snap)
+		res.Duplicates = dups
+		res.Version = snap.Version()
+		if len(kept) == 0 {
+			res.Duplicate = dups > 0
+			res.Committed = committedOf(snap, entries)
+			return res, nil
+		}
+		blocks, rejected, rescued, err := w.writeBlocks(ctx, kept, index)
+		if err != nil {
+			// The block writer's state after a failure is not known:
+			// start again from the table's schema.
+			if rerr := w.resetBlockWriter(snap); rerr != nil {
+				return res, errors.Join(err, rerr)
+			}
+			return res, err
+		}
+		res.Rejected, res.Rescued = rejected, rescued
+		actions, err := w.actions(snap, blocks, highest)
+		var clash *schemaClashError
+		if errors.As(err, &clash) {
+			// The table's schema changed under the shredder (another
+			// writer typed a column first): write again with its types.
+			w.dropBlocks(blocks)
+			if rewrite >= w.cfg.MaxRewrites {
+				return res, err
+			}
+			w.stats.update(func(s *Stats) { s.CommitConflicts++ })
+			if snap, err = w.table.Update(ctx, snap); err != nil {
+				return res, err
+			}
+			w.remember(snap)
+			if err := w.resetBlockWriter(snap); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if err != nil {
+			w.dropBlocks(blocks)
+			return res, err
+		}
+		cr, err := w.commit(ctx, snap, actions, len(blocks))
+		switch {
+		case err == nil:
+		case errors.Is(err, manifest.ErrDuplicate) || errors.Is(err, manifest.ErrConflict):
+			// A concurrent commit holds part of the batch, or changed
+			// the schema: these blocks cannot go in. Read the table
+			// again, filter and write anew.
+			w.dropBlocks(blocks)
+			if rewrite >= w.cfg.MaxRewrites {
+				return res, fmt.Errorf("writer: %d rewrites after concurrent commits: %w", rewrite, err)
+			}
+			w.stats.update(func(s *Stats) { s.CommitConflicts++ })
+			w.cfg.Logger.Info("writer: concurrent commit, writing again", "err", err)
+			next, uerr := w.table.Update(ctx, snap)
+			if uerr != nil {
+				return res, errors.Join(err, uerr)
+			}
+			snap = next
+			w.remember(snap)
+			if errors.Is(err, manifest.ErrConflict) {
+				if rerr := w.resetBlockWriter(snap); rerr != nil {
+					return res, rerr
+				}
+			}
+			continue
+		case errors.Is(err, manifest.ErrCommitUnknown):
+			// The blocks may be referenced by a commit: keep them.
+			return res, err
+		default:
+			w.dropBlocks(blocks)
+			return res, err
+		}
+		w.remember(cr.Snapshot)
+		if cr.CheckpointErr != nil {
+			w.cfg.Logger.Warn("writer: checkpoint failed; the table is intact", "version", cr.Version, "err", cr.CheckpointErr)
+		}
+		res.Version = cr.Version
+		for _, b := range blocks {
+			res.BlockPaths = append(res.BlockPaths, b.key)
+			res.RowCount += b.rows
+			res.Bytes += b.size
+		}
+		if len(res.BlockPaths) > 0 {
+			res.BlockPath = res.BlockPaths[0]
+		}
+		res.Committed = committedOf(cr.Snapshot, entries)
+		w.stats.update(func(s *Stats) {
+			s.Commits++
+			s.BlocksWritten += int64(len(blocks))
+			s.BytesWritten += res.Bytes
+			s.RowsWritten += res.RowCount
+			s.Rescued += int64(res.Rescued)
+		})
+		return res, nil
+	}
+}
+
+// filterCommitted returns the entries not yet committed: those whose LSN is
+// above their producer's txn version in snap, first occurrence of each
+// (producer, LSN) in the batch. index maps kept entries to their place in
+// entries; highest is the highest LSN per producer among the kept ones.
+// Entries without a producer are always kept and carry no txn.
+func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.Entry, index []int, highest map[string]int64, dups int) {
+	highest = map[string]int64{}
+	type key struct {
+		p   string
+		lsn int64
+	}
+	var seen map[key]bool
+	for i := range entries {
+		e := &entries[i]
+		if e.Producer != "" {
+			if v, ok := snap.TxnVersion(e.Producer); ok && e.LSN <= v {
+				dups++
+				continue
+			}
+			if seen == nil {
+				seen = map[key]bool{}
+			}
+			k := key{e.Producer, e.LSN}
+			if seen[k] {
+				dups++
+				continue
+			}
+			seen[k] = true
+			if h, ok := highest[e.Producer]; !ok || e.LSN > h {
+				highest[e.Producer] = e.LSN
+			}
+		}
+		kept = append(kept, *e)
+		index = append(index, i)
+	}
+	return kept, index, highest, dups
+}
+
+func committedOf(snap *manifest.Snapshot, entries []cdc.Entry) map[string]int64 {
+	out := map[string]int64{}
+	for i := range entries {
+		p := entries[i].Producer
+		if _, done := out[p]; done || p == "" {
+			continue
+		}
+		if v, ok := snap.TxnVersion(p); ok {
+			out[p] = v
+		}
+	}
+	return out
+}
+
+// actions builds the commit: metaData when the blocks add columns, an add
+// per block, a txn per producer.
+func (w *LakehouseWriter) actions(snap *manifest.Snapshot, blocks []*block, highest map[string]int64) ([]manifest.Action, error) {
+	table, err := snap.Schema()
+	if err != nil {
+		return nil, err
+	}
+	merged, changed := table, false
+	for _, b := range blocks {
+		var ch bool
+		if merged, ch, err = mergeSchema(merged, b.schema); err != nil {
+			return nil, err
+		}
+		changed = changed || ch
+	}
+	var actions []manifest.Action
+	if changed {
+		md := snap.Metadata()
+		if md.SchemaString, err = merged.SchemaString(); err != nil {
+			return nil, err
+		}
+		actions = append(actions, manifest.Action{Metadata: &md})
+	}
+	now := w.cfg.Clock().UnixMilli()
+	for _, b := range blocks {
+		stats, err := manifest.EncodeStats(b.stats)
+		if err != nil {
+			return nil, fmt.Errorf("writer: stats of %s: %w", b.key, err)
+		}
+		actions = append(actions, manifest.Action{Add: &manifest.AddFile{
+			Path: manifest.EncodePath(b.key), PartitionValues: map[string]string{},
+			Size: b.size, ModificationTime: now, DataChange: true, Stats: stats,
+		}})
+	}
+	producers := make([]string, 0, len(highest))
+	for p := range highest {
+		producers = append(producers, p)
+	}
+	sort.Strings(producers)
+	for _, p := range producers {
+		actions = append(actions, manifest.Action{Txn: &manifest.Txn{AppID: p, Version: highest[p]}})
+	}
+	return actions, nil
+}
+
+// commit commits actions on top of base. A commit of unknown outcome is
+// resolved with the manifest's own recognition: the same commit id on the
+// same base makes Commit read the log after base for that id before it
+// writes anything, so the commit lands at most once.
+func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, actions []manifest.Action, blocks int) (manifest.CommitResult, error) {
+	id, err := newID()
+	if err != nil {
+		return manifest.CommitResult{}, err
+	}
+	opts := manifest.CommitOptions{
+		Operation:           "WRITE",
+		OperationParameters: map[string]string{"mode": "Append", "blocks": strconv.Itoa(blocks)},
+		CommitID:            id,
+	}
+	res, err := w.table.Commit(ctx, base, actions, opts)
+	w.stats.update(func(s *Stats) { s.Retries += int64(max(res.Attempts-1, 0)) })
+	for try := 1; err != nil && errors.Is(err, manifest.ErrCommitUnknown) && try <= w.cfg.ResolveAttempts; try++ {
+		w.cfg.Logger.Info("writer: commit outcome unknown, looking for it", "commit", id, "try", try, "err", err)
+		if serr := w.sleep(ctx, time.Duration(try)*50*time.Millisecond); serr != nil {
+			return res, errors.Join(err, serr)
+		}
+		w.stats.update(func(s *Stats) { s.Retries++ })
+		res, err = w.table.Commit(ctx, base, actions, opts)
+	}
+	return res, err
+}
+
+func (w *LakehouseWriter) sleep(ctx context.Context, d time.Duration) error {
+	if w.cfg.Manifest.Sleep != nil {
+		return w.cfg.Manifest.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dropBlocks deletes blocks no commit will refer to. A block that cannot
+// be deleted is an orphan for vacuum.
+func (w *LakehouseWriter) dropBlocks(blocks []*block) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, b := range blocks {
+		if !b.written {
+			continue
+		}
+		if err := w.store.Delete(ctx, b.key); err != nil {
+			w.stats.update(func(s *Stats) { s.OrphanBlocks++ })
+			w.cfg.Logger.Warn("writer: could not delete an uncommitted block; vacuum will", "block", b.key, "err", err)
+		}
+	}
+}
+
+// newID returns a block or commit id that sorts by creation time: 16 hex
+// digits of Unix nanoseconds, then 16 random hex digits.
+func newID() (string, error) {
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", fmt.Errorf("writer: random id: %w", err)
+	}
+	return fmt.Sprintf("%016x-%s", time.Now().UnixNano(), hex.EncodeToString(r[:])), nil
+}
+
+// chunks cuts entries into runs of at most maxBytes entry bytes (a single
+// larger entry is a chunk of its own).
+func chunks(entries []cdc.Entry, maxBytes int64) [][2]int {
+	var out [][2]int
+	start, n := 0, int64(0)
+	for i := range entries {
+		s := int64(entries[i].Size())
+		if i > start && n+s > maxBytes {
+			out = append(out, [2]int{start, i})
+			start, n = i, 0
+		}
+		n += s
+	}
+	if start < len(entries) {
+		out = append(out, [2]int{start, len(entries)})
+	}
+	return out
+}
+
+// writeBlocks shreds, encodes and uploads entries as one or more blocks,
+// shredding the next block while the one before is encoded and uploaded.
+// On error every block it wrote is deleted again (or counted an orphan).
+func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
+	pipe, err := w.bw.Pipeline(ctx)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var (
+		mu       sync.Mutex // firstErr, rejected, rescued: set on the encoder goroutine too
+		firstErr error
+		open     []*tailWriter // writers not closed yet, to abort on failure
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	cuts := chunks(entries, w.cfg.limits.MaxBlockBytes)
+	for _, cut := range cuts {
+		chunk := entries[cut[0]:cut[1]]
+		id, err := newID()
+		if err != nil {
+			fail(err)
+			break
+		}
+		b := &block{key: "data/blk_" + id + ".parquet"}
+		var size int64
+		for i := range chunk {
+			size += int64(chunk[i].Size())
+		}
+		out, err := w.create(ctx, b.key, size)
+		if err != nil {
+			fail(fmt.Errorf("writer: create %s: %w", b.key, err))
+			break
+		}
+		tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
+		open = append(open, tw)
+		blocks = append(blocks, b)
+		base := cut[0]
+		serr := pipe.Submit(chunk, tw, func(info *engine.BlockInfo, err error) {
+			// On the encoder goroutine, one block at a time.
+			if err == nil {
+				err = w.finishBlock(b, tw, info)
+			}
+			if err != nil {
+				tw.abort()
+				fail(fmt.Errorf("writer: block %s: %w", b.key, err))
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, re := range info.Errors {
+				c := *re
+				c.Index = index[base+re.Index]
+				rejected = append(rejected, &c)
+			}
+			rescued += info.Stats.Rescued
+		})
+		if serr != nil {
+			fail(fmt.Errorf("writer: block %s: %w", b.key, serr))
+			break
+		}
+	}
+	if cerr := pipe.Close(); cerr != nil {
+		fail(fmt.Errorf("writer: encoding blocks: %w", cerr))
+	}
+	if firstErr != nil {
+		for _, tw := range open {
+			tw.abort()
+		}
+		w.dropBlocks(blocks)
+		return nil, nil, 0, firstErr
+	}
+	// Blocks all of whose rows were rejected were not stored.
+	kept := blocks[:0]
+	for _, b := range blocks {
+		if b.written {
+			kept = append(kept, b)
+		}
+	}
+	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
+	return kept, rejected, rescued, nil
+}
+
+// finishBlock completes the upload of a block and reads its statistics.
+func (w *LakehouseWriter) finishBlock(b *block, tw *tailWriter, info *engine.BlockInfo) error {
+	if info.Rows == 0 {
+		tw.abort() // every row was rejected: no file
+		return nil
+	}
+	schema, err := blockSchema(info.Schema)
+	if err != nil {
+		return err
+	}
+	if err := tw.close(); err != nil {
+		return err
+	}
+	b.written = true
+	b.size, b.rows, b.schema = tw.n, info.Rows, schema
+	f, err := parquet.OpenFile(tw, tw.n)
+	if err != nil {
+		return fmt.Errorf("reading back the footer: %w", err)
+	}
+	if b.stats, err = deltaStats(f); err != nil {
+		return err
+	}
+	return nil
+}
+
+// create starts the streamed write of a block: a multipart upload with the
+// configured part size on S3, the store's own Create elsewhere.
+func (w *LakehouseWriter) create(ctx context.Context, key string, sizeHint int64) (upload.Writer, error) {
+	if w.s3 != nil {
+		return w.s3.CreateMultipart(ctx, w.s3Prefix+key, upload.PutOptions{SizeHint: sizeHint},
+			upload.MultipartOptions{PartSize: w.cfg.PartSize, Concurrency: w.cfg.UploadConcurrency})
+	}
+	return w.store.Create(ctx, key, upload.PutOptions{SizeHint: sizeHint})
+}
+
+// tailWriter passes a block's bytes to the store's writer and keeps its
+// first bytes and its last tailKeep bytes, where the Parquet footer is, so
+// the statistics can be read without downloading the block. As an
+// io.ReaderAt (after close) it serves those bytes and reads any other range
+// from the store.
+type tailWriter struct {
+	w      upload.Writer
+	ctx    context.Context
+	store  upload.Store
+	key    string
+	n      int64
+	head   [4]byte
+	tail   []byte // the last bytes written; tail ends at offset n
+	closed bool
+	done   bool // closed or aborted
+}
+
+const tailKeep = 256 << 10
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	if t.n < int64(len(t.head)) {
+		copy(t.head[t.n:], p)
+	}
+	n, err := t.w.Write(p)
+	t.n += int64(n)
+	p = p[:n]
+	if len(p) >= tailKeep {
+		t.tail = append(t.tail[:0], p[len(p)-tailKeep:]...)
+	} else {
+		if len(t.tail)+len(p) > 2*tailKeep {
+			keep := tailKeep - len(p)
+			copy(t.tail, t.tail[len(t.tail)-keep:])
+			t.tail = t.tail[:keep]
+		}
+		t.tail = append(t.tail, p...)
+	}
+	return n, err
+}
+
+func (t *tailWriter) close() error {
+	if t.done {
+		return upload.ErrClosed
+	}
+	t.done = true
+	if err := t.w.Close(); err != nil {
+		return err
+	}
+	t.closed = true
+	return nil
+}
+
+func (t *tailWriter) abort() {
+	if t.done {
+		return
+	}
+	t.done = true
+	_ = t.w.Abort()
+}
+
+// ReadAt implements io.ReaderAt over the written block.
+func (t *tailWriter) ReadAt(p []byte, off int64) (int, error) {
+	end := off + int64(len(p))
+	if off < 0 || end > t.n {
+		return 0, fmt.Errorf("writer: read of [%d, %d) outside a block of %d bytes", off, end, t.n)
+	}
+	if end <= int64(len(t.head)) {
+		return copy(p, t.head[off:end]), nil
+	}
+	if start := t.n - int64(len(t.tail)); off >= start {
+		return copy(p, t.tail[off-start:]), nil
+	}
+	if !t.closed {
+		return 0, fmt.Errorf("writer: read of [%d, %d) before the block is stored", off, end)
+	}
+	data, err := t.store.GetRange(t.ctx, t.key, off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	if len(data) != len(p) {
+		return copy(p, data), fmt.Errorf("writer: %s: short read at %d", t.key, off)
+	}
+	return copy(p, data), nil
+}

@@ -1,0 +1,73 @@
+package writer
+
+import (
+	"sync"
+	"time"
+)
+
+// Stats are the counters of a LakehouseWriter since Open.
+type Stats struct {
+	// BlocksWritten, BytesWritten and RowsWritten count the blocks of
+	// successful commits, their bytes in the store and their rows.
+	BlocksWritten, BytesWritten, RowsWritten int64
+	// AvgBlockBytes is BytesWritten / BlocksWritten.
+	AvgBlockBytes float64
+	// CompactionsPending is the number of compactions the table is due
+	// (filled by the compactor; 0 when it has not looked).
+	CompactionsPending int
+
+	Flushes    int64 // Flush calls that returned without error
+	Duplicates int64 // entries dropped as already committed
+	Rescued    int64 // values that went to _rescued
+	Rejected   int64 // rows refused (bad JSON etc.)
+	// Retries counts extra commit attempts: puts that lost a race, and
+	// commits of unknown outcome looked for again.
+	Retries int64
+	Commits int64 // commits written
+	// CommitConflicts counts flushes whose blocks had to be written again
+	// because a concurrent commit held a txn of the batch or changed the
+	// schema.
+	CommitConflicts int64
+	// Unknown counts commits whose outcome stayed unknown (Flush failed
+	// with manifest.ErrCommitUnknown).
+	Unknown int64
+	// OrphanBlocks counts blocks uploaded for commits that did not happen
+	// and that could not be deleted (vacuum removes them).
+	OrphanBlocks int64
+	// FailedFlushes counts Flush calls that returned an error.
+	FailedFlushes int64
+
+	LastFlush   time.Time // when the last successful Flush returned
+	LastVersion int64     // the table version last seen (-1 before any)
+}
+
+// counters is the writer's Stats behind a mutex.
+type counters struct {
+	mu sync.Mutex
+	s  Stats
+}
+
+func (c *counters) update(f func(s *Stats)) {
+	c.mu.Lock()
+	f(&c.s)
+	c.mu.Unlock()
+}
+
+func (c *counters) snapshot() Stats {
+	c.mu.Lock()
+	s := c.s
+	c.mu.Unlock()
+	if s.BlocksWritten > 0 {
+		s.AvgBlockBytes = float64(s.BytesWritten) / float64(s.BlocksWritten)
+	}
+	return s
+}
+
+// SetCompactionsPending records how many compactions the table is due, for
+// Stats (the compactor calls it).
+func (w *LakehouseWriter) SetCompactionsPending(n int) {
+	w.stats.update(func(s *Stats) { s.CompactionsPending = n })
+}
+
+// Stats returns a snapshot of the writer's counters.
+func (w *LakehouseWriter) Stats() Stats { return w.stats.snapshot() }
