@@ -110,8 +110,8 @@ func TestFlushRejectedRows(t *testing.T) {
 	ctx := context.Background()
 	w := open(t, writer.Options{Store: upload.NewMemory()})
 	b := batch(t, "p1", 1, 6)
-	b[1].Data = []byte(`{"id": 2,`)      // truncated
-	b[4].Data = []byte(`[1, 2]`)         // not an object
+	b[1].Data = []byte(`{"id": 2,`)        // truncated
+	b[4].Data = []byte(`[1, 2]`)           // not an object
 	b[5].Data = []byte(`{"a": 1, "a": 2}`) // duplicate key
 	res, err := w.Flush(ctx, b)
 	if err != nil {
