@@ -216,25 +216,50 @@ func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.E
 		p   string
 		lsn int64
 	}
+	// seen is built only when a producer's LSNs stop increasing inside the
+	// batch: until then an LSN above the producer's highest so far cannot
+	// be a repeat.
 	var seen map[key]bool
+	var (
+		lastP         string
+		lastTxn       int64
+		lastHas, have bool
+	)
+	kept = make([]cdc.Entry, 0, len(entries))
+	index = make([]int, 0, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		if e.Producer != "" {
-			if v, ok := snap.TxnVersion(e.Producer); ok && e.LSN <= v {
+			if !have || e.Producer != lastP {
+				lastP, have = e.Producer, true
+				lastTxn, lastHas = snap.TxnVersion(e.Producer)
+			}
+			if lastHas && e.LSN <= lastTxn {
 				dups++
 				continue
 			}
-			if seen == nil {
-				seen = map[key]bool{}
-			}
-			k := key{e.Producer, e.LSN}
-			if seen[k] {
-				dups++
-				continue
-			}
-			seen[k] = true
-			if h, ok := highest[e.Producer]; !ok || e.LSN > h {
+			h, ok := highest[e.Producer]
+			switch {
+			case !ok || e.LSN > h:
 				highest[e.Producer] = e.LSN
+				if seen != nil {
+					seen[key{e.Producer, e.LSN}] = true
+				}
+			default:
+				if seen == nil {
+					seen = make(map[key]bool, len(entries))
+					for j := range kept {
+						if kept[j].Producer != "" {
+							seen[key{kept[j].Producer, kept[j].LSN}] = true
+						}
+					}
+				}
+				k := key{e.Producer, e.LSN}
+				if seen[k] {
+					dups++
+					continue
+				}
+				seen[k] = true
 			}
 		}
 		kept = append(kept, *e)

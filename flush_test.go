@@ -525,3 +525,18 @@ func TestResolveUnknownCommit(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+func TestFlushRepeatsOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	w := open(t, writer.Options{Store: upload.NewMemory()})
+	p1, p2 := batch(t, "p1", 1, 3), batch(t, "p2", 1, 1)
+	b := []cdc.Entry{p1[2], p1[0], p2[0], p1[2], p1[1], p2[0], p1[0]}
+	res, err := w.Flush(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 3 || res.RowCount != 4 || res.Committed["p1"] != 3 || res.Committed["p2"] != 1 {
+		t.Errorf("%+v", res)
+	}
+	checkRows(t, readAll(t, w, nil), wantRows(append(p1, p2...)))
+}
