@@ -1,0 +1,671 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evodb/writer"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+)
+
+const loadAbout = `
+Loads CDC entries into a table, creating the table if it does not exist.
+Each FILE holds JSON lines (one CDC envelope or one plain JSON object per
+line, see below) or binary batches (cdc's EVB1 format: files ending in .evb,
+or --format binary); "-" or no FILE reads standard input.
+
+Input is read in chunks of whole lines; each chunk becomes one commit of
+--blocks-per-commit blocks of the partition mode's target size (do-sqlite
+64 KB, standard 4 MB, enterprise 32 MB of CDC entries, before encoding and
+compression), or of one block of --batch-rows entries. Reading and decoding
+the next chunk overlap writing the blocks of the one before.
+
+A line is an envelope, {"op":"INSERT","data":{...},"lsn":7,"producer":"db-1",
+"commit_ts":"2026-11-26T10:00:00Z"}, or a plain object, loaded as an INSERT.
+Entries without an LSN get the next numbers after the highest LSN their
+producer (--producer when the line names none) has committed, so that loads
+append; entries with an LSN that their producer has already committed are
+duplicates and are skipped, so a CDC file can be loaded again safely.
+
+Lines that cannot be read are rejected, reported on stderr (the first ten)
+and counted; the others are loaded. At the end a summary goes to stdout
+(--json for machines). A progress bar is drawn on stderr when stdout and
+stderr are terminals.`
+
+type loadOptions struct {
+	tf              tableFlags
+	mode            string
+	compression     string
+	producer        string
+	batchRows       int
+	blocksPerCommit int
+	format          string
+	progress        string
+	asJSON          bool
+	logLevel        string
+}
+
+func (o *loadOptions) register(fs *flagSet) {
+	o.tf.register(fs)
+	fs.StringVar(&o.mode, "mode", string(writer.ModeStandard), "partition `mode`: do-sqlite, standard or enterprise (block size targets)")
+	fs.StringVar(&o.compression, "compression", "zstd", "Parquet page `codec`: zstd, snappy or none")
+	fs.StringVar(&o.producer, "producer", "evodb-writer-load", "producer `id` of entries that name none")
+	fs.IntVar(&o.batchRows, "batch-rows", 0, "`N` entries per block, one block per commit (default: blocks sized by --mode)")
+	fs.IntVar(&o.blocksPerCommit, "blocks-per-commit", 4, "write `N` blocks per commit when blocks are sized by --mode")
+	fs.StringVar(&o.format, "format", "auto", "input `format`: auto (by extension: .evb is binary), jsonl or binary")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: `when` auto (stdout and stderr are terminals), always or never")
+	fs.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON document")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "`level` of the writer's log lines on stderr: debug, info, warn, error")
+	fs.env("mode", "EVODB_MODE")
+	fs.env("compression", "EVODB_COMPRESSION")
+	fs.env("producer", "EVODB_PRODUCER")
+	fs.env("log-level", "EVODB_LOG_LEVEL")
+}
+
+func (o *loadOptions) check() error {
+	switch writer.PartitionMode(o.mode) {
+	case writer.ModeDOSQLite, writer.ModeStandard, writer.ModeEnterprise:
+	default:
+		return usagef("--mode %q: want do-sqlite, standard or enterprise", o.mode)
+	}
+	switch o.compression {
+	case "zstd", "snappy", "none":
+	default:
+		return usagef("--compression %q: want zstd, snappy or none", o.compression)
+	}
+	switch o.format {
+	case "auto", "jsonl", "binary":
+	default:
+		return usagef("--format %q: want auto, jsonl or binary", o.format)
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress %q: want auto, always or never", o.progress)
+	}
+	if o.batchRows < 0 {
+		return usagef("--batch-rows %d: want a positive number (or 0 for the mode's size)", o.batchRows)
+	}
+	if o.blocksPerCommit <= 0 {
+		return usagef("--blocks-per-commit %d: want 1 or more", o.blocksPerCommit)
+	}
+	if o.batchRows > 0 {
+		o.blocksPerCommit = 1
+	}
+	if o.producer == "" {
+		return usagef("--producer must not be empty")
+	}
+	if _, err := parseLogLevel(o.logLevel); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	return nil
+}
+
+func runLoad(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("load", "[FILE | -]...", loadAbout)
+	var o loadOptions
+	o.register(fs)
+	files, err := parseFlags(fs, e, args)
+	if err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	inputs, err := openInputs(e, files, o.format)
+	if err != nil {
+		return err
+	}
+	defer closeInputs(inputs)
+	ref, err := parseTable(o.tf.uri, false)
+	if err != nil {
+		return err
+	}
+	wopts := writer.Options{
+		PartitionMode: writer.PartitionMode(o.mode),
+		Compression:   o.compression,
+		Logger:        newLogger(e, o.logLevel),
+	}
+	if o.batchRows == 0 {
+		// Blocks of the mode's target size, several per commit: the
+		// writer cuts each chunk into blocks and encodes one while it
+		// shreds the next.
+		lim, err := wopts.PartitionMode.Limits()
+		if err != nil {
+			return usagef("--mode: %v", err)
+		}
+		wopts.MaxBlockBytes = lim.TargetBlockBytes
+	}
+	w, err := openWriter(ctx, e, &o.tf, ref, wopts)
+	if err != nil {
+		return err
+	}
+	sum, loadErr := load(ctx, e, w, &o, inputs)
+	closeErr := w.Close(context.WithoutCancel(ctx))
+	sum.Table = ref.display
+	if sum.Blocks > 0 || loadErr == nil {
+		printSummary(e.stdout, sum, o.asJSON)
+	}
+	if loadErr != nil {
+		return loadErr
+	}
+	if closeErr != nil {
+		return fmt.Errorf("closing the writer: %w", closeErr)
+	}
+	return nil
+}
+
+// input is one source of entries.
+type input struct {
+	name   string // as given ("-" is stdin)
+	r      io.Reader
+	closer io.Closer
+	size   int64 // -1 when unknown
+	binary bool
+}
+
+func openInputs(e *env, names []string, format string) ([]*input, error) {
+	var ins []*input
+	stdin := 0
+	for _, name := range names {
+		in := &input{name: name, size: -1}
+		if name == "-" {
+			stdin++
+			if stdin > 1 {
+				closeInputs(ins)
+				return nil, usagef("standard input (-) given more than once")
+			}
+			in.name = "stdin"
+			in.r = e.stdin
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				closeInputs(ins)
+				return nil, fmt.Errorf("input %s: %w", name, unwrapPathError(err))
+			}
+			st, err := f.Stat()
+			if err != nil {
+				f.Close()
+				closeInputs(ins)
+				return nil, fmt.Errorf("input %s: %w", name, err)
+			}
+			if st.IsDir() {
+				f.Close()
+				closeInputs(ins)
+				return nil, fmt.Errorf("input %s: is a directory", name)
+			}
+			if st.Mode().IsRegular() {
+				in.size = st.Size()
+			}
+			in.r, in.closer = f, f
+		}
+		switch format {
+		case "binary":
+			in.binary = true
+		case "auto":
+			in.binary = strings.EqualFold(filepath.Ext(name), ".evb")
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func closeInputs(ins []*input) {
+	for _, in := range ins {
+		if in.closer != nil {
+			in.closer.Close()
+		}
+	}
+}
+
+// loadSummary is what load reports at the end.
+type loadSummary struct {
+	Table      string  `json:"table"`
+	Files      int     `json:"files"`
+	InputBytes int64   `json:"input_bytes"`
+	Entries    int64   `json:"entries"`  // entries decoded from the input
+	Rows       int64   `json:"rows"`     // rows written to the table
+	Rejected   int64   `json:"rejected"` // lines or rows refused
+	Duplicates int64   `json:"duplicates"`
+	Blocks     int64   `json:"blocks"`
+	Bytes      int64   `json:"bytes"` // Parquet bytes written
+	Version    int64   `json:"version"`
+	Seconds    float64 `json:"duration_seconds"`
+	RowsPerSec float64 `json:"rows_per_second"`
+}
+
+func printSummary(w io.Writer, s loadSummary, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.Encode(s)
+		return
+	}
+	fmt.Fprintf(w, "loaded %s rows into %s in %s (%s rows/s)\n", formatInt(s.Rows), s.Table,
+		time.Duration(s.Seconds*float64(time.Second)).Round(time.Millisecond), formatInt(int64(s.RowsPerSec)))
+	fmt.Fprintf(w, "  rows        %s\n", formatInt(s.Rows))
+	fmt.Fprintf(w, "  rejected    %s\n", formatInt(s.Rejected))
+	fmt.Fprintf(w, "  duplicates  %s\n", formatInt(s.Duplicates))
+	fmt.Fprintf(w, "  blocks      %s\n", formatInt(s.Blocks))
+	fmt.Fprintf(w, "  bytes       %s (%s); input %s\n", formatInt(s.Bytes), formatBytes(s.Bytes), formatBytes(s.InputBytes))
+	fmt.Fprintf(w, "  version     %d\n", s.Version)
+}
+
+// A chunk travels from the reader through a decoder to the flusher; chunks
+// (their buffers and entry slices) are recycled, which bounds the memory of
+// a load to a few chunks.
+type chunk struct {
+	in        *input
+	data      []byte
+	firstLine int       // JSON lines: number of data's first line in its input
+	skipped   []tooLong // lines dropped for their length before this chunk
+	frames    []frame   // binary: the batches in data
+	entries   []cdc.Entry
+	entrySize int64 // sum of the entries' Size
+	lineErrs  []*cdc.LineError
+	err       error // a binary batch that cannot be decoded: fatal
+	ready     chan struct{}
+}
+
+type frame struct {
+	off, n int
+	at     int64 // offset in the input
+}
+
+// maxRejectReports is how many rejected lines are described on stderr.
+const maxRejectReports = 10
+
+// loader carries the state of one load.
+type loader struct {
+	e        *env
+	w        *writer.LakehouseWriter
+	o        *loadOptions
+	bar      *progress
+	jsonOpts cdc.JSONOptions
+	// chunkBytes is the input size of the next chunk: perCommit blocks of
+	// the mode's target size (in entry bytes, as the writer counts them),
+	// by the ratio of entry bytes to input bytes seen so far.
+	chunkBytes atomic.Int64
+	target     int64
+	perCommit  int
+	pool       chan *chunk
+	readBytes  atomic.Int64
+	rows       atomic.Int64
+	reports    int
+	sum        loadSummary
+	lastLSN    map[string]int64
+}
+
+const (
+	// initialRatio is the guess of entry bytes (what the writer's block
+	// sizes count) per input byte before the first chunk tells.
+	initialRatio  = 1.3
+	minChunkBytes = 16 << 10
+	maxChunkBytes = 1 << 30
+	maxLineBytes  = 1 << 20
+)
+
+// nextChunkBytes sizes the input chunk so that it makes blocksPerCommit
+// blocks of the target size, the last one a little short rather than a
+// small one more.
+func (l *loader) setChunkBytes(entryPerInput float64) {
+	want := (float64(l.perCommit) - 0.1) * float64(l.target) / entryPerInput
+	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
+}
+
+func load(ctx context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {
+	start := time.Now()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	l := &loader{e: e, w: w, o: o, lastLSN: map[string]int64{}}
+	l.target = w.Limits().TargetBlockBytes
+	l.perCommit = o.blocksPerCommit
+	l.setChunkBytes(initialRatio)
+	l.jsonOpts = cdc.JSONOptions{Producer: o.producer, MaxLineBytes: maxLineBytes}
+	l.sum.Files = len(inputs)
+
+	// On two cores: one goroutine reads, one decodes the next chunk while
+	// this one writes the block of the chunk before (the writer itself
+	// overlaps shredding and encoding).
+	decoders := max(1, runtime.GOMAXPROCS(0)/2)
+	depth := decoders + 1
+	l.pool = make(chan *chunk, depth+1)
+	for range depth + 1 {
+		l.pool <- &chunk{}
+	}
+	work := make(chan *chunk, depth)
+	order := make(chan *chunk, depth)
+
+	var total int64
+	for _, in := range inputs {
+		if in.size < 0 {
+			total = -1
+			break
+		}
+		total += in.size
+	}
+	l.bar = newProgress(e, o.progress, total)
+	l.bar.start(&l.readBytes, &l.rows)
+
+	var wg sync.WaitGroup
+	for range decoders {
+		wg.Go(func() {
+			for c := range work {
+				l.decode(c)
+				close(c.ready)
+			}
+		})
+	}
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(work)
+		readErr = l.read(ctx, inputs, work, order)
+		if readErr != nil {
+			cancel(readErr)
+		}
+	}()
+	var flushErr error
+	for c := range order {
+		<-c.ready
+		if flushErr == nil {
+			if err := l.flush(ctx, c); err != nil {
+				flushErr = err
+				cancel(err)
+			}
+		}
+		l.pool <- c
+	}
+	wg.Wait()
+	l.bar.stop()
+	l.sum.Seconds = time.Since(start).Seconds()
+	if l.sum.Seconds > 0 {
+		l.sum.RowsPerSec = float64(l.sum.Rows) / l.sum.Seconds
+	}
+	l.sum.InputBytes = l.readBytes.Load()
+	if l.reports < int(l.sum.Rejected) {
+		l.warnf("%s more rejected lines not shown", formatInt(l.sum.Rejected-int64(l.reports)))
+	}
+	if flushErr != nil {
+		return l.sum, flushErr
+	}
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return l.sum, readErr
+	}
+	return l.sum, context.Cause(ctx)
+}
+
+func clamp(v, lo, hi int64) int64 { return min(max(v, lo), hi) }
+
+// getChunk takes a free chunk, its buffer sized for the next block.
+func (l *loader) getChunk(ctx context.Context, in *input) (*chunk, error) {
+	select {
+	case c := <-l.pool:
+		want := int(l.chunkBytes.Load())
+		if cap(c.data) < want || cap(c.data) > 2*want {
+			c.data = make([]byte, 0, want)
+		}
+		*c = chunk{in: in, data: c.data[:0], entries: c.entries[:0], frames: c.frames[:0], ready: make(chan struct{})}
+		return c, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+// read cuts the inputs into chunks and hands them to the decoders (work)
+// and, in the same order, to the flusher (order).
+func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *chunk) error {
+	send := func(c *chunk) error {
+		select {
+		case order <- c:
+		case <-ctx.Done():
+			l.pool <- c
+			return context.Cause(ctx)
+		}
+		work <- c // never blocks for long: decoders drain work until it closes
+		return nil
+	}
+	for _, in := range inputs {
+		counted := &countingReader{r: in.r, n: &l.readBytes}
+		if in.binary {
+			if err := l.readBinary(ctx, in, counted, send); err != nil {
+				return err
+			}
+			continue
+		}
+		lc := &lineChunker{r: counted, maxLine: maxLineBytes}
+		for {
+			c, err := l.getChunk(ctx, in)
+			if err != nil {
+				return err
+			}
+			data, first, skipped, err := lc.next(c.data, l.o.batchRows)
+			if err == io.EOF {
+				l.pool <- c
+				break
+			}
+			if err != nil {
+				l.pool <- c
+				return fmt.Errorf("reading %s: %w", in.name, err)
+			}
+			c.data, c.firstLine, c.skipped = data, first, skipped
+			if err := send(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readBinary cuts a stream of binary batches into chunks of whole batches.
+func (l *loader) readBinary(ctx context.Context, in *input, r io.Reader, send func(*chunk) error) error {
+	f := &batchFramer{r: bufio.NewReaderSize(r, 1<<20)}
+	for done := false; !done; {
+		c, err := l.getChunk(ctx, in)
+		if err != nil {
+			return err
+		}
+		rows := 0
+		for len(c.data) < cap(c.data) && (l.o.batchRows == 0 || rows < l.o.batchRows) {
+			var n, entries int
+			var at int64
+			off := len(c.data)
+			c.data, n, entries, at, err = f.next(c.data)
+			if err == io.EOF {
+				done = true
+				break
+			}
+			if err != nil {
+				l.pool <- c
+				return fmt.Errorf("%s: %w", in.name, err)
+			}
+			c.frames = append(c.frames, frame{off: off, n: n, at: at})
+			rows += entries
+		}
+		if len(c.frames) == 0 {
+			l.pool <- c
+			continue
+		}
+		if err := send(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// decode turns a chunk's bytes into entries (on a decoder goroutine).
+func (l *loader) decode(c *chunk) {
+	c.entries = c.entries[:0]
+	if !c.in.binary {
+		c.entries, c.lineErrs = cdc.DecodeJSONLines(c.entries, c.data, &l.jsonOpts)
+	} else {
+		for _, fr := range c.frames {
+			var err error
+			c.entries, err = cdc.DecodeBinaryBatch(c.entries, c.data[fr.off:fr.off+fr.n], &l.jsonOpts)
+			if err != nil {
+				c.err = fmt.Errorf("%s: binary batch at byte %d: %w", c.in.name, fr.at, err)
+				return
+			}
+		}
+	}
+	for i := range c.entries {
+		c.entrySize += int64(c.entries[i].Size())
+	}
+}
+
+// flush writes a decoded chunk as one block (on the flusher goroutine, in
+// input order).
+func (l *loader) flush(ctx context.Context, c *chunk) error {
+	if c.err != nil {
+		return c.err
+	}
+	for _, s := range c.skipped {
+		l.reject(c.in.name, s.line, fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes))
+	}
+	for _, le := range c.lineErrs {
+		l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
+	}
+	l.sum.Entries += int64(len(c.entries))
+	if len(c.entries) == 0 {
+		return nil
+	}
+	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
+		l.setChunkBytes(float64(c.entrySize) / float64(len(c.data)))
+	}
+	l.assignLSNs(c.entries)
+	res, err := l.w.Flush(ctx, c.entries)
+	if err != nil {
+		return fmt.Errorf("%s: writing the block of lines from %d: %w", c.in.name, c.firstLine, err)
+	}
+	if len(res.Rejected) > 0 {
+		rejected := slices.Clone(res.Rejected)
+		slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
+		idx := make([]int, len(rejected))
+		for k, re := range rejected {
+			idx[k] = re.Index
+		}
+		for k, line := range linesOf(c, idx) {
+			l.reject(c.in.name, line, rejected[k].Err.Error())
+		}
+	}
+	l.sum.Blocks += int64(len(res.BlockPaths))
+	l.sum.Rows += res.RowCount
+	l.sum.Bytes += res.Bytes
+	l.sum.Duplicates += int64(res.Duplicates)
+	l.sum.Version = res.Version
+	l.rows.Add(res.RowCount)
+	return nil
+}
+
+// assignLSNs numbers the entries that carry no LSN after the highest LSN
+// their producer has committed or sent so far.
+func (l *loader) assignLSNs(entries []cdc.Entry) {
+	var prod string
+	var last int64
+	have := false
+	for i := range entries {
+		e := &entries[i]
+		if !have || e.Producer != prod {
+			if have {
+				l.lastLSN[prod] = last
+			}
+			prod = e.Producer
+			v, ok := l.lastLSN[prod]
+			if !ok {
+				v, _ = l.w.CommittedLSN(prod)
+			}
+			last, have = v, true
+		}
+		if e.LSN == 0 {
+			last++
+			e.LSN = last
+		} else if e.LSN > last {
+			last = e.LSN
+		}
+	}
+	if have {
+		l.lastLSN[prod] = last
+	}
+}
+
+// linesOf returns the input line of each of the chunk's entries at the
+// given indexes (ascending) for JSON lines, or the entry's position in the
+// chunk counted from 1 for binary batches.
+func linesOf(c *chunk, idx []int) []int {
+	out := make([]int, len(idx))
+	if c.in.binary {
+		for k, i := range idx {
+			out[k] = i + 1
+		}
+		return out
+	}
+	bad := make(map[int]bool, len(c.lineErrs))
+	for _, le := range c.lineErrs {
+		bad[le.Line] = true
+	}
+	line, n, k := 0, 0, 0
+	for off := 0; off < len(c.data) && k < len(idx); {
+		line++
+		end := len(c.data)
+		if j := bytes.IndexByte(c.data[off:], '\n'); j >= 0 {
+			end = off + j
+		}
+		if len(bytes.TrimSpace(c.data[off:end])) > 0 && !bad[line] {
+			for k < len(idx) && idx[k] == n {
+				out[k] = c.firstLine + line - 1
+				k++
+			}
+			n++
+		}
+		off = end + 1
+	}
+	return out
+}
+
+func (l *loader) reject(name string, line int, msg string) {
+	l.sum.Rejected++
+	if l.reports >= maxRejectReports {
+		return
+	}
+	l.reports++
+	l.warnf("rejected %s:%d: %s", name, line, oneLine(msg))
+}
+
+func (l *loader) warnf(format string, args ...any) {
+	l.bar.println(fmt.Sprintf("%s load: %s", progName, fmt.Sprintf(format, args...)))
+}
