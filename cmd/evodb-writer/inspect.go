@@ -250,6 +250,15 @@ func columnStats(f manifest.StructField, stats []*manifest.Stats) inspectColumn 
 		if st == nil {
 			return c
 		}
+		_, hasN := st.NullCount[f.Name]
+		_, hasMin := st.MinValues[f.Name]
+		_, hasMax := st.MaxValues[f.Name]
+		if !hasN && !hasMin && !hasMax {
+			// A file with no statistics at all for the column was
+			// written before the column existed: all its rows are null.
+			nulls += st.NumRecords
+			continue
+		}
 		if n, ok := asInt(st.NullCount[f.Name]); ok && nullsKnown {
 			nulls += n
 		} else {

@@ -129,15 +129,15 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
+	ref, err := parseTable(o.tf.uri, false)
+	if err != nil {
+		return err
+	}
 	inputs, err := openInputs(e, files, o.format)
 	if err != nil {
 		return err
 	}
 	defer closeInputs(inputs)
-	ref, err := parseTable(o.tf.uri, false)
-	if err != nil {
-		return err
-	}
 	wopts := writer.Options{
 		PartitionMode: writer.PartitionMode(o.mode),
 		Compression:   o.compression,
@@ -457,7 +457,7 @@ func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *
 			}
 			continue
 		}
-		lc := &lineChunker{r: counted, maxLine: maxLineBytes}
+		lc := &lineChunker{r: counted, maxLine: maxLineBytes, maxChunk: maxChunkBytes}
 		for {
 			c, err := l.getChunk(ctx, in)
 			if err != nil {

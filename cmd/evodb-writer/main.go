@@ -189,10 +189,11 @@ func versionString() string {
 
 func runVersion(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet("version", "", "Prints the version of this program, its source revision and the Go version it was built with.")
-	if _, err := parseFlags(fs, e, args); err != nil {
+	pos, err := parseFlags(fs, e, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if len(pos) > 0 {
 		return usagef("version takes no arguments")
 	}
 	fmt.Fprintln(e.stdout, versionString())

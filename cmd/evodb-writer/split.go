@@ -16,11 +16,13 @@ import (
 // about a target size (or a number of lines).
 type lineChunker struct {
 	r       io.Reader
-	maxLine int    // longest line kept; longer ones are skipped and reported
-	carry   []byte // the start of a line that did not fit the last chunk
-	eof     bool
-	line    int   // lines handed out so far
-	offset  int64 // bytes handed out (or skipped) so far
+	maxLine int // longest line kept; longer ones are skipped and reported
+	// maxChunk bounds the growth of a chunk that is to hold maxLines lines.
+	maxChunk int
+	carry    []byte // the start of a line that did not fit the last chunk
+	eof      bool
+	line     int   // lines handed out so far
+	offset   int64 // bytes handed out (or skipped) so far
 	// skipping is set while the rest of an overlong line is discarded.
 	skipping bool
 }
@@ -69,12 +71,13 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 				}
 				return c.finish(buf, firstLine, skipped)
 			}
-			if last >= 0 {
+			if last >= 0 && (maxLines == 0 || cap(buf) >= c.maxChunk) {
 				c.carry = append(c.carry, buf[last+1:]...)
 				return c.finish(buf[:last+1], firstLine, skipped)
 			}
-			// One line fills the whole buffer.
-			if len(buf) > c.maxLine {
+			// One line fills the whole buffer (or the chunk is to hold
+			// maxLines lines and has room to grow).
+			if last < 0 && len(buf) > c.maxLine {
 				c.line++
 				skipped = append(skipped, tooLong{line: c.line, offset: c.offset, length: int64(len(buf))})
 				c.offset += int64(len(buf))
@@ -83,7 +86,7 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 				buf = buf[:0]
 				continue
 			}
-			grown := make([]byte, len(buf), 2*cap(buf))
+			grown := make([]byte, len(buf), max(2*cap(buf), 4096))
 			copy(grown, buf)
 			buf = grown
 		}

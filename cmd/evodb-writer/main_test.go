@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+	"github.com/evodb/writer/upload/uploadtest"
+)
+
+// The tests run the built command: TestMain builds it once (with -race or
+// -tags purego when the test binary has them) and the tests execute it.
+
+// buildFlags are extra go build flags (build_*_test.go add -race, purego).
+var buildFlags []string
+
+var (
+	binPath string
+	// noBinary says why the built command cannot run here; tests that
+	// need it skip with this reason.
+	noBinary string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "evodb-writer-cmd-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		defer uploadtest.StopSharedGateway()
+		if reason := buildBinary(dir); reason != "" {
+			noBinary = reason
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// buildBinary builds the command into dir, or says why it cannot be run.
+func buildBinary(dir string) string {
+	host, err := exec.Command("go", "env", "GOHOSTARCH", "GOHOSTOS").Output()
+	if err != nil {
+		return "go env failed: " + err.Error()
+	}
+	f := strings.Fields(string(host))
+	if len(f) != 2 || f[0] != runtime.GOARCH || f[1] != runtime.GOOS {
+		// The test binary runs under an emulator (qemu-user for arm64):
+		// the built command would be for the same foreign architecture and
+		// the kernel could not execute it without binfmt_misc. The native
+		// runs of the suite exec it.
+		return fmt.Sprintf("the command would be built for %s/%s on a %s host; executing it needs binfmt_misc (covered by the native runs)",
+			runtime.GOOS, runtime.GOARCH, strings.TrimSpace(string(host)))
+	}
+	binPath = filepath.Join(dir, "evodb-writer")
+	args := append([]string{"build", "-o", binPath}, buildFlags...)
+	args = append(args, ".")
+	cmd := exec.Command("go", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build of the command failed: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	return ""
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+type runOpts struct {
+	stdin string
+	env   []string // KEY=VALUE added to a copy of the environment without EVODB_*
+}
+
+// evw runs the built command.
+func evw(t *testing.T, o runOpts, args ...string) result {
+	t.Helper()
+	if noBinary != "" {
+		t.Skip(noBinary)
+	}
+	cmd := exec.Command(binPath, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "EVODB_") && !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, o.env...)
+	cmd.Stdin = strings.NewReader(o.stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("running %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// ok runs the command and fails the test unless it exits 0.
+func ok(t *testing.T, o runOpts, args ...string) result {
+	t.Helper()
+	r := evw(t, o, args...)
+	if r.code != 0 {
+		t.Fatalf("evodb-writer %s: exit %d\nstderr: %s", strings.Join(args, " "), r.code, r.stderr)
+	}
+	return r
+}
+
+func decodeSummary(t *testing.T, text string) loadSummary {
+	t.Helper()
+	var s loadSummary
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		t.Fatalf("summary %q: %v", text, err)
+	}
+	return s
+}
+
+// snapshotOf reads a local table's latest snapshot directly.
+func snapshotOf(t *testing.T, dir string) *manifest.Snapshot {
+	t.Helper()
+	store, err := upload.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := manifest.Open(store, "", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// tableTotals sums rows and bytes of a snapshot's files.
+func tableTotals(t *testing.T, s *manifest.Snapshot) (files int, rows, size int64) {
+	t.Helper()
+	for _, f := range s.Files() {
+		st, err := f.ParseStats()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Path, err)
+		}
+		rows += st.NumRecords
+		size += f.Size
+		files++
+	}
+	return files, rows, size
+}
+
+// plainRows returns n JSON objects without an envelope, one per line.
+func plainRows(start, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"id":%d,"name":"user-%d","score":%d.5,"tags":["a","b"]}`+"\n", start+i, start+i, i%100)
+	}
+	return b.String()
+}
