@@ -16,7 +16,7 @@ import (
 // credentials from the AWS environment.
 func TestLoadS3(t *testing.T) {
 	if noBinary != "" {
-		t.Skip(noBinary)
+		t.Skip(noBinary) // the AWS environment is the process's
 	}
 	gw := uploadtest.SharedGateway(t)
 	bucket, err := gw.NewBucket(t.Context())
