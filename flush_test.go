@@ -540,3 +540,29 @@ func TestFlushRepeatsOutOfOrder(t *testing.T) {
 	}
 	checkRows(t, readAll(t, w, nil), wantRows(append(p1, p2...)))
 }
+
+// TestOverlappingBatchesOfTwoWriters: two writers hold overlapping batches
+// of one producer (a redelivery); the second commits from a snapshot that
+// predates the first one's commit. It must not write the overlap again.
+func TestOverlappingBatchesOfTwoWriters(t *testing.T) {
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	// The columns exist already, so neither commit changes the schema.
+	w0 := open(t, writer.Options{Store: mem})
+	if _, err := w0.Flush(ctx, batch(t, "other", 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	w1 := open(t, writer.Options{Store: mem})
+	w2 := open(t, writer.Options{Store: mem})
+	if _, err := w1.Flush(ctx, batch(t, "p", 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w2.Flush(ctx, batch(t, "p", 5, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rewrites != 1 || res.Duplicates != 6 || res.RowCount != 5 {
+		t.Errorf("second writer: %+v, want one rewrite writing 11..15", res)
+	}
+	checkRows(t, readAll(t, w1, nil), wantRows(append(batch(t, "other", 1, 10), batch(t, "p", 1, 15)...)))
+}

@@ -22,7 +22,10 @@
 //     fails with a [*ConflictError] (a compaction lost its inputs);
 //   - a commit carrying txn{appId, version} fails with a [*DuplicateError]
 //     when the table already holds a txn for appId at that version or
-//     later: the batch was committed before and must not be again;
+//     later: the batch was committed before and must not be again; an
+//     unseen txn for appId at a lower version is a [*ConflictError] (as in
+//     Delta, concurrent transactions of one application conflict): the
+//     batch was filtered against an older version and may overlap it;
 //   - a commit changing the metaData conflicts with any unseen metaData
 //     change; an append conflicts with an unseen schema change that is not
 //     a pure addition of nullable columns.
@@ -567,8 +570,15 @@ func checkConflict(c *commit, ours []Action, readSchema StructType) error {
 				return &ConflictError{Version: c.version, Reason: fmt.Sprintf("file %q was removed concurrently", k)}
 			}
 		case a.Txn != nil:
-			if v, ok := txns[a.Txn.AppID]; ok && a.Txn.Version >= v {
+			v, ok := txns[a.Txn.AppID]
+			if ok && a.Txn.Version >= v {
 				return &DuplicateError{AppID: a.Txn.AppID, Version: v, Committed: a.Txn.Version}
+			}
+			if ok {
+				// The application committed concurrently at a lower
+				// version: the batch may overlap what it committed.
+				return &ConflictError{Version: c.version, Reason: fmt.Sprintf(
+					"application %q committed version %d concurrently; this commit's txn (version %d) was checked against an older one", a.Txn.AppID, a.Txn.Version, v)}
 			}
 		case a.Protocol != nil:
 			return &ConflictError{Version: c.version, Reason: "the protocol changed"}

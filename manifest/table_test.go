@@ -653,6 +653,11 @@ func TestTxnDuplicate(t *testing.T) {
 			}
 		})
 	}
+	// A lower version of p1 from the stale base conflicts: it was checked
+	// against a table without p1's commit.
+	if _, err := tbl.Commit(ctx, s0, []manifest.Action{addAction("data/lower.parquet", 1), txn("p1", 7)}, manifest.CommitOptions{}); !errors.Is(err, manifest.ErrConflict) {
+		t.Errorf("txn p1 at 7 from a base without p1's commit at 5: %v, want a conflict", err)
+	}
 	// Another producer from the stale base is no duplicate.
 	r := mustCommit(t, tbl, s0, addAction("data/2.parquet", 1), txn("p2", 5))
 	if v, _ := r.Snapshot.TxnVersion("p1"); v != 5 || r.Version != 2 {
