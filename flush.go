@@ -148,7 +148,15 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 			w.dropBlocks(blocks)
 			return res, err
 		}
-		cr, err := w.commit(ctx, snap, actions, len(blocks))
+		cr, resumed, err := w.commit(ctx, snap, actions, len(blocks))
+		if err != nil && resumed {
+			// An earlier attempt of this commit had no clear answer: keep
+			// its blocks whatever this one says (at worst they are
+			// orphans for vacuum), never delete what a commit may use.
+			for _, b := range blocks {
+				b.written = false
+			}
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, manifest.ErrDuplicate) || errors.Is(err, manifest.ErrConflict):
@@ -331,27 +339,29 @@ func (w *LakehouseWriter) actions(snap *manifest.Snapshot, blocks []*block, high
 // resolved with the manifest's own recognition: the same commit id on the
 // same base makes Commit read the log after base for that id before it
 // writes anything, so the commit lands at most once.
-func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, actions []manifest.Action, blocks int) (manifest.CommitResult, error) {
+// resumed reports whether an attempt of unknown outcome was resumed.
+func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, actions []manifest.Action, blocks int) (res manifest.CommitResult, resumed bool, err error) {
 	id, err := newID()
 	if err != nil {
-		return manifest.CommitResult{}, err
+		return manifest.CommitResult{}, false, err
 	}
 	opts := manifest.CommitOptions{
 		Operation:           "WRITE",
 		OperationParameters: map[string]string{"mode": "Append", "blocks": strconv.Itoa(blocks)},
 		CommitID:            id,
 	}
-	res, err := w.table.Commit(ctx, base, actions, opts)
+	res, err = w.table.Commit(ctx, base, actions, opts)
 	w.stats.update(func(s *Stats) { s.Retries += int64(max(res.Attempts-1, 0)) })
 	for try := 1; err != nil && errors.Is(err, manifest.ErrCommitUnknown) && try <= w.cfg.ResolveAttempts; try++ {
+		resumed = true
 		w.cfg.Logger.Info("writer: commit outcome unknown, looking for it", "commit", id, "try", try, "err", err)
 		if serr := w.sleep(ctx, time.Duration(try)*50*time.Millisecond); serr != nil {
-			return res, errors.Join(err, serr)
+			return res, resumed, errors.Join(err, serr)
 		}
 		w.stats.update(func(s *Stats) { s.Retries++ })
 		res, err = w.table.Commit(ctx, base, actions, opts)
 	}
-	return res, err
+	return res, resumed, err
 }
 
 func (w *LakehouseWriter) sleep(ctx context.Context, d time.Duration) error {
