@@ -1,0 +1,623 @@
+package writer_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	writer "github.com/evodb/writer"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+	"github.com/evodb/writer/upload/uploadtest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// ctClock is a manual clock shared by the table, the compactor and
+// vacuum; it starts at the real time so that the stores' modification
+// times fall near it.
+type ctClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newCTClock() *ctClock { return &ctClock{t: time.Now().UTC().Truncate(time.Millisecond)} }
+
+func (c *ctClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *ctClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// at returns a clock function fixed at the clock's time plus d.
+func (c *ctClock) at(d time.Duration) func() time.Time {
+	t := c.Now().Add(d)
+	return func() time.Time { return t }
+}
+
+var ctSchema = manifest.StructType{Fields: []manifest.StructField{
+	{Name: engine.ColOp, Type: manifest.Type("string")},
+	{Name: engine.ColLSN, Type: manifest.Type("long")},
+	{Name: engine.ColProducer, Type: manifest.Type("string")},
+	{Name: engine.ColCommitTS, Type: manifest.Type("timestamp"), Nullable: true},
+	{Name: "id", Type: manifest.Type("long"), Nullable: true},
+	{Name: "name", Type: manifest.Type("string"), Nullable: true},
+	{Name: "score", Type: manifest.Type("double"), Nullable: true},
+	{Name: "tags", Type: manifest.DataType{Array: &manifest.ArrayType{ElementType: manifest.Type("string"), ContainsNull: true}}, Nullable: true},
+	{Name: "addr", Type: manifest.DataType{Struct: &manifest.StructType{Fields: []manifest.StructField{
+		{Name: "city", Type: manifest.Type("string"), Nullable: true},
+		{Name: "zip", Type: manifest.Type("string"), Nullable: true},
+	}}}, Nullable: true},
+	{Name: "late", Type: manifest.Type("long"), Nullable: true},
+	{Name: engine.ColRescued, Type: manifest.Type("string"), Nullable: true},
+}}
+
+type ctStoreCase struct {
+	name string
+	new  func(t *testing.T) upload.Store
+}
+
+func ctS3(t *testing.T, client *http.Client, retry upload.RetryPolicy) upload.Store {
+	t.Helper()
+	gw := uploadtest.SharedGateway(t)
+	ctx := context.Background()
+	bucket, err := gw.NewBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := upload.NewS3(ctx, upload.S3Options{
+		Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: client, Retry: retry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ctStores() []ctStoreCase {
+	return []ctStoreCase{
+		{"memory", func(t *testing.T) upload.Store { return upload.NewMemory() }},
+		{"local", func(t *testing.T) upload.Store {
+			s, err := upload.NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"versitygw", func(t *testing.T) upload.Store { return ctS3(t, nil, upload.RetryPolicy{}) }},
+	}
+}
+
+func ctOpen(t *testing.T, store upload.Store, clk *ctClock) *manifest.Table {
+	t.Helper()
+	tbl, err := manifest.Open(store, "tables/events", manifest.Options{
+		Now: clk.Now, MaxAttempts: 1000, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+func ctNewTable(t *testing.T, store upload.Store, clk *ctClock) *manifest.Table {
+	t.Helper()
+	tbl := ctOpen(t, store, clk)
+	if _, err := tbl.Create(context.Background(), ctSchema, manifest.CreateOptions{Name: "events"}); err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+// ctFlush writes entries as one block and commits it the way a flush does
+// (add with numRecords and the _lsn range in its stats, txn of the
+// producer). It returns the block's key.
+func ctFlush(ctx context.Context, tbl *manifest.Table, es []cdc.Entry) (string, error) {
+	// id is declared, so the rows where it is text rescue it; the other
+	// columns are inferred block by block, as independent writers do.
+	bw, err := engine.NewBlockWriter(engine.BlockOptions{RowGroupBytes: 2000,
+		Shredder: engine.Options{Schema: &engine.Schema{Fields: []engine.Field{{Name: "id", Type: engine.TypeInt64}}}}})
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	info, err := bw.WriteBlock(ctx, &buf, es)
+	if err != nil {
+		return "", err
+	}
+	if len(info.Errors) > 0 {
+		return "", fmt.Errorf("rows rejected: %v", info.Errors)
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	key := "data/blk_" + hex.EncodeToString(id[:]) + ".parquet"
+	if _, err := tbl.Store().Put(ctx, key, buf.Bytes(), upload.PutOptions{IfAbsent: true}); err != nil {
+		return "", err
+	}
+	lo, hi := es[0].LSN, es[0].LSN
+	for _, e := range es {
+		lo, hi = min(lo, e.LSN), max(hi, e.LSN)
+	}
+	st := manifest.Stats{NumRecords: int64(len(es)),
+		MinValues: map[string]any{engine.ColLSN: lo}, MaxValues: map[string]any{engine.ColLSN: hi}}
+	actions := []manifest.Action{
+		{Add: &manifest.AddFile{Path: manifest.EncodePath(key), PartitionValues: map[string]string{},
+			Size: int64(buf.Len()), ModificationTime: time.Now().UnixMilli(), DataChange: true, Stats: st.String()}},
+		{Txn: &manifest.Txn{AppID: es[0].Producer, Version: hi}},
+	}
+	_, err = tbl.Commit(ctx, nil, actions, manifest.CommitOptions{})
+	return key, err
+}
+
+// ctBatch makes n entries of producer p from LSN first on. Later LSNs
+// carry more columns: "late" from LSN 40 on, "addr.zip" from 60 on; every
+// 7th row has a value that goes to _rescued.
+func ctBatch(p string, first int64, n int) []cdc.Entry {
+	es := make([]cdc.Entry, n)
+	base := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	for i := range es {
+		lsn := first + int64(i)
+		var b strings.Builder
+		if lsn%7 == 0 {
+			fmt.Fprintf(&b, `{"id":"text %d","name":"%s-%d","score":1.5`, lsn, p, lsn)
+		} else {
+			fmt.Fprintf(&b, `{"id":%d,"name":"%s-%d","score":%d.5,"tags":["a%d",null]`, lsn, p, lsn, lsn%10, lsn%3)
+		}
+		if lsn >= 60 {
+			fmt.Fprintf(&b, `,"addr":{"city":"c%d","zip":"%05d"}`, lsn%4, lsn)
+		} else {
+			fmt.Fprintf(&b, `,"addr":{"city":"c%d"}`, lsn%4)
+		}
+		if lsn >= 40 {
+			fmt.Fprintf(&b, `,"late":%d`, lsn*2)
+		}
+		b.WriteString("}")
+		es[i] = cdc.Entry{Op: cdc.Op(1 + lsn%3), Table: "events", Data: []byte(b.String()), LSN: lsn, Producer: p,
+			CommitTime: base.Add(time.Duration(lsn) * time.Millisecond)}
+	}
+	return es
+}
+
+// ctRowsOf reads every row of the snapshot's active blocks, sorted by
+// producer and LSN.
+func ctRowsOf(t *testing.T, tbl *manifest.Table, s *manifest.Snapshot) []engine.Row {
+	t.Helper()
+	rows, err := ctTryRows(tbl, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func ctTryRows(tbl *manifest.Table, s *manifest.Snapshot) ([]engine.Row, error) {
+	ctx := context.Background()
+	var rows []engine.Row
+	for _, f := range s.Files() {
+		key, err := f.Key()
+		if err != nil {
+			return nil, err
+		}
+		data, _, err := tbl.Store().Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("version %d: %w", s.Version(), err)
+		}
+		if int64(len(data)) != f.Size {
+			return nil, fmt.Errorf("%s: %d bytes, add.size says %d", key, len(data), f.Size)
+		}
+		bf, err := engine.OpenBlock(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		rs, err := bf.Rows(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		rows = append(rows, rs...)
+	}
+	slices.SortFunc(rows, func(a, b engine.Row) int {
+		if c := strings.Compare(a.Producer, b.Producer); c != 0 {
+			return c
+		}
+		return int(a.LSN - b.LSN)
+	})
+	return rows, nil
+}
+
+func ctSnapshot(t *testing.T, tbl *manifest.Table) *manifest.Snapshot {
+	t.Helper()
+	s, err := tbl.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ctDataKeys lists the files under data/.
+func ctDataKeys(t *testing.T, tbl *manifest.Table) []string {
+	t.Helper()
+	objs, err := tbl.Store().List(context.Background(), writer.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func ctActiveKeys(t *testing.T, s *manifest.Snapshot) []string {
+	t.Helper()
+	var keys []string
+	for _, f := range s.Files() {
+		k, err := f.Key()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// ctFill flushes blocks of 10 rows for producer p, LSNs 1..10*blocks.
+func ctFill(t *testing.T, tbl *manifest.Table, p string, blocks int) {
+	t.Helper()
+	for i := range blocks {
+		if _, err := ctFlush(context.Background(), tbl, ctBatch(p, int64(1+10*i), 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCompactPreservesRows(t *testing.T) {
+	for _, sc := range ctStores() {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := newCTClock()
+			tbl := ctNewTable(t, sc.new(t), clk)
+			ctFill(t, tbl, "p1", 9)
+			before := ctSnapshot(t, tbl)
+			want := ctRowsOf(t, tbl, before)
+			if len(want) != 90 {
+				t.Fatalf("%d rows before compaction, want 90", len(want))
+			}
+			var total int64
+			for _, f := range before.Files() {
+				total += f.Size
+			}
+			// A target of about 4.5 blocks: two groups of 5 and 4 blocks.
+			c, err := writer.NewCompactor(tbl, writer.CompactorOptions{TargetBlockSize: total / 2, Clock: clk.Now, RowGroupBytes: 3000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Pending(before); got != 2 {
+				t.Fatalf("Pending = %d, want 2 groups (plan %v)", got, c.Plan(before))
+			}
+			clk.Advance(time.Minute)
+			res, err := c.Compact(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := ctSnapshot(t, tbl)
+			if res.CompactedBlocks != 9 || res.NewBlocks != 2 || res.Version != before.Version()+1 || after.Version() != res.Version {
+				t.Fatalf("result %+v; want 9 blocks into 2 at version %d", res, before.Version()+1)
+			}
+			if res.BytesRead != total || res.BytesReclaimed != res.BytesRead-res.BytesWritten || res.Rows != 90 {
+				t.Fatalf("result %+v; inputs hold %d bytes, 90 rows", res, total)
+			}
+			if diff := cmp.Diff(res.NewPaths, ctActiveKeys(t, after), cmpSorted); diff != "" {
+				t.Fatalf("active files after compaction are not the new blocks (-new +active):\n%s", diff)
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, after)); diff != "" {
+				t.Fatalf("rows after compaction differ (-before +after):\n%s", diff)
+			}
+			checkCompactCommit(t, tbl, res, before, clk.Now())
+			if c.Pending(after) != 0 {
+				t.Errorf("Pending after compaction = %d", c.Pending(after))
+			}
+
+			// Old snapshots still read: the inputs are not deleted.
+			old, err := tbl.SnapshotAt(ctx, before.Version())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, old)); diff != "" {
+				t.Fatalf("old snapshot after compaction (-want +got):\n%s", diff)
+			}
+			// A vacuum whose retention covers the compaction keeps them.
+			vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: 2 * time.Hour, Now: clk.at(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vr.Deleted != 0 || vr.Kept != 11 {
+				t.Fatalf("vacuum within the retention: %+v; want nothing deleted, 11 kept", vr)
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, old)); diff != "" {
+				t.Fatalf("old snapshot after vacuum within the retention (-want +got):\n%s", diff)
+			}
+			// A dry run past the retention names the inputs, deletes nothing.
+			dry, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: 2 * time.Hour, Now: clk.at(3 * time.Hour), DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dry.Deleted != 9 || dry.Tombstoned != 9 || len(ctDataKeys(t, tbl)) != 11 {
+				t.Fatalf("dry run: %+v, %d files left; want 9 to delete, 11 left", dry, len(ctDataKeys(t, tbl)))
+			}
+			vr, err = writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: 2 * time.Hour, Now: clk.at(3 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vr.Deleted != 9 || vr.Tombstoned != 9 || vr.Orphans != 0 || vr.BytesDeleted != total {
+				t.Fatalf("vacuum past the retention: %+v; want the 9 inputs (%d bytes)", vr, total)
+			}
+			if diff := cmp.Diff(res.NewPaths, ctDataKeys(t, tbl), cmpSorted); diff != "" {
+				t.Fatalf("files left after vacuum (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+				t.Fatalf("rows after vacuum differ (-before +after):\n%s", diff)
+			}
+			if _, err := ctTryRows(tbl, old); !errors.Is(err, upload.ErrNotFound) {
+				t.Fatalf("the snapshot before compaction still reads after its files' retention: err = %v", err)
+			}
+		})
+	}
+}
+
+var cmpSorted = cmp.Transformer("sorted", func(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+})
+
+// checkCompactCommit reads the compaction's commit file back and checks
+// its actions: OPTIMIZE, a remove with dataChange false and the deletion
+// time per input, an add with dataChange false and stats per new block.
+func checkCompactCommit(t *testing.T, tbl *manifest.Table, res writer.CompactResult, before *manifest.Snapshot, now time.Time) {
+	t.Helper()
+	data, _, err := tbl.Store().Get(context.Background(), manifest.CommitFile(res.Version))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, err := manifest.DecodeActions("commit", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed, added []string
+	var minLSN []int64
+	for _, a := range actions {
+		switch {
+		case a.CommitInfo != nil:
+			if a.CommitInfo.Operation != "OPTIMIZE" {
+				t.Errorf("operation %q, want OPTIMIZE", a.CommitInfo.Operation)
+			}
+		case a.Remove != nil:
+			k, _ := a.Remove.Key()
+			removed = append(removed, k)
+			if a.Remove.DataChange || a.Remove.DeletionTimestamp == nil || *a.Remove.DeletionTimestamp != now.UnixMilli() {
+				t.Errorf("remove %+v: want dataChange false, deletionTimestamp %d", a.Remove, now.UnixMilli())
+			}
+		case a.Add != nil:
+			k, _ := a.Add.Key()
+			added = append(added, k)
+			if a.Add.DataChange {
+				t.Errorf("add %s has dataChange true", k)
+			}
+			st, err := a.Add.ParseStats()
+			if err != nil || st == nil {
+				t.Fatalf("add %s: stats %v", k, err)
+			}
+			lo, err := st.MinValues[engine.ColLSN].(interface{ Int64() (int64, error) }).Int64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			minLSN = append(minLSN, lo)
+			if _, ok := st.NullCount["addr"].(map[string]any)["city"]; !ok {
+				t.Errorf("add %s: no nested null count for addr.city in %s", k, a.Add.Stats)
+			}
+		case a.Txn != nil:
+			t.Errorf("compaction commit carries a txn: %+v", a.Txn)
+		}
+	}
+	if diff := cmp.Diff(ctActiveKeys(t, before), removed, cmpSorted); diff != "" {
+		t.Errorf("removed files (-inputs +removed):\n%s", diff)
+	}
+	if diff := cmp.Diff(res.NewPaths, added, cmpSorted); diff != "" {
+		t.Errorf("added files (-new +added):\n%s", diff)
+	}
+	// Groups follow the LSN order: the first new block starts at LSN 1,
+	// the second after the first group's last row.
+	if !slices.Equal(minLSN, []int64{1, 51}) {
+		t.Errorf("new blocks start at LSNs %v, want [1 51]", minLSN)
+	}
+}
+
+// TestCompactStats checks the add.stats of a new block against its rows.
+func TestCompactStats(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	tbl := ctNewTable(t, upload.NewMemory(), clk)
+	ctFill(t, tbl, "p1", 8)
+	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewBlocks != 1 {
+		t.Fatalf("%+v; want one new block", res)
+	}
+	f, ok := ctSnapshot(t, tbl).File(res.NewPaths[0])
+	if !ok {
+		t.Fatal("new block not active")
+	}
+	got, err := manifest.ParseStats(f.Stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := manifest.ParseStats(`{"numRecords":80,
+		"minValues":{"_op":"DELETE","_lsn":1,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.001000Z","id":1,"name":"p1-1","score":0.5,
+			"addr":{"city":"c0","zip":"00060"},"late":80},
+		"maxValues":{"_op":"UPDATE","_lsn":80,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.080000Z","id":80,"name":"p1-9","score":9.5,
+			"addr":{"city":"c3","zip":"00080"},"late":160},
+		"nullCount":{"_op":0,"_lsn":0,"_producer":0,"_commit_ts":0,"id":11,"name":0,"score":0,
+			"addr":{"city":0,"zip":59},"late":39,"_rescued":69}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("stats of the new block (-want +got):\n%s", diff)
+	}
+}
+
+func TestCompactNothingToDo(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	tbl := ctNewTable(t, upload.NewMemory(), clk)
+	ctFill(t, tbl, "p1", 3)
+	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(writer.CompactResult{Version: 3}, res); diff != "" {
+		t.Fatalf("compaction of 3 blocks with MinBlocksToCompact 4 (-want +got):\n%s", diff)
+	}
+	if n := len(ctDataKeys(t, tbl)); n != 3 {
+		t.Fatalf("%d files, want the 3 blocks", n)
+	}
+}
+
+func TestCompactorOptionErrors(t *testing.T) {
+	tbl := ctNewTable(t, upload.NewMemory(), newCTClock())
+	for _, tc := range []struct {
+		name string
+		opts writer.CompactorOptions
+		want string
+	}{
+		{"negative target", writer.CompactorOptions{TargetBlockSize: -1}, "negative"},
+		{"one block", writer.CompactorOptions{MinBlocksToCompact: 1}, "at least 2"},
+		{"max below min", writer.CompactorOptions{MinBlocksToCompact: 5, MaxBlocksPerCompaction: 3}, "below MinBlocksToCompact"},
+		{"compression", writer.CompactorOptions{Compression: "lz4"}, `"lz4"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := writer.NewCompactor(tbl, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := writer.NewCompactor(nil, writer.CompactorOptions{}); err == nil {
+		t.Fatal("NewCompactor(nil) succeeded")
+	}
+	for _, tc := range []struct {
+		name string
+		opts writer.VacuumOptions
+		want string
+	}{
+		{"negative", writer.VacuumOptions{Retention: -time.Hour}, "negative"},
+		{"short", writer.VacuumOptions{Retention: time.Minute}, "AllowShortRetention"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := writer.Vacuum(context.Background(), tbl, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCompactPlan checks which blocks are grouped, on adds without files.
+func TestCompactPlan(t *testing.T) {
+	type blk struct {
+		name string
+		size int64
+		lsn  int64 // 0: no stats
+	}
+	for _, tc := range []struct {
+		name   string
+		opts   writer.CompactorOptions
+		blocks []blk
+		want   [][]string
+	}{
+		{"too few", writer.CompactorOptions{TargetBlockSize: 100},
+			[]blk{{"a", 10, 1}, {"b", 10, 2}, {"c", 10, 3}}, nil},
+		{"big blocks are left", writer.CompactorOptions{TargetBlockSize: 100},
+			[]blk{{"a", 10, 1}, {"b", 100, 2}, {"c", 10, 3}, {"d", 500, 4}, {"e", 10, 5}, {"f", 10, 6}},
+			[][]string{{"a", "c", "e", "f"}}},
+		{"LSN order, groups of the target", writer.CompactorOptions{TargetBlockSize: 100},
+			[]blk{{"z", 60, 1}, {"y", 60, 2}, {"x", 60, 3}, {"w", 60, 4}, {"v", 60, 5}},
+			[][]string{{"z", "y"}, {"x", "w"}}},
+		{"trailing group too small", writer.CompactorOptions{TargetBlockSize: 100, MinBlocksToCompact: 3},
+			[]blk{{"a", 90, 1}, {"b", 20, 2}, {"c", 5, 3}, {"d", 5, 4}},
+			[][]string{{"a", "b"}}},
+		{"no stats last", writer.CompactorOptions{TargetBlockSize: 1000},
+			[]blk{{"a", 10, 0}, {"b", 10, 9}, {"c", 10, 5}, {"d", 10, 0}},
+			[][]string{{"c", "b", "a", "d"}}},
+		{"bounded per run", writer.CompactorOptions{TargetBlockSize: 1000, MaxBlocksPerCompaction: 4},
+			[]blk{{"a", 10, 1}, {"b", 10, 2}, {"c", 10, 3}, {"d", 10, 4}, {"e", 10, 5}},
+			[][]string{{"a", "b", "c", "d"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl := ctNewTable(t, upload.NewMemory(), newCTClock())
+			var actions []manifest.Action
+			for _, b := range tc.blocks {
+				st := ""
+				if b.lsn > 0 {
+					st = manifest.Stats{NumRecords: 1, MinValues: map[string]any{"_lsn": b.lsn}}.String()
+				}
+				actions = append(actions, manifest.Action{Add: &manifest.AddFile{Path: "data/" + b.name + ".parquet",
+					PartitionValues: map[string]string{}, Size: b.size, ModificationTime: 1, DataChange: true, Stats: st}})
+			}
+			res, err := tbl.Commit(context.Background(), nil, actions, manifest.CommitOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := writer.NewCompactor(tbl, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][]string
+			for _, g := range c.Plan(res.Snapshot) {
+				var names []string
+				for _, k := range g {
+					names = append(names, strings.TrimSuffix(strings.TrimPrefix(k, "data/"), ".parquet"))
+				}
+				got = append(got, names)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("plan (-want +got):\n%s", diff)
+			}
+			if n := c.Pending(res.Snapshot); n != len(tc.want) {
+				t.Fatalf("Pending = %d, want %d", n, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	uploadtest.StopSharedGateway()
+	os.Exit(code)
+}

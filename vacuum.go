@@ -1,0 +1,155 @@
+package writer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/evodb/writer/manifest"
+)
+
+// Vacuum defaults and limits.
+const (
+	// DefaultVacuumRetention is how long files retired from the table are
+	// kept when VacuumOptions.Retention is zero: a week, as in Delta Lake.
+	DefaultVacuumRetention = 7 * 24 * time.Hour
+	// MinVacuumRetention is the shortest retention Vacuum accepts unless
+	// VacuumOptions.AllowShortRetention is set. A shorter one could delete
+	// a block that a flush or a compaction has uploaded but not committed
+	// yet, and the commit would then name a missing file.
+	MinVacuumRetention = time.Hour
+)
+
+// DataDir is the folder of the table's blocks, the only one Vacuum
+// deletes in.
+const DataDir = "data/"
+
+// VacuumOptions configure Vacuum.
+type VacuumOptions struct {
+	// Retention: files retired longer ago than this are deleted
+	// [DefaultVacuumRetention]. It must exceed the longest a flush or a
+	// compaction takes from its first upload to its commit, and the
+	// longest a reader keeps using an old snapshot.
+	Retention time.Duration
+	// AllowShortRetention accepts a Retention below MinVacuumRetention.
+	AllowShortRetention bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// DryRun lists what would be deleted without deleting it.
+	DryRun bool
+}
+
+// VacuumResult describes a vacuum.
+type VacuumResult struct {
+	Deleted      int   // files deleted (or, with DryRun, to delete)
+	BytesDeleted int64 // their bytes
+	Tombstoned   int   // of them, files removed from the table by a commit older than the retention
+	Orphans      int   // of them, files no commit ever added, written before the retention
+	Kept         int   // files under data/ kept: active, or retired or written within the retention
+	Version      int64 // the table version whose snapshot decided
+	Paths        []string
+}
+
+// Vacuum deletes the files under data/ that no snapshot within the
+// retention can need:
+//
+//   - files removed from the table (tombstones of the latest snapshot)
+//     whose remove's deletionTimestamp is older than now − retention;
+//   - orphans: files no snapshot knows (left by a flush or a compaction
+//     whose commit never happened) whose store modification time is older
+//     than now − retention.
+//
+// Active files are never deleted, nor is any file retired or written
+// within the retention, so every snapshot whose version was current at
+// some time within the retention stays readable. A remove without a
+// deletionTimestamp counts as made at the latest commit's time. Vacuum
+// lists data/ before it reads the snapshot, so a file committed meanwhile
+// is either in the snapshot or too recent to be an orphan. It deletes
+// nothing under _delta_log/. Files it could not delete are reported in
+// the error (the others are deleted); running it again retries them.
+//
+// The tombstones of a table are kept in its snapshots and checkpoints
+// forever (manifest does not expire them), so a file stays known as
+// retired until it is deleted; a vacuum after that finds it gone from the
+// listing and does nothing for it.
+func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumResult, error) {
+	if t == nil {
+		return VacuumResult{}, errors.New("writer: Vacuum: nil table")
+	}
+	if opts.Retention < 0 {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: negative retention %v", opts.Retention)
+	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultVacuumRetention
+	}
+	if opts.Retention < MinVacuumRetention && !opts.AllowShortRetention {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: retention %v is below %v, which could delete blocks of commits in progress; set AllowShortRetention to force it", opts.Retention, MinVacuumRetention)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cutoff := opts.Now().Add(-opts.Retention)
+	store := t.Store()
+	objs, err := store.List(ctx, DataDir)
+	if err != nil {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: listing %s: %w", DataDir, err)
+	}
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: reading the table: %w", err)
+	}
+	res := VacuumResult{Version: snap.Version()}
+	retired := map[string]time.Time{}
+	for _, r := range snap.Tombstones() {
+		key, err := r.Key()
+		if err != nil {
+			continue
+		}
+		at := snap.Timestamp()
+		if r.DeletionTimestamp != nil {
+			at = time.UnixMilli(*r.DeletionTimestamp)
+		}
+		retired[key] = at
+	}
+	var errs []error
+	for _, o := range objs {
+		if !strings.HasPrefix(o.Key, DataDir) {
+			continue
+		}
+		if _, ok := snap.File(o.Key); ok {
+			res.Kept++
+			continue
+		}
+		at, isRetired := retired[o.Key]
+		if !isRetired {
+			at = o.ModTime
+		}
+		if !at.Before(cutoff) {
+			res.Kept++
+			continue
+		}
+		if !opts.DryRun {
+			if err := store.Delete(ctx, o.Key); err != nil {
+				errs = append(errs, fmt.Errorf("deleting %s: %w", o.Key, err))
+				if ctx.Err() != nil {
+					break
+				}
+				continue
+			}
+		}
+		res.Deleted++
+		res.BytesDeleted += o.Size
+		res.Paths = append(res.Paths, o.Key)
+		if isRetired {
+			res.Tombstoned++
+		} else {
+			res.Orphans++
+		}
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("writer: Vacuum: %d of the files to delete were not: %w", len(errs), errors.Join(errs...))
+	}
+	return res, nil
+}
