@@ -621,3 +621,437 @@ func TestMain(m *testing.M) {
 	uploadtest.StopSharedGateway()
 	os.Exit(code)
 }
+
+var errInjected = errors.New("injected fault")
+
+// faultStore counts the operations on a store and fails one of them:
+// the failAt-th (1-based; 0: none), before it is applied or, for writes
+// and deletes when after is set, once it has been applied (a lost
+// response). beforePut runs before every Put.
+type faultStore struct {
+	upload.Store
+	mu        sync.Mutex
+	ops       int
+	failAt    int
+	after     bool
+	failed    string
+	beforePut func(key string)
+}
+
+// step counts an operation and reports whether it fails, and how.
+func (f *faultStore) step(name string) (fail, after bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops++
+	if f.ops == f.failAt {
+		f.failed = name
+		return true, f.after
+	}
+	return false, false
+}
+
+func (f *faultStore) Put(ctx context.Context, key string, data []byte, opts upload.PutOptions) (upload.ObjectInfo, error) {
+	if f.beforePut != nil {
+		f.beforePut(key)
+	}
+	fail, after := f.step("Put " + key)
+	if fail && !after {
+		return upload.ObjectInfo{}, errInjected
+	}
+	info, err := f.Store.Put(ctx, key, data, opts)
+	if fail {
+		return upload.ObjectInfo{}, errInjected
+	}
+	return info, err
+}
+
+func (f *faultStore) Create(ctx context.Context, key string, opts upload.PutOptions) (upload.Writer, error) {
+	if fail, _ := f.step("Create " + key); fail {
+		return nil, errInjected
+	}
+	w, err := f.Store.Create(ctx, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &faultWriter{Writer: w, f: f, key: key}, nil
+}
+
+func (f *faultStore) Get(ctx context.Context, key string) ([]byte, upload.ObjectInfo, error) {
+	if fail, _ := f.step("Get " + key); fail {
+		return nil, upload.ObjectInfo{}, errInjected
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f *faultStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	if fail, _ := f.step("GetRange " + key); fail {
+		return nil, errInjected
+	}
+	return f.Store.GetRange(ctx, key, off, n)
+}
+
+func (f *faultStore) List(ctx context.Context, prefix string) ([]upload.ObjectInfo, error) {
+	if fail, _ := f.step("List " + prefix); fail {
+		return nil, errInjected
+	}
+	return f.Store.List(ctx, prefix)
+}
+
+func (f *faultStore) Delete(ctx context.Context, key string) error {
+	fail, after := f.step("Delete " + key)
+	if fail && !after {
+		return errInjected
+	}
+	err := f.Store.Delete(ctx, key)
+	if fail {
+		return errInjected
+	}
+	return err
+}
+
+type faultWriter struct {
+	upload.Writer
+	f   *faultStore
+	key string
+}
+
+func (w *faultWriter) Write(p []byte) (int, error) {
+	if fail, _ := w.f.step("Write " + w.key); fail {
+		return 0, errInjected
+	}
+	return w.Writer.Write(p)
+}
+
+func (w *faultWriter) Close() error {
+	fail, after := w.f.step("Close " + w.key)
+	if fail && !after {
+		w.Writer.Abort()
+		return errInjected
+	}
+	err := w.Writer.Close()
+	if fail {
+		return errInjected
+	}
+	return err
+}
+
+// ctCheckVacuum checks that a vacuum within the retention deletes
+// nothing, that one past it leaves exactly the active files under data/,
+// and that the table reads want before and after.
+func ctCheckVacuum(t *testing.T, tbl *manifest.Table, clk *ctClock, want []engine.Row) writer.VacuumResult {
+	t.Helper()
+	ctx := context.Background()
+	vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(30 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr.Deleted != 0 {
+		t.Fatalf("vacuum within the retention deleted %v", vr.Paths)
+	}
+	vr, err = writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ctSnapshot(t, tbl)
+	if diff := cmp.Diff(ctActiveKeys(t, s), ctDataKeys(t, tbl), cmpSorted); diff != "" {
+		t.Fatalf("files under data/ after vacuum are not the active ones (-active +files):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, s)); diff != "" {
+		t.Fatalf("rows after vacuum (-want +got):\n%s", diff)
+	}
+	return vr
+}
+
+// TestCompactFaults fails every store operation of a compaction in turn,
+// before and after it is applied: the table always reads every row once,
+// and the blocks of failed compactions are deleted by vacuum after the
+// retention, not before.
+func TestCompactFaults(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*upload.Memory, *manifest.Table, *ctClock, []engine.Row) {
+		clk := newCTClock()
+		mem := upload.NewMemory()
+		tbl := ctNewTable(t, mem, clk)
+		ctFill(t, tbl, "p1", 6)
+		return mem, tbl, clk, ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	}
+	opts := func(clk *ctClock) writer.CompactorOptions {
+		return writer.CompactorOptions{TargetBlockSize: 3 * 1500, MinBlocksToCompact: 2, RowGroupBytes: 2000, ReadWindow: 700, Clock: clk.Now}
+	}
+	// A clean run counts the operations.
+	mem, _, clk, _ := setup(t)
+	fs := &faultStore{Store: mem}
+	c, err := writer.NewCompactor(ctOpen(t, fs, clk), opts(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewBlocks < 2 {
+		t.Fatalf("clean run: %+v; want at least 2 new blocks", res)
+	}
+	total := fs.ops
+	step := 1
+	if testing.Short() {
+		step = 3
+	}
+	outcomes := map[string]int{}
+	for k := 1; k <= total; k += step {
+		for _, after := range []bool{false, true} {
+			t.Run(fmt.Sprintf("op%d/after=%v", k, after), func(t *testing.T) {
+				mem, tbl, clk, want := setup(t)
+				before := ctSnapshot(t, tbl)
+				fs := &faultStore{Store: mem, failAt: k, after: after}
+				c, err := writer.NewCompactor(ctOpen(t, fs, clk), opts(clk))
+				if err != nil {
+					t.Fatal(err)
+				}
+				clk.Advance(time.Minute)
+				res, err := c.Compact(ctx)
+				s := ctSnapshot(t, tbl)
+				if diff := cmp.Diff(want, ctRowsOf(t, tbl, s)); diff != "" {
+					t.Fatalf("fault at %s (err %v): rows (-want +got):\n%s", fs.failed, err, diff)
+				}
+				switch {
+				case err == nil:
+					outcomes["compacted"]++
+					if s.Version() != res.Version || res.NewBlocks == 0 {
+						t.Fatalf("fault at %s: success %+v but the table is at version %d", fs.failed, res, s.Version())
+					}
+				case s.Version() == before.Version():
+					outcomes["abandoned"]++
+				default:
+					// The commit landed but its answer was lost for good.
+					outcomes["landed, error"]++
+				}
+				if fs.failed == "" {
+					t.Fatalf("no fault injected at operation %d of %d", k, fs.ops)
+				}
+				ctCheckVacuum(t, tbl, clk, want)
+			})
+		}
+	}
+	t.Logf("%d operations, outcomes %v", total, outcomes)
+	if outcomes["abandoned"] == 0 || outcomes["compacted"] == 0 {
+		t.Fatalf("outcomes %v: want both abandoned and completed compactions", outcomes)
+	}
+}
+
+// TestCompactConflict runs a second compaction between the first one's
+// snapshot and its commit: the first is abandoned with an error matching
+// manifest.ErrConflict, the table keeps every row once, and the block the
+// abandoned compaction uploaded is an orphan vacuum deletes after the
+// retention.
+func TestCompactConflict(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	mem := upload.NewMemory()
+	tbl := ctNewTable(t, mem, clk)
+	ctFill(t, tbl, "p1", 5)
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	other, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var otherRes writer.CompactResult
+	var otherErr error
+	once := sync.Once{}
+	fs := &faultStore{Store: mem, beforePut: func(key string) {
+		if strings.Contains(key, manifest.LogDir) {
+			once.Do(func() { otherRes, otherErr = other.Compact(ctx) })
+		}
+	}}
+	c, err := writer.NewCompactor(ctOpen(t, fs, clk), writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if otherErr != nil || otherRes.CompactedBlocks != 5 {
+		t.Fatalf("the concurrent compaction: %+v, %v", otherRes, otherErr)
+	}
+	var ce *manifest.ConflictError
+	if !errors.Is(err, manifest.ErrConflict) || !errors.As(err, &ce) {
+		t.Fatalf("compaction that lost its inputs: %+v, err = %v; want a manifest.ConflictError", res, err)
+	}
+	if !strings.Contains(err.Error(), "left for Vacuum") {
+		t.Errorf("error does not say the new blocks are left for Vacuum: %v", err)
+	}
+	s := ctSnapshot(t, tbl)
+	if diff := cmp.Diff(otherRes.NewPaths, ctActiveKeys(t, s)); diff != "" {
+		t.Fatalf("active files (-winner's blocks +active):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, s)); diff != "" {
+		t.Fatalf("rows (-want +got):\n%s", diff)
+	}
+	if n := len(ctDataKeys(t, tbl)); n != 5+2 {
+		t.Fatalf("%d files under data/, want 5 inputs + 2 new blocks (one orphan)", n)
+	}
+	vr := ctCheckVacuum(t, tbl, clk, want)
+	if vr.Orphans != 1 || vr.Tombstoned != 5 {
+		t.Fatalf("vacuum: %+v; want 1 orphan and 5 retired inputs", vr)
+	}
+}
+
+// TestCompactConcurrentWriters runs 4 writers flushing into one table on
+// versitygw beside 2 compactors: every row is in the table exactly once,
+// and a compactor that loses its inputs to the other gives up with a
+// conflict and changes nothing.
+func TestCompactConcurrentWriters(t *testing.T) {
+	flushes := 50
+	if testing.Short() {
+		flushes = 6
+	}
+	ctx := context.Background()
+	clk := newCTClock()
+	tbl := ctNewTable(t, ctS3(t, nil, upload.RetryPolicy{}), clk)
+	const writers, rowsPerFlush = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			p := fmt.Sprintf("writer%d", w)
+			for i := range flushes {
+				if _, err := ctFlush(ctx, tbl, ctBatch(p, int64(1+i*rowsPerFlush), rowsPerFlush)); err != nil {
+					errs <- fmt.Errorf("%s flush %d: %w", p, i, err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	var mu sync.Mutex
+	results := map[string]int{}
+	var cwg sync.WaitGroup
+	for range 2 {
+		c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now, MinBlocksToCompact: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cwg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				res, err := c.Compact(ctx)
+				mu.Lock()
+				switch {
+				case err == nil && res.NewBlocks > 0:
+					results["compacted"]++
+				case err == nil:
+					results["nothing to do"]++
+				case errors.Is(err, manifest.ErrConflict):
+					results["conflict"]++
+				default:
+					results["error: "+err.Error()]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	cwg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("compactions: %v", results)
+	for k := range results {
+		if strings.HasPrefix(k, "error") {
+			t.Fatalf("compactions: %v", results)
+		}
+	}
+	if results["compacted"] == 0 {
+		t.Fatalf("no compaction ran beside the writers: %v", results)
+	}
+	var want []cdc.Entry
+	for w := range writers {
+		p := fmt.Sprintf("writer%d", w)
+		for i := range flushes {
+			want = append(want, ctBatch(p, int64(1+i*rowsPerFlush), rowsPerFlush)...)
+		}
+	}
+	got := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	if len(got) != len(want) {
+		t.Fatalf("%d rows in the table, %d written", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Producer != want[i].Producer || got[i].LSN != want[i].LSN {
+			t.Fatalf("row %d is %s/%d, want %s/%d", i, got[i].Producer, got[i].LSN, want[i].Producer, want[i].LSN)
+		}
+	}
+	// Every version of the log reads.
+	s := ctSnapshot(t, tbl)
+	for v := range s.Version() + 1 {
+		if _, err := tbl.SnapshotAt(ctx, v); err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+	}
+	ctCheckVacuum(t, tbl, clk, got)
+}
+
+// TestCompactS3Faults compacts on versitygw through the fault-injecting
+// transport (reset reads, lost responses and throttling on puts), with
+// the store's own retries off so that every fault reaches the compactor:
+// failed compactions leave the table whole, a later one completes, and
+// vacuum removes the orphans after the retention.
+func TestCompactS3Faults(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	clean := ctS3(t, nil, upload.RetryPolicy{})
+	tbl := ctNewTable(t, clean, clk)
+	ctFill(t, tbl, "p1", 8)
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+
+	s3c := clean.(*upload.S3)
+	tr := &uploadtest.Transport{Seed: 3, Rules: []uploadtest.Rule{
+		// The first block upload and the fourth read fail for sure.
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.Status503, Times: 1},
+		{Op: uploadtest.OpGetObject, Fault: uploadtest.Reset, Skip: 3, Times: 1},
+		{Op: uploadtest.OpGetObject, Fault: uploadtest.Reset, Rate: 0.02},
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.LostResponse, Rate: 0.15},
+		{Op: uploadtest.OpPutObject, Fault: uploadtest.Status503, Rate: 0.1},
+		{Op: uploadtest.OpListObjects, Fault: uploadtest.Status500, Rate: 0.02},
+	}}
+	gw := uploadtest.SharedGateway(t)
+	faulty, err := upload.NewS3(ctx, upload.S3Options{
+		Bucket: s3c.Bucket(), Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: tr.Client(),
+		Retry: upload.RetryPolicy{MaxAttempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := writer.NewCompactor(ctOpen(t, faulty, clk), writer.CompactorOptions{Clock: clk.Now, MinBlocksToCompact: 2, TargetBlockSize: 2 * 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for attempt := 0; ; attempt++ {
+		if attempt == 100 {
+			t.Fatalf("no compaction succeeded in 100 attempts")
+		}
+		res, err := c.Compact(ctx)
+		if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+			t.Fatalf("attempt %d (err %v): rows (-want +got):\n%s", attempt, err, diff)
+		}
+		if err != nil {
+			failures++
+			continue
+		}
+		if res.NewBlocks == 0 {
+			t.Fatalf("attempt %d: nothing compacted: %+v", attempt, res)
+		}
+		break
+	}
+	inj := tr.Injected()
+	t.Logf("%d failed compactions; faults injected %v", failures, inj)
+	if failures < 2 {
+		t.Fatalf("the faults did not bite: %d failures, injected %v", failures, inj)
+	}
+	ctCheckVacuum(t, tbl, clk, want)
+}
