@@ -130,9 +130,14 @@ func ctNewTable(t *testing.T, store upload.Store, clk *ctClock) *manifest.Table 
 // (add with numRecords and the _lsn range in its stats, txn of the
 // producer). It returns the block's key.
 func ctFlush(ctx context.Context, tbl *manifest.Table, es []cdc.Entry) (string, error) {
+	return ctFlushRG(ctx, tbl, es, 2000)
+}
+
+// ctFlushRG is ctFlush with row groups of rowGroupBytes entry bytes.
+func ctFlushRG(ctx context.Context, tbl *manifest.Table, es []cdc.Entry, rowGroupBytes int) (string, error) {
 	// id is declared, so the rows where it is text rescue it; the other
 	// columns are inferred block by block, as independent writers do.
-	bw, err := engine.NewBlockWriter(engine.BlockOptions{RowGroupBytes: 2000,
+	bw, err := engine.NewBlockWriter(engine.BlockOptions{RowGroupBytes: rowGroupBytes,
 		Shredder: engine.Options{Schema: &engine.Schema{Fields: []engine.Field{{Name: "id", Type: engine.TypeInt64}}}}})
 	if err != nil {
 		return "", err
@@ -1054,4 +1059,84 @@ func TestCompactS3Faults(t *testing.T) {
 		t.Fatalf("the faults did not bite: %d failures, injected %v", failures, inj)
 	}
 	ctCheckVacuum(t, tbl, clk, want)
+}
+
+// BenchmarkCompact merges 8 blocks of 20,000 rows each into one, on the
+// memory and local stores; the throughput is the input bytes merged per
+// second. Each iteration first puts the inputs back in the table (a small
+// commit) so that there is something to compact.
+func BenchmarkCompact(b *testing.B) {
+	for _, sc := range []struct {
+		name string
+		new  func(b *testing.B) upload.Store
+	}{
+		{"memory", func(b *testing.B) upload.Store { return upload.NewMemory() }},
+		{"local", func(b *testing.B) upload.Store {
+			s, err := upload.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	} {
+		b.Run("store="+sc.name, func(b *testing.B) {
+			ctx := context.Background()
+			clk := newCTClock()
+			tbl, err := manifest.Open(sc.new(b), "t", manifest.Options{Now: clk.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tbl.Create(ctx, ctSchema, manifest.CreateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			const blocks, rows = 8, 20000
+			for i := range blocks {
+				if _, err := ctFlushRG(ctx, tbl, ctBatch("p1", int64(1+i*rows), rows), 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s, err := tbl.Snapshot(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inputs := s.Files()
+			var total int64
+			for _, f := range inputs {
+				total += f.Size
+			}
+			c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(total)
+			b.ReportAllocs()
+			var out int64
+			for b.Loop() {
+				s, err := tbl.Snapshot(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.NumFiles() != len(inputs) {
+					var actions []manifest.Action
+					for _, f := range s.Files() {
+						rm := f.Remove(clk.Now(), false)
+						actions = append(actions, manifest.Action{Remove: &rm})
+					}
+					for _, f := range inputs {
+						actions = append(actions, manifest.Action{Add: &f})
+					}
+					if _, err := tbl.Commit(ctx, s, actions, manifest.CommitOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				res, err := c.Compact(ctx)
+				if err != nil || res.CompactedBlocks != blocks {
+					b.Fatalf("%+v, %v", res, err)
+				}
+				out = res.BytesWritten
+			}
+			b.ReportMetric(float64(blocks*rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(out), "out-bytes")
+		})
+	}
 }

@@ -1,0 +1,161 @@
+package writer_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	writer "github.com/evodb/writer"
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestVacuumRetention builds a table whose history spans hours (blocks
+// flushed, compacted at +1h, an orphan written at the start, files outside
+// data/) and vacuums it at several times: each run deletes exactly the
+// retired and orphan files older than the retention, and every snapshot
+// current within the retention still reads.
+func TestVacuumRetention(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		now       time.Duration // after the compaction
+		retention time.Duration
+		tomb      int // retired inputs deleted
+		orphans   int
+	}{
+		{"within the retention", 30 * time.Minute, time.Hour, 0, 1},
+		{"just before", time.Hour - time.Second, time.Hour, 0, 1},
+		{"retired an hour ago", time.Hour + time.Second, time.Hour, 4, 1},
+		{"long retention", 10 * time.Hour, 24 * time.Hour, 0, 0},
+		{"default retention, a day later", 24 * time.Hour, 0, 0, 0},
+		{"default retention, 8 days later", 8 * 24 * time.Hour, 0, 4, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newCTClock()
+			mem := upload.NewMemory()
+			tbl := ctNewTable(t, mem, clk)
+			store := tbl.Store()
+			// An orphan (a flush that never committed) and files Vacuum must
+			// never touch.
+			if _, err := store.Put(ctx, "data/blk_orphan.parquet", []byte("not committed"), upload.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Put(ctx, "notes/readme.txt", []byte("keep"), upload.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			ctFill(t, tbl, "p1", 4)
+			v4 := ctSnapshot(t, tbl)
+			want := ctRowsOf(t, tbl, v4)
+			clk.Advance(time.Hour)
+			c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Compact(ctx)
+			if err != nil || res.NewBlocks != 1 {
+				t.Fatalf("compaction: %+v, %v", res, err)
+			}
+			// The orphan is dated by the store's clock, the real time near
+			// the start, an hour before the compaction.
+			vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: tc.retention, Now: clk.at(tc.now)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vr.Tombstoned != tc.tomb || vr.Orphans != tc.orphans || vr.Deleted != tc.tomb+tc.orphans || vr.Version != res.Version {
+				t.Fatalf("vacuum: %+v; want %d retired and %d orphans deleted at version %d", vr, tc.tomb, tc.orphans, res.Version)
+			}
+			if vr.Kept+vr.Deleted != 6 {
+				t.Fatalf("vacuum: %+v; want 6 files considered", vr)
+			}
+			for _, k := range []string{manifest.CommitFile(0), manifest.CommitFile(res.Version), "notes/readme.txt", res.NewPaths[0]} {
+				if _, err := store.Head(ctx, k); err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+				t.Fatalf("latest rows (-want +got):\n%s", diff)
+			}
+			// The snapshot before the compaction was current until the
+			// compaction: it reads as long as that is within the retention.
+			_, err = ctTryRows(tbl, v4)
+			if tc.tomb == 0 && err != nil {
+				t.Fatalf("the snapshot before the compaction no longer reads within the retention: %v", err)
+			}
+			if tc.tomb > 0 && !errors.Is(err, upload.ErrNotFound) {
+				t.Fatalf("the snapshot before the compaction reads after its retention: %v", err)
+			}
+		})
+	}
+}
+
+// TestVacuumRemoveWithoutTimestamp: a remove without deletionTimestamp
+// (another writer's) counts as made at the latest commit.
+func TestVacuumRemoveWithoutTimestamp(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	tbl := ctNewTable(t, upload.NewMemory(), clk)
+	ctFill(t, tbl, "p1", 2)
+	s := ctSnapshot(t, tbl)
+	keys := ctActiveKeys(t, s)
+	clk.Advance(time.Hour)
+	if _, err := tbl.Commit(ctx, s, []manifest.Action{{Remove: &manifest.RemoveFile{Path: manifest.EncodePath(keys[0])}}}, manifest.CommitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now     time.Duration
+		deleted []string
+	}{
+		{2*time.Hour - time.Second, nil},
+		{2*time.Hour + time.Second, keys[:1]},
+	} {
+		vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: 2 * time.Hour, Now: clk.at(tc.now)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.deleted, vr.Paths); diff != "" {
+			t.Fatalf("at +%v: deleted (-want +got):\n%s", tc.now, diff)
+		}
+	}
+}
+
+// TestVacuumDeleteErrors: a file that cannot be deleted is named in the
+// error, the others are deleted, and the next run deletes it.
+func TestVacuumDeleteErrors(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	mem := upload.NewMemory()
+	tbl := ctNewTable(t, mem, clk)
+	ctFill(t, tbl, "p1", 4)
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Operations of a vacuum: List, then the snapshot's reads, then the
+	// deletes; fail the second delete.
+	probe := &faultStore{Store: mem}
+	if _, err := writer.Vacuum(ctx, ctOpen(t, probe, clk), writer.VacuumOptions{Retention: time.Hour, Now: clk.at(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	fs := &faultStore{Store: mem, failAt: probe.ops + 2}
+	vr, err := writer.Vacuum(ctx, ctOpen(t, fs, clk), writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
+	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), strings.TrimPrefix(fs.failed, "Delete tables/events/")) {
+		t.Fatalf("vacuum with a failing delete: err = %v (failed %q)", err, fs.failed)
+	}
+	if vr.Deleted != 3 {
+		t.Fatalf("vacuum with a failing delete: %+v; want the 3 other inputs deleted", vr)
+	}
+	vr, err = writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
+	if err != nil || vr.Deleted != 1 || !slices.Contains(vr.Paths, strings.TrimPrefix(fs.failed, "Delete tables/events/")) {
+		t.Fatalf("second vacuum: %+v, %v; want the file that failed (%s)", vr, err, fs.failed)
+	}
+	ctCheckVacuum(t, tbl, clk, want)
+}
