@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
@@ -250,18 +249,32 @@ func planCompaction(files []manifest.AddFile, opts CompactorOptions) [][]compact
 
 // Compact runs one compaction of the table's latest snapshot.
 func (c *BlockCompactor) Compact(ctx context.Context) (CompactResult, error) {
-	snap, err := c.t.Snapshot(ctx)
-	if err != nil {
-		return CompactResult{}, fmt.Errorf("writer: compaction: reading the table: %w", err)
+	res, _, err := c.compact(ctx, nil)
+	return res, err
+}
+
+// compact compacts the table from snapshot base (nil: the latest) and
+// returns the snapshot after the compaction's commit (or the one it read,
+// when there was nothing to do; nil on error).
+func (c *BlockCompactor) compact(ctx context.Context, base *manifest.Snapshot) (CompactResult, *manifest.Snapshot, error) {
+	var err error
+	if base == nil {
+		base, err = c.t.Snapshot(ctx)
+	} else {
+		base, err = c.t.Update(ctx, base)
 	}
+	if err != nil {
+		return CompactResult{}, nil, fmt.Errorf("writer: compaction: reading the table: %w", err)
+	}
+	snap := base
 	res := CompactResult{Version: snap.Version()}
 	groups := planCompaction(snap.Files(), c.opts)
 	if len(groups) == 0 {
-		return res, nil
+		return res, snap, nil
 	}
 	tableSchema, err := snap.Schema()
 	if err != nil {
-		return res, fmt.Errorf("writer: compaction: %w", err)
+		return res, nil, fmt.Errorf("writer: compaction: %w", err)
 	}
 	store := c.t.Store()
 	var adds []manifest.Action
@@ -269,7 +282,7 @@ func (c *BlockCompactor) Compact(ctx context.Context) (CompactResult, error) {
 	for _, g := range groups {
 		add, rows, err := c.mergeGroup(ctx, store, g, tableSchema)
 		if err != nil {
-			return res, fmt.Errorf("writer: compaction abandoned before its commit (%d new blocks already uploaded are left for Vacuum): %w", len(adds), err)
+			return res, nil, fmt.Errorf("writer: compaction abandoned before its commit (%d new blocks already uploaded are left for Vacuum): %w", len(adds), err)
 		}
 		adds = append(adds, manifest.Action{Add: add})
 		inputs = append(inputs, g...)
@@ -296,15 +309,15 @@ func (c *BlockCompactor) Compact(ctx context.Context) (CompactResult, error) {
 	})
 	if err != nil {
 		if errors.Is(err, manifest.ErrConflict) {
-			return res, fmt.Errorf("writer: compaction abandoned: a concurrent commit removed one of its %d inputs; its %d new blocks are left for Vacuum: %w", len(inputs), len(adds), err)
+			return res, nil, fmt.Errorf("writer: compaction abandoned: a concurrent commit removed one of its %d inputs; its %d new blocks are left for Vacuum: %w", len(inputs), len(adds), err)
 		}
-		return res, fmt.Errorf("writer: compaction commit (its %d new blocks are left for Vacuum unless the commit landed): %w", len(adds), err)
+		return res, nil, fmt.Errorf("writer: compaction commit (its %d new blocks are left for Vacuum unless the commit landed): %w", len(adds), err)
 	}
 	res.Version = cr.Version
 	res.CompactedBlocks = len(inputs)
 	res.NewBlocks = len(adds)
 	res.BytesReclaimed = res.BytesRead - res.BytesWritten
-	return res, nil
+	return res, cr.Snapshot, nil
 }
 
 // newBlockKey returns a fresh key under data/.
@@ -388,7 +401,11 @@ func (c *BlockCompactor) mergeGroup(ctx context.Context, store upload.Store, g [
 		return nil, 0, fmt.Errorf("uploading %s: %w", key, err)
 	}
 	ok = true
-	stats, err := footerStats(info)
+	st, err := deltaStats(info.Footer)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stats of %s: %w", key, err)
+	}
+	stats, err := manifest.EncodeStats(st)
 	if err != nil {
 		return nil, 0, fmt.Errorf("stats of %s: %w", key, err)
 	}
@@ -523,148 +540,72 @@ func checkType(n *parquet.Node, t manifest.DataType, path string) error {
 	return nil
 }
 
-// Stats of a new block, from the footer the merger wrote: numRecords, and
-// per leaf column outside lists, nested by struct as the table schema,
-// the null count and (for numbers, timestamps and strings) min and max.
 
-const statsStringLimit = 32 // runes of a string kept in min/max
+// compactorOptions are the writer's compaction options, with its clock.
+func (w *LakehouseWriter) compactorOptions() CompactorOptions {
+	o := w.cfg.Compaction
+	if o.Clock == nil {
+		o.Clock = w.cfg.Clock
+	}
+	return o
+}
 
-func footerStats(info *engine.MergeInfo) (string, error) {
-	st := manifest.Stats{NumRecords: info.Rows, MinValues: map[string]any{}, MaxValues: map[string]any{}, NullCount: map[string]any{}}
-	leaves, err := parquet.LeafColumns(info.Schema)
+// Compact runs one compaction of the table with Options.Compaction (see
+// BlockCompactor): the small blocks become blocks of the target size in one
+// commit. It may run beside Flushes of this and other writers; an error
+// matching manifest.ErrConflict means another compaction took the same
+// blocks first, and nothing changed.
+func (w *LakehouseWriter) Compact(ctx context.Context) (CompactResult, error) {
+	if w.closed.Load() {
+		return CompactResult{}, ErrClosed
+	}
+	c, err := NewCompactor(w.table, w.compactorOptions())
 	if err != nil {
-		return "", err
+		return CompactResult{}, err
 	}
-	for j, leaf := range leaves {
-		if leaf.MaxRep > 0 {
-			continue
-		}
-		var nulls int64
-		nullsKnown := true
-		var lo, hi any
-		minMaxKnown := true
-		for _, rg := range info.RowGroups {
-			if j >= len(rg.Columns) {
-				return "", fmt.Errorf("row group with %d columns, schema has %d", len(rg.Columns), len(leaves))
-			}
-			cs := rg.Columns[j].Statistics
-			if cs == nil || !cs.HasNullCount {
-				nullsKnown = false
-			} else {
-				nulls += cs.NullCount
-			}
-			if cs == nil {
-				minMaxKnown = false
-				continue
-			}
-			if cs.Min == nil || cs.Max == nil {
-				if cs.HasNullCount && cs.NullCount == rg.NumRows {
-					continue // all null: no bound needed
-				}
-				minMaxKnown = false
-				continue
-			}
-			a, okA := statValue(leaf.Leaf, cs.Min, false)
-			b, okB := statValue(leaf.Leaf, cs.Max, true)
-			if !okA || !okB {
-				minMaxKnown = false
-				continue
-			}
-			if lo == nil || statLess(a, lo) {
-				lo = a
-			}
-			if hi == nil || statLess(hi, b) {
-				hi = b
-			}
-		}
-		if nullsKnown {
-			putNested(st.NullCount, leaf.Path, nulls)
-		}
-		if minMaxKnown && lo != nil && hi != nil {
-			putNested(st.MinValues, leaf.Path, statJSON(leaf.Leaf, lo))
-			if s, ok := hi.(string); !ok || leaf.Leaf.Logical == parquet.TimestampMicros || utf8.RuneCountInString(s) <= statsStringLimit {
-				putNested(st.MaxValues, leaf.Path, statJSON(leaf.Leaf, hi))
-			}
-		}
+	res, snap, err := c.compact(ctx, w.latest())
+	if snap != nil {
+		w.remember(snap)
 	}
-	return manifest.EncodeStats(st)
+	return res, err
 }
 
-// statValue decodes a PLAIN min or max into int64, float64 or string.
-// Strings used as a minimum are cut to statsStringLimit runes (still a
-// lower bound).
-func statValue(n *parquet.Node, b []byte, isMax bool) (any, bool) {
-	switch n.Type {
-	case parquet.Int64:
-		if len(b) != 8 {
-			return nil, false
-		}
-		return int64(binary.LittleEndian.Uint64(b)), true
-	case parquet.Int32:
-		if len(b) != 4 {
-			return nil, false
-		}
-		return int64(int32(binary.LittleEndian.Uint32(b))), true
-	case parquet.Double:
-		if len(b) != 8 {
-			return nil, false
-		}
-		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
-		return f, !math.IsInf(f, 0) && !math.IsNaN(f)
-	case parquet.Float:
-		if len(b) != 4 {
-			return nil, false
-		}
-		f := float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-		return f, !math.IsInf(f, 0) && !math.IsNaN(f)
-	case parquet.ByteArray:
-		if n.Logical != parquet.String || !utf8.Valid(b) {
-			return nil, false
-		}
-		s := string(b)
-		if !isMax && utf8.RuneCountInString(s) > statsStringLimit {
-			r := []rune(s)
-			s = string(r[:statsStringLimit])
-		}
-		return s, true
+// Vacuum deletes the table's files that no snapshot of the last retention
+// needs (see the package function Vacuum; 0: DefaultVacuumRetention; a
+// retention under MinVacuumRetention is refused), on the writer's clock.
+func (w *LakehouseWriter) Vacuum(ctx context.Context, retention time.Duration) (VacuumResult, error) {
+	if w.closed.Load() {
+		return VacuumResult{}, ErrClosed
 	}
-	return nil, false
+	return Vacuum(ctx, w.table, VacuumOptions{Retention: retention, Now: w.cfg.Clock})
 }
 
-func statLess(a, b any) bool {
-	switch x := a.(type) {
-	case int64:
-		return x < b.(int64)
-	case float64:
-		return x < b.(float64)
-	case string:
-		return x < b.(string)
-	}
-	return false
+// pendingCache keeps the CompactionsPending figure of one snapshot
+// version, so that Stats plans a compaction once per version.
+type pendingCache struct {
+	mu      sync.Mutex
+	version int64
+	n       int
+	valid   bool
 }
 
-func statJSON(n *parquet.Node, v any) any {
-	if n.Logical == parquet.TimestampMicros {
-		us := v.(int64)
-		return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z")
+// compactionsPending is the number of blocks a compaction of the latest
+// snapshot the writer knows would make.
+func (w *LakehouseWriter) compactionsPending() int {
+	s := w.latest()
+	if s == nil {
+		return 0
 	}
-	switch x := v.(type) {
-	case int64:
-		return json.Number(strconv.FormatInt(x, 10))
-	case float64:
-		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	p := &w.pending
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.valid && p.version == s.Version() {
+		return p.n
 	}
-	return v
-}
-
-func putNested(m map[string]any, path []string, v any) {
-	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
+	opts := w.compactorOptions()
+	if err := opts.defaults(); err != nil {
+		return 0
 	}
-	m[path[len(path)-1]] = v
+	p.n, p.version, p.valid = len(planCompaction(s.Files(), opts)), s.Version(), true
+	return p.n
 }

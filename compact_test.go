@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -479,9 +478,9 @@ func TestCompactStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, err := manifest.ParseStats(`{"numRecords":80,
-		"minValues":{"_op":"DELETE","_lsn":1,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.001000Z","id":1,"name":"p1-1","score":0.5,
+		"minValues":{"_op":"DELETE","_lsn":1,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.001Z","id":1,"name":"p1-1","score":0.5,
 			"addr":{"city":"c0","zip":"00060"},"late":80},
-		"maxValues":{"_op":"UPDATE","_lsn":80,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.080000Z","id":80,"name":"p1-9","score":9.5,
+		"maxValues":{"_op":"UPDATE","_lsn":80,"_producer":"p1","_commit_ts":"2026-11-26T03:00:00.080Z","id":80,"name":"p1-9","score":9.5,
 			"addr":{"city":"c3","zip":"00080"},"late":160},
 		"nullCount":{"_op":0,"_lsn":0,"_producer":0,"_commit_ts":0,"id":11,"name":0,"score":0,
 			"addr":{"city":0,"zip":59},"late":39,"_rescued":69}}`)
@@ -619,12 +618,6 @@ func TestCompactPlan(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	uploadtest.StopSharedGateway()
-	os.Exit(code)
 }
 
 var errInjected = errors.New("injected fault")
@@ -899,10 +892,10 @@ func TestCompactConflict(t *testing.T) {
 	}
 }
 
-// TestCompactConcurrentWriters runs 4 writers flushing into one table on
-// versitygw beside 2 compactors: every row is in the table exactly once,
-// and a compactor that loses its inputs to the other gives up with a
-// conflict and changes nothing.
+// TestCompactConcurrentWriters runs 4 LakehouseWriters flushing into one
+// table on versitygw beside 2 compactors: every row is in the table
+// exactly once, and a compactor that loses its inputs to the other gives
+// up with a conflict and changes nothing.
 func TestCompactConcurrentWriters(t *testing.T) {
 	flushes := 50
 	if testing.Short() {
@@ -910,16 +903,22 @@ func TestCompactConcurrentWriters(t *testing.T) {
 	}
 	ctx := context.Background()
 	clk := newCTClock()
-	tbl := ctNewTable(t, ctS3(t, nil, upload.RetryPolicy{}), clk)
+	store := ctS3(t, nil, upload.RetryPolicy{})
+	tbl := ctNewTable(t, store, clk)
 	const writers, rowsPerFlush = 4, 5
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
-	for w := range writers {
+	for i := range writers {
+		lw, err := writer.Open(ctx, writer.Options{Store: store, Table: "tables/events", Clock: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lw.Close(ctx)
 		wg.Go(func() {
-			p := fmt.Sprintf("writer%d", w)
-			for i := range flushes {
-				if _, err := ctFlush(ctx, tbl, ctBatch(p, int64(1+i*rowsPerFlush), rowsPerFlush)); err != nil {
-					errs <- fmt.Errorf("%s flush %d: %w", p, i, err)
+			p := fmt.Sprintf("writer%d", i)
+			for j := range flushes {
+				if _, err := lw.Flush(ctx, ctBatch(p, int64(1+j*rowsPerFlush), rowsPerFlush)); err != nil {
+					errs <- fmt.Errorf("%s flush %d: %w", p, j, err)
 					return
 				}
 			}
@@ -1138,5 +1137,79 @@ func BenchmarkCompact(b *testing.B) {
 			b.ReportMetric(float64(blocks*rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(out), "out-bytes")
 		})
+	}
+}
+
+// TestWriterCompactVacuum compacts and vacuums through a LakehouseWriter
+// whose table gains columns from flush to flush, and keeps flushing after.
+func TestWriterCompactVacuum(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	w, err := writer.Open(ctx, writer.Options{Store: upload.NewMemory(), Table: "t", Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx)
+	for i := range 9 {
+		if _, err := w.Flush(ctx, ctBatch("p1", int64(1+10*i), 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tbl := w.Table()
+	before := ctSnapshot(t, tbl)
+	want := ctRowsOf(t, tbl, before)
+	if st := w.Stats(); st.CompactionsPending != 1 {
+		t.Fatalf("Stats().CompactionsPending = %d before compaction, want 1", st.CompactionsPending)
+	}
+	clk.Advance(time.Minute)
+	res, err := w.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CompactedBlocks != 9 || res.NewBlocks != 1 || res.Version != before.Version()+1 {
+		t.Fatalf("Compact: %+v", res)
+	}
+	if st := w.Stats(); st.CompactionsPending != 0 || st.LastVersion != res.Version {
+		t.Fatalf("Stats after compaction: pending %d, last version %d; want 0, %d", st.CompactionsPending, st.LastVersion, res.Version)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+		t.Fatalf("rows after compaction (-before +after):\n%s", diff)
+	}
+	// Flushing goes on: a replayed batch is still a duplicate, a new one
+	// lands beside the compacted block.
+	if fr, err := w.Flush(ctx, ctBatch("p1", 81, 10)); err != nil || !fr.Duplicate {
+		t.Fatalf("replayed batch after compaction: %+v, %v; want a duplicate", fr, err)
+	}
+	more := ctBatch("p1", 91, 10)
+	if _, err := w.Flush(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	want = ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	if len(want) != 100 {
+		t.Fatalf("%d rows, want 100", len(want))
+	}
+	if vr, err := w.Vacuum(ctx, time.Hour); err != nil || vr.Deleted != 0 {
+		t.Fatalf("vacuum within the retention: %+v, %v", vr, err)
+	}
+	if _, err := w.Vacuum(ctx, time.Minute); err == nil {
+		t.Fatal("vacuum with a one-minute retention was accepted")
+	}
+	clk.Advance(2 * time.Hour)
+	vr, err := w.Vacuum(ctx, time.Hour)
+	if err != nil || vr.Tombstoned != 9 || vr.Orphans != 0 {
+		t.Fatalf("vacuum past the retention: %+v, %v; want the 9 inputs", vr, err)
+	}
+	s := ctSnapshot(t, tbl)
+	if diff := cmp.Diff(ctActiveKeys(t, s), ctDataKeys(t, tbl), cmpSorted); diff != "" {
+		t.Fatalf("files under data/ after vacuum (-active +files):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, s)); diff != "" {
+		t.Fatalf("rows after vacuum (-want +got):\n%s", diff)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Compact(ctx); !errors.Is(err, writer.ErrClosed) {
+		t.Fatalf("Compact after Close: %v", err)
 	}
 }

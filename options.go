@@ -105,6 +105,10 @@ type Options struct {
 	// up with manifest.ErrCommitUnknown [5].
 	ResolveAttempts int
 
+	// Compaction configures Compact and the Stats.CompactionsPending
+	// figure; its Clock defaults to Clock.
+	Compaction CompactorOptions
+
 	// Clock tells the time for file and commit timestamps [time.Now].
 	Clock func() time.Time
 	// Logger receives a record per flush and per failure [discard].
@@ -183,6 +187,12 @@ func (o Options) config() (config, error) {
 	}
 	if c.Manifest.Now == nil {
 		c.Manifest.Now = c.Clock
+	}
+	if c.Compaction.Clock == nil {
+		c.Compaction.Clock = c.Clock
+	}
+	if co := c.Compaction; co.defaults() != nil {
+		return c, fmt.Errorf("writer: Options.Compaction: %w", co.defaults())
 	}
 	return c, nil
 }

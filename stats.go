@@ -12,8 +12,10 @@ type Stats struct {
 	BlocksWritten, BytesWritten, RowsWritten int64
 	// AvgBlockBytes is BytesWritten / BlocksWritten.
 	AvgBlockBytes float64
-	// CompactionsPending is the number of compactions the table is due
-	// (filled by the compactor; 0 when it has not looked).
+	// CompactionsPending is the number of blocks a compaction of the
+	// latest snapshot this writer knows would make with
+	// Options.Compaction (BlockCompactor.Pending): 0 when the table has
+	// too few small blocks.
 	CompactionsPending int
 
 	Flushes    int64 // Flush calls that returned without error
@@ -63,11 +65,9 @@ func (c *counters) snapshot() Stats {
 	return s
 }
 
-// SetCompactionsPending records how many compactions the table is due, for
-// Stats (the compactor calls it).
-func (w *LakehouseWriter) SetCompactionsPending(n int) {
-	w.stats.update(func(s *Stats) { s.CompactionsPending = n })
-}
-
 // Stats returns a snapshot of the writer's counters.
-func (w *LakehouseWriter) Stats() Stats { return w.stats.snapshot() }
+func (w *LakehouseWriter) Stats() Stats {
+	s := w.stats.snapshot()
+	s.CompactionsPending = w.compactionsPending()
+	return s
+}

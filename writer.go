@@ -38,8 +38,9 @@ type LakehouseWriter struct {
 	snapMu sync.RWMutex
 	snap   *manifest.Snapshot // the latest snapshot known
 
-	stats  counters
-	closed atomic.Bool
+	stats   counters
+	pending pendingCache // CompactionsPending per snapshot version
+	closed  atomic.Bool
 }
 
 // Open opens the table the options name, creating it (version 0, with the

@@ -157,6 +157,10 @@ type MergeInfo struct {
 	Rows      int64
 	RowGroups []parquet.RowGroupInfo // as written in the footer, with statistics
 	Bytes     int64                  // bytes written to the io.Writer
+	// Footer is the written file's footer, read back from the bytes
+	// written: its metadata (schema, row groups, statistics) only; reading
+	// column data from it fails.
+	Footer *parquet.File
 }
 
 // Merger writes one block holding the rows of other blocks, in the order
@@ -559,6 +563,7 @@ func (m *Merger) Close() (*MergeInfo, error) {
 		return nil, fmt.Errorf("engine: reading back the merged block's footer: %w", err)
 	}
 	info.RowGroups = f.RowGroups()
+	info.Footer = f
 	return info, nil
 }
 
@@ -576,5 +581,5 @@ func (t *tailReader) ReadAt(p []byte, off int64) (int, error) {
 	case off == 0 && len(p) <= 4:
 		return copy(p, "PAR1"), nil
 	}
-	return 0, fmt.Errorf("engine: footer read at %d+%d outside the captured tail", off, len(p))
+	return 0, fmt.Errorf("engine: the merged block's footer holds no data: read of %d bytes at %d", len(p), off)
 }
