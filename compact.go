@@ -540,7 +540,6 @@ func checkType(n *parquet.Node, t manifest.DataType, path string) error {
 	return nil
 }
 
-
 // compactorOptions are the writer's compaction options, with its clock.
 func (w *LakehouseWriter) compactorOptions() CompactorOptions {
 	o := w.cfg.Compaction
