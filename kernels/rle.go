@@ -172,14 +172,70 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	lit := 0 // start of the stretch
 	runs := runScanner{e: e, n: n, k: k, k1: uint(k - 1), bm: ^e[0]}
 	for lit < n {
-		s, end := runs.next()
+		// runs.next, its first step by hand: the next run end in the
+		// current word closes a long run that starts at lit.
+		s, end := lit, 0
+		if bm := runs.bm; bm != 0 && runs.wi*64+bits.TrailingZeros64(bm)+1-s >= k {
+			end = runs.wi*64 + bits.TrailingZeros64(bm) + 1
+			runs.p, runs.bm, runs.short = end, bm&(bm-1), 0
+		} else {
+			s, end = runs.scan()
+		}
 		pad := 0
+		if s == lit {
+			// A long run right after the last: the common case of levels.
+			if c := end - s; c < 1<<13 && vb == 1 {
+				if c < 64 {
+					if len(dst)-start+2 > packed {
+						return appendLiteral(dst[:start], src, width, true), nil
+					}
+					dst = append(dst, byte(c<<1), byte(src[s]))
+				} else {
+					if len(dst)-start+3 > packed {
+						return appendLiteral(dst[:start], src, width, true), nil
+					}
+					// The two bytes of the ULEB128 header c<<1.
+					dst = append(dst, byte(c<<1)|0x80, byte(c>>6), byte(src[s]))
+				}
+				lit = end
+				continue
+			}
+		}
+		if m, c := s-lit, end-s; runs.short == 1 && vb == 1 && s < n && c <= maxRLERun {
+			// A stretch of one short run (m < k <= 16 values) before a run
+			// of c. R costs two bytes; B two at least (R wins ties); A
+			// 1+(g+1)*w, less one when the c-(8-m) values left to the run
+			// take a shorter header, so A wins only at width 1 with m < 8
+			// and such a header.
+			hdr := uvarintLen(uint64(c) << 1)
+			if hdr == 1 || w > 1 || m >= 8 || c <= 8-m || uvarintLen(uint64(c-8+m)<<1) == hdr {
+				if len(dst)-start+3+hdr > packed {
+					return appendLiteral(dst[:start], src, width, true), nil
+				}
+				switch hdr {
+				case 1:
+					dst = append(dst, byte(m<<1), byte(src[lit]), byte(c<<1), byte(src[s]))
+				case 2:
+					dst = append(dst, byte(m<<1), byte(src[lit]), byte(c<<1)|0x80, byte(c>>6), byte(src[s]))
+				default:
+					dst = append(dst, byte(m<<1), byte(src[lit]))
+					dst = appendRLERun(dst, c, uint32(src[s]), 1)
+				}
+				lit = end
+				continue
+			}
+		}
 		if m := s - lit; m > 0 {
 			t, g := m&7, m>>3
+			short := runs.short // runs in the stretch, or -1
 			// B without whole groups is R; A may be impossible.
 			costB, costA := math.MaxInt, math.MaxInt
 			if g > 0 {
-				costB = uvarintLen(uint64(g)<<1|1) + g*w + runsIn(e, s-t, s)*(1+vb)
+				tail := b2i(t != 0) // runs among the last t values
+				if short != 1 && t > 1 {
+					tail = runsIn(e, s-t, s)
+				}
+				costB = uvarintLen(uint64(g)<<1|1) + g*w + tail*(1+vb)
 			}
 			if t != 0 && (s == n || 8-t < end-s) {
 				costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w
@@ -188,14 +244,17 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 					costA += rleRunSize(end-s-(8-t), vb) - rleRunSize(end-s, vb)
 				}
 			}
-			// Runs are counted only as far as R could still win.
-			limit := min(costA, costB)
-			if vb == 1 {
-				limit >>= 1 // levels: skip the division
-			} else {
-				limit /= 1 + vb
+			costR := short * (1 + vb)
+			if short < 0 {
+				// Runs are counted only as far as R could still win.
+				limit := min(costA, costB)
+				if vb == 1 {
+					limit >>= 1 // levels: skip the division
+				} else {
+					limit /= 1 + vb
+				}
+				costR = runsUpTo(e, lit, s, limit) * (1 + vb)
 			}
-			costR := runsUpTo(e, lit, s, limit) * (1 + vb)
 			step := min(costR, costB, costA)
 			if s < n && step == costA && costA < costB && costA < costR {
 				pad = 8 - t
@@ -208,7 +267,12 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			}
 			switch {
 			case costR <= costB && costR <= costA:
-				dst = appendRuns(dst, src, e, lit, s, vb)
+				if short == 1 && vb == 1 {
+					// One run, shorter than k <= 16.
+					dst = append(dst, byte(m<<1), byte(src[lit]))
+				} else {
+					dst = appendRuns(dst, src, e, lit, s, vb)
+				}
 			case costB <= costA:
 				dst = appendLiteral(dst, src[lit:s-t], width, false)
 				dst = appendRuns(dst, src, e, s-t, s, vb)
@@ -236,6 +300,14 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 
 // rleRunSize is the number of bytes appendRLERun writes for a run.
 func rleRunSize(count, vb int) int {
+	if uint(count-1) < maxRLERun {
+		return uvarintLen(uint64(count)<<1) + vb
+	}
+	return rleRunSizeLong(count, vb)
+}
+
+// rleRunSizeLong is rleRunSize for runs that take more than one header.
+func rleRunSizeLong(count, vb int) int {
 	size := 0
 	for count > 0 {
 		c := min(count, maxRLERun)
@@ -348,7 +420,11 @@ func appendLiteral[T rleValue](dst []byte, src []T, width uint, last bool) []byt
 	for len(src) > 0 {
 		c := min(len(src), maxRLERun)
 		groups := (c + 7) / 8
-		dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+		if groups < 64 {
+			dst = append(dst, byte(groups<<1|1))
+		} else {
+			dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+		}
 		size := groups * int(width)
 		switch s := any(src[:c]).(type) {
 		case []uint8:
@@ -368,13 +444,20 @@ func appendLiteral[T rleValue](dst []byte, src []T, width uint, last bool) []byt
 func packLevels(dst []byte, src []uint8, width uint, size int) []byte {
 	at := len(dst)
 	dst = grow(dst, size)
-	out := dst[at:]
+	// The capacity past the packed bytes is scratch: whole 8-byte stores
+	// may run into it.
+	out := dst[at:cap(dst)]
 	full := len(src) &^ 7
 	i, o := 0, 0
 	if width == 1 && full >= 128 {
 		// Values are 0 or 1: the bitmap of the ones is the packing.
 		levelsToBitmap(out, src[:full], 1)
 		i, o = full, full/8
+	}
+	if width == 1 {
+		for ; i < full; i, o = i+8, o+1 {
+			out[o] = pack1x8(binary.LittleEndian.Uint64(src[i:]))
+		}
 	}
 	w := int(width)
 	for ; i < full; i += 8 {
@@ -393,9 +476,13 @@ func packLevels(dst []byte, src []uint8, width uint, size int) []byte {
 		var g [8]byte
 		copy(g[:], src[full:])
 		x := pack8x8(binary.LittleEndian.Uint64(g[:]), width)
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], x)
-		copy(out[o:o+w], b[:w])
+		if len(out)-o >= 8 {
+			binary.LittleEndian.PutUint64(out[o:], x)
+		} else {
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], x)
+			copy(out[o:o+w], b[:w])
+		}
 	}
 	return dst
 }
@@ -407,6 +494,12 @@ func pack8x8(u uint64, width uint) uint64 {
 	t := u&m8 | (u>>8&m8)<<width
 	t = t&m16 | (t>>16&m16)<<(2*width)
 	return t&0xFFFFFFFF | (t>>32)<<(4*width)
+}
+
+// pack1x8 is pack8x8 at width 1: the multiply moves bit 8i of u to bit
+// 56+i, and no two of its partial products share a bit.
+func pack1x8(u uint64) byte {
+	return byte(u * 0x0102040810204080 >> 56)
 }
 
 // unpack8x8 is the inverse of pack8x8.
@@ -456,6 +549,11 @@ type runScanner struct {
 	p    int    // start of the next run to look at
 	wi   int    // word of e that holds the end of the run at p
 	bm   uint64 // run ends in word wi at or after p
+	// short is, after next, the number of runs (all shorter than k)
+	// between the end of the previous long run and the start of the one
+	// returned, when the scanner walked them one by one; -1 when it
+	// searched past them and did not count them.
+	short int
 }
 
 // manyRunEnds is the number of run ends in a word above which the scanner
@@ -465,38 +563,55 @@ const manyRunEnds = 16
 // next returns the next run of at least k values: its start s and end
 // (exclusive), or n, n.
 func (r *runScanner) next() (s, end int) {
+	// Small enough to inline: a long run that ends in the current word
+	// right at the start of the search.
+	if r.bm != 0 {
+		if q := r.wi*64 + bits.TrailingZeros64(r.bm); q+1-r.p >= r.k {
+			s = r.p
+			r.p, r.bm, r.short = q+1, r.bm&(r.bm-1), 0
+			return s, q + 1
+		}
+	}
+	return r.scan()
+}
+
+// scan is next past its first step.
+func (r *runScanner) scan() (s, end int) {
 	p, wi, bm := r.p, r.wi, r.bm
-	for p < r.n {
-		if bm == 0 {
+	e, n, k := r.e, r.n, r.k
+	short := 0
+	for p < n {
+		for bm == 0 {
 			wi++
-			bm = ^r.e[wi]
+			bm = ^e[wi]
 			if bits.OnesCount64(bm) > manyRunEnds {
 				// Many short runs: search for the start of the next run
 				// of k values a word at a time instead.
-				s := nextCandidate(r.e, p, r.k, r.n)
-				if s >= r.n {
-					p = r.n
-					break
+				r.short = -1
+				s := nextCandidate(e, p, k, n)
+				if s >= n {
+					r.p, r.wi, r.bm = n, wi, bm
+					return n, n
 				}
 				// The run at s is long; it ends at the first run end
 				// from s+k-1 on.
-				q := runEnd(r.e, s+r.k-1, r.n)
+				q := runEnd(e, s+k-1, n)
 				r.p, r.wi = q+1, q/64
-				r.bm = ^r.e[r.wi] &^ (2<<(uint(q)%64) - 1)
+				r.bm = ^e[r.wi] &^ (2<<(uint(q)%64) - 1)
 				return s, q + 1
 			}
-			continue
 		}
 		q := wi*64 + bits.TrailingZeros64(bm)
 		bm &= bm - 1
-		if q+1-p >= r.k {
-			r.p, r.wi, r.bm = q+1, wi, bm
+		if q+1-p >= k {
+			r.p, r.wi, r.bm, r.short = q+1, wi, bm, short
 			return p, q + 1
 		}
+		short++
 		p = q + 1
 	}
-	r.p, r.wi, r.bm = p, wi, bm
-	return r.n, r.n
+	r.p, r.wi, r.bm, r.short = p, wi, bm, short
+	return n, n
 }
 
 // nextCandidate returns the first index s >= pos, where pos starts a run,
