@@ -1,10 +1,13 @@
 package kernels
 
+//go:generate go run -C ../asmgen ./dictbytes -out ../kernels/dict_bytes_amd64.s -stubs ../kernels/dict_bytes_amd64.go -pkg kernels
+
 import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"unsafe"
 )
 
 // DictBytes builds the dictionary of a BYTE_ARRAY (or FIXED_LEN_BYTE_ARRAY)
@@ -106,7 +109,7 @@ func (d *DictBytes) reserve(extra int) {
 	d.gmask = uint32(groups - 1)
 	d.limit = groups * dictGroup / 8 * 7
 	for i := range d.Len() {
-		k, h := d.valueKey(d.slab, int(d.offsets[i]), int(d.offsets[i+1]))
+		k, h := valueKey(d.slab, int(d.offsets[i]), int(d.offsets[i+1]), &d.seed)
 		s := findEmpty(d.ctrl, d.gmask, h)
 		d.ctrl[s] = ctrlOf(h)
 		k.meta |= uint64(i) << 32
@@ -121,7 +124,7 @@ func (d *DictBytes) reserve(extra int) {
 // determine a value of up to 24 bytes. The hash mixes the words, the length
 // and, for a longer value, its bytes before the last 16, folded 16 at a time,
 // with the seed by 64x64-bit multiplications folded to 64 bits.
-func (d *DictBytes) valueKey(slab []byte, o, e int) (bytesKey, uint32) {
+func valueKey(slab []byte, o, e int, seed *[3]uint64) (bytesKey, uint32) {
 	n := e - o
 	var a, b, c uint64
 	if n >= 8 {
@@ -137,101 +140,187 @@ func (d *DictBytes) valueKey(slab []byte, o, e int) (bytesKey, uint32) {
 		}
 		a, b = c, c
 	}
-	x := a ^ d.seed[2]
+	x := a ^ seed[2]
 	if n > 24 {
 		for p := o; e-p > 16; p += 16 {
 			x = fold(binary.LittleEndian.Uint64(slab[p:p+8])^x^hashK1,
-				binary.LittleEndian.Uint64(slab[p+8:p+16])^d.seed[1])
+				binary.LittleEndian.Uint64(slab[p+8:p+16])^seed[1])
 		}
 	}
-	return bytesKey{a: a, b: b, c: c, meta: uint64(n)}, mixKey(x, b, c, n, &d.seed)
+	return bytesKey{a: a, b: b, c: c, meta: uint64(n)}, mixKey(x, b, c, n, seed[0], seed[1], seed[2])
 }
 
 // mixKey is the hash of valueKey from the first word (already mixed with
 // the bytes a long value has beyond its key words), the other two and the
 // length.
-func mixKey(x, b, c uint64, n int, seed *[3]uint64) uint32 {
-	h := fold(x^seed[0], b^seed[1]) ^ c
-	return uint32(fold(h^seed[2], uint64(n)^hashK2))
+func mixKey(x, b, c uint64, n int, s0, s1, s2 uint64) uint32 {
+	h := fold(x^s0, b^s1) ^ c
+	return uint32(fold(h^s2, uint64(n)^hashK2))
+}
+
+// load64 reads the little-endian word at byte i of the memory at p, which
+// the caller has checked to hold it.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
 }
 
 func (d *DictBytes) insertBatch(indexes []int32, slab []byte, offsets []int32) {
 	keys := d.keys[:len(indexes)]
 	hashes := d.hashes[:len(indexes)]
 	offsets = offsets[:len(indexes)+1]
-	seed := &d.seed
-	for i := range keys {
-		o, e := int(offsets[i]), int(offsets[i+1])
-		n := e - o
-		if e < 8 || n > 24 {
-			keys[i], hashes[i] = d.valueKey(slab, o, e)
-			continue
+	if impl.hashBytes(keys, hashes, slab, offsets, &d.seed) {
+		// Values the kernel leaves: empty, longer than 24 bytes, or
+		// ending in the slab's first 8 bytes.
+		for i := range keys {
+			if o, e := int(offsets[i]), int(offsets[i+1]); !shortValue(o, e) {
+				keys[i], hashes[i] = valueKey(slab, o, e, &d.seed)
+			}
 		}
-		// valueKey, inlined for values of up to 24 bytes, without a branch
-		// on the length: the words are read from wherever keeps them in
-		// the value or, for a short one, in the 8 bytes it ends, and the
-		// bytes before the value shifted out.
-		c := binary.LittleEndian.Uint64(slab[e-8:e]) >> uint(64-8*min(n, 8))
-		ao, bo := o, o+8
-		if n < 8 {
-			ao = e - 8
-		}
-		if n < 16 {
-			bo = e - 8
-		}
-		a := binary.LittleEndian.Uint64(slab[ao : ao+8])
-		b := binary.LittleEndian.Uint64(slab[bo : bo+8])
-		if n < 8 {
-			a = c
-		}
-		if n < 16 {
-			b = c
-		}
-		keys[i] = bytesKey{a: a, b: b, c: c, meta: uint64(n)}
-		hashes[i] = mixKey(a^seed[2], b, c, n, seed)
 	}
-	ctrl, slots, gmask := d.ctrl, d.slots, d.gmask
+	for i := 0; i < len(keys); {
+		// The common case, a value of up to 24 bytes already in the
+		// dictionary, is settled in the probe kernel.
+		done, s := impl.probeBytes(d.ctrl, d.slots, d.gmask, keys[i:], hashes[i:], indexes[i:])
+		i += done
+		if i == len(keys) {
+			break
+		}
+		if s < 0 {
+			d.probeOne(&indexes[i], keys[i], hashes[i], slab, int(offsets[i]), int(offsets[i+1]))
+		} else {
+			d.add(&indexes[i], s, keys[i], hashes[i], slab[offsets[i]:offsets[i+1]])
+		}
+		i++
+	}
+}
+
+// probeBytesGo is the reference of kernelSet.probeBytes: it looks up
+// keys[i] (with hash hashes[i]) in the table (ctrl, slots, gmask) for i
+// from 0 on, writing the indexes of those found, until it meets a key that
+// is missing or longer than 24 bytes. It returns the number of keys
+// settled and, for a missing key, an empty slot of the last group it
+// probed (the first in the order bit 8j = slot j, 8j+1 = slot 8+j; kernels
+// may pick another empty slot of that group), or -1 for a long key, which
+// probeOne looks up.
+func probeBytesGo(ctrl []byte, slots []bytesKey, gmask uint32, keys []bytesKey, hashes []uint32, indexes []int32) (done, slot int) {
+	hashes = hashes[:len(keys)]
+	indexes = indexes[:len(keys)]
 	for i := range keys {
-		k := keys[i]
+		k := &keys[i]
+		if k.meta > 24 {
+			return i, -1
+		}
 		h := hashes[i]
-		c := ctrlOf(h)
-		bc := lsb8 * uint64(c)
+		bc := lsb8 * uint64(ctrlOf(h))
 		g := (h >> 7) & gmask
 	probe:
 		for step := uint32(1); ; step++ {
 			base := int(g) * dictGroup
 			// Both control words of the group matched in SWAR, their
 			// masks interleaved: bit 8j is slot j, bit 8j+1 slot 8+j.
-			w0 := binary.LittleEndian.Uint64(ctrl[base : base+8])
-			w1 := binary.LittleEndian.Uint64(ctrl[base+8 : base+16])
+			cw := ctrl[base : base+dictGroup]
+			w0 := binary.LittleEndian.Uint64(cw[:8])
+			w1 := binary.LittleEndian.Uint64(cw[8:])
 			x0, x1 := w0^bc, w1^bc
 			match := (^(((x0&low7)+low7)|x0)&msb8)>>7 | (^(((x1&low7)+low7)|x1)&msb8)>>6
 			for ; match != 0; match &= match - 1 {
 				t := bits.TrailingZeros64(match)
 				sl := &slots[base+t>>3+(t&1)<<3]
 				if (sl.a^k.a)|(sl.b^k.b)|(sl.c^k.c)|uint64(uint32(sl.meta^k.meta)) == 0 {
-					at := int32(sl.meta >> 32)
-					if k.meta <= 24 || d.middleEqual(at, slab, int(offsets[i]), int(k.meta)) {
-						indexes[i] = at
-						break probe
-					}
+					indexes[i] = int32(sl.meta >> 32)
+					break probe
 				}
 			}
 			if empty := (^w0&msb8)>>7 | (^w1&msb8)>>6; empty != 0 {
 				t := bits.TrailingZeros64(empty)
-				s := base + t>>3 + (t&1)<<3
-				n := d.Len()
-				ctrl[s] = c
-				k.meta |= uint64(n) << 32
-				slots[s] = k
-				d.slab = append(d.slab, slab[offsets[i]:offsets[i+1]]...)
-				d.offsets = append(d.offsets, int32(len(d.slab)))
-				indexes[i] = int32(n)
-				break
+				return i, base + t>>3 + (t&1)<<3
 			}
 			g = (g + step) & gmask
 		}
 	}
+	return len(keys), 0
+}
+
+// probeOne looks up the value slab[o:e] with key k and hash h, adding it
+// when missing, and writes its index to *index.
+func (d *DictBytes) probeOne(index *int32, k bytesKey, h uint32, slab []byte, o, e int) {
+	ctrl, slots, gmask := d.ctrl, d.slots, d.gmask
+	bc := lsb8 * uint64(ctrlOf(h))
+	g := (h >> 7) & gmask
+	for step := uint32(1); ; step++ {
+		base := int(g) * dictGroup
+		w0 := binary.LittleEndian.Uint64(ctrl[base : base+8])
+		w1 := binary.LittleEndian.Uint64(ctrl[base+8 : base+16])
+		x0, x1 := w0^bc, w1^bc
+		match := (^(((x0&low7)+low7)|x0)&msb8)>>7 | (^(((x1&low7)+low7)|x1)&msb8)>>6
+		for ; match != 0; match &= match - 1 {
+			t := bits.TrailingZeros64(match)
+			sl := &slots[base+t>>3+(t&1)<<3]
+			if (sl.a^k.a)|(sl.b^k.b)|(sl.c^k.c)|uint64(uint32(sl.meta^k.meta)) == 0 {
+				at := int32(sl.meta >> 32)
+				if k.meta <= 24 || d.middleEqual(at, slab, o, int(k.meta)) {
+					*index = at
+					return
+				}
+			}
+		}
+		if empty := (^w0&msb8)>>7 | (^w1&msb8)>>6; empty != 0 {
+			t := bits.TrailingZeros64(empty)
+			d.add(index, base+t>>3+(t&1)<<3, k, h, slab[o:e])
+			return
+		}
+		g = (g + step) & gmask
+	}
+}
+
+// add puts value v, with key k and hash h, in the empty slot s as the
+// dictionary's next value and writes its index to *index.
+func (d *DictBytes) add(index *int32, s int, k bytesKey, h uint32, v []byte) {
+	n := d.Len()
+	d.ctrl[s] = ctrlOf(h)
+	k.meta |= uint64(n) << 32
+	d.slots[s] = k
+	d.slab = append(d.slab, v...)
+	d.offsets = append(d.offsets, int32(len(d.slab)))
+	*index = int32(n)
+}
+
+// shortValue reports whether the value slab[o:e] is one the hashBytes
+// kernels take: 1 to 24 bytes, ending at byte 8 or later.
+func shortValue(o, e int) bool { return e >= 8 && uint(e-o-1) < 24 }
+
+// hashBytesGo is the reference of kernelSet.hashBytes: for each value
+// slab[offsets[i]:offsets[i+1]] that shortValue takes, it writes the key
+// words and hash of valueKey to keys[i] and hashes[i]; it reports whether
+// it left any other value. len(offsets) == len(keys)+1 <= len(hashes)+1,
+// and the offsets were checked against the slab (checkOffsets).
+func hashBytesGo(keys []bytesKey, hashes []uint32, slab []byte, offsets []int32, seed *[3]uint64) bool {
+	hashes = hashes[:len(keys)]
+	offsets = offsets[:len(keys)+1]
+	s0, s1, s2 := seed[0], seed[1], seed[2]
+	base := unsafe.Pointer(unsafe.SliceData(slab))
+	left := false
+	for i := range keys {
+		o, e := int(offsets[i]), int(offsets[i+1])
+		n := e - o
+		if !shortValue(o, e) {
+			left = true
+			continue
+		}
+		// valueKey without a branch on the length (lengths vary from value
+		// to value, and mispredicted branches cost more than the
+		// arithmetic). 0 <= o <= e <= len(slab), and e >= 8: the words are
+		// read from inside the value, a short one's from the 8 bytes it
+		// ends, and for a value shorter than 8 bytes (all three words then
+		// read those 8) the bytes before it shifted out.
+		sh := uint(64 - 8*min(n, 8))
+		c := load64(base, e-8) >> sh
+		a := load64(base, min(o, e-8)) >> sh
+		b := load64(base, min(o+8, e-8)) >> sh
+		keys[i] = bytesKey{a: a, b: b, c: c, meta: uint64(n)}
+		hashes[i] = mixKey(a^s2, b, c, n, s0, s1, s2)
+	}
+	return left
 }
 
 // middleEqual reports whether the bytes 16..n-8 of dictionary value at equal

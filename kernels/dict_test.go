@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,6 +206,10 @@ func TestDictBytesRoundTrip(t *testing.T) {
 		}
 		pool = append(pool, string(b))
 	}
+	forEachImpl(t, func(t *testing.T) { dictBytesRoundTrip(t, rng, pool) })
+}
+
+func dictBytesRoundTrip(t *testing.T, rng *rand.Rand, pool []string) {
 	for _, n := range []int{0, 1, 100, 256, 257, 20000} {
 		in := make([]string, n)
 		for i := range in {
@@ -412,6 +417,12 @@ func TestDictBytesAdversarialValues(t *testing.T) {
 	for i := range 2000 {
 		in = append(in, fmt.Sprintf("%s%08d%s", head, i, tail), fmt.Sprintf("%s%d", prefix, i))
 	}
+	forEachImpl(t, func(t *testing.T) {
+		dictBytesAdversarial(t, slices.Clone(in))
+	})
+}
+
+func dictBytesAdversarial(t *testing.T, in []string) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for range 3 {
 		rng.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })

@@ -79,6 +79,11 @@ type kernelSet struct {
 	// (see table32.reserve), writing each key's index to indexes[i].
 	insert32 func(t *table32, indexes []int32, keys []uint32)
 	insert64 func(t *table64, indexes []int32, keys []uint64)
+	// hashBytes and probeBytes are the two halves of DictBytes's batch
+	// insert; hashBytesGo and probeBytesGo, their references, say what
+	// they do.
+	hashBytes  func(keys []bytesKey, hashes []uint32, slab []byte, offsets []int32, seed *[3]uint64) bool
+	probeBytes func(ctrl []byte, slots []bytesKey, gmask uint32, keys []bytesKey, hashes []uint32, indexes []int32) (done, slot int)
 
 	// The min/max kernels take a non-empty multiple of statsBlock values.
 	// The float kernels skip NaN, start from +Inf/-Inf and report whether
@@ -134,6 +139,9 @@ var reference = kernelSet{
 
 	insert32: insert32Go,
 	insert64: insert64Go,
+
+	hashBytes:  hashBytesGo,
+	probeBytes: probeBytesGo,
 
 	minMaxInt32:   minMaxInt32Ref,
 	minMaxInt64:   minMaxInt64Ref,

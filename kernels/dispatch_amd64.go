@@ -33,6 +33,9 @@ var avx2 = kernelSet{
 	insert32: insert32Glue,
 	insert64: insert64Glue,
 
+	hashBytes:  hashBytesAmd64,
+	probeBytes: probeBytesAvx2,
+
 	minMaxInt32:   minMaxInt32AVX2,
 	minMaxInt64:   minMaxInt64AVX2,
 	minMaxFloat32: minMaxFloat32Glue,

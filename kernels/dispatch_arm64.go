@@ -33,6 +33,9 @@ var neon = kernelSet{
 	insert32: insert32Glue,
 	insert64: insert64Glue,
 
+	hashBytes:  hashBytesGo,
+	probeBytes: probeBytesGo,
+
 	minMaxInt32:   minMaxInt32NEON,
 	minMaxInt64:   minMaxInt64NEON,
 	minMaxFloat32: minMaxFloat32Glue,
