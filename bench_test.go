@@ -3,12 +3,15 @@ package writer_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"time"
 
 	writer "github.com/evodb/writer"
 	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/engine/parquet"
 	"github.com/evodb/writer/manifest"
 	"github.com/evodb/writer/upload"
 )
@@ -101,6 +104,35 @@ func BenchmarkFlush10k(b *testing.B) {
 			b.ReportMetric(float64(len(lat)*n)/total.Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkEncode10k is the CPU part of BenchmarkFlush10k alone: the same
+// batches shredded and encoded (zstd) to io.Discard, for the share of the
+// store and the commit in a flush.
+func BenchmarkEncode10k(b *testing.B) {
+	const n = 10_000
+	bw, err := engine.NewBlockWriter(engine.BlockOptions{Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lat latencies
+	var lsn int64 = 1
+	var bytes int64
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		es, nb := benchBatch("bench", lsn, n)
+		lsn += n
+		bytes = nb
+		b.StartTimer()
+		start := time.Now()
+		if _, err := bw.WriteBlock(context.Background(), io.Discard, es); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.SetBytes(bytes)
+	lat.report(b, "ms")
 }
 
 // BenchmarkCommit measures one commit (an add and a txn) on top of the

@@ -24,6 +24,11 @@
 // a batch is committed whole or not at all, which is what makes its txn
 // versions true.
 //
+// A LakehouseWriter writes one table: the entries' Table names the source
+// table, and entries of another source table than the first one seen are
+// rejected rows. Entries without a Producer are always written and carry
+// no txn: exactly-once needs a producer and increasing LSNs.
+//
 // Rows that cannot be shredded (bad JSON, too deep, not an object, ...) are
 // reported in FlushResult.Rejected; the other rows are written. A rejected
 // row's LSN still counts for its producer's txn version: replaying it would
