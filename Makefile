@@ -5,6 +5,7 @@
 #   make bench-kernels   our kernels side by side with parquet-go's
 #   make bench-ingest    buffer.Ring against a Go channel, CDC.Add
 #   make bench-upload    the multipart uploader beside a single PUT and the SDK's transfer manager
+#   make bench-load      evodb-writer load of 3 M JSON lines beside DuckDB (2 threads)
 #   make bench           the whole side-by-side suite, then bench/REPORT.md and its charts
 #   make bench-check     kernels and block writer against the committed baseline (THRESHOLD=10)
 #   make bench-baseline  record that baseline on purpose (see bench/README.md)
@@ -16,7 +17,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e tools \
+        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e bench-load tools \
         bench bench-report bench-check bench-baseline
 
 all: test
@@ -94,6 +95,16 @@ bench-upload: tools
 		$(GO) test ./upload/ -run '^$$' -bench Upload -benchtime 4x -count 1 -args $(UPLOAD_FLAGS) | grep '^Benchmark'; \
 	done | tee upload.txt
 	benchstat -col /how bench/upload.txt
+
+# bench-load times the evodb-writer binary loading LOAD_ROWS JSON lines
+# (bench/gen events) into a local table beside DuckDB converting the same
+# file to Parquet with 2 threads, rounds interleaved.
+LOAD_ROWS ?= 3000000
+bench-load: tools
+	cd bench && for i in $$(seq $(COUNT)); do \
+		EVODB_BENCH_LOAD_ROWS=$(LOAD_ROWS) $(GO) test ./cli/ -run '^$$' -bench Load -benchtime 1x -count 1 -timeout 0 | grep '^Benchmark'; \
+	done | tee load.txt
+	benchstat -col /impl bench/load.txt
 
 tools:
 	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 
 	writer "github.com/evodb/writer"
 	"github.com/evodb/writer/cdc"
@@ -54,4 +55,65 @@ func Example() {
 	// INSERT 2 2 12 <nil>
 	// UPDATE 3 1 10.5 fixed
 	// commits 1 blocks 1 duplicates 3
+}
+
+// JSON lines, as a CDC source or a file delivers them, go into a table in
+// a local directory, opened by URI; the table's snapshot tells what it
+// holds, as `evodb-writer inspect` shows it.
+func Example_jsonLinesToLocalTable() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "evodb-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	w, err := writer.Open(ctx, writer.Options{URI: "file://" + dir + "/orders", PartitionMode: writer.ModeDOSQLite})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer w.Close(ctx)
+
+	lines := []byte(`{"op":"INSERT","data":{"id":1,"status":"placed"},"lsn":10,"producer":"db-1","commit_ts":"2026-11-26T10:00:00Z"}
+{"op":"UPDATE","data":{"id":1,"status":"paid","paid_at":"2026-11-26T10:05:00Z"},"lsn":11,"producer":"db-1"}
+{"id":2,"status":"placed"}
+{"id":3,
+`)
+	entries, lineErrs := cdc.DecodeJSONLines(nil, lines, &cdc.JSONOptions{Producer: "db-1"})
+	for _, le := range lineErrs {
+		fmt.Println("rejected:", le)
+	}
+	// The plain line has no LSN; give it the next one, as evodb-writer load does.
+	entries[2].LSN = 12
+	res, err := w.Flush(ctx, entries)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("version", res.Version, "rows", res.RowCount, "blocks", len(res.BlockPaths))
+
+	snap, err := w.Snapshot(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lsn, _ := snap.TxnVersion("db-1")
+	fmt.Println("files", snap.NumFiles(), "db-1 committed up to", lsn)
+	schema, err := snap.Schema()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range schema.Fields {
+		fmt.Println(f.Name, f.Type.Primitive)
+	}
+	// Output:
+	// rejected: line 4: invalid JSON at byte 8: unexpected end of input, want a member name
+	// version 1 rows 3 blocks 1
+	// files 1 db-1 committed up to 12
+	// _op string
+	// _lsn long
+	// _producer string
+	// _commit_ts timestamp
+	// _rescued string
+	// id long
+	// status string
+	// paid_at timestamp
 }

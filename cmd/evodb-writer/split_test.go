@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/evodb/writer/cdc"
 	"github.com/google/go-cmp/cmp"
@@ -169,5 +170,37 @@ func TestLinesOf(t *testing.T) {
 	// Entries 0, 1, 2 are on lines 1, 4, 5 of the chunk: 10, 13, 14.
 	if diff := cmp.Diff([]int{10, 13, 14}, linesOf(c, []int{0, 1, 2})); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseSizeAndDuration(t *testing.T) {
+	sizes := []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"1048576", 1 << 20, false}, {"64MiB", 64 << 20, false}, {"64MB", 64 << 20, false},
+		{"512 KiB", 512 << 10, false}, {"2G", 2 << 30, false}, {"0", 0, true}, {"-1MiB", 0, true},
+		{"lots", 0, true}, {"1.5MiB", 0, true},
+	}
+	for _, tt := range sizes {
+		got, err := parseSize(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	durations := []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"168h", 168 * time.Hour, false}, {"7d", 168 * time.Hour, false}, {"30m", 30 * time.Minute, false},
+		{"0d", 0, false}, {"d", 0, true}, {"-1d", 0, true}, {"1.5d", 0, true}, {"week", 0, true},
+	}
+	for _, tt := range durations {
+		got, err := parseDuration(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseDuration(%q) = %s, %v; want %s, error %v", tt.in, got, err, tt.want, tt.err)
+		}
 	}
 }
