@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type loadOptions struct {
 	progress        string
 	asJSON          bool
 	logLevel        string
+	cpuProfile      string
 }
 
 func (o *loadOptions) register(fs *flagSet) {
@@ -69,6 +71,7 @@ func (o *loadOptions) register(fs *flagSet) {
 	fs.StringVar(&o.format, "format", "auto", "input `format`: auto (by extension: .evb is binary), jsonl or binary")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: `when` auto (stdout and stderr are terminals), always or never")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON document")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the load to `FILE` (go tool pprof)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "`level` of the writer's log lines on stderr: debug, info, warn, error")
 	fs.env("mode", "EVODB_MODE")
 	fs.env("compression", "EVODB_COMPRESSION")
@@ -156,6 +159,17 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	w, err := openWriter(ctx, e, &o.tf, ref, wopts)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	sum, loadErr := load(ctx, e, w, &o, inputs)
 	closeErr := w.Close(context.WithoutCancel(ctx))
