@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/evodb/writer/manifest"
@@ -25,53 +26,62 @@ import (
 var buildFlags []string
 
 var (
-	binPath string
-	// noBinary says why the built command cannot run here; tests that
-	// need it skip with this reason.
+	binDir   string
+	binPath  string
+	binOnce  sync.Once
+	binError error
+	// noBinary says why the built command cannot run here; commands then
+	// run in-process (see evw).
 	noBinary string
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "evodb-writer-cmd-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	code := m.Run()
+	uploadtest.StopSharedGateway()
+	if binDir != "" {
+		os.RemoveAll(binDir)
 	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		defer uploadtest.StopSharedGateway()
-		if reason := buildBinary(dir); reason != "" {
-			noBinary = reason
-		}
-		return m.Run()
-	}()
 	os.Exit(code)
 }
 
-// buildBinary builds the command into dir, or says why it cannot be run.
-func buildBinary(dir string) string {
+// buildBinary builds the command once, on first use (so that -list and
+// fuzzing runs do not pay for it), or says why it cannot be run.
+func buildBinary() {
 	host, err := exec.Command("go", "env", "GOHOSTARCH", "GOHOSTOS").Output()
 	if err != nil {
-		return "go env failed: " + err.Error()
+		binError = fmt.Errorf("go env: %v", err)
+		return
 	}
 	f := strings.Fields(string(host))
 	if len(f) != 2 || f[0] != runtime.GOARCH || f[1] != runtime.GOOS {
 		// The test binary runs under an emulator (qemu-user for arm64):
 		// the built command would be for the same foreign architecture and
-		// the kernel could not execute it without binfmt_misc. The native
-		// runs of the suite exec it.
-		return fmt.Sprintf("the command would be built for %s/%s on a %s host and cannot be executed without binfmt_misc; commands run in-process here, the native runs execute the binary",
-			runtime.GOOS, runtime.GOARCH, strings.Join(f, "/"))
+		// the kernel could not execute it without binfmt_misc.
+		noBinary = fmt.Sprintf("the command would be built for %s/%s on a %s host and cannot be executed without binfmt_misc; commands run in-process here, the native runs execute the binary",
+			runtime.GOOS, runtime.GOARCH, strings.Join([]string{f[1], f[0]}, "/"))
+		return
 	}
-	binPath = filepath.Join(dir, "evodb-writer")
+	if binDir, err = os.MkdirTemp("", "evodb-writer-cmd-"); err != nil {
+		binError = err
+		return
+	}
+	binPath = filepath.Join(binDir, "evodb-writer")
 	args := append([]string{"build", "-o", binPath}, buildFlags...)
 	args = append(args, ".")
-	cmd := exec.Command("go", args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build of the command failed: %v\n%s", err, out)
-		os.Exit(1)
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		binError = fmt.Errorf("go build of the command: %v\n%s", err, out)
 	}
-	return ""
+}
+
+// canExec reports whether the built command can run; it fails the test
+// when building it failed.
+func canExec(t *testing.T) bool {
+	t.Helper()
+	binOnce.Do(buildBinary)
+	if binError != nil {
+		t.Fatal(binError)
+	}
+	return noBinary == ""
 }
 
 type result struct {
@@ -90,7 +100,7 @@ type runOpts struct {
 // on that architecture.
 func evw(t *testing.T, o runOpts, args ...string) result {
 	t.Helper()
-	if noBinary != "" {
+	if !canExec(t) {
 		return inProcess(t, o, args)
 	}
 	cmd := exec.Command(binPath, args...)
