@@ -58,6 +58,8 @@ func commands() []command {
 		{"demo", "generate a sample CDC stream into a local table and show it", runDemo},
 		{"gen", "write a sample CDC stream (JSON lines or binary) to stdout or a file", runGen},
 		{"inspect", "show a table's snapshot: version, schema, files, stats", runInspect},
+		{"compact", "merge small blocks of a table into large ones", runCompact},
+		{"vacuum", "delete files that no snapshot within the retention needs", runVacuum},
 		{"version", "print the version of this program", runVersion},
 	}
 }
