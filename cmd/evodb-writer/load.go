@@ -72,7 +72,7 @@ func (o *loadOptions) register(fs *flagSet) {
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: `when` auto (stdout and stderr are terminals), always or never")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON document")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the load to `FILE` (go tool pprof)")
-	fs.StringVar(&o.logLevel, "log-level", "warn", "`level` of the writer's log lines on stderr: debug, info, warn, error")
+	fs.StringVar(&o.logLevel, "log-level", "error", "`level` of the writer's log lines on stderr: debug, info, warn, error")
 	fs.env("mode", "EVODB_MODE")
 	fs.env("compression", "EVODB_COMPRESSION")
 	fs.env("producer", "EVODB_PRODUCER")
@@ -584,7 +584,14 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 	l.assignLSNs(c.entries)
 	res, err := l.w.Flush(ctx, c.entries)
 	if err != nil {
-		return fmt.Errorf("%s: writing the block of lines from %d: %w", c.in.name, c.firstLine, err)
+		where := fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
+		if c.in.binary {
+			where = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
+		}
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w: stopped at %s; what came before it is committed (version %d)", context.Canceled, where, l.sum.Version)
+		}
+		return fmt.Errorf("writing the entries from %s on (what came before is committed): %w", where, err)
 	}
 	if len(res.Rejected) > 0 {
 		rejected := slices.Clone(res.Rejected)

@@ -119,7 +119,7 @@ func report(w io.Writer, cmd string, err error) int {
 		return 2
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(w, "%s %s: interrupted: %s\n", progName, cmd, msg)
+		fmt.Fprintf(w, "%s %s: interrupted: %s\n", progName, cmd, strings.TrimPrefix(msg, context.Canceled.Error()+": "))
 		return 130
 	}
 	fmt.Fprintf(w, "%s %s: %s\n", progName, cmd, msg)

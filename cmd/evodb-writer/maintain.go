@@ -98,7 +98,7 @@ with --once.`)
 			ref.display, sum.Version, *minBlocks, formatBytes(size))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "compacted %s: %d blocks into %d (%s rows, %s into %s) in %d commits, now version %d, %s\n",
+	fmt.Fprintf(e.stdout, "compacted %s: %d blocks into %d (%s rows, %s into %s) in %d commit(s), now version %d, %s\n",
 		ref.display, sum.CompactedBlocks, sum.NewBlocks, formatInt(sum.Rows), formatBytes(sum.BytesRead),
 		formatBytes(sum.BytesWritten), sum.Commits, sum.Version, time.Duration(sum.Seconds*float64(time.Second)).Round(time.Millisecond))
 	return nil
