@@ -332,6 +332,7 @@ type loader struct {
 	reports    int
 	sum        loadSummary
 	lastLSN    map[string]int64
+	next       string // the first input position not committed, for messages
 }
 
 const (
@@ -351,9 +352,9 @@ func (l *loader) setChunkBytes(entryPerInput float64) {
 	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
 }
 
-func load(ctx context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {
+func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {
 	start := time.Now()
-	ctx, cancel := context.WithCancelCause(ctx)
+	ctx, cancel := context.WithCancelCause(outer)
 	defer cancel(nil)
 	l := &loader{e: e, w: w, o: o, lastLSN: map[string]int64{}}
 	l.target = w.Limits().TargetBlockBytes
@@ -394,27 +395,49 @@ func load(ctx context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions
 			}
 		})
 	}
-	var readErr error
+	readDone := make(chan error, 1)
 	go func() {
 		defer close(order)
 		defer close(work)
-		readErr = l.read(ctx, inputs, work, order)
-		if readErr != nil {
-			cancel(readErr)
+		err := l.read(ctx, inputs, work, order)
+		if err != nil {
+			cancel(err)
 		}
+		readDone <- err
 	}()
-	var flushErr error
-	for c := range order {
-		<-c.ready
-		if flushErr == nil {
-			if err := l.flush(ctx, c); err != nil {
-				flushErr = err
-				cancel(err)
+	var flushErr, readErr error
+	finished := false // the reader handed out everything
+flushing:
+	for {
+		var c *chunk
+		select {
+		case next, ok := <-order:
+			if !ok {
+				finished = true
+				break flushing
 			}
+			c = next
+		case <-ctx.Done():
+			// Interrupted or failed: stop now, even if the reader is
+			// blocked on an input (stdin) that will not end.
+			break flushing
+		}
+		<-c.ready
+		if err := l.flush(ctx, c); err != nil {
+			flushErr = err
+			cancel(err)
 		}
 		l.pool <- c
 	}
-	wg.Wait()
+	if finished {
+		readErr = <-readDone
+		wg.Wait()
+	} else {
+		select {
+		case readErr = <-readDone:
+		default:
+		}
+	}
 	l.bar.stop()
 	l.sum.Seconds = time.Since(start).Seconds()
 	if l.sum.Seconds > 0 {
@@ -424,13 +447,25 @@ func load(ctx context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions
 	if l.reports < int(l.sum.Rejected) {
 		l.warnf("%s more rejected lines not shown", formatInt(l.sum.Rejected-int64(l.reports)))
 	}
+	if outer.Err() != nil {
+		// Interrupted: say where, whatever was waiting at that moment.
+		return l.sum, fmt.Errorf("%w: stopped at %s; what came before it is committed (version %d)", context.Canceled, l.where(), l.sum.Version)
+	}
 	if flushErr != nil {
 		return l.sum, flushErr
 	}
-	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+	if readErr != nil {
 		return l.sum, readErr
 	}
-	return l.sum, context.Cause(ctx)
+	return l.sum, nil
+}
+
+// where names the first input position not committed yet.
+func (l *loader) where() string {
+	if l.next == "" {
+		return "the start"
+	}
+	return l.next
 }
 
 func clamp(v, lo, hi int64) int64 { return min(max(v, lo), hi) }
@@ -588,9 +623,6 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 		if c.in.binary {
 			where = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
 		}
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w: stopped at %s; what came before it is committed (version %d)", context.Canceled, where, l.sum.Version)
-		}
 		return fmt.Errorf("writing the entries from %s on (what came before is committed): %w", where, err)
 	}
 	if len(res.Rejected) > 0 {
@@ -609,6 +641,12 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 	l.sum.Bytes += res.Bytes
 	l.sum.Duplicates += int64(res.Duplicates)
 	l.sum.Version = res.Version
+	if c.in.binary {
+		last := c.frames[len(c.frames)-1]
+		l.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
+	} else {
+		l.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+bytes.Count(c.data, []byte{'\n'}))
+	}
 	l.rows.Add(res.RowCount)
 	return nil
 }
