@@ -34,15 +34,25 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // complete one must be (in a segment before the last).
 var ErrCorrupt = errors.New("wal: corrupt segment")
 
-// appendRecord appends payload to dst as one record.
-func appendRecord(dst, payload []byte) []byte {
+// appendRecord appends one record to dst whose payload is the
+// concatenation of parts.
+func appendRecord(dst []byte, parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
 	var h [recordHeaderBytes]byte
-	binary.LittleEndian.PutUint32(h[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(h[0:4], uint32(n))
 	crc := crc32.Update(0, castagnoli, h[0:4])
-	crc = crc32.Update(crc, castagnoli, payload)
+	for _, p := range parts {
+		crc = crc32.Update(crc, castagnoli, p)
+	}
 	binary.LittleEndian.PutUint32(h[4:8], crc)
 	dst = append(dst, h[:]...)
-	return append(dst, payload...)
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 // appendHeader appends a segment header for a segment starting at start.

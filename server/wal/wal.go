@@ -328,12 +328,16 @@ func (l *Log) Replay(fn func(pos int64, payload []byte) error) (ReplayInfo, erro
 	return info, nil
 }
 
-// Append adds a record holding payload (1 to MaxRecordBytes bytes) and
-// returns the position after it. The record is durable once Sync(ctx,
-// end) has returned nil.
-func (l *Log) Append(payload []byte) (end int64, err error) {
-	if len(payload) == 0 || len(payload) > MaxRecordBytes {
-		return 0, fmt.Errorf("wal: record of %d bytes (must be 1 to %d)", len(payload), MaxRecordBytes)
+// Append adds one record whose payload is the concatenation of parts (1
+// to MaxRecordBytes bytes in all) and returns the position after it. The
+// record is durable once Sync(ctx, end) has returned nil.
+func (l *Log) Append(parts ...[]byte) (end int64, err error) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 || n > MaxRecordBytes {
+		return 0, fmt.Errorf("wal: record of %d bytes (must be 1 to %d)", n, MaxRecordBytes)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -343,8 +347,8 @@ func (l *Log) Append(payload []byte) (end int64, err error) {
 	if l.err != nil {
 		return 0, l.err
 	}
-	l.buf = appendRecord(l.buf, payload)
-	l.end += int64(recordHeaderBytes + len(payload))
+	l.buf = appendRecord(l.buf, parts...)
+	l.end += int64(recordHeaderBytes + n)
 	l.stats.Appends++
 	return l.end, nil
 }

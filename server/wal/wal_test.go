@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,7 +190,7 @@ func TestGroupCommitUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				end, err := l.Append(fmt.Appendf(nil, "%d/%d", w, i))
+				end, err := l.Append([]byte("part "), fmt.Appendf(nil, "%d/%d", w, i))
 				if err == nil {
 					err = l.Sync(context.Background(), end)
 				}
@@ -213,6 +214,11 @@ func TestGroupCommitUnderLoad(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range got {
 		seen[r.Payload] = true
+	}
+	for p := range seen {
+		if !strings.HasPrefix(p, "part ") {
+			t.Fatalf("record %q lost its first part", p)
+		}
 	}
 	if len(seen) != writers*each || len(got) != writers*each {
 		t.Fatalf("replayed %d records (%d distinct), want %d", len(got), len(seen), writers*each)

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/manifest"
+)
+
+// tableWriter is what the server needs of a table's writer.
+type tableWriter interface {
+	// Flush writes entries as blocks and commits them with a txn per
+	// producer; entries already committed are dropped.
+	Flush(ctx context.Context, entries []cdc.Entry) (flushResult, error)
+	// CommittedLSN is producer's highest committed LSN.
+	CommittedLSN(producer string) (int64, bool)
+	Snapshot(ctx context.Context) (*manifest.Snapshot, error)
+	// Compact merges small blocks; errNoCompaction if not available.
+	Compact(ctx context.Context) (any, error)
+	// Stats is the writer's counters, as JSON.
+	Stats() any
+	Close(ctx context.Context) error
+}
+
+// flushResult is what the server reads of a flush.
+type flushResult struct {
+	BlockPath  string
+	Rows       int64
+	Bytes      int64
+	Version    int64
+	Duplicates int
+	Rejected   []string
+}
+
+var errNoCompaction = errors.New("compaction is not available in this build")
+
+// WriterOptions are the writer options every table is opened with.
+type WriterOptions struct {
+	PartitionMode string
+	Compression   string
+}
