@@ -18,6 +18,7 @@ import (
 // table URI, for the tests to check. It can be told to fail flushes.
 type fakeWriter struct {
 	uri   string
+	store upload.Store
 	table *manifest.Table
 	rows  *fakeRows
 
@@ -66,7 +67,7 @@ func openFake(ctx context.Context, name, uri string) (tableWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fakeWriter{uri: uri, table: tbl, rows: fakeRowsOf(uri), snap: snap}, nil
+	return &fakeWriter{uri: uri, store: store, table: tbl, rows: fakeRowsOf(uri), snap: snap}, nil
 }
 
 func (f *fakeWriter) Flush(ctx context.Context, es []cdc.Entry) (flushResult, error) {
@@ -93,6 +94,18 @@ func (f *fakeWriter) Flush(ctx context.Context, es []cdc.Entry) (flushResult, er
 	}
 	f.n++
 	path := fmt.Sprintf("data/fake_%d_%d.parquet", f.snap.Version()+1, f.n)
+	// The data file holds the entries as JSON lines, so that another
+	// process can read the table back (see readTableLSNs).
+	var data []byte
+	for i := range keep {
+		var err error
+		if data, err = cdc.AppendJSONLine(data, &keep[i]); err != nil {
+			return flushResult{}, err
+		}
+	}
+	if _, err := f.store.Put(ctx, path, data, upload.PutOptions{}); err != nil {
+		return flushResult{}, err
+	}
 	stats, _ := manifest.EncodeStats(manifest.Stats{NumRecords: int64(len(keep))})
 	actions := []manifest.Action{{Add: &manifest.AddFile{Path: path, PartitionValues: map[string]string{}, Size: int64(len(keep)) * 10, DataChange: true, Stats: stats}}}
 	for p, v := range high {
@@ -110,6 +123,42 @@ func (f *fakeWriter) Flush(ctx context.Context, es []cdc.Entry) (flushResult, er
 	}
 	f.rows.mu.Unlock()
 	return flushResult{BlockPath: path, Rows: int64(len(keep)), Bytes: int64(len(keep)) * 10, Version: res.Version, Duplicates: dups}, nil
+}
+
+// readFakeTable returns, per producer, the LSNs of the rows of the table at
+// uri, in the order of its files and rows.
+func readFakeTable(ctx context.Context, uri string) (map[string][]int64, error) {
+	store, err := upload.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	tbl, err := manifest.Open(store, "", manifest.Options{})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := tbl.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int64{}
+	for _, f := range snap.Files() {
+		key, err := f.Key()
+		if err != nil {
+			return nil, err
+		}
+		b, _, err := store.Get(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		es, errs := cdc.DecodeJSONLines(nil, b, nil)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s: %v", key, errs[0])
+		}
+		for _, e := range es {
+			out[e.Producer] = append(out[e.Producer], e.LSN)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeWriter) CommittedLSN(p string) (int64, bool) {

@@ -39,7 +39,8 @@ type Server struct {
 	tables  map[string]*tableSlot
 	closing atomic.Bool
 
-	truncMu sync.Mutex
+	truncMu   sync.Mutex
+	replaying atomic.Bool // no truncation while the log is being read
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -114,6 +115,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) replay(ctx context.Context) error {
 	start := time.Now()
 	entries := 0
+	s.replaying.Store(true)
 	info, err := s.wal.Replay(func(pos int64, payload []byte) error {
 		f, name, producer, body, err := parseRecord(payload)
 		if err != nil {
@@ -140,6 +142,7 @@ func (s *Server) replay(ctx context.Context) error {
 		}
 		return nil
 	})
+	s.replaying.Store(false)
 	if err != nil {
 		return fmt.Errorf("server: replaying the write-ahead log: %w", err)
 	}
@@ -227,6 +230,9 @@ func (s *Server) openTable(name string) *table {
 
 // truncateLog deletes the log segments whose records are all committed.
 func (s *Server) truncateLog(ctx context.Context) {
+	if s.replaying.Load() {
+		return
+	}
 	s.truncMu.Lock()
 	defer s.truncMu.Unlock()
 	// Records appended after this read start at or after pos; records
