@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	writer "github.com/evodb/writer"
 )
 
 // Defaults for the zero fields of Config.
@@ -83,7 +85,7 @@ type Config struct {
 	// Writer holds the options every table is opened with (partition
 	// mode, compression, schema...). Its Store, Table and URI are set by
 	// the server per table.
-	Writer WriterOptions
+	Writer writer.Options
 
 	// openTable replaces the real table writer in tests.
 	openTable func(ctx context.Context, name, uri string) (tableWriter, error)

@@ -332,10 +332,6 @@ func (s *Server) compactTable(w http.ResponseWriter, r *http.Request, name strin
 		}
 	}
 	res, err := t.w.Compact(r.Context())
-	if errors.Is(err, errNoCompaction) {
-		writeError(w, http.StatusNotImplemented, err.Error())
-		return
-	}
 	if err != nil {
 		s.log.Error("compaction", "table", name, "err", err)
 		writeError(w, http.StatusInternalServerError, fmt.Sprintf("compaction of %s failed: %v", name, err))

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/manifest"
@@ -16,7 +15,7 @@ type tableWriter interface {
 	// CommittedLSN is producer's highest committed LSN.
 	CommittedLSN(producer string) (int64, bool)
 	Snapshot(ctx context.Context) (*manifest.Snapshot, error)
-	// Compact merges small blocks; errNoCompaction if not available.
+	// Compact merges small blocks into big ones.
 	Compact(ctx context.Context) (any, error)
 	// Stats is the writer's counters, as JSON.
 	Stats() any
@@ -33,10 +32,3 @@ type flushResult struct {
 	Rejected   []string
 }
 
-var errNoCompaction = errors.New("compaction is not available in this build")
-
-// WriterOptions are the writer options every table is opened with.
-type WriterOptions struct {
-	PartitionMode string
-	Compression   string
-}
