@@ -6,6 +6,7 @@
 #   make bench-ingest    buffer.Ring against a Go channel, CDC.Add
 #   make bench-upload    the multipart uploader beside a single PUT and the SDK's transfer manager
 #   make bench-load      evodb-writer load of 3 M JSON lines beside DuckDB (2 threads)
+#   make bench-service   the HTTP service: 8 producers, batches of 1,000, fsync on
 #   make bench           the whole side-by-side suite, then bench/REPORT.md and its charts
 #   make bench-check     kernels and block writer against the committed baseline (THRESHOLD=10)
 #   make bench-baseline  record that baseline on purpose (see bench/README.md)
@@ -17,7 +18,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 .PHONY: all test test-amd64 test-race test-purego test-arm64 test-bench-module \
-        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e bench-load tools \
+        vet generate check-generated fuzz-short bench-kernels bench-ingest bench-upload bench-e2e bench-load bench-service tools \
         bench bench-report bench-check bench-baseline
 
 all: test
@@ -105,6 +106,14 @@ bench-load: tools
 		EVODB_BENCH_LOAD_ROWS=$(LOAD_ROWS) $(GO) test ./cli/ -run '^$$' -bench Load -benchtime 1x -count 1 -timeout 0 | grep '^Benchmark'; \
 	done | tee load.txt
 	benchstat -col /impl bench/load.txt
+
+# bench-service drives the writer service over loopback: 8 producers send
+# batches of 1,000 entries, acknowledged after the write-ahead log's fsync,
+# into a local table; acknowledged and committed entries/s, p50/p99 ack.
+SERVICE_BATCHES ?= 3000
+bench-service: tools
+	cd bench && $(GO) test -run '^$$' -bench ServiceIngest -benchtime $(SERVICE_BATCHES)x -count $(COUNT) -timeout 0 ./service/ | tee service.txt
+	benchstat bench/service.txt
 
 tools:
 	@command -v benchstat >/dev/null || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da

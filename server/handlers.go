@@ -12,8 +12,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/manifest"
 	"github.com/evodb/writer/upload"
 	"github.com/klauspost/compress/gzip"
@@ -32,6 +34,10 @@ type ackResponse struct {
 	// LSN is Acked's value when the batch has one producer.
 	LSN *int64 `json:"lsn,omitempty"`
 }
+
+// entryPool recycles the entry slices of decoded batches: the buffer
+// keeps copies of the entries, not the slice.
+var entryPool = sync.Pool{New: func() any { return new([]cdc.Entry) }}
 
 // ingest handles POST /v1/tables/{table}/cdc.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, name string) {
@@ -56,7 +62,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	s.metrics.bodyBytes.Add(float64(len(body)))
-	es, be := decodeBatch(nil, f, body, name, producer)
+	esp := entryPool.Get().(*[]cdc.Entry)
+	defer func() {
+		clear(*esp)
+		entryPool.Put(esp)
+	}()
+	es, be := decodeBatch((*esp)[:0], f, body, name, producer)
+	*esp = es
 	if be != nil {
 		writeJSON(w, http.StatusBadRequest, be)
 		return

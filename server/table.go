@@ -30,6 +30,7 @@ type table struct {
 	recs      []int64         // log positions of records with entries not yet committed
 	lastErr   error           // of the last flush
 	lastFlush flushResult
+	spare     []cdc.Entry // a drained batch's slice, given back to Drain
 
 	flushMu sync.Mutex // one flush at a time
 	kick    chan struct{}
@@ -189,7 +190,8 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 		t.mu.Unlock()
 		return flushResult{}, 0, nil
 	}
-	batch := t.buf.Drain(nil)
+	batch := t.buf.Drain(t.spare)
+	t.spare = nil
 	nrecs := len(t.recs)
 	t.mu.Unlock()
 
@@ -207,7 +209,10 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 		return res, 0, err
 	}
 	batch.Release()
+	n := len(batch.Entries)
+	clear(batch.Entries) // drop the references to the request bodies
 	t.mu.Lock()
+	t.spare = batch.Entries[:0]
 	t.recs = append(t.recs[:0], t.recs[nrecs:]...)
 	t.lastErr = nil
 	t.lastFlush = res
@@ -219,11 +224,11 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 		t.s.metrics.rejectedRows.Add(float64(len(res.Rejected)))
 		t.log.Warn("rows refused by the writer", "count", len(res.Rejected), "first", res.Rejected[0])
 	}
-	t.log.Info("flushed", "entries", len(batch.Entries), "rows", res.Rows, "bytes", res.Bytes,
+	t.log.Info("flushed", "entries", n, "rows", res.Rows, "bytes", res.Bytes,
 		"block", res.BlockPath, "version", res.Version, "duplicates", res.Duplicates,
 		"trigger", why, "took", elapsed)
 	t.s.truncateLog(ctx)
-	return res, len(batch.Entries), nil
+	return res, n, nil
 }
 
 // run flushes on the buffer's triggers and every FlushInterval until
