@@ -29,9 +29,9 @@ type fakeWriter struct {
 
 // fakeRows are the entries committed to one table, across fakeWriters.
 type fakeRows struct {
-	mu      sync.Mutex
-	entries []cdc.Entry
-	fail    atomic.Int64 // flushes still to fail
+	mu          sync.Mutex
+	entries     []cdc.Entry
+	fail        atomic.Int64 // flushes still to fail
 	flushes     atomic.Int64
 	compactions atomic.Int64
 }

@@ -31,4 +31,3 @@ type flushResult struct {
 	Duplicates int
 	Rejected   []string
 }
-
