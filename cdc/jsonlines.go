@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/evodb/writer/internal/jsontext"
 )
 
 // JSON lines: one entry per line, either an envelope
@@ -150,7 +151,7 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 	s := scanner{b: text, maxDepth: maxDepth}
 	s.ws()
 	if s.i >= len(text) || text[s.i] != '{' {
-		return &syntaxError{err: ErrNotObject, offset: s.i, msg: s.describe()}
+		return jsontext.Errorf(ErrNotObject, s.i, "%s", s.describe())
 	}
 	objStart := s.i
 	s.record = true
@@ -326,12 +327,12 @@ func AppendJSONLine(dst []byte, e *Entry) ([]byte, error) {
 	dst = append(dst, `{"op":"`...)
 	dst = append(dst, e.Op.String()...)
 	dst = append(dst, `","table":`...)
-	dst = appendJSONString(dst, e.Table)
+	dst = jsontext.AppendString(dst, e.Table)
 	dst = append(dst, `,"lsn":`...)
 	dst = strconv.AppendInt(dst, e.LSN, 10)
 	if e.Producer != "" {
 		dst = append(dst, `,"producer":`...)
-		dst = appendJSONString(dst, e.Producer)
+		dst = jsontext.AppendString(dst, e.Producer)
 	}
 	if !e.CommitTime.IsZero() {
 		dst = append(dst, `,"commit_ts":`...)
@@ -341,34 +342,4 @@ func AppendJSONLine(dst []byte, e *Entry) ([]byte, error) {
 	dst = append(dst, e.Data...)
 	dst = append(dst, "}\n"...)
 	return dst, nil
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 is replaced
-// by U+FFFD, so the output is always valid JSON.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\\ufffd"...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }

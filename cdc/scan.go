@@ -1,20 +1,19 @@
 package cdc
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"unicode/utf8"
+
+	"github.com/evodb/writer/internal/jsontext"
 )
 
 // Errors a JSON line can be rejected with; a *LineError wraps one of them
 // with the line's number and the byte where the problem is.
 var (
-	ErrSyntax      = errors.New("invalid JSON")
-	ErrInvalidUTF8 = errors.New("invalid UTF-8")
-	ErrTooDeep     = errors.New("JSON nested too deeply")
+	ErrSyntax      = jsontext.ErrSyntax
+	ErrInvalidUTF8 = jsontext.ErrInvalidUTF8
+	ErrTooDeep     = jsontext.ErrTooDeep
 	ErrLineTooLong = errors.New("line too long")
-	ErrNotObject   = errors.New("line is not a JSON object")
+	ErrNotObject   = jsontext.ErrNotObject
 	ErrEnvelope    = errors.New("invalid CDC envelope")
 )
 
@@ -63,21 +62,8 @@ func (m *members) add(key []byte, escaped bool, start, end int) {
 	}
 }
 
-// syntaxError describes a problem at an offset of the scanned bytes.
-type syntaxError struct {
-	err    error
-	offset int
-	msg    string
-}
-
-func (e *syntaxError) Error() string {
-	return fmt.Sprintf("%v at byte %d: %s", e.err, e.offset, e.msg)
-}
-
-func (e *syntaxError) Unwrap() error { return e.err }
-
 func (s *scanner) fail(err error, format string, args ...any) error {
-	return &syntaxError{err: err, offset: s.i, msg: fmt.Sprintf(format, args...)}
+	return jsontext.Errorf(err, s.i, format, args...)
 }
 
 func (s *scanner) ws() {
@@ -92,16 +78,7 @@ func (s *scanner) ws() {
 }
 
 // describe names the byte at the scanner's position for error messages.
-func (s *scanner) describe() string {
-	if s.i >= len(s.b) {
-		return "unexpected end of input"
-	}
-	c := s.b[s.i]
-	if c < 0x20 || c >= 0x7f {
-		return fmt.Sprintf("unexpected byte 0x%02x", c)
-	}
-	return fmt.Sprintf("unexpected character %q", c)
-}
+func (s *scanner) describe() string { return jsontext.Describe(s.b, s.i) }
 
 // value validates one JSON value starting at the scanner's position (after
 // optional white space) and leaves the position just past it.
@@ -243,65 +220,13 @@ func (s *scanner) array() error {
 // str validates a string at the scanner's position (on its opening quote)
 // and returns the span of its contents, escapes kept.
 func (s *scanner) str() (start, end int, err error) {
-	s.i++ // opening quote
-	start = s.i
-	b := s.b
-	for s.i < len(b) {
-		// Eight plain ASCII bytes at a time.
-		for s.i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[s.i:])) {
-			s.i += 8
-		}
-		if s.i >= len(b) {
-			break
-		}
-		c := b[s.i]
-		switch {
-		case c == '"':
-			end = s.i
-			s.i++
-			return start, end, nil
-		case c == '\\':
-			if s.i+1 >= len(b) {
-				return 0, 0, s.fail(ErrSyntax, "unexpected end of input in an escape")
-			}
-			switch b[s.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
-			case 'u':
-				if len(b)-s.i < 6 || !isHex(b[s.i+2]) || !isHex(b[s.i+3]) || !isHex(b[s.i+4]) || !isHex(b[s.i+5]) {
-					return 0, 0, s.fail(ErrSyntax, "invalid \\u escape")
-				}
-				s.i += 6
-			default:
-				s.i++
-				return 0, 0, s.fail(ErrSyntax, "invalid escape %s", s.describe())
-			}
-		case c < 0x20:
-			return 0, 0, s.fail(ErrSyntax, "control byte 0x%02x in a string", c)
-		case c < utf8.RuneSelf:
-			s.i++
-		default:
-			r, size := utf8.DecodeRune(b[s.i:])
-			if r == utf8.RuneError && size <= 1 {
-				return 0, 0, s.fail(ErrInvalidUTF8, "byte 0x%02x in a string", c)
-			}
-			s.i += size
-		}
+	start = s.i + 1
+	end, _, err = jsontext.ScanString(s.b, s.i)
+	if err != nil {
+		return 0, 0, err
 	}
-	return 0, 0, s.fail(ErrSyntax, "unexpected end of input in a string")
-}
-
-// plain8 reports whether none of the eight bytes of x needs a look of its
-// own in a string: no '"', no '\\', no control byte, no byte >= 0x80.
-func plain8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q := x ^ (ones * '"')
-	bs := x ^ (ones * '\\')
-	return ((q-ones)&^q|(bs-ones)&^bs|(x-ones*0x20)&^x|x)&highs == 0
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
+	s.i = end + 1
+	return start, end, nil
 }
 
 func (s *scanner) digits() int {
@@ -348,49 +273,4 @@ func (s *scanner) number() error {
 
 // unescape decodes the contents of a JSON string (escapes kept, as str
 // returns them) that the scanner has already validated.
-func unescape(raw []byte) string {
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		switch raw[i] {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r := rune(hexVal(raw[i+1])<<12 | hexVal(raw[i+2])<<8 | hexVal(raw[i+3])<<4 | hexVal(raw[i+4]))
-			i += 4
-			if r >= 0xd800 && r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-				lo := rune(hexVal(raw[i+3])<<12 | hexVal(raw[i+4])<<8 | hexVal(raw[i+5])<<4 | hexVal(raw[i+6]))
-				if lo >= 0xdc00 && lo < 0xe000 {
-					r = (r-0xd800)<<10 + (lo - 0xdc00) + 0x10000
-					i += 6
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, raw[i])
-		}
-	}
-	return string(out)
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c <= '9':
-		return int(c - '0')
-	default:
-		return int(c|0x20-'a') + 10
-	}
-}
+func unescape(raw []byte) string { return string(jsontext.AppendUnescaped(nil, raw)) }

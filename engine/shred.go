@@ -91,6 +91,7 @@ import (
 	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine/parquet"
+	"github.com/evodb/writer/internal/jsontext"
 )
 
 // Errors a row can be rejected with, besides cdc.ErrSyntax,
@@ -531,7 +532,7 @@ func (s *Shredder) object(n *node, rep uint8) error {
 				}
 			} else {
 				if c.seen == g {
-					return &errAt{err: ErrDuplicateKey, offset: ks - 1, msg: strconv.Quote(string(key))}
+					return &jsontext.Error{Err: ErrDuplicateKey, Offset: ks - 1, Msg: strconv.Quote(string(key))}
 				}
 				c.seen = g
 				found++
@@ -573,7 +574,7 @@ func (s *Shredder) unknown(n *node, key []byte, rep uint8, g uint64) error {
 	// Duplicate keys among unknown members of this object.
 	for _, u := range s.ukeys {
 		if u.gen == g && string(s.ukeyBuf[u.off:u.end]) == string(key) {
-			return &errAt{err: ErrDuplicateKey, offset: s.path[t.depth].start - 1, msg: strconv.Quote(string(key))}
+			return &jsontext.Error{Err: ErrDuplicateKey, Offset: s.path[t.depth].start - 1, Msg: strconv.Quote(string(key))}
 		}
 	}
 	off := len(s.ukeyBuf)
@@ -630,7 +631,7 @@ func (s *Shredder) rescue(start, end int) {
 		}
 		s.scratch = appendUnescaped(s.scratch[:0], raw)
 		s.ptr = appendPointerToken(s.ptr[:0], s.scratch)
-		s.rbuf = appendJSONStringContent(s.rbuf, s.ptr)
+		s.rbuf = jsontext.AppendStringContent(s.rbuf, s.ptr)
 	}
 	s.rbuf = append(s.rbuf, '"', ':')
 	s.rbuf = append(s.rbuf, s.t.b[start:end]...)
@@ -645,23 +646,6 @@ func appendPointerToken(dst, raw []byte) []byte {
 			dst = append(dst, '~', '0')
 		case '/':
 			dst = append(dst, '~', '1')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-// appendJSONStringContent appends s escaped for the inside of a JSON
-// string.
-func appendJSONStringContent(dst, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
 		default:
 			dst = append(dst, c)
 		}

@@ -1,28 +1,16 @@
 package engine
 
 import (
-	"encoding/binary"
-	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/internal/jsontext"
 )
 
 // The shredder reads a row's JSON text with a tokenizer of its own that
 // validates as it goes (RFC 8259 grammar, UTF-8 in strings, a depth limit,
 // no NaN or Infinity), so rows that did not come through the cdc codecs are
 // checked all the same.
-
-// errAt is a problem at a byte offset of a row's data.
-type errAt struct {
-	err    error
-	offset int
-	msg    string
-}
-
-func (e *errAt) Error() string { return fmt.Sprintf("%v at byte %d: %s", e.err, e.offset, e.msg) }
-func (e *errAt) Unwrap() error { return e.err }
 
 // tok is a position in one row's bytes.
 type tok struct {
@@ -33,7 +21,7 @@ type tok struct {
 }
 
 func (t *tok) fail(err error, format string, args ...any) error {
-	return &errAt{err: err, offset: t.i, msg: fmt.Sprintf(format, args...)}
+	return jsontext.Errorf(err, t.i, format, args...)
 }
 
 func (t *tok) ws() {
@@ -47,16 +35,7 @@ func (t *tok) ws() {
 	}
 }
 
-func (t *tok) describe() string {
-	if t.i >= len(t.b) {
-		return "unexpected end of input"
-	}
-	c := t.b[t.i]
-	if c < 0x20 || c >= 0x7f {
-		return fmt.Sprintf("unexpected byte 0x%02x", c)
-	}
-	return fmt.Sprintf("unexpected character %q", c)
-}
+func (t *tok) describe() string { return jsontext.Describe(t.b, t.i) }
 
 func (t *tok) enter() error {
 	t.depth++
@@ -84,106 +63,16 @@ func (t *tok) literal(word string) error {
 	return nil
 }
 
-// strClass marks the bytes that end the fast loop over a string.
-var strClass = func() (c [256]uint8) {
-	for i := range 0x20 {
-		c[i] = 1
-	}
-	c['"'] = 1
-	c['\\'] = 1
-	for i := 0x80; i < 256; i++ {
-		c[i] = 2
-	}
-	return c
-}()
-
 // str reads a string whose opening quote is at the position and returns
 // the span of its contents (escapes kept) and whether it has escapes.
 func (t *tok) str() (start, end int, escaped bool, err error) {
-	t.i++
-	start = t.i
-	b := t.b
-	nonASCII := false
-	for t.i < len(b) {
-		// Eight plain ASCII bytes at a time.
-		for t.i+8 <= len(b) {
-			if plain8(binary.LittleEndian.Uint64(b[t.i:])) {
-				t.i += 8
-				continue
-			}
-			break
-		}
-		if t.i >= len(b) {
-			break
-		}
-		c := b[t.i]
-		switch strClass[c] {
-		case 0:
-			t.i++
-			continue
-		case 2:
-			nonASCII = true
-			t.i++
-			continue
-		}
-		switch {
-		case c == '"':
-			end = t.i
-			t.i++
-			if nonASCII && !utf8.Valid(b[start:end]) {
-				t.i = start
-				for t.i < end {
-					r, size := utf8.DecodeRune(b[t.i:end])
-					if r == utf8.RuneError && size <= 1 {
-						break
-					}
-					t.i += size
-				}
-				return 0, 0, false, t.fail(cdc.ErrInvalidUTF8, "byte 0x%02x in a string", b[t.i])
-			}
-			return start, end, escaped, nil
-		case c == '\\':
-			escaped = true
-			if t.i+1 >= len(b) {
-				return 0, 0, false, t.fail(cdc.ErrSyntax, "unexpected end of input in an escape")
-			}
-			switch b[t.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				t.i += 2
-			case 'u':
-				if len(b)-t.i < 6 || !isHex(b[t.i+2]) || !isHex(b[t.i+3]) || !isHex(b[t.i+4]) || !isHex(b[t.i+5]) {
-					return 0, 0, false, t.fail(cdc.ErrSyntax, "invalid \\u escape")
-				}
-				t.i += 6
-			default:
-				t.i++
-				return 0, 0, false, t.fail(cdc.ErrSyntax, "invalid escape %s", t.describe())
-			}
-		default:
-			return 0, 0, false, t.fail(cdc.ErrSyntax, "control byte 0x%02x in a string", c)
-		}
+	start = t.i + 1
+	end, escaped, err = jsontext.ScanString(t.b, t.i)
+	if err != nil {
+		return 0, 0, false, err
 	}
-	return 0, 0, false, t.fail(cdc.ErrSyntax, "unexpected end of input in a string")
-}
-
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plain8 reports whether none of the eight bytes of x ends the fast
-// string loop: no '"', no '\\', no control byte, no byte >= 0x80.
-func plain8(x uint64) bool {
-	q := x ^ (ones * '"')
-	bs := x ^ (ones * '\\')
-	hasQuote := (q - ones) &^ q
-	hasBackslash := (bs - ones) &^ bs
-	hasControl := (x - ones*0x20) &^ x
-	return (hasQuote|hasBackslash|hasControl|x)&highs == 0
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
+	t.i = end + 1
+	return start, end, escaped, nil
 }
 
 // number reads a number at the position. isInt reports integer syntax (no
@@ -386,46 +275,4 @@ func parseFloat(b []byte) (float64, bool) {
 
 // appendUnescaped appends the contents of a JSON string (escapes kept, as
 // str returns them; already validated) with its escapes decoded.
-func appendUnescaped(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch raw[i] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := rune(hexVal(raw[i+1])<<12 | hexVal(raw[i+2])<<8 | hexVal(raw[i+3])<<4 | hexVal(raw[i+4]))
-			i += 4
-			if r >= 0xd800 && r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-				lo := rune(hexVal(raw[i+3])<<12 | hexVal(raw[i+4])<<8 | hexVal(raw[i+5])<<4 | hexVal(raw[i+6]))
-				if lo >= 0xdc00 && lo < 0xe000 {
-					r = (r-0xd800)<<10 + (lo - 0xdc00) + 0x10000
-					i += 6
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // '"', '\\', '/'
-			dst = append(dst, raw[i])
-		}
-	}
-	return dst
-}
-
-func hexVal(c byte) int {
-	if c <= '9' {
-		return int(c - '0')
-	}
-	return int(c|0x20-'a') + 10
-}
+func appendUnescaped(dst, raw []byte) []byte { return jsontext.AppendUnescaped(dst, raw) }

@@ -1,0 +1,264 @@
+// Package jsontext holds the JSON text handling that the cdc codecs and
+// the engine's shredder share: the errors a JSON text is rejected with,
+// scanning a string (validating or only framing it), decoding a string's
+// escapes, and writing a string with escapes.
+package jsontext
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Errors JSON text is rejected with; cdc re-exports them.
+var (
+	ErrSyntax      = errors.New("invalid JSON")
+	ErrInvalidUTF8 = errors.New("invalid UTF-8")
+	ErrTooDeep     = errors.New("JSON nested too deeply")
+	ErrNotObject   = errors.New("line is not a JSON object")
+)
+
+// Error is a problem at a byte offset of a JSON text. It wraps one of the
+// errors above (or another sentinel of the caller's).
+type Error struct {
+	Err    error
+	Offset int
+	Msg    string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%v at byte %d: %s", e.Err, e.Offset, e.Msg) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error at offset.
+func Errorf(err error, offset int, format string, args ...any) *Error {
+	return &Error{Err: err, Offset: offset, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Describe names the byte at b[i] for error messages.
+func Describe(b []byte, i int) string {
+	if i >= len(b) {
+		return "unexpected end of input"
+	}
+	c := b[i]
+	if c < 0x20 || c >= 0x7f {
+		return fmt.Sprintf("unexpected byte 0x%02x", c)
+	}
+	return fmt.Sprintf("unexpected character %q", c)
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// Plain8 reports whether none of the eight bytes of x (little endian)
+// needs a look of its own in a string: no '"', no '\\', no control byte,
+// no byte >= 0x80.
+func Plain8(x uint64) bool {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	hasQuote := (q - ones) &^ q
+	hasBackslash := (bs - ones) &^ bs
+	hasControl := (x - ones*0x20) &^ x
+	return (hasQuote|hasBackslash|hasControl|x)&highs == 0
+}
+
+// strClass marks the bytes that end the fast loop over a string: 1 for
+// '"', '\\' and control bytes, 2 for bytes of multi-byte UTF-8.
+var strClass = func() (c [256]uint8) {
+	for i := range 0x20 {
+		c[i] = 1
+	}
+	c['"'] = 1
+	c['\\'] = 1
+	for i := 0x80; i < 256; i++ {
+		c[i] = 2
+	}
+	return c
+}()
+
+// IsHex reports whether c is a hexadecimal digit.
+func IsHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
+}
+
+// ScanString validates the string whose opening quote is at b[i]: RFC
+// 8259 escapes, no control bytes, valid UTF-8. It returns the index of the
+// closing quote and whether the string has escapes; an error is an *Error
+// at the offending byte.
+func ScanString(b []byte, i int) (end int, escaped bool, err error) {
+	i++
+	start := i
+	nonASCII := false
+	for i < len(b) {
+		// Eight plain ASCII bytes at a time.
+		for i+8 <= len(b) && Plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
+		c := b[i]
+		switch strClass[c] {
+		case 0:
+			i++
+			continue
+		case 2:
+			nonASCII = true
+			i++
+			continue
+		}
+		switch {
+		case c == '"':
+			if nonASCII && !utf8.Valid(b[start:i]) {
+				j := start
+				for j < i {
+					r, size := utf8.DecodeRune(b[j:i])
+					if r == utf8.RuneError && size <= 1 {
+						break
+					}
+					j += size
+				}
+				return 0, false, Errorf(ErrInvalidUTF8, j, "byte 0x%02x in a string", b[j])
+			}
+			return i, escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return 0, false, Errorf(ErrSyntax, i, "unexpected end of input in an escape")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(b)-i < 6 || !IsHex(b[i+2]) || !IsHex(b[i+3]) || !IsHex(b[i+4]) || !IsHex(b[i+5]) {
+					return 0, false, Errorf(ErrSyntax, i, "invalid \\u escape")
+				}
+				i += 6
+			default:
+				return 0, false, Errorf(ErrSyntax, i+1, "invalid escape %s", Describe(b, i+1))
+			}
+		default:
+			return 0, false, Errorf(ErrSyntax, i, "control byte 0x%02x in a string", c)
+		}
+	}
+	return 0, false, Errorf(ErrSyntax, i, "unexpected end of input in a string")
+}
+
+// SkipString finds the end of the string whose opening quote is at b[i]
+// without validating its contents: it returns the index of the first
+// quote after b[i] that is not escaped by a backslash, or -1 when there is
+// none.
+func SkipString(b []byte, i int) int {
+	i++
+	for i < len(b) {
+		// Eight bytes at a time while none is a quote or a backslash.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (ones * '"')
+			bs := x ^ (ones * '\\')
+			if ((q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// AppendUnescaped appends the contents of a JSON string (escapes kept, as
+// ScanString validated them) with its escapes decoded. It never appends
+// more bytes than raw has. A \u escape of a lone surrogate becomes U+FFFD.
+func AppendUnescaped(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := rune(hexVal(raw[i+1])<<12 | hexVal(raw[i+2])<<8 | hexVal(raw[i+3])<<4 | hexVal(raw[i+4]))
+			i += 4
+			if r >= 0xd800 && r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				lo := rune(hexVal(raw[i+3])<<12 | hexVal(raw[i+4])<<8 | hexVal(raw[i+5])<<4 | hexVal(raw[i+6]))
+				if lo >= 0xdc00 && lo < 0xe000 {
+					r = (r-0xd800)<<10 + (lo - 0xdc00) + 0x10000
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, raw[i])
+		}
+	}
+	return dst
+}
+
+func hexVal(c byte) int {
+	if c <= '9' {
+		return int(c - '0')
+	}
+	return int(c|0x20-'a') + 10
+}
+
+// AppendString appends s as a JSON string, quotes included. Invalid UTF-8
+// is replaced by U+FFFD, so the output is always valid JSON.
+func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	dst = AppendStringContent(dst, s)
+	return append(dst, '"')
+}
+
+// AppendStringContent appends s escaped for the inside of a JSON string:
+// '"' and '\\' escaped, control bytes as \u00XX, invalid UTF-8 replaced by
+// U+FFFD.
+func AppendStringContent[S ~string | ~[]byte](dst []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, "\\ufffd"...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}

@@ -1,0 +1,148 @@
+package jsontext
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestPlain8 checks the eight-byte fast path of the string scanner against
+// the byte-by-byte rule, for every byte value at every position.
+func TestPlain8(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+			if got := Plain8(binary.LittleEndian.Uint64(b)); got != want {
+				t.Fatalf("byte 0x%02x at %d: Plain8 = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+func TestScanString(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		end     int
+		escaped bool
+		err     error
+		offset  int
+		msg     string
+	}{
+		{"empty", `""`, 1, false, nil, 0, ""},
+		{"long plain", `"abcdefghijklmnopqrstuvwxyz"x`, 27, false, nil, 0, ""},
+		{"escapes", `"a\"b\\c\/\u00e9\n"`, 18, true, nil, 0, ""},
+		{"multi-byte", `"héllo wörld, 😀!"`, len(`"héllo wörld, 😀!`), false, nil, 0, ""},
+		{"unterminated", `"abc`, 0, false, ErrSyntax, 4, "end of input in a string"},
+		{"escape at end", `"abc\`, 0, false, ErrSyntax, 4, "end of input in an escape"},
+		{"bad escape", `"ab\q"`, 0, false, ErrSyntax, 4, "invalid escape"},
+		{"short \\u", `"\u12"`, 0, false, ErrSyntax, 1, `invalid \u escape`},
+		{"control byte", "\"abcdefghij\x01\"", 0, false, ErrSyntax, 11, "control byte 0x01"},
+		{"invalid UTF-8", "\"abcdefghijklmn\xffo\"", 0, false, ErrInvalidUTF8, 15, "byte 0xff"},
+		{"truncated rune", "\"é\xc3\"", 0, false, ErrInvalidUTF8, 3, "byte 0xc3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			end, esc, err := ScanString([]byte(tt.in), 0)
+			if tt.err == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if end != tt.end || esc != tt.escaped {
+					t.Errorf("end %d escaped %v, want %d %v", end, esc, tt.end, tt.escaped)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || !errors.Is(err, tt.err) {
+				t.Fatalf("error %v, want an *Error wrapping %v", err, tt.err)
+			}
+			if e.Offset != tt.offset || !strings.Contains(e.Error(), tt.msg) {
+				t.Errorf("error %q at %d, want %q at %d", e, e.Offset, tt.msg, tt.offset)
+			}
+		})
+	}
+}
+
+func TestSkipString(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{`""`, 1},
+		{`"abcdefghijklmnop" x`, 17},
+		{`"a\"b"`, 5},
+		{`"0123456789\\"x"`, 13},
+		{`"0123456789\\\"x"`, 16},
+		{"\"\xff\x01\"", 3},
+		{`"abc`, -1},
+		{`"abc\`, -1},
+		{`"abc\"`, -1},
+	}
+	for _, tt := range tests {
+		if got := SkipString([]byte(tt.in), 0); got != tt.want {
+			t.Errorf("SkipString(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", `"plain"`},
+		{"q\"b\\c\n\x01\x7f", `"q\"b\\c\u000a\u0001` + "\x7f\""},
+		{"é😀", `"é😀"`},
+		{"bad\xffutf8\xc3", `"bad\ufffdutf8\ufffd"`},
+	}
+	for _, tt := range tests {
+		if got := string(AppendString(nil, tt.in)); got != tt.want {
+			t.Errorf("AppendString(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+		if got := string(AppendString(nil, []byte(tt.in))); got != tt.want {
+			t.Errorf("AppendString([]byte %q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzStrings checks the string functions against encoding/json: a string
+// ScanString accepts decodes to what encoding/json decodes it to,
+// SkipString finds the same end on it, and AppendString's output decodes
+// back to its (valid UTF-8) input.
+func FuzzStrings(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b\\c\u00e9\ud83d\ude00"`, "\"\xff\"", `"\ud800"`, `"x\q"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			b = append([]byte{'"'}, b...)
+		}
+		end, _, err := ScanString(b, 0)
+		if err == nil {
+			if skip := SkipString(b, 0); skip != end {
+				t.Fatalf("SkipString end %d, ScanString end %d", skip, end)
+			}
+			var want string
+			if jerr := json.Unmarshal(b[:end+1], &want); jerr != nil {
+				t.Fatalf("ScanString accepted %q, encoding/json: %v", b[:end+1], jerr)
+			}
+			if got := string(AppendUnescaped(nil, b[1:end])); got != want {
+				t.Fatalf("AppendUnescaped(%q) = %q, want %q", b[1:end], got, want)
+			}
+		}
+		if utf8.Valid(b) {
+			var back string
+			if jerr := json.Unmarshal(AppendString(nil, b), &back); jerr != nil || back != string(b) {
+				t.Fatalf("AppendString(%q) decodes to %q, %v", b, back, jerr)
+			}
+		}
+		if diff := cmp.Diff(string(AppendString(nil, string(b))), string(AppendString(nil, b))); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+}
