@@ -35,6 +35,15 @@ type JSONOptions struct {
 	Table string
 	// Producer is the producer of lines that name none.
 	Producer string
+	// FrameData leaves the rows unvalidated: the envelope members other
+	// than "data" are checked as usual, but the row object (the "data"
+	// member, or the whole line of a plain row) is only framed, its
+	// strings and brackets matched and its depth checked, which costs a
+	// fraction of validating it. Set it only when the entries go to an
+	// engine.Shredder, which validates every row as it shreds it and
+	// rejects a bad one; engine.LineErrors names the line and byte of
+	// such a rejection. An entry decoded this way may hold invalid JSON.
+	FrameData bool
 }
 
 const (
@@ -155,6 +164,7 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 	}
 	objStart := s.i
 	s.record = true
+	s.frame = opts != nil && opts.FrameData
 	if err := s.object(); err != nil {
 		return err
 	}

@@ -36,12 +36,16 @@ func TestDecodeJSONLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, errs := DecodeJSONLines(nil, []byte(tt.line+"\r\n"), opts)
-			if len(errs) != 0 {
-				t.Fatalf("errors: %v", errs)
-			}
-			if diff := cmp.Diff([]Entry{tt.want}, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+			for _, frame := range []bool{false, true} {
+				o := *opts
+				o.FrameData = frame
+				got, errs := DecodeJSONLines(nil, []byte(tt.line+"\r\n"), &o)
+				if len(errs) != 0 {
+					t.Fatalf("FrameData %v: errors: %v", frame, errs)
+				}
+				if diff := cmp.Diff([]Entry{tt.want}, got); diff != "" {
+					t.Errorf("FrameData %v: (-want +got):\n%s", frame, diff)
+				}
 			}
 		})
 	}
@@ -153,7 +157,25 @@ func FuzzDecodeJSONLines(f *testing.F) {
 				t.Fatalf("error does not name its line: %v", le)
 			}
 		}
-		// A single line that encoding/json accepts as an object must be
+		// The framing mode accepts every line the validating one does,
+		// with the same entry, and rejects no line for its row's content.
+		framed, ferrs := DecodeJSONLines(nil, data, &JSONOptions{MaxDepth: 16, FrameData: true})
+		if len(framed)+len(ferrs) != len(entries)+len(errs) {
+			t.Fatalf("framing: %d entries %d errors, validating: %d entries %d errors", len(framed), len(ferrs), len(entries), len(errs))
+		}
+		k := 0
+		for _, e := range framed {
+			if k < len(entries) && &e.Data[0] == &entries[k].Data[0] {
+				if diff := cmp.Diff(entries[k], e); diff != "" {
+					t.Fatalf("framing decoded a line differently (-validating +framing):\n%s", diff)
+				}
+				k++
+			}
+		}
+		if k != len(entries) {
+			t.Fatalf("framing rejected %d lines the validating decoder accepts: %v", len(entries)-k, ferrs)
+		}
+				// A single line that encoding/json accepts as an object must be
 		// accepted unless it breaks a documented limit.
 		if strings.ContainsAny(string(data), "\n\r") {
 			return

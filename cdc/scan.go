@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/evodb/writer/internal/jsontext"
@@ -27,7 +28,11 @@ type scanner struct {
 	maxDepth int
 	// record asks for the members of the outermost object in top.
 	record bool
-	top    members
+	// frame, with record, validates only the values of the outermost
+	// object's envelope members other than "data"; the others are framed
+	// (see skip).
+	frame bool
+	top   members
 }
 
 // members records which envelope members the outermost object of a line
@@ -39,13 +44,15 @@ type members struct {
 	dup   []byte    // raw name of the first known member that appears twice
 }
 
-func (m *members) add(key []byte, escaped bool, start, end int) {
-	var bit int
+// keyBit is the member bit index of a raw member name (see memberBit).
+func keyBit(key []byte, escaped bool) int {
 	if escaped {
-		bit = memberBit(unescape(key))
-	} else {
-		bit = memberBit(string(key))
+		return memberBit(unescape(key))
 	}
+	return memberBit(string(key))
+}
+
+func (m *members) add(key []byte, bit int, start, end int) {
 	switch {
 	case bit < 0:
 		if m.seen&memberOther == 0 {
@@ -148,13 +155,6 @@ func (s *scanner) object() error {
 		if err != nil {
 			return err
 		}
-		escaped := false
-		for _, c := range s.b[ks:ke] {
-			if c == '\\' {
-				escaped = true
-				break
-			}
-		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return s.fail(ErrSyntax, "%s, want ':' after a member name", s.describe())
@@ -162,11 +162,22 @@ func (s *scanner) object() error {
 		s.i++
 		s.ws()
 		vs := s.i
-		if err := s.value(); err != nil {
-			return err
-		}
-		if s.record && s.depth == 1 {
-			s.top.add(s.b[ks:ke], escaped, vs, s.i)
+		if !s.record || s.depth != 1 {
+			if err := s.value(); err != nil {
+				return err
+			}
+		} else {
+			bit := keyBit(s.b[ks:ke], bytes.IndexByte(s.b[ks:ke], '\\') >= 0)
+			var err error
+			if s.frame && (bit < 0 || bit == 2) {
+				err = s.skip()
+			} else {
+				err = s.value()
+			}
+			if err != nil {
+				return err
+			}
+			s.top.add(s.b[ks:ke], bit, vs, s.i)
 		}
 		s.ws()
 		if s.i >= len(s.b) {
@@ -183,6 +194,80 @@ func (s *scanner) object() error {
 			return s.fail(ErrSyntax, "%s, want ',' or '}'", s.describe())
 		}
 	}
+}
+
+// skipClass marks the bytes skip looks at outside strings: 1 for '"', 2
+// for '{' and '[', 3 for '}' and ']'.
+var skipClass = func() (c [256]uint8) {
+	c['"'] = 1
+	c['{'], c['['] = 2, 2
+	c['}'], c[']'] = 3, 3
+	return c
+}()
+
+// skip moves past the value at the scanner's position without validating
+// it: it matches strings (up to a quote no backslash escapes) and brackets
+// (counting them, not checking their kinds) and checks the depth limit.
+// The value's text is left for the shredder to validate. A scalar runs to
+// the next ',', '}', ']' or white space.
+func (s *scanner) skip() error {
+	s.ws()
+	b := s.b
+	if s.i >= len(b) {
+		return s.fail(ErrSyntax, "unexpected end of input, want a value")
+	}
+	switch b[s.i] {
+	case '"':
+		end := jsontext.SkipString(b, s.i)
+		if end < 0 {
+			s.i = len(b)
+			return s.fail(ErrSyntax, "unexpected end of input in a string")
+		}
+		s.i = end + 1
+		return nil
+	case '{', '[':
+	default:
+		start := s.i
+		for s.i < len(b) {
+			switch b[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+			default:
+				s.i++
+				continue
+			}
+			break
+		}
+		if s.i == start {
+			return s.fail(ErrSyntax, "%s, want a value", s.describe())
+		}
+		return nil
+	}
+	depth := s.depth
+	for s.i < len(b) {
+		switch skipClass[b[s.i]] {
+		case 0:
+			s.i++
+		case 1:
+			end := jsontext.SkipString(b, s.i)
+			if end < 0 {
+				s.i = len(b)
+				return s.fail(ErrSyntax, "unexpected end of input in a string")
+			}
+			s.i = end + 1
+		case 2:
+			if s.depth++; s.depth > s.maxDepth {
+				return s.fail(ErrTooDeep, "more than %d levels", s.maxDepth)
+			}
+			s.i++
+		case 3:
+			s.depth--
+			s.i++
+			if s.depth == depth {
+				return nil
+			}
+		}
+	}
+	return s.fail(ErrSyntax, "unexpected end of input in a %s", "nested value")
 }
 
 func (s *scanner) array() error {

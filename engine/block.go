@@ -40,6 +40,8 @@ type BlockWriter struct {
 	schema *parquet.Node // the schema pw was made for
 	groups []parquet.ColumnData
 	cuts   []int
+	// entries decoded by WriteJSONLines, reused from batch to batch
+	entries []cdc.Entry
 }
 
 // BlockInfo describes a block WriteBlock wrote.
