@@ -39,10 +39,13 @@ type JSONOptions struct {
 	// than "data" are checked as usual, but the row object (the "data"
 	// member, or the whole line of a plain row) is only framed, its
 	// strings and brackets matched and its depth checked, which costs a
-	// fraction of validating it. Set it only when the entries go to an
-	// engine.Shredder, which validates every row as it shreds it and
-	// rejects a bad one; engine.LineErrors names the line and byte of
-	// such a rejection. An entry decoded this way may hold invalid JSON.
+	// fraction of validating it; a "data" object that ends the line is
+	// not even scanned: it is taken to run up to the line's last brace.
+	// Set it only when the entries go to an engine.Shredder, which
+	// validates every row as it shreds it and rejects a bad one (any line
+	// the validating decoder rejects is rejected by the one or the other);
+	// engine.LineErrors turns such a rejection back into the line's
+	// error. An entry decoded this way may hold invalid JSON.
 	FrameData bool
 }
 
@@ -157,6 +160,20 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 	if cache == nil {
 		cache = new(stringCache)
 	}
+	frame := opts != nil && opts.FrameData
+	err := decodeLineMode(e, text, maxDepth, opts, cache, frame)
+	if err != nil && frame {
+		// A line rejected while framing gets the error the validating
+		// decoder gives it, which may name an earlier problem.
+		var v Entry
+		if verr := decodeLineMode(&v, text, maxDepth, opts, cache, false); verr != nil {
+			err = verr
+		}
+	}
+	return err
+}
+
+func decodeLineMode(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *stringCache, frame bool) error {
 	s := scanner{b: text, maxDepth: maxDepth}
 	s.ws()
 	if s.i >= len(text) || text[s.i] != '{' {
@@ -164,7 +181,11 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 	}
 	objStart := s.i
 	s.record = true
-	s.frame = opts != nil && opts.FrameData
+	s.frame = frame
+	s.tail = -1
+	if s.frame {
+		s.tail = innerClose(text)
+	}
 	if err := s.object(); err != nil {
 		return err
 	}
@@ -219,6 +240,28 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 	}
 	return nil
 }
+
+// innerClose returns the index just past the last '}' but one of a line
+// that ends in two closing braces (white space aside), or -1.
+func innerClose(text []byte) int {
+	j := len(text) - 1
+	for j >= 0 && isSpace(text[j]) {
+		j--
+	}
+	if j < 1 || text[j] != '}' {
+		return -1
+	}
+	j--
+	for j >= 0 && isSpace(text[j]) {
+		j--
+	}
+	if j < 0 || text[j] != '}' {
+		return -1
+	}
+	return j + 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // memberBit is the index of an envelope member's bit, or -1 for a member
 // that is not part of the envelope.

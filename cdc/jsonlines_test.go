@@ -175,7 +175,18 @@ func FuzzDecodeJSONLines(f *testing.F) {
 		if k != len(entries) {
 			t.Fatalf("framing rejected %d lines the validating decoder accepts: %v", len(entries)-k, ferrs)
 		}
-				// A single line that encoding/json accepts as an object must be
+		// A line the framing decoder rejects has the validating decoder's
+		// error.
+		byLine := map[int]string{}
+		for _, le := range errs {
+			byLine[le.Line] = le.Error()
+		}
+		for _, le := range ferrs {
+			if want, ok := byLine[le.Line]; !ok || want != le.Error() {
+				t.Fatalf("framing error %q, validating %q", le, want)
+			}
+		}
+		// A single line that encoding/json accepts as an object must be
 		// accepted unless it breaks a documented limit.
 		if strings.ContainsAny(string(data), "\n\r") {
 			return

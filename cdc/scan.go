@@ -32,7 +32,14 @@ type scanner struct {
 	// object's envelope members other than "data"; the others are framed
 	// (see skip).
 	frame bool
-	top   members
+	// tail, when frame is set, is the end of a "data" object that would
+	// close just before the line's own closing brace (the line ends in
+	// "}}", white space aside), or -1. A "data" member whose value starts
+	// with '{' is taken to run to tail without being scanned: if anything
+	// but its own object lies in that span, the line is invalid and the
+	// shredder rejects the span (see FrameData).
+	tail int
+	top  members
 }
 
 // members records which envelope members the outermost object of a line
@@ -169,9 +176,12 @@ func (s *scanner) object() error {
 		} else {
 			bit := keyBit(s.b[ks:ke], bytes.IndexByte(s.b[ks:ke], '\\') >= 0)
 			var err error
-			if s.frame && (bit < 0 || bit == 2) {
+			switch {
+			case s.frame && bit == 2 && s.tail > s.i && s.b[s.i] == '{':
+				s.i = s.tail
+			case s.frame && (bit < 0 || bit == 2):
 				err = s.skip()
-			} else {
+			default:
 				err = s.value()
 			}
 			if err != nil {

@@ -14,12 +14,24 @@ import (
 // block shredded from entries that cdc.DecodeJSONLines decoded from
 // batch: the line of batch that held the row, and, when the problem is at
 // a byte of the row, that byte counted from the line's start (as the
-// errors of cdc.DecodeJSONLines count it). With cdc.JSONOptions.FrameData
-// the shredder is what validates the rows, and this is how its rejections
-// keep the quality of the decoder's. A row error whose entry's data does
-// not lie within batch is returned with Line 0 and Offset -1, wrapping
-// the *RowError itself (which names the entry's index and LSN).
-func LineErrors(dst []*cdc.LineError, batch []byte, entries []cdc.Entry, errs []*RowError) []*cdc.LineError {
+// errors of cdc.DecodeJSONLines count it).
+//
+// With cdc.JSONOptions.FrameData the shredder is what validates the rows;
+// pass the options the batch was decoded with as opts, and each rejected
+// line is decoded again by the validating decoder, so that a line it
+// rejects gets the very error cdc.DecodeJSONLines without FrameData gives
+// it (a line the decoder accepts keeps the shredder's error). With opts
+// nil the shredder's errors are only placed.
+//
+// A row error whose entry's data does not lie within batch is returned
+// with Line 0 and Offset -1, wrapping the *RowError itself (which names
+// the entry's index and LSN).
+func LineErrors(dst []*cdc.LineError, batch []byte, entries []cdc.Entry, errs []*RowError, opts *cdc.JSONOptions) []*cdc.LineError {
+	var full cdc.JSONOptions
+	if opts != nil {
+		full = *opts
+		full.FrameData = false
+	}
 	// Row errors come in entry order, so lines are counted from the last
 	// one found rather than from the start of the batch.
 	line, lineStart, pos := 1, 0, 0
@@ -46,6 +58,18 @@ func LineErrors(dst []*cdc.LineError, batch []byte, entries []cdc.Entry, errs []
 			lineStart = pos
 		}
 		pos = off
+		if opts != nil {
+			text := batch[lineStart:]
+			if i := bytes.IndexByte(text, '\n'); i >= 0 {
+				text = text[:i]
+			}
+			text = bytes.TrimSuffix(text, []byte("\r"))
+			var e cdc.Entry
+			if err := cdc.DecodeJSONLine(&e, text, &full); err != nil {
+				dst = append(dst, &cdc.LineError{Line: line, Offset: lineStart, Err: err})
+				continue
+			}
+		}
 		err := re.Err
 		if je, isJSON := errors.AsType[*jsontext.Error](err); isJSON {
 			moved := *je
@@ -87,6 +111,16 @@ func (bw *BlockWriter) WriteJSONLines(ctx context.Context, out io.Writer, batch 
 	entries, lineErrs := cdc.DecodeJSONLines(bw.entries[:0], batch, &o)
 	bw.entries = entries
 	defer clear(bw.entries) // drop the references into batch
+	// The decoder no longer checks the depth of rows: the shredder does,
+	// to the smaller of the two limits.
+	depth := o.MaxDepth
+	if depth <= 0 {
+		depth = cdcDefaultMaxDepth
+	}
+	if saved := bw.s.maxDepth; depth < saved {
+		bw.s.maxDepth = depth
+		defer func() { bw.s.maxDepth = saved }()
+	}
 	info, err := bw.WriteBlock(ctx, out, entries)
 	if err != nil {
 		return nil, lineErrs, err
@@ -94,9 +128,12 @@ func (bw *BlockWriter) WriteJSONLines(ctx context.Context, out io.Writer, batch 
 	if len(info.Errors) == 0 {
 		return info, lineErrs, nil
 	}
-	shredErrs := LineErrors(nil, batch, entries, info.Errors)
+	shredErrs := LineErrors(nil, batch, entries, info.Errors, &o)
 	return info, mergeLineErrors(lineErrs, shredErrs), nil
 }
+
+// cdcDefaultMaxDepth is cdc.JSONOptions' default MaxDepth.
+const cdcDefaultMaxDepth = 64
 
 // mergeLineErrors merges two lists of line errors, each in line order.
 func mergeLineErrors(a, b []*cdc.LineError) []*cdc.LineError {

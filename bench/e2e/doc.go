@@ -1,8 +1,9 @@
 // Package e2e benchmarks the whole write path side by side with its peers
 // on the same generated CDC rows (bench/gen):
 //
-//   - JSON lines → Parquet (zstd): ours (cdc.DecodeJSONLines, then
-//     engine.BlockWriter, one block per batch) against DuckDB's
+//   - JSON lines → Parquet (zstd): ours (engine.BlockWriter.WriteJSONLines:
+//     cdc.DecodeJSONLines frames the lines, the shredder validates each
+//     row once; one block per batch) against DuckDB's
 //     COPY (SELECT * FROM read_json(...)) TO ... (FORMAT parquet,
 //     COMPRESSION zstd) with 2 threads, timed inside the node script
 //     (start-up excluded);

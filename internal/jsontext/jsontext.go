@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -83,6 +84,23 @@ func IsHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
 }
 
+// special8 returns, for the eight bytes of x (little endian), a mask
+// with the high bit of each byte set when it is '"', '\\', a control byte
+// or >= 0x80. Bits above the lowest one set may be false alarms (borrows
+// of the subtractions), the lowest one never is.
+func special8(x uint64) uint64 {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
+}
+
+// quote8 is special8 for '"' and '\\' only.
+func quote8(x uint64) uint64 {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs) & highs
+}
+
 // ScanString validates the string whose opening quote is at b[i]: RFC
 // 8259 escapes, no control bytes, valid UTF-8. It returns the index of the
 // closing quote and whether the string has escapes; an error is an *Error
@@ -92,12 +110,14 @@ func ScanString(b []byte, i int) (end int, escaped bool, err error) {
 	start := i
 	nonASCII := false
 	for i < len(b) {
-		// Eight plain ASCII bytes at a time.
-		for i+8 <= len(b) && Plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
-			break
+		// Eight bytes at a time, up to the first that needs a look.
+		if i+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := b[i]
 		switch strClass[c] {
@@ -153,18 +173,13 @@ func ScanString(b []byte, i int) (end int, escaped bool, err error) {
 func SkipString(b []byte, i int) int {
 	i++
 	for i < len(b) {
-		// Eight bytes at a time while none is a quote or a backslash.
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q := x ^ (ones * '"')
-			bs := x ^ (ones * '\\')
-			if ((q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
-				break
+		if i+8 <= len(b) {
+			m := quote8(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
 			}
-			i += 8
-		}
-		if i >= len(b) {
-			break
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		switch b[i] {
 		case '"':
