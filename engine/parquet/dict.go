@@ -17,12 +17,19 @@ import (
 const (
 	dictSample = 4096
 	// a column whose sample has more distinct values than this fraction
-	// (in 1/16ths) is not dictionary-encoded
-	dictSampleMax16 = 8
+	// (in 1/16ths) is not dictionary-encoded; with zstd the fraction is
+	// higher, since compressed indices can beat compressed
+	// values even when most of a sample's values are new (skewed ids,
+	// prices)
+	dictSampleMax16           = 8
+	dictSampleMax16Compressed = 14
 )
 
-func sampleTooDistinct(seen, distinct int) bool {
-	return seen == dictSample && distinct*16 > dictSample*dictSampleMax16
+// sampleTooDistinct reports whether the first dictSample values have so
+// many distinct ones that building the dictionary is not worth it; max16
+// is the highest fraction allowed, in 1/16ths.
+func sampleTooDistinct(seen, distinct, max16 int) bool {
+	return seen == dictSample && distinct*16 > dictSample*max16
 }
 
 func asI32(v []uint32) []int32 {
@@ -57,7 +64,7 @@ func (d *dictFixed) appendValues(dst []byte) []byte {
 }
 
 // buildFixed maps keys (value bit patterns) to indices in d.
-func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit int, idx []uint32) bool {
+func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit, max16 int, idx []uint32) bool {
 	d.width = width
 	d.d32.Reset()
 	d.d64.Reset()
@@ -72,7 +79,7 @@ func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit int, idx
 		case []uint64:
 			err = d.d64.Insert(out[lo:hi], unsafe.Slice((*int64)(unsafe.Pointer(&k[0])), len(k)))
 		}
-		if err != nil || d.len() > maxEntries || sampleTooDistinct(hi, d.len()) {
+		if err != nil || d.len() > maxEntries || sampleTooDistinct(hi, d.len(), max16) {
 			return false
 		}
 	}
@@ -94,7 +101,7 @@ func (d *dictBytes) appendValues(dst []byte) []byte {
 	return appendPlainBytes(dst, slab, offsets, 0, d.len())
 }
 
-func (d *dictBytes) build(data []byte, offsets []int32, limit int, idx []uint32) bool {
+func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []uint32) bool {
 	d.d.Reset()
 	n := len(offsets) - 1
 	out := asI32(idx)
@@ -103,7 +110,7 @@ func (d *dictBytes) build(data []byte, offsets []int32, limit int, idx []uint32)
 		if err := d.d.Insert(out[lo:hi], data, offsets[lo:hi+1]); err != nil {
 			return false
 		}
-		if d.d.EncodedSize() > limit || sampleTooDistinct(hi, d.len()) {
+		if d.d.EncodedSize() > limit || sampleTooDistinct(hi, d.len(), max16) {
 			return false
 		}
 	}

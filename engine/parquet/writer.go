@@ -29,6 +29,9 @@ const (
 	// splitSample is how many values of a float chunk are compressed both
 	// PLAIN and BYTE_STREAM_SPLIT to choose between them
 	splitSample = 16384
+	// dictCompareSample is how many values of a chunk are compressed
+	// with and without the dictionary to choose between them
+	dictCompareSample = 16384
 )
 
 // KeyValue is one entry of the footer's key/value metadata.
@@ -159,7 +162,8 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 		}
 		for range wr.workers {
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
-				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
+				zstd.WithAllLitEntropyCompression(true))
 			if err != nil {
 				return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
 			}
@@ -675,25 +679,39 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 	}
 	idx := w.idx[:nv]
 	limit := w.opts.DictionaryLimit
+	// With zstd, whose entropy coding shrinks skewed indices, the sizes
+	// after compression decide (dictWinsCompressed); otherwise the
+	// encoded sizes.
+	byCompression := w.opts.Compression == Zstd
+	max16 := dictSampleMax16
+	if byCompression {
+		max16 = dictSampleMax16Compressed
+	}
 	var ok bool
 	var width int
 	switch t {
 	case Int32:
 		width = 4
-		ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, idx)
+		ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, max16, idx)
 	case Int64:
 		width = 8
-		ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, idx)
+		ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, max16, idx)
 	case Float:
 		width = 4
-		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, idx)
+		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, max16, idx)
 	case Double:
 		width = 8
-		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, idx)
+		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, max16, idx)
 	case ByteArray:
-		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, idx)
+		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
 	}
 	if !ok {
+		return fallback
+	}
+	if byCompression {
+		if w.dictWinsCompressed(c, nv, fallback) {
+			return kindDict
+		}
 		return fallback
 	}
 	// compare estimated sizes
@@ -793,6 +811,29 @@ func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen in
 	pages := max(1, (total+int64(w.opts.PageSize)-1)/int64(w.opts.PageSize))
 	per := int((int64(n) + pages - 1) / pages)
 	return max(1, min(per, maxPageLevels))
+}
+
+// dictWinsCompressed reports whether the dictionary just built makes a
+// smaller compressed chunk than the fallback encoding: the dictionary page
+// compressed, plus the compressed indices of a sample of the values scaled
+// to the chunk, against the fallback encoding of the same sample,
+// compressed and scaled. Compression, not the encoded size, decides:
+// indices of skewed values shrink under zstd where their delta or plain
+// encoding does not.
+func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) bool {
+	n := min(nv, dictCompareSample)
+	dictLen := w.dictLen(c.Leaf.Type)
+	w.dictBuf = w.appendDictValues(w.dictBuf[:0], c.Leaf.Type)
+	w.comp = w.compress(w.comp[:0], w.dictBuf)
+	dictPage := len(w.comp)
+	w.alt = w.appendValues(w.alt[:0], c, kindDict, dictLen, 0, n)
+	w.comp = w.compress(w.comp[:0], w.alt)
+	indices := len(w.comp)
+	w.alt = w.appendValues(w.alt[:0], c, fallback, 0, 0, n)
+	w.comp = w.compress(w.comp[:0], w.alt)
+	other := len(w.comp)
+	scale := func(size int) int64 { return int64(size) * int64(nv) / int64(n) }
+	return int64(dictPage)+scale(indices) < scale(other)
 }
 
 // checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
