@@ -107,8 +107,10 @@ func (a *Arena) advance(size int) {
 // returned before Reset must not be used after it.
 //
 // Sizing: when the last round needed more than one chunk, the chunks are
-// replaced by one chunk with a quarter more room than that round used, so
-// that the next rounds of about the same size allocate nothing; and when
+// replaced by one chunk with a sixteenth more room than that round used
+// (callers that size their slices from the last round, as the shredder's
+// columns do, keep their own margin inside it), so that the next rounds of
+// about the same size allocate nothing; and when
 // the last few rounds all used less than half of the chunk, it is replaced
 // by a smaller one, so that one big round does not pin its memory forever.
 func (a *Arena) Reset() {
@@ -117,7 +119,7 @@ func (a *Arena) Reset() {
 	a.rounds++
 	switch {
 	case len(a.chunks) > 1 && a.cur > 0:
-		n := max(a.used+a.used/4, len(a.chunks[0]))
+		n := max(a.used+a.used/16, len(a.chunks[0]))
 		clear(a.chunks)
 		a.chunks = a.chunks[:1]
 		a.chunks[0] = newChunk(n)
@@ -126,7 +128,7 @@ func (a *Arena) Reset() {
 		for _, u := range a.recent {
 			most = max(most, u)
 		}
-		if want := max(most+most/4, a.minChunk()); len(a.chunks[0]) > 2*want {
+		if want := max(most+most/16, a.minChunk()); len(a.chunks[0]) > 2*want {
 			a.chunks[0] = newChunk(want)
 		}
 	}

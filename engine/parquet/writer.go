@@ -160,10 +160,20 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 		if opts.ZstdLevel > 0 {
 			level = zstd.EncoderLevelFromZstd(opts.ZstdLevel)
 		}
+		// Pages are compressed one by one: a window the size of a page
+		// finds every match a larger one would, in less memory (the
+		// default window of level 3 is 8 MiB per encoder).
+		window := zstd.MinWindowSize
+		for window < opts.PageSize && window < zstd.MaxWindowSize {
+			window <<= 1
+		}
+		window = max(window, 1<<20)
 		for range wr.workers {
+			// Blocks without matches are entropy-coded too: random text
+			// (ids, tokens) has skewed bytes that a raw block wastes.
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
 				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
-				zstd.WithAllLitEntropyCompression(true))
+				zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(window))
 			if err != nil {
 				return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
 			}
