@@ -76,6 +76,10 @@ type leaf struct {
 	// repDef[r-1] is the definition level at which the r-th repeated
 	// ancestor (counting from the root) has an element.
 	repDef []uint8
+	// codec of the column in the file being written, fixed by its first
+	// chunk (some readers take the first chunk's codec for all of them)
+	codec    Compression
+	codecSet bool
 }
 
 // Writer writes one Parquet file, a row group at a time. It is not safe
@@ -118,6 +122,11 @@ type Writer struct {
 	chunkMeta *columnMeta
 	chunkBase int64
 	dataSeen  bool
+	// codec of the chunk: the writer's, until the first data page shows
+	// that compression does not pay (see worthCompressing)
+	chunkCodec   Compression
+	codecChecked bool
+	dictPage     pendingPage // the chunk's dictionary page, if any
 }
 
 // NewWriter starts a file on w with the given schema. It writes the
@@ -201,6 +210,9 @@ func (w *Writer) start(out io.Writer) {
 	w.err = nil
 	w.closed = false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
+	for i := range w.leaves {
+		w.leaves[i].codecSet = false
+	}
 	w.write([]byte("PAR1"))
 }
 
@@ -562,6 +574,11 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.pending = w.pending[:0]
 	base := w.off
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
+	w.chunkCodec, w.codecChecked = w.opts.Compression, false
+	if l.codecSet {
+		w.chunkCodec, w.codecChecked = l.codec, true
+		m.codec = l.codec
+	}
 
 	kind := w.chooseKind(c, nv)
 	var stats Statistics
@@ -634,6 +651,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		return nil, colErr(l, "encoding levels or indices: %v", err)
 	}
 	w.flushPages()
+	l.codec, l.codecSet = w.chunkCodec, true
 	if !w.dataSeen {
 		m.dataPageOffset = base + int64(len(w.chunk))
 	}
@@ -1000,14 +1018,27 @@ type pendingPage struct {
 
 // stagePage queues a page; flushPages compresses and lays out the queue.
 func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
+	if p.typ == pageDictionary {
+		w.dictPage = p
+	}
 	if w.workers <= 1 {
 		// compress and lay out at once: no staging copy
-		w.pending = append(w.pending[:0], p)
 		comp := body
-		if w.opts.Compression != Uncompressed {
+		if w.chunkCodec != Uncompressed {
 			w.comp = w.compress(w.comp[:0], body)
 			comp = w.comp
+			if p.typ != pageDictionary && !w.codecChecked {
+				w.codecChecked = true
+				if !worthCompressing(len(body), len(comp)) {
+					w.uncompressChunk()
+					comp = body
+				}
+			}
 		}
+		if p.typ == pageDataV2 {
+			p.dataV2.isCompressed = w.chunkCodec != Uncompressed
+		}
+		w.pending = append(w.pending[:0], p)
 		w.appendPage(&w.pending[0], levels, body, comp)
 		return
 	}
@@ -1019,6 +1050,29 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 	w.pending = append(w.pending, p)
 }
 
+// worthCompressing reports whether a column whose first data page is raw
+// bytes long, comp compressed, is worth compressing: it must save at
+// least a sixteenth. The first chunk of a column decides for the whole
+// file. Pages that do not shrink (bit-packed deltas of
+// random ids, jittered timestamps) are then written as they are, which
+// spares their decompression to readers and their compression to the
+// writer.
+func worthCompressing(raw, comp int) bool { return comp*16 <= raw*15 }
+
+// uncompressChunk switches the chunk being written to no compression
+// before its first data page: a dictionary page already laid out is laid
+// out again uncompressed.
+func (w *Writer) uncompressChunk() {
+	w.chunkCodec = Uncompressed
+	m := w.chunkMeta
+	m.codec = Uncompressed
+	if m.hasDictOffset {
+		w.chunk = w.chunk[:0]
+		m.uncompressedSize, m.compressedSize = 0, 0
+		w.appendPage(&w.dictPage, nil, w.dictBuf, w.dictBuf)
+	}
+}
+
 // flushPages compresses the queued pages, on up to w.workers goroutines,
 // and appends them with their headers to w.chunk, in order.
 func (w *Writer) flushPages() {
@@ -1026,7 +1080,7 @@ func (w *Writer) flushPages() {
 		return // pages went out as they came
 	}
 	n := len(w.pending)
-	if w.opts.Compression != Uncompressed {
+	if w.chunkCodec != Uncompressed {
 		for len(w.outs) < n {
 			w.outs = append(w.outs, nil)
 		}
@@ -1058,11 +1112,28 @@ func (w *Writer) flushPages() {
 			wg.Wait()
 		}
 	}
+	// The same decision as the serial path's: the first data page says
+	// whether the chunk is compressed at all.
+	if w.chunkCodec != Uncompressed && !w.codecChecked {
+		for i := range w.pending {
+			p := &w.pending[i]
+			if p.typ != pageDictionary {
+				if !worthCompressing(p.bodyEnd-p.bodyOff, len(w.outs[i])) {
+					w.chunkCodec = Uncompressed
+					w.chunkMeta.codec = Uncompressed
+				}
+				break
+			}
+		}
+	}
 	for i := range w.pending {
 		p := &w.pending[i]
 		comp := w.stage[p.bodyOff:p.bodyEnd]
-		if w.opts.Compression != Uncompressed {
+		if w.chunkCodec != Uncompressed {
 			comp = w.outs[i]
+		}
+		if p.typ == pageDataV2 {
+			p.dataV2.isCompressed = w.chunkCodec != Uncompressed
 		}
 		w.appendPage(p, w.stage[p.levelsOff:p.bodyOff], w.stage[p.bodyOff:p.bodyEnd], comp)
 	}
