@@ -269,8 +269,55 @@ func parseInt(b []byte) (v int64, ok bool) {
 // parseFloat parses a JSON number as a float64; ok is false when it is
 // beyond the float64 range.
 func parseFloat(b []byte) (float64, bool) {
+	if f, ok := fastFloat(b); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	return f, err == nil
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// fastFloat parses a number in JSON syntax without an exponent and with
+// at most 15 digits: its digits as an integer m < 10^15 and 10^k for k
+// fraction digits are both exact in a float64, so m / 10^k, one
+// correctly rounded division, is the correctly rounded value, the one
+// strconv.ParseFloat returns. ok is false for any other number.
+func fastFloat(b []byte) (float64, bool) {
+	i := 0
+	neg := b[0] == '-'
+	if neg {
+		i = 1
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.':
+			frac = 0
+		default: // an exponent
+			return 0, false
+		}
+	}
+	if digits > 15 {
+		return 0, false
+	}
+	f := float64(m)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // appendUnescaped appends the contents of a JSON string (escapes kept, as
