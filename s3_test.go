@@ -237,14 +237,15 @@ func TestFaultsS3(t *testing.T) {
 	}
 }
 
-// bigBatch returns n entries whose rows carry 2 KiB of incompressible text,
-// enough for blocks of several 5 MiB parts.
+// bigBatch returns n entries whose rows carry 6 KiB of random hex text
+// (about 3 KiB once zstd has entropy-coded it), enough for blocks of
+// several 5 MiB parts.
 func bigBatch(t testing.TB, p string, from int64, n int) []cdc.Entry {
 	t.Helper()
 	es := make([]cdc.Entry, 0, n)
 	for i := range int64(n) {
 		lsn := from + i
-		pad := uploadtest.Pattern(uint64(lsn), 1536)
+		pad := uploadtest.Pattern(uint64(lsn), 3072)
 		data := fmt.Appendf(nil, `{"id":%d,"pad":"%x"}`, lsn, pad)
 		es = append(es, cdc.Entry{Op: cdc.Insert, Table: "big", Data: data, LSN: lsn, Producer: p})
 	}
