@@ -306,8 +306,9 @@ type chunk struct {
 }
 
 type frame struct {
-	off, n int
-	at     int64 // offset in the input
+	off, n  int
+	entries int
+	at      int64 // offset in the input
 }
 
 // maxRejectReports is how many rejected lines are described on stderr.
@@ -360,7 +361,9 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	l.target = w.Limits().TargetBlockBytes
 	l.perCommit = o.blocksPerCommit
 	l.setChunkBytes(initialRatio)
-	l.jsonOpts = cdc.JSONOptions{Producer: o.producer, MaxLineBytes: maxLineBytes}
+	// Rows are only framed here: the writer's shredder validates each row
+	// as it shreds it, which spares a second pass over every byte.
+	l.jsonOpts = cdc.JSONOptions{Producer: o.producer, MaxLineBytes: maxLineBytes, FrameData: true}
 	l.sum.Files = len(inputs)
 
 	// On two cores: one goroutine reads, one decodes the next chunk while
@@ -552,7 +555,7 @@ func (l *loader) readBinary(ctx context.Context, in *input, r io.Reader, send fu
 				l.pool <- c
 				return fmt.Errorf("%s: %w", in.name, err)
 			}
-			c.frames = append(c.frames, frame{off: off, n: n, at: at})
+			c.frames = append(c.frames, frame{off: off, n: n, entries: entries, at: at})
 			rows += entries
 		}
 		if len(c.frames) == 0 {
@@ -626,14 +629,18 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 		return fmt.Errorf("writing the entries from %s on (what came before is committed): %w", where, err)
 	}
 	if len(res.Rejected) > 0 {
-		rejected := slices.Clone(res.Rejected)
-		slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
-		idx := make([]int, len(rejected))
-		for k, re := range rejected {
-			idx[k] = re.Index
-		}
-		for k, line := range linesOf(c, idx) {
-			l.reject(c.in.name, line, rejected[k].Err.Error())
+		if c.in.binary {
+			rejected := slices.Clone(res.Rejected)
+			slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
+			for _, re := range rejected {
+				l.rejectAt(binaryPosition(c, re.Index), re.Err.Error())
+			}
+		} else {
+			// The shredder validated the rows (FrameData): place its
+			// errors on their lines, with the validating decoder's words.
+			for _, le := range engine.LineErrors(nil, c.data, c.entries, res.Rejected, &l.jsonOpts) {
+				l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
+			}
 		}
 	}
 	l.sum.Blocks += int64(len(res.BlockPaths))
@@ -682,47 +689,28 @@ func (l *loader) assignLSNs(entries []cdc.Entry) {
 	}
 }
 
-// linesOf returns the input line of each of the chunk's entries at the
-// given indexes (ascending) for JSON lines, or the entry's position in the
-// chunk counted from 1 for binary batches.
-func linesOf(c *chunk, idx []int) []int {
-	out := make([]int, len(idx))
-	if c.in.binary {
-		for k, i := range idx {
-			out[k] = i + 1
+// binaryPosition names the i-th entry of a chunk of binary batches.
+func binaryPosition(c *chunk, i int) string {
+	for _, fr := range c.frames {
+		if i < fr.entries {
+			return fmt.Sprintf("%s: batch at byte %d, entry %d", c.in.name, fr.at, i+1)
 		}
-		return out
+		i -= fr.entries
 	}
-	bad := make(map[int]bool, len(c.lineErrs))
-	for _, le := range c.lineErrs {
-		bad[le.Line] = true
-	}
-	line, n, k := 0, 0, 0
-	for off := 0; off < len(c.data) && k < len(idx); {
-		line++
-		end := len(c.data)
-		if j := bytes.IndexByte(c.data[off:], '\n'); j >= 0 {
-			end = off + j
-		}
-		if len(bytes.TrimSpace(c.data[off:end])) > 0 && !bad[line] {
-			for k < len(idx) && idx[k] == n {
-				out[k] = c.firstLine + line - 1
-				k++
-			}
-			n++
-		}
-		off = end + 1
-	}
-	return out
+	return fmt.Sprintf("%s: batch at byte %d", c.in.name, c.frames[0].at)
 }
 
 func (l *loader) reject(name string, line int, msg string) {
+	l.rejectAt(fmt.Sprintf("%s:%d", name, line), msg)
+}
+
+func (l *loader) rejectAt(where, msg string) {
 	l.sum.Rejected++
 	if l.reports >= maxRejectReports {
 		return
 	}
 	l.reports++
-	l.warnf("rejected %s:%d: %s", name, line, oneLine(msg))
+	l.warnf("rejected %s: %s", where, oneLine(msg))
 }
 
 func (l *loader) warnf(format string, args ...any) {

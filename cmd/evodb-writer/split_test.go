@@ -161,18 +161,6 @@ func itoa(n int) string { return formatIntPlain(int64(n)) }
 
 func formatIntPlain(n int64) string { return strings.ReplaceAll(formatInt(n), ",", "") }
 
-func TestLinesOf(t *testing.T) {
-	data := "{\"a\":1}\n\nbad\n{\"a\":2}\n{\"a\":3}\n"
-	c := &chunk{in: &input{}, data: []byte(data), firstLine: 10}
-	var errs []*cdc.LineError
-	c.entries, errs = cdc.DecodeJSONLines(nil, c.data, nil)
-	c.lineErrs = errs
-	// Entries 0, 1, 2 are on lines 1, 4, 5 of the chunk: 10, 13, 14.
-	if diff := cmp.Diff([]int{10, 13, 14}, linesOf(c, []int{0, 1, 2})); diff != "" {
-		t.Errorf("lines (-want +got):\n%s", diff)
-	}
-}
-
 func TestParseSizeAndDuration(t *testing.T) {
 	sizes := []struct {
 		in   string
