@@ -40,9 +40,11 @@
 // process or many, may write the same table: commits are optimistic (see
 // package manifest). A commit that lost the race to another append is
 // retried by the manifest on top of it. When the race shows that a
-// concurrent commit already holds some of the batch (a txn at or above
-// ours: a *manifest.DuplicateError) or changed the schema in a way that
-// clashes with the blocks written, Flush drops its blocks, re-reads the
+// concurrent commit may hold some of the batch (a txn of one of its
+// producers: at or above ours a *manifest.DuplicateError, below it a
+// *manifest.ConflictError, as the batch was filtered against an older
+// table) or changed the schema in a way that clashes with the blocks
+// written, Flush drops its blocks, re-reads the
 // table, filters the batch again and writes it anew, so no row is ever
 // committed twice. A commit whose outcome is unknown (the store did not
 // answer, manifest.ErrCommitUnknown) is resolved by reading the log back and

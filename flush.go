@@ -115,6 +115,9 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 			res.Committed = committedOf(snap, entries)
 			return res, nil
 		}
+		if w.source == "" {
+			w.source = kept[0].Table // the table the shredder takes
+		}
 		blocks, rejected, rescued, err := w.writeBlocks(ctx, kept, index)
 		if err != nil {
 			// The block writer's state after a failure is not known:

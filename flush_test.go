@@ -566,3 +566,23 @@ func TestOverlappingBatchesOfTwoWriters(t *testing.T) {
 	}
 	checkRows(t, readAll(t, w1, nil), wantRows(append(batch(t, "other", 1, 10), batch(t, "p", 1, 15)...)))
 }
+
+func TestOneSourceTable(t *testing.T) {
+	ctx := context.Background()
+	w := open(t, writer.Options{Store: upload.NewMemory()})
+	if _, err := w.Flush(ctx, []cdc.Entry{{Op: cdc.Insert, Table: "a", Data: []byte(`{"x": 1}`), LSN: 1, Producer: "p"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The first flush widened the schema, so the writer starts its next
+	// block from the table's schema: it stays the writer of table a.
+	res, err := w.Flush(ctx, []cdc.Entry{
+		{Op: cdc.Insert, Table: "b", Data: []byte(`{"x": 2}`), LSN: 2, Producer: "p"},
+		{Op: cdc.Insert, Table: "a", Data: []byte(`{"x": 3}`), LSN: 3, Producer: "p"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Index != 0 || !errors.Is(res.Rejected[0], engine.ErrWrongTable) || res.RowCount != 1 {
+		t.Errorf("%+v", res)
+	}
+}

@@ -34,6 +34,9 @@ type LakehouseWriter struct {
 	bw      *engine.BlockWriter
 	// bwSchema is the table schema string bw was seeded with.
 	bwSchema string
+	// source is the source table (cdc.Entry.Table) the writer's blocks
+	// are of, once known; a new BlockWriter keeps it.
+	source string
 
 	snapMu sync.RWMutex
 	snap   *manifest.Snapshot // the latest snapshot known
@@ -115,7 +118,7 @@ func (w *LakehouseWriter) resetBlockWriter(snap *manifest.Snapshot) error {
 		}
 	}
 	opts := engine.BlockOptions{
-		Shredder:      engine.Options{Schema: declared},
+		Shredder:      engine.Options{Schema: declared, Table: w.source},
 		RowGroupBytes: w.cfg.RowGroupBytes,
 		Pipelined:     true,
 	}
