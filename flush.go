@@ -219,7 +219,7 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 // filterCommitted returns the entries not yet committed: those whose LSN is
 // above their producer's txn version in snap, first occurrence of each
 // (producer, LSN) in the batch. index maps kept entries to their place in
-// entries; highest is the highest LSN per producer among the kept ones.
+// entries (nil when nothing was dropped: kept is then entries itself); highest is the highest LSN per producer among the kept ones.
 // Entries without a producer are always kept and carry no txn.
 func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.Entry, index []int, highest map[string]int64, dups int) {
 	highest = map[string]int64{}
@@ -236,8 +236,20 @@ func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.E
 		lastTxn       int64
 		lastHas, have bool
 	)
-	kept = make([]cdc.Entry, 0, len(entries))
-	index = make([]int, 0, len(entries))
+	// Until the first entry is dropped, kept is entries itself (no copy)
+	// and index is nil: the identity.
+	copying := false
+	drop := func(i int) {
+		dups++
+		if !copying {
+			copying = true
+			kept = append(make([]cdc.Entry, 0, len(entries)-1), entries[:i]...)
+			index = make([]int, i, len(entries)-1)
+			for j := range index {
+				index[j] = j
+			}
+		}
+	}
 	for i := range entries {
 		e := &entries[i]
 		if e.Producer != "" {
@@ -246,7 +258,7 @@ func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.E
 				lastTxn, lastHas = snap.TxnVersion(e.Producer)
 			}
 			if lastHas && e.LSN <= lastTxn {
-				dups++
+				drop(i)
 				continue
 			}
 			h, ok := highest[e.Producer]
@@ -259,22 +271,31 @@ func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.E
 			default:
 				if seen == nil {
 					seen = make(map[key]bool, len(entries))
-					for j := range kept {
-						if kept[j].Producer != "" {
-							seen[key{kept[j].Producer, kept[j].LSN}] = true
+					prev := entries[:i]
+					if copying {
+						prev = kept
+					}
+					for j := range prev {
+						if prev[j].Producer != "" {
+							seen[key{prev[j].Producer, prev[j].LSN}] = true
 						}
 					}
 				}
 				k := key{e.Producer, e.LSN}
 				if seen[k] {
-					dups++
+					drop(i)
 					continue
 				}
 				seen[k] = true
 			}
 		}
-		kept = append(kept, *e)
-		index = append(index, i)
+		if copying {
+			kept = append(kept, *e)
+			index = append(index, i)
+		}
+	}
+	if !copying {
+		return entries, nil, highest, 0
 	}
 	return kept, index, highest, dups
 }
@@ -482,7 +503,10 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 			defer mu.Unlock()
 			for _, re := range info.Errors {
 				c := *re
-				c.Index = index[base+re.Index]
+				c.Index = base + re.Index
+				if index != nil {
+					c.Index = index[c.Index]
+				}
 				rejected = append(rejected, &c)
 			}
 			rescued += info.Stats.Rescued

@@ -146,8 +146,18 @@ func TestFlushRejectedRows(t *testing.T) {
 	if res, err := w.Flush(ctx, bad); err != nil || !res.Duplicate {
 		t.Errorf("replay of a rejected batch: %+v, %v", res, err)
 	}
-	if st := w.Stats(); st.Rejected != 5 {
-		t.Errorf("stats: %d rejected, want 5", st.Rejected)
+	// Indexes stay those of the batch given when duplicates are dropped.
+	mixed := append(batch(t, "p1", 1, 1), batch(t, "p1", 9, 10)...)
+	mixed[1].Data = []byte(`{"x": }`)
+	res, err = w.Flush(ctx, mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Index != 1 || res.Rejected[0].LSN != 9 || res.Duplicates != 1 || res.RowCount != 1 {
+		t.Errorf("mixed batch: %+v", res)
+	}
+	if st := w.Stats(); st.Rejected != 6 {
+		t.Errorf("stats: %d rejected, want 6", st.Rejected)
 	}
 }
 
