@@ -60,6 +60,7 @@ func commands() []command {
 		{"inspect", "show a table's snapshot: version, schema, files, stats", runInspect},
 		{"compact", "merge small blocks of a table into large ones", runCompact},
 		{"vacuum", "delete files that no snapshot within the retention needs", runVacuum},
+		{"serve", "run the HTTP ingest service (durable acks, flushes, compaction)", runServe},
 		{"version", "print the version of this program", runVersion},
 	}
 }

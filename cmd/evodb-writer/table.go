@@ -23,7 +23,7 @@ func (t *tableFlags) register(fs *flagSet) {
 	fs.StringVar(&t.uri, "table", "", "the table `URI`: file:///path (or a plain path) or s3://bucket/prefix")
 	fs.StringVar(&t.s3Endpoint, "s3-endpoint", "", "S3 endpoint `URL`, e.g. https://<account id>.r2.cloudflarestorage.com for R2\nor http://127.0.0.1:7070 for a local server (default: AWS, or AWS_ENDPOINT_URL_S3)")
 	fs.StringVar(&t.s3Region, "s3-region", "", "S3 `region`: auto for R2, us-east-1 for most local servers (default: AWS_REGION)")
-	fs.StringVar(&t.s3PathStyle, "s3-path-style", "", "`BOOL`: address the bucket in the URL path, as self-hosted S3 servers need")
+	fs.StringVar(&t.s3PathStyle, "s3-path-style", "", "address the bucket in the URL path (`BOOL`), as self-hosted S3 servers need")
 	fs.env("table", "EVODB_TABLE")
 	fs.env("s3-endpoint", "EVODB_S3_ENDPOINT")
 	fs.env("s3-region", "EVODB_S3_REGION")
