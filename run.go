@@ -38,8 +38,8 @@ type RunOptions struct {
 	OnReject func(cdc.Entry, error)
 }
 
-// UnflushedError is returned by Run when its last flush failed: Entries
-// were taken from the ring and are not in the table. Nothing of them is
+// UnflushedError is returned by Run when its last flush failed or the writer
+// was closed under it: Entries were taken from the ring and are not in the table. Nothing of them is
 // lost as long as the caller writes them again (a replay is safe: what
 // was committed is filtered by the txn versions).
 type UnflushedError struct {
@@ -80,7 +80,8 @@ type runner struct {
 // Run returns nil when the ring is closed and everything it held is
 // committed, or ctx's error when ctx ends, after a last flush of what was
 // buffered and published (bounded by FinalFlushTimeout). If that last flush
-// fails it returns an *UnflushedError holding the entries.
+// fails, or the writer is closed under it, it returns an *UnflushedError
+// holding the entries not written.
 func (w *LakehouseWriter) Run(ctx context.Context, ring *buffer.Ring[cdc.Entry], opts RunOptions) error {
 	if ring == nil {
 		return errors.New("writer: Run: nil ring")
@@ -128,7 +129,13 @@ func (r *runner) loop(ctx context.Context, ring *buffer.Ring[cdc.Entry]) error {
 		now := r.clock.Now()
 		due := r.buf.Len() > 0 && (r.buf.ShouldFlush() || len(pending) > 0)
 		if due && !now.Before(r.retryAt) {
-			r.flush(ctx)
+			if !r.flush(ctx) && errors.Is(r.lastErr, ErrClosed) {
+				// The writer was closed under Run: nothing can be
+				// written any more; hand everything back.
+				left := r.buf.Drain(nil)
+				left.Release()
+				return &UnflushedError{Entries: append(left.Entries, pending...), Err: r.lastErr}
+			}
 			pending = r.add(pending)
 			continue
 		}

@@ -287,3 +287,20 @@ func TestRunUnflushedError(t *testing.T) {
 		t.Errorf("%d entries handed back, want %d", len(ue.Entries), len(entries))
 	}
 }
+
+func TestRunWriterClosed(t *testing.T) {
+	w := open(t, writer.Options{Store: upload.NewMemory()})
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	entries := batch(t, "p1", 1, 4)
+	h := startRun(t, w, buffer.Options{MaxEntries: 2}, entries, false)
+	err := h.wait(t)
+	var ue *writer.UnflushedError
+	if !errors.As(err, &ue) || !errors.Is(err, writer.ErrClosed) {
+		t.Fatalf("Run returned %v, want an *UnflushedError of ErrClosed", err)
+	}
+	if len(ue.Entries) != len(entries) {
+		t.Errorf("%d entries handed back, want %d", len(ue.Entries), len(entries))
+	}
+}
