@@ -1225,3 +1225,59 @@ func TestWriterCompactVacuum(t *testing.T) {
 		t.Fatalf("Compact after Close: %v", err)
 	}
 }
+
+// TestCompactMultipartS3 compacts blocks whose merged block (about 8 MB)
+// is larger than one part on versitygw, through the transport that enforces R2's
+// equal-part rule: the new block goes up as a streamed multipart upload.
+func TestCompactMultipartS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes about 26 MB of blocks")
+	}
+	ctx := context.Background()
+	clk := newCTClock()
+	gw := uploadtest.SharedGateway(t)
+	bucket, err := gw.NewBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &uploadtest.Transport{}
+	store, err := upload.NewS3(ctx, upload.S3Options{
+		Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
+		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: tr.Client(),
+		Multipart: upload.MultipartOptions{PartSize: upload.MinPartSize, Concurrency: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := ctNewTable(t, store, clk)
+	// Rows of random text, which compresses little.
+	var buf [100]byte
+	for i := range 5 {
+		es := ctBatch("p1", int64(1+i*16000), 16000)
+		for j := range es {
+			rand.Read(buf[:])
+			es[j].Data = fmt.Appendf(nil, `{"id":%d,"name":"%x"}`, es[j].LSN, buf[:])
+		}
+		if _, err := ctFlushRG(ctx, tbl, es, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	before := store.Stats()
+	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now, RowGroupBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := store.Stats().Parts - before.Parts
+	t.Logf("%+v; %d parts", res, parts)
+	if res.NewBlocks != 1 || res.BytesWritten <= upload.MinPartSize || parts < 2 {
+		t.Fatalf("%+v, %d parts; want one block over %d bytes, in several parts", res, parts, upload.MinPartSize)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+		t.Fatalf("rows after compaction (-before +after):\n%s", diff)
+	}
+}
