@@ -56,8 +56,17 @@ type CompactorOptions struct {
 }
 
 func (o *CompactorOptions) defaults() error {
-	if o.TargetBlockSize < 0 || o.MinBlocksToCompact < 0 || o.MaxBlocksPerCompaction < 0 || o.RowGroupBytes < 0 || o.ReadWindow < 0 {
-		return fmt.Errorf("writer: CompactorOptions: negative size or count (%+v)", *o)
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"TargetBlockSize", o.TargetBlockSize}, {"MinBlocksToCompact", int64(o.MinBlocksToCompact)},
+		{"MaxBlocksPerCompaction", int64(o.MaxBlocksPerCompaction)}, {"RowGroupBytes", int64(o.RowGroupBytes)},
+		{"ReadWindow", o.ReadWindow},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("writer: CompactorOptions.%s is negative (%d)", f.name, f.v)
+		}
 	}
 	if o.TargetBlockSize == 0 {
 		o.TargetBlockSize = DefaultTargetBlockSize
@@ -332,8 +341,10 @@ func newBlockKey() (string, error) {
 // mergeGroup writes the rows of the blocks of g, in order, as one new
 // block and returns its add action and row count.
 func (c *BlockCompactor) mergeGroup(ctx context.Context, store upload.Store, g []compactInput, tableSchema manifest.StructType) (*manifest.AddFile, int64, error) {
-	// First pass: the footers, for the merged schema.
+	// First pass: the footers, for the merged schema. Only the footers
+	// stay in memory; each input's bytes are read again in the second pass.
 	readers := make([]*storeReaderAt, len(g))
+	files := make([]*engine.BlockFile, len(g))
 	schemas := make([]*parquet.Node, len(g))
 	var want int64
 	for i, in := range g {
@@ -342,7 +353,7 @@ func (c *BlockCompactor) mergeGroup(ctx context.Context, store upload.Store, g [
 		if err != nil {
 			return nil, 0, fmt.Errorf("opening input %s: %w", in.key, err)
 		}
-		schemas[i] = bf.Schema()
+		files[i], schemas[i] = bf, bf.Schema()
 		want += bf.NumRows()
 		readers[i].release()
 	}
@@ -381,11 +392,7 @@ func (c *BlockCompactor) mergeGroup(ctx context.Context, store upload.Store, g [
 		return nil, 0, err
 	}
 	for i, in := range g {
-		bf, err := engine.OpenBlock(readers[i], in.add.Size)
-		if err != nil {
-			return nil, 0, fmt.Errorf("opening input %s: %w", in.key, err)
-		}
-		if err := m.AppendBlock(ctx, bf); err != nil {
+		if err := m.AppendBlock(ctx, files[i]); err != nil {
 			return nil, 0, fmt.Errorf("merging input %s into %s: %w", in.key, key, err)
 		}
 		readers[i].release()
