@@ -387,6 +387,7 @@ func (c *BlockCompactor) mergeGroup(ctx context.Context, store upload.Store, g [
 		Parquet:       parquet.WriterOptions{Compression: comp},
 		Uncompressed:  uncompressed,
 		RowGroupBytes: c.opts.RowGroupBytes,
+		RowsHint:      want,
 	})
 	if err != nil {
 		return nil, 0, err

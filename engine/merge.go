@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/evodb/writer/engine/parquet"
@@ -149,6 +150,10 @@ type MergeOptions struct {
 	// RowGroupBytes is the amount of column data (values and levels, as
 	// held in memory) buffered before a row group is written.
 	RowGroupBytes int
+	// RowsHint is the number of rows expected in all (0: unknown). The
+	// buffers of the output row group are then sized once from the first
+	// rows appended, instead of growing step by step.
+	RowsHint int64
 }
 
 // MergeInfo describes a block a Merger wrote.
@@ -325,10 +330,11 @@ func (m *Merger) AppendRowGroup(schema *parquet.Node, cols []parquet.ColumnData)
 			return err
 		}
 	}
+	factor := m.growFactor(cols, rows)
 	for j := range m.cols {
 		dst := &m.cols[j]
 		if i, ok := byPath[pathKey(dst.Path)]; ok {
-			m.buf += appendColumn(dst, &cols[i])
+			m.buf += appendColumn(dst, &cols[i], factor)
 			continue
 		}
 		if err := m.appendNulls(j, schema, cols); err != nil {
@@ -402,40 +408,79 @@ func (m *Merger) wouldOverflow(cols []parquet.ColumnData) bool {
 	return false
 }
 
+// columnBytes is the in-memory size of a column's levels and values.
+func columnBytes(c *parquet.ColumnData) int {
+	n := len(c.DefLevels) + len(c.RepLevels) + len(c.Bools) + 4*len(c.Int32s) + 8*len(c.Int64s) +
+		4*len(c.Floats) + 8*len(c.Doubles) + 4*len(c.Offsets)
+	if len(c.Offsets) > 1 {
+		n += int(c.Offsets[len(c.Offsets)-1] - c.Offsets[0])
+	}
+	return n
+}
+
+// growFactor is how much room to make, relative to what the row group
+// being appended needs, when a buffer is full: enough for the rows still
+// expected (RowsHint), within RowGroupBytes; 1 without a hint.
+func (m *Merger) growFactor(cols []parquet.ColumnData, rows int64) float64 {
+	if m.opts.RowsHint <= 0 || rows == 0 {
+		return 1
+	}
+	f := float64(max(m.opts.RowsHint-m.total, rows)) / float64(rows)
+	size := 0
+	for i := range cols {
+		size += columnBytes(&cols[i])
+	}
+	if size > 0 {
+		f = min(f, float64(m.opts.RowGroupBytes)/float64(size)+1)
+	}
+	return max(f, 1)
+}
+
+// grow makes room for add more elements in s: add × factor when it must
+// grow, and at least twice its capacity.
+func grow[T any](s []T, add int, factor float64) []T {
+	if cap(s)-len(s) >= add {
+		return s
+	}
+	want := max(int(float64(add)*factor), add, cap(s))
+	return slices.Grow(s, want)
+}
+
 // appendColumn appends src's levels and values to dst and returns the
 // bytes added.
-func appendColumn(dst, src *parquet.ColumnData) int {
+func appendColumn(dst, src *parquet.ColumnData, factor float64) int {
 	n := 0
 	if dst.MaxDef > 0 {
-		dst.DefLevels = append(dst.DefLevels, src.DefLevels[:src.NumLevels]...)
+		dst.DefLevels = append(grow(dst.DefLevels, src.NumLevels, factor), src.DefLevels[:src.NumLevels]...)
 		n += src.NumLevels
 	}
 	if dst.MaxRep > 0 {
-		dst.RepLevels = append(dst.RepLevels, src.RepLevels[:src.NumLevels]...)
+		dst.RepLevels = append(grow(dst.RepLevels, src.NumLevels, factor), src.RepLevels[:src.NumLevels]...)
 		n += src.NumLevels
 	}
 	dst.NumLevels += src.NumLevels
 	switch dst.Leaf.Type {
 	case parquet.Boolean:
-		dst.Bools = append(dst.Bools, src.Bools...)
+		dst.Bools = append(grow(dst.Bools, len(src.Bools), factor), src.Bools...)
 		n += len(src.Bools)
 	case parquet.Int32:
-		dst.Int32s = append(dst.Int32s, src.Int32s...)
+		dst.Int32s = append(grow(dst.Int32s, len(src.Int32s), factor), src.Int32s...)
 		n += 4 * len(src.Int32s)
 	case parquet.Int64:
-		dst.Int64s = append(dst.Int64s, src.Int64s...)
+		dst.Int64s = append(grow(dst.Int64s, len(src.Int64s), factor), src.Int64s...)
 		n += 8 * len(src.Int64s)
 	case parquet.Float:
-		dst.Floats = append(dst.Floats, src.Floats...)
+		dst.Floats = append(grow(dst.Floats, len(src.Floats), factor), src.Floats...)
 		n += 4 * len(src.Floats)
 	case parquet.Double:
-		dst.Doubles = append(dst.Doubles, src.Doubles...)
+		dst.Doubles = append(grow(dst.Doubles, len(src.Doubles), factor), src.Doubles...)
 		n += 8 * len(src.Doubles)
 	case parquet.ByteArray:
 		if len(src.Offsets) > 1 {
 			first, last := src.Offsets[0], src.Offsets[len(src.Offsets)-1]
 			base := int32(len(dst.Bytes)) - first
-			dst.Bytes = append(dst.Bytes, src.Bytes[first:last]...)
+			dst.Bytes = append(grow(dst.Bytes, int(last-first), factor), src.Bytes[first:last]...)
+			dst.Offsets = grow(dst.Offsets, len(src.Offsets)-1, factor)
 			for _, o := range src.Offsets[1:] {
 				dst.Offsets = append(dst.Offsets, base+o)
 			}

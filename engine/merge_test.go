@@ -139,7 +139,11 @@ func TestMergeRandom(t *testing.T) {
 				files = append(files, writeBlockFile(t, bw, es))
 			}
 			want := blockRows(t, files)
-			got, info, _ := mergeBlocks(t, files, MergeOptions{RowGroupBytes: 1 + r.IntN(4000)})
+			opts := MergeOptions{RowGroupBytes: 1 + r.IntN(4000)}
+			if seed%2 == 1 {
+				opts.RowsHint = int64(len(want)) // sized buffers
+			}
+			got, info, _ := mergeBlocks(t, files, opts)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("merged rows differ (-inputs +merged):\n%s", diff)
 			}
@@ -288,7 +292,7 @@ func TestMergerMemory(t *testing.T) {
 	}
 	f := writeBlockFile(t, bw, entries(lines...))
 	var buf bytes.Buffer
-	m, err := NewMerger(&buf, f.Schema(), MergeOptions{RowGroupBytes: 4096})
+	m, err := NewMerger(&buf, f.Schema(), MergeOptions{RowGroupBytes: 4096, RowsHint: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
