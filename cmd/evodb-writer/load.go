@@ -329,6 +329,7 @@ type loader struct {
 	perCommit  int
 	pool       chan *chunk
 	readBytes  atomic.Int64
+	doneBytes  atomic.Int64 // input bytes of the chunks written so far
 	rows       atomic.Int64
 	reports    int
 	sum        loadSummary
@@ -387,7 +388,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 		total += in.size
 	}
 	l.bar = newProgress(e, o.progress, total)
-	l.bar.start(&l.readBytes, &l.rows)
+	l.bar.start(&l.doneBytes, &l.rows)
 
 	var wg sync.WaitGroup
 	for range decoders {
@@ -655,6 +656,7 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 		l.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+bytes.Count(c.data, []byte{'\n'}))
 	}
 	l.rows.Add(res.RowCount)
+	l.doneBytes.Add(int64(len(c.data)))
 	return nil
 }
 

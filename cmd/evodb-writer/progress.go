@@ -11,8 +11,8 @@ import (
 )
 
 // progress draws a one-line progress bar on stderr while a load runs:
-// bytes read (against the total when the inputs' sizes are known), rows
-// written and the rate. It draws nothing unless enabled; other lines for
+// input bytes written to the table (against the total when the inputs'
+// sizes are known), rows written and the rate. It draws nothing unless enabled; other lines for
 // stderr go through println so that they do not mix with the bar.
 type progress struct {
 	w       io.Writer
@@ -123,8 +123,10 @@ func (p *progress) line(elapsed time.Duration) string {
 		eta = "  ETA " + left.String()
 	}
 	info := fmt.Sprintf(" %3.0f%%  %s / %s%s%s", frac*100, formatBytes(read), formatBytes(p.total), tail, eta)
-	barWidth := p.width - len(info) - 3
-	if barWidth < 10 {
+	// A bar of fixed width for the terminal, so that it does not move as
+	// the figures beside it grow.
+	barWidth := min(p.width-3-62, 40)
+	if barWidth < 10 || barWidth+3+len(info) > p.width {
 		return strings.TrimSpace(info)
 	}
 	fill := int(frac * float64(barWidth))
