@@ -38,10 +38,11 @@ type RunOptions struct {
 	OnReject func(cdc.Entry, error)
 }
 
-// UnflushedError is returned by Run when its last flush failed or the writer
-// was closed under it: Entries were taken from the ring and are not in the table. Nothing of them is
-// lost as long as the caller writes them again (a replay is safe: what
-// was committed is filtered by the txn versions).
+// UnflushedError is returned by Run when its last flush failed or the
+// writer was closed under it: Entries were taken from the ring and are not
+// in the table. Nothing of them is lost as long as the caller writes them
+// again (a replay is safe: what was committed is filtered by the txn
+// versions).
 type UnflushedError struct {
 	Entries []cdc.Entry
 	Err     error
