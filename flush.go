@@ -562,10 +562,11 @@ func (w *LakehouseWriter) finishBlock(b *block, tw *tailWriter, info *engine.Blo
 	return nil
 }
 
-// create starts the streamed write of a block: a multipart upload with the
-// configured part size on S3, the store's own Create elsewhere.
+// create starts the streamed write of a block: on S3 with Options.PartSize
+// or UploadConcurrency set, a multipart upload with them; otherwise the
+// store's own Create (on S3: the store's multipart options).
 func (w *LakehouseWriter) create(ctx context.Context, key string, sizeHint int64) (upload.Writer, error) {
-	if w.s3 != nil {
+	if w.s3 != nil && (w.cfg.PartSize != 0 || w.cfg.UploadConcurrency != 0) {
 		return w.s3.CreateMultipart(ctx, w.s3Prefix+key, upload.PutOptions{SizeHint: sizeHint},
 			upload.MultipartOptions{PartSize: w.cfg.PartSize, Concurrency: w.cfg.UploadConcurrency})
 	}

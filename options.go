@@ -88,7 +88,8 @@ type Options struct {
 	TableName, Description string
 
 	// PartSize and UploadConcurrency configure the multipart upload of
-	// blocks to S3 [upload.DefaultPartSize, upload.DefaultConcurrency].
+	// blocks to S3 [upload.DefaultPartSize, upload.DefaultConcurrency];
+	// when both are zero the S3 store's own multipart options apply.
 	// Other stores ignore them.
 	PartSize          int64
 	UploadConcurrency int

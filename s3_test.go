@@ -326,3 +326,23 @@ func TestRedeliveryConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestPartSizeS3: Options.PartSize sets the parts of a block's multipart
+// upload, whatever the store's own multipart options.
+func TestPartSizeS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a block of several parts")
+	}
+	ctx := context.Background()
+	tr := &uploadtest.Transport{Seed: 1}
+	store := s3Store(t, upload.S3Options{HTTPClient: tr.Client()}) // default parts: 8 MiB
+	w := open(t, writer.Options{Store: store, PartSize: upload.MinPartSize, UploadConcurrency: 2})
+	res, err := w.Flush(ctx, bigBatch(t, "p", 1, 4000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int((res.Bytes + upload.MinPartSize - 1) / upload.MinPartSize)
+	if got := tr.Requests()[uploadtest.OpUploadPart]; got != want || want < 3 {
+		t.Errorf("%d parts for a block of %d bytes, want %d of 5 MiB", got, res.Bytes, want)
+	}
+}
