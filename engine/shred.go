@@ -58,6 +58,10 @@
 // names the row's index in the batch, its LSN and the byte; the other rows
 // of the batch are kept. A rejected row found while the schema was being
 // inferred may still have added columns before its problem was found.
+// Since the shredder validates every row, JSON lines need not be
+// validated twice: BlockWriter.WriteJSONLines decodes them with
+// cdc.JSONOptions.FrameData and reports every rejected line, the
+// decoder's and the shredder's, as a *cdc.LineError (see LineErrors).
 //
 // Strings keep their text exactly, except that a \u escape of a lone
 // UTF-16 surrogate (not a character) becomes U+FFFD, as in encoding/json.
