@@ -60,12 +60,14 @@ func (c *column) reset(a *arena.Arena) {
 }
 
 // remember records the block's sizes as the hint for the next block: the
-// largest of recent blocks, decaying by a quarter a block, so that blocks
-// of varying sizes rarely grow their buffers.
+// largest of recent blocks, decaying by a sixteenth a block, so that a
+// full block after a short one (the end of a burst) still finds its
+// buffers, with reset's eighth of margin, large enough: a faster decay
+// made every such block grow its buffers and the arena reallocate.
 func (c *column) remember() {
-	c.lastLevels = max(c.levels, c.lastLevels*3/4)
-	c.lastValues = max(c.numValues(), c.lastValues*3/4)
-	c.lastData = max(len(c.data), c.lastData*3/4)
+	c.lastLevels = max(c.levels, c.lastLevels-c.lastLevels/16)
+	c.lastValues = max(c.numValues(), c.lastValues-c.lastValues/16)
+	c.lastData = max(len(c.data), c.lastData-c.lastData/16)
 }
 
 func (c *column) numValues() int {
