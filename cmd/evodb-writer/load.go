@@ -59,6 +59,7 @@ type loadOptions struct {
 	asJSON          bool
 	logLevel        string
 	cpuProfile      string
+	maxRejected     int
 }
 
 func (o *loadOptions) register(fs *flagSet) {
@@ -71,6 +72,7 @@ func (o *loadOptions) register(fs *flagSet) {
 	fs.StringVar(&o.format, "format", "auto", "input `format`: auto (by extension: .evb is binary), jsonl or binary")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: `when` auto (stdout and stderr are terminals), always or never")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON document")
+	fs.IntVar(&o.maxRejected, "max-rejected", -1, "stop with an error once more than `N` lines are rejected (-1: no limit)")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the load to `FILE` (go tool pprof)")
 	fs.StringVar(&o.logLevel, "log-level", "error", "`level` of the writer's log lines on stderr: debug, info, warn, error")
 	fs.env("mode", "EVODB_MODE")
@@ -366,6 +368,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	// as it shreds it, which spares a second pass over every byte.
 	l.jsonOpts = cdc.JSONOptions{Producer: o.producer, MaxLineBytes: maxLineBytes, FrameData: true}
 	l.sum.Files = len(inputs)
+	l.sum.Version = w.Stats().LastVersion
 
 	// On two cores: one goroutine reads, one decodes the next chunk while
 	// this one writes the block of the chunk before (the writer itself
@@ -603,7 +606,7 @@ func (l *loader) decode(c *chunk) {
 
 // flush writes a decoded chunk as one block (on the flusher goroutine, in
 // input order).
-func (l *loader) flush(ctx context.Context, c *chunk) error {
+func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
 	if c.err != nil {
 		return c.err
 	}
@@ -615,7 +618,7 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 	}
 	l.sum.Entries += int64(len(c.entries))
 	if len(c.entries) == 0 {
-		return nil
+		return l.checkRejected()
 	}
 	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
 		l.setChunkBytes(float64(c.entrySize) / float64(len(c.data)))
@@ -644,6 +647,11 @@ func (l *loader) flush(ctx context.Context, c *chunk) error {
 			}
 		}
 	}
+	defer func() {
+		if err == nil {
+			err = l.checkRejected()
+		}
+	}()
 	l.sum.Blocks += int64(len(res.BlockPaths))
 	l.sum.Rows += res.RowCount
 	l.sum.Bytes += res.Bytes
@@ -700,6 +708,16 @@ func binaryPosition(c *chunk, i int) string {
 		i -= fr.entries
 	}
 	return fmt.Sprintf("%s: batch at byte %d", c.in.name, c.frames[0].at)
+}
+
+// checkRejected fails the load once more lines were rejected than
+// --max-rejected allows; what was committed before stays.
+func (l *loader) checkRejected() error {
+	if l.o.maxRejected >= 0 && l.sum.Rejected > int64(l.o.maxRejected) {
+		return fmt.Errorf("%s lines rejected, more than --max-rejected %d; stopped at %s, what came before it is committed (version %d)",
+			formatInt(l.sum.Rejected), l.o.maxRejected, l.where(), l.sum.Version)
+	}
+	return nil
 }
 
 func (l *loader) reject(name string, line int, msg string) {

@@ -172,6 +172,20 @@ func TestLoadRejectsBadLines(t *testing.T) {
 	if _, rows, _ := tableTotals(t, snapshotOf(t, table)); rows != 3 {
 		t.Errorf("table has %d rows, want 3", rows)
 	}
+
+	// Only bad lines: nothing written, the summary gives the table's version.
+	r = ok(t, runOpts{stdin: "nope\n[]\n"}, "load", "--table", table, "--json")
+	if s := decodeSummary(t, r.stdout); s.Rows != 0 || s.Rejected != 2 || s.Version != 1 {
+		t.Errorf("bad lines only: %+v, want 2 rejected at version 1", s)
+	}
+	// --max-rejected: the load stops with an error once the limit is passed.
+	r = evw(t, runOpts{}, "load", "--table", table, "--max-rejected", "1", "--batch-rows", "2", data)
+	if r.code != 1 || !strings.Contains(r.stderr, "2 lines rejected, more than --max-rejected 1; stopped at "+data+" line 7") {
+		t.Errorf("--max-rejected 1: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := ok(t, runOpts{}, "load", "--table", table, "--max-rejected", "3", "--json", data); decodeSummary(t, r.stdout).Rows != 3 {
+		t.Errorf("--max-rejected 3: %s", r.stdout)
+	}
 }
 
 func TestLoadProgress(t *testing.T) {

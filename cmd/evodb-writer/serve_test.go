@@ -137,7 +137,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--high-water", "1MiB", "--low-water", "2MiB"}, 2, "must be below --high-water"},
 		{[]string{"serve", "--table-root", "ftp://x/y"}, 2, `unknown scheme "ftp"`},
 		{[]string{"serve", "--addr", "127.0.0.1:99999", "--data-dir", dir}, 1, "--addr 127.0.0.1:99999"},
-		{[]string{"serve", "--data-dir", dir, "--token", "a", "--token-file", filepath.Join(dir, "t")}, 1, "not both"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--token", "a", "--token-file", filepath.Join(dir, "t")}, 1, "not both"},
 	}
 	for _, tt := range tests {
 		r := evw(t, runOpts{}, tt.args...)
