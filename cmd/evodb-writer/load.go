@@ -430,11 +430,13 @@ flushing:
 			break flushing
 		}
 		<-c.ready
-		if err := l.flush(ctx, c); err != nil {
+		err := l.flush(ctx, c)
+		l.pool <- c
+		if err != nil {
 			flushErr = err
 			cancel(err)
+			break
 		}
-		l.pool <- c
 	}
 	if finished {
 		readErr = <-readDone
