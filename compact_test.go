@@ -1281,3 +1281,77 @@ func TestCompactMultipartS3(t *testing.T) {
 		t.Fatalf("rows after compaction (-before +after):\n%s", diff)
 	}
 }
+
+// rangeStore records the ranged reads of a store.
+type rangeStore struct {
+	upload.Store
+	mu     sync.Mutex
+	ranges map[string][]int64 // key → lengths asked
+}
+
+func (r *rangeStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	r.mu.Lock()
+	r.ranges[key] = append(r.ranges[key], n)
+	r.mu.Unlock()
+	return r.Store.GetRange(ctx, key, off, n)
+}
+
+// TestCompactReadsInWindows checks that inputs larger than ReadWindow are
+// read in ranged reads of the window (the footer excepted, read at once),
+// never whole.
+func TestCompactReadsInWindows(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	mem := upload.NewMemory()
+	tbl := ctNewTable(t, mem, clk)
+	for i := range 4 {
+		if _, err := ctFlushRG(ctx, tbl, ctBatch("p1", int64(1+100*i), 100), 1500); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	const window = 2048
+	rs := &rangeStore{Store: mem, ranges: map[string][]int64{}}
+	c, err := writer.NewCompactor(ctOpen(t, rs, clk), writer.CompactorOptions{Clock: clk.Now, ReadWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Compact(ctx)
+	if err != nil || res.CompactedBlocks != 4 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	inputs := 0
+	for key, lens := range rs.ranges {
+		if !strings.Contains(key, writer.DataDir) {
+			continue
+		}
+		inputs++
+		if len(lens) < 3 {
+			t.Errorf("%s read in %d ranged reads %v; want several windows", key, len(lens), lens)
+		}
+		info, err := mem.Head(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		over := 0
+		for _, n := range lens {
+			if n >= info.Size {
+				t.Errorf("%s (%d bytes) read whole", key, info.Size)
+			}
+			if n > window {
+				over++
+			}
+		}
+		// A read larger than the window is one asked for at once: the
+		// footer, which holds the metadata of every row group.
+		if over > 1 {
+			t.Errorf("%s: ranged reads %v, %d beyond the %d-byte window", key, lens, over, window)
+		}
+	}
+	if inputs != 4 {
+		t.Fatalf("ranged reads of %d inputs, want 4: %v", inputs, rs.ranges)
+	}
+	if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+		t.Fatalf("rows after compaction (-before +after):\n%s", diff)
+	}
+}
