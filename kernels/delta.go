@@ -79,28 +79,25 @@ func deltaErrorf(off int, format string, args ...any) error {
 	return &DeltaError{Offset: off, Reason: fmt.Sprintf(format, args...), Err: ErrDeltaCorrupt}
 }
 
-// deltaScratch64 and deltaScratch32 hold the kernels' working memory. They
-// are pooled so that the Append and Decode functions allocate nothing in
-// steady state.
-type deltaScratch64 struct {
-	adj    [deltaChunkBlocks * DeltaBlockLen]uint64
-	mins   [deltaChunkBlocks]int64
+// deltaSigned and deltaUnsigned are the value types of the two delta
+// codecs, int32 with uint32 and int64 with uint64: the core below is written
+// once for both, and each instance takes the kernels of its width.
+type deltaSigned interface{ ~int32 | ~int64 }
+type deltaUnsigned interface{ ~uint32 | ~uint64 }
+
+// deltaScratch holds the kernels' working memory. Scratches are pooled so
+// that the Append and Decode functions allocate nothing in steady state.
+type deltaScratch[S deltaSigned, U deltaUnsigned] struct {
+	adj    [deltaChunkBlocks * DeltaBlockLen]U
+	mins   [deltaChunkBlocks]S
 	widths [deltaChunkBlocks * DeltaMiniblocks]uint8
-	tail   [MiniblockLen]uint64
+	tail   [MiniblockLen]U
 	wexp   []uint8 // decoder: widths expanded to 32-value miniblocks
 }
 
-type deltaScratch32 struct {
-	adj    [deltaChunkBlocks * DeltaBlockLen]uint32
-	mins   [deltaChunkBlocks]int32
-	widths [deltaChunkBlocks * DeltaMiniblocks]uint8
-	tail   [MiniblockLen]uint32
-	wexp   []uint8
-}
-
 var (
-	deltaPool64 = sync.Pool{New: func() any { return new(deltaScratch64) }}
-	deltaPool32 = sync.Pool{New: func() any { return new(deltaScratch32) }}
+	deltaPool64 = sync.Pool{New: func() any { return new(deltaScratch[int64, uint64]) }}
+	deltaPool32 = sync.Pool{New: func() any { return new(deltaScratch[int32, uint32]) }}
 )
 
 // maxDeltaLen64 bounds the encoded size of n int64 values: the header, and
@@ -129,81 +126,7 @@ func appendDeltaHeader(dst []byte, n int, first int64) []byte {
 // values. When dst has room for the largest possible encoding it is not
 // reallocated, and the call allocates nothing.
 func AppendDeltaInt64(dst []byte, src []int64) []byte {
-	dst = reserve(dst, maxDeltaLen64(len(src)))
-	var first int64
-	if len(src) > 0 {
-		first = src[0]
-	}
-	dst = appendDeltaHeader(dst, len(src), first)
-	if len(src) < 2 {
-		return dst
-	}
-	s := deltaPool64.Get().(*deltaScratch64)
-	defer deltaPool64.Put(s)
-
-	// pos is the index of the first value of the next block; src[pos-1] is
-	// the value its first delta is taken from.
-	pos := 1
-	for len(src)-pos >= DeltaBlockLen {
-		k := min((len(src)-pos)/DeltaBlockLen, deltaChunkBlocks)
-		n := k * DeltaBlockLen
-		adj, mins, widths := s.adj[:n], s.mins[:k], s.widths[:k*DeltaMiniblocks]
-		impl.deltaEncode64(adj, src[pos-1:pos+n], mins, widths)
-		// The chunk's blocks are laid out now that their mins and widths
-		// are known, so each block's packing may use the bytes up to the
-		// chunk's end as scratch: the blocks after it overwrite them.
-		end := len(dst)
-		for b := range k {
-			end += varintLen(mins[b]) + DeltaMiniblocks + miniblocksLen(widths[b*DeltaMiniblocks:(b+1)*DeltaMiniblocks])
-		}
-		out := dst[:end]
-		o := len(dst)
-		for b := range k {
-			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
-			o += binary.PutVarint(out[o:], mins[b])
-			o += copy(out[o:o+DeltaMiniblocks], w)
-			impl.packMiniblocks64(out[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
-			o += miniblocksLen(w)
-		}
-		dst = out
-		pos += n
-	}
-	if pos < len(src) {
-		dst = appendDeltaTail64(dst, src[pos-1:], s)
-	}
-	return dst
-}
-
-// appendDeltaTail64 appends the last block, of len(src)-1 < 128 deltas taken
-// over src.
-func appendDeltaTail64(dst []byte, src []int64, s *deltaScratch64) []byte {
-	n := len(src) - 1
-	adj := s.adj[:DeltaBlockLen]
-	minDelta := src[1] - src[0]
-	for i := range n {
-		d := src[i+1] - src[i]
-		adj[i] = uint64(d)
-		minDelta = min(minDelta, d)
-	}
-	used := (n + MiniblockLen - 1) / MiniblockLen
-	clear(adj[n : used*MiniblockLen])
-	w := s.widths[:DeltaMiniblocks]
-	clear(w)
-	for m := range used {
-		var or uint64
-		for i := m * MiniblockLen; i < min(n, (m+1)*MiniblockLen); i++ {
-			adj[i] -= uint64(minDelta)
-			or |= adj[i]
-		}
-		w[m] = uint8(bits.Len64(or))
-	}
-	dst = binary.AppendVarint(dst, minDelta)
-	dst = append(dst, w...)
-	body := miniblocksLen(w[:used])
-	o := len(dst)
-	dst = dst[:o+body]
-	impl.packMiniblocks64(dst[o:], adj[:used*MiniblockLen], w[:used])
-	return dst
+	return appendDelta(dst, src, maxDeltaLen64(len(src)), &deltaPool64, impl.deltaEncode64, impl.packMiniblocks64)
 }
 
 // AppendDeltaInt32 appends src encoded as a DELTA_BINARY_PACKED stream to
@@ -212,8 +135,16 @@ func appendDeltaTail64(dst []byte, src []int64, s *deltaScratch64) []byte {
 // header of zero values. When dst has room for the largest possible
 // encoding it is not reallocated, and the call allocates nothing.
 func AppendDeltaInt32(dst []byte, src []int32) []byte {
-	dst = reserve(dst, maxDeltaLen32(len(src)))
-	var first int32
+	return appendDelta(dst, src, maxDeltaLen32(len(src)), &deltaPool32, impl.deltaEncode32, impl.packMiniblocks32)
+}
+
+// appendDelta is the encoder of both widths: maxLen bounds the encoding of
+// src, pool holds deltaScratch[S, U], and encode and pack are the width's
+// deltaEncode and packMiniblocks kernels.
+func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int, pool *sync.Pool,
+	encode func(dst []U, src []S, mins []S, widths []uint8), pack func(dst []byte, src []U, widths []uint8)) []byte {
+	dst = reserve(dst, maxLen)
+	var first S
 	if len(src) > 0 {
 		first = src[0]
 	}
@@ -221,15 +152,17 @@ func AppendDeltaInt32(dst []byte, src []int32) []byte {
 	if len(src) < 2 {
 		return dst
 	}
-	s := deltaPool32.Get().(*deltaScratch32)
-	defer deltaPool32.Put(s)
+	s := pool.Get().(*deltaScratch[S, U])
+	defer pool.Put(s)
 
+	// pos is the index of the first value of the next block; src[pos-1] is
+	// the value its first delta is taken from.
 	pos := 1
 	for len(src)-pos >= DeltaBlockLen {
 		k := min((len(src)-pos)/DeltaBlockLen, deltaChunkBlocks)
 		n := k * DeltaBlockLen
 		adj, mins, widths := s.adj[:n], s.mins[:k], s.widths[:k*DeltaMiniblocks]
-		impl.deltaEncode32(adj, src[pos-1:pos+n], mins, widths)
+		encode(adj, src[pos-1:pos+n], mins, widths)
 		// The chunk's blocks are laid out now that their mins and widths
 		// are known, so each block's packing may use the bytes up to the
 		// chunk's end as scratch: the blocks after it overwrite them.
@@ -243,25 +176,27 @@ func AppendDeltaInt32(dst []byte, src []int32) []byte {
 			w := widths[b*DeltaMiniblocks : (b+1)*DeltaMiniblocks]
 			o += binary.PutVarint(out[o:], int64(mins[b]))
 			o += copy(out[o:o+DeltaMiniblocks], w)
-			impl.packMiniblocks32(out[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
+			pack(out[o:], adj[b*DeltaBlockLen:(b+1)*DeltaBlockLen], w)
 			o += miniblocksLen(w)
 		}
 		dst = out
 		pos += n
 	}
 	if pos < len(src) {
-		dst = appendDeltaTail32(dst, src[pos-1:], s)
+		dst = appendDeltaTail(dst, src[pos-1:], s, pack)
 	}
 	return dst
 }
 
-func appendDeltaTail32(dst []byte, src []int32, s *deltaScratch32) []byte {
+// appendDeltaTail appends the last block, of len(src)-1 < 128 deltas taken
+// over src, with arithmetic that wraps at the width of S.
+func appendDeltaTail[S deltaSigned, U deltaUnsigned](dst []byte, src []S, s *deltaScratch[S, U], pack func(dst []byte, src []U, widths []uint8)) []byte {
 	n := len(src) - 1
 	adj := s.adj[:DeltaBlockLen]
 	minDelta := src[1] - src[0]
 	for i := range n {
 		d := src[i+1] - src[i]
-		adj[i] = uint32(d)
+		adj[i] = U(d)
 		minDelta = min(minDelta, d)
 	}
 	used := (n + MiniblockLen - 1) / MiniblockLen
@@ -269,19 +204,19 @@ func appendDeltaTail32(dst []byte, src []int32, s *deltaScratch32) []byte {
 	w := s.widths[:DeltaMiniblocks]
 	clear(w)
 	for m := range used {
-		var or uint32
+		var or U
 		for i := m * MiniblockLen; i < min(n, (m+1)*MiniblockLen); i++ {
-			adj[i] -= uint32(minDelta)
+			adj[i] -= U(minDelta)
 			or |= adj[i]
 		}
-		w[m] = uint8(bits.Len32(or))
+		w[m] = uint8(bits.Len64(uint64(or)))
 	}
 	dst = binary.AppendVarint(dst, int64(minDelta))
 	dst = append(dst, w...)
 	body := miniblocksLen(w[:used])
 	o := len(dst)
 	dst = dst[:o+body]
-	impl.packMiniblocks32(dst[o:], adj[:used*MiniblockLen], w[:used])
+	pack(dst[o:], adj[:used*MiniblockLen], w[:used])
 	return dst
 }
 
@@ -438,93 +373,7 @@ func DecodeDeltaInt64(dst []int64, src []byte) (values []int64, n int, err error
 	if err != nil {
 		return dst, 0, err
 	}
-	if h.total == 0 {
-		return dst, h.n, nil
-	}
-	start := len(dst)
-	grown := growInt64(dst, int(h.total))
-	out := grown[start:]
-	out[0] = h.first
-	s := deltaPool64.Get().(*deltaScratch64)
-	defer deltaPool64.Put(s)
-	n, err = decodeDeltaBlocks64(out, src, h, s)
-	if err != nil {
-		return dst, 0, err
-	}
-	return grown, n, nil
-}
-
-// decodeDeltaBlocks64 decodes the blocks of the stream into out, whose first
-// value is already set, and returns the offset just past the stream.
-func decodeDeltaBlocks64(out []int64, src []byte, h deltaHeader, s *deltaScratch64) (int, error) {
-	u := unsafe.Slice((*uint64)(unsafe.Pointer(&out[0])), len(out))
-	off := h.n
-	prev := h.first
-	pos := 1     // next value to fill
-	flushed := 1 // values before this are final
-	pending := 0 // whole 128-value units unpacked but not yet summed
-	flush := func() {
-		if pending == 0 {
-			return
-		}
-		impl.deltaDecode64(u[flushed:flushed+pending*DeltaBlockLen], s.mins[:pending], prev)
-		flushed += pending * DeltaBlockLen
-		prev = out[flushed-1]
-		pending = 0
-	}
-	for pos < len(out) {
-		minDelta, k, err := readVarint(src, off, "block min delta")
-		if err != nil {
-			return 0, err
-		}
-		off += k
-		if len(src)-off < h.miniblocks {
-			return 0, deltaErrorf(off, "block needs %d bit-width bytes, %d remain", h.miniblocks, len(src)-off)
-		}
-		count := min(h.blockLen, len(out)-pos)
-		used := (count + h.perMini - 1) / h.perMini
-		widths := src[off : off+used]
-		body, err := checkWidths(widths, off, h.perMini, 64)
-		if err != nil {
-			return 0, err
-		}
-		off += h.miniblocks
-		if len(src)-off < body {
-			return 0, deltaErrorf(off, "block miniblocks need %d bytes, %d remain", body, len(src)-off)
-		}
-		kw := expandWidths(&s.wexp, widths, h.perMini)
-		full := count / MiniblockLen
-		impl.unpackMiniblocks64(u[pos:pos+full*MiniblockLen], src[off:], kw[:full])
-		if part := count % MiniblockLen; part != 0 {
-			o := miniblocksLen(kw[:full])
-			impl.unpackMiniblocks64(s.tail[:], src[off+o:], kw[full:full+1])
-			copy(u[pos+full*MiniblockLen:pos+count], s.tail[:part])
-		}
-		off += body
-
-		// Sum whole 128-value units in the kernel, the rest here.
-		units := count / DeltaBlockLen
-		for range units {
-			if pending == len(s.mins) {
-				flush()
-			}
-			s.mins[pending] = minDelta
-			pending++
-		}
-		pos += count
-		if rest := count % DeltaBlockLen; rest != 0 {
-			flush()
-			acc := uint64(prev)
-			for i := flushed; i < pos; i++ {
-				acc += u[i] + uint64(minDelta)
-				u[i] = acc
-			}
-			flushed = pos
-			prev = int64(acc)
-		}
-	}
-	flush()
-	return off, nil
+	return decodeDelta(dst, src, h, 64, &deltaPool64, impl.unpackMiniblocks64, impl.deltaDecode64)
 }
 
 // DecodeDeltaInt32 decodes the DELTA_BINARY_PACKED stream at the start of
@@ -542,34 +391,46 @@ func DecodeDeltaInt32(dst []int32, src []byte) (values []int32, n int, err error
 	if h.first < math.MinInt32 || h.first > math.MaxInt32 {
 		return dst, 0, deltaErrorf(h.firstOff, "first value %d outside the int32 range", h.first)
 	}
+	return decodeDelta(dst, src, h, 32, &deltaPool32, impl.unpackMiniblocks32, impl.deltaDecode32)
+}
+
+// decodeDelta is the decoder of both widths after the header h: maxWidth is
+// the width of S in bits, pool holds deltaScratch[S, U], and unpack and
+// decode are the width's unpackMiniblocks and deltaDecode kernels.
+func decodeDelta[S deltaSigned, U deltaUnsigned](dst []S, src []byte, h deltaHeader, maxWidth uint8, pool *sync.Pool,
+	unpack func(dst []U, src []byte, widths []uint8), decode func(vals []U, mins []S, prev S)) ([]S, int, error) {
 	if h.total == 0 {
 		return dst, h.n, nil
 	}
 	start := len(dst)
-	grown := growInt32(dst, int(h.total))
+	grown := growValues(dst, int(h.total))
 	out := grown[start:]
-	out[0] = int32(h.first)
-	s := deltaPool32.Get().(*deltaScratch32)
-	defer deltaPool32.Put(s)
-	n, err = decodeDeltaBlocks32(out, src, h, s)
+	out[0] = S(h.first)
+	s := pool.Get().(*deltaScratch[S, U])
+	defer pool.Put(s)
+	n, err := decodeDeltaBlocks(out, src, h, s, maxWidth, unpack, decode)
 	if err != nil {
 		return dst, 0, err
 	}
 	return grown, n, nil
 }
 
-func decodeDeltaBlocks32(out []int32, src []byte, h deltaHeader, s *deltaScratch32) (int, error) {
-	u := unsafe.Slice((*uint32)(unsafe.Pointer(&out[0])), len(out))
+// decodeDeltaBlocks decodes the blocks of the stream into out, whose first
+// value is already set, and returns the offset just past the stream. Min
+// deltas are taken modulo the width of S.
+func decodeDeltaBlocks[S deltaSigned, U deltaUnsigned](out []S, src []byte, h deltaHeader, s *deltaScratch[S, U], maxWidth uint8,
+	unpack func(dst []U, src []byte, widths []uint8), decode func(vals []U, mins []S, prev S)) (int, error) {
+	u := unsafe.Slice((*U)(unsafe.Pointer(&out[0])), len(out))
 	off := h.n
-	prev := int32(h.first)
-	pos := 1
-	flushed := 1
-	pending := 0
+	prev := S(h.first)
+	pos := 1     // next value to fill
+	flushed := 1 // values before this are final
+	pending := 0 // whole 128-value units unpacked but not yet summed
 	flush := func() {
 		if pending == 0 {
 			return
 		}
-		impl.deltaDecode32(u[flushed:flushed+pending*DeltaBlockLen], s.mins[:pending], prev)
+		decode(u[flushed:flushed+pending*DeltaBlockLen], s.mins[:pending], prev)
 		flushed += pending * DeltaBlockLen
 		prev = out[flushed-1]
 		pending = 0
@@ -579,7 +440,7 @@ func decodeDeltaBlocks32(out []int32, src []byte, h deltaHeader, s *deltaScratch
 		if err != nil {
 			return 0, err
 		}
-		minDelta := int32(minDelta64)
+		minDelta := S(minDelta64)
 		off += k
 		if len(src)-off < h.miniblocks {
 			return 0, deltaErrorf(off, "block needs %d bit-width bytes, %d remain", h.miniblocks, len(src)-off)
@@ -587,7 +448,7 @@ func decodeDeltaBlocks32(out []int32, src []byte, h deltaHeader, s *deltaScratch
 		count := min(h.blockLen, len(out)-pos)
 		used := (count + h.perMini - 1) / h.perMini
 		widths := src[off : off+used]
-		body, err := checkWidths(widths, off, h.perMini, 32)
+		body, err := checkWidths(widths, off, h.perMini, maxWidth)
 		if err != nil {
 			return 0, err
 		}
@@ -597,14 +458,15 @@ func decodeDeltaBlocks32(out []int32, src []byte, h deltaHeader, s *deltaScratch
 		}
 		kw := expandWidths(&s.wexp, widths, h.perMini)
 		full := count / MiniblockLen
-		impl.unpackMiniblocks32(u[pos:pos+full*MiniblockLen], src[off:], kw[:full])
+		unpack(u[pos:pos+full*MiniblockLen], src[off:], kw[:full])
 		if part := count % MiniblockLen; part != 0 {
 			o := miniblocksLen(kw[:full])
-			impl.unpackMiniblocks32(s.tail[:], src[off+o:], kw[full:full+1])
+			unpack(s.tail[:], src[off+o:], kw[full:full+1])
 			copy(u[pos+full*MiniblockLen:pos+count], s.tail[:part])
 		}
 		off += body
 
+		// Sum whole 128-value units in the kernel, the rest here.
 		units := count / DeltaBlockLen
 		for range units {
 			if pending == len(s.mins) {
@@ -616,35 +478,26 @@ func decodeDeltaBlocks32(out []int32, src []byte, h deltaHeader, s *deltaScratch
 		pos += count
 		if rest := count % DeltaBlockLen; rest != 0 {
 			flush()
-			acc := uint32(prev)
+			acc := U(prev)
 			for i := flushed; i < pos; i++ {
-				acc += u[i] + uint32(minDelta)
+				acc += u[i] + U(minDelta)
 				u[i] = acc
 			}
 			flushed = pos
-			prev = int32(acc)
+			prev = S(acc)
 		}
 	}
 	flush()
 	return off, nil
 }
 
-// growInt64 extends dst by n values, reallocating only when the capacity is
-// short.
-func growInt64(dst []int64, n int) []int64 {
+// growValues extends dst by n values, reallocating only when the capacity
+// is short.
+func growValues[T any](dst []T, n int) []T {
 	if cap(dst)-len(dst) >= n {
 		return dst[:len(dst)+n]
 	}
-	next := make([]int64, len(dst)+n, len(dst)+max(n, cap(dst)))
-	copy(next, dst)
-	return next
-}
-
-func growInt32(dst []int32, n int) []int32 {
-	if cap(dst)-len(dst) >= n {
-		return dst[:len(dst)+n]
-	}
-	next := make([]int32, len(dst)+n, len(dst)+max(n, cap(dst)))
+	next := make([]T, len(dst)+n, len(dst)+max(n, cap(dst)))
 	copy(next, dst)
 	return next
 }
