@@ -54,6 +54,16 @@ func levelsNested(rng *rand.Rand, n int) []uint8 {
 	return out
 }
 
+// levelsAll returns n levels equal to v: a column without nulls (v = 1)
+// or all null (v = 0).
+func levelsAll(n int, v uint8) []uint8 {
+	out := make([]uint8, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 type levelCase struct {
 	name  string
 	width uint
@@ -66,5 +76,6 @@ func levelCases() []levelCase {
 		{"nullruns10pct/width=1", 1, levelsNullRuns(rng, benchN)},
 		{"random01/width=1", 1, levelsRandom(rng, benchN)},
 		{"nested/width=3", 3, levelsNested(rng, benchN)},
+		{"nonulls/width=1", 1, levelsAll(benchN, 1)},
 	}
 }
