@@ -57,6 +57,10 @@
 // table already holds are duplicates by its txn versions), commits them, and
 // truncates the log.
 //
+// If writing or syncing the log fails, the log stops: no batch is
+// acknowledged any more (503), /healthz answers 503, and the process must be
+// restarted (what was acknowledged before is intact and is replayed).
+//
 // While the bytes buffered and being flushed in all tables are above
 // Config.HighWater, batches are answered 429 with Retry-After, until they
 // fall below LowWater.

@@ -489,6 +489,10 @@ func (s *Server) healthz(w http.ResponseWriter) {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
+	if err := s.wal.Err(); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the write-ahead log failed, no batch can be acknowledged until a restart: "+err.Error())
+		return
+	}
 	st := s.wal.Stats()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "wal_durable": st.Durable, "tables": len(s.openTables())})
 }

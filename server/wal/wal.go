@@ -515,6 +515,14 @@ func (l *Log) Truncate(ctx context.Context, pos int64) (int, error) {
 	return len(gone), nil
 }
 
+// Err returns the error that stopped the log (a failed write, fsync or
+// segment creation), or nil. Once set, Append and Sync return it.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
 // Stats returns the log's counters.
 func (l *Log) Stats() Stats {
 	l.mu.Lock()

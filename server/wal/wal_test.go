@@ -414,6 +414,9 @@ func TestSyncErrorIsSticky(t *testing.T) {
 	if _, err := l.Append([]byte("more")); !errors.Is(err, fail) {
 		t.Fatalf("Append after a failed sync = %v, want %v", err, fail)
 	}
+	if err := l.Err(); !errors.Is(err, fail) {
+		t.Fatalf("Err = %v, want %v", err, fail)
+	}
 	l.Close()
 }
 
