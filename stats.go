@@ -40,7 +40,7 @@ type Stats struct {
 	FailedFlushes int64
 
 	LastFlush   time.Time // when the last successful Flush returned
-	LastVersion int64     // the table version last seen (-1 before any)
+	LastVersion int64     // the latest table version this writer has seen
 }
 
 // counters is the writer's Stats behind a mutex.
