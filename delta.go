@@ -387,6 +387,10 @@ func deltaStats(f *parquet.File) (manifest.Stats, error) {
 				}
 				continue
 			}
+			if w := statWidth(leaf.node); w > 0 && (len(s.Min) != w || len(s.Max) != w) {
+				known = false // not this writer's footer: do not guess
+				continue
+			}
 			if lo == nil || compareStat(leaf.node, s.Min, lo) < 0 {
 				lo = s.Min
 			}
@@ -446,6 +450,20 @@ func setPath(m map[string]any, path []string, v any) {
 		m = next
 	}
 	m[path[len(path)-1]] = v
+}
+
+// statWidth is the size of a fixed-width statistics value of leaf n (0
+// for byte arrays).
+func statWidth(n *parquet.Node) int {
+	switch n.Type {
+	case parquet.Int64, parquet.Double:
+		return 8
+	case parquet.Int32, parquet.Float:
+		return 4
+	case parquet.Boolean:
+		return 1
+	}
+	return 0
 }
 
 // compareStat compares two PLAIN-encoded statistics values of leaf n.
