@@ -596,3 +596,53 @@ func TestOneSourceTable(t *testing.T) {
 		t.Errorf("%+v", res)
 	}
 }
+
+func TestStrictSchema(t *testing.T) {
+	ctx := context.Background()
+	w := open(t, writer.Options{Store: upload.NewMemory(), Schema: &engine.Schema{Strict: true, Fields: []engine.Field{{Name: "id", Type: engine.TypeInt64}}}})
+	for lsn := int64(1); lsn <= 2; lsn++ {
+		res, err := w.Flush(ctx, []cdc.Entry{{Op: cdc.Insert, Table: "t", Data: fmt.Appendf(nil, `{"id": %d, "other": "x"}`, lsn), LSN: lsn, Producer: "p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rescued != 1 {
+			t.Errorf("flush %d: %d values rescued, want 1", lsn, res.Rescued)
+		}
+	}
+	snap, err := w.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := snap.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range schema.Fields {
+		if f.Name == "other" {
+			t.Errorf("a strict schema gained the column %q", f.Name)
+		}
+	}
+	want := []engine.Row{
+		{Op: cdc.Insert, LSN: 1, Producer: "p", Data: map[string]any{"id": int64(1), "other": "x"}},
+		{Op: cdc.Insert, LSN: 2, Producer: "p", Data: map[string]any{"id": int64(2), "other": "x"}},
+	}
+	checkRows(t, readAll(t, w, nil), want)
+}
+
+func TestCompressions(t *testing.T) {
+	ctx := context.Background()
+	sizes := map[string]int64{}
+	for _, c := range []string{writer.CompressionZstd, writer.CompressionSnappy, writer.CompressionNone} {
+		w := open(t, writer.Options{Store: upload.NewMemory(), Compression: c})
+		b := batch(t, "p", 1, 400)
+		res, err := w.Flush(ctx, b)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		sizes[c] = res.Bytes
+		checkRows(t, readAll(t, w, nil), wantRows(b))
+	}
+	if sizes[writer.CompressionNone] <= sizes[writer.CompressionZstd] || sizes[writer.CompressionNone] <= sizes[writer.CompressionSnappy] {
+		t.Errorf("block sizes %v: the uncompressed block is not the largest", sizes)
+	}
+}
