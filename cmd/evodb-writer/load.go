@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,13 +22,15 @@ import (
 	"github.com/evodb/writer"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine"
+	"github.com/klauspost/compress/zstd"
 )
 
 const loadAbout = `
 Loads CDC entries into a table, creating the table if it does not exist.
 Each FILE holds JSON lines (one CDC envelope or one plain JSON object per
 line, see below) or binary batches (cdc's EVB1 format: files ending in .evb,
-or --format binary); "-" or no FILE reads standard input.
+or --format binary); "-" or no FILE reads standard input. Input compressed
+with gzip or zstd is recognised by its first bytes and decompressed.
 
 Input is read in chunks of whole lines; each chunk becomes one commit of
 --blocks-per-commit blocks of the partition mode's target size (do-sqlite
@@ -195,6 +198,8 @@ type input struct {
 	closer io.Closer
 	size   int64 // -1 when unknown
 	binary bool
+	// compressed: read through gzip or zstd.
+	compressed bool
 }
 
 func openInputs(e *env, names []string, format string) ([]*input, error) {
@@ -232,15 +237,82 @@ func openInputs(e *env, names []string, format string) ([]*input, error) {
 			}
 			in.r, in.closer = f, f
 		}
+		base := name
+		if err := in.decompress(); err != nil {
+			closeInputs(append(ins, in))
+			return nil, err
+		}
+		if in.compressed {
+			base = strings.TrimSuffix(base, filepath.Ext(base)) // orders.evb.zst -> orders.evb
+		}
 		switch format {
 		case "binary":
 			in.binary = true
 		case "auto":
-			in.binary = strings.EqualFold(filepath.Ext(name), ".evb")
+			in.binary = strings.EqualFold(filepath.Ext(base), ".evb")
 		}
 		ins = append(ins, in)
 	}
 	return ins, nil
+}
+
+// decompress makes in read through gzip or zstd when its first bytes are
+// one of their magic numbers (JSON lines and binary batches never start
+// so). The size of a compressed input is not its size in entries: the
+// progress shows no percentage for it.
+func (in *input) decompress() error {
+	br := bufio.NewReaderSize(in.r, 1<<16)
+	in.r = br
+	magic, err := br.Peek(4)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("input %s: %w", in.name, err)
+	}
+	var dec io.Reader
+	var closeDec func()
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("input %s: gzip: %w", in.name, err)
+		}
+		dec, closeDec = zr, func() { zr.Close() }
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return fmt.Errorf("input %s: zstd: %w", in.name, err)
+		}
+		dec, closeDec = zr, zr.Close
+	default:
+		return nil
+	}
+	in.r, in.size, in.compressed = &namedReader{r: dec, name: in.name}, -1, true
+	outer := in.closer
+	in.closer = closerFunc(func() error {
+		closeDec()
+		if outer != nil {
+			return outer.Close()
+		}
+		return nil
+	})
+	return nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// namedReader names its input in decompression errors.
+type namedReader struct {
+	r    io.Reader
+	name string
+}
+
+func (n *namedReader) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("decompressing: %w", err)
+	}
+	return k, err
 }
 
 func unwrapPathError(err error) error {
@@ -263,10 +335,10 @@ func closeInputs(ins []*input) {
 type loadSummary struct {
 	Table      string  `json:"table"`
 	Files      int     `json:"files"`
-	InputBytes int64   `json:"input_bytes"`
-	Entries    int64   `json:"entries"`  // entries decoded from the input
-	Rows       int64   `json:"rows"`     // rows written to the table
-	Rejected   int64   `json:"rejected"` // lines or rows refused
+	InputBytes int64   `json:"input_bytes"` // read, after decompression
+	Entries    int64   `json:"entries"`     // entries decoded from the input
+	Rows       int64   `json:"rows"`        // rows written to the table
+	Rejected   int64   `json:"rejected"`    // lines or rows refused
 	Duplicates int64   `json:"duplicates"`
 	Blocks     int64   `json:"blocks"`
 	Bytes      int64   `json:"bytes"` // Parquet bytes written

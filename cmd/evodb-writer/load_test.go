@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 )
 
 func TestLoadFileAndStdin(t *testing.T) {
@@ -239,5 +242,58 @@ func TestProgressLine(t *testing.T) {
 				t.Errorf("line is %d wide, terminal 100", len(line))
 			}
 		})
+	}
+}
+
+func TestLoadCompressedInput(t *testing.T) {
+	dir := t.TempDir()
+	raw := ok(t, runOpts{}, "gen", "--rows", "1500").stdout
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(raw))
+	zw.Close()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := enc.EncodeAll([]byte(raw), nil)
+	enc.Close()
+	bin := filepath.Join(dir, "o.evb")
+	ok(t, runOpts{}, "gen", "--rows", "1500", "--format", "binary", "--out", bin)
+	binRaw, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binZst, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][2][]byte{ // compressed, decompressed
+		"o.jsonl.gz":  {gz.Bytes(), []byte(raw)},
+		"o.jsonl.zst": {zs, []byte(raw)},
+		"o.evb.zst":   {binZst.EncodeAll(binRaw, nil), binRaw},
+	}
+	binZst.Close()
+	for name, body := range files {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, body[0], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := ok(t, runOpts{}, "load", "--table", filepath.Join(dir, "t-"+name), "--json", path)
+			if s := decodeSummary(t, r.stdout); s.Rows != 1500 || s.Rejected != 0 || s.InputBytes != int64(len(body[1])) {
+				t.Errorf("%s: %+v, want 1500 rows from %d bytes decompressed", name, s, len(body[1]))
+			}
+		})
+	}
+	// On stdin too; a corrupt stream is an error naming the input.
+	r := ok(t, runOpts{stdin: gz.String()}, "load", "--table", filepath.Join(dir, "stdin"), "--json")
+	if s := decodeSummary(t, r.stdout); s.Rows != 1500 {
+		t.Errorf("gzip on stdin: %+v", s)
+	}
+	bad := append([]byte{}, gz.Bytes()[:gz.Len()/2]...)
+	r = evw(t, runOpts{stdin: string(bad)}, "load", "--table", filepath.Join(dir, "bad"))
+	if r.code != 1 || !strings.Contains(r.stderr, "reading stdin: decompressing: unexpected EOF") {
+		t.Errorf("truncated gzip: exit %d, %q", r.code, r.stderr)
 	}
 }
