@@ -420,7 +420,7 @@ const (
 	maxLineBytes  = 1 << 20
 )
 
-// nextChunkBytes sizes the input chunk so that it makes blocksPerCommit
+// setChunkBytes sizes the input chunk so that it makes blocksPerCommit
 // blocks of the target size, the last one a little short rather than a
 // small one more.
 func (l *loader) setChunkBytes(entryPerInput float64) {
