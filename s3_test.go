@@ -253,42 +253,63 @@ func bigBatch(t testing.TB, p string, from int64, n int) []cdc.Entry {
 	return es
 }
 
-// TestExactlyOnceLostCommitS3: the answer to the commit put is lost and the
-// log cannot be read back for a while, so Flush cannot tell whether the
-// commit landed and fails with ErrCommitUnknown. Replaying the batch, by
-// the same writer or by a new one, leaves each row in the table once.
+// TestExactlyOnceLostCommitS3: the block is uploaded, then the commit's
+// answer is lost (the commit landed) or every commit put fails (it never
+// did), and the log cannot be read back, so Flush cannot tell and fails
+// with ErrCommitUnknown, as a crash between upload and commit would leave
+// it. Replaying the batch, by the same writer or by a new one (the process
+// restarted), leaves each row in the table once.
 func TestExactlyOnceLostCommitS3(t *testing.T) {
-	ctx := context.Background()
-	clean := s3Store(t, upload.S3Options{})
-	open(t, writer.Options{Store: clean, Table: "t"})
-	tr := &uploadtest.Transport{Seed: 5}
-	faulty := s3Store(t, upload.S3Options{Bucket: clean.Bucket(), HTTPClient: tr.Client(), Retry: upload.RetryPolicy{MaxAttempts: 1}})
-	w := open(t, writer.Options{Store: faulty, Table: "t", Manifest: manifest.Options{MaxAttempts: 2, Sleep: noSleep}, ResolveAttempts: 1})
-	b := batch(t, "p", 1, 30)
-	tr.SetRules(
-		uploadtest.Rule{Op: uploadtest.OpPutObject, Fault: uploadtest.LostResponse, Skip: 1, Times: 1},
-		uploadtest.Rule{Op: uploadtest.OpGetObject, Fault: uploadtest.Reset},
-		uploadtest.Rule{Op: uploadtest.OpListObjects, Fault: uploadtest.Status500},
-	)
-	_, err := w.Flush(ctx, b)
-	if !errors.Is(err, manifest.ErrCommitUnknown) {
-		t.Fatalf("flush: %v, want ErrCommitUnknown", err)
+	tests := []struct {
+		name   string
+		commit uploadtest.Rule
+		landed bool
+	}{
+		{"answer lost", uploadtest.Rule{Op: uploadtest.OpPutObject, Fault: uploadtest.LostResponse, Skip: 1, Times: 1}, true},
+		{"never written", uploadtest.Rule{Op: uploadtest.OpPutObject, Fault: uploadtest.Status500, Skip: 1}, false},
 	}
-	if inj := tr.Injected(); inj[uploadtest.LostResponse] != 1 {
-		t.Fatalf("faults %v: the commit's response was not lost", inj)
-	}
-	tr.SetRules()
-	res, err := w.Flush(ctx, b)
-	if err != nil || !res.Duplicate || res.Committed["p"] != 30 {
-		t.Fatalf("replay: %+v, %v", res, err)
-	}
-	w2 := open(t, writer.Options{Store: clean, Table: "t"})
-	if res, err := w2.Flush(ctx, b); err != nil || !res.Duplicate {
-		t.Fatalf("replay by a new writer: %+v, %v", res, err)
-	}
-	checkRows(t, readAll(t, w2, nil), wantRows(b))
-	if st := w.Stats(); st.Unknown != 1 || st.Commits != 0 {
-		t.Errorf("stats %+v", st)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clean := s3Store(t, upload.S3Options{})
+			open(t, writer.Options{Store: clean, Table: "t"})
+			tr := &uploadtest.Transport{Seed: 5}
+			faulty := s3Store(t, upload.S3Options{Bucket: clean.Bucket(), HTTPClient: tr.Client(), Retry: upload.RetryPolicy{MaxAttempts: 1}})
+			w := open(t, writer.Options{Store: faulty, Table: "t", Manifest: manifest.Options{MaxAttempts: 2, Sleep: noSleep}, ResolveAttempts: 1})
+			b := batch(t, "p", 1, 30)
+			tr.SetRules(tc.commit,
+				uploadtest.Rule{Op: uploadtest.OpGetObject, Fault: uploadtest.Reset},
+				uploadtest.Rule{Op: uploadtest.OpListObjects, Fault: uploadtest.Status500},
+			)
+			_, err := w.Flush(ctx, b)
+			if !errors.Is(err, manifest.ErrCommitUnknown) {
+				t.Fatalf("flush: %v, want ErrCommitUnknown", err)
+			}
+			if inj := tr.Injected(); inj[tc.commit.Fault] == 0 {
+				t.Fatalf("faults %v: the commit put was not hit", inj)
+			}
+			tr.SetRules()
+			objs, err := clean.List(ctx, "t/data/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(objs) != 1 {
+				t.Fatalf("%d blocks in the store, want the one uploaded before the commit", len(objs))
+			}
+			// The same writer replays the batch, then a new one does.
+			res, err := w.Flush(ctx, b)
+			if err != nil || res.Duplicate != tc.landed || res.Committed["p"] != 30 {
+				t.Fatalf("replay: %+v, %v", res, err)
+			}
+			w2 := open(t, writer.Options{Store: clean, Table: "t"})
+			if res, err := w2.Flush(ctx, b); err != nil || !res.Duplicate {
+				t.Fatalf("replay by a new writer: %+v, %v", res, err)
+			}
+			checkRows(t, readAll(t, w2, nil), wantRows(b))
+			if st := w.Stats(); st.Unknown != 1 {
+				t.Errorf("stats %+v", st)
+			}
+		})
 	}
 }
 
