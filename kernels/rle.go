@@ -3,12 +3,14 @@ package kernels
 //go:generate go run -C ../asmgen ./rle -out ../kernels/rle_amd64.s -stubs ../kernels/rle_amd64.go -pkg kernels
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
 // The RLE/bit-packed hybrid of Parquet (encoding RLE, used for repetition
@@ -138,6 +140,14 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 	n := len(src)
 	if n == 0 {
 		return dst, nil
+	}
+	if n >= minEqualCheck && allEqual(src) {
+		// One long run, as the procedure below would write it: levels
+		// of a column without nulls, or all null.
+		if err := checkWidth(src[:1], width, src[0]); err != nil {
+			return dst, err
+		}
+		return appendRLERun(dst, n, uint32(src[0]), int(width+7)/8), nil
 	}
 	buf, or := equalMask(src)
 	defer maskPool.Put(buf)
@@ -296,6 +306,20 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 		lit = end
 	}
 	return dst, nil
+}
+
+// minEqualCheck is the fewest values for which the encoder first checks
+// whether all are equal. From 64 values on, all equal values are one RLE
+// run for the general procedure too: no bit-packing is smaller.
+const minEqualCheck = 64
+
+// allEqual reports whether the values of src, at least one, are all equal:
+// whether src[1:] and src[:len(src)-1] hold the same bytes, a comparison
+// the runtime does many bytes at a time and ends at the first difference.
+func allEqual[T rleValue](src []T) bool {
+	size := int(unsafe.Sizeof(src[0]))
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)*size)
+	return bytes.Equal(b[size:], b[:len(b)-size])
 }
 
 // rleRunSize is the number of bytes appendRLERun writes for a run.

@@ -176,6 +176,39 @@ func TestRLEFastPathsMatchPlain(t *testing.T) {
 	}
 }
 
+// TestRLEAllEqualMatchesPlain checks the all-equal path against the plain
+// procedure around its threshold, at every width, and that a value too
+// large for the width is reported as the plain procedure reports it.
+func TestRLEAllEqualMatchesPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for width := uint(0); width <= 32; width++ {
+		for _, n := range []int{1, 8, 63, 64, 65, 1000, 70000} {
+			v := randBelow(rng, width)
+			src := fillWith(n, func(int) uint32 { return v })
+			want, err := appendRLEPlain(nil, src, width)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AppendRLE(nil, src, width)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := sliceDiff(want, got); diff != "" {
+				t.Fatalf("width %d, %d values of %d: AppendRLE differs from the plain procedure (-plain +got):\n%s", width, n, v, diff)
+			}
+			if width >= 32 {
+				continue
+			}
+			bad := fillWith(n, func(int) uint32 { return 1 << width })
+			_, wantErr := appendRLEPlain(nil, bad, width)
+			_, gotErr := AppendRLE(nil, bad, width)
+			if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() {
+				t.Fatalf("width %d, %d values of %d: error %v, want %v", width, n, 1<<width, gotErr, wantErr)
+			}
+		}
+	}
+}
+
 // TestPack1x8 checks the width-1 packing against pack8x8 for every byte.
 func TestPack1x8(t *testing.T) {
 	for b := range 256 {
