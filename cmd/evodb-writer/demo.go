@@ -102,6 +102,7 @@ the table holds.
 	if err != nil {
 		return err
 	}
+	rep.addCompaction(w.Table(), snap)
 	printSummary(e.stdout, sum, *asJSON)
 	if *asJSON {
 		return writeJSON(e.stdout, rep)

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/evodb/writer"
 	"github.com/evodb/writer/manifest"
 )
 
@@ -74,6 +75,7 @@ min, max). Nothing is written: a table that does not exist is an error.
 	if err != nil {
 		return err
 	}
+	rep.addCompaction(t, snap)
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
 	}
@@ -139,6 +141,27 @@ type inspectReport struct {
 	Totals    inspectTotals       `json:"totals"`
 	Columns   []inspectColumn     `json:"columns"`
 	Files     []inspectFile       `json:"files"`
+	// Compaction is what compact with its defaults would merge now.
+	Compaction *inspectCompaction `json:"compaction,omitempty"`
+}
+
+// inspectCompaction is what `compact` with its defaults would do now.
+type inspectCompaction struct {
+	Groups      int   `json:"groups"`       // new blocks it would make
+	SmallBlocks int   `json:"small_blocks"` // blocks it would merge
+	TargetBytes int64 `json:"target_bytes"` // its target block size
+}
+
+func (r *inspectReport) addCompaction(t *manifest.Table, snap *manifest.Snapshot) {
+	c, err := writer.NewCompactor(t, writer.CompactorOptions{})
+	if err != nil {
+		return
+	}
+	plan := c.Plan(snap)
+	r.Compaction = &inspectCompaction{Groups: len(plan), TargetBytes: writer.DefaultTargetBlockSize}
+	for _, g := range plan {
+		r.Compaction.SmallBlocks += len(g)
+	}
 }
 
 type inspectTotals struct {
@@ -364,6 +387,9 @@ func (r *inspectReport) writeText(w io.Writer, withFiles bool) {
 		fmt.Fprintf(w, " (%s per file)", formatBytes(r.Totals.Bytes/int64(r.Totals.Files)))
 	}
 	fmt.Fprintln(w)
+	if c := r.Compaction; c != nil && c.Groups > 0 {
+		fmt.Fprintf(w, "compaction %d small blocks would become %d of up to %s ('compact')\n", c.SmallBlocks, c.Groups, formatBytes(c.TargetBytes))
+	}
 	if r.Totals.RemovedFiles > 0 {
 		fmt.Fprintf(w, "removed    %d files kept for time travel until vacuumed\n", r.Totals.RemovedFiles)
 	}

@@ -33,6 +33,21 @@ func TestCompactAndVacuum(t *testing.T) {
 		t.Fatalf("%d blocks after the load, want 6", n)
 	}
 
+	plan := func() inspectCompaction {
+		t.Helper()
+		var rep inspectReport
+		if err := json.Unmarshal([]byte(ok(t, runOpts{}, "inspect", "--table", table, "--json").stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Compaction == nil {
+			t.Fatal("inspect --json has no compaction")
+		}
+		return *rep.Compaction
+	}
+	if p := plan(); p.SmallBlocks != 6 || p.Groups != 1 {
+		t.Errorf("inspect before compact: %+v, want 6 small blocks into 1", p)
+	}
+
 	// Six small blocks become one.
 	r := ok(t, runOpts{}, "compact", "--table", table, "--json")
 	var res struct {
@@ -54,6 +69,9 @@ func TestCompactAndVacuum(t *testing.T) {
 	if files != 1 || rows != 3000 || size != res.BytesWritten || len(snap.Tombstones()) != 6 {
 		t.Errorf("after compact: %d files, %d rows, %d bytes, %d removed; want 1 file of 3000 rows, %d bytes, 6 removed",
 			files, rows, size, len(snap.Tombstones()), res.BytesWritten)
+	}
+	if p := plan(); p.SmallBlocks != 0 || p.Groups != 0 {
+		t.Errorf("inspect after compact: %+v, want nothing to merge", p)
 	}
 	r = ok(t, runOpts{}, "compact", "--table", table)
 	if !strings.HasPrefix(r.stdout, "nothing to compact") {
