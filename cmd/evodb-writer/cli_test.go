@@ -48,6 +48,9 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"gen bad format", []string{"gen", "--format", "xml"}, nil, 2, `--format "xml"`},
 		{"version argument", []string{"version", "extra"}, nil, 2, "no arguments"},
 		{"bad log level", []string{"load", "--table", table, "--log-level", "loud"}, nil, 2, "--log-level"},
+		{"two tables", []string{"inspect", "--table", table, filepath.Join(dir, "other")}, nil, 2, "--table names"},
+		{"table argument over env", []string{"inspect", filepath.Join(dir, "none")}, []string{"EVODB_TABLE=" + table}, 1, "no table at file://" + filepath.Join(dir, "none")},
+		{"compact extra argument", []string{"compact", table, "x"}, nil, 2, `unexpected argument "x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ type flagSet struct {
 	synopsis string // arguments after the flags, e.g. "FILE..."
 	about    string
 	envOf    map[string]string // flag name -> environment variable
+	fromEnv  map[string]bool   // flags set from the environment
 }
 
 func newFlagSet(name, synopsis, about string) *flagSet {
@@ -39,6 +40,7 @@ func newFlagSet(name, synopsis, about string) *flagSet {
 		synopsis: synopsis,
 		about:    about,
 		envOf:    map[string]string{},
+		fromEnv:  map[string]bool{},
 	}
 	fs.SetOutput(io.Discard)
 	return fs
@@ -134,6 +136,7 @@ func parseFlags(fs *flagSet, e *env, args []string) ([]string, error) {
 		if err := fs.Set(name, v); err != nil {
 			return nil, usagef("environment variable %s=%q: %v", variable, v, err)
 		}
+		fs.fromEnv[name] = true
 	}
 	return positional, nil
 }

@@ -35,11 +35,8 @@ min, max). Nothing is written: a table that does not exist is an error.
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		if tf.uri != "" || len(pos) > 1 {
-			return usagef("unexpected argument %q: the table is given with --table", pos[0])
-		}
-		tf.uri = pos[0] // inspect TABLE is accepted too
+	if err := tf.takeArg(fs, pos); err != nil {
+		return err
 	}
 	var at time.Time
 	if *asOf != "" {

@@ -27,8 +27,8 @@ with --once.`)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q: the table is given with --table", pos[0])
+	if err := tf.takeArg(fs, pos); err != nil {
+		return err
 	}
 	size, err := parseSize(*target)
 	if err != nil {
@@ -123,8 +123,8 @@ retention may fail afterwards.`)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q: the table is given with --table", pos[0])
+	if err := tf.takeArg(fs, pos); err != nil {
+		return err
 	}
 	if retention < 0 {
 		return usagef("--retention %s: must not be negative", retention)

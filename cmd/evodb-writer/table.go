@@ -30,6 +30,21 @@ func (t *tableFlags) register(fs *flagSet) {
 	fs.env("s3-path-style", "EVODB_S3_PATH_STYLE")
 }
 
+// takeArg accepts the table as the command's one argument (inspect TABLE),
+// which wins over EVODB_TABLE but must not contradict --table.
+func (t *tableFlags) takeArg(fs *flagSet, pos []string) error {
+	switch {
+	case len(pos) == 0:
+		return nil
+	case len(pos) > 1:
+		return usagef("unexpected argument %q: give one table", pos[1])
+	case t.uri != "" && t.uri != pos[0] && !fs.fromEnv["table"]:
+		return usagef("unexpected argument %q: --table names %s", pos[0], t.uri)
+	}
+	t.uri = pos[0]
+	return nil
+}
+
 // tableRef is a parsed table URI.
 type tableRef struct {
 	display string // the URI as shown to people
