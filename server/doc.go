@@ -41,12 +41,30 @@
 // (decompressed), to the write-ahead log; the answer (200) is sent after the
 // log was fsynced up to it. Concurrent batches share fsyncs (group commit).
 // "acked" gives, for each producer of the batch, its highest LSN that is
-// durable: in the log or already committed to the table. Entries whose LSN
-// is not above their producer's highest accepted LSN are duplicates: they
-// are counted, dropped and acknowledged. A producer retries a batch whose
-// answer it did not get, and must not send a batch before the previous one
-// was answered: a later batch accepted first would make the earlier one's
-// LSNs duplicates.
+// durable: in the log or already committed to the table.
+//
+// The rule is: an acknowledgement means the rows are durable. The server
+// never acknowledges an entry it did not accept. For each producer a table
+// remembers the LSN ranges it accepted: the span first..last of the
+// producer's entries in each accepted batch (the LSNs a batch skips between
+// its first and last are taken as not existing), merged when adjacent, and
+// a floor at or below which every LSN counts as accepted. An entry above
+// the producer's highest accepted LSN is new. An entry inside an accepted
+// range or at or below the floor is a duplicate (a retry): it is counted,
+// dropped and acknowledged. An entry below the highest accepted LSN but in
+// a gap between the ranges was never accepted: its whole batch is refused
+// with 409 Conflict, {"error", "producer", "first", "last", "acked"} naming
+// the LSNs that fall in gaps. This happens when a producer's batch arrives
+// after a later batch of the same producer was accepted (concurrent
+// requests, or a retry after a timeout while the next batch went through):
+// a producer sends its batches in LSN order, one at a time, retrying a
+// batch until it is answered.
+//
+// The ranges are kept in memory, at most 1024 per producer: past that the
+// oldest fold into the floor, so a gap older than the producer's last 1024
+// accepted batches is answered as a duplicate. At start-up the floor of a
+// producer is the LSN of its last commit to the table (its txn version),
+// and the log replay rebuilds the ranges of the batches not committed yet.
 //
 // Each table is flushed (one commit of its buffered entries, with a txn per
 // producer) when its buffer reaches Config.FlushEntries or FlushBytes, every

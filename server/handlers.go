@@ -91,6 +91,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	head := appendRecordHeader(make([]byte, 0, 16+len(name)+len(producer)), f, name, producer)
 	res, err := t.add(es, head, body)
+	var ge *lsnGapError
+	if errors.As(err, &ge) {
+		s.metrics.entries.WithLabelValues("conflict").Add(float64(len(es)))
+		writeJSON(w, http.StatusConflict, ge)
+		return
+	}
 	if err != nil {
 		s.log.Error("accepting a batch", "table", name, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "write-ahead log: "+err.Error())

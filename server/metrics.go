@@ -10,7 +10,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	requests      *prometheus.CounterVec // by route and status code
-	entries       *prometheus.CounterVec // accepted | duplicate
+	entries       *prometheus.CounterVec // accepted | duplicate | conflict
 	bodyBytes     prometheus.Counter
 	ackSeconds    prometheus.Histogram
 	throttled     prometheus.Counter
@@ -29,7 +29,7 @@ func newMetrics(s *Server) *metrics {
 		Name: "evodb_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
 	m.entries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "evodb_ingest_entries_total", Help: "CDC entries received, by result (accepted, duplicate).",
+		Name: "evodb_ingest_entries_total", Help: "CDC entries received, by result (accepted, duplicate, conflict: refused for a gap in the LSNs accepted).",
 	}, []string{"result"})
 	m.bodyBytes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "evodb_ingest_body_bytes_total", Help: "Batch bytes received, after decompression.",

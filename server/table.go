@@ -26,9 +26,10 @@ type table struct {
 	// log, so that the log replays into the same buffer state.
 	mu        sync.Mutex
 	buf       *buffer.CDC
-	seeded    map[string]bool // producers whose committed LSN the buffer knows
-	recs      []int64         // log positions of records with entries not yet committed
-	lastErr   error           // of the last flush
+	seeded    map[string]bool       // producers whose committed LSN the buffer knows
+	ranges    map[string]*lsnRanges // per seeded producer: the LSNs accepted
+	recs      []int64               // log positions of records with entries not yet committed
+	lastErr   error                 // of the last flush
 	lastFlush flushResult
 	spare     []cdc.Entry // a drained batch's slice, given back to Drain
 
@@ -56,6 +57,7 @@ func newTable(s *Server, name, uri string, w tableWriter) (*table, error) {
 		log:    s.log.With("table", name),
 		buf:    buf,
 		seeded: map[string]bool{},
+		ranges: map[string]*lsnRanges{},
 		kick:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -77,11 +79,18 @@ func (t *table) seedLocked(es []cdc.Entry) {
 			continue
 		}
 		t.seeded[p] = true
+		floor := int64(-1)
 		if lsn, ok := t.w.CommittedLSN(p); ok {
 			t.buf.Committed(p, lsn)
+			floor = lsn
 		}
+		t.ranges[p] = newLSNRanges(floor)
 	}
 }
+
+// rangesOf returns producer's accepted LSNs; t.mu is held and producer
+// was seeded.
+func (t *table) rangesOf(producer string) *lsnRanges { return t.ranges[producer] }
 
 // addResult is what accepting a batch did.
 type addResult struct {
@@ -92,14 +101,19 @@ type addResult struct {
 
 // add buffers the entries of a decoded batch and appends the batch's
 // record (head + body) to the write-ahead log. It does not wait for the
-// log to be synced.
+// log to be synced. A batch with entries in a gap between the LSNs its
+// producer had accepted is refused whole with an *lsnGapError.
 func (t *table) add(es []cdc.Entry, head, body []byte) (addResult, error) {
 	var r addResult
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seedLocked(es)
+	if ge := checkGaps(es, t.rangesOf); ge != nil {
+		return r, ge
+	}
 	res, err := t.buf.AddBatch(es)
 	r.accepted, r.duplicates = res.Accepted, res.Duplicates
+	recordAccepted(es[:res.Accepted+res.Duplicates], t.rangesOf)
 	if err != nil {
 		// Cannot happen for a validated batch (no memory limit); the
 		// entries before the failure are in the buffer, so log them.
@@ -140,7 +154,7 @@ func (t *table) ackedLocked(es []cdc.Entry) map[string]int64 {
 			continue
 		}
 		last = p
-		if lsn, ok := t.buf.LastLSN(p); ok {
+		if lsn := t.ranges[p].high(); lsn >= 0 {
 			acked[p] = lsn
 		}
 	}
@@ -153,6 +167,7 @@ func (t *table) replay(es []cdc.Entry, pos int64) (int, error) {
 	defer t.mu.Unlock()
 	t.seedLocked(es)
 	res, err := t.buf.AddBatch(es)
+	recordAccepted(es[:res.Accepted+res.Duplicates], t.rangesOf)
 	if err != nil {
 		return res.Accepted, err
 	}
