@@ -62,9 +62,14 @@
 //
 // The ranges are kept in memory, at most 1024 per producer: past that the
 // oldest fold into the floor, so a gap older than the producer's last 1024
-// accepted batches is answered as a duplicate. At start-up the floor of a
-// producer is the LSN of its last commit to the table (its txn version),
-// and the log replay rebuilds the ranges of the batches not committed yet.
+// accepted batches is answered as a duplicate. Before each commit of a
+// table in which some producer has a gap (and from then on), the ranges as
+// of the commit's entries are saved to DataDir/lsn-ranges/<table>.json
+// (written to a temporary file, fsynced, renamed). At start-up a producer's
+// floor and ranges are the saved ones, or else its floor is the LSN of its
+// last commit to the table (its txn version); the log replay then adds the
+// ranges of the batches not committed yet. A gap therefore survives commits
+// and restarts.
 //
 // Each table is flushed (one commit of its buffered entries, with a txn per
 // producer) when its buffer reaches Config.FlushEntries or FlushBytes, every

@@ -3,7 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,5 +132,83 @@ func TestGapAfterReplay(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string][]int64{"p": seq(11, 20)}, committedLSNs(tableURI(cfg.TableRoot, "events"))); diff != "" {
 		t.Fatalf("committed (-want +got):\n%s", diff)
+	}
+}
+
+// A gap below a committed version survives restarts: the ranges saved
+// before the commit, not the txn version, are the floor at the next start.
+func TestGapSurvivesCommitAndRestart(t *testing.T) {
+	for _, how := range []string{"shutdown", "crash"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := testConfig(t, dir)
+			ts := startServer(t, cfg)
+			for _, from := range []int64{11, 31} { // batches 2 and 4
+				if r := ts.send("events", "p", jsonBatch("p", from, 10), nil); r.Code != 200 {
+					t.Fatalf("%d %s", r.Code, r.Raw)
+				}
+			}
+			ts.flush("events") // commits txn version 40 for p
+			// Another producer without gaps is saved too.
+			if r := ts.send("events", "q", jsonBatch("q", 0, 5), nil); r.Code != 200 {
+				t.Fatalf("%d %s", r.Code, r.Raw)
+			}
+			if how == "crash" {
+				ts.crash()
+			} else if err := ts.close(); err != nil {
+				t.Fatal(err)
+			}
+			for restart := range 2 {
+				ts2 := startServer(t, cfg)
+				for _, c := range []struct {
+					producer string
+					from     int64
+					n        int
+					code     int
+				}{
+					{"p", 1, 10, http.StatusConflict},
+					{"p", 21, 10, http.StatusConflict},
+					{"p", 15, 10, http.StatusConflict},
+					{"p", 11, 10, 200},
+					{"p", 31, 10, 200},
+					{"q", 0, 5, 200},
+				} {
+					r := ts2.send("events", c.producer, jsonBatch(c.producer, c.from, c.n), nil)
+					if r.Code != c.code || (c.code == 200 && r.Body["accepted"] != float64(0)) {
+						t.Fatalf("restart %d: %s %d..%d: %d %s, want %d", restart, c.producer, c.from, c.from+int64(c.n)-1, r.Code, r.Raw, c.code)
+					}
+				}
+				if err := ts2.close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := map[string][]int64{"p": slices.Concat(seq(11, 20), seq(31, 40)), "q": seq(0, 4)}
+			if diff := cmp.Diff(want, committedLSNs(tableURI(cfg.TableRoot, "events"))); diff != "" {
+				t.Fatalf("committed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRangesFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, content, want string }{
+		{"not JSON", "{", "unexpected end of JSON input"},
+		{"ranges out of order", `{"producers":{"p":{"floor":5,"ranges":[[10,20],[15,30]]}}}`, `producer "p": range 15..30 does not follow 20`},
+		{"range touching the floor", `{"producers":{"p":{"floor":5,"ranges":[[6,9]]}}}`, `producer "p": range 6..9 does not follow 5`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := rangesPath(dir, "t")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := readRangesFile(path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("readRangesFile: %v, want an error naming %s and saying %q", err, path, c.want)
+			}
+		})
 	}
 }

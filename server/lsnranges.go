@@ -1,7 +1,11 @@
 package server
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/evodb/writer/cdc"
@@ -154,4 +158,104 @@ func recordAccepted(es []cdc.Entry, ranges func(string) *lsnRanges) {
 		}
 		i = j
 	}
+}
+
+// rangesFile is the JSON file, DataDir/lsn-ranges/<table>.json, that keeps a
+// table's accepted LSN ranges across restarts. It is written (to a
+// temporary file, synced, renamed) before each commit of the table once
+// any producer has a gap, so that the commit's txn versions, which are the
+// floors at the next start, never hide a gap.
+type rangesFile struct {
+	Producers map[string]producerRanges `json:"producers"`
+}
+
+type producerRanges struct {
+	Floor  int64      `json:"floor"`
+	Ranges [][2]int64 `json:"ranges,omitempty"`
+}
+
+func rangesPath(dataDir, table string) string {
+	return filepath.Join(dataDir, "lsn-ranges", table+".json")
+}
+
+// snapshotRanges returns the ranges of every producer, and whether any has
+// a gap.
+func snapshotRanges(m map[string]*lsnRanges) (rangesFile, bool) {
+	f := rangesFile{Producers: make(map[string]producerRanges, len(m))}
+	gaps := false
+	for p, r := range m {
+		pr := producerRanges{Floor: r.floor}
+		for _, x := range r.rs {
+			pr.Ranges = append(pr.Ranges, [2]int64{x.first, x.last})
+		}
+		gaps = gaps || len(r.rs) > 0
+		f.Producers[p] = pr
+	}
+	return f, gaps
+}
+
+// writeRangesFile replaces path with f durably.
+func writeRangesFile(path string, f rangesFile) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".ranges-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// readRangesFile reads path; a missing file is an empty one.
+func readRangesFile(path string) (map[string]*lsnRanges, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f rangesFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m := make(map[string]*lsnRanges, len(f.Producers))
+	for p, pr := range f.Producers {
+		r := newLSNRanges(pr.Floor)
+		prev := r.floor
+		for _, x := range pr.Ranges {
+			if x[0] > x[1] || x[0] <= prev+1 {
+				return nil, fmt.Errorf("%s: producer %q: range %d..%d does not follow %d", path, p, x[0], x[1], prev)
+			}
+			r.rs = append(r.rs, lsnRange{x[0], x[1]})
+			prev = x[1]
+		}
+		m[p] = r
+	}
+	return m, nil
 }

@@ -28,6 +28,7 @@ type table struct {
 	buf       *buffer.CDC
 	seeded    map[string]bool       // producers whose committed LSN the buffer knows
 	ranges    map[string]*lsnRanges // per seeded producer: the LSNs accepted
+	persist   bool                  // write the ranges file before each commit
 	recs      []int64               // log positions of records with entries not yet committed
 	lastErr   error                 // of the last flush
 	lastFlush flushResult
@@ -52,7 +53,11 @@ func newTable(s *Server, name, uri string, w tableWriter) (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &table{
+	saved, err := readRangesFile(rangesPath(s.cfg.DataDir, name))
+	if err != nil {
+		return nil, fmt.Errorf("reading the accepted LSN ranges: %w", err)
+	}
+	t := &table{
 		name: name, uri: uri, w: w, s: s,
 		log:    s.log.With("table", name),
 		buf:    buf,
@@ -61,7 +66,25 @@ func newTable(s *Server, name, uri string, w tableWriter) (*table, error) {
 		kick:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
-	}, nil
+	}
+	// The ranges saved before the last commits hold the gaps the txn
+	// versions would hide: they replace the committed LSN as floor.
+	// The buffer still learns the committed LSN only: what was accepted
+	// above it is in the log, and the replay buffers it again.
+	for p, r := range saved {
+		if lsn, ok := w.CommittedLSN(p); ok {
+			buf.Committed(p, lsn)
+			if lsn > r.high() {
+				// Not written by this server before a commit; what the
+				// table holds above the saved ranges counts as accepted.
+				r.extend(r.high()+1, lsn)
+			}
+		}
+		t.seeded[p] = true
+		t.ranges[p] = r
+	}
+	t.persist = saved != nil
+	return t, nil
 }
 
 // seedLocked tells the buffer the committed LSN of every producer of es it
@@ -208,7 +231,31 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	batch := t.buf.Drain(t.spare)
 	t.spare = nil
 	nrecs := len(t.recs)
+	// The ranges as of this drain cover what the commit will hold.
+	var snap rangesFile
+	save := t.persist
+	if len(t.ranges) > 0 {
+		var gaps bool
+		snap, gaps = snapshotRanges(t.ranges)
+		save = save || gaps
+	}
 	t.mu.Unlock()
+
+	if save {
+		if err := writeRangesFile(rangesPath(t.s.cfg.DataDir, t.name), snap); err != nil {
+			err = fmt.Errorf("saving the accepted LSN ranges before the commit: %w", err)
+			t.mu.Lock()
+			t.buf.Requeue(&batch)
+			t.lastErr = err
+			t.mu.Unlock()
+			t.s.metrics.flushes.WithLabelValues("error").Inc()
+			t.log.Error("flush failed; the entries stay buffered and logged", "entries", len(batch.Entries), "trigger", why, "err", err)
+			return flushResult{}, 0, err
+		}
+		t.mu.Lock()
+		t.persist = true
+		t.mu.Unlock()
+	}
 
 	start := time.Now()
 	res, err := t.w.Flush(ctx, batch.Entries)
