@@ -151,6 +151,11 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 			w.dropBlocks(blocks)
 			return res, err
 		}
+		if len(actions) == 0 {
+			// Every row was rejected and none has a producer: there is
+			// nothing to commit.
+			return res, nil
+		}
 		cr, resumed, err := w.commit(ctx, snap, actions, len(blocks))
 		if err != nil && resumed {
 			// An earlier attempt of this commit had no clear answer: keep

@@ -646,3 +646,24 @@ func TestCompressions(t *testing.T) {
 		t.Errorf("block sizes %v: the uncompressed block is not the largest", sizes)
 	}
 }
+
+func TestFlushWithoutProducer(t *testing.T) {
+	ctx := context.Background()
+	w := open(t, writer.Options{Store: upload.NewMemory()})
+	good := []cdc.Entry{{Op: cdc.Insert, Table: "t", Data: []byte(`{"a": 1}`)}}
+	for i := range 2 {
+		res, err := w.Flush(ctx, good)
+		if err != nil || res.Version != int64(i+1) || res.RowCount != 1 || len(res.Committed) != 0 {
+			t.Fatalf("flush %d: %+v, %v", i, res, err)
+		}
+	}
+	// Without a producer there is no txn: the same entry went in twice.
+	if rows := readAll(t, w, nil); len(rows) != 2 {
+		t.Errorf("%d rows, want 2", len(rows))
+	}
+	// Only bad rows and no producer: nothing to commit.
+	res, err := w.Flush(ctx, []cdc.Entry{{Op: cdc.Insert, Table: "t", Data: []byte(`{`)}})
+	if err != nil || res.Version != 2 || len(res.Rejected) != 1 {
+		t.Errorf("bad rows without producer: %+v, %v", res, err)
+	}
+}
