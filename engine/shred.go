@@ -128,8 +128,8 @@ type Options struct {
 	// MaxDepth is the deepest nesting of objects and arrays accepted in a
 	// row, counting the row itself; default and maximum 64.
 	MaxDepth int
-	// MaxRowBytes is the largest row (Entry.Data) accepted; default 1 MiB,
-	// as cdc.JSONOptions.MaxLineBytes.
+	// MaxRowBytes is the largest row (Entry.Data) accepted; default
+	// DefaultMaxRowBytes, as cdc.JSONOptions.MaxLineBytes.
 	MaxRowBytes int
 	// ArenaChunk is the size of the first chunk of the column arena;
 	// default 1 MiB.
@@ -142,6 +142,10 @@ type Options struct {
 }
 
 const maxDepthLimit = 64
+
+// DefaultMaxRowBytes is the largest row (Entry.Data) a Shredder accepts
+// when Options.MaxRowBytes is not set: 1 MiB.
+const DefaultMaxRowBytes = 1 << 20
 
 // Stats counts what a block holds.
 type Stats struct {
@@ -223,7 +227,7 @@ func NewShredder(opts Options) (*Shredder, error) {
 	s.arena, s.block = s.arenas[0], &s.blocks[0]
 	s.maxRow = opts.MaxRowBytes
 	if s.maxRow <= 0 {
-		s.maxRow = 1 << 20
+		s.maxRow = DefaultMaxRowBytes
 	}
 	s.maxDepth = opts.MaxDepth
 	if s.maxDepth <= 0 || s.maxDepth > maxDepthLimit {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine"
 )
 
 // format is how a batch body is encoded.
@@ -126,6 +127,10 @@ func decodeBatch(dst []cdc.Entry, f format, body []byte, table, producer string)
 			return dst[:0], fail("no producer: name one in the entry or in the %s header", ProducerHeader)
 		case e.LSN < 0:
 			return dst[:0], fail("negative LSN %d", e.LSN)
+		case len(e.Data) > engine.DefaultMaxRowBytes:
+			// The writer would refuse the row at the flush, after the
+			// acknowledgement: refuse it now.
+			return dst[:0], fail("row of %d bytes (LSN %d): a row may hold at most %d bytes", len(e.Data), e.LSN, engine.DefaultMaxRowBytes)
 		}
 		if msg := validProducer(e.Producer); msg != "" {
 			return dst[:0], fail("%s", msg)
