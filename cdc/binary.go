@@ -179,6 +179,7 @@ func DecodeBinaryBatch(dst []Entry, b []byte, opts *JSONOptions) ([]Entry, error
 	}
 	start := len(dst)
 	dst = append(dst, make([]Entry, count)...)
+	var keys []keySpan // reused by the rows' scanners
 	for i := range count {
 		if r.err != nil {
 			break
@@ -219,13 +220,15 @@ func DecodeBinaryBatch(dst []Entry, b []byte, opts *JSONOptions) ([]Entry, error
 		if op&hasCommitTime != 0 {
 			e.CommitTime = time.UnixMicro(micros).UTC()
 		}
-		s := scanner{b: data, maxDepth: maxDepth}
+		s := scanner{b: data, maxDepth: maxDepth, unique: opts != nil && opts.UniqueKeys, keys: keys[:0]}
 		if len(data) == 0 || data[0] != '{' {
 			r.off = dataOff
 			r.fail("entry %d (LSN %d): row is not a JSON object", i, lsn)
 			break
 		}
-		if err := s.value(); err != nil {
+		err := s.value()
+		keys = s.keys
+		if err != nil {
 			r.off = dataOff
 			r.fail("entry %d (LSN %d): row: %v", i, lsn, err)
 			break

@@ -47,6 +47,13 @@ type JSONOptions struct {
 	// engine.LineErrors turns such a rejection back into the line's
 	// error. An entry decoded this way may hold invalid JSON.
 	FrameData bool
+	// UniqueKeys refuses a row in which an object names a member twice
+	// (names compared unescaped), an error wrapping ErrDuplicateKey, as
+	// the engine's shredder refuses it. Set it where a row must be known
+	// good before it reaches the shredder (a service that acknowledges
+	// rows before it writes them). Rows framed by FrameData are not
+	// checked.
+	UniqueKeys bool
 }
 
 const (
@@ -174,7 +181,7 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 }
 
 func decodeLineMode(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *stringCache, frame bool) error {
-	s := scanner{b: text, maxDepth: maxDepth}
+	s := scanner{b: text, maxDepth: maxDepth, unique: opts != nil && opts.UniqueKeys}
 	s.ws()
 	if s.i >= len(text) || text[s.i] != '{' {
 		return jsontext.Errorf(ErrNotObject, s.i, "%s", s.describe())

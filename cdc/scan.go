@@ -16,6 +16,9 @@ var (
 	ErrLineTooLong = errors.New("line too long")
 	ErrNotObject   = jsontext.ErrNotObject
 	ErrEnvelope    = errors.New("invalid CDC envelope")
+	// ErrDuplicateKey: an object names a member twice (only with
+	// JSONOptions.UniqueKeys).
+	ErrDuplicateKey = errors.New("duplicate key")
 )
 
 // scanner validates JSON in one pass over its bytes without building
@@ -40,6 +43,64 @@ type scanner struct {
 	// shredder rejects the span (see FrameData).
 	tail int
 	top  members
+	// unique refuses an object that names a member twice (comparing the
+	// names unescaped), as the shredder does; keys holds the member names
+	// of the objects being scanned, innermost last.
+	unique bool
+	keys   []keySpan
+}
+
+// keySpan is a member name in the scanner's bytes, escapes kept.
+type keySpan struct {
+	start, end int
+	escaped    bool
+}
+
+// smallObject is the most members an object's names are compared one by
+// one; a larger object uses a set.
+const smallObject = 16
+
+// checkKey returns an error if the member name at [ks, ke) appeared before
+// in the object whose names start at keys[base]; set, once made (past
+// smallObject members), holds them all.
+func (s *scanner) checkKey(base, ks, ke int, set map[string]struct{}) (map[string]struct{}, error) {
+	key := s.b[ks:ke]
+	esc := bytes.IndexByte(key, '\\') >= 0
+	name := func(k keySpan) string {
+		if k.escaped {
+			return unescape(s.b[k.start:k.end])
+		}
+		return string(s.b[k.start:k.end])
+	}
+	dup := func() error {
+		return jsontext.Errorf(ErrDuplicateKey, ks-1, "%q", name(keySpan{ks, ke, esc}))
+	}
+	if set != nil {
+		n := name(keySpan{ks, ke, esc})
+		if _, ok := set[n]; ok {
+			return set, dup()
+		}
+		set[n] = struct{}{}
+		return set, nil
+	}
+	prev := s.keys[base:]
+	for _, k := range prev {
+		if !esc && !k.escaped {
+			if string(s.b[k.start:k.end]) == string(key) {
+				return nil, dup()
+			}
+		} else if name(k) == name(keySpan{ks, ke, esc}) {
+			return nil, dup()
+		}
+	}
+	s.keys = append(s.keys, keySpan{ks, ke, esc})
+	if len(prev)+1 > smallObject {
+		set = make(map[string]struct{}, 2*smallObject)
+		for _, k := range s.keys[base:] {
+			set[name(k)] = struct{}{}
+		}
+	}
+	return set, nil
 }
 
 // members records which envelope members the outermost object of a line
@@ -153,6 +214,8 @@ func (s *scanner) object() error {
 		s.depth--
 		return nil
 	}
+	base := len(s.keys)
+	var set map[string]struct{}
 	for {
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -161,6 +224,11 @@ func (s *scanner) object() error {
 		ks, ke, err := s.str()
 		if err != nil {
 			return err
+		}
+		if s.unique {
+			if set, err = s.checkKey(base, ks, ke, set); err != nil {
+				return err
+			}
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -199,6 +267,7 @@ func (s *scanner) object() error {
 		case '}':
 			s.i++
 			s.depth--
+			s.keys = s.keys[:base]
 			return nil
 		default:
 			return s.fail(ErrSyntax, "%s, want ',' or '}'", s.describe())

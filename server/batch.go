@@ -64,8 +64,26 @@ func (e *batchError) Error() string { return e.Message }
 // producer or none when producer is set; every entry must then have a
 // producer, a non-negative LSN, and LSNs must increase per producer within
 // the batch. Entries alias body.
+//
+// Every row must also be one the writer takes (no larger than
+// engine.DefaultMaxRowBytes, no member named twice in an object): the
+// batch is acknowledged before it is written, so a row the writer refused
+// at the flush would be lost after its acknowledgement.
 func decodeBatch(dst []cdc.Entry, f format, body []byte, table, producer string) ([]cdc.Entry, *batchError) {
-	opts := cdc.JSONOptions{Table: table, Producer: producer}
+	return decodeBatchMode(dst, f, body, table, producer, true)
+}
+
+// decodeLogged decodes a batch read back from the write-ahead log. It
+// was checked when it was accepted, perhaps by an older version with
+// fewer row checks: those are not applied again, so that a log written
+// then still replays (the writer rejects such a row at the flush, as it
+// did then).
+func decodeLogged(f format, body []byte, table, producer string) ([]cdc.Entry, *batchError) {
+	return decodeBatchMode(nil, f, body, table, producer, false)
+}
+
+func decodeBatchMode(dst []cdc.Entry, f format, body []byte, table, producer string, rowChecks bool) ([]cdc.Entry, *batchError) {
+	opts := cdc.JSONOptions{Table: table, Producer: producer, UniqueKeys: rowChecks}
 	switch f {
 	case formatJSONLines:
 		var errs []*cdc.LineError
@@ -127,7 +145,7 @@ func decodeBatch(dst []cdc.Entry, f format, body []byte, table, producer string)
 			return dst[:0], fail("no producer: name one in the entry or in the %s header", ProducerHeader)
 		case e.LSN < 0:
 			return dst[:0], fail("negative LSN %d", e.LSN)
-		case len(e.Data) > engine.DefaultMaxRowBytes:
+		case rowChecks && len(e.Data) > engine.DefaultMaxRowBytes:
 			// The writer would refuse the row at the flush, after the
 			// acknowledgement: refuse it now.
 			return dst[:0], fail("row of %d bytes (LSN %d): a row may hold at most %d bytes", len(e.Data), e.LSN, engine.DefaultMaxRowBytes)

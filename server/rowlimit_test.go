@@ -12,12 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestRowLargerThanTheWriterTakes: a binary batch may carry rows of any
-// size, but the writer refuses a row above engine.DefaultMaxRowBytes when
-// it flushes. Such a row must be refused with the batch (400 naming the
-// entry), never acknowledged and then dropped at the flush while its LSN
-// counts as committed.
-func TestRowLargerThanTheWriterTakes(t *testing.T) {
+// TestRowsTheWriterRefuses: rows the cdc decoders let through but the
+// writer refuses when it flushes (a binary row above
+// engine.DefaultMaxRowBytes, an object naming a member twice) must be
+// refused with their batch (400 naming the entry or line), never
+// acknowledged and then dropped at the flush while their LSN counts as
+// committed.
+func TestRowsTheWriterRefuses(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
 	cfg.openTable = nil
@@ -60,6 +61,31 @@ func TestRowLargerThanTheWriterTakes(t *testing.T) {
 			t.Fatalf("%s: %s does not name the limit %d", tc.name, r.Raw, limit)
 		}
 	}
+	dupBinary := func(lsn int64, data string) []byte {
+		b, err := cdc.AppendBinaryBatch(nil, []cdc.Entry{
+			{Op: cdc.Insert, Table: "big", Producer: "p", LSN: lsn, Data: row(int(lsn), 1)},
+			{Op: cdc.Insert, Table: "big", Producer: "p", LSN: lsn + 1, Data: []byte(data)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name    string
+		body    []byte
+		headers map[string]string
+		want    string
+	}{
+		{"JSON lines, top level", []byte(`{"op":"INSERT","lsn":3,"data":{"id":3,"p":"p"}}` + "\n" + `{"op":"INSERT","lsn":4,"data":{"id":4,"p":"p","id":5}}` + "\n"), nil, `line 2 (byte 48): duplicate key at byte 46: \"id\"`},
+		{"JSON lines, nested and escaped", []byte(`{"op":"INSERT","lsn":3,"data":{"id":3,"p":"p","o":{"x":1,"\u0078":2}}}` + "\n"), nil, `line 1 (byte 0): duplicate key`},
+		{"binary", dupBinary(3, `{"id":4,"p":"p","p":"q"}`), bin, "entry 1 (LSN 4): row: duplicate key"},
+	} {
+		r := ts.send("big", "p", tc.body, tc.headers)
+		if r.Code != 400 || !strings.Contains(r.Raw, tc.want) {
+			t.Fatalf("%s: %d %s; want 400 naming %q", tc.name, r.Code, r.Raw, tc.want)
+		}
+	}
 	if f := ts.flush("big"); f.Body["rows"] != float64(2) || f.Body["rejected"] != float64(0) {
 		t.Fatalf("flush: %s", f.Raw)
 	}
@@ -69,5 +95,26 @@ func TestRowLargerThanTheWriterTakes(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string][]int64{"p": {1, 2}}, got); diff != "" {
 		t.Fatalf("committed LSNs (-want +got):\n%s", diff)
+	}
+}
+
+// TestLoggedRowsReplay: a log record accepted before the row checks
+// existed still decodes at replay (the writer rejects its bad row at the
+// flush, as it did then); a new batch with it is refused.
+func TestLoggedRowsReplay(t *testing.T) {
+	body := []byte(`{"op":"INSERT","lsn":1,"data":{"id":1,"id":2}}` + "\n" + `{"op":"INSERT","lsn":2,"data":{"id":2}}` + "\n")
+	if _, be := decodeBatch(nil, formatJSONLines, body, "t", "p"); be == nil || be.Line != 1 {
+		t.Fatalf("decodeBatch: %v; want line 1 refused", be)
+	}
+	es, be := decodeLogged(formatJSONLines, body, "t", "p")
+	if be != nil {
+		t.Fatalf("decodeLogged: %v", be)
+	}
+	var lsns []int64
+	for _, e := range es {
+		lsns = append(lsns, e.LSN)
+	}
+	if diff := cmp.Diff([]int64{1, 2}, lsns); diff != "" {
+		t.Fatalf("decodeLogged LSNs (-want +got):\n%s", diff)
 	}
 }

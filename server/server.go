@@ -125,7 +125,7 @@ func (s *Server) replay(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		es, be := decodeBatch(nil, f, body, name, producer)
+		es, be := decodeLogged(f, body, name, producer)
 		if be != nil {
 			return fmt.Errorf("%w at %d: %s", errRecord, pos, be.Message)
 		}
