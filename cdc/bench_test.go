@@ -32,6 +32,24 @@ func BenchmarkDecodeJSONLines(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
 }
 
+// BenchmarkDecodeJSONLinesUniqueKeys decodes the same lines with
+// UniqueKeys (what the service does): the cost of the duplicate check.
+func BenchmarkDecodeJSONLinesUniqueKeys(b *testing.B) {
+	data := benchLines(1000)
+	entries := make([]Entry, 0, 1000)
+	opts := &JSONOptions{UniqueKeys: true}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var errs []*LineError
+		entries, errs = DecodeJSONLines(entries[:0], data, opts)
+		if len(errs) != 0 || len(entries) != 1000 {
+			b.Fatal(errs)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
+}
+
 // BenchmarkDecodeJSONLinesFramed decodes the same lines with FrameData:
 // the rows are framed, not validated (the shredder validates them).
 func BenchmarkDecodeJSONLinesFramed(b *testing.B) {

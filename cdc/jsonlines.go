@@ -139,6 +139,7 @@ func DecodeJSONLine(e *Entry, line []byte, opts *JSONOptions) error {
 // again for every line.
 type stringCache struct {
 	table, producer string
+	keys            []keySpan // the scanner's member names (UniqueKeys), reused
 }
 
 func (c *stringCache) get(raw []byte, member string, last *string) (string, error) {
@@ -181,7 +182,7 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 }
 
 func decodeLineMode(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *stringCache, frame bool) error {
-	s := scanner{b: text, maxDepth: maxDepth, unique: opts != nil && opts.UniqueKeys}
+	s := scanner{b: text, maxDepth: maxDepth, unique: opts != nil && opts.UniqueKeys, keys: cache.keys[:0]}
 	s.ws()
 	if s.i >= len(text) || text[s.i] != '{' {
 		return jsontext.Errorf(ErrNotObject, s.i, "%s", s.describe())
@@ -193,7 +194,9 @@ func decodeLineMode(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cach
 	if s.frame {
 		s.tail = innerClose(text)
 	}
-	if err := s.object(); err != nil {
+	err := s.object()
+	cache.keys = s.keys
+	if err != nil {
 		return err
 	}
 	s.ws()
