@@ -21,6 +21,7 @@ import (
 	pcompress "github.com/parquet-go/parquet-go/compress"
 	pzstd "github.com/parquet-go/parquet-go/compress/zstd"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/engine/parquet"
 )
 
@@ -241,7 +242,7 @@ func data(b *testing.B) *dataset {
 // robust where the machine's cores are shared) and the file size.
 func report(b *testing.B, d *dataset, size int64, cpu0 int64) {
 	b.ReportMetric(float64(d.n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(cpuNanos()-cpu0)/float64(d.n*b.N), "cpu-ns/row")
+	b.ReportMetric(float64(cputime.Used().Nanoseconds()-cpu0)/float64(d.n*b.N), "cpu-ns/row")
 	b.ReportMetric(float64(size), "file-bytes")
 }
 
@@ -264,7 +265,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			}
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
-			cpu0 := cpuNanos()
+			cpu0 := cputime.Used().Nanoseconds()
 			for b.Loop() {
 				out.n = 0
 				if err := w.Reset(&out); err != nil {
@@ -288,7 +289,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			var out countingWriter
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
-			cpu0 := cpuNanos()
+			cpu0 := cputime.Used().Nanoseconds()
 			for b.Loop() {
 				out.n = 0
 				w := pgo.NewGenericWriter[pgoRow](&out, pgo.Compression(codec))
@@ -314,7 +315,7 @@ func BenchmarkWriteRowGroup(b *testing.B) {
 			var out countingWriter
 			b.SetBytes(d.rawBytes())
 			b.ReportAllocs()
-			cpu0 := cpuNanos()
+			cpu0 := cputime.Used().Nanoseconds()
 			for b.Loop() {
 				out.n = 0
 				w, err := pqarrow.NewFileWriter(rec.Schema(), &out, props, pqarrow.DefaultWriterProps())

@@ -11,12 +11,12 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/evodb/writer/bench/duckdb"
 	"github.com/evodb/writer/bench/gen"
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
@@ -100,15 +100,6 @@ func TestMain(m *testing.M) {
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// cpuTime is the CPU time the process has used, all threads, in ns.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
 
 func mallocs() uint64 {
 	var ms runtime.MemStats
@@ -206,11 +197,11 @@ func benchOursJSON(b *testing.B, d *dataset, level int, pipelined bool) {
 	outBytes := run() // warm up: the schema known, buffers grown
 	b.SetBytes(int64(len(d.lines)))
 	b.ReportAllocs()
-	m0, c0 := mallocs(), cpuTime()
+	m0, c0 := mallocs(), cputime.Used().Nanoseconds()
 	for b.Loop() {
 		outBytes = run()
 	}
-	m1, c1 := mallocs(), cpuTime()
+	m1, c1 := mallocs(), cputime.Used().Nanoseconds()
 	rows := float64(b.N * d.rows)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
 	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")

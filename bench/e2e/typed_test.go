@@ -15,6 +15,7 @@ import (
 	pgo "github.com/parquet-go/parquet-go"
 	pgozstd "github.com/parquet-go/parquet-go/compress/zstd"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
@@ -78,7 +79,7 @@ func loadTyped(b *testing.B) *typedData {
 
 func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*rows), "cpu-ns/row")
+	b.ReportMetric(float64(cputime.Used().Nanoseconds()-cpu0)/float64(b.N*rows), "cpu-ns/row")
 	b.ReportMetric(float64(out), "out-bytes")
 }
 
@@ -105,7 +106,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 		}
 		n := run()
 		b.ReportAllocs()
-		m0, c0 := mallocs(), cpuTime()
+		m0, c0 := mallocs(), cputime.Used().Nanoseconds()
 		for b.Loop() {
 			n = run()
 		}
@@ -116,7 +117,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 		td := loadTyped(b)
 		var n int64
 		b.ReportAllocs()
-		c0 := cpuTime()
+		c0 := cputime.Used().Nanoseconds()
 		for b.Loop() {
 			var out counter
 			w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
@@ -138,7 +139,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			arrowparquet.WithMaxRowGroupLength(batchRows))
 		var n int64
 		b.ReportAllocs()
-		c0 := cpuTime()
+		c0 := cputime.Used().Nanoseconds()
 		for b.Loop() {
 			var out counter
 			w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/buffer"
 	"github.com/evodb/writer/cdc"
 )
@@ -50,11 +51,11 @@ func run(b *testing.B, producers int, produce func(p int, stop *atomic.Bool), co
 		wg.Go(func() { produce(p, &stop) })
 	}
 	var sum int64
-	cpu0 := cpuTime()
+	cpu0 := cputime.Used()
 	for b.Loop() {
 		sum += consume(block)
 	}
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Used() - cpu0
 	entries := b.N * block
 	stop.Store(true)
 	done := make(chan struct{})
@@ -275,7 +276,7 @@ func BenchmarkCDCAdd(b *testing.B) {
 		var spare []cdc.Entry
 		b.ReportAllocs()
 		k := 0
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			e := &es[k%producers]
 			e.LSN++
@@ -288,7 +289,7 @@ func BenchmarkCDCAdd(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/entry")
-		reportCPU(b, cpuTime()-cpu0, b.N)
+		reportCPU(b, cputime.Used()-cpu0, b.N)
 	})
 	b.Run("mode=batch256", func(b *testing.B) {
 		const batch = 256
@@ -297,7 +298,7 @@ func BenchmarkCDCAdd(b *testing.B) {
 		var spare []cdc.Entry
 		b.ReportAllocs()
 		k := 0
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			for j := range in {
 				e := &es[k%producers]
@@ -313,6 +314,6 @@ func BenchmarkCDCAdd(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/entry")
-		reportCPU(b, cpuTime()-cpu0, b.N*batch)
+		reportCPU(b, cputime.Used()-cpu0, b.N*batch)
 	})
 }

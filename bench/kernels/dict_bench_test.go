@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/kernels"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/hashprobe"
@@ -40,7 +41,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		var d kernels.DictInt32
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			d.Reset()
 			if err := d.Insert(indexes, in); err != nil {
@@ -48,7 +49,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 		if d.Len() != len(distinctOf(in)) {
 			b.Fatalf("dictionary of %d values, want %d", d.Len(), len(distinctOf(in)))
 		}
@@ -58,7 +59,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		var dict []int32
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			table.Reset()
 			dict = dict[:0]
@@ -75,7 +76,7 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 		if len(dict) != len(distinctOf(in)) {
 			b.Fatalf("dictionary of %d values, want %d", len(dict), len(distinctOf(in)))
 		}
@@ -88,13 +89,13 @@ func BenchmarkKernelDictInt32(b *testing.B) {
 		dict := parquet.Int32Type.NewDictionary(0, 0, parquet.Int32Type.NewValues(nil, nil))
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			dict.Reset()
 			dict.Insert(indexes, values)
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 }
 
@@ -126,14 +127,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		before := d.Len()
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			if err := d.Insert(indexes, probes); err != nil {
 				b.Fatal(err)
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 		if d.Len() != before {
 			b.Fatal("probing added keys")
 		}
@@ -143,14 +144,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		table.Probe(keys, make([]int32, distinct))
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			if table.Probe(probes, indexes) != 0 {
 				b.Fatal("probing added keys")
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 	b.Run(name+"/impl=gomap", func(b *testing.B) {
 		m := make(map[int32]int32, distinct)
@@ -161,14 +162,14 @@ func BenchmarkKernelDictProbe(b *testing.B) {
 		}
 		b.SetBytes(4 * n)
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			for i, k := range probes {
 				indexes[i] = m[k]
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 }
 
@@ -200,7 +201,7 @@ func BenchmarkKernelDictString(b *testing.B) {
 		var d kernels.DictBytes
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			d.Reset()
 			if err := d.Insert(indexes, slab, offsets); err != nil {
@@ -208,25 +209,25 @@ func BenchmarkKernelDictString(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 	b.Run(name+"/impl=parquetgo", func(b *testing.B) {
 		dict := parquet.ByteArrayType.NewDictionary(0, 0, parquet.ByteArrayType.NewValues(nil, nil))
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			dict.Reset()
 			dict.Insert(indexes, values)
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 	b.Run(name+"/impl=gomap", func(b *testing.B) {
 		m := make(map[string]int32)
 		b.SetBytes(int64(len(slab)))
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Used()
 		for b.Loop() {
 			clear(m)
 			for i := range n {
@@ -240,7 +241,7 @@ func BenchmarkKernelDictString(b *testing.B) {
 			}
 		}
 		reportPerValue(b, n)
-		reportCPUPerValue(b, cpuTime()-cpu0, n)
+		reportCPUPerValue(b, cputime.Used()-cpu0, n)
 	})
 }
 

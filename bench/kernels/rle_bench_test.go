@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/kernels"
 	"github.com/parquet-go/parquet-go/encoding/bytestreamsplit"
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -16,14 +17,14 @@ func BenchmarkKernelRLEEncodeLevels(b *testing.B) {
 			dst, _ := kernels.AppendRLELevels(nil, c.data, c.width)
 			b.SetBytes(int64(len(c.data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				var err error
 				if dst, err = kernels.AppendRLELevels(dst[:0], c.data, c.width); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPUPerValue(b, cpuTime()-cpu0, len(c.data))
+			reportCPUPerValue(b, cputime.Used()-cpu0, len(c.data))
 			reportPerValue(b, len(c.data))
 			b.ReportMetric(float64(len(dst)), "bytes")
 		})
@@ -32,14 +33,14 @@ func BenchmarkKernelRLEEncodeLevels(b *testing.B) {
 			dst, _ := enc.EncodeLevels(nil, c.data)
 			b.SetBytes(int64(len(c.data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				var err error
 				if dst, err = enc.EncodeLevels(dst, c.data); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPUPerValue(b, cpuTime()-cpu0, len(c.data))
+			reportCPUPerValue(b, cputime.Used()-cpu0, len(c.data))
 			reportPerValue(b, len(c.data))
 			b.ReportMetric(float64(len(dst)), "bytes")
 		})
@@ -57,13 +58,13 @@ func BenchmarkKernelRLEDecodeLevels(b *testing.B) {
 			dst := make([]uint8, len(c.data))
 			b.SetBytes(int64(len(c.data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				if _, err := kernels.DecodeRLELevels(dst, src, c.width); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPUPerValue(b, cpuTime()-cpu0, len(c.data))
+			reportCPUPerValue(b, cputime.Used()-cpu0, len(c.data))
 			reportPerValue(b, len(c.data))
 		})
 		b.Run(c.name+"/impl=parquetgo", func(b *testing.B) {
@@ -71,14 +72,14 @@ func BenchmarkKernelRLEDecodeLevels(b *testing.B) {
 			dst := make([]uint8, len(c.data)+8)
 			b.SetBytes(int64(len(c.data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Used()
 			for b.Loop() {
 				var err error
 				if dst, err = enc.DecodeLevels(dst, src); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPUPerValue(b, cpuTime()-cpu0, len(c.data))
+			reportCPUPerValue(b, cputime.Used()-cpu0, len(c.data))
 			reportPerValue(b, len(c.data))
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/server"
 )
@@ -122,7 +123,7 @@ func BenchmarkServiceIngest(b *testing.B) {
 			var throttled atomic.Int64
 			b.ReportAllocs()
 			b.ResetTimer()
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), cputime.Used()
 			var wg sync.WaitGroup
 			for p := range producers {
 				wg.Add(1)
@@ -185,7 +186,7 @@ func BenchmarkServiceIngest(b *testing.B) {
 				resp.Body.Close()
 			}
 			committed := time.Since(start)
-			cpu := cpuTime() - cpu0
+			cpu := cputime.Used() - cpu0
 			b.StopTimer()
 			stop()
 			client.CloseIdleConnections()
