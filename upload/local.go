@@ -45,6 +45,48 @@ import (
 // followed.
 type Local struct {
 	root string
+	// syncDirFn replaces syncDir in tests.
+	syncDirFn func(dir string) error
+}
+
+// mkdirAll creates dir and its missing parents and fsyncs the parent of
+// each directory it created, so that a file later synced in dir does not
+// vanish at a crash with a directory entry that was never synced.
+func (l *Local) mkdirAll(dir string) error {
+	var created []string
+	for d := dir; ; {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			break // MkdirAll reports it
+		}
+		created = append(created, d)
+		parent := filepath.Dir(d)
+		if d == l.root || parent == d {
+			break
+		}
+		d = parent
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(created) - 1; i >= 0; i-- {
+		if err := l.syncDir(filepath.Dir(created[i])); err != nil {
+			return fmt.Errorf("fsync directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncDir fsyncs dir.
+func (l *Local) syncDir(dir string) error {
+	if l.syncDirFn != nil {
+		return l.syncDirFn(dir)
+	}
+	return syncDir(dir)
 }
 
 // NewLocal returns a store rooted at dir, creating it if needed.
@@ -155,7 +197,7 @@ func (l *Local) create(ctx context.Context, key string, opts PutOptions) (*local
 	}
 	final := l.path(key)
 	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := l.mkdirAll(dir); err != nil {
 		return nil, opError("put", key, fmt.Errorf("creating directory: %w", err))
 	}
 	f, err := os.CreateTemp(dir, reservedPrefix+"tmp-*")
@@ -246,7 +288,7 @@ func (w *localWriter) Close() error {
 	if err := w.commit(tmp); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(w.final)); err != nil {
+	if err := w.l.syncDir(filepath.Dir(w.final)); err != nil {
 		return opError("put", w.key, fmt.Errorf("fsync directory: %w", err))
 	}
 	w.info = ObjectInfo{Key: w.key, Size: st.Size(), ETag: etag, ModTime: st.ModTime()}
