@@ -68,7 +68,11 @@ func newChunk(n int) []byte {
 
 // Bytes returns a slice of n bytes, zeroed, starting on an Align boundary,
 // with len and cap n.
-func (a *Arena) Bytes(n int) []byte {
+func (a *Arena) Bytes(n int) []byte { return a.bytes(n, n) }
+
+// bytes returns n bytes as Bytes does, of which only the first zero are
+// cleared.
+func (a *Arena) bytes(n, zero int) []byte {
 	if n < 0 {
 		panic("arena: negative size")
 	}
@@ -82,7 +86,7 @@ func (a *Arena) Bytes(n int) []byte {
 	b := a.chunks[a.cur][a.off : a.off+n : a.off+n]
 	a.off += size
 	a.used += size
-	clear(b)
+	clear(b[:zero])
 	return b
 }
 
@@ -163,6 +167,24 @@ func Make[T Elem](a *Arena, n, capacity int) []T {
 		return []T{}
 	}
 	b := a.Bytes(capacity * size)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), capacity)[:n]
+}
+
+// MakeAppend is Make for a slice that is only ever appended to: its n
+// elements are zero, but the capacity beyond them is not cleared and holds
+// whatever the arena's memory held before (bytes handed out before the
+// last Reset), which appending overwrites before it can be read. It saves
+// clearing the room of a slice sized for a whole block.
+func MakeAppend[T Elem](a *Arena, n, capacity int) []T {
+	if capacity < n {
+		capacity = n
+	}
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if capacity == 0 {
+		return []T{}
+	}
+	b := a.bytes(capacity*size, n*size)
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), capacity)[:n]
 }
 

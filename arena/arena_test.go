@@ -202,3 +202,41 @@ func TestShrinksAfterBigRound(t *testing.T) {
 		t.Fatalf("Peak %d forgot the big round", a.Peak())
 	}
 }
+
+// MakeAppend zeroes its n elements only; appending within its capacity
+// writes the arena's memory and nothing else.
+func TestMakeAppend(t *testing.T) {
+	a := New(1024)
+	s := Make[uint64](a, 100, 100)
+	for i := range s {
+		s[i] = ^uint64(0)
+	}
+	a.Reset()
+	u := MakeAppend[uint64](a, 3, 64)
+	if unsafe.SliceData(u) != unsafe.SliceData(s) || !aligned(u) {
+		t.Fatalf("memory was not reused after Reset, or not aligned")
+	}
+	if len(u) != 3 || cap(u) != 64 {
+		t.Fatalf("len %d cap %d, want 3 and 64", len(u), cap(u))
+	}
+	for i, v := range u {
+		if v != 0 {
+			t.Fatalf("element %d is %x, want 0", i, v)
+		}
+	}
+	next := Make[uint64](a, 8, 8)
+	for i := range 61 {
+		u = append(u, uint64(i))
+	}
+	if unsafe.SliceData(u) != unsafe.SliceData(s) {
+		t.Fatalf("appending within the capacity moved the slice")
+	}
+	for i, v := range next {
+		if v != 0 {
+			t.Fatalf("the next allocation's element %d is %x after appends to the one before", i, v)
+		}
+	}
+	if e := MakeAppend[byte](a, 0, 0); e == nil || len(e) != 0 {
+		t.Fatalf("MakeAppend(0, 0) = %v, want an empty non-nil slice", e)
+	}
+}

@@ -40,22 +40,24 @@ func (c *column) reset(a *arena.Arena) {
 	lv, vv, dv := c.lastLevels+c.lastLevels/8+16, c.lastValues+c.lastValues/8+16, c.lastData+c.lastData/8+64
 	c.defs, c.reps = nil, nil
 	if c.maxDef > 0 {
-		c.defs = arena.Make[uint8](a, 0, lv)
+		c.defs = arena.MakeAppend[uint8](a, 0, lv)
 	}
 	if c.maxRep > 0 {
-		c.reps = arena.Make[uint8](a, 0, lv)
+		c.reps = arena.MakeAppend[uint8](a, 0, lv)
 	}
+	// The buffers are only appended to (see add*): their room need not
+	// be cleared.
 	c.i64, c.f64, c.bools, c.data, c.offs = nil, nil, nil, nil, nil
 	switch c.typ {
 	case TypeBool:
-		c.bools = arena.Make[bool](a, 0, vv)
+		c.bools = arena.MakeAppend[bool](a, 0, vv)
 	case TypeInt64, TypeTimestamp:
-		c.i64 = arena.Make[int64](a, 0, vv)
+		c.i64 = arena.MakeAppend[int64](a, 0, vv)
 	case TypeDouble:
-		c.f64 = arena.Make[float64](a, 0, vv)
+		c.f64 = arena.MakeAppend[float64](a, 0, vv)
 	default:
-		c.offs = arena.Make[int32](a, 1, vv+1)
-		c.data = arena.Make[byte](a, 0, dv)
+		c.offs = arena.MakeAppend[int32](a, 1, vv+1)
+		c.data = arena.MakeAppend[byte](a, 0, dv)
 	}
 }
 

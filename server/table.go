@@ -228,6 +228,13 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 		t.mu.Unlock()
 		return flushResult{}, 0, nil
 	}
+	if t.spare == nil {
+		// The first flush (or one after a failure): give the buffer room
+		// for as many entries as it held, so that it does not grow its
+		// storage by copying while this flush runs.
+		n := t.buf.Len()
+		t.spare = make([]cdc.Entry, 0, n+n/4)
+	}
 	batch := t.buf.Drain(t.spare)
 	t.spare = nil
 	nrecs := len(t.recs)
