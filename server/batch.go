@@ -118,6 +118,7 @@ func decodeBatchMode(dst []cdc.Entry, f format, body []byte, table, producer str
 	}
 	var last map[string]int64
 	single, singleLast := "", int64(-1)
+	checked := "" // the last producer name found valid (empty is never valid here)
 	for i := range dst {
 		e := &dst[i]
 		if e.Table == "" {
@@ -150,8 +151,11 @@ func decodeBatchMode(dst []cdc.Entry, f format, body []byte, table, producer str
 			// acknowledgement: refuse it now.
 			return dst[:0], fail("row of %d bytes (LSN %d): a row may hold at most %d bytes", len(e.Data), e.LSN, engine.DefaultMaxRowBytes)
 		}
-		if msg := validProducer(e.Producer); msg != "" {
-			return dst[:0], fail("%s", msg)
+		if e.Producer != checked {
+			if msg := validProducer(e.Producer); msg != "" {
+				return dst[:0], fail("%s", msg)
+			}
+			checked = e.Producer // most entries repeat the one before
 		}
 		// LSNs increase per producer. Most batches have one producer:
 		// track it without a map until a second appears.
