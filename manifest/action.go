@@ -295,6 +295,9 @@ func strictUnmarshal(body []byte, v any) error {
 
 // validate checks the fields the protocol requires.
 func (a *Action) validate() error {
+	if _, _, n := a.kind(); n != 1 {
+		return fmt.Errorf("an action must have exactly one field set, it has %d", n)
+	}
 	switch {
 	case a.Protocol != nil:
 		if a.Protocol.MinReaderVersion < 1 || a.Protocol.MinWriterVersion < 1 {
