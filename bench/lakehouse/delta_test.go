@@ -2,7 +2,7 @@
 // independent reader: DuckDB resolves the active files from the Delta log
 // (read_json over _delta_log: every add not removed) and reads them with
 // read_parquet; row counts and checksums must equal what was written,
-// before and after a compaction.
+// before and after a compaction and after a vacuum.
 package lakehouse
 
 import (
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -48,7 +49,8 @@ type row struct {
 	n        int64
 	extra    *string
 	commit   time.Time
-	bad      bool
+	bad      bool // not JSON: the flush rejects the row
+	rescued  bool // id sent as text: the id column is null, _rescued holds it
 }
 
 func (r *row) entry() cdc.Entry {
@@ -58,6 +60,9 @@ func (r *row) entry() cdc.Entry {
 		return e
 	}
 	m := map[string]any{"id": r.id, "amount": r.amount, "tags": r.tags, "nested": map[string]any{"n": r.n}}
+	if r.rescued {
+		m["id"] = fmt.Sprintf("text %d", r.id)
+	}
 	if r.name != nil {
 		m["name"] = *r.name
 	}
@@ -86,6 +91,7 @@ func makeRows(producer string, from, to int64, flush int) []row {
 			r.extra = &s
 		}
 		r.bad = lsn%251 == 0
+		r.rescued = flush == 11 && lsn%3 == 0 && !r.bad // only the last flush
 		rs = append(rs, r)
 	}
 	return rs
@@ -99,7 +105,7 @@ func checksums(rs []row) []string {
 		}
 		return rs[i].lsn < rs[j].lsn
 	})
-	var count, lsns, ids, quarters, tags, ns, extras, commit int64
+	var count, lsns, ids, quarters, tags, ns, extras, rescued, commit int64
 	var names []string
 	for _, r := range rs {
 		if r.bad {
@@ -107,7 +113,11 @@ func checksums(rs []row) []string {
 		}
 		count++
 		lsns += r.lsn
-		ids += r.id
+		if r.rescued {
+			rescued++
+		} else {
+			ids += r.id
+		}
 		quarters += int64(r.amount * 4)
 		tags += int64(len(r.tags))
 		ns += r.n
@@ -121,18 +131,32 @@ func checksums(rs []row) []string {
 	}
 	sum := md5.Sum([]byte(strings.Join(names, ",")))
 	return []string{fmt.Sprint(count), fmt.Sprint(count), fmt.Sprint(lsns), fmt.Sprint(ids), fmt.Sprint(quarters),
-		hex.EncodeToString(sum[:]), fmt.Sprint(tags), fmt.Sprint(ns), fmt.Sprint(extras), fmt.Sprint(commit)}
+		hex.EncodeToString(sum[:]), fmt.Sprint(tags), fmt.Sprint(ns), fmt.Sprint(extras), fmt.Sprint(rescued), fmt.Sprint(commit)}
 }
 
 const checksumSQL = `SELECT count(*)::VARCHAR AS c0, count(DISTINCT (_producer, _lsn))::VARCHAR AS c1,
 	sum(_lsn)::VARCHAR AS c2, sum(id)::VARCHAR AS c3, (sum(amount) * 4)::BIGINT::VARCHAR AS c4,
 	md5(string_agg(name, ',' ORDER BY _producer, _lsn)) AS c5, sum(len(tags))::VARCHAR AS c6,
-	sum(nested.n)::VARCHAR AS c7, count(extra)::VARCHAR AS c8, sum(epoch_us(_commit_ts))::VARCHAR AS c9
-	FROM read_parquet([%s], union_by_name = true)`
+	sum(nested.n)::VARCHAR AS c7, count(extra)::VARCHAR AS c8, count(_rescued)::VARCHAR AS c9,
+	sum(epoch_us(_commit_ts))::VARCHAR AS c10
+	FROM %s`
+
+// duckdbFigures is what DuckDB reads from a table through its log.
+type duckdbFigures struct {
+	files []string // the active files, resolved from _delta_log alone
+	// want are the checksums to compare with those of the rows written
+	// (see checksums).
+	want []string
+	// columns has, for every column of the table, the count of its values
+	// and an md5 of them in (producer, LSN) order: what must not change
+	// when the files do.
+	columns map[string]string
+}
 
 // readWithDuckDB resolves the active files of the table in dir from its
-// log and returns them and the checksums of their rows.
-func readWithDuckDB(t *testing.T, dir string) ([]string, []string) {
+// log (every add.path not named by a remove) and reads them with
+// read_parquet.
+func readWithDuckDB(t *testing.T, dir string, columns []string) duckdbFigures {
 	t.Helper()
 	ctx := context.Background()
 	logGlob := duckdb.Quote(filepath.Join(dir, "_delta_log", "*.json"))
@@ -141,33 +165,55 @@ func readWithDuckDB(t *testing.T, dir string) ([]string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var files, quoted []string
+	var fig duckdbFigures
+	var quoted []string
 	for _, r := range out.Results[0].Rows {
 		p := fmt.Sprint(r["p"])
-		files = append(files, p)
+		fig.files = append(fig.files, p)
 		quoted = append(quoted, duckdb.Quote(filepath.Join(dir, p)))
 	}
-	if len(files) == 0 {
+	if len(fig.files) == 0 {
 		t.Fatal("DuckDB found no active file in the log")
 	}
-	out, err = duckdb.Run(ctx, 1, fmt.Sprintf(checksumSQL, strings.Join(quoted, ", ")))
+	data := "read_parquet([" + strings.Join(quoted, ", ") + "], union_by_name = true)"
+	out, err = duckdb.Run(ctx, 1, fmt.Sprintf(checksumSQL, data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := out.Results[0].Rows[0]
-	var got []string
-	for i := range 10 {
-		got = append(got, fmt.Sprint(r[fmt.Sprintf("c%d", i)]))
+	for i := range len(r) {
+		fig.want = append(fig.want, fmt.Sprint(r[fmt.Sprintf("c%d", i)]))
 	}
-	return files, got
+	aggs := []string{"count(*)::VARCHAR AS rows"}
+	for i, c := range columns {
+		aggs = append(aggs,
+			fmt.Sprintf("count(%s)::VARCHAR AS c%d", duckdb.Ident(c), i),
+			fmt.Sprintf("md5(string_agg(coalesce(%s::VARCHAR, '<null>'), chr(31) ORDER BY _producer, _lsn)) AS m%d", duckdb.Ident(c), i))
+	}
+	out, err = duckdb.Run(ctx, 1, "SELECT "+strings.Join(aggs, ", ")+" FROM "+data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig.columns = map[string]string{}
+	for k, v := range out.Results[0].Rows[0] {
+		fig.columns[k] = fmt.Sprint(v)
+	}
+	return fig
 }
 
+// TestDuckDBReadsDeltaTable writes a table with a LakehouseWriter (three
+// producers, a redelivered batch, rejected rows, a column added midway,
+// rescued values in the last flush, batches cut into several blocks), has
+// DuckDB read it through its log, compacts and vacuums it, and has DuckDB
+// read it again: the rows written, column by column, from fewer files.
 func TestDuckDBReadsDeltaTable(t *testing.T) {
 	need(t)
 	ctx := context.Background()
 	dir := t.TempDir()
+	now := time.Now()
+	clock := func() time.Time { return now }
 	w, err := writer.Open(ctx, writer.Options{URI: "file://" + dir, MaxBlockBytes: 16 << 10, TargetBlockBytes: 8 << 10,
-		Compaction: writer.CompactorOptions{MinBlocksToCompact: 2}})
+		Compaction: writer.CompactorOptions{MinBlocksToCompact: 2}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +225,15 @@ func TestDuckDBReadsDeltaTable(t *testing.T) {
 		rs := makeRows(p, lsn[p]+1, lsn[p]+300, f)
 		lsn[p] += 300
 		var es []cdc.Entry
+		bad, rescued := 0, 0
 		for i := range rs {
 			es = append(es, rs[i].entry())
+			if rs[i].bad {
+				bad++
+			}
+			if rs[i].rescued {
+				rescued++
+			}
 		}
 		if f == 7 {
 			// A redelivery of the last 100 rows of the batch before it
@@ -197,6 +250,9 @@ func TestDuckDBReadsDeltaTable(t *testing.T) {
 		if f == 7 && res.Duplicates != 100 {
 			t.Errorf("flush %d: %d duplicates, want 100", f, res.Duplicates)
 		}
+		if len(res.Rejected) != bad || res.Rescued != rescued {
+			t.Errorf("flush %d: %d rejected, %d rescued; want %d, %d", f, len(res.Rejected), res.Rescued, bad, rescued)
+		}
 		written = append(written, rs...)
 	}
 	want := checksums(written)
@@ -204,11 +260,24 @@ func TestDuckDBReadsDeltaTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, got := readWithDuckDB(t, dir)
-	if len(files) != snap.NumFiles() {
-		t.Errorf("DuckDB found %d active files, the log has %d", len(files), snap.NumFiles())
+	schema, err := snap.Schema()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	var columns []string
+	for _, f := range schema.Fields {
+		columns = append(columns, f.Name)
+	}
+	for _, c := range []string{"extra", "_rescued"} {
+		if !slices.Contains(columns, c) {
+			t.Fatalf("no column %s in the table's schema: %v", c, columns)
+		}
+	}
+	before := readWithDuckDB(t, dir, columns)
+	if len(before.files) != snap.NumFiles() {
+		t.Errorf("DuckDB found %d active files, the log has %d", len(before.files), snap.NumFiles())
+	}
+	if diff := cmp.Diff(want, before.want); diff != "" {
 		t.Errorf("checksums (-written +DuckDB):\n%s", diff)
 	}
 
@@ -220,12 +289,34 @@ func TestDuckDBReadsDeltaTable(t *testing.T) {
 	if res.CompactedBlocks == 0 {
 		t.Fatalf("nothing compacted: %+v", res)
 	}
-	after, got := readWithDuckDB(t, dir)
-	if len(after) >= len(files) {
-		t.Errorf("%d active files after compaction, %d before", len(after), len(files))
+	after := readWithDuckDB(t, dir, columns)
+	if n := len(before.files) - res.CompactedBlocks + res.NewBlocks; len(after.files) != n || n >= len(before.files) {
+		t.Errorf("%d active files after compaction (%+v), %d before", len(after.files), res, len(before.files))
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, after.want); diff != "" {
 		t.Errorf("checksums after compaction (-written +DuckDB):\n%s", diff)
 	}
-	t.Logf("%d rows in %d files, %d after compacting %d blocks", len(written), len(files), len(after), res.CompactedBlocks)
+	if diff := cmp.Diff(before.columns, after.columns); diff != "" {
+		t.Errorf("DuckDB's column figures after compaction (-before +after):\n%s", diff)
+	}
+
+	// Vacuum deletes the compacted inputs, past the retention, and
+	// nothing the log still names.
+	now = now.Add(writer.DefaultVacuumRetention + 24*time.Hour)
+	vr, err := w.Vacuum(ctx, 0)
+	if err != nil || vr.Deleted != res.CompactedBlocks {
+		t.Fatalf("Vacuum: %+v, %v; want %d deleted", vr, err, res.CompactedBlocks)
+	}
+	again := readWithDuckDB(t, dir, columns)
+	if diff := cmp.Diff(after.files, again.files); diff != "" {
+		t.Errorf("active files after vacuum (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, again.want); diff != "" {
+		t.Errorf("checksums after vacuum (-written +DuckDB):\n%s", diff)
+	}
+	if diff := cmp.Diff(before.columns, again.columns); diff != "" {
+		t.Errorf("DuckDB's column figures after vacuum (-before +after):\n%s", diff)
+	}
+	t.Logf("%d rows in %d files, %d after compacting %d blocks, %d deleted by vacuum",
+		len(written), len(before.files), len(after.files), res.CompactedBlocks, vr.Deleted)
 }
