@@ -489,6 +489,9 @@ func (t *Table) Commit(ctx context.Context, base *Snapshot, actions []Action, op
 func checkOwn(base *Snapshot, actions []Action) error {
 	apps := map[string]bool{}
 	for i, a := range actions {
+		if n := a.fields(); n != 1 {
+			return fmt.Errorf("manifest: action %d: an action must have exactly one field set, it has %d", i, n)
+		}
 		if err := a.validate(); err != nil {
 			return fmt.Errorf("manifest: action %d: %w", i, err)
 		}
