@@ -211,6 +211,11 @@ func lineOf(body []byte, i int) (line, offset int) {
 //	...      the body
 const recordVersion = 1
 
+// maxRecordHeaderBytes bounds what a log record holds besides the batch's
+// body: its framing and the header appendRecordHeader writes (a table name
+// of at most 128 bytes, a producer name of at most 256).
+const maxRecordHeaderBytes = 1024
+
 func appendRecordHeader(dst []byte, f format, table, producer string) []byte {
 	dst = append(dst, recordVersion, byte(f))
 	dst = binary.AppendUvarint(dst, uint64(len(table)))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	writer "github.com/evodb/writer"
+	"github.com/evodb/writer/server/wal"
 )
 
 // Defaults for the zero fields of Config.
@@ -129,6 +130,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if limit := int64(wal.MaxRecordBytes - maxRecordHeaderBytes); c.MaxBodyBytes > limit {
+		// A batch is logged whole, in one record.
+		return c, fmt.Errorf("server: Config.MaxBodyBytes %d is above %d, the most a write-ahead log record holds besides its header", c.MaxBodyBytes, limit)
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval

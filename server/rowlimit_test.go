@@ -9,6 +9,7 @@ import (
 
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/server/wal"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -116,5 +117,30 @@ func TestLoggedRowsReplay(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int64{1, 2}, lsns); diff != "" {
 		t.Fatalf("decodeLogged LSNs (-want +got):\n%s", diff)
+	}
+}
+
+// TestMaxBodyFitsTheLog: a body must fit in one write-ahead log record.
+// A larger MaxBodyBytes would let a batch be buffered, fail its log
+// append, and then be acknowledged as a duplicate when resent, without
+// ever being in the log.
+func TestMaxBodyFitsTheLog(t *testing.T) {
+	for _, tc := range []struct {
+		max  int64
+		want string // "" when accepted
+	}{
+		{wal.MaxRecordBytes, "MaxBodyBytes"},
+		{wal.MaxRecordBytes - maxRecordHeaderBytes + 1, "MaxBodyBytes"},
+		{wal.MaxRecordBytes - maxRecordHeaderBytes, ""},
+	} {
+		_, err := Config{DataDir: t.TempDir(), MaxBodyBytes: tc.max}.withDefaults()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("MaxBodyBytes %d: %v; want an error naming %q: %v", tc.max, err, tc.want, tc.want != "")
+		}
+	}
+	// The largest header a record can have fits maxRecordHeaderBytes.
+	head := appendRecordHeader(nil, formatBinary, strings.Repeat("t", 128), strings.Repeat("\U0010FFFF", 64))
+	if len(head)+8 > maxRecordHeaderBytes {
+		t.Fatalf("a record header of %d bytes (plus 8 of framing) exceeds maxRecordHeaderBytes %d", len(head), maxRecordHeaderBytes)
 	}
 }
