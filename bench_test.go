@@ -13,7 +13,6 @@ import (
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
 	"github.com/evodb/writer/manifest"
-	"github.com/evodb/writer/upload"
 )
 
 // latencies collects one duration per iteration and reports p50 and p99.
@@ -48,30 +47,11 @@ func benchBatch(p string, from int64, n int) ([]cdc.Entry, int64) {
 	return es, bytes
 }
 
-func benchStores() []struct {
-	name string
-	new  func(b *testing.B) upload.Store
-} {
-	return []struct {
-		name string
-		new  func(b *testing.B) upload.Store
-	}{
-		{"local", func(b *testing.B) upload.Store {
-			s, err := upload.NewLocal(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
-		}},
-		{"versitygw", func(b *testing.B) upload.Store { return s3Store(b, upload.S3Options{}) }},
-	}
-}
-
 // BenchmarkFlush10k flushes batches of 10,000 entries end to end: filter,
 // shred, encode, upload, commit.
 func BenchmarkFlush10k(b *testing.B) {
 	const n = 10_000
-	for _, sc := range benchStores() {
+	for _, sc := range storesNamed("local", "versitygw") {
 		b.Run(sc.name, func(b *testing.B) {
 			ctx := context.Background()
 			w := open(b, writer.Options{Store: sc.new(b), Manifest: manifest.Options{CheckpointInterval: -1}})
@@ -138,7 +118,7 @@ func BenchmarkEncode10k(b *testing.B) {
 // BenchmarkCommit measures one commit (an add and a txn) on top of the
 // latest snapshot, the writer's last step.
 func BenchmarkCommit(b *testing.B) {
-	for _, sc := range benchStores() {
+	for _, sc := range storesNamed("local", "versitygw") {
 		b.Run(sc.name, func(b *testing.B) {
 			ctx := context.Background()
 			tbl, err := manifest.Open(sc.new(b), "t", manifest.Options{CheckpointInterval: -1})

@@ -1,13 +1,10 @@
 package writer_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -23,275 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// ctClock is a manual clock shared by the table, the compactor and
-// vacuum; it starts at the real time so that the stores' modification
-// times fall near it.
-type ctClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newCTClock() *ctClock { return &ctClock{t: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *ctClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *ctClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// at returns a clock function fixed at the clock's time plus d.
-func (c *ctClock) at(d time.Duration) func() time.Time {
-	t := c.Now().Add(d)
-	return func() time.Time { return t }
-}
-
-var ctSchema = manifest.StructType{Fields: []manifest.StructField{
-	{Name: engine.ColOp, Type: manifest.Type("string")},
-	{Name: engine.ColLSN, Type: manifest.Type("long")},
-	{Name: engine.ColProducer, Type: manifest.Type("string")},
-	{Name: engine.ColCommitTS, Type: manifest.Type("timestamp"), Nullable: true},
-	{Name: "id", Type: manifest.Type("long"), Nullable: true},
-	{Name: "name", Type: manifest.Type("string"), Nullable: true},
-	{Name: "score", Type: manifest.Type("double"), Nullable: true},
-	{Name: "tags", Type: manifest.DataType{Array: &manifest.ArrayType{ElementType: manifest.Type("string"), ContainsNull: true}}, Nullable: true},
-	{Name: "addr", Type: manifest.DataType{Struct: &manifest.StructType{Fields: []manifest.StructField{
-		{Name: "city", Type: manifest.Type("string"), Nullable: true},
-		{Name: "zip", Type: manifest.Type("string"), Nullable: true},
-	}}}, Nullable: true},
-	{Name: "late", Type: manifest.Type("long"), Nullable: true},
-	{Name: engine.ColRescued, Type: manifest.Type("string"), Nullable: true},
-}}
-
-type ctStoreCase struct {
-	name string
-	new  func(t *testing.T) upload.Store
-}
-
-func ctS3(t *testing.T, client *http.Client, retry upload.RetryPolicy) upload.Store {
-	t.Helper()
-	gw := uploadtest.SharedGateway(t)
-	ctx := context.Background()
-	bucket, err := gw.NewBucket(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := upload.NewS3(ctx, upload.S3Options{
-		Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
-		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: client, Retry: retry,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func ctStores() []ctStoreCase {
-	return []ctStoreCase{
-		{"memory", func(t *testing.T) upload.Store { return upload.NewMemory() }},
-		{"local", func(t *testing.T) upload.Store {
-			s, err := upload.NewLocal(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}},
-		{"versitygw", func(t *testing.T) upload.Store { return ctS3(t, nil, upload.RetryPolicy{}) }},
-	}
-}
-
-func ctOpen(t *testing.T, store upload.Store, clk *ctClock) *manifest.Table {
-	t.Helper()
-	tbl, err := manifest.Open(store, "tables/events", manifest.Options{
-		Now: clk.Now, MaxAttempts: 1000, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
-}
-
-func ctNewTable(t *testing.T, store upload.Store, clk *ctClock) *manifest.Table {
-	t.Helper()
-	tbl := ctOpen(t, store, clk)
-	if _, err := tbl.Create(context.Background(), ctSchema, manifest.CreateOptions{Name: "events"}); err != nil {
-		t.Fatal(err)
-	}
-	return tbl
-}
-
-// ctFlush writes entries as one block and commits it the way a flush does
-// (add with numRecords and the _lsn range in its stats, txn of the
-// producer). It returns the block's key.
-func ctFlush(ctx context.Context, tbl *manifest.Table, es []cdc.Entry) (string, error) {
-	return ctFlushRG(ctx, tbl, es, 2000)
-}
-
-// ctFlushRG is ctFlush with row groups of rowGroupBytes entry bytes.
-func ctFlushRG(ctx context.Context, tbl *manifest.Table, es []cdc.Entry, rowGroupBytes int) (string, error) {
-	// id is declared, so the rows where it is text rescue it; the other
-	// columns are inferred block by block, as independent writers do.
-	bw, err := engine.NewBlockWriter(engine.BlockOptions{RowGroupBytes: rowGroupBytes,
-		Shredder: engine.Options{Schema: &engine.Schema{Fields: []engine.Field{{Name: "id", Type: engine.TypeInt64}}}}})
-	if err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	info, err := bw.WriteBlock(ctx, &buf, es)
-	if err != nil {
-		return "", err
-	}
-	if len(info.Errors) > 0 {
-		return "", fmt.Errorf("rows rejected: %v", info.Errors)
-	}
-	var id [8]byte
-	rand.Read(id[:])
-	key := "data/blk_" + hex.EncodeToString(id[:]) + ".parquet"
-	if _, err := tbl.Store().Put(ctx, key, buf.Bytes(), upload.PutOptions{IfAbsent: true}); err != nil {
-		return "", err
-	}
-	lo, hi := es[0].LSN, es[0].LSN
-	for _, e := range es {
-		lo, hi = min(lo, e.LSN), max(hi, e.LSN)
-	}
-	st := manifest.Stats{NumRecords: int64(len(es)),
-		MinValues: map[string]any{engine.ColLSN: lo}, MaxValues: map[string]any{engine.ColLSN: hi}}
-	actions := []manifest.Action{
-		{Add: &manifest.AddFile{Path: manifest.EncodePath(key), PartitionValues: map[string]string{},
-			Size: int64(buf.Len()), ModificationTime: time.Now().UnixMilli(), DataChange: true, Stats: st.String()}},
-		{Txn: &manifest.Txn{AppID: es[0].Producer, Version: hi}},
-	}
-	_, err = tbl.Commit(ctx, nil, actions, manifest.CommitOptions{})
-	return key, err
-}
-
-// ctBatch makes n entries of producer p from LSN first on. Later LSNs
-// carry more columns: "late" from LSN 40 on, "addr.zip" from 60 on; every
-// 7th row has a value that goes to _rescued.
-func ctBatch(p string, first int64, n int) []cdc.Entry {
-	es := make([]cdc.Entry, n)
-	base := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
-	for i := range es {
-		lsn := first + int64(i)
-		var b strings.Builder
-		if lsn%7 == 0 {
-			fmt.Fprintf(&b, `{"id":"text %d","name":"%s-%d","score":1.5`, lsn, p, lsn)
-		} else {
-			fmt.Fprintf(&b, `{"id":%d,"name":"%s-%d","score":%d.5,"tags":["a%d",null]`, lsn, p, lsn, lsn%10, lsn%3)
-		}
-		if lsn >= 60 {
-			fmt.Fprintf(&b, `,"addr":{"city":"c%d","zip":"%05d"}`, lsn%4, lsn)
-		} else {
-			fmt.Fprintf(&b, `,"addr":{"city":"c%d"}`, lsn%4)
-		}
-		if lsn >= 40 {
-			fmt.Fprintf(&b, `,"late":%d`, lsn*2)
-		}
-		b.WriteString("}")
-		es[i] = cdc.Entry{Op: cdc.Op(1 + lsn%3), Table: "events", Data: []byte(b.String()), LSN: lsn, Producer: p,
-			CommitTime: base.Add(time.Duration(lsn) * time.Millisecond)}
-	}
-	return es
-}
-
-// ctRowsOf reads every row of the snapshot's active blocks, sorted by
-// producer and LSN.
-func ctRowsOf(t *testing.T, tbl *manifest.Table, s *manifest.Snapshot) []engine.Row {
-	t.Helper()
-	rows, err := ctTryRows(tbl, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-func ctTryRows(tbl *manifest.Table, s *manifest.Snapshot) ([]engine.Row, error) {
-	ctx := context.Background()
-	var rows []engine.Row
-	for _, f := range s.Files() {
-		key, err := f.Key()
-		if err != nil {
-			return nil, err
-		}
-		data, _, err := tbl.Store().Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("version %d: %w", s.Version(), err)
-		}
-		if int64(len(data)) != f.Size {
-			return nil, fmt.Errorf("%s: %d bytes, add.size says %d", key, len(data), f.Size)
-		}
-		bf, err := engine.OpenBlock(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-		rs, err := bf.Rows(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-		rows = append(rows, rs...)
-	}
-	slices.SortFunc(rows, func(a, b engine.Row) int {
-		if c := strings.Compare(a.Producer, b.Producer); c != 0 {
-			return c
-		}
-		return int(a.LSN - b.LSN)
-	})
-	return rows, nil
-}
-
-func ctSnapshot(t *testing.T, tbl *manifest.Table) *manifest.Snapshot {
-	t.Helper()
-	s, err := tbl.Snapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// ctDataKeys lists the files under data/.
-func ctDataKeys(t *testing.T, tbl *manifest.Table) []string {
-	t.Helper()
-	objs, err := tbl.Store().List(context.Background(), writer.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, o := range objs {
-		keys = append(keys, o.Key)
-	}
-	return keys
-}
-
-func ctActiveKeys(t *testing.T, s *manifest.Snapshot) []string {
-	t.Helper()
-	var keys []string
-	for _, f := range s.Files() {
-		k, err := f.Key()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	return keys
-}
-
-// ctFill flushes blocks of 10 rows for producer p, LSNs 1..10*blocks.
-func ctFill(t *testing.T, tbl *manifest.Table, p string, blocks int) {
-	t.Helper()
-	for i := range blocks {
-		if _, err := ctFlush(context.Background(), tbl, ctBatch(p, int64(1+10*i), 10)); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestCompactPreservesRows(t *testing.T) {
-	for _, sc := range ctStores() {
+	for _, sc := range stores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := newCTClock()
@@ -384,12 +114,6 @@ func TestCompactPreservesRows(t *testing.T) {
 	}
 }
 
-var cmpSorted = cmp.Transformer("sorted", func(in []string) []string {
-	out := slices.Clone(in)
-	slices.Sort(out)
-	return out
-})
-
 // checkCompactCommit reads the compaction's commit file back and checks
 // its actions: OPTIMIZE, a remove with dataChange false and the deletion
 // time per input, an add with dataChange false and stats per new block.
@@ -454,18 +178,10 @@ func checkCompactCommit(t *testing.T, tbl *manifest.Table, res writer.CompactRes
 
 // TestCompactStats checks the add.stats of a new block against its rows.
 func TestCompactStats(t *testing.T) {
-	ctx := context.Background()
 	clk := newCTClock()
 	tbl := ctNewTable(t, upload.NewMemory(), clk)
 	ctFill(t, tbl, "p1", 8)
-	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Compact(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := ctCompact(t, tbl, clk)
 	if res.NewBlocks != 1 {
 		t.Fatalf("%+v; want one new block", res)
 	}
@@ -493,18 +209,10 @@ func TestCompactStats(t *testing.T) {
 }
 
 func TestCompactNothingToDo(t *testing.T) {
-	ctx := context.Background()
 	clk := newCTClock()
 	tbl := ctNewTable(t, upload.NewMemory(), clk)
 	ctFill(t, tbl, "p1", 3)
-	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Compact(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := ctCompact(t, tbl, clk)
 	if diff := cmp.Diff(writer.CompactResult{Version: 3}, res); diff != "" {
 		t.Fatalf("compaction of 3 blocks with MinBlocksToCompact 4 (-want +got):\n%s", diff)
 	}
@@ -618,146 +326,6 @@ func TestCompactPlan(t *testing.T) {
 			}
 		})
 	}
-}
-
-var errInjected = errors.New("injected fault")
-
-// faultStore counts the operations on a store and fails one of them:
-// the failAt-th (1-based; 0: none), before it is applied or, for writes
-// and deletes when after is set, once it has been applied (a lost
-// response). beforePut runs before every Put.
-type faultStore struct {
-	upload.Store
-	mu        sync.Mutex
-	ops       int
-	failAt    int
-	after     bool
-	failed    string
-	beforePut func(key string)
-}
-
-// step counts an operation and reports whether it fails, and how.
-func (f *faultStore) step(name string) (fail, after bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ops++
-	if f.ops == f.failAt {
-		f.failed = name
-		return true, f.after
-	}
-	return false, false
-}
-
-func (f *faultStore) Put(ctx context.Context, key string, data []byte, opts upload.PutOptions) (upload.ObjectInfo, error) {
-	if f.beforePut != nil {
-		f.beforePut(key)
-	}
-	fail, after := f.step("Put " + key)
-	if fail && !after {
-		return upload.ObjectInfo{}, errInjected
-	}
-	info, err := f.Store.Put(ctx, key, data, opts)
-	if fail {
-		return upload.ObjectInfo{}, errInjected
-	}
-	return info, err
-}
-
-func (f *faultStore) Create(ctx context.Context, key string, opts upload.PutOptions) (upload.Writer, error) {
-	if fail, _ := f.step("Create " + key); fail {
-		return nil, errInjected
-	}
-	w, err := f.Store.Create(ctx, key, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &faultWriter{Writer: w, f: f, key: key}, nil
-}
-
-func (f *faultStore) Get(ctx context.Context, key string) ([]byte, upload.ObjectInfo, error) {
-	if fail, _ := f.step("Get " + key); fail {
-		return nil, upload.ObjectInfo{}, errInjected
-	}
-	return f.Store.Get(ctx, key)
-}
-
-func (f *faultStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
-	if fail, _ := f.step("GetRange " + key); fail {
-		return nil, errInjected
-	}
-	return f.Store.GetRange(ctx, key, off, n)
-}
-
-func (f *faultStore) List(ctx context.Context, prefix string) ([]upload.ObjectInfo, error) {
-	if fail, _ := f.step("List " + prefix); fail {
-		return nil, errInjected
-	}
-	return f.Store.List(ctx, prefix)
-}
-
-func (f *faultStore) Delete(ctx context.Context, key string) error {
-	fail, after := f.step("Delete " + key)
-	if fail && !after {
-		return errInjected
-	}
-	err := f.Store.Delete(ctx, key)
-	if fail {
-		return errInjected
-	}
-	return err
-}
-
-type faultWriter struct {
-	upload.Writer
-	f   *faultStore
-	key string
-}
-
-func (w *faultWriter) Write(p []byte) (int, error) {
-	if fail, _ := w.f.step("Write " + w.key); fail {
-		return 0, errInjected
-	}
-	return w.Writer.Write(p)
-}
-
-func (w *faultWriter) Close() error {
-	fail, after := w.f.step("Close " + w.key)
-	if fail && !after {
-		w.Writer.Abort()
-		return errInjected
-	}
-	err := w.Writer.Close()
-	if fail {
-		return errInjected
-	}
-	return err
-}
-
-// ctCheckVacuum checks that a vacuum within the retention deletes
-// nothing, that one past it leaves exactly the active files under data/,
-// and that the table reads want before and after.
-func ctCheckVacuum(t *testing.T, tbl *manifest.Table, clk *ctClock, want []engine.Row) writer.VacuumResult {
-	t.Helper()
-	ctx := context.Background()
-	vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(30 * time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if vr.Deleted != 0 {
-		t.Fatalf("vacuum within the retention deleted %v", vr.Paths)
-	}
-	vr, err = writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := ctSnapshot(t, tbl)
-	if diff := cmp.Diff(ctActiveKeys(t, s), ctDataKeys(t, tbl), cmpSorted); diff != "" {
-		t.Fatalf("files under data/ after vacuum are not the active ones (-active +files):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, ctRowsOf(t, tbl, s)); diff != "" {
-		t.Fatalf("rows after vacuum (-want +got):\n%s", diff)
-	}
-	return vr
 }
 
 // TestCompactFaults fails every store operation of a compaction in turn,
@@ -908,7 +476,7 @@ func TestCompactConcurrentWriters(t *testing.T) {
 	}
 	ctx := context.Background()
 	clk := newCTClock()
-	store := ctS3(t, nil, upload.RetryPolicy{})
+	store := s3Store(t, upload.S3Options{})
 	tbl := ctNewTable(t, store, clk)
 	const writers, rowsPerFlush = 4, 5
 	var wg sync.WaitGroup
@@ -1011,12 +579,11 @@ func TestCompactConcurrentWriters(t *testing.T) {
 func TestCompactS3Faults(t *testing.T) {
 	ctx := context.Background()
 	clk := newCTClock()
-	clean := ctS3(t, nil, upload.RetryPolicy{})
+	clean := s3Store(t, upload.S3Options{})
 	tbl := ctNewTable(t, clean, clk)
 	ctFill(t, tbl, "p1", 8)
 	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
 
-	s3c := clean.(*upload.S3)
 	tr := &uploadtest.Transport{Seed: 3, Rules: []uploadtest.Rule{
 		// The first block upload and the fourth read fail for sure.
 		{Op: uploadtest.OpPutObject, Fault: uploadtest.Status503, Times: 1},
@@ -1026,15 +593,7 @@ func TestCompactS3Faults(t *testing.T) {
 		{Op: uploadtest.OpPutObject, Fault: uploadtest.Status503, Rate: 0.1},
 		{Op: uploadtest.OpListObjects, Fault: uploadtest.Status500, Rate: 0.02},
 	}}
-	gw := uploadtest.SharedGateway(t)
-	faulty, err := upload.NewS3(ctx, upload.S3Options{
-		Bucket: s3c.Bucket(), Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
-		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: tr.Client(),
-		Retry: upload.RetryPolicy{MaxAttempts: 1},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	faulty := s3Store(t, upload.S3Options{Bucket: clean.Bucket(), HTTPClient: tr.Client(), Retry: upload.RetryPolicy{MaxAttempts: 1}})
 	c, err := writer.NewCompactor(ctOpen(t, faulty, clk), writer.CompactorOptions{Clock: clk.Now, MinBlocksToCompact: 2, TargetBlockSize: 2 * 1500})
 	if err != nil {
 		t.Fatal(err)
@@ -1071,19 +630,7 @@ func TestCompactS3Faults(t *testing.T) {
 // written from. Each iteration first puts the inputs back in the table (a small
 // commit) so that there is something to compact.
 func BenchmarkCompact(b *testing.B) {
-	for _, sc := range []struct {
-		name string
-		new  func(b *testing.B) upload.Store
-	}{
-		{"memory", func(b *testing.B) upload.Store { return upload.NewMemory() }},
-		{"local", func(b *testing.B) upload.Store {
-			s, err := upload.NewLocal(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
-		}},
-	} {
+	for _, sc := range storesNamed("memory", "local") {
 		b.Run("store="+sc.name, func(b *testing.B) {
 			ctx := context.Background()
 			clk := newCTClock()
@@ -1235,20 +782,9 @@ func TestCompactMultipartS3(t *testing.T) {
 	}
 	ctx := context.Background()
 	clk := newCTClock()
-	gw := uploadtest.SharedGateway(t)
-	bucket, err := gw.NewBucket(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tr := &uploadtest.Transport{}
-	store, err := upload.NewS3(ctx, upload.S3Options{
-		Bucket: bucket, Endpoint: gw.Endpoint, Region: gw.Region, UsePathStyle: true,
-		AccessKeyID: gw.AccessKey, SecretAccessKey: gw.SecretKey, HTTPClient: tr.Client(),
-		Multipart: upload.MultipartOptions{PartSize: upload.MinPartSize, Concurrency: 2},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := s3Store(t, upload.S3Options{HTTPClient: tr.Client(),
+		Multipart: upload.MultipartOptions{PartSize: upload.MinPartSize, Concurrency: 2}})
 	tbl := ctNewTable(t, store, clk)
 	// Rows of random text, which compresses little.
 	var buf [100]byte

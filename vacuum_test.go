@@ -52,13 +52,9 @@ func TestVacuumRetention(t *testing.T) {
 			v4 := ctSnapshot(t, tbl)
 			want := ctRowsOf(t, tbl, v4)
 			clk.Advance(time.Hour)
-			c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := c.Compact(ctx)
-			if err != nil || res.NewBlocks != 1 {
-				t.Fatalf("compaction: %+v, %v", res, err)
+			res := ctCompact(t, tbl, clk)
+			if res.NewBlocks != 1 {
+				t.Fatalf("compaction: %+v", res)
 			}
 			// The orphan is dated by the store's clock, the real time near
 			// the start, an hour before the compaction.
@@ -132,13 +128,7 @@ func TestVacuumDeleteErrors(t *testing.T) {
 	tbl := ctNewTable(t, mem, clk)
 	ctFill(t, tbl, "p1", 4)
 	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
-	c, err := writer.NewCompactor(tbl, writer.CompactorOptions{Clock: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Compact(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctCompact(t, tbl, clk)
 	// Operations of a vacuum: List, then the snapshot's reads, then the
 	// deletes; fail the second delete.
 	probe := &faultStore{Store: mem}
