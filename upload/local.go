@@ -53,12 +53,13 @@ type Local struct {
 // each directory it created, so that a file later synced in dir does not
 // vanish at a crash with a directory entry that was never synced.
 func (l *Local) mkdirAll(dir string) error {
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nil
+	}
 	var created []string
 	for d := dir; ; {
-		if _, err := os.Stat(d); err == nil {
-			break
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			break // MkdirAll reports it
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			break // there (or unreadable: MkdirAll reports it)
 		}
 		created = append(created, d)
 		parent := filepath.Dir(d)
@@ -66,9 +67,6 @@ func (l *Local) mkdirAll(dir string) error {
 			break
 		}
 		d = parent
-	}
-	if len(created) == 0 {
-		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
