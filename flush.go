@@ -397,14 +397,7 @@ func (w *LakehouseWriter) sleep(ctx context.Context, d time.Duration) error {
 	if w.cfg.Manifest.Sleep != nil {
 		return w.cfg.Manifest.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return upload.Sleep(ctx, d)
 }
 
 // dropBlocks deletes blocks no commit will refer to. A block that cannot

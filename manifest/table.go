@@ -142,16 +142,7 @@ func (o *Options) defaults() {
 		o.MaxDelay = time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		o.Sleep = upload.Sleep
 	}
 	if o.Jitter == nil {
 		o.Jitter = mrand.Float64

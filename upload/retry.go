@@ -41,7 +41,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxDelay = 5 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepTimer
+		p.Sleep = Sleep
 	}
 	if p.Jitter == nil {
 		p.Jitter = rand.Float64
@@ -58,7 +58,10 @@ func (p RetryPolicy) delay(retry int) time.Duration {
 	return time.Duration(p.Jitter() * float64(d))
 }
 
-func sleepTimer(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first, and
+// returns ctx's error in the second case. It is the default Sleep of
+// RetryPolicy, and of the table's and the writer's retries.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
