@@ -192,49 +192,62 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			// Anything else, or too little room under packed, is left to
 			// the general steps from the start of the stretch.
 			p, wi, bm := runs.p, runs.wi, runs.bm
-			for p < n && len(dst)-start+6 <= packed {
-				if cap(dst)-len(dst) < 8 {
-					dst = slices.Grow(dst, 8)
+		fast:
+			for p < n {
+				// One bound for both the room under packed (a step
+				// writes at most 5 bytes, the general steps check
+				// exactly) and the spare capacity of the 8-byte stores.
+				if cap(dst)-len(dst) < 64 {
+					dst = slices.Grow(dst, 64)
 				}
-				for bm == 0 {
-					wi++
-					bm = ^e[wi]
+				limit := cap(dst) - 8
+				if packed-6 < limit-start {
+					limit = start + packed - 6
 				}
-				q := wi*64 + bits.TrailingZeros64(bm)
-				c := q + 1 - p
-				if c >= k {
-					if c >= 1<<13 {
-						break
-					}
-					// The ULEB128 header c<<1 in one or two bytes, then
-					// the value.
-					two := uint64(b2i(c >= 64))
-					x := uint64(c<<1)&0x7F | two<<7 | uint64(c>>6)<<8 | uint64(byte(src[p]))<<(8+8*two)
-					at := len(dst)
-					binary.LittleEndian.PutUint64(dst[at:at+8], x)
-					dst = dst[:at+2+int(two)]
-					p, bm = q+1, bm&(bm-1)
-					continue
-				}
-				b2, w2 := bm&(bm-1), wi
-				for b2 == 0 {
-					w2++
-					b2 = ^e[w2]
-				}
-				q2 := w2*64 + bits.TrailingZeros64(b2)
-				c2 := q2 - q
-				two := uint64(b2i(c2 >= 64))
-				// A stretch of one short run of c before a run of c2, which
-				// R wins unless the A way lets a 2-byte header shrink.
-				if c2 < k || c2 >= 1<<13 || two == 1 && w == 1 && c < 8 && c2+c < 72 {
+				if len(dst) > limit {
 					break
 				}
-				x := uint64(c<<1) | uint64(byte(src[p]))<<8 |
-					(uint64(c2<<1)&0x7F|two<<7|uint64(c2>>6)<<8|uint64(byte(src[q+1]))<<(8+8*two))<<16
-				at := len(dst)
-				binary.LittleEndian.PutUint64(dst[at:at+8], x)
-				dst = dst[:at+4+int(two)]
-				p, wi, bm = q2+1, w2, b2&(b2-1)
+				for p < n && len(dst) <= limit {
+					for bm == 0 {
+						wi++
+						bm = ^e[wi]
+					}
+					q := wi*64 + bits.TrailingZeros64(bm)
+					c := q + 1 - p
+					if c >= k {
+						if c >= 1<<13 {
+							break fast
+						}
+						// The ULEB128 header c<<1 in one or two bytes, then
+						// the value.
+						two := uint64(b2i(c >= 64))
+						x := uint64(c<<1)&0x7F | two<<7 | uint64(c>>6)<<8 | uint64(byte(src[p]))<<(8+8*two)
+						at := len(dst)
+						binary.LittleEndian.PutUint64(dst[at:at+8], x)
+						dst = dst[:at+2+int(two)]
+						p, bm = q+1, bm&(bm-1)
+						continue
+					}
+					b2, w2 := bm&(bm-1), wi
+					for b2 == 0 {
+						w2++
+						b2 = ^e[w2]
+					}
+					q2 := w2*64 + bits.TrailingZeros64(b2)
+					c2 := q2 - q
+					two := uint64(b2i(c2 >= 64))
+					// A stretch of one short run of c before a run of c2, which
+					// R wins unless the A way lets a 2-byte header shrink.
+					if c2 < k || c2 >= 1<<13 || two == 1 && w == 1 && c < 8 && c2+c < 72 {
+						break fast
+					}
+					x := uint64(c<<1) | uint64(byte(src[p]))<<8 |
+						(uint64(c2<<1)&0x7F|two<<7|uint64(c2>>6)<<8|uint64(byte(src[q+1]))<<(8+8*two))<<16
+					at := len(dst)
+					binary.LittleEndian.PutUint64(dst[at:at+8], x)
+					dst = dst[:at+4+int(two)]
+					p, wi, bm = q2+1, w2, b2&(b2-1)
+				}
 			}
 			runs.p, runs.wi, runs.bm = p, wi, bm
 			if lit = p; p >= n {
