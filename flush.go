@@ -66,6 +66,11 @@ func (w *LakehouseWriter) Flush(ctx context.Context, entries []cdc.Entry) (Flush
 	if w.closed.Load() {
 		return FlushResult{}, ErrClosed
 	}
+	for i := range entries {
+		if e := &entries[i]; e.LSN < 0 {
+			return FlushResult{}, fmt.Errorf("%w: entry %d (producer %q) has the negative LSN %d; LSNs are 0 or more", ErrInvalidEntry, i, e.Producer, e.LSN)
+		}
+	}
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	if w.bw == nil {

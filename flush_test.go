@@ -651,3 +651,30 @@ func TestFlushWithoutProducer(t *testing.T) {
 		t.Errorf("bad rows without producer: %+v, %v", res, err)
 	}
 }
+
+func TestFlushRefusesNegativeLSN(t *testing.T) {
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	w := open(t, writer.Options{Store: mem})
+	batch := []cdc.Entry{
+		{Op: cdc.Insert, Table: "t", Data: []byte(`{"a": 1}`), LSN: 1, Producer: "p"},
+		{Op: cdc.Insert, Table: "t", Data: []byte(`{"a": 2}`), LSN: -5, Producer: "p"},
+	}
+	_, err := w.Flush(ctx, batch)
+	if !errors.Is(err, writer.ErrInvalidEntry) {
+		t.Fatalf("Flush with a negative LSN: err = %v, want ErrInvalidEntry", err)
+	}
+	if !strings.Contains(err.Error(), "entry 1") || !strings.Contains(err.Error(), "-5") {
+		t.Errorf("error %q does not name the entry and its LSN", err)
+	}
+	snap, err := w.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := snap.NumFiles(); n != 0 {
+		t.Errorf("table has %d files after a refused flush, want 0", n)
+	}
+	if _, ok := snap.TxnVersion("p"); ok {
+		t.Error("a refused flush committed a txn")
+	}
+}

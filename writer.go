@@ -18,6 +18,10 @@ import (
 // ErrClosed is returned by the methods of a closed LakehouseWriter.
 var ErrClosed = errors.New("writer: closed")
 
+// ErrInvalidEntry is matched by the error Flush returns, before writing
+// anything, for a batch holding an entry it cannot commit (a negative LSN).
+var ErrInvalidEntry = errors.New("writer: invalid entry")
+
 // LakehouseWriter writes batches of CDC entries into one Delta table. It is
 // safe for concurrent use; its Flushes are serialised.
 type LakehouseWriter struct {
