@@ -235,10 +235,69 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 					}
 					q2 := w2*64 + bits.TrailingZeros64(b2)
 					c2 := q2 - q
+					if c2 < k {
+						// A stretch of several short runs (nulls close
+						// together): priced as the general steps price a
+						// stretch whose runs they counted, up to 16 runs.
+						r, qe := 2, q2
+						for {
+							if qe >= n-1 || r > 16 {
+								break fast
+							}
+							b2 &= b2 - 1
+							for b2 == 0 {
+								w2++
+								b2 = ^e[w2]
+							}
+							q2 = w2*64 + bits.TrailingZeros64(b2)
+							if q2-qe >= k {
+								break
+							}
+							r, qe = r+1, q2
+						}
+						s, c2 := qe+1, q2-qe
+						if c2 >= 1<<13 {
+							break fast
+						}
+						m := s - p
+						t, g := m&7, m>>3
+						costB, costA := math.MaxInt, math.MaxInt
+						if g > 0 {
+							tail := b2i(t != 0)
+							if t > 1 {
+								tail = runsIn(e, s-t, s)
+							}
+							costB = uvarintLen(uint64(g)<<1|1) + g*w + tail*2
+						}
+						if t != 0 && 8-t < c2 {
+							costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w +
+								rleRunSize(c2-(8-t), 1) - rleRunSize(c2, 1)
+						}
+						costR := 2 * r
+						step, pad := min(costR, costB, costA), 0
+						if step == costA && costA < costB && costA < costR {
+							pad = 8 - t
+						}
+						if len(dst)-start+step+rleRunSize(c2-pad, 1) > packed {
+							break fast
+						}
+						switch {
+						case costR <= costB && costR <= costA:
+							dst = appendRuns(dst, src, e, p, s, 1)
+						case costB <= costA:
+							dst = appendLiteral(dst, src[p:s-t], width, false)
+							dst = appendRuns(dst, src, e, s-t, s, 1)
+						default:
+							dst = appendLiteral(dst, src[p:s+pad], width, false)
+						}
+						dst = appendRLERun(dst, c2-pad, uint32(src[s]), 1)
+						p, wi, bm = q2+1, w2, b2&(b2-1)
+						continue fast
+					}
 					two := uint64(b2i(c2 >= 64))
 					// A stretch of one short run of c before a run of c2, which
 					// R wins unless the A way lets a 2-byte header shrink.
-					if c2 < k || c2 >= 1<<13 || two == 1 && w == 1 && c < 8 && c2+c < 72 {
+					if c2 >= 1<<13 || two == 1 && w == 1 && c < 8 && c2+c < 72 {
 						break fast
 					}
 					x := uint64(c<<1) | uint64(byte(src[p]))<<8 |
