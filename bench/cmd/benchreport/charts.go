@@ -21,8 +21,10 @@ type chartDir struct {
 }
 
 // draw writes the chart of one table and returns the link to it. Cases
-// named w=<bit width> become a line chart over the width, anything else a
-// grouped bar chart (one group per case, one bar per implementation).
+// named w=<bit width> become a line chart over the width, cases named
+// rows=<rows per block> a line chart over the block size (logarithmic),
+// anything else a grouped bar chart (one group per case, one bar per
+// implementation).
 func (c *chartDir) draw(section string, t table) (string, error) {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return "", err
@@ -33,13 +35,21 @@ func (c *chartDir) draw(section string, t table) (string, error) {
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	width := 8 * vg.Inch
-	if widths, ok := bitWidths(t.Cases); ok {
-		p.X.Label.Text = "bit width"
+	if xs, ok := numericCases(t.Cases); ok {
+		switch xs.key {
+		case "w":
+			p.X.Label.Text = "bit width"
+		case "rows":
+			p.X.Label.Text = "rows per block (ours) or row group (peers)"
+			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, powersOfTwo{}
+		default:
+			p.X.Label.Text = xs.key
+		}
 		for i, impl := range t.Impls {
 			var xys plotter.XYs
 			for j, cas := range t.Cases {
 				if v, ok := t.Series[[2]string{cas, impl}]; ok {
-					xys = append(xys, plotter.XY{X: float64(widths[j]), Y: v})
+					xys = append(xys, plotter.XY{X: float64(xs.vals[j]), Y: v})
 				}
 			}
 			if len(xys) == 0 {
@@ -90,21 +100,54 @@ func (c *chartDir) draw(section string, t table) (string, error) {
 	return filepath.ToSlash(filepath.Join(c.rel, name)), nil
 }
 
-// bitWidths returns the widths of cases that are all named w=<n>.
-func bitWidths(cases []string) ([]int, bool) {
-	ws := make([]int, len(cases))
-	for i, cas := range cases {
-		v, ok := strings.CutPrefix(cas, "w=")
-		if !ok {
-			return nil, false
+// caseValues are the numbers of cases all named <key>=<integer>.
+type caseValues struct {
+	key  string
+	vals []int
+}
+
+// numericCases returns the numbers of cases that are all named
+// <key>=<positive integer> with one key, w (bit width) or rows (rows per
+// block); a line chart shows them.
+func numericCases(cases []string) (caseValues, bool) {
+	var cv caseValues
+	for _, cas := range cases {
+		k, v, ok := strings.Cut(cas, "=")
+		if !ok || (k != "w" && k != "rows") || (cv.key != "" && k != cv.key) {
+			return caseValues{}, false
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, false
+		if err != nil || n <= 0 {
+			return caseValues{}, false
 		}
-		ws[i] = n
+		cv.key = k
+		cv.vals = append(cv.vals, n)
 	}
-	return ws, len(cases) > 0
+	return cv, len(cases) > 0
+}
+
+// powersOfTwo marks the powers of two within an axis's range, labelled
+// 1k, 4k, 64k, 1M and so on (for the block size axis).
+type powersOfTwo struct{}
+
+func (powersOfTwo) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for v := 1.0; v <= hi; v *= 2 {
+		if v < lo {
+			continue
+		}
+		t := plot.Tick{Value: v}
+		switch n := int64(v); {
+		case n >= 1<<20:
+			t.Label = strconv.FormatInt(n>>20, 10) + "Mi"
+		case n >= 1<<10:
+			t.Label = strconv.FormatInt(n>>10, 10) + "Ki"
+		default:
+			t.Label = strconv.FormatInt(n, 10)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
 
 func label(impl string) string {

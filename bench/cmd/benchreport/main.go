@@ -174,11 +174,26 @@ type table struct {
 	// Series is the median of every (case, implementation label).
 	Series map[[2]string]float64
 	Cases  []string
+	// Primary is the benchmark's first table (its main unit).
+	Primary bool
 }
 
 // primaryUnits are the per-item units a table is made in, in order of
-// preference; CPU time (cpu-ns/...) metrics get their own table beside.
-var primaryUnits = []string{"ns/value", "ns/row", "ns/entry", "rows/s", "entries/s"}
+// preference; CPU time (cpu-ns/...) metrics and the secondaryUnits get
+// their own tables beside.
+var primaryUnits = []string{"ns/value", "ns/row", "ns/entry", "rows/s", "acked-entries/s", "entries/s"}
+
+// secondaryUnits get a table of their own after the primary one, where a
+// benchmark reports them: the service's commit rate and ack latencies,
+// and the bytes written.
+var secondaryUnits = []string{"committed-entries/s", "p50-ack-ms", "p99-ack-ms", "out-bytes"}
+
+// noPeer says, in the peer column of a table without one, why nothing is
+// beside ours (keyed by benchmark base name; other tables say "none
+// measured").
+var noPeer = map[string]string{
+	"ServiceIngest": "none: no peer offers a CDC ingest service to run under the same load (target: 1 M acked entries/s)",
+}
 
 func tablesOf(set *benchdata.Set) []table {
 	// Group benchmark names by base name, in order.
@@ -207,6 +222,9 @@ func tablesOf(set *benchdata.Set) []table {
 				break
 			}
 		}
+		if len(units) == 0 {
+			units = []string{"ns/op"}
+		}
 		for _, n := range names {
 			for _, u := range set.Units(n) {
 				if strings.HasPrefix(u, "cpu-ns/") && !slices.Contains(units, u) {
@@ -214,11 +232,14 @@ func tablesOf(set *benchdata.Set) []table {
 				}
 			}
 		}
-		if len(units) == 0 {
-			units = []string{"ns/op"}
+		for _, u := range secondaryUnits {
+			if present[u] {
+				units = append(units, u)
+			}
 		}
-		for _, u := range units {
+		for i, u := range units {
 			if t := makeTable(set, base, u, names); len(t.Rows) > 0 {
+				t.Primary = i == 0
 				tables = append(tables, t)
 			}
 		}
@@ -338,7 +359,7 @@ func writeReport(w io.Writer, m machine, secs []section, charts *chartDir) error
 		p("\n## %s\n", s.name)
 		for _, t := range tablesOf(s.set) {
 			p("\n### %s (%s, %s)\n\n", t.Base, t.Unit, direction(t.Unit))
-			if charts != nil && !strings.HasPrefix(t.Unit, "cpu-") {
+			if _, numeric := numericCases(t.Cases); charts != nil && (t.Primary || numeric) && !strings.HasPrefix(t.Unit, "cpu-") {
 				file, err := charts.draw(s.name, t)
 				if err != nil {
 					return err
@@ -350,6 +371,9 @@ func writeReport(w io.Writer, m machine, secs []section, charts *chartDir) error
 			hdr := []string{"case", "ours"}
 			for _, peer := range t.Peers {
 				hdr = append(hdr, peer, "× vs "+peer)
+			}
+			if len(t.Peers) == 0 {
+				hdr = append(hdr, "peer")
 			}
 			p("| %s |\n|%s\n", strings.Join(hdr, " | "), strings.Repeat("---|", len(hdr)))
 			for _, r := range t.Rows {
@@ -364,6 +388,13 @@ func writeReport(w io.Writer, m machine, secs []section, charts *chartDir) error
 						}
 					}
 					cells = append(cells, ratio)
+				}
+				if len(t.Peers) == 0 {
+					note, ok := noPeer[t.Base]
+					if !ok {
+						note = "none measured"
+					}
+					cells = append(cells, note)
 				}
 				p("| %s |\n", strings.Join(cells, " | "))
 			}

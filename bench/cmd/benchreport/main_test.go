@@ -70,7 +70,8 @@ func rowCells(t *testing.T, report, heading, cas string) []string {
 }
 
 func TestReportMatchesGoTestMedians(t *testing.T) {
-	files := []string{"testdata/kernels.txt", "testdata/blockwriter.txt", "testdata/e2e.txt"}
+	files := []string{"testdata/kernels.txt", "testdata/blockwriter.txt", "testdata/e2e.txt",
+		"testdata/load.txt", "testdata/service.txt", "testdata/blocksize.txt"}
 	secs, err := readSections(files)
 	if err != nil {
 		t.Fatal(err)
@@ -99,20 +100,40 @@ func TestReportMatchesGoTestMedians(t *testing.T) {
 		heading, cas string
 		ours         col
 		peers        []col
+		note         string // the peer column of a table without peers
 	}{
-		{"KernelUnpack32 (ns/value", "w=1", col{"KernelUnpack32/w=1/impl=evodb", "ns/value"}, []col{{"KernelUnpack32/w=1/impl=parquetgo", "ns/value"}}},
-		{"KernelUnpack32 (ns/value", "w=8", col{"KernelUnpack32/w=8/impl=evodb", "ns/value"}, []col{{"KernelUnpack32/w=8/impl=parquetgo", "ns/value"}}},
-		{"KernelMinMaxInt64 (ns/value", "n=1048576", col{"KernelMinMaxInt64/n=1048576/impl=evodb", "ns/value"}, []col{{"KernelMinMaxInt64/n=1048576/impl=parquetgo", "ns/value"}}},
-		{"WriteRowGroup (rows/s", "level=3", col{"WriteRowGroup/level=3/impl=ours", "rows/s"}, []col{{"WriteRowGroup/level=3/impl=parquet-go", "rows/s"}, {"WriteRowGroup/level=3/impl=arrow-go", "rows/s"}}},
-		{"JSONLinesToParquet (ns/row", "orders ours/zstd1", col{"JSONLinesToParquet/orders/ours/zstd1", "ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "ns/row"}}},
-		{"JSONLinesToParquet (ns/row", "orders ours/zstd3", col{"JSONLinesToParquet/orders/ours/zstd3", "ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "ns/row"}}},
-		{"JSONLinesToParquet (cpu-ns/row", "orders ours/zstd3", col{"JSONLinesToParquet/orders/ours/zstd3", "cpu-ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "cpu-ns/row"}}},
+		{"KernelUnpack32 (ns/value", "w=1", col{"KernelUnpack32/w=1/impl=evodb", "ns/value"}, []col{{"KernelUnpack32/w=1/impl=parquetgo", "ns/value"}}, ""},
+		{"KernelUnpack32 (ns/value", "w=8", col{"KernelUnpack32/w=8/impl=evodb", "ns/value"}, []col{{"KernelUnpack32/w=8/impl=parquetgo", "ns/value"}}, ""},
+		{"KernelMinMaxInt64 (ns/value", "n=1048576", col{"KernelMinMaxInt64/n=1048576/impl=evodb", "ns/value"}, []col{{"KernelMinMaxInt64/n=1048576/impl=parquetgo", "ns/value"}}, ""},
+		{"WriteRowGroup (rows/s", "level=3", col{"WriteRowGroup/level=3/impl=ours", "rows/s"}, []col{{"WriteRowGroup/level=3/impl=parquet-go", "rows/s"}, {"WriteRowGroup/level=3/impl=arrow-go", "rows/s"}}, ""},
+		{"JSONLinesToParquet (ns/row", "orders ours/zstd1", col{"JSONLinesToParquet/orders/ours/zstd1", "ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "ns/row"}}, ""},
+		{"JSONLinesToParquet (ns/row", "orders ours/zstd3", col{"JSONLinesToParquet/orders/ours/zstd3", "ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "ns/row"}}, ""},
+		{"JSONLinesToParquet (cpu-ns/row", "orders ours/zstd3", col{"JSONLinesToParquet/orders/ours/zstd3", "cpu-ns/row"}, []col{{"JSONLinesToParquet/orders/duckdb-2threads", "cpu-ns/row"}}, ""},
+		{"Load (ns/row", "—", col{"Load/impl=evodb", "ns/row"}, []col{{"Load/impl=duckdb-2threads", "ns/row"}}, ""},
+		{"Load (cpu-ns/row", "—", col{"Load/impl=evodb", "cpu-ns/row"}, []col{{"Load/impl=duckdb-2threads", "cpu-ns/row"}}, ""},
+		{"Load (out-bytes", "—", col{"Load/impl=evodb", "out-bytes"}, []col{{"Load/impl=duckdb-2threads", "out-bytes"}}, ""},
+		{"ServiceIngest (acked-entries/s", "format=json", col{"ServiceIngest/format=json", "acked-entries/s"}, nil, noPeer["ServiceIngest"]},
+		{"ServiceIngest (acked-entries/s", "format=binary", col{"ServiceIngest/format=binary", "acked-entries/s"}, nil, noPeer["ServiceIngest"]},
+		{"ServiceIngest (committed-entries/s", "format=json", col{"ServiceIngest/format=json", "committed-entries/s"}, nil, noPeer["ServiceIngest"]},
+		{"ServiceIngest (p50-ack-ms", "format=json", col{"ServiceIngest/format=json", "p50-ack-ms"}, nil, noPeer["ServiceIngest"]},
+		{"ServiceIngest (p99-ack-ms", "format=binary", col{"ServiceIngest/format=binary", "p99-ack-ms"}, nil, noPeer["ServiceIngest"]},
+		{"ServiceIngest (cpu-ns/entry", "format=binary", col{"ServiceIngest/format=binary", "cpu-ns/entry"}, nil, noPeer["ServiceIngest"]},
+		{"BlockSize (rows/s", "rows=1024", col{"BlockSize/rows=1024/impl=ours", "rows/s"}, []col{{"BlockSize/rows=1024/impl=parquet-go", "rows/s"}, {"BlockSize/rows=1024/impl=arrow-go", "rows/s"}}, ""},
+		{"BlockSize (rows/s", "rows=262144", col{"BlockSize/rows=262144/impl=ours", "rows/s"}, []col{{"BlockSize/rows=262144/impl=parquet-go", "rows/s"}, {"BlockSize/rows=262144/impl=arrow-go", "rows/s"}}, ""},
+		{"BlockSize (out-bytes", "rows=16384", col{"BlockSize/rows=16384/impl=ours", "out-bytes"}, []col{{"BlockSize/rows=16384/impl=parquet-go", "out-bytes"}, {"BlockSize/rows=16384/impl=arrow-go", "out-bytes"}}, ""},
 	}
 	for _, tc := range tests {
 		cells := rowCells(t, report, tc.heading, tc.cas)
-		if len(cells) != 2+2*len(tc.peers) {
-			t.Errorf("%s %s: %d cells %q, want %d", tc.heading, tc.cas, len(cells), cells, 2+2*len(tc.peers))
+		want := 2 + 2*len(tc.peers)
+		if len(tc.peers) == 0 {
+			want++ // the peer column says why there is none
+		}
+		if len(cells) != want {
+			t.Errorf("%s %s: %d cells %q, want %d", tc.heading, tc.cas, len(cells), cells, want)
 			continue
+		}
+		if len(tc.peers) == 0 && (tc.note == "" || cells[2] != tc.note) {
+			t.Errorf("%s %s: peer column %q, want %q", tc.heading, tc.cas, cells[2], tc.note)
 		}
 		ours, ok := raw[[2]string{tc.ours.bench, tc.ours.unit}]
 		if !ok {
@@ -138,7 +159,7 @@ func TestReportMatchesGoTestMedians(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"| CPU | test CPU |", "| kernels | avx2 |", "| flags | -count 2 -bench 'A\\|B' |", "## kernels", "## blockwriter", "## e2e"} {
+	for _, want := range []string{"| CPU | test CPU |", "| kernels | avx2 |", "| flags | -count 2 -bench 'A\\|B' |", "## kernels", "## blockwriter", "## e2e", "## load", "## service", "## blocksize"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -160,8 +181,20 @@ func TestReportMatchesGoTestMedians(t *testing.T) {
 			t.Errorf("%s is not an SVG document", link)
 		}
 	}
-	if links != 4 { // Unpack32, MinMaxInt64, WriteRowGroup, JSONLinesToParquet
-		t.Errorf("report links %d charts, want 4", links)
+	// Unpack32, MinMaxInt64, WriteRowGroup, JSONLinesToParquet, Load,
+	// ServiceIngest, and BlockSize's rows/s and out-bytes.
+	if links != 8 {
+		t.Errorf("report links %d charts, want 8", links)
+	}
+	// The block size chart is a line chart over rows per block.
+	svg, err := os.ReadFile(filepath.Join(dir, "charts", "blocksize-BlockSize-rows-per-s.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rows per block", "256Ki", "parquet-go", "arrow-go"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("blocksize-BlockSize-rows-per-s.svg lacks %q", want)
+		}
 	}
 }
 
