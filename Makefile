@@ -131,8 +131,13 @@ UPLOAD_BENCHTIME ?= 4x
 BENCH_KERNELS     ?= Kernel
 BENCH_BLOCKWRITER ?= WriteRowGroup
 BENCH_INGEST      ?= Ring|CDCAdd
-BENCH_E2E         ?= .
+BENCH_E2E         ?= JSONLinesToParquet|TypedRowsToParquet|PeakHeap
 BENCH_UPLOAD      ?= Upload
+BENCH_BLOCKSIZE   ?= BlockSize
+# Sizes of the service and CLI load runs inside make bench (smaller than
+# the defaults of bench-service and bench-load, which run alone).
+BENCH_SERVICE_BATCHES ?= 1000
+BENCH_LOAD_ROWS       ?= 1000000
 TASKSET      := $(shell command -v taskset 2>/dev/null)
 PIN_CPU      ?= $(shell echo $$(( $$(nproc) - 1 )))
 ifneq ($(TASKSET),)
@@ -154,6 +159,11 @@ bench: tools
 	cd bench && for i in $$(seq $(COUNT)); do \
 		$(GO) test ./upload/ -run '^$$' -bench '$(BENCH_UPLOAD)' -benchtime $(UPLOAD_BENCHTIME) -count 1 -args $(UPLOAD_FLAGS) | grep -v '^\(PASS\|ok \)' || exit 1; \
 	done | tee results/upload.txt
+	cd bench && $(BENCH_ENV) EVODB_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench '$(BENCH_BLOCKSIZE)' -benchtime 1x -count $(COUNT) -timeout 0 ./e2e/ | tee results/blocksize.txt
+	cd bench && for i in $$(seq $(COUNT)); do \
+		$(BENCH_ENV) EVODB_BENCH_LOAD_ROWS=$(BENCH_LOAD_ROWS) $(GO) test ./cli/ -run '^$$' -bench Load -benchtime 1x -count 1 -timeout 0 | grep -v '^\(PASS\|ok \)' || exit 1; \
+	done | tee results/load.txt
+	cd bench && $(BENCH_ENV) $(GO) test -run '^$$' -bench ServiceIngest -benchtime $(BENCH_SERVICE_BATCHES)x -count $(COUNT) -timeout 0 ./service/ | tee results/service.txt
 	$(MAKE) bench-report
 
 # bench-report rewrites bench/REPORT.md and bench/charts/ from whatever raw
@@ -161,9 +171,9 @@ bench: tools
 bench-report:
 	rm -f bench/charts/*.svg
 	cd bench && $(GO) run ./cmd/benchreport -o REPORT.md -charts charts \
-		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) UPLOAD_BENCHTIME=$(UPLOAD_BENCHTIME) $(BENCH_ENV); -bench: kernels '$(BENCH_KERNELS)', blockwriter '$(BENCH_BLOCKWRITER)', ingest '$(BENCH_INGEST)', e2e '$(BENCH_E2E)', upload '$(BENCH_UPLOAD)'" \
+		-flags "COUNT=$(COUNT) BENCHTIME=$(BENCHTIME) BW_BENCHTIME=$(BW_BENCHTIME) BENCH_ROWS=$(BENCH_ROWS) UPLOAD_BENCHTIME=$(UPLOAD_BENCHTIME) BENCH_LOAD_ROWS=$(BENCH_LOAD_ROWS) BENCH_SERVICE_BATCHES=$(BENCH_SERVICE_BATCHES) $(BENCH_ENV); -bench: kernels '$(BENCH_KERNELS)', blockwriter '$(BENCH_BLOCKWRITER)', ingest '$(BENCH_INGEST)', e2e '$(BENCH_E2E)', upload '$(BENCH_UPLOAD)', blocksize '$(BENCH_BLOCKSIZE)'" \
 		-pin "$(if $(PIN_EXEC),kernels and blockwriter: $(PIN_EXEC),none)" \
-		$$(for f in kernels blockwriter ingest e2e upload; do [ -s results/$$f.txt ] && echo results/$$f.txt; done)
+		$$(for f in kernels blockwriter ingest e2e upload blocksize load service; do [ -s results/$$f.txt ] && echo results/$$f.txt; done)
 
 # bench-check runs, for each package with a committed baseline
 # (bench/baseline/<pkg>.txt), the benchmarks of ours that the baseline
