@@ -192,7 +192,7 @@ var secondaryUnits = []string{"committed-entries/s", "p50-ack-ms", "p99-ack-ms",
 // beside ours (keyed by benchmark base name; other tables say "none
 // measured").
 var noPeer = map[string]string{
-	"ServiceIngest": "none: no peer offers a CDC ingest service to run under the same load (target: 1 M acked entries/s)",
+	"ServiceIngest": "none: no peer runs this service (target: 1 M acked entries/s)",
 }
 
 func tablesOf(set *benchdata.Set) []table {
@@ -354,7 +354,7 @@ func writeReport(w io.Writer, m machine, secs []section, charts *chartDir) error
 	}
 	p("| raw results | %s |\n\n", strings.Join(inputs, ", "))
 	p("Each cell is the median of the repetitions and, after it, the spread: the 95%% confidence interval of the median in percent, as benchstat computes it (∞: too few repetitions for one). ")
-	p("Peers are measured in the same run as ours. \"× vs P\" is how many times faster ours is than P (above 1: ours is faster), from the two medians. See bench/README.md for the methodology.\n")
+	p("Peers are measured in the same run as ours. \"× vs P\" is how many times faster ours is than P (above 1: ours is faster), from the two medians (for a size such as out-bytes: how many times smaller). A table without a peer says so in its peer column. See bench/README.md for the methodology.\n")
 	for _, s := range secs {
 		p("\n## %s\n", s.name)
 		for _, t := range tablesOf(s.set) {
