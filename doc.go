@@ -19,10 +19,13 @@
 //     the batch) and, when the blocks added columns, a metaData action with
 //     the wider schema.
 //
-// A batch whose entries add up to more than the partition mode's
-// MaxBlockBytes is cut into several blocks, all added by the same commit:
-// a batch is committed whole or not at all, which is what makes its txn
-// versions true.
+// Block sizes (TargetBlockBytes, MaxBlockBytes) are sizes in the store.
+// The writer estimates the compression ratio from the blocks it wrote and
+// turns the target into the entry bytes of one block (InputBytesPerBlock):
+// a batch of more than about 1.5 times that is cut into blocks of about
+// the target, all added by the same commit (a batch is committed whole or
+// not at all, which is what makes its txn versions true). A block that
+// encodes to more than MaxBlockBytes is written again in smaller blocks.
 //
 // A LakehouseWriter writes one table: the entries' Table names the source
 // table, and entries of another source table than the first one seen are

@@ -23,7 +23,7 @@ type FlushResult struct {
 	// BlockPath is the first block written, relative to the table
 	// (data/blk_<id>.parquet); "" when nothing was written. BlockPaths
 	// lists every block of the commit (more than one when the batch was
-	// larger than MaxBlockBytes).
+	// larger than one block of the target size: see InputBytesPerBlock).
 	BlockPath  string
 	BlockPaths []string
 	RowCount   int64 // rows written
@@ -431,35 +431,72 @@ func newID() (string, error) {
 	return fmt.Sprintf("%016x-%s", time.Now().UnixNano(), hex.EncodeToString(r[:])), nil
 }
 
-// chunks cuts entries into runs of at most maxBytes entry bytes (a single
-// larger entry is a chunk of its own).
-func chunks(entries []cdc.Entry, maxBytes int64) [][2]int {
-	var out [][2]int
-	start, n := 0, int64(0)
-	for i := range entries {
-		s := int64(entries[i].Size())
-		if i > start && n+s > maxBytes {
-			out = append(out, [2]int{start, i})
-			start, n = i, 0
+// writeBlocks shreds, encodes and uploads entries as one or more blocks of
+// about the target size (see blockCuts and InputBytesPerBlock), shredding
+// the next block while the one before is encoded and uploaded. A block
+// that came out above MaxBlockBytes is deleted and its entries written
+// again in smaller blocks. On error every block it wrote is deleted again
+// (or counted an orphan).
+func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
+	lim := w.cfg.limits
+	maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+	cuts := blockCuts(entries, w.InputBytesPerBlock(), maxIn)
+	for round := 0; len(cuts) > 0; round++ {
+		var (
+			got  []*block
+			redo [][2]int
+			rej  []*engine.RowError
+			resc int
+			rerr error
+		)
+		got, redo, rej, resc, rerr = w.writeRound(ctx, entries, index, cuts)
+		blocks = append(blocks, got...)
+		rejected = append(rejected, rej...)
+		rescued += resc
+		if rerr == nil && len(redo) > 0 && round >= 64 {
+			rerr = fmt.Errorf("writer: blocks still above MaxBlockBytes %d after %d rounds of cutting", lim.MaxBlockBytes, round)
 		}
-		n += s
+		if rerr != nil {
+			w.dropBlocks(blocks)
+			return nil, nil, 0, rerr
+		}
+		// Oversized blocks: cut their entries again with the estimate
+		// their encoding just taught, into at least two blocks each.
+		cuts = cuts[:0:0]
+		maxIn = max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+		for _, r := range redo {
+			part := entries[r[0]:r[1]]
+			var in int64
+			for i := range part {
+				in += int64(part[i].Size())
+			}
+			for _, c := range blockCuts(part, w.InputBytesPerBlock(), min(maxIn, max(in/2, 1))) {
+				cuts = append(cuts, [2]int{r[0] + c[0], r[0] + c[1]})
+			}
+		}
+		w.cfg.Logger.Info("writer: blocks above MaxBlockBytes written again smaller", "blocks", len(redo), "max", lim.MaxBlockBytes)
 	}
-	if start < len(entries) {
-		out = append(out, [2]int{start, len(entries)})
+	// Blocks all of whose rows were rejected were not stored.
+	kept := blocks[:0]
+	for _, b := range blocks {
+		if b.written {
+			kept = append(kept, b)
+		}
 	}
-	return out
+	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
+	return kept, rejected, rescued, nil
 }
 
-// writeBlocks shreds, encodes and uploads entries as one or more blocks,
-// shredding the next block while the one before is encoded and uploaded.
-// On error every block it wrote is deleted again (or counted an orphan).
-func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
+// writeRound writes the blocks cuts name through one pipeline. redo lists
+// the cuts (of more than one entry) whose block came out above
+// MaxBlockBytes: those blocks were aborted and are not in blocks.
+func (w *LakehouseWriter) writeRound(ctx context.Context, entries []cdc.Entry, index []int, cuts [][2]int) (blocks []*block, redo [][2]int, rejected []*engine.RowError, rescued int, err error) {
 	pipe, err := w.bw.Pipeline(ctx)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	var (
-		mu       sync.Mutex // firstErr, rejected, rescued: set on the encoder goroutine too
+		mu       sync.Mutex // firstErr, rejected, rescued, redo: set on the encoder goroutine too
 		firstErr error
 		open     []*tailWriter // writers not closed yet, to abort on failure
 	)
@@ -470,7 +507,6 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 		}
 		mu.Unlock()
 	}
-	cuts := chunks(entries, w.cfg.limits.MaxBlockBytes)
 	for _, cut := range cuts {
 		chunk := entries[cut[0]:cut[1]]
 		id, err := newID()
@@ -483,7 +519,7 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 		for i := range chunk {
 			size += int64(chunk[i].Size())
 		}
-		out, err := w.create(ctx, b.key, size)
+		out, err := w.create(ctx, b.key, int64(float64(size)*w.ratio.ratio()))
 		if err != nil {
 			fail(fmt.Errorf("writer: create %s: %w", b.key, err))
 			break
@@ -494,6 +530,16 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 		base := cut[0]
 		serr := pipe.Submit(chunk, tw, func(info *engine.BlockInfo, err error) {
 			// On the encoder goroutine, one block at a time.
+			if err == nil && info.Rows > 0 {
+				w.ratio.observe(size, info.Bytes)
+				if info.Bytes > w.cfg.limits.MaxBlockBytes && len(chunk) > 1 {
+					tw.abort()
+					mu.Lock()
+					redo = append(redo, cut)
+					mu.Unlock()
+					return
+				}
+			}
 			if err == nil {
 				err = w.finishBlock(b, tw, info)
 			}
@@ -527,17 +573,9 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 			tw.abort()
 		}
 		w.dropBlocks(blocks)
-		return nil, nil, 0, firstErr
+		return nil, nil, nil, 0, firstErr
 	}
-	// Blocks all of whose rows were rejected were not stored.
-	kept := blocks[:0]
-	for _, b := range blocks {
-		if b.written {
-			kept = append(kept, b)
-		}
-	}
-	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
-	return kept, rejected, rescued, nil
+	return blocks, redo, rejected, rescued, nil
 }
 
 // finishBlock completes the upload of a block and reads its statistics.

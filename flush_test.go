@@ -163,19 +163,26 @@ func TestFlushRejectedRows(t *testing.T) {
 
 func TestFlushSplitsLargeBatch(t *testing.T) {
 	ctx := context.Background()
-	w := open(t, writer.Options{Store: upload.NewMemory(), PartitionMode: writer.ModeDOSQLite, MaxBlockBytes: 8 << 10, TargetBlockBytes: 4 << 10})
+	store := upload.NewMemory()
+	w := open(t, writer.Options{Store: store, PartitionMode: writer.ModeDOSQLite, MaxBlockBytes: 8 << 10, TargetBlockBytes: 4 << 10})
 	entries := batch(t, "p1", 1, 300)
 	res, err := w.Flush(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var total int
-	for i := range entries {
-		total += entries[i].Size()
+	// 300 rows are many target blocks of 4 KB: several blocks, none above
+	// the maximum in the store.
+	if len(res.BlockPaths) < 2 || res.Version != 1 || res.RowCount != 300 {
+		t.Errorf("%d blocks (want several) at version %d with %d rows", len(res.BlockPaths), res.Version, res.RowCount)
 	}
-	wantBlocks := (total + 8<<10 - 1) / (8 << 10)
-	if len(res.BlockPaths) < wantBlocks || res.Version != 1 || res.RowCount != 300 {
-		t.Errorf("%d blocks (want at least %d) at version %d with %d rows", len(res.BlockPaths), wantBlocks, res.Version, res.RowCount)
+	for _, p := range res.BlockPaths {
+		data, _, err := store.Get(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > 8<<10 {
+			t.Errorf("block %s of %d bytes, above MaxBlockBytes %d", p, len(data), 8<<10)
+		}
 	}
 	snap, err := w.Snapshot(ctx)
 	if err != nil {

@@ -24,15 +24,22 @@ const (
 	ModeEnterprise PartitionMode = "enterprise"
 )
 
-// ModeLimits are the block sizes of a partition mode, in entry bytes
-// (cdc.Entry.Size: the JSON of a row plus a fixed overhead), which is what
-// the buffers count.
+// ModeLimits are the block sizes of a partition mode, in bytes of the
+// Parquet blocks in the store. The buffers count entry bytes
+// (cdc.Entry.Size: the JSON of a row plus a fixed overhead), so the writer
+// turns them into entry bytes with its running estimate of the compression
+// ratio (LakehouseWriter.InputBytesPerBlock; the rule is in blocksize.go):
+// Run's buffer flushes at one target block's entry bytes and Flush cuts a
+// larger batch into blocks of about that size. Once the estimate has seen
+// a few blocks of like data, the blocks of Run and of a large Flush come
+// out within 0.5 to 1.5 times TargetBlockBytes (a Flush of a batch smaller
+// than that makes a smaller block); none is larger than MaxBlockBytes
+// unless it holds a single entry.
 type ModeLimits struct {
-	// TargetBlockBytes is the size Run's buffer flushes at by default: the
-	// size a block is aimed at.
+	// TargetBlockBytes is the size a block is aimed at.
 	TargetBlockBytes int64
-	// MaxBlockBytes is the most one block holds: a larger batch is cut
-	// into several blocks of one commit.
+	// MaxBlockBytes is the most one block holds: a block that encodes to
+	// more is written again as several smaller blocks of the same commit.
 	MaxBlockBytes int64
 }
 

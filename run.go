@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/evodb/writer/buffer"
@@ -14,8 +15,12 @@ import (
 type RunOptions struct {
 	// Buffer sets the flush triggers (MaxEntries, MaxBytes, MaxAge),
 	// the MemoryLimit, the Clock and the Backpressure of the CDC buffer.
-	// Its zero MaxBytes is the writer's TargetBlockBytes; its zero Clock
-	// the writer's Options.Clock. With Backpressure set, a drained batch
+	// Its zero MaxBytes means the writer's InputBytesPerBlock: the entry
+	// bytes that make one block of TargetBlockBytes at the compression
+	// ratio of the blocks written so far, set again after every flush
+	// (clamped to an explicit MemoryLimit); with it, a zero MaxEntries
+	// means no entry limit, so that bytes (or age) decide. Its zero Clock
+	// is the writer's Options.Clock. With Backpressure set, a drained batch
 	// counts as uploading until its commit (or, when it fails, as
 	// buffered again): producers can Wait on it.
 	Buffer buffer.Options
@@ -68,6 +73,20 @@ type runner struct {
 	retryAt  time.Time
 	lastErr  error // of the last failed flush
 	spare    []cdc.Entry
+	// autoBytes: the buffer's byte trigger follows the writer's
+	// InputBytesPerBlock (at most memLimit when that is set).
+	autoBytes bool
+	memLimit  int64
+}
+
+// autoMaxBytes is the byte trigger of Run's buffer: one target block's
+// entry bytes, at most an explicit memory limit.
+func autoMaxBytes(w *LakehouseWriter, memLimit int64) int64 {
+	n := w.InputBytesPerBlock()
+	if memLimit > 0 {
+		n = min(n, memLimit)
+	}
+	return n
 }
 
 // Run drains ring through a buffer.CDC and flushes it with Flush whenever
@@ -103,8 +122,12 @@ func (w *LakehouseWriter) Run(ctx context.Context, ring *buffer.Ring[cdc.Entry],
 		opts.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	bo := opts.Buffer
-	if bo.MaxBytes == 0 {
-		bo.MaxBytes = w.cfg.limits.TargetBlockBytes
+	auto := bo.MaxBytes == 0
+	if auto {
+		bo.MaxBytes = autoMaxBytes(w, bo.MemoryLimit)
+		if bo.MaxEntries == 0 {
+			bo.MaxEntries = math.MaxInt
+		}
 	}
 	if bo.Clock == nil {
 		bo.Clock = clockFunc(w.cfg.Clock)
@@ -116,7 +139,7 @@ func (w *LakehouseWriter) Run(ctx context.Context, ring *buffer.Ring[cdc.Entry],
 	for p, txn := range w.latest().Txns() {
 		buf.Committed(p, txn.Version)
 	}
-	r := &runner{w: w, opts: opts, buf: buf, clock: bo.Clock}
+	r := &runner{w: w, opts: opts, buf: buf, clock: bo.Clock, autoBytes: auto, memLimit: bo.MemoryLimit}
 	return r.loop(ctx, ring)
 }
 
@@ -234,6 +257,12 @@ func (r *runner) flush(ctx context.Context) bool {
 	}
 	for p, lsn := range res.Committed {
 		r.buf.Committed(p, lsn)
+	}
+	if r.autoBytes {
+		// The blocks just written refined the compression estimate.
+		if err := r.buf.SetMaxBytes(autoMaxBytes(r.w, r.memLimit)); err != nil {
+			r.w.cfg.Logger.Warn("writer: run: byte trigger unchanged", "err", err)
+		}
 	}
 	batch.Release()
 	r.failures, r.retryAt = 0, time.Time{}

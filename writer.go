@@ -47,6 +47,7 @@ type LakehouseWriter struct {
 
 	stats   counters
 	pending pendingCache // CompactionsPending per snapshot version
+	ratio   blockRatio   // block bytes per entry byte, learnt from the blocks written
 	closed  atomic.Bool
 }
 

@@ -192,8 +192,10 @@ type CDC struct {
 	maxBytes   int64
 	maxAge     time.Duration
 	limit      int64
-	clock      Clock
-	bp         *Backpressure
+	// limitAuto: the MemoryLimit was defaulted, so it follows MaxBytes.
+	limitAuto bool
+	clock     Clock
+	bp        *Backpressure
 
 	mu        sync.Mutex
 	entries   []cdc.Entry
@@ -228,6 +230,7 @@ func New(opts Options) (*CDC, error) {
 		producers:  make(map[string]*producerState),
 	}
 	b.limit = cmp.Or(opts.MemoryLimit, DefaultMemoryLimitFactor*b.maxBytes)
+	b.limitAuto = opts.MemoryLimit == 0
 	if b.limit < b.maxBytes {
 		return nil, fmt.Errorf("buffer: MemoryLimit %d is below MaxBytes %d", b.limit, b.maxBytes)
 	}
@@ -354,6 +357,33 @@ func (b *CDC) LastLSN(producer string) (int64, bool) {
 		return 0, false
 	}
 	return ps.last, true
+}
+
+// SetMaxBytes changes the byte trigger (Options.MaxBytes) of a buffer in
+// use; a flush loop that learns how many entry bytes make a good batch
+// adjusts it between flushes. A MemoryLimit left to its default follows
+// (DefaultMemoryLimitFactor × n); an explicit MemoryLimit stays, and n
+// above it is an error, as is n ≤ 0. Entries buffered stay buffered.
+func (b *CDC) SetMaxBytes(n int64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case n <= 0:
+		return fmt.Errorf("buffer: SetMaxBytes: %d is not positive", n)
+	case b.limitAuto:
+		b.limit = DefaultMemoryLimitFactor * n
+	case n > b.limit:
+		return fmt.Errorf("buffer: SetMaxBytes: %d is above the MemoryLimit %d", n, b.limit)
+	}
+	b.maxBytes = n
+	return nil
+}
+
+// MaxBytes returns the byte trigger.
+func (b *CDC) MaxBytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.maxBytes
 }
 
 // ShouldFlush reports whether a flush is due: whether Triggers is not

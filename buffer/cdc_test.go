@@ -556,3 +556,52 @@ func TestCDCNilArguments(t *testing.T) {
 		t.Errorf("nil arguments changed the buffer: %+v", st)
 	}
 }
+
+func TestSetMaxBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      Options
+		set       int64
+		wantErr   string
+		wantMax   int64
+		wantLimit int64
+	}{
+		{name: "default limit follows", opts: Options{MaxBytes: 1000}, set: 5000, wantMax: 5000, wantLimit: DefaultMemoryLimitFactor * 5000},
+		{name: "lower", opts: Options{MaxBytes: 1000}, set: 200, wantMax: 200, wantLimit: DefaultMemoryLimitFactor * 200},
+		{name: "explicit limit stays", opts: Options{MaxBytes: 1000, MemoryLimit: 8000}, set: 6000, wantMax: 6000, wantLimit: 8000},
+		{name: "above explicit limit", opts: Options{MaxBytes: 1000, MemoryLimit: 8000}, set: 9000, wantErr: "above the MemoryLimit 8000", wantMax: 1000, wantLimit: 8000},
+		{name: "zero", opts: Options{MaxBytes: 1000}, set: 0, wantErr: "not positive", wantMax: 1000, wantLimit: DefaultMemoryLimitFactor * 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = b.SetMaxBytes(tc.set)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("SetMaxBytes(%d) = %v, want error %q", tc.set, err, tc.wantErr)
+			}
+			if b.MaxBytes() != tc.wantMax || b.limit != tc.wantLimit {
+				t.Errorf("MaxBytes %d, limit %d; want %d, %d", b.MaxBytes(), b.limit, tc.wantMax, tc.wantLimit)
+			}
+		})
+	}
+	// The byte trigger moves with it.
+	b, err := New(Options{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := entry("p", 1, 500)
+	if err := b.Add(&e); err != nil {
+		t.Fatal(err)
+	}
+	if b.Triggers()&TriggerBytes != 0 {
+		t.Fatal("byte trigger before SetMaxBytes")
+	}
+	if err := b.SetMaxBytes(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if b.Triggers()&TriggerBytes == 0 {
+		t.Error("no byte trigger once MaxBytes is the bytes buffered")
+	}
+}
