@@ -15,8 +15,9 @@ import (
 // store against the entry bytes it was made of, weighted by bytes, halving
 // the weight of the past at every block so that a change of data is
 // followed within a few blocks). Before its first block it assumes
-// initialBlockRatio, which overstates what compression does to most data:
-// the first blocks come out smaller than the target rather than larger.
+// initialBlockRatio, above the ratio of most JSON rows (zstd typically
+// makes a tenth of them or less): the first blocks come out smaller than
+// the target rather than larger.
 //
 // InputBytesPerBlock = TargetBlockBytes / ratio is the entry bytes of one
 // target block; Run's buffer flushes at it and Flush cuts a large batch
@@ -26,7 +27,7 @@ import (
 // MaxBlockBytes unless it holds a single entry.
 const (
 	// initialBlockRatio is the ratio assumed before the first block.
-	initialBlockRatio = 0.5
+	initialBlockRatio = 0.25
 	// minBlockRatio and maxBlockRatio bound the estimate: the floor bounds
 	// the entry bytes one block gathers (and so the memory of Run's
 	// buffer) to 32 times the target.

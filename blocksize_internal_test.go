@@ -72,8 +72,8 @@ func TestBlockRatio(t *testing.T) {
 	if got := r.ratio(); got != initialBlockRatio {
 		t.Errorf("initial ratio %v, want %v", got, initialBlockRatio)
 	}
-	if got := r.inputBytes(1000); got != 2000 {
-		t.Errorf("inputBytes(1000) = %d at the initial ratio, want 2000", got)
+	if got := r.inputBytes(1000); got != 4000 {
+		t.Errorf("inputBytes(1000) = %d at the initial ratio, want 4000", got)
 	}
 	for range 20 {
 		r.observe(1000, 100)

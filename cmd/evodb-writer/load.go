@@ -34,8 +34,9 @@ with gzip or zstd is recognised by its first bytes and decompressed.
 
 Input is read in chunks of whole lines; each chunk becomes one commit of
 --blocks-per-commit blocks of the partition mode's target size (do-sqlite
-64 KB, standard 4 MB, enterprise 32 MB of CDC entries, before encoding and
-compression), or of one block of --batch-rows entries. Reading and decoding
+64 KB, standard 4 MB, enterprise 32 MB of Parquet; the input per block is
+sized by the compression of the blocks written so far, the first chunk
+conservatively), or of --batch-rows entries. Reading and decoding
 the next chunk overlap writing the blocks of the one before.
 
 A line is an envelope, {"op":"INSERT","data":{...},"lsn":7,"producer":"db-1",
@@ -151,15 +152,8 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		Compression:   o.compression,
 		Logger:        newLogger(e, o.logLevel),
 	}
-	if o.batchRows == 0 {
-		// Blocks of the mode's target size, several per commit: the
-		// writer cuts each chunk into blocks and encodes one while it
-		// shreds the next.
-		lim, err := wopts.PartitionMode.Limits()
-		if err != nil {
-			return usagef("--mode: %v", err)
-		}
-		wopts.MaxBlockBytes = lim.TargetBlockBytes
+	if _, err := wopts.PartitionMode.Limits(); err != nil {
+		return usagef("--mode: %v", err)
 	}
 	w, err := openWriter(ctx, e, &o.tf, ref, wopts)
 	if err != nil {
@@ -396,19 +390,21 @@ type loader struct {
 	bar      *progress
 	jsonOpts cdc.JSONOptions
 	// chunkBytes is the input size of the next chunk: perCommit blocks of
-	// the mode's target size (in entry bytes, as the writer counts them),
-	// by the ratio of entry bytes to input bytes seen so far.
-	chunkBytes atomic.Int64
-	target     int64
-	perCommit  int
-	pool       chan *chunk
-	readBytes  atomic.Int64
-	doneBytes  atomic.Int64 // input bytes of the chunks written so far
-	rows       atomic.Int64
-	reports    int
-	sum        loadSummary
-	lastLSN    map[string]int64
-	next       string // the first input position not committed, for messages
+	// the mode's target size (the writer's InputBytesPerBlock: the entry
+	// bytes of one target block at the compression ratio of the blocks
+	// written so far), by the ratio of entry bytes to input bytes seen so
+	// far.
+	chunkBytes    atomic.Int64
+	entryPerInput float64
+	perCommit     int
+	pool          chan *chunk
+	readBytes     atomic.Int64
+	doneBytes     atomic.Int64 // input bytes of the chunks written so far
+	rows          atomic.Int64
+	reports       int
+	sum           loadSummary
+	lastLSN       map[string]int64
+	next          string // the first input position not committed, for messages
 }
 
 const (
@@ -416,15 +412,23 @@ const (
 	// sizes count) per input byte before the first chunk tells.
 	initialRatio  = 1.3
 	minChunkBytes = 16 << 10
+	chunkBudget   = 128 << 20
 	maxChunkBytes = 1 << 30
 	maxLineBytes  = 1 << 20
 )
 
 // setChunkBytes sizes the input chunk so that it makes blocksPerCommit
-// blocks of the target size, the last one a little short rather than a
-// small one more.
+// blocks of the target size (the writer shares a chunk's entries evenly
+// among the blocks it cuts), with the writer's latest estimate of the
+// entry bytes of one block and entryPerInput entry bytes per input byte.
+// Blocks per chunk are fewer when perCommit blocks' input would pass
+// chunkBudget (the few chunks in flight are the load's memory), but at
+// least one.
 func (l *loader) setChunkBytes(entryPerInput float64) {
-	want := (float64(l.perCommit) - 0.1) * float64(l.target) / entryPerInput
+	l.entryPerInput = entryPerInput
+	block := float64(l.w.InputBytesPerBlock()) / entryPerInput // input bytes
+	blocks := max(1, min(l.perCommit, int(chunkBudget/block)))
+	want := float64(blocks) * block
 	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
 }
 
@@ -433,7 +437,6 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	ctx, cancel := context.WithCancelCause(outer)
 	defer cancel(nil)
 	l := &loader{e: e, w: w, o: o, lastLSN: map[string]int64{}}
-	l.target = w.Limits().TargetBlockBytes
 	l.perCommit = o.blocksPerCommit
 	l.setChunkBytes(initialRatio)
 	// Rows are only framed here: the writer's shredder validates each row
@@ -739,6 +742,10 @@ func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
 	}
 	l.rows.Add(res.RowCount)
 	l.doneBytes.Add(int64(len(c.data)))
+	if l.o.batchRows == 0 {
+		// The blocks just written refined the writer's estimate.
+		l.setChunkBytes(l.entryPerInput)
+	}
 	return nil
 }
 
