@@ -17,45 +17,24 @@ func benchLines(n int) []byte {
 // BenchmarkDecodeJSONLines measures decoding envelopes without building
 // values; BenchmarkDecodeJSONLinesStdlib decodes the same lines with
 // encoding/json into a struct holding the row as raw JSON, for scale.
-func BenchmarkDecodeJSONLines(b *testing.B) {
-	data := benchLines(1000)
-	entries := make([]Entry, 0, 1000)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var errs []*LineError
-		entries, errs = DecodeJSONLines(entries[:0], data, nil)
-		if len(errs) != 0 || len(entries) != 1000 {
-			b.Fatal(errs)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
-}
+func BenchmarkDecodeJSONLines(b *testing.B) { benchDecodeJSONLines(b, nil) }
 
 // BenchmarkDecodeJSONLinesUniqueKeys decodes the same lines with
 // UniqueKeys (what the service does): the cost of the duplicate check.
 func BenchmarkDecodeJSONLinesUniqueKeys(b *testing.B) {
-	data := benchLines(1000)
-	entries := make([]Entry, 0, 1000)
-	opts := &JSONOptions{UniqueKeys: true}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var errs []*LineError
-		entries, errs = DecodeJSONLines(entries[:0], data, opts)
-		if len(errs) != 0 || len(entries) != 1000 {
-			b.Fatal(errs)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
+	benchDecodeJSONLines(b, &JSONOptions{UniqueKeys: true})
 }
 
 // BenchmarkDecodeJSONLinesFramed decodes the same lines with FrameData:
 // the rows are framed, not validated (the shredder validates them).
 func BenchmarkDecodeJSONLinesFramed(b *testing.B) {
+	benchDecodeJSONLines(b, &JSONOptions{FrameData: true})
+}
+
+// benchDecodeJSONLines decodes 1000 generated lines per iteration with opts.
+func benchDecodeJSONLines(b *testing.B, opts *JSONOptions) {
 	data := benchLines(1000)
 	entries := make([]Entry, 0, 1000)
-	opts := &JSONOptions{FrameData: true}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
