@@ -6,13 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	pgo "github.com/parquet-go/parquet-go"
-	pgozstd "github.com/parquet-go/parquet-go/compress/zstd"
-
-	arrowparquet "github.com/apache/arrow-go/v18/parquet"
-
 	"github.com/evodb/writer/bench/internal/cputime"
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
@@ -70,46 +63,20 @@ func BenchmarkBlockSize(b *testing.B) {
 			b.ReportAllocs()
 			c0 := cputime.Used().Nanoseconds()
 			for b.Loop() {
-				var out counter
-				w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
-					pgo.MaxRowsPerRowGroup(int64(size)))
-				if _, err := w.Write(td.orders); err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Close(); err != nil {
-					b.Fatal(err)
-				}
-				n = out.n
+				n = writeParquetGoOrders(b, td.orders, size)
 			}
 			reportRate(b, len(td.orders), n, c0)
 		})
 		b.Run(fmt.Sprintf("rows=%d/impl=arrow-go", size), func(b *testing.B) {
 			td := loadTyped(b)
 			schema := orderArrowSchema()
-			props := arrowparquet.NewWriterProperties(arrowparquet.WithCompression(compress.Codecs.Zstd), arrowparquet.WithCompressionLevel(1),
-				arrowparquet.WithMaxRowGroupLength(int64(size)))
 			var n int64
 			b.ReportAllocs()
 			c0 := cputime.Used().Nanoseconds()
 			for b.Loop() {
-				var out counter
-				w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
-				if err != nil {
-					b.Fatal(err)
-				}
 				// Records of batchRows rows, as in BenchmarkTypedRowsToParquet;
 				// the writer cuts its row groups at size rows.
-				for lo := 0; lo < len(td.orders); lo += batchRows {
-					rec := orderRecord(schema, td.orders[lo:min(lo+batchRows, len(td.orders))])
-					if err := w.Write(rec); err != nil {
-						b.Fatal(err)
-					}
-					rec.Release()
-				}
-				if err := w.Close(); err != nil {
-					b.Fatal(err)
-				}
-				n = out.n
+				n = writeArrowOrders(b, schema, td.orders, size)
 			}
 			reportRate(b, len(td.orders), n, c0)
 		})

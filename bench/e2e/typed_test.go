@@ -119,47 +119,60 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 		b.ReportAllocs()
 		c0 := cputime.Used().Nanoseconds()
 		for b.Loop() {
-			var out counter
-			w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
-				pgo.MaxRowsPerRowGroup(batchRows))
-			if _, err := w.Write(td.orders); err != nil {
-				b.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
-			}
-			n = out.n
+			n = writeParquetGoOrders(b, td.orders, batchRows)
 		}
 		reportRows(b, len(td.orders), n, c0)
 	})
 	b.Run("arrow-go", func(b *testing.B) {
 		td := loadTyped(b)
 		schema := orderArrowSchema()
-		props := arrowparquet.NewWriterProperties(arrowparquet.WithCompression(compress.Codecs.Zstd), arrowparquet.WithCompressionLevel(1),
-			arrowparquet.WithMaxRowGroupLength(batchRows))
 		var n int64
 		b.ReportAllocs()
 		c0 := cputime.Used().Nanoseconds()
 		for b.Loop() {
-			var out counter
-			w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
-			if err != nil {
-				b.Fatal(err)
-			}
-			for lo := 0; lo < len(td.orders); lo += batchRows {
-				rec := orderRecord(schema, td.orders[lo:min(lo+batchRows, len(td.orders))])
-				if err := w.Write(rec); err != nil {
-					b.Fatal(err)
-				}
-				rec.Release()
-			}
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
-			}
-			n = out.n
+			n = writeArrowOrders(b, schema, td.orders, batchRows)
 		}
 		reportRows(b, len(td.orders), n, c0)
 	})
+}
+
+// writeParquetGoOrders writes orders with parquet-go's GenericWriter (zstd
+// fastest, row groups of rowGroup rows) and returns the file's size.
+func writeParquetGoOrders(b *testing.B, orders []order, rowGroup int) int64 {
+	var out counter
+	w := pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
+		pgo.MaxRowsPerRowGroup(int64(rowGroup)))
+	if _, err := w.Write(orders); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return out.n
+}
+
+// writeArrowOrders writes orders with arrow-go's pqarrow writer (zstd level
+// 1, row groups of rowGroup rows), in records of batchRows rows built from
+// the structs, and returns the file's size.
+func writeArrowOrders(b *testing.B, schema *arrow.Schema, orders []order, rowGroup int) int64 {
+	props := arrowparquet.NewWriterProperties(arrowparquet.WithCompression(compress.Codecs.Zstd), arrowparquet.WithCompressionLevel(1),
+		arrowparquet.WithMaxRowGroupLength(int64(rowGroup)))
+	var out counter
+	w, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for lo := 0; lo < len(orders); lo += batchRows {
+		rec := orderRecord(schema, orders[lo:min(lo+batchRows, len(orders))])
+		if err := w.Write(rec); err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return out.n
 }
 
 func orderArrowSchema() *arrow.Schema {
