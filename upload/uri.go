@@ -56,22 +56,8 @@ func Open(ctx context.Context, uri string) (Store, error) {
 			}
 			opts.UsePathStyle = b
 		}
-		for k, vs := range u.Query() {
-			v := vs[len(vs)-1]
-			switch k {
-			case "endpoint":
-				opts.Endpoint = v
-			case "region":
-				opts.Region = v
-			case "path_style":
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return nil, bad("path_style=%q is not a boolean", v)
-				}
-				opts.UsePathStyle = b
-			default:
-				return nil, bad("unknown parameter %q (known: endpoint, region, path_style)", k)
-			}
+		if err := ApplyS3Query(&opts, u.Query()); err != nil {
+			return nil, bad("%v", err)
 		}
 		s, err := NewS3(ctx, opts)
 		if err != nil {
@@ -201,4 +187,29 @@ func (s *subStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return s.s.Delete(ctx, s.p+key)
+}
+
+// ApplyS3Query sets the S3 options an s3:// URI's query names: endpoint,
+// region and path_style (a boolean); the last value of a repeated parameter
+// wins. An unknown parameter or a path_style that is not a boolean is an
+// error naming it.
+func ApplyS3Query(opts *S3Options, q url.Values) error {
+	for k, vs := range q {
+		v := vs[len(vs)-1]
+		switch k {
+		case "endpoint":
+			opts.Endpoint = v
+		case "region":
+			opts.Region = v
+		case "path_style":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("path_style=%q is not a boolean", v)
+			}
+			opts.UsePathStyle = b
+		default:
+			return fmt.Errorf("unknown parameter %q (known: endpoint, region, path_style)", k)
+		}
+	}
+	return nil
 }

@@ -117,22 +117,8 @@ func (t *tableFlags) openStore(ctx context.Context, ref *tableRef) (upload.Store
 		return s, nil
 	case "s3":
 		opts := upload.S3Options{Bucket: ref.bucket, Prefix: ref.path}
-		for k, vs := range ref.query {
-			v := vs[len(vs)-1]
-			switch k {
-			case "endpoint":
-				opts.Endpoint = v
-			case "region":
-				opts.Region = v
-			case "path_style":
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return nil, usagef("table %s: path_style=%q is not a boolean", ref.display, v)
-				}
-				opts.UsePathStyle = b
-			default:
-				return nil, usagef("table %s: unknown query parameter %q (known: endpoint, region, path_style)", ref.display, k)
-			}
+		if err := upload.ApplyS3Query(&opts, ref.query); err != nil {
+			return nil, usagef("table %s: %v", ref.display, err)
 		}
 		if t.s3Endpoint != "" {
 			if u, err := url.Parse(t.s3Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
