@@ -285,12 +285,21 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 						case costR <= costB && costR <= costA:
 							dst = appendRuns(dst, src, e, p, s, 1)
 						case costB <= costA:
-							dst = appendLiteral(dst, src[p:s-t], width, false)
+							dst = appendGroups(dst, src[p:s-t], width)
 							dst = appendRuns(dst, src, e, s-t, s, 1)
 						default:
-							dst = appendLiteral(dst, src[p:s+pad], width, false)
+							dst = appendGroups(dst, src[p:s+pad], width)
 						}
-						dst = appendRLERun(dst, c2-pad, uint32(src[s]), 1)
+						// The run of c2-pad < 1<<13 values, as above.
+						c2 -= pad
+						if cap(dst)-len(dst) < 8 {
+							dst = slices.Grow(dst, 8)
+						}
+						two := uint64(b2i(c2 >= 64))
+						x := uint64(c2<<1)&0x7F | two<<7 | uint64(c2>>6)<<8 | uint64(byte(src[s]))<<(8+8*two)
+						at := len(dst)
+						binary.LittleEndian.PutUint64(dst[at:at+8], x)
+						dst = dst[:at+2+int(two)]
 						p, wi, bm = q2+1, w2, b2&(b2-1)
 						continue fast
 					}
@@ -592,6 +601,40 @@ func appendLiteral[T rleValue](dst []byte, src []T, width uint, last bool) []byt
 		src = src[c:]
 	}
 	return dst
+}
+
+// appendGroups is appendLiteral for a stretch of whole groups, fewer than
+// 64 (a one-byte header), not at the end of the stream: the short stretches
+// of the fast loop. Levels are packed a group at a time with 8-byte loads
+// and stores, the stores running into spare capacity.
+func appendGroups[T rleValue](dst []byte, src []T, width uint) []byte {
+	s, ok := any(src).([]uint8)
+	g := len(src) / 8
+	if !ok || g >= 64 {
+		return appendLiteral(dst, src, width, false)
+	}
+	w := int(width)
+	size := 1 + g*w
+	if cap(dst)-len(dst) < size+8 {
+		dst = slices.Grow(dst, size+8)
+	}
+	at := len(dst)
+	out := dst[at : at+size+7]
+	out[0] = byte(g<<1 | 1)
+	o := 1
+	if w == 1 {
+		for i := 0; i+8 <= len(s); i += 8 {
+			out[o] = pack1x8(binary.LittleEndian.Uint64(s[i : i+8]))
+			o++
+		}
+	} else {
+		for i := 0; i+8 <= len(s); i += 8 {
+			x := pack8x8(binary.LittleEndian.Uint64(s[i:i+8]), width)
+			binary.LittleEndian.PutUint64(out[o:o+8], x)
+			o += w
+		}
+	}
+	return dst[:at+size]
 }
 
 // packLevels appends the values of src, each below 1<<width (1..8), packed
