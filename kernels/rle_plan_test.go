@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -220,4 +221,75 @@ func TestPack1x8(t *testing.T) {
 			t.Fatalf("pack1x8(%#x) = %#x, pack8x8 %#x, want %#x", u, got, want, b)
 		}
 	}
+}
+
+// fuzzRuns reads runs from data, two bytes a run: the first gives the
+// value (at widths above 1, half the runs take 0 or 1, as levels do), the
+// second the length: 1..32, 56..87 (around the two-byte headers), 1..4,
+// or 8180..8211 (around the three-byte headers). At most 1<<17 values.
+func fuzzRuns(data []byte, width uint) []uint32 {
+	mask := uint32(uint64(1)<<width - 1)
+	var out []uint32
+	for ; len(data) >= 2 && len(out) < 1<<17; data = data[2:] {
+		a, b := data[0], data[1]
+		v := uint32(a>>1) & mask
+		if a&1 != 0 {
+			v = uint32(a>>1) & 1 & mask
+		}
+		if width > 8 {
+			v = (uint32(a) * 0x9E3779B1) & mask
+		}
+		var l int
+		switch b >> 6 {
+		case 0, 1:
+			l = 1 + int(b&0x1F)
+		case 2:
+			l = 56 + int(b&0x1F)
+		default:
+			l = 1 + int(b&3)
+			if b&0x20 != 0 {
+				l = 8180 + int(b&0x1F)
+			}
+		}
+		for range l {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// FuzzRLEMatchesPlain checks, on every implementation, that AppendRLE and
+// AppendRLELevels write the bytes of the plain decision procedure for
+// run-shaped inputs, appending to a prefix held in a slice without spare
+// capacity.
+func FuzzRLEMatchesPlain(f *testing.F) {
+	f.Add([]byte{2, 5, 0, 3, 2, 80, 0, 2, 2, 70}, uint8(1), uint8(0))
+	f.Add([]byte{14, 30, 3, 1, 5, 2, 14, 20, 1, 0, 3, 1, 14, 90}, uint8(3), uint8(2))
+	f.Add([]byte{0, 0xE0, 1, 2, 0, 0x40, 1, 5, 0, 0xE5}, uint8(1), uint8(5))
+	f.Add([]byte{7, 200, 9, 1, 7, 3, 200, 0x21}, uint8(17), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, w, pre uint8) {
+		width := uint(w % 33)
+		src := fuzzRuns(data, width)
+		prefix := make([]byte, pre%8)
+		want, err := appendRLEPlain(slices.Clone(prefix), src, width)
+		if err != nil {
+			t.Fatalf("plain: %v", err)
+		}
+		levels := make([]uint8, len(src))
+		for i, v := range src {
+			levels[i] = uint8(v)
+		}
+		eachImpl(t, func(name string) {
+			got, err := AppendRLE(slices.Clone(prefix), src, width)
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("%s: width %d, %d values: AppendRLE = %x, %v; plain procedure %x", name, width, len(src), got, err, want)
+			}
+			if width <= 8 {
+				got, err := AppendRLELevels(slices.Clone(prefix), levels, width)
+				if err != nil || !slices.Equal(got, want) {
+					t.Fatalf("%s: width %d, %d levels: AppendRLELevels = %x, %v; plain procedure %x", name, width, len(src), got, err, want)
+				}
+			}
+		})
+	})
 }
