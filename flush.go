@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/evodb/writer/cdc"
@@ -55,6 +56,14 @@ type block struct {
 	// written: the object exists in the store (to delete it if the
 	// commit does not happen).
 	written bool
+	// cut is the range of the entries (given to writeBlocks) it holds.
+	cut [2]int
+	// rejected are its rows refused (their indexes in the Flush's
+	// entries), rescued its values that went to _rescued.
+	rejected []*engine.RowError
+	rescued  int
+	// oversize: it came out above MaxBlockBytes and was aborted.
+	oversize bool
 }
 
 // Flush writes entries into the table as one commit (see the package
@@ -123,7 +132,11 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 		if w.source == "" {
 			w.source = kept[0].Table // the table the shredder takes
 		}
-		blocks, rejected, rescued, err := w.writeBlocks(ctx, kept, index)
+		table, err := snap.Schema()
+		if err != nil {
+			return res, err
+		}
+		blocks, rejected, rescued, err := w.writeBlocks(ctx, kept, index, table)
 		if err != nil {
 			// The block writer's state after a failure is not known:
 			// start again from the table's schema.
@@ -432,38 +445,72 @@ func newID() (string, error) {
 }
 
 // writeBlocks shreds, encodes and uploads entries as one or more blocks of
-// about the target size (see blockCuts and InputBytesPerBlock), shredding
-// the next block while the one before is encoded and uploaded. A block
-// that came out above MaxBlockBytes is deleted and its entries written
-// again in smaller blocks. On error every block it wrote is deleted again
-// (or counted an orphan).
-func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
+// about the target size (see blockCuts and InputBytesPerBlock): with
+// several BlockEncoders, that many blocks at once, each by its own block
+// writer; with one, through a pipeline that shreds the next block while
+// the one before is encoded and uploaded. A block that came out above
+// MaxBlockBytes is deleted and its entries written again in smaller
+// blocks. Blocks written at once infer the columns new to the table each
+// on its own: a block whose types clash with those of the table and the
+// blocks before it is written again under them (see settleSchemas), so
+// that the blocks of one commit agree. On error every block it wrote is
+// deleted again (or counted an orphan).
+func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int, table manifest.StructType) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
+	blocks, err = w.writeCuts(ctx, entries, index, nil, w.encs, w.cfg.BlockEncoders == 1)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if len(w.encs) > 1 {
+		if blocks, err = w.settleSchemas(ctx, entries, index, table, blocks); err != nil {
+			w.dropBlocks(blocks)
+			return nil, nil, 0, err
+		}
+	}
+	// Blocks all of whose rows were rejected were not stored.
+	kept := blocks[:0]
+	for _, b := range blocks {
+		rejected = append(rejected, b.rejected...)
+		rescued += b.rescued
+		if b.written {
+			kept = append(kept, b)
+		}
+	}
+	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
+	return kept, rejected, rescued, nil
+}
+
+// writeCuts writes the blocks cuts name (nil: blockCuts of all entries)
+// with encs, in rounds: a block that comes out above MaxBlockBytes has its
+// entries cut again, with the estimate its encoding just taught, into at
+// least two blocks each, written in the next round. pipelined runs encs[0]
+// as a Pipeline. The blocks come back in entry order.
+func (w *LakehouseWriter) writeCuts(ctx context.Context, entries []cdc.Entry, index []int, cuts [][2]int, encs []*engine.BlockWriter, pipelined bool) (blocks []*block, err error) {
 	lim := w.cfg.limits
-	maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
-	cuts := blockCuts(entries, w.InputBytesPerBlock(), maxIn)
+	if cuts == nil {
+		maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+		cuts = blockCuts(entries, w.InputBytesPerBlock(), maxIn)
+	}
 	for round := 0; len(cuts) > 0; round++ {
 		var (
 			got  []*block
 			redo [][2]int
-			rej  []*engine.RowError
-			resc int
 			rerr error
 		)
-		got, redo, rej, resc, rerr = w.writeRound(ctx, entries, index, cuts)
+		if pipelined {
+			got, redo, rerr = w.pipelineRound(ctx, encs[0], entries, index, cuts)
+		} else {
+			got, redo, rerr = w.parallelRound(ctx, encs, entries, index, cuts)
+		}
 		blocks = append(blocks, got...)
-		rejected = append(rejected, rej...)
-		rescued += resc
 		if rerr == nil && len(redo) > 0 && round >= 64 {
 			rerr = fmt.Errorf("writer: blocks still above MaxBlockBytes %d after %d rounds of cutting", lim.MaxBlockBytes, round)
 		}
 		if rerr != nil {
 			w.dropBlocks(blocks)
-			return nil, nil, 0, rerr
+			return nil, rerr
 		}
-		// Oversized blocks: cut their entries again with the estimate
-		// their encoding just taught, into at least two blocks each.
 		cuts = cuts[:0:0]
-		maxIn = max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+		maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
 		for _, r := range redo {
 			part := entries[r[0]:r[1]]
 			var in int64
@@ -474,29 +521,200 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 				cuts = append(cuts, [2]int{r[0] + c[0], r[0] + c[1]})
 			}
 		}
-		w.cfg.Logger.Info("writer: blocks above MaxBlockBytes written again smaller", "blocks", len(redo), "max", lim.MaxBlockBytes)
-	}
-	// Blocks all of whose rows were rejected were not stored.
-	kept := blocks[:0]
-	for _, b := range blocks {
-		if b.written {
-			kept = append(kept, b)
+		if len(redo) > 0 {
+			w.cfg.Logger.Info("writer: blocks above MaxBlockBytes written again smaller", "blocks", len(redo), "max", lim.MaxBlockBytes)
 		}
 	}
-	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
-	return kept, rejected, rescued, nil
+	sort.SliceStable(blocks, func(i, j int) bool { return blocks[i].cut[0] < blocks[j].cut[0] })
+	return blocks, nil
 }
 
-// writeRound writes the blocks cuts name through one pipeline. redo lists
-// the cuts (of more than one entry) whose block came out above
-// MaxBlockBytes: those blocks were aborted and are not in blocks.
-func (w *LakehouseWriter) writeRound(ctx context.Context, entries []cdc.Entry, index []int, cuts [][2]int) (blocks []*block, redo [][2]int, rejected []*engine.RowError, rescued int, err error) {
-	pipe, err := w.bw.Pipeline(ctx)
+// settleSchemas makes the blocks of a commit agree on their columns'
+// types. The shredders of blocks written at once each type the columns new
+// to the table from their own rows, so two blocks may type a new column
+// differently (one saw only integers, the other a fraction; one only
+// times, the other any string). The blocks' schemas are merged in entry
+// order on top of the table's; a block that clashes with the merge so far
+// is deleted and written again by a new block writer that knows the merged
+// types, as a single writer would have written it after the blocks before
+// it: its values that do not fit go to _rescued. New columns (nullable)
+// merge without a rewrite.
+func (w *LakehouseWriter) settleSchemas(ctx context.Context, entries []cdc.Entry, index []int, table manifest.StructType, blocks []*block) ([]*block, error) {
+	merged := table
+	var keep, clashing []*block
+	for _, b := range blocks {
+		if !b.written {
+			keep = append(keep, b)
+			continue
+		}
+		m, _, err := mergeSchema(merged, b.schema)
+		var clash *schemaClashError
+		switch {
+		case errors.As(err, &clash):
+			clashing = append(clashing, b)
+			continue
+		case err != nil:
+			return blocks, err
+		}
+		merged = m
+		keep = append(keep, b)
+	}
+	if len(clashing) == 0 {
+		return blocks, nil
+	}
+	w.dropBlocks(clashing)
+	w.stats.update(func(s *Stats) { s.SchemaRewrites += int64(len(clashing)) })
+	w.cfg.Logger.Info("writer: blocks typed a new column differently; writing them again with the types of the blocks before", "blocks", len(clashing))
+	declared, err := declaredSchema(merged, w.cfg.Schema)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return keep, err
+	}
+	rw, err := w.newBlockWriter(declared, false)
+	if err != nil {
+		return keep, err
+	}
+	cuts := make([][2]int, len(clashing))
+	for i, b := range clashing {
+		cuts[i] = b.cut
+	}
+	// One writer for all of them: each knows the columns the ones before
+	// it added.
+	again, err := w.writeCuts(ctx, entries, index, cuts, []*engine.BlockWriter{rw}, false)
+	if err != nil {
+		return keep, err
+	}
+	keep = append(keep, again...)
+	sort.SliceStable(keep, func(i, j int) bool { return keep[i].cut[0] < keep[j].cut[0] })
+	return keep, nil
+}
+
+// parallelRound writes the blocks cuts name with up to len(encs) of them
+// at once, one goroutine per block writer taking the next cut until none
+// is left. redo lists the cuts (of more than one entry) whose block came
+// out above MaxBlockBytes: those blocks were aborted and are not in
+// blocks. The first failure cancels the others and deletes what the round
+// stored.
+func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.BlockWriter, entries []cdc.Entry, index []int, cuts [][2]int) (blocks []*block, redo [][2]int, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		made     = make([]*block, len(cuts))
+		over     = make([]bool, len(cuts))
+		next     atomic.Int64
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for _, bw := range encs[:min(len(encs), len(cuts))] {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= len(cuts) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				b, oversize, err := w.writeOne(ctx, bw, entries, index, cuts[j])
+				made[j], over[j] = b, oversize
+				if err != nil {
+					fail(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for j, b := range made {
+		switch {
+		case b == nil:
+		case over[j]:
+			redo = append(redo, cuts[j])
+		default:
+			blocks = append(blocks, b)
+		}
+	}
+	if firstErr != nil {
+		w.dropBlocks(blocks)
+		return nil, nil, firstErr
+	}
+	return blocks, redo, nil
+}
+
+// writeOne shreds, encodes and uploads the entries of one cut with bw.
+// oversize reports a block above MaxBlockBytes (of more than one entry),
+// aborted. On error b, if not nil, may be stored: the caller deletes it.
+func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cut [2]int) (b *block, oversize bool, err error) {
+	chunk := entries[cut[0]:cut[1]]
+	id, err := newID()
+	if err != nil {
+		return nil, false, err
+	}
+	b = &block{key: "data/blk_" + id + ".parquet", cut: cut}
+	var size int64
+	for i := range chunk {
+		size += int64(chunk[i].Size())
+	}
+	out, err := w.create(ctx, b.key, int64(float64(size)*w.ratio.ratio()))
+	if err != nil {
+		return nil, false, fmt.Errorf("writer: create %s: %w", b.key, err)
+	}
+	tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
+	info, err := bw.WriteBlock(ctx, tw, chunk)
+	oversize, err = w.finishWrite(b, tw, size, info, err, index)
+	return b, oversize, err
+}
+
+// finishWrite ends the write of block b of size entry bytes, made of the
+// entries of b.cut, once the block writer returned info and err: a block
+// above MaxBlockBytes (of more than one entry) is aborted and reported
+// oversize; otherwise the block is completed and its rejected rows (their
+// indexes in the Flush's entries) and rescued values recorded on b.
+func (w *LakehouseWriter) finishWrite(b *block, tw *tailWriter, size int64, info *engine.BlockInfo, err error, index []int) (oversize bool, _ error) {
+	if err == nil && info.Rows > 0 {
+		w.ratio.observe(size, info.Bytes)
+		if info.Bytes > w.cfg.limits.MaxBlockBytes && b.cut[1]-b.cut[0] > 1 {
+			tw.abort()
+			return true, nil
+		}
+	}
+	if err == nil {
+		err = w.finishBlock(b, tw, info)
+	}
+	if err != nil {
+		tw.abort()
+		return false, fmt.Errorf("writer: block %s: %w", b.key, err)
+	}
+	for _, re := range info.Errors {
+		c := *re
+		c.Index = b.cut[0] + re.Index
+		if index != nil {
+			c.Index = index[c.Index]
+		}
+		b.rejected = append(b.rejected, &c)
+	}
+	b.rescued = info.Stats.Rescued
+	return false, nil
+}
+
+// pipelineRound writes the blocks cuts name through one pipeline of bw;
+// redo and blocks as in parallelRound.
+func (w *LakehouseWriter) pipelineRound(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cuts [][2]int) (blocks []*block, redo [][2]int, err error) {
+	pipe, err := bw.Pipeline(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	var (
-		mu       sync.Mutex // firstErr, rejected, rescued, redo: set on the encoder goroutine too
+		mu       sync.Mutex // firstErr and redo: set on the encoder goroutine too
 		firstErr error
 		open     []*tailWriter // writers not closed yet, to abort on failure
 	)
@@ -514,7 +732,7 @@ func (w *LakehouseWriter) writeRound(ctx context.Context, entries []cdc.Entry, i
 			fail(err)
 			break
 		}
-		b := &block{key: "data/blk_" + id + ".parquet"}
+		b := &block{key: "data/blk_" + id + ".parquet", cut: cut}
 		var size int64
 		for i := range chunk {
 			size += int64(chunk[i].Size())
@@ -527,38 +745,18 @@ func (w *LakehouseWriter) writeRound(ctx context.Context, entries []cdc.Entry, i
 		tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
 		open = append(open, tw)
 		blocks = append(blocks, b)
-		base := cut[0]
 		serr := pipe.Submit(chunk, tw, func(info *engine.BlockInfo, err error) {
 			// On the encoder goroutine, one block at a time.
-			if err == nil && info.Rows > 0 {
-				w.ratio.observe(size, info.Bytes)
-				if info.Bytes > w.cfg.limits.MaxBlockBytes && len(chunk) > 1 {
-					tw.abort()
-					mu.Lock()
-					redo = append(redo, cut)
-					mu.Unlock()
-					return
-				}
-			}
-			if err == nil {
-				err = w.finishBlock(b, tw, info)
-			}
-			if err != nil {
-				tw.abort()
-				fail(fmt.Errorf("writer: block %s: %w", b.key, err))
-				return
-			}
+			oversize, err := w.finishWrite(b, tw, size, info, err, index)
 			mu.Lock()
 			defer mu.Unlock()
-			for _, re := range info.Errors {
-				c := *re
-				c.Index = base + re.Index
-				if index != nil {
-					c.Index = index[c.Index]
-				}
-				rejected = append(rejected, &c)
+			if oversize {
+				redo = append(redo, cut)
+				b.oversize = true
 			}
-			rescued += info.Stats.Rescued
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
 		})
 		if serr != nil {
 			fail(fmt.Errorf("writer: block %s: %w", b.key, serr))
@@ -573,9 +771,15 @@ func (w *LakehouseWriter) writeRound(ctx context.Context, entries []cdc.Entry, i
 			tw.abort()
 		}
 		w.dropBlocks(blocks)
-		return nil, nil, nil, 0, firstErr
+		return nil, nil, firstErr
 	}
-	return blocks, redo, rejected, rescued, nil
+	kept := blocks[:0]
+	for _, b := range blocks {
+		if !b.oversize {
+			kept = append(kept, b)
+		}
+	}
+	return kept, redo, nil
 }
 
 // finishBlock completes the upload of a block and reads its statistics.
@@ -588,10 +792,13 @@ func (w *LakehouseWriter) finishBlock(b *block, tw *tailWriter, info *engine.Blo
 	if err != nil {
 		return err
 	}
+	// A Close whose answer was lost may have stored the block: from here
+	// on it is deleted if the commit does not happen (deleting a missing
+	// key is no error).
+	b.written = true
 	if err := tw.close(); err != nil {
 		return err
 	}
-	b.written = true
 	b.size, b.rows, b.schema = tw.n, info.Rows, schema
 	f, err := parquet.OpenFile(tw, tw.n)
 	if err != nil {

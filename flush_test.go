@@ -34,6 +34,7 @@ func TestOpenOptions(t *testing.T) {
 		{"bad compression", writer.Options{Store: mem, Compression: "lz4"}, `unknown compression "lz4"`},
 		{"target above max", writer.Options{Store: mem, TargetBlockBytes: 10, MaxBlockBytes: 5}, "above the maximum"},
 		{"small part", writer.Options{Store: mem, PartSize: 1 << 20}, "part size"},
+		{"negative encoders", writer.Options{Store: mem, BlockEncoders: -1}, "negative BlockEncoders"},
 		{"bad schema", writer.Options{Store: mem, Schema: &engine.Schema{Fields: []engine.Field{{Name: "_lsn", Type: engine.TypeInt64}}}}, "Options.Schema"},
 		{"bad uri", writer.Options{URI: "ftp://x"}, "writer: open ftp://x"},
 	}

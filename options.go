@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/evodb/writer/engine"
@@ -81,6 +82,15 @@ type Options struct {
 	// RowGroupBytes is the target size of a row group inside a block, in
 	// entry bytes [engine.DefaultRowGroupBytes].
 	RowGroupBytes int
+
+	// BlockEncoders is how many blocks a Flush that makes several blocks
+	// (a batch above InputBytesPerBlock) shreds, encodes and uploads at
+	// once, each on its own goroutine with its own block writer; each
+	// holds the columns of one block in memory [runtime.GOMAXPROCS(0)].
+	// With 1 the blocks are written one after another through one
+	// pipeline that shreds a block while the one before is encoded (two
+	// blocks' columns in memory). Either way a Flush is one commit.
+	BlockEncoders int
 
 	// Compression of the data pages: "zstd" (default), "snappy", "none".
 	Compression string
@@ -172,6 +182,12 @@ func (o Options) config() (config, error) {
 	}
 	if o.PartSize != 0 && (o.PartSize < upload.MinPartSize || o.PartSize > upload.MaxPartSize) {
 		return c, fmt.Errorf("writer: Options: part size %d outside [%d, %d]", o.PartSize, int64(upload.MinPartSize), int64(upload.MaxPartSize))
+	}
+	if o.BlockEncoders < 0 {
+		return c, fmt.Errorf("writer: Options: negative BlockEncoders %d", o.BlockEncoders)
+	}
+	if c.BlockEncoders == 0 {
+		c.BlockEncoders = runtime.GOMAXPROCS(0)
 	}
 	if o.UploadConcurrency < 0 {
 		return c, fmt.Errorf("writer: Options: negative UploadConcurrency %d", o.UploadConcurrency)

@@ -30,6 +30,10 @@ type Stats struct {
 	// because a concurrent commit held a txn of the batch or changed the
 	// schema.
 	CommitConflicts int64
+	// SchemaRewrites counts blocks written again within a Flush because
+	// blocks encoded at once typed a new column differently (see
+	// Options.BlockEncoders).
+	SchemaRewrites int64
 	// Unknown counts commits whose outcome stayed unknown (Flush failed
 	// with manifest.ErrCommitUnknown).
 	Unknown int64

@@ -34,9 +34,14 @@ type LakehouseWriter struct {
 	s3       *upload.S3
 	s3Prefix string
 
-	flushMu sync.Mutex // serialises Flush; guards bw and bwSchema
+	flushMu sync.Mutex // serialises Flush; guards bw, encs and bwSchema
 	bw      *engine.BlockWriter
-	// bwSchema is the table schema string bw was seeded with.
+	// encs are the block writers a Flush of several blocks runs at once
+	// (Options.BlockEncoders of them; encs[0] is bw). With one encoder bw
+	// is pipelined instead (it shreds a block while encoding the one
+	// before).
+	encs []*engine.BlockWriter
+	// bwSchema is the table schema string bw and encs were seeded with.
 	bwSchema string
 	// source is the source table (cdc.Entry.Table) the writer's blocks
 	// are of, once known; a new BlockWriter keeps it.
@@ -98,9 +103,9 @@ func Open(ctx context.Context, opts Options) (*LakehouseWriter, error) {
 	return w, nil
 }
 
-// resetBlockWriter makes a new BlockWriter whose shredder knows the
-// columns of snap's schema with their types, plus the declared ones.
-// Caller holds flushMu (or owns w exclusively).
+// resetBlockWriter makes new BlockWriters (bw and encs) whose shredders
+// know the columns of snap's schema with their types, plus the declared
+// ones. Caller holds flushMu (or owns w exclusively).
 func (w *LakehouseWriter) resetBlockWriter(snap *manifest.Snapshot) error {
 	schema, err := snap.Schema()
 	if err != nil {
@@ -110,22 +115,39 @@ func (w *LakehouseWriter) resetBlockWriter(snap *manifest.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if w.bw != nil {
-		// Keep the columns this writer inferred before (not yet in the
-		// table if their commit failed): the next block adds them.
-		prev := w.bw.Shredder().Schema()
+	if len(w.encs) > 0 {
+		// Keep the columns these writers inferred before (not yet in the
+		// table if their commit failed): the next block adds them. Where
+		// two writers typed a column differently, the first one's type
+		// is kept.
 		if declared == nil {
 			declared = &engine.Schema{}
 		}
-		declared.Fields = mergeFields(declared.Fields, completeFields(prev.Fields))
+		for _, e := range w.encs {
+			declared.Fields = mergeFields(declared.Fields, completeFields(e.Shredder().Schema().Fields))
+		}
 		if len(declared.Fields) == 0 && !declared.Strict {
 			declared = nil
 		}
 	}
+	encs := make([]*engine.BlockWriter, w.cfg.BlockEncoders)
+	for i := range encs {
+		if encs[i], err = w.newBlockWriter(declared, w.cfg.BlockEncoders == 1); err != nil {
+			return err
+		}
+	}
+	w.bw, w.encs = encs[0], encs
+	w.bwSchema = snap.Metadata().SchemaString
+	return nil
+}
+
+// newBlockWriter makes a BlockWriter with the writer's options whose
+// shredder starts from the declared schema (nil: none).
+func (w *LakehouseWriter) newBlockWriter(declared *engine.Schema, pipelined bool) (*engine.BlockWriter, error) {
 	opts := engine.BlockOptions{
 		Shredder:      engine.Options{Schema: declared, Table: w.source},
 		RowGroupBytes: w.cfg.RowGroupBytes,
-		Pipelined:     true,
+		Pipelined:     pipelined,
 	}
 	switch w.cfg.Compression {
 	case CompressionNone:
@@ -141,11 +163,9 @@ func (w *LakehouseWriter) resetBlockWriter(snap *manifest.Snapshot) error {
 	}
 	bw, err := engine.NewBlockWriter(opts)
 	if err != nil {
-		return fmt.Errorf("writer: block writer: %w", err)
+		return nil, fmt.Errorf("writer: block writer: %w", err)
 	}
-	w.bw = bw
-	w.bwSchema = snap.Metadata().SchemaString
-	return nil
+	return bw, nil
 }
 
 // completeFields drops fields without a type (keys seen only with null
@@ -237,7 +257,7 @@ func (w *LakehouseWriter) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		w.flushMu.Lock()
-		w.bw = nil
+		w.bw, w.encs = nil, nil
 		w.flushMu.Unlock()
 		close(done)
 	}()
