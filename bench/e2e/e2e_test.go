@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,6 +119,7 @@ func BenchmarkJSONLinesToParquet(b *testing.B) {
 				b.Run("zstd"+strconv.Itoa(level), func(b *testing.B) { benchOursJSON(b, d, level, false) })
 			}
 			b.Run("zstd3-pipelined", func(b *testing.B) { benchOursJSON(b, d, 3, true) })
+			b.Run("zstd3-parallel", func(b *testing.B) { benchOursJSONParallel(b, d, 3, runtime.GOMAXPROCS(0)) })
 		})
 		b.Run(table+"/duckdb-2threads", func(b *testing.B) {
 			if err := duckdb.Available(); err != nil {
@@ -207,6 +210,85 @@ func benchOursJSON(b *testing.B, d *dataset, level int, pipelined bool) {
 	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")
 	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
 	b.ReportMetric(float64(outBytes), "out-bytes")
+}
+
+// benchOursJSONParallel writes the same batches, one block each, with
+// workers block writers at once (what LakehouseWriter.Flush does with
+// Options.BlockEncoders for a batch of several blocks): each worker takes
+// the next batch and decodes, shreds, encodes and writes it on its own
+// goroutine, so that with workers = GOMAXPROCS every core is busy until
+// the batches run out. Its ns/row is wall time; cpu-ns/row counts the
+// process's CPU time on all cores.
+func benchOursJSONParallel(b *testing.B, d *dataset, level, workers int) {
+	ctx := context.Background()
+	bws := make([]*engine.BlockWriter, workers)
+	for i := range bws {
+		bw, err := engine.NewBlockWriter(engine.BlockOptions{
+			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: level}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bws[i] = bw
+	}
+	opts := &cdc.JSONOptions{Table: d.table, FrameData: true}
+	run := func() int64 {
+		var (
+			next  atomic.Int64
+			total atomic.Int64
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			first error
+		)
+		for _, bw := range bws {
+			wg.Go(func() {
+				var out counter
+				defer func() { total.Add(out.n) }()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(d.batches) {
+						return
+					}
+					info, errs, err := bw.WriteJSONLines(ctx, &out, d.batches[i], opts)
+					if err == nil && len(errs) > 0 {
+						err = errs[0]
+					}
+					if err == nil && len(info.Errors) > 0 {
+						err = info.Errors[0]
+					}
+					if err != nil {
+						mu.Lock()
+						first = cmp.Or(first, err)
+						mu.Unlock()
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			b.Fatal(first)
+		}
+		return total.Load()
+	}
+	// Warm up: every worker writes batches until each has met the
+	// schema and grown its buffers.
+	var outBytes int64
+	for range workers {
+		outBytes = run()
+	}
+	b.SetBytes(int64(len(d.lines)))
+	b.ReportAllocs()
+	m0, c0 := mallocs(), cputime.Used().Nanoseconds()
+	for b.Loop() {
+		outBytes = run()
+	}
+	m1, c1 := mallocs(), cputime.Used().Nanoseconds()
+	rows := float64(b.N * d.rows)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")
+	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
+	b.ReportMetric(float64(outBytes), "out-bytes")
+	b.ReportMetric(float64(workers), "workers")
 }
 
 func benchDuckDBJSON(b *testing.B, d *dataset) {

@@ -58,6 +58,7 @@ type loadOptions struct {
 	producer        string
 	batchRows       int
 	blocksPerCommit int
+	encoders        int
 	format          string
 	progress        string
 	asJSON          bool
@@ -73,6 +74,7 @@ func (o *loadOptions) register(fs *flagSet) {
 	fs.StringVar(&o.producer, "producer", "evodb-writer-load", "producer `id` of entries that name none")
 	fs.IntVar(&o.batchRows, "batch-rows", 0, "`N` entries per block, one block per commit (default: blocks sized by --mode)")
 	fs.IntVar(&o.blocksPerCommit, "blocks-per-commit", 4, "write `N` blocks per commit when blocks are sized by --mode")
+	fs.IntVar(&o.encoders, "encoders", 0, "encode `N` blocks of a commit at once (default: the number of CPUs; 1: one after another)")
 	fs.StringVar(&o.format, "format", "auto", "input `format`: auto (by extension: .evb is binary), jsonl or binary")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: `when` auto (stdout and stderr are terminals), always or never")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON document")
@@ -112,6 +114,9 @@ func (o *loadOptions) check() error {
 	if o.blocksPerCommit <= 0 {
 		return usagef("--blocks-per-commit %d: want 1 or more", o.blocksPerCommit)
 	}
+	if o.encoders < 0 {
+		return usagef("--encoders %d: want 1 or more (or 0 for the number of CPUs)", o.encoders)
+	}
 	if o.batchRows > 0 {
 		o.blocksPerCommit = 1
 	}
@@ -150,6 +155,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	wopts := writer.Options{
 		PartitionMode: writer.PartitionMode(o.mode),
 		Compression:   o.compression,
+		BlockEncoders: o.encoders,
 		Logger:        newLogger(e, o.logLevel),
 	}
 	if _, err := wopts.PartitionMode.Limits(); err != nil {
