@@ -402,6 +402,9 @@ type loader struct {
 	// far.
 	chunkBytes    atomic.Int64
 	entryPerInput float64
+	// commitEntries is the entry bytes of one commit (chunkBytes of
+	// input); a flush gathers chunks up to about that much.
+	commitEntries int64
 	perCommit     int
 	pool          chan *chunk
 	readBytes     atomic.Int64
@@ -423,6 +426,44 @@ const (
 	maxLineBytes  = 1 << 20
 )
 
+// gather adds to group the chunks that follow it in order while they are
+// decoded already, carry no fatal error, and group holds less than three
+// quarters of a commit's entry bytes. next is a chunk taken from order
+// that did not join (nil if none); closed reports that order is closed
+// (next is then nil).
+func (l *loader) gather(group []*chunk, order <-chan *chunk) (_ []*chunk, next *chunk, closed bool) {
+	if l.o.batchRows > 0 || group[0].err != nil {
+		return group, nil, false
+	}
+	var size int64
+	for _, c := range group {
+		size += c.entrySize
+	}
+	for size < l.commitEntries*3/4 {
+		select {
+		case c, ok := <-order:
+			if !ok {
+				return group, nil, true
+			}
+			next = c
+		default:
+			return group, nil, false
+		}
+		select {
+		case <-next.ready:
+		default:
+			return group, next, false
+		}
+		if next.err != nil || len(next.entries) == 0 {
+			return group, next, false
+		}
+		group = append(group, next)
+		size += next.entrySize
+		next = nil
+	}
+	return group, nil, false
+}
+
 // setChunkBytes sizes the input chunk so that it makes blocksPerCommit
 // blocks of the target size (the writer shares a chunk's entries evenly
 // among the blocks it cuts), with the writer's latest estimate of the
@@ -436,6 +477,7 @@ func (l *loader) setChunkBytes(entryPerInput float64) {
 	blocks := max(1, min(l.perCommit, int(chunkBudget/block)))
 	want := float64(blocks) * block
 	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
+	l.commitEntries = int64(want * entryPerInput)
 }
 
 func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {
@@ -495,29 +537,48 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	}()
 	var flushErr, readErr error
 	finished := false // the reader handed out everything
+	var pending *chunk // taken from order, not flushed yet
 flushing:
 	for {
-		var c *chunk
-		select {
-		case next, ok := <-order:
-			if !ok {
-				finished = true
+		c := pending
+		pending = nil
+		if c == nil {
+			select {
+			case next, ok := <-order:
+				if !ok {
+					finished = true
+					break flushing
+				}
+				c = next
+			case <-ctx.Done():
+				// Interrupted or failed: stop now, even if the reader is
+				// blocked on an input (stdin) that will not end.
 				break flushing
 			}
-			c = next
-		case <-ctx.Done():
-			// Interrupted or failed: stop now, even if the reader is
-			// blocked on an input (stdin) that will not end.
-			break flushing
 		}
 		<-c.ready
-		err := l.flush(ctx, c)
-		l.pool <- c
+		// A chunk read before the writer's estimate of the block size
+		// settled holds fewer blocks than a commit should: the chunks
+		// after it that are decoded already join its commit, so that
+		// the commit has blocks for every encoder.
+		group, next, closed := l.gather([]*chunk{c}, order)
+		pending = next
+		err := l.flush(ctx, group)
+		for _, g := range group {
+			l.pool <- g
+		}
 		if err != nil {
 			flushErr = err
 			cancel(err)
 			break
 		}
+		if closed {
+			finished = true
+			break
+		}
+	}
+	if pending != nil {
+		l.pool <- pending
 	}
 	if finished {
 		readErr = <-readDone
@@ -687,28 +748,46 @@ func (l *loader) decode(c *chunk) {
 	}
 }
 
-// flush writes a decoded chunk as one block (on the flusher goroutine, in
-// input order).
-func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
-	if c.err != nil {
+// flush writes the entries of a group of decoded chunks (consecutive in
+// the input) as one commit (on the flusher goroutine, in input order).
+func (l *loader) flush(ctx context.Context, group []*chunk) (err error) {
+	if c := group[0]; c.err != nil {
 		return c.err
 	}
-	for _, s := range c.skipped {
-		l.reject(c.in.name, s.line, fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes))
+	entries := group[0].entries
+	var inBytes, entryBytes int64
+	n := 0
+	for _, c := range group {
+		for _, s := range c.skipped {
+			l.reject(c.in.name, s.line, fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes))
+		}
+		for _, le := range c.lineErrs {
+			l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
+		}
+		l.sum.Entries += int64(len(c.entries))
+		inBytes += int64(len(c.data))
+		entryBytes += c.entrySize
+		n += len(c.entries)
+		l.assignLSNs(c.entries)
 	}
-	for _, le := range c.lineErrs {
-		l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
+	if len(group) > 1 {
+		// Groups are rare (the first chunks of a load): a new slice,
+		// dropped after the commit.
+		entries = make([]cdc.Entry, 0, n)
+		for _, c := range group {
+			entries = append(entries, c.entries...)
+		}
 	}
-	l.sum.Entries += int64(len(c.entries))
-	if len(c.entries) == 0 {
+	if len(entries) == 0 {
+		l.doneBytes.Add(inBytes)
 		return l.checkRejected()
 	}
-	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
-		l.setChunkBytes(float64(c.entrySize) / float64(len(c.data)))
+	if l.o.batchRows == 0 && entryBytes > 0 && inBytes > 0 {
+		l.setChunkBytes(float64(entryBytes) / float64(inBytes))
 	}
-	l.assignLSNs(c.entries)
-	res, err := l.w.Flush(ctx, c.entries)
+	res, err := l.w.Flush(ctx, entries)
 	if err != nil {
+		c := group[0]
 		where := fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
 		if c.in.binary {
 			where = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
@@ -716,16 +795,28 @@ func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
 		return fmt.Errorf("writing the entries from %s on (what came before is committed): %w", where, err)
 	}
 	if len(res.Rejected) > 0 {
-		if c.in.binary {
-			rejected := slices.Clone(res.Rejected)
-			slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
-			for _, re := range rejected {
-				l.rejectAt(binaryPosition(c, re.Index), re.Err.Error())
+		rejected := slices.Clone(res.Rejected)
+		slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
+		base := 0
+		for _, c := range group {
+			// The rows of this chunk, their indexes made the chunk's own.
+			var mine []*engine.RowError
+			for len(rejected) > 0 && rejected[0].Index < base+len(c.entries) {
+				re := *rejected[0]
+				re.Index -= base
+				mine = append(mine, &re)
+				rejected = rejected[1:]
 			}
-		} else {
+			base += len(c.entries)
+			if c.in.binary {
+				for _, re := range mine {
+					l.rejectAt(binaryPosition(c, re.Index), re.Err.Error())
+				}
+				continue
+			}
 			// The shredder validated the rows (FrameData): place its
 			// errors on their lines, with the validating decoder's words.
-			for _, le := range engine.LineErrors(nil, c.data, c.entries, res.Rejected, &l.jsonOpts) {
+			for _, le := range engine.LineErrors(nil, c.data, c.entries, mine, &l.jsonOpts) {
 				l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
 			}
 		}
@@ -740,6 +831,7 @@ func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
 	l.sum.Bytes += res.Bytes
 	l.sum.Duplicates += int64(res.Duplicates)
 	l.sum.Version = res.Version
+	c := group[len(group)-1]
 	if c.in.binary {
 		last := c.frames[len(c.frames)-1]
 		l.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
@@ -747,7 +839,7 @@ func (l *loader) flush(ctx context.Context, c *chunk) (err error) {
 		l.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+bytes.Count(c.data, []byte{'\n'}))
 	}
 	l.rows.Add(res.RowCount)
-	l.doneBytes.Add(int64(len(c.data)))
+	l.doneBytes.Add(inBytes)
 	if l.o.batchRows == 0 {
 		// The blocks just written refined the writer's estimate.
 		l.setChunkBytes(l.entryPerInput)
