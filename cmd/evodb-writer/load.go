@@ -536,7 +536,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 		readDone <- err
 	}()
 	var flushErr, readErr error
-	finished := false // the reader handed out everything
+	finished := false  // the reader handed out everything
 	var pending *chunk // taken from order, not flushed yet
 flushing:
 	for {
