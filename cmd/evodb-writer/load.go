@@ -36,8 +36,10 @@ Input is read in chunks of whole lines; each chunk becomes one commit of
 --blocks-per-commit blocks of the partition mode's target size (do-sqlite
 64 KB, standard 4 MB, enterprise 32 MB of Parquet; the input per block is
 sized by the compression of the blocks written so far, the first chunk
-conservatively), or of --batch-rows entries. Reading and decoding
-the next chunk overlap writing the blocks of the one before.
+conservatively), or of --batch-rows entries. The blocks of a commit are
+shredded, encoded and written --encoders at a time (default: one per CPU),
+and reading and decoding the next chunks overlap writing the blocks of
+the one before.
 
 A line is an envelope, {"op":"INSERT","data":{...},"lsn":7,"producer":"db-1",
 "commit_ts":"2026-11-26T10:00:00Z"}, or a plain object, loaded as an INSERT.
