@@ -9,8 +9,10 @@
 // events table of bench/gen: CDC envelopes, about 300 bytes each); the file
 // is written once into bench/results/ and reused. Our figure is the wall time of
 // the whole process (start-up, table creation, every block fsynced and
-// committed); DuckDB's is the COPY statement alone, timed inside node with
-// start-up excluded, which favours DuckDB.
+// committed), with its CPU time (user + system) and peak resident memory;
+// impl=evodb-1encoder is the same with --encoders 1. DuckDB's is the COPY
+// statement alone, timed inside node with start-up excluded, which favours
+// DuckDB.
 package cli
 
 import (
@@ -23,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,40 +126,11 @@ type summary struct {
 // evodb-writer binary (into a Delta table) and by DuckDB with 2 threads
 // (into one file).
 func BenchmarkLoad(b *testing.B) {
-	b.Run("impl=evodb", func(b *testing.B) {
-		setup(b)
-		st, err := os.Stat(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(st.Size())
-		var cpu time.Duration
-		var sum summary
-		for i := 0; b.Loop(); i++ {
-			table := filepath.Join(tmpDir, "table-"+strconv.Itoa(i))
-			cmd := exec.Command(bin, "load", "--table", table, "--json", "--progress", "never", data)
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
-			if err != nil {
-				b.Fatalf("load: %v", err)
-			}
-			cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-			if err := json.Unmarshal(out, &sum); err != nil {
-				b.Fatalf("load summary %q: %v", out, err)
-			}
-			if sum.Rows != int64(rows) {
-				b.Fatalf("load wrote %d rows, want %d", sum.Rows, rows)
-			}
-			b.StopTimer()
-			os.RemoveAll(table)
-			b.StartTimer()
-		}
-		n := float64(b.N) * float64(rows)
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/row")
-		b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/row")
-		b.ReportMetric(float64(sum.Bytes), "out-bytes")
-		b.ReportMetric(float64(sum.Blocks), "blocks")
-	})
+	b.Run("impl=evodb", func(b *testing.B) { benchLoad(b) })
+	// The same with the blocks of a commit encoded one after another
+	// (--encoders 1: one pipeline shredding a block while the one before
+	// is encoded), to show what encoding them at once brings.
+	b.Run("impl=evodb-1encoder", func(b *testing.B) { benchLoad(b, "--encoders", "1") })
 	b.Run("impl=duckdb-2threads", func(b *testing.B) {
 		if err := duckdb.Available(); err != nil {
 			b.Skip(err)
@@ -188,4 +162,49 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64(st.Size()), "out-bytes")
 		}
 	})
+}
+
+// benchLoad times the evodb-writer binary loading the data file with the
+// given extra flags.
+func benchLoad(b *testing.B, flags ...string) {
+	setup(b)
+	st, err := os.Stat(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	var cpu time.Duration
+	var sum summary
+	var peakRSS int64 // KiB
+	for i := 0; b.Loop(); i++ {
+		table := filepath.Join(tmpDir, "table-"+strconv.Itoa(i))
+		args := append([]string{"load", "--table", table, "--json", "--progress", "never"}, flags...)
+		cmd := exec.Command(bin, append(args, data)...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("load: %v", err)
+		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peakRSS = max(peakRSS, int64(ru.Maxrss))
+		}
+		if err := json.Unmarshal(out, &sum); err != nil {
+			b.Fatalf("load summary %q: %v", out, err)
+		}
+		if sum.Rows != int64(rows) {
+			b.Fatalf("load wrote %d rows, want %d", sum.Rows, rows)
+		}
+		b.StopTimer()
+		os.RemoveAll(table)
+		b.StartTimer()
+	}
+	n := float64(b.N) * float64(rows)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/row")
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/row")
+	b.ReportMetric(float64(sum.Bytes), "out-bytes")
+	b.ReportMetric(float64(sum.Blocks), "blocks")
+	if peakRSS > 0 {
+		b.ReportMetric(float64(peakRSS)/1024, "peak-RSS-MiB")
+	}
 }
