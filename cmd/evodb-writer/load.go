@@ -495,13 +495,16 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	l.sum.Files = len(inputs)
 	l.sum.Version = w.Stats().LastVersion
 
-	// On two cores: one goroutine reads, one decodes the next chunk while
-	// this one writes the block of the chunk before (the writer itself
-	// overlaps shredding and encoding).
+	// On two cores: one goroutine reads and one decodes the next chunk
+	// while this one writes the blocks of the chunk before (the writer
+	// encodes them on every core at once). The chunks in flight are the
+	// load's memory: one being written, one per decoder being read or
+	// decoded. (A third, to read ahead while the second is decoded, only
+	// adds memory: reading is fast beside decoding.)
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
 	depth := decoders + 1
-	l.pool = make(chan *chunk, depth+1)
-	for range depth + 1 {
+	l.pool = make(chan *chunk, depth)
+	for range depth {
 		l.pool <- &chunk{}
 	}
 	work := make(chan *chunk, depth)
