@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
 )
 
 // Vacuum defaults and limits.
@@ -26,6 +27,11 @@ const (
 // deletes in.
 const DataDir = "data/"
 
+// ClockFile is the small object Vacuum writes (and overwrites) at the
+// table's root on every run to read the store's clock: its modification
+// time, as the store reports it, is the store's notion of now.
+const ClockFile = "_evodb/vacuum-clock"
+
 // VacuumOptions configure Vacuum.
 type VacuumOptions struct {
 	// Retention: files retired longer ago than this are deleted
@@ -35,7 +41,9 @@ type VacuumOptions struct {
 	Retention time.Duration
 	// AllowShortRetention accepts a Retention below MinVacuumRetention.
 	AllowShortRetention bool
-	// Now is the clock (default time.Now).
+	// Now is the clock that tombstones are aged by, against their
+	// deletionTimestamp (default time.Now). Orphans are aged by the
+	// store's own clock instead (see Vacuum).
 	Now func() time.Time
 	// DryRun lists what would be deleted without deleting it.
 	DryRun bool
@@ -49,6 +57,9 @@ type VacuumResult struct {
 	Orphans      int   // of them, files no commit ever added, written before the retention
 	Kept         int   // files under data/ kept: active, or retired or written within the retention
 	Version      int64 // the table version whose snapshot decided
+	// StoreNow is the store's clock at the start of the run (ClockFile's
+	// modification time), which orphans were aged against.
+	StoreNow time.Time
 	Paths        []string
 }
 
@@ -59,7 +70,19 @@ type VacuumResult struct {
 //     whose remove's deletionTimestamp is older than now − retention;
 //   - orphans: files no snapshot knows (left by a flush or a compaction
 //     whose commit never happened) whose store modification time is older
-//     than now − retention.
+//     than the store's now − retention.
+//
+// Orphans are aged on the store's clock alone, so no skew between the
+// store and the machine running Vacuum can make a block that is uploaded
+// but not yet committed look old: Vacuum first writes ClockFile and reads
+// back its modification time (the store's now, at a moment before the
+// listing and the snapshot read), and deletes an orphan only when its own
+// modification time, set by the same clock, is more than the retention
+// before that. The guarantee: a block whose commit lands within the
+// retention of its upload's start (as the store's clock runs) is never
+// deleted by a vacuum that does not see the commit. A store that reports
+// whole seconds only (S3 HEAD) makes the store's now read early, which
+// only makes ages shorter. Even DryRun writes ClockFile.
 //
 // Active files are never deleted, nor is any file retired or written
 // within the retention, so every snapshot whose version was current at
@@ -92,6 +115,11 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	}
 	cutoff := opts.Now().Add(-opts.Retention)
 	store := t.Store()
+	storeNow, err := storeClock(ctx, store, opts.Now())
+	if err != nil {
+		return VacuumResult{}, err
+	}
+	orphanCutoff := storeNow.Add(-opts.Retention)
 	objs, err := store.List(ctx, DataDir)
 	if err != nil {
 		return VacuumResult{}, fmt.Errorf("writer: Vacuum: listing %s: %w", DataDir, err)
@@ -100,7 +128,7 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	if err != nil {
 		return VacuumResult{}, fmt.Errorf("writer: Vacuum: reading the table: %w", err)
 	}
-	res := VacuumResult{Version: snap.Version()}
+	res := VacuumResult{Version: snap.Version(), StoreNow: storeNow}
 	retired := map[string]time.Time{}
 	for _, r := range snap.Tombstones() {
 		key, err := r.Key()
@@ -123,10 +151,11 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 			continue
 		}
 		at, isRetired := retired[o.Key]
+		limit := cutoff
 		if !isRetired {
-			at = o.ModTime
+			at, limit = o.ModTime, orphanCutoff
 		}
-		if !at.Before(cutoff) {
+		if !at.Before(limit) {
 			res.Kept++
 			continue
 		}
@@ -152,4 +181,24 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 		return res, fmt.Errorf("writer: Vacuum: %d of the files to delete were not: %w", len(errs), errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// storeClock writes ClockFile and returns its modification time as the
+// store reports it: the store's clock at a moment between the call and its
+// return. local, the caller's clock, only goes into the file's text, to
+// help whoever reads it to see the skew.
+func storeClock(ctx context.Context, store upload.Store, local time.Time) (time.Time, error) {
+	body := []byte("written by Vacuum to read the store's clock; local time " + local.UTC().Format(time.RFC3339Nano) + "\n")
+	if _, err := store.Put(ctx, ClockFile, body, upload.PutOptions{}); err != nil {
+		return time.Time{}, fmt.Errorf("writer: Vacuum: writing %s to read the store's clock: %w", ClockFile, err)
+	}
+	// Head, not Put's answer: an S3 PutObject response has no date.
+	info, err := store.Head(ctx, ClockFile)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("writer: Vacuum: reading back %s for the store's clock: %w", ClockFile, err)
+	}
+	if info.ModTime.IsZero() {
+		return time.Time{}, fmt.Errorf("writer: Vacuum: the store gave %s no modification time, so orphans cannot be aged", ClockFile)
+	}
+	return info.ModTime, nil
 }

@@ -3,6 +3,7 @@ package writer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestVacuumRetention(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newCTClock()
-			mem := upload.NewMemory()
+			mem := upload.NewMemoryClock(clk.Now) // the store's clock runs with the test's
 			tbl := ctNewTable(t, mem, clk)
 			store := tbl.Store()
 			// An orphan (a flush that never committed) and files Vacuum must
@@ -56,9 +57,10 @@ func TestVacuumRetention(t *testing.T) {
 			if res.NewBlocks != 1 {
 				t.Fatalf("compaction: %+v", res)
 			}
-			// The orphan is dated by the store's clock, the real time near
-			// the start, an hour before the compaction.
-			vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: tc.retention, Now: clk.at(tc.now)})
+			// The orphan is dated by the store's clock at the start, an
+			// hour before the compaction.
+			clk.Advance(tc.now)
+			vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: tc.retention, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,4 +150,53 @@ func TestVacuumDeleteErrors(t *testing.T) {
 		t.Fatalf("second vacuum: %+v, %v; want the file that failed (%s)", vr, err, fs.failed)
 	}
 	ctCheckVacuum(t, tbl, clk, want)
+}
+
+// TestVacuumOrphanClockSkew: orphans are aged on the store's clock, so
+// however far the store's clock is from the vacuuming machine's, a block
+// uploaded less than the retention ago (a commit in progress) is kept and
+// one uploaded longer ago is deleted.
+func TestVacuumOrphanClockSkew(t *testing.T) {
+	ctx := context.Background()
+	const retention = time.Hour
+	for _, skew := range []time.Duration{-3 * time.Hour, -time.Hour - time.Second, 0, time.Hour + time.Second, 3 * time.Hour} {
+		for _, tc := range []struct {
+			elapsed time.Duration // since the upload
+			deleted bool
+		}{
+			{0, false},
+			{retention - time.Second, false},
+			{retention + time.Second, true},
+		} {
+			t.Run(fmt.Sprintf("skew=%v/elapsed=%v", skew, tc.elapsed), func(t *testing.T) {
+				clk := newCTClock() // the machine running Vacuum (and committing)
+				mem := upload.NewMemoryClock(func() time.Time { return clk.Now().Add(skew) })
+				tbl := ctNewTable(t, mem, clk)
+				ctFill(t, tbl, "p1", 1)
+				const key = "data/blk_uploaded_not_committed.parquet"
+				if _, err := tbl.Store().Put(ctx, key, []byte("a block whose commit is in progress"), upload.PutOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				clk.Advance(tc.elapsed)
+				vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: retention, Now: clk.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := clk.Now().Add(skew); !vr.StoreNow.Equal(want) {
+					t.Fatalf("StoreNow %v, want the store's clock %v", vr.StoreNow, want)
+				}
+				var want []string
+				if tc.deleted {
+					want = []string{key}
+				}
+				if diff := cmp.Diff(want, vr.Paths); diff != "" {
+					t.Fatalf("deleted (-want +got):\n%s", diff)
+				}
+				_, err = tbl.Store().Head(ctx, key)
+				if gone := errors.Is(err, upload.ErrNotFound); gone != tc.deleted || (err != nil && !gone) {
+					t.Fatalf("after the vacuum, Head(%s): %v; want deleted=%v", key, err, tc.deleted)
+				}
+			})
+		}
+	}
 }

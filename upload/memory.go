@@ -27,7 +27,18 @@ type memObject struct {
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory {
-	return &Memory{objects: make(map[string]memObject), now: time.Now}
+	return NewMemoryClock(time.Now)
+}
+
+// NewMemoryClock returns an empty memory store whose objects' ModTime
+// comes from now: the store's own clock, which tests set apart from the
+// clock of the code using the store to model clock skew. A nil now is
+// time.Now.
+func NewMemoryClock(now func() time.Time) *Memory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{objects: make(map[string]memObject), now: now}
 }
 
 // Put implements Store.
