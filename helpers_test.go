@@ -440,14 +440,14 @@ var cmpSorted = cmp.Transformer("sorted", func(in []string) []string {
 func ctCheckVacuum(t *testing.T, tbl *manifest.Table, clk *ctClock, want []engine.Row) writer.VacuumResult {
 	t.Helper()
 	ctx := context.Background()
-	vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(30 * time.Minute)})
+	vr, err := writer.Vacuum(ctx, laterTable(t, tbl, clk, 30*time.Minute), writer.VacuumOptions{Retention: time.Hour, Now: clk.at(30 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if vr.Deleted != 0 {
 		t.Fatalf("vacuum within the retention deleted %v", vr.Paths)
 	}
-	vr, err = writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
+	vr, err = writer.Vacuum(ctx, laterTable(t, tbl, clk, 2*time.Hour), writer.VacuumOptions{Retention: time.Hour, Now: clk.at(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,6 +459,32 @@ func ctCheckVacuum(t *testing.T, tbl *manifest.Table, clk *ctClock, want []engin
 		t.Fatalf("rows after vacuum (-want +got):\n%s", diff)
 	}
 	return vr
+}
+
+// laterTable is tbl on a store whose clock reads d later than it does:
+// as if Vacuum ran d from now on both the test's clock and the store's.
+// Objects already written keep their modification times; only the time
+// Vacuum reads from writer.ClockFile moves.
+func laterTable(t *testing.T, tbl *manifest.Table, clk *ctClock, d time.Duration) *manifest.Table {
+	t.Helper()
+	later, err := manifest.Open(laterStore{Store: tbl.Store(), by: d}, "", manifest.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return later
+}
+
+type laterStore struct {
+	upload.Store
+	by time.Duration
+}
+
+func (s laterStore) Head(ctx context.Context, key string) (upload.ObjectInfo, error) {
+	info, err := s.Store.Head(ctx, key)
+	if key == writer.ClockFile {
+		info.ModTime = info.ModTime.Add(s.by)
+	}
+	return info, err
 }
 
 // A store that fails on purpose.
