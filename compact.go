@@ -50,8 +50,10 @@ type CompactorOptions struct {
 	// ReadWindow is the size of one ranged read of an input block
 	// [DefaultCompactReadWindow].
 	ReadWindow int64
-	// Clock gives the deletion timestamp of removed blocks and the
-	// modification time of new ones (default time.Now).
+	// Clock gives the modification time of new blocks (default
+	// time.Now). The removed blocks' deletionTimestamp is the commit's
+	// timestamp on the table's clock (manifest.Options.Now), taken at the
+	// commit attempt that lands.
 	Clock func() time.Time
 }
 
@@ -300,6 +302,9 @@ func (c *BlockCompactor) compact(ctx context.Context, base *manifest.Snapshot) (
 		key, _ := add.Key()
 		res.NewPaths = append(res.NewPaths, key)
 	}
+	// The removes' deletionTimestamp is set by Commit (StampRemoves) at
+	// the attempt that lands: Vacuum's retention counts from it, and a
+	// commit that lost races for a while must not date its removes early.
 	now := c.opts.Clock()
 	actions := make([]manifest.Action, 0, len(inputs)+len(adds))
 	for _, in := range inputs {
@@ -309,7 +314,8 @@ func (c *BlockCompactor) compact(ctx context.Context, base *manifest.Snapshot) (
 	}
 	actions = append(actions, adds...)
 	cr, err := c.t.Commit(ctx, snap, actions, manifest.CommitOptions{
-		Operation: "OPTIMIZE",
+		Operation:    "OPTIMIZE",
+		StampRemoves: true,
 		OperationParameters: map[string]string{
 			"targetSize":   strconv.FormatInt(c.opts.TargetBlockSize, 10),
 			"inputBlocks":  strconv.Itoa(len(inputs)),

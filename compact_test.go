@@ -891,3 +891,80 @@ func TestCompactReadsInWindows(t *testing.T) {
 		t.Fatalf("rows after compaction (-before +after):\n%s", diff)
 	}
 }
+
+// TestCompactRemoveTimestampAtLandingAttempt: a compaction whose commit
+// loses a race and lands on a later attempt dates its removes by the
+// attempt that lands, so Vacuum keeps its inputs for the whole retention
+// after the commit, not after the first attempt.
+func TestCompactRemoveTimestampAtLandingAttempt(t *testing.T) {
+	ctx := context.Background()
+	const backoff = 10 * time.Minute // what the lost race costs on the clock
+	clk := newCTClock()
+	mem := upload.NewMemoryClock(clk.Now)
+	tbl := ctNewTable(t, mem, clk)
+	ctFill(t, tbl, "p1", 4)
+	var once sync.Once
+	fs := &faultStore{Store: mem, beforePut: func(key string) {
+		if strings.Contains(key, manifest.LogDir) {
+			// Another writer takes the version the compaction is about
+			// to write; it does not touch the compaction's inputs.
+			once.Do(func() { ctFill(t, tbl, "p2", 1) })
+		}
+	}}
+	slow, err := manifest.Open(fs, "tables/events", manifest.Options{
+		Now: clk.Now, MaxAttempts: 10, BaseDelay: time.Microsecond, MaxDelay: time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { clk.Advance(backoff); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := writer.NewCompactor(slow, writer.CompactorOptions{Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := clk.Now()
+	res, err := c.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CompactedBlocks != 4 {
+		t.Fatalf("compaction: %+v; want the 4 blocks of p1 compacted", res)
+	}
+	landed := start.Add(backoff)
+	if !clk.Now().Equal(landed) {
+		t.Fatalf("the commit slept %v; want one lost race (%v)", clk.Now().Sub(start), backoff)
+	}
+	s := ctSnapshot(t, tbl)
+	if s.Version() != res.Version || !s.Timestamp().Equal(landed) {
+		t.Fatalf("latest version %d at %v; want the compaction's %d at %v", s.Version(), s.Timestamp(), res.Version, landed)
+	}
+	var got []time.Time
+	for _, r := range s.Tombstones() {
+		if r.DeletionTimestamp == nil {
+			t.Fatalf("remove of %s has no deletionTimestamp", r.Path)
+		}
+		got = append(got, time.UnixMilli(*r.DeletionTimestamp).UTC())
+	}
+	want := []time.Time{landed, landed, landed, landed}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("deletionTimestamps (-the landing attempt +got):\n%s", diff)
+	}
+	// An hour after the first attempt but within an hour of the commit,
+	// a vacuum keeps the inputs; after an hour from the commit it deletes
+	// them.
+	for _, tc := range []struct {
+		at      time.Duration // after the landing commit
+		deleted int
+	}{
+		{time.Hour - backoff/2, 0},
+		{time.Hour + time.Second, 4},
+	} {
+		vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: time.Hour, Now: func() time.Time { return landed.Add(tc.at) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vr.Tombstoned != tc.deleted {
+			t.Fatalf("vacuum %v after the commit: %+v; want %d retired inputs deleted", tc.at, vr, tc.deleted)
+		}
+	}
+}

@@ -60,7 +60,7 @@ type VacuumResult struct {
 	// StoreNow is the store's clock at the start of the run (ClockFile's
 	// modification time), which orphans were aged against.
 	StoreNow time.Time
-	Paths        []string
+	Paths    []string
 }
 
 // Vacuum deletes the files under data/ that no snapshot within the

@@ -437,6 +437,12 @@ type CommitOptions struct {
 	// Operation names the commit in commitInfo (default "WRITE").
 	Operation           string
 	OperationParameters map[string]string
+	// StampRemoves sets the deletionTimestamp of every remove action to
+	// the commit's timestamp, which Commit takes afresh at each put
+	// attempt: the removes are then dated by the attempt that lands, not
+	// by when the caller built them or by the first attempt of a commit
+	// that lost races. Vacuum's retention counts from this time.
+	StampRemoves bool
 	// CommitID is the commit's unique id (default: a new random UUID).
 	// Pass the same id again only to resume a commit whose outcome was
 	// unknown, with the same base snapshot: the commit is looked for
@@ -624,26 +630,35 @@ func (t *Table) commit(ctx context.Context, base *Snapshot, actions []Action, op
 	if op == "" {
 		op = "WRITE"
 	}
-	info := &CommitInfo{
-		Timestamp: t.opts.Now().UnixMilli(), Operation: op,
-		OperationParameters: opts.OperationParameters, CommitID: id,
-	}
-	all := make([]Action, 0, len(actions)+1)
-	all = append(all, Action{CommitInfo: info})
-	for _, a := range actions {
-		if a.Txn != nil && a.Txn.LastUpdated == nil {
-			txn := *a.Txn // the caller's action is not modified
-			txn.LastUpdated = &info.Timestamp
-			a = Action{Txn: &txn}
+	// stamp builds the commit's actions with its timestamp taken now: the
+	// commitInfo, the txns' lastUpdated the caller left unset and, with
+	// StampRemoves, the removes' deletionTimestamp. It runs before every
+	// put attempt, so the timestamps are those of the attempt that lands.
+	stamp := func() ([]Action, []byte, error) {
+		ts := t.opts.Now().UnixMilli()
+		info := &CommitInfo{
+			Timestamp: ts, Operation: op,
+			OperationParameters: opts.OperationParameters, CommitID: id,
 		}
-		all = append(all, a)
+		all := make([]Action, 0, len(actions)+1)
+		all = append(all, Action{CommitInfo: info})
+		for _, a := range actions {
+			// The caller's actions are not modified.
+			switch {
+			case a.Txn != nil && a.Txn.LastUpdated == nil:
+				txn := *a.Txn
+				txn.LastUpdated = &ts
+				a = Action{Txn: &txn}
+			case a.Remove != nil && opts.StampRemoves:
+				rm := *a.Remove
+				rm.DeletionTimestamp = &ts
+				a = Action{Remove: &rm}
+			}
+			all = append(all, a)
+		}
+		body, err := EncodeActions(all)
+		return all, body, err
 	}
-	body, err := EncodeActions(all)
-	if err != nil {
-		return CommitResult{}, err
-	}
-	// Our own commit, as it will read back, to build the result snapshot.
-	mine := &commit{actions: all}
 
 	cur := base
 	var lastErr error
@@ -653,6 +668,12 @@ func (t *Table) commit(ctx context.Context, base *Snapshot, actions []Action, op
 				return CommitResult{}, t.unknownIf(lastErr, err)
 			}
 		}
+		all, body, err := stamp()
+		if err != nil {
+			return CommitResult{}, err
+		}
+		// Our own commit, as it will read back, to build the result snapshot.
+		mine := &commit{actions: all}
 		v := cur.version + 1
 		key := CommitFile(v)
 		_, perr := t.store.Put(ctx, key, body, upload.PutOptions{IfAbsent: true})
