@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/evodb/writer/manifest"
 	"github.com/evodb/writer/upload"
@@ -17,7 +18,9 @@ import (
 func buildLog(b *testing.B, store upload.Store, commits int, checkpoint bool) {
 	b.Helper()
 	ctx := context.Background()
-	tbl, err := manifest.Open(store, "", manifest.Options{CheckpointInterval: -1})
+	// Version 0 is dated 1 ms after the epoch, so the versions' timestamps
+	// increase from it (version v at v ms).
+	tbl, err := manifest.Open(store, "", manifest.Options{CheckpointInterval: -1, Now: func() time.Time { return time.UnixMilli(1) }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -141,6 +144,44 @@ func BenchmarkCommit(b *testing.B) {
 					b.Fatal(err)
 				}
 				s = res.Snapshot
+			}
+		})
+	}
+}
+
+// BenchmarkSnapshotAsOf: time travel by timestamp on a table of 10,000
+// commits with a checkpoint every 100 (as the default interval leaves
+// them), to the time of a version in the middle and of one near the end.
+func BenchmarkSnapshotAsOf(b *testing.B) {
+	const commits = 10000
+	store := upload.NewMemory()
+	buildLog(b, store, commits, false)
+	ctx := context.Background()
+	tbl, err := manifest.Open(store, "", manifest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for v := int64(100); v <= commits; v += 100 {
+		s, err := tbl.SnapshotAt(ctx, v) // from the checkpoint before
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tbl.Checkpoint(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, v := range []int64{5050, 9950} {
+		b.Run(fmt.Sprintf("memory/commits=%d/version=%d", commits, v), func(b *testing.B) {
+			at := time.UnixMilli(v) // buildLog stamps version v at v ms
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := tbl.SnapshotAsOf(ctx, at)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.Version() != v {
+					b.Fatalf("version %d, want %d", s.Version(), v)
+				}
 			}
 		})
 	}

@@ -407,14 +407,41 @@ func (t *Table) SnapshotAt(ctx context.Context, v int64) (*Snapshot, error) {
 }
 
 // SnapshotAsOf reads the table as of time at: the latest version whose
-// commit timestamp is not after at.
+// commit timestamp is not after at, reading forward from the newest
+// checkpoint whose version's timestamp is not after at (found by a binary
+// search over the checkpoints), so the cost is one checkpoint and at
+// most a checkpoint interval of commits, not the whole log.
+//
+// Commit timestamps are taken to increase with the version, as they do
+// when the writers' clocks agree. If a clock ran backwards, the answer is
+// the version before the first commit after the chosen checkpoint whose
+// timestamp is after at; versions before that checkpoint are not read.
 func (t *Table) SnapshotAsOf(ctx context.Context, at time.Time) (*Snapshot, error) {
-	latest, err := t.latestVersion(ctx)
+	latest, ckpts, err := t.scanLog(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// The first checkpoint made after at; the one before it is the base.
+	lo, hi := 0, len(ckpts)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		ts, err := t.versionTime(ctx, ckpts[mid])
+		if err != nil {
+			return nil, err
+		}
+		if ts.After(at) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
 	s := emptySnapshot()
-	for v := int64(0); v <= latest; v++ {
+	if lo > 0 {
+		if s, err = t.loadCheckpoint(ctx, ckpts[lo-1]); err != nil {
+			return nil, err
+		}
+	}
+	for v := s.version + 1; v <= latest; v++ {
 		c, err := t.readCommit(ctx, v)
 		if err != nil {
 			return nil, err
@@ -430,6 +457,24 @@ func (t *Table) SnapshotAsOf(ctx context.Context, at time.Time) (*Snapshot, erro
 		return nil, fmt.Errorf("%w: %s is before the table was created", ErrVersionNotFound, at.UTC().Format(time.RFC3339Nano))
 	}
 	return s, nil
+}
+
+// versionTime is the timestamp of version v, which has a checkpoint: its
+// commit's, or the checkpoint file's modification time when the commit
+// file is gone (as loadCheckpoint dates the snapshot).
+func (t *Table) versionTime(ctx context.Context, v int64) (time.Time, error) {
+	c, err := t.readCommit(ctx, v)
+	if err == nil {
+		return c.timestamp(), nil
+	}
+	if !errors.Is(err, upload.ErrNotFound) {
+		return time.Time{}, err
+	}
+	info, err := t.store.Head(ctx, CheckpointFile(v))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("manifest: read %s: %w", CheckpointFile(v), err)
+	}
+	return info.ModTime.UTC(), nil
 }
 
 // CommitOptions describe a commit.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -899,4 +900,129 @@ func TestCheckpoint(t *testing.T) {
 	if _, err := fresh.Snapshot(ctx); err == nil || !strings.Contains(err.Error(), "00000000000000000010.checkpoint.parquet") {
 		t.Errorf("damaged checkpoint: %v", err)
 	}
+}
+
+// getLog records the commit files read through it.
+type getLog struct {
+	upload.Store
+	mu    sync.Mutex
+	reads []string
+}
+
+func (g *getLog) Get(ctx context.Context, key string) ([]byte, upload.ObjectInfo, error) {
+	g.mu.Lock()
+	g.reads = append(g.reads, key)
+	g.mu.Unlock()
+	return g.Store.Get(ctx, key)
+}
+
+func (g *getLog) take() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.reads
+	g.reads = nil
+	return r
+}
+
+// TestSnapshotAsOfCheckpoints: time travel by timestamp on a table with
+// checkpoints gives the same snapshot as SnapshotAt of the version current
+// then, and reads it from the newest checkpoint at or before that version:
+// no commit older than that checkpoint is read except the checkpoints'
+// own commits (probed for their timestamps), and it still works once the
+// commits a checkpoint covers are deleted.
+func TestSnapshotAsOfCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	// The store's clock is the commits' (without the tick of a read), so
+	// a checkpoint file is dated like its commit.
+	mem := upload.NewMemoryClock(func() time.Time { clk.mu.Lock(); defer clk.mu.Unlock(); return clk.t })
+	log := &getLog{Store: mem}
+	opts := testOptions(clk, &sleeps{})
+	opts.CheckpointInterval = 5
+	tbl, err := manifest.Open(log, "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const last = 23
+	stamps := []time.Time{s.Timestamp()}
+	for v := 1; v <= last; v++ {
+		acts := []manifest.Action{addAction(fmt.Sprintf("data/blk_%02d.parquet", v), int64(v)),
+			{Txn: &manifest.Txn{AppID: fmt.Sprintf("p%d", v%3), Version: int64(v)}}}
+		if v%4 == 0 {
+			acts = append(acts, removeAction(fmt.Sprintf("data/blk_%02d.parquet", v-3)))
+		}
+		res := mustCommit(t, tbl, s, acts...)
+		if res.CheckpointErr != nil {
+			t.Fatal(res.CheckpointErr)
+		}
+		s = res.Snapshot
+		stamps = append(stamps, s.Timestamp())
+	}
+	ckpts := map[string]bool{}
+	for v := int64(5); v <= last; v += 5 {
+		ckpts[manifest.CommitFile(v)] = true
+	}
+	check := func(t *testing.T, v int64, at time.Time) {
+		t.Helper()
+		want, err := tbl.SnapshotAt(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.take()
+		got, err := tbl.SnapshotAsOf(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(viewOf(want), viewOf(got)); diff != "" {
+			t.Fatalf("as of %v (-SnapshotAt(%d) +got):\n%s", at, v, diff)
+		}
+		base := v / 5 * 5 // the newest checkpoint at or before v (0: none)
+		for _, k := range log.take() {
+			cv, ok := parseVersion(k)
+			if ok && base > 0 && cv <= base && !ckpts[k] {
+				t.Fatalf("as of version %d: read %s, older than checkpoint %d", v, k, base)
+			}
+		}
+	}
+	for v := int64(0); v <= last; v++ {
+		// Right at the commit's time and just before the next one.
+		check(t, v, stamps[v])
+		if v < last {
+			check(t, v, stamps[v+1].Add(-time.Millisecond))
+		}
+	}
+	check(t, last, stamps[last].Add(time.Hour))
+	if _, err := tbl.SnapshotAsOf(ctx, stamps[0].Add(-time.Millisecond)); !errors.Is(err, manifest.ErrVersionNotFound) {
+		t.Fatalf("before the table was created: %v", err)
+	}
+	// Delete the commits up to checkpoint 10: versions from 10 on still
+	// read, the checkpoint's own time coming from its file.
+	for v := int64(0); v <= 10; v++ {
+		if err := mem.Delete(ctx, manifest.CommitFile(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []int64{10, 12, last} {
+		got, err := tbl.SnapshotAsOf(ctx, stamps[v])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version() != v {
+			t.Fatalf("as of version %d's time after the log before checkpoint 10 was deleted: version %d", v, got.Version())
+		}
+	}
+}
+
+// parseVersion returns the version of a commit file key.
+func parseVersion(key string) (int64, bool) {
+	name, ok := strings.CutPrefix(key, manifest.LogDir)
+	if !ok || !strings.HasSuffix(name, ".json") {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.TrimSuffix(name, ".json"), 10, 64)
+	return v, err == nil
 }
