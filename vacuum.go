@@ -14,7 +14,8 @@ import (
 // Vacuum defaults and limits.
 const (
 	// DefaultVacuumRetention is how long files retired from the table are
-	// kept when VacuumOptions.Retention is zero: a week, as in Delta Lake.
+	// kept when VacuumOptions.Retention is zero and the table does not set
+	// delta.deletedFileRetentionDuration: a week, as in Delta Lake.
 	DefaultVacuumRetention = 7 * 24 * time.Hour
 	// MinVacuumRetention is the shortest retention Vacuum accepts unless
 	// VacuumOptions.AllowShortRetention is set. A shorter one could delete
@@ -34,10 +35,14 @@ const ClockFile = "_evodb/vacuum-clock"
 
 // VacuumOptions configure Vacuum.
 type VacuumOptions struct {
-	// Retention: files retired longer ago than this are deleted
-	// [DefaultVacuumRetention]. It must exceed the longest a flush or a
-	// compaction takes from its first upload to its commit, and the
-	// longest a reader keeps using an old snapshot.
+	// Retention: files retired longer ago than this are deleted [the
+	// table's tombstone retention, manifest.Snapshot.TombstoneRetention:
+	// its delta.deletedFileRetentionDuration, or DefaultVacuumRetention].
+	// It must exceed the longest a flush or a compaction takes from its
+	// first upload to its commit, and the longest a reader keeps using an
+	// old snapshot. It may not exceed the table's tombstone retention:
+	// checkpoints forget older tombstones, and a file retired longer ago
+	// than that could be deleted as an orphan before this retention ends.
 	Retention time.Duration
 	// AllowShortRetention accepts a Retention below MinVacuumRetention.
 	AllowShortRetention bool
@@ -93,10 +98,11 @@ type VacuumResult struct {
 // nothing under _delta_log/. Files it could not delete are reported in
 // the error (the others are deleted); running it again retries them.
 //
-// The tombstones of a table are kept in its snapshots and checkpoints
-// forever (manifest does not expire them), so a file stays known as
-// retired until it is deleted; a vacuum after that finds it gone from the
-// listing and does nothing for it.
+// Checkpoints drop tombstones older than the table's tombstone retention
+// (manifest.Table.Checkpoint), which is why Retention may not exceed it:
+// a file retired longer ago than that may be known to Vacuum only as an
+// orphan, aged by its store modification time, which came before its
+// removal, so it is deleted no earlier than its tombstone would allow.
 func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumResult, error) {
 	if t == nil {
 		return VacuumResult{}, errors.New("writer: Vacuum: nil table")
@@ -104,22 +110,19 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	if opts.Retention < 0 {
 		return VacuumResult{}, fmt.Errorf("writer: Vacuum: negative retention %v", opts.Retention)
 	}
-	if opts.Retention == 0 {
-		opts.Retention = DefaultVacuumRetention
-	}
-	if opts.Retention < MinVacuumRetention && !opts.AllowShortRetention {
-		return VacuumResult{}, fmt.Errorf("writer: Vacuum: retention %v is below %v, which could delete blocks of commits in progress; set AllowShortRetention to force it", opts.Retention, MinVacuumRetention)
+	if opts.Retention != 0 {
+		if err := checkShortRetention(opts); err != nil {
+			return VacuumResult{}, err
+		}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	cutoff := opts.Now().Add(-opts.Retention)
 	store := t.Store()
 	storeNow, err := storeClock(ctx, store, opts.Now())
 	if err != nil {
 		return VacuumResult{}, err
 	}
-	orphanCutoff := storeNow.Add(-opts.Retention)
 	objs, err := store.List(ctx, DataDir)
 	if err != nil {
 		return VacuumResult{}, fmt.Errorf("writer: Vacuum: listing %s: %w", DataDir, err)
@@ -128,6 +131,22 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	if err != nil {
 		return VacuumResult{}, fmt.Errorf("writer: Vacuum: reading the table: %w", err)
 	}
+	keep, err := snap.TombstoneRetention()
+	if err != nil {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: %w", err)
+	}
+	if opts.Retention == 0 {
+		opts.Retention = keep
+		if err := checkShortRetention(opts); err != nil {
+			return VacuumResult{}, fmt.Errorf("%w (the table's %s)", err, manifest.TombstoneRetentionProperty)
+		}
+	}
+	if opts.Retention > keep {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: retention %v exceeds the table's tombstone retention %v (%s): checkpoints drop older tombstones, so a file retired between %v and %v ago could be taken for an orphan and deleted early; raise the table property or shorten the retention",
+			opts.Retention, keep, manifest.TombstoneRetentionProperty, keep, opts.Retention)
+	}
+	cutoff := opts.Now().Add(-opts.Retention)
+	orphanCutoff := storeNow.Add(-opts.Retention)
 	res := VacuumResult{Version: snap.Version(), StoreNow: storeNow}
 	retired := map[string]time.Time{}
 	for _, r := range snap.Tombstones() {
@@ -201,4 +220,11 @@ func storeClock(ctx context.Context, store upload.Store, local time.Time) (time.
 		return time.Time{}, fmt.Errorf("writer: Vacuum: the store gave %s no modification time, so orphans cannot be aged", ClockFile)
 	}
 	return info.ModTime, nil
+}
+
+func checkShortRetention(opts VacuumOptions) error {
+	if opts.Retention < MinVacuumRetention && !opts.AllowShortRetention {
+		return fmt.Errorf("writer: Vacuum: retention %v is below %v, which could delete blocks of commits in progress; set AllowShortRetention to force it", opts.Retention, MinVacuumRetention)
+	}
+	return nil
 }

@@ -200,3 +200,56 @@ func TestVacuumOrphanClockSkew(t *testing.T) {
 		}
 	}
 }
+
+// TestVacuumTombstoneRetention: Vacuum's default retention is the table's
+// delta.deletedFileRetentionDuration, it refuses a longer one, and once a
+// checkpoint has dropped the expired tombstones the retired files are
+// deleted as orphans, no earlier than their tombstones allowed.
+func TestVacuumTombstoneRetention(t *testing.T) {
+	ctx := context.Background()
+	clk := newCTClock()
+	mem := upload.NewMemoryClock(clk.Now)
+	tbl := ctOpen(t, mem, clk)
+	if _, err := tbl.Create(ctx, ctSchema, manifest.CreateOptions{Name: "events",
+		Configuration: map[string]string{manifest.TombstoneRetentionProperty: "interval 2 hours"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctFill(t, tbl, "p1", 4)
+	clk.Advance(time.Hour)
+	res := ctCompact(t, tbl, clk) // retires the 4 blocks at t0+1h
+	if res.CompactedBlocks != 4 {
+		t.Fatalf("compaction: %+v", res)
+	}
+	want := ctRowsOf(t, tbl, ctSnapshot(t, tbl))
+	if _, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Retention: 3 * time.Hour, Now: clk.Now}); err == nil || !strings.Contains(err.Error(), manifest.TombstoneRetentionProperty) {
+		t.Fatalf("vacuum with a retention beyond the table's: %v; want an error naming %s", err, manifest.TombstoneRetentionProperty)
+	}
+	// The default retention is the table's two hours: 90 minutes after
+	// the compaction the inputs stay.
+	clk.Advance(90 * time.Minute)
+	vr, err := writer.Vacuum(ctx, tbl, writer.VacuumOptions{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr.Deleted != 0 {
+		t.Fatalf("vacuum 90 minutes after the compaction, retention 2h: deleted %v", vr.Paths)
+	}
+	// A checkpoint past the tombstones' expiry leaves them out.
+	clk.Advance(90 * time.Minute) // t0+4h: the removes are 3h old, past the 2h
+	if err := tbl.Checkpoint(ctx, ctSnapshot(t, tbl)); err != nil {
+		t.Fatal(err)
+	}
+	fresh := ctOpen(t, mem, clk)
+	s := ctSnapshot(t, fresh)
+	if n := len(s.Tombstones()); n != 0 {
+		t.Fatalf("snapshot from the checkpoint has %d tombstones; want the 4 expired ones gone", n)
+	}
+	vr, err = writer.Vacuum(ctx, fresh, writer.VacuumOptions{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr.Orphans != 4 || vr.Deleted != 4 {
+		t.Fatalf("vacuum after the tombstones expired: %+v; want the 4 retired blocks deleted as orphans", vr)
+	}
+	ctCheckVacuum(t, fresh, clk, want)
+}

@@ -105,8 +105,10 @@ func optS(s string) any {
 	return s
 }
 
-// checkpointRows turns a snapshot into the checkpoint's rows.
-func checkpointRows(s *Snapshot) []row {
+// checkpointRows turns a snapshot into the checkpoint's rows, leaving
+// out the tombstones whose deletionTimestamp is before expireBefore (Unix
+// milliseconds).
+func checkpointRows(s *Snapshot, expireBefore int64) []row {
 	rows := []row{
 		{"protocol": row{"minReaderVersion": int32(s.protocol.MinReaderVersion), "minWriterVersion": int32(s.protocol.MinWriterVersion)}},
 	}
@@ -135,6 +137,9 @@ func checkpointRows(s *Snapshot) []row {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.removed)) {
 		r := s.removed[k]
+		if r.DeletionTimestamp != nil && *r.DeletionTimestamp < expireBefore {
+			continue
+		}
 		rows = append(rows, row{"remove": row{
 			"path": r.Path, "deletionTimestamp": optI64(r.DeletionTimestamp), "dataChange": r.DataChange,
 			"extendedFileMetadata": r.ExtendedFileMetadata, "partitionValues": mapValue(r.PartitionValues),
@@ -247,8 +252,9 @@ func (sh *shredder) inner(n *parquet.Node, v any, def, rep, depth uint8) error {
 	return nil
 }
 
-// encodeCheckpoint writes the snapshot as a Parquet checkpoint.
-func encodeCheckpoint(s *Snapshot) ([]byte, int64, error) {
+// encodeCheckpoint writes the snapshot as a Parquet checkpoint, without
+// the tombstones deleted before expireBefore (Unix milliseconds).
+func encodeCheckpoint(s *Snapshot, expireBefore int64) ([]byte, int64, error) {
 	schema := checkpointSchema()
 	cols, err := parquet.LeafColumns(schema)
 	if err != nil {
@@ -258,7 +264,7 @@ func encodeCheckpoint(s *Snapshot) ([]byte, int64, error) {
 	for i := range cols {
 		sh.index[cols[i].Leaf] = i
 	}
-	rows := checkpointRows(s)
+	rows := checkpointRows(s, expireBefore)
 	for _, r := range rows {
 		for _, top := range schema.Children {
 			if err := sh.shred(top, r[top.Name], 0, 0, 0); err != nil {
@@ -283,8 +289,25 @@ func encodeCheckpoint(s *Snapshot) ([]byte, int64, error) {
 // Checkpoint writes a checkpoint of s (which must be a committed version
 // of this table) and points _last_checkpoint at it unless that already
 // names a later version.
+//
+// Tombstones expire from it as the Delta protocol allows: a remove whose
+// deletionTimestamp is older than the table's TombstoneRetention
+// (delta.deletedFileRetentionDuration, a week by default) before now, on
+// the table's clock, is left out. That is safe for Vacuum, which refuses
+// a retention longer than the tombstone retention: a file whose tombstone
+// expired was removed more than that ago, and was written before it was
+// removed, so Vacuum, finding it unknown, ages it as an orphan by its
+// store modification time and deletes it no earlier than it would have
+// by its tombstone. Readers need no tombstone: a snapshot's files are its
+// adds, and a reader of an older version starts from a checkpoint at or
+// before that version, which holds what was current then. A remove
+// without a deletionTimestamp cannot be aged and is kept.
 func (t *Table) Checkpoint(ctx context.Context, s *Snapshot) error {
-	data, size, err := encodeCheckpoint(s)
+	keep, err := s.TombstoneRetention()
+	if err != nil {
+		return fmt.Errorf("manifest: checkpoint of version %d: %w", s.version, err)
+	}
+	data, size, err := encodeCheckpoint(s, t.opts.Now().Add(-keep).UnixMilli())
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,24 @@ func (s *Snapshot) Tombstones() []RemoveFile {
 	return out
 }
 
+// TombstoneRetention is how long the table keeps a removed file's
+// tombstone: its delta.deletedFileRetentionDuration property ("interval
+// 7 days", "interval 36 hours", ...), or DefaultTombstoneRetention when
+// the property is unset. Checkpoints drop the tombstones older than it,
+// and Vacuum refuses a longer retention, since it could no longer tell
+// such files from orphans.
+func (s *Snapshot) TombstoneRetention() (time.Duration, error) {
+	v, ok := s.metadata.Configuration[TombstoneRetentionProperty]
+	if !ok {
+		return DefaultTombstoneRetention, nil
+	}
+	d, err := ParseInterval(v)
+	if err != nil {
+		return 0, fmt.Errorf("manifest: table property %s: %w", TombstoneRetentionProperty, err)
+	}
+	return d, nil
+}
+
 // NumFiles is the number of active data files.
 func (s *Snapshot) NumFiles() int { return len(s.files) }
 

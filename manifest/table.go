@@ -42,7 +42,10 @@
 // _delta_log/%020d.checkpoint.parquet (protocol, metaData, txn, the active
 // add and the remove actions, one per row, written with engine/parquet)
 // and points _delta_log/_last_checkpoint at it; [Table.Snapshot] starts
-// from the latest checkpoint and replays only the commits after it.
+// from the latest checkpoint and replays only the commits after it, and
+// [Table.SnapshotAsOf] from the newest checkpoint not after the time
+// asked. A checkpoint leaves out the tombstones older than the table's
+// delta.deletedFileRetentionDuration (a week by default).
 package manifest
 
 import (

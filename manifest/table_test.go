@@ -829,12 +829,17 @@ func TestCheckpoint(t *testing.T) {
 			add.Add.Tags = map[string]string{"INSERTION_TIME": "1"}
 		}
 		acts := []manifest.Action{add, {Txn: &manifest.Txn{AppID: fmt.Sprintf("p%d", v%2), Version: int64(v)}}}
+		// The removes are recent (within the week tombstones are kept),
+		// so the checkpoint holds their tombstones.
 		if v == 4 {
-			acts = append(acts, removeAction("data/blk 02.parquet"))
+			rm := removeAction("data/blk 02.parquet")
+			ts := s.Timestamp().UnixMilli()
+			rm.Remove.DeletionTimestamp = &ts
+			acts = append(acts, rm)
 		}
 		if v == 9 {
 			f, _ := s.File("data/blk 03.parquet")
-			rm := f.Remove(time.UnixMilli(7), false)
+			rm := f.Remove(s.Timestamp(), false)
 			acts = append(acts, manifest.Action{Remove: &rm})
 		}
 		if v == 7 {
@@ -1007,7 +1012,11 @@ func TestSnapshotAsOfCheckpoints(t *testing.T) {
 		}
 	}
 	for _, v := range []int64{10, 12, last} {
-		got, err := tbl.SnapshotAsOf(ctx, stamps[v])
+		at := stamps[last].Add(time.Hour)
+		if v < last {
+			at = stamps[v+1].Add(-time.Millisecond)
+		}
+		got, err := tbl.SnapshotAsOf(ctx, at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1025,4 +1034,115 @@ func parseVersion(key string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(strings.TrimSuffix(name, ".json"), 10, 64)
 	return v, err == nil
+}
+
+// TestCheckpointTombstoneExpiry: a checkpoint leaves out the tombstones
+// older than the table's delta.deletedFileRetentionDuration (a week when
+// unset) and keeps the others, and those without a deletionTimestamp; the
+// active files are unchanged and a bad property is an error naming it.
+func TestCheckpointTombstoneExpiry(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		conf    map[string]string
+		kept    []string // tombstones in the checkpoint
+		wantErr string
+	}{
+		{"unset: a week", nil, []string{"data/a.parquet", "data/b.parquet", "data/c.parquet"}, ""},
+		{"1 hour", map[string]string{manifest.TombstoneRetentionProperty: "interval 1 hours"}, []string{"data/b.parquet", "data/c.parquet"}, ""},
+		{"90 minutes: a is exactly that old", map[string]string{manifest.TombstoneRetentionProperty: "INTERVAL 90 MINUTES"}, []string{"data/a.parquet", "data/b.parquet", "data/c.parquet"}, ""},
+		{"zero", map[string]string{manifest.TombstoneRetentionProperty: "interval 0 seconds"}, []string{"data/c.parquet"}, ""},
+		{"not an interval", map[string]string{manifest.TombstoneRetentionProperty: "7 days"}, nil, "delta.deletedFileRetentionDuration"},
+		{"unknown unit", map[string]string{manifest.TombstoneRetentionProperty: "interval 7 fortnights"}, nil, "unknown unit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			now := t0
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
+			mem := upload.NewMemory()
+			tbl, err := manifest.Open(mem, "", manifest.Options{Now: clock, CheckpointInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{Configuration: tc.conf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s = mustCommit(t, tbl, s, addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1)).Snapshot
+			rm := func(key string, at *time.Duration) manifest.Action {
+				a := removeAction(key)
+				a.Remove.DeletionTimestamp = nil
+				if at != nil {
+					ts := t0.Add(*at).UnixMilli()
+					a.Remove.DeletionTimestamp = &ts
+				}
+				return a
+			}
+			zero, fifty := time.Duration(0), 50*time.Minute
+			s = mustCommit(t, tbl, s, rm("data/a.parquet", &zero)).Snapshot
+			set(fifty)
+			s = mustCommit(t, tbl, s, rm("data/b.parquet", &fifty), rm("data/c.parquet", nil)).Snapshot
+			set(90 * time.Minute)
+			err = tbl.Checkpoint(ctx, s)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("checkpoint: %v; want an error naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := manifest.Open(mem, "", manifest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fresh.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, r := range got.Tombstones() {
+				kept = append(kept, r.Path)
+			}
+			if diff := cmp.Diff(tc.kept, kept); diff != "" {
+				t.Errorf("tombstones in the checkpoint (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(keys(t, s), keys(t, got)); diff != "" {
+				t.Errorf("active files from the checkpoint (-replayed +checkpoint):\n%s", diff)
+			}
+			if n := len(s.Tombstones()); n != 3 {
+				t.Errorf("the replayed snapshot has %d tombstones; want all 3 (only checkpoints expire them)", n)
+			}
+		})
+	}
+}
+
+func TestParseInterval(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"interval 1 week", 7 * 24 * time.Hour, false},
+		{"interval 7 days", 7 * 24 * time.Hour, false},
+		{"  Interval   36   Hours ", 36 * time.Hour, false},
+		{"interval 1 second", time.Second, false},
+		{"interval 250 milliseconds", 250 * time.Millisecond, false},
+		{"interval 2 minute", 2 * time.Minute, false},
+		{"interval -1 days", 0, true},
+		{"interval 1.5 days", 0, true},
+		{"interval 1 s", 0, true},
+		{"interval 1 month", 0, true},
+		{"168h", 0, true},
+		{"interval 1 day extra", 0, true},
+		{"interval 99999999999 weeks", 0, true},
+	} {
+		got, err := manifest.ParseInterval(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseInterval(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.err)
+		}
+	}
 }
