@@ -20,8 +20,10 @@ const (
 	DefaultMaxBodyBytes    = 64 << 20
 	DefaultFlushInterval   = time.Second
 	DefaultFlushEntries    = 500_000
-	DefaultFlushBytes      = 64 << 20
-	DefaultHighWater       = 512 << 20
+	DefaultFlushInputBytes = 64 << 20
+	// Deprecated: DefaultFlushBytes is DefaultFlushInputBytes's old name.
+	DefaultFlushBytes = DefaultFlushInputBytes
+	DefaultHighWater  = 512 << 20
 	DefaultShutdownTimeout = 30 * time.Second
 	// ProducerHeader names the producer of a batch's entries.
 	ProducerHeader = "X-Evodb-Producer"
@@ -58,14 +60,27 @@ type Config struct {
 	// FlushInterval: buffered entries are flushed at least this often
 	// [DefaultFlushInterval].
 	FlushInterval time.Duration
-	// FlushEntries and FlushBytes: a table's buffer is flushed as soon as
-	// it holds this many entries or bytes (cdc.Entry.Size)
-	// [DefaultFlushEntries, DefaultFlushBytes].
-	FlushEntries int
-	FlushBytes   int64
-	// HighWater: once the bytes buffered and flushing in all tables reach
-	// it, batches are refused with 429 and Retry-After until they fall
-	// below LowWater [DefaultHighWater, half of HighWater].
+	// FlushEntries and FlushInputBytes: a table's buffer is flushed as
+	// soon as it holds this many entries or this many input bytes
+	// [DefaultFlushEntries, DefaultFlushInputBytes].
+	//
+	// Input bytes are what the entries take as received (cdc.Entry.Size:
+	// the row's JSON and its envelope, decompressed), the unit the buffer
+	// and the backpressure below count in. They are not the Parquet bytes
+	// that block sizes count (Writer.TargetBlockBytes, MaxBlockBytes): a
+	// flush of FlushInputBytes is written as blocks of the target Parquet
+	// size, splitting at the input-per-block ratio the writer learns
+	// (writer.LakehouseWriter.InputBytesPerBlock); with zstd a JSON row
+	// commonly takes 3 to 10 times fewer bytes in Parquet.
+	FlushEntries    int
+	FlushInputBytes int64
+	// Deprecated: FlushBytes is FlushInputBytes's old name, taken when
+	// FlushInputBytes is zero; setting both to different values is an
+	// error.
+	FlushBytes int64
+	// HighWater: once the input bytes buffered and flushing in all tables
+	// reach it, batches are refused with 429 and Retry-After until they
+	// fall below LowWater [DefaultHighWater, half of HighWater].
 	HighWater, LowWater int64
 
 	// TLSCert and TLSKey are PEM files; with both set the server speaks
@@ -125,7 +140,7 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("server: token file %s is empty", c.TokenFile)
 		}
 	}
-	if c.MaxBodyBytes < 0 || c.FlushEntries < 0 || c.FlushBytes < 0 || c.HighWater < 0 || c.LowWater < 0 || c.FlushInterval < 0 || c.WALSegmentBytes < 0 || c.ShutdownTimeout < 0 {
+	if c.MaxBodyBytes < 0 || c.FlushEntries < 0 || c.FlushInputBytes < 0 || c.FlushBytes < 0 || c.HighWater < 0 || c.LowWater < 0 || c.FlushInterval < 0 || c.WALSegmentBytes < 0 || c.ShutdownTimeout < 0 {
 		return c, errors.New("server: Config: sizes, counts and durations must not be negative")
 	}
 	if c.MaxBodyBytes == 0 {
@@ -141,9 +156,16 @@ func (c Config) withDefaults() (Config, error) {
 	if c.FlushEntries == 0 {
 		c.FlushEntries = DefaultFlushEntries
 	}
-	if c.FlushBytes == 0 {
-		c.FlushBytes = DefaultFlushBytes
+	switch {
+	case c.FlushInputBytes != 0 && c.FlushBytes != 0 && c.FlushBytes != c.FlushInputBytes:
+		return c, fmt.Errorf("server: Config.FlushBytes (%d) is the old name of FlushInputBytes (%d): set one of them", c.FlushBytes, c.FlushInputBytes)
+	case c.FlushInputBytes == 0:
+		c.FlushInputBytes = c.FlushBytes
 	}
+	if c.FlushInputBytes == 0 {
+		c.FlushInputBytes = DefaultFlushInputBytes
+	}
+	c.FlushBytes = c.FlushInputBytes
 	if c.HighWater == 0 {
 		c.HighWater = DefaultHighWater
 	}

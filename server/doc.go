@@ -72,7 +72,8 @@
 // and restarts.
 //
 // Each table is flushed (one commit of its buffered entries, with a txn per
-// producer) when its buffer reaches Config.FlushEntries or FlushBytes, every
+// producer) when its buffer reaches Config.FlushEntries or FlushInputBytes
+// (bytes of the entries as received, not of the Parquet written), every
 // Config.FlushInterval, on POST .../flush, and at shutdown. A failed flush
 // keeps the entries buffered and logged and is tried again with backoff.
 // After a commit, the log segments whose records are all committed are

@@ -43,7 +43,7 @@ type table struct {
 func newTable(s *Server, name, uri string, w tableWriter) (*table, error) {
 	buf, err := buffer.New(buffer.Options{
 		MaxEntries: s.cfg.FlushEntries,
-		MaxBytes:   s.cfg.FlushBytes,
+		MaxBytes:   s.cfg.FlushInputBytes, // input bytes, as cdc.Entry.Size counts
 		MaxAge:     s.cfg.FlushInterval,
 		// The server refuses batches at HighWater before they reach the
 		// buffer, and a batch must go in whole: no limit here.

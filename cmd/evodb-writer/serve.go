@@ -32,7 +32,7 @@ of the machine can see in the process list).`)
 		cfg       server.Config
 		tf        tableFlags
 		maxBody   = sizeFlag{n: server.DefaultMaxBodyBytes}
-		flushB    = sizeFlag{n: server.DefaultFlushBytes}
+		flushB    = sizeFlag{n: server.DefaultFlushInputBytes}
 		highWater = sizeFlag{n: server.DefaultHighWater}
 		lowWater  = sizeFlag{}
 		walSeg    = sizeFlag{}
@@ -50,8 +50,9 @@ of the machine can see in the process list).`)
 	fs.Var(&maxBody, "max-body", "largest batch `size` accepted, compressed or not (413 above)")
 	fs.Var(durationValue{&cfg.FlushInterval}, "flush-interval", "flush buffered entries at least every `duration`")
 	fs.IntVar(&cfg.FlushEntries, "flush-entries", server.DefaultFlushEntries, "flush a table's buffer at `N` entries")
-	fs.Var(&flushB, "flush-bytes", "flush a table's buffer at this `size` of entries")
-	fs.Var(&highWater, "high-water", "refuse batches with 429 once this `size` is buffered or flushing")
+	fs.Var(&flushB, "flush-input-bytes", "flush a table's buffer once its entries take this `size` as received\n(input bytes, not the Parquet bytes block sizes count)")
+	fs.Var(&flushB, "flush-bytes", "old name of --flush-input-bytes (same `size`)")
+	fs.Var(&highWater, "high-water", "refuse batches with 429 once this `size` of input bytes is buffered or flushing")
 	fs.Var(&lowWater, "low-water", "accept batches again below this `size` (default half of --high-water)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `FILE`: serve HTTPS (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `FILE`")
@@ -71,7 +72,7 @@ of the machine can see in the process list).`)
 		"flush-interval": "EVODB_FLUSH_INTERVAL", "tls-cert": "EVODB_TLS_CERT", "tls-key": "EVODB_TLS_KEY",
 		"mode": "EVODB_MODE", "compression": "EVODB_COMPRESSION", "log-level": "EVODB_LOG_LEVEL",
 		"log-format": "EVODB_LOG_FORMAT", "s3-endpoint": "EVODB_S3_ENDPOINT", "s3-region": "EVODB_S3_REGION",
-		"s3-path-style": "EVODB_S3_PATH_STYLE",
+		"s3-path-style": "EVODB_S3_PATH_STYLE", "flush-input-bytes": "EVODB_FLUSH_INPUT_BYTES",
 	} {
 		fs.env(flag, variable)
 	}
@@ -124,7 +125,7 @@ of the machine can see in the process list).`)
 			os.Setenv(variable, v)
 		}
 	}
-	cfg.MaxBodyBytes, cfg.FlushBytes, cfg.HighWater, cfg.LowWater, cfg.WALSegmentBytes = maxBody.n, flushB.n, highWater.n, lowWater.n, walSeg.n
+	cfg.MaxBodyBytes, cfg.FlushInputBytes, cfg.HighWater, cfg.LowWater, cfg.WALSegmentBytes = maxBody.n, flushB.n, highWater.n, lowWater.n, walSeg.n
 	if cfg.LowWater != 0 && cfg.LowWater >= cfg.HighWater {
 		return usagef("--low-water %s must be below --high-water %s", formatBytes(cfg.LowWater), formatBytes(cfg.HighWater))
 	}
@@ -142,7 +143,8 @@ of the machine can see in the process list).`)
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	cfg.Logger.Info("evodb-writer serve", "version", versionString(), "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir)
+	cfg.Logger.Info("evodb-writer serve", "version", versionString(), "url", scheme+"://"+ln.Addr().String(), "data_dir", cfg.DataDir,
+		"flush_input_bytes", cfg.FlushInputBytes)
 	start := time.Now()
 	err = srv.Serve(ctx, ln)
 	cfg.Logger.Info("stopped", "uptime", time.Since(start).Round(time.Second))

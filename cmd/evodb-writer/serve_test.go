@@ -24,7 +24,8 @@ func TestServe(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(binPath, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
-		"--flush-interval", "1h", "--log-format", "json")
+		"--flush-interval", "1h", "--log-format", "json",
+		"--flush-bytes", "32MiB") // the old name of --flush-input-bytes still works
 	cmd.Env = append(os.Environ(), "EVODB_TOKEN=s3cret")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -41,11 +42,15 @@ func TestServe(t *testing.T) {
 	for url == "" && lines.Scan() {
 		log = append(log, lines.Text())
 		var rec struct {
-			Msg string `json:"msg"`
-			URL string `json:"url"`
+			Msg        string `json:"msg"`
+			URL        string `json:"url"`
+			FlushInput int64  `json:"flush_input_bytes"`
 		}
 		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Msg == "evodb-writer serve" {
 			url = rec.URL
+			if rec.FlushInput != 32<<20 {
+				t.Errorf("--flush-bytes 32MiB: the server flushes at %d input bytes", rec.FlushInput)
+			}
 		}
 	}
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`).MatchString(url) {
@@ -143,6 +148,24 @@ func TestServeFlagErrors(t *testing.T) {
 		r := evw(t, runOpts{}, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q on one line", tt.args, r.code, r.stderr, tt.code, tt.want)
+		}
+	}
+}
+
+// TestServeFlushInputBytes: --flush-input-bytes (and EVODB_FLUSH_INPUT_BYTES)
+// sets the flush size in input bytes, --flush-bytes is its old name, and
+// the help says which bytes they count.
+func TestServeFlushInputBytes(t *testing.T) {
+	r := ok(t, runOpts{}, "serve", "--help")
+	for _, want := range []string{"--flush-input-bytes", "not the Parquet bytes", "--flush-bytes", "old name of --flush-input-bytes", "EVODB_FLUSH_INPUT_BYTES"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, args := range [][]string{{"--flush-input-bytes", "lots"}, {"--flush-bytes", "lots"}} {
+		r := evw(t, runOpts{}, append([]string{"serve"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, args[0][2:]) {
+			t.Errorf("serve %v: exit %d, %q; want exit 2 naming the flag", args, r.code, r.stderr)
 		}
 	}
 }
