@@ -22,8 +22,8 @@ const (
 	DefaultFlushEntries    = 500_000
 	DefaultFlushInputBytes = 64 << 20
 	// Deprecated: DefaultFlushBytes is DefaultFlushInputBytes's old name.
-	DefaultFlushBytes = DefaultFlushInputBytes
-	DefaultHighWater  = 512 << 20
+	DefaultFlushBytes      = DefaultFlushInputBytes
+	DefaultHighWater       = 512 << 20
 	DefaultShutdownTimeout = 30 * time.Second
 	// ProducerHeader names the producer of a batch's entries.
 	ProducerHeader = "X-Evodb-Producer"
