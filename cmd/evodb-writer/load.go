@@ -404,9 +404,6 @@ type loader struct {
 	// far.
 	chunkBytes    atomic.Int64
 	entryPerInput float64
-	// commitEntries is the entry bytes of one commit (chunkBytes of
-	// input); a flush gathers chunks up to about that much.
-	commitEntries int64
 	perCommit     int
 	pool          chan *chunk
 	readBytes     atomic.Int64
@@ -430,7 +427,7 @@ const (
 
 // gather adds to group the chunks that follow it in order while they are
 // decoded already, carry no fatal error, and group holds less than three
-// quarters of a commit's entry bytes. next is a chunk taken from order
+// quarters of the input a chunk is now cut to (a commit's worth). next is a chunk taken from order
 // that did not join (nil if none); closed reports that order is closed
 // (next is then nil).
 func (l *loader) gather(group []*chunk, order <-chan *chunk) (_ []*chunk, next *chunk, closed bool) {
@@ -439,9 +436,9 @@ func (l *loader) gather(group []*chunk, order <-chan *chunk) (_ []*chunk, next *
 	}
 	var size int64
 	for _, c := range group {
-		size += c.entrySize
+		size += int64(len(c.data))
 	}
-	for size < l.commitEntries*3/4 {
+	for size < l.chunkBytes.Load()*3/4 {
 		select {
 		case c, ok := <-order:
 			if !ok {
@@ -460,7 +457,7 @@ func (l *loader) gather(group []*chunk, order <-chan *chunk) (_ []*chunk, next *
 			return group, next, false
 		}
 		group = append(group, next)
-		size += next.entrySize
+		size += int64(len(next.data))
 		next = nil
 	}
 	return group, nil, false
@@ -479,7 +476,6 @@ func (l *loader) setChunkBytes(entryPerInput float64) {
 	blocks := max(1, min(l.perCommit, int(chunkBudget/block)))
 	want := float64(blocks) * block
 	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
-	l.commitEntries = int64(want * entryPerInput)
 }
 
 func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {

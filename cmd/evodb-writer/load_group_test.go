@@ -13,15 +13,15 @@ import (
 	"github.com/evodb/writer/cdc"
 )
 
-// readyChunk is a decoded chunk of size entry bytes.
+// readyChunk is a decoded chunk of size input bytes.
 func readyChunk(size int64, entries int) *chunk {
-	c := &chunk{entrySize: size, entries: make([]cdc.Entry, entries), ready: make(chan struct{})}
+	c := &chunk{data: make([]byte, size), entries: make([]cdc.Entry, entries), ready: make(chan struct{})}
 	close(c.ready)
 	return c
 }
 
 func TestGatherChunks(t *testing.T) {
-	busy := &chunk{entrySize: 300, entries: make([]cdc.Entry, 1), ready: make(chan struct{})} // still decoding
+	busy := &chunk{data: make([]byte, 300), entries: make([]cdc.Entry, 1), ready: make(chan struct{})} // still decoding
 	bad := readyChunk(300, 0)
 	bad.err = errors.New("corrupt batch")
 	tests := []struct {
@@ -43,7 +43,8 @@ func TestGatherChunks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := &loader{o: &loadOptions{batchRows: tc.batchRows}, commitEntries: 1000}
+			l := &loader{o: &loadOptions{batchRows: tc.batchRows}}
+			l.chunkBytes.Store(1000)
 			order := make(chan *chunk, len(tc.queued))
 			for _, c := range tc.queued {
 				order <- c
