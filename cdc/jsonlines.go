@@ -139,7 +139,10 @@ func DecodeJSONLine(e *Entry, line []byte, opts *JSONOptions) error {
 // again for every line.
 type stringCache struct {
 	table, producer string
-	keys            []keySpan // the scanner's member names (UniqueKeys), reused
+	// the last table and producer names quickEnvelope read: printable
+	// ASCII without '"' or '\\'
+	plainTable, plainProducer string
+	keys                      []keySpan // the scanner's member names (UniqueKeys), reused
 }
 
 func (c *stringCache) get(raw []byte, member string, last *string) (string, error) {
@@ -169,6 +172,9 @@ func decodeLine(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cache *s
 		cache = new(stringCache)
 	}
 	frame := opts != nil && opts.FrameData
+	if frame && quickEnvelope(e, text, opts, cache) {
+		return nil
+	}
 	err := decodeLineMode(e, text, maxDepth, opts, cache, frame)
 	if err != nil && frame {
 		// A line rejected while framing gets the error the validating

@@ -142,6 +142,7 @@ func FuzzDecodeJSONLines(f *testing.F) {
 	f.Add([]byte("{\"a\":[1,2.5e-3,\"x\\u00e9\",null]}\n{\"b\":{}}"))
 	f.Add([]byte(`{"a":"\ud83d\ude00"}`))
 	f.Add([]byte(`{"a":-0.0E+1}`))
+	f.Add([]byte(`{"op":"UPDATE","table":"t","lsn":7,"producer":"p","commit_ts":1764064800123456,"data":{"a":[1,{"b":"}"}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, errs := DecodeJSONLines(nil, data, &JSONOptions{MaxDepth: 16})
 		for _, e := range entries {
@@ -191,6 +192,18 @@ func FuzzDecodeJSONLines(f *testing.F) {
 		if strings.ContainsAny(string(data), "\n\r") {
 			return
 		}
+		// The framing decoder's fast path takes only lines its general
+		// path accepts, with the same entry.
+		fo := &JSONOptions{MaxDepth: 16, FrameData: true}
+		var quick, general Entry
+		if quickEnvelope(&quick, data, fo, &stringCache{}) {
+			if err := decodeLineMode(&general, data, 16, fo, &stringCache{}, true); err != nil {
+				t.Fatalf("fast path took a line the general path rejects: %v", err)
+			}
+			if diff := cmp.Diff(general, quick); diff != "" {
+				t.Fatalf("fast path (-general +quick):\n%s", diff)
+			}
+		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(data, &obj) == nil && utf8.Valid(data) && nestingDepth(data) <= 16 {
 			if len(errs) > 0 && !errors.Is(errs[0], ErrEnvelope) {
@@ -218,4 +231,93 @@ func nestingDepth(b []byte) int {
 		}
 	}
 	return deepest
+}
+
+// TestQuickEnvelope checks the framing decoder's fast path against its
+// general path: the lines it takes decode to the same entry, and it gives
+// up on every line outside its shape (the general path then decides).
+func TestQuickEnvelope(t *testing.T) {
+	opts := &JSONOptions{Table: "default_table", Producer: "p0", FrameData: true}
+	tests := []struct {
+		name  string
+		line  string
+		quick bool
+	}{
+		{"all members", `{"op":"INSERT","table":"users","lsn":1,"producer":"pg-users","commit_ts":1767225600000063,"data":{"id":489,"tags":["a"]}}`, true},
+		{"op and data only", `{"op":"DELETE","data":{}}`, true},
+		{"update, lsn 0", `{"op":"UPDATE","lsn":0,"data":{"a":{"b":1}}}`, true},
+		{"largest quick lsn", `{"op":"INSERT","lsn":999999999999999999,"data":{}}`, true},
+		{"19-digit lsn", `{"op":"INSERT","lsn":9223372036854775807,"data":{}}`, false},
+		{"lsn with leading zero", `{"op":"INSERT","lsn":01,"data":{}}`, false},
+		{"negative lsn", `{"op":"INSERT","lsn":-1,"data":{}}`, false},
+		{"fractional lsn", `{"op":"INSERT","lsn":1.5,"data":{}}`, false},
+		{"string lsn", `{"op":"INSERT","lsn":"1","data":{}}`, false},
+		{"negative commit time", `{"op":"INSERT","commit_ts":-5,"data":{}}`, false},
+		{"text commit time", `{"op":"INSERT","commit_ts":"2026-11-25T10:00:00Z","data":{}}`, false},
+		{"lower-case op", `{"op":"insert","data":{}}`, false},
+		{"unknown op", `{"op":"UPSERT","data":{}}`, false},
+		{"escaped table", `{"op":"INSERT","table":"a\"b","data":{}}`, false},
+		{"non-ASCII producer", `{"op":"INSERT","producer":"é","data":{}}`, false},
+		{"escaped member name", `{"\u006fp":"INSERT","data":{}}`, false},
+		{"white space", `{"op": "INSERT","data":{}}`, false},
+		{"trailing white space", `{"op":"INSERT","data":{}} `, false},
+		{"space between the closing braces", `{"op":"INSERT","data":{} }`, false},
+		{"data first", `{"data":{},"op":"INSERT"}`, false},
+		{"data not an object", `{"op":"INSERT","data":[1]}`, false},
+		{"repeated member", `{"op":"INSERT","op":"DELETE","data":{}}`, false},
+		{"unknown member", `{"op":"INSERT","x":1,"data":{}}`, false},
+		{"no op", `{"table":"t","data":{}}`, false},
+		{"plain row", `{"a":1}`, false},
+		{"truncated", `{"op":"INSERT","table":"t`, false},
+		{"empty object", `{}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cache stringCache
+			var quick Entry
+			if got := quickEnvelope(&quick, []byte(tt.line), opts, &cache); got != tt.quick {
+				t.Fatalf("quickEnvelope took the line: %v, want %v", got, tt.quick)
+			}
+			if !tt.quick {
+				return
+			}
+			var general Entry
+			if err := decodeLineMode(&general, []byte(tt.line), 64, opts, &stringCache{}, true); err != nil {
+				t.Fatalf("the general path rejects a line the fast path took: %v", err)
+			}
+			if diff := cmp.Diff(general, quick); diff != "" {
+				t.Errorf("(-general +quick):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestQuickEnvelopeNames checks that the fast path reuses the table and
+// producer names of earlier lines only when the text repeats them.
+func TestQuickEnvelopeNames(t *testing.T) {
+	lines := []string{
+		`{"op":"INSERT","table":"t1","producer":"p","data":{}}`,
+		`{"op":"INSERT","table":"t1","producer":"p","data":{}}`,
+		`{"op":"INSERT","table":"t12","producer":"","data":{}}`,
+		`{"op":"INSERT","table":"t","producer":"p","data":{}}`,
+		`{"op":"INSERT","table":"a\"b","data":{}}`,
+		`{"op":"INSERT","table":"a\"b","data":{}}`,
+	}
+	var batch []byte
+	var want []Entry
+	for _, l := range lines {
+		batch = append(batch, l+"\n"...)
+		var e Entry
+		if err := decodeLineMode(&e, []byte(l), 64, &JSONOptions{FrameData: true}, &stringCache{}, true); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e)
+	}
+	got, errs := DecodeJSONLines(nil, batch, &JSONOptions{FrameData: true})
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-each line alone +batch):\n%s", diff)
+	}
 }

@@ -1,0 +1,190 @@
+package cdc
+
+import "time"
+
+// The framing decoder's fast path. Most batches are written by one
+// program, so their envelopes share one compact shape:
+//
+//	{"op":"INSERT","table":"t","lsn":1,"producer":"p","commit_ts":1764064800123456,"data":{...}}
+//
+// quickEnvelope decodes a line of that kind in one pass without the
+// general scanner: member names compared as bytes, the op matched as one
+// of three words, table and producer names compared with the ones the
+// batch's earlier lines had, integers parsed as they are read. It only
+// ever accepts a line the general path (decodeLineMode in framing mode)
+// accepts, with the same entry; anything else (white space, escapes, a
+// string lsn or commit_ts, a lower-case op, an unknown or repeated member,
+// a "data" object that does not end the line, a plain row) makes it give
+// up, and the line goes the general way, which also names any problem.
+
+// quickEnvelope decodes text into e when it is an envelope of the common
+// shape and reports whether it did; when it did not, e is unchanged.
+func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache) bool {
+	n := len(text)
+	if n < 2 || text[0] != '{' || text[n-1] != '}' {
+		return false
+	}
+	var (
+		op       Op
+		table    = defaultString(opts, true)
+		producer = defaultString(opts, false)
+		lsn      int64
+		commit   time.Time
+		data     []byte
+		seen     int
+	)
+	i := 1
+	for {
+		// A member name: one of the envelope's, unescaped.
+		if i >= n || text[i] != '"' {
+			return false
+		}
+		bit, next := envelopeKey(text, i+1)
+		if bit < 0 || seen&(1<<bit) != 0 || next >= n || text[next] != ':' {
+			return false
+		}
+		seen |= 1 << bit
+		i = next + 1
+		if i >= n {
+			return false
+		}
+		switch bit {
+		case 0: // op
+			if n-i < 8 || text[i] != '"' || text[i+7] != '"' {
+				return false
+			}
+			switch string(text[i+1 : i+7]) {
+			case "INSERT":
+				op = Insert
+			case "UPDATE":
+				op = Update
+			case "DELETE":
+				op = Delete
+			default:
+				return false
+			}
+			i += 8
+		case 1, 4: // table, producer
+			last := &cache.plainTable
+			if bit == 4 {
+				last = &cache.plainProducer
+			}
+			v, end, ok := cache.plainString(text, i, last)
+			if !ok {
+				return false
+			}
+			if bit == 1 {
+				table = v
+			} else {
+				producer = v
+			}
+			i = end
+		case 2: // data: runs to the line's inner closing brace
+			tail := innerClose(text)
+			if text[i] != '{' || tail != n-1 {
+				return false
+			}
+			data = text[i:tail]
+			i = tail
+		case 3, 5: // lsn, commit_ts
+			v, end, ok := plainInt(text, i)
+			if !ok {
+				return false
+			}
+			if bit == 3 {
+				lsn = v
+			} else {
+				commit = time.UnixMicro(v).UTC()
+			}
+			i = end
+		}
+		if i >= n {
+			return false
+		}
+		switch text[i] {
+		case ',':
+			i++
+			continue
+		case '}':
+			if i != n-1 || seen&(memberOp|memberData) != memberOp|memberData {
+				return false
+			}
+		default:
+			return false
+		}
+		break
+	}
+	*e = Entry{Op: op, Table: table, Data: data, LSN: lsn, Producer: producer, CommitTime: commit}
+	return true
+}
+
+// envelopeKey matches the member name that starts at text[i] (just past
+// its opening quote) with an envelope member's; it returns the member's
+// bit index and the index just past the closing quote, or -1.
+func envelopeKey(text []byte, i int) (bit, next int) {
+	rest := text[i:]
+	switch {
+	case len(rest) >= 3 && rest[0] == 'o' && rest[1] == 'p' && rest[2] == '"':
+		return 0, i + 3
+	case len(rest) >= 4 && string(rest[:4]) == `lsn"`:
+		return 3, i + 4
+	case len(rest) >= 5 && string(rest[:5]) == `data"`:
+		return 2, i + 5
+	case len(rest) >= 6 && string(rest[:6]) == `table"`:
+		return 1, i + 6
+	case len(rest) >= 9 && string(rest[:9]) == `producer"`:
+		return 4, i + 9
+	case len(rest) >= 10 && string(rest[:10]) == `commit_ts"`:
+		return 5, i + 10
+	}
+	return -1, 0
+}
+
+// plainString reads the string value at text[i] (its opening quote) when
+// it has no escapes and only printable ASCII, returning it and the index
+// just past its closing quote. The last value read for the member (kept
+// in *last, which only this function sets) is reused when the text
+// repeats it.
+func (c *stringCache) plainString(text []byte, i int, last *string) (string, int, bool) {
+	if text[i] != '"' {
+		return "", 0, false
+	}
+	i++
+	if l := *last; l != "" && len(text)-i > len(l) && string(text[i:i+len(l)]) == l && text[i+len(l)] == '"' {
+		// *last is printable ASCII without '"' or '\\', so these bytes
+		// are a whole string and its value.
+		return l, i + len(l) + 1, true
+	}
+	for j := i; j < len(text); j++ {
+		switch c := text[j]; {
+		case c == '"':
+			v := string(text[i:j])
+			*last = v
+			return v, j + 1, true
+		case c < 0x20 || c >= 0x7f || c == '\\':
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+// plainInt reads a JSON integer of at most 18 digits (so it cannot
+// overflow) at text[i], not negative, followed by ',' or '}', and returns
+// it and the index just past it.
+func plainInt(text []byte, i int) (int64, int, bool) {
+	start := i
+	var v int64
+	for i < len(text) && i-start <= 18 {
+		c := text[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + int64(c-'0')
+		i++
+	}
+	digits := i - start
+	if digits == 0 || digits > 18 || (text[start] == '0' && digits > 1) || i >= len(text) || (text[i] != ',' && text[i] != '}') {
+		return 0, 0, false
+	}
+	return v, i, true
+}
