@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/evodb/writer/engine/parquet"
 )
@@ -268,6 +269,10 @@ type node struct {
 	fixed bool   // type established by a declaration or an earlier block
 	seen  uint64 // object instance in which the field was last met (duplicate and missing detection)
 	next  int    // for objects: the child predicted to come next
+	// quoted: the name is written in JSON as it is (valid UTF-8, no
+	// '"', '\\' or control byte), so a member name whose text equals it
+	// is it (see Shredder.object)
+	quoted bool
 
 	// inference state of a field whose type is not fixed yet
 	maxAbsInt uint64 // largest |v| of its integers
@@ -313,10 +318,22 @@ func (n *node) conflicts(name string) bool {
 
 func (n *node) addChild(c *node) {
 	c.parent = n
+	c.quoted = quotedAsIs(c.name)
 	n.children = append(n.children, c)
 	if n.index != nil {
 		n.index[c.name] = c
 	}
+}
+
+// quotedAsIs reports whether name is written in a JSON string as it is:
+// valid UTF-8 without '"', '\\' or control bytes.
+func quotedAsIs(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(name)
 }
 
 func newNode(name string, t Type) *node {

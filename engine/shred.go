@@ -516,21 +516,45 @@ func (s *Shredder) object(n *node, rep uint8) error {
 			if t.i >= len(t.b) || t.b[t.i] != '"' {
 				return t.fail(cdc.ErrSyntax, "%s, want a member name", t.describe())
 			}
-			ks, ke, esc, err := t.str()
-			if err != nil {
-				return err
+			var (
+				c       *node
+				key     []byte
+				ks, ke  int
+				esc     bool
+				matched bool
+			)
+			// Rows of a table repeat their keys in one order: when the
+			// text is the predicted child's name and a closing quote, that
+			// is the member name, valid, without a scan of its own.
+			if n.next < len(n.children) {
+				if p := n.children[n.next]; p.quoted {
+					ks, ke = t.i+1, t.i+1+len(p.name)
+					if ke < len(t.b) && t.b[ke] == '"' && string(t.b[ks:ke]) == p.name {
+						t.i = ke + 1
+						key, c, matched = t.b[ks:ke], p, true
+						n.next++
+					}
+				}
 			}
-			if err := t.expect(':', "':' after a member name"); err != nil {
+			if !matched {
+				var err error
+				if ks, ke, esc, err = t.str(); err != nil {
+					return err
+				}
+				key = t.b[ks:ke]
+				if esc {
+					s.scratch = appendUnescaped(s.scratch[:0], key)
+					key = s.scratch
+				}
+				c = n.child(key)
+			}
+			if t.i < len(t.b) && t.b[t.i] == ':' {
+				t.i++
+			} else if err := t.expect(':', "':' after a member name"); err != nil {
 				return err
 			}
 			t.ws()
-			key := t.b[ks:ke]
-			if esc {
-				s.scratch = appendUnescaped(s.scratch[:0], key)
-				key = s.scratch
-			}
 			s.path[t.depth] = pathSeg{start: ks, end: ke, escaped: esc}
-			c := n.child(key)
 			if c != nil && len(c.leaves) == 0 {
 				c = nil // a field without columns yet
 			}
@@ -750,6 +774,42 @@ func (s *Shredder) value(n *node, rep uint8) error {
 	case c == '-' || (c >= '0' && c <= '9'):
 		if n.typ == TypeJSON {
 			break
+		}
+		// Plain integers and short decimals, read once (the values
+		// parseInt and parseFloat give them).
+		if m, neg, frac, end, ok := quickNumber(t.b, t.i); ok {
+			col := n.col
+			switch {
+			case n.typ == TypeInt64 && frac < 0:
+				v := int64(m)
+				if neg {
+					v = -v
+				}
+				t.i = end
+				col.level(a, s.row, rep, col.maxDef)
+				col.addInt(a, v)
+				return nil
+			case n.typ == TypeDouble && frac < 0 && m <= 1<<53:
+				v := int64(m)
+				if neg {
+					v = -v
+				}
+				t.i = end
+				col.level(a, s.row, rep, col.maxDef)
+				col.addDouble(a, float64(v))
+				return nil
+			case n.typ == TypeDouble && frac >= 0:
+				// m and 10^frac are exact: one division is the correctly
+				// rounded value (see fastFloat).
+				f := float64(m) / pow10[frac]
+				if neg {
+					f = -f
+				}
+				t.i = end
+				col.level(a, s.row, rep, col.maxDef)
+				col.addDouble(a, f)
+				return nil
+			}
 		}
 		ns, isInt, err := t.number()
 		if err != nil {

@@ -507,3 +507,44 @@ func TestStringsAreCopied(t *testing.T) {
 		t.Fatalf("block aliases the entry's bytes: %v", rows[0].Data)
 	}
 }
+
+// TestPredictedKeys checks the shortcut for member names (the text of
+// the child predicted next, then a quote) on names that are not written
+// in JSON as they are: their raw text must still be scanned and rejected.
+func TestPredictedKeys(t *testing.T) {
+	sc := &Schema{Fields: []Field{{Name: `a"b`, Type: TypeInt64}, {Name: `c\d`, Type: TypeInt64},
+		{Name: "e\x01", Type: TypeInt64}, {Name: "f\xff", Type: TypeInt64}, {Name: "g", Type: TypeInt64},
+		{Name: "gh", Type: TypeInt64}, {Name: "o", Type: TypeObject, Fields: []Field{{Name: "x", Type: TypeInt64}, {Name: "xy", Type: TypeInt64}}}}}
+	tests := []struct {
+		name string
+		line string
+		err  error
+		msg  string
+	}{
+		{"quote in a name", `{"a"b":1}`, cdc.ErrSyntax, "want ':'"},
+		{"backslash in a name", `{"a\"b":1,"c\d":2}`, cdc.ErrSyntax, "invalid escape"},
+		{"control byte in a name", "{\"a\\\"b\":1,\"c\\\\d\":2,\"e\x01\":3}", cdc.ErrSyntax, "control byte 0x01"},
+		{"invalid UTF-8 in a name", "{\"a\\\"b\":1,\"c\\\\d\":2,\"e\\u0001\":3,\"f\xff\":4}", cdc.ErrInvalidUTF8, "0xff"},
+		{"a name's prefix repeated", `{"o":{"x":1,"x":2}}`, ErrDuplicateKey, `"x"`},
+		{"a longer name than predicted", `{"o":{"xyz":1,"xy":2,"xy":3}}`, ErrDuplicateKey, `"xy"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShredder(t, Options{Schema: sc})
+			es := entries(
+				`{"a\"b":1,"c\\d":2,"e\u0001":3,"f\ufffd":4,"g":5,"gh":6,"o":{"x":7,"xy":8}}`,
+				tt.line,
+				`{"g":5,"gh":6,"o":{"xy":8,"x":7},"a\"b":1}`,
+				`{"o":{"x":1,"xy":2},"g":3}`,
+			)
+			b := shred(t, s, es)
+			if len(b.Errors) != 1 {
+				t.Fatalf("errors %v, want one for row 1", b.Errors)
+			}
+			if re := b.Errors[0]; re.Index != 1 || !errors.Is(re.Err, tt.err) || !strings.Contains(re.Error(), tt.msg) {
+				t.Fatalf("error %q (index %d), want row 1 wrapping %v mentioning %q", re, re.Index, tt.err, tt.msg)
+			}
+			checkRoundTrip(t, es, b)
+		})
+	}
+}

@@ -25,7 +25,8 @@ func (t *tok) fail(err error, format string, args ...any) error {
 }
 
 func (t *tok) ws() {
-	for t.i < len(t.b) {
+	// One comparison for the common case, a byte above ' '.
+	for t.i < len(t.b) && t.b[t.i] <= ' ' {
 		switch t.b[t.i] {
 		case ' ', '\t', '\n', '\r':
 			t.i++
@@ -226,6 +227,48 @@ func (t *tok) skip() (leaf bool, err error) {
 	default:
 		return false, t.fail(cdc.ErrSyntax, "%s, want a value", t.describe())
 	}
+}
+
+// quickNumber reads the number at b[i] in one pass when it is a plain
+// one: an integer of at most 18 digits (so m cannot overflow) or a
+// number with a fraction and at most 15 digits in all (so m and 10^frac
+// are exact in a float64, see fastFloat), no exponent. It
+// returns its digits as the integer m, its sign, the number of digits
+// after the fraction point (-1 without one) and the index just past it.
+// ok is false for anything else, which tok.number then reads (and
+// rejects, if it is not a number). A number quickNumber reads is one
+// tok.number reads the same way.
+func quickNumber(b []byte, i int) (m uint64, neg bool, frac, end int, ok bool) {
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	start := i
+	for i < len(b) && b[i]-'0' <= 9 {
+		m = m*10 + uint64(b[i]-'0')
+		i++
+	}
+	digits := i - start
+	if digits == 0 || digits > 18 || (b[start] == '0' && digits > 1) {
+		return 0, false, 0, 0, false
+	}
+	frac = -1
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for i < len(b) && b[i]-'0' <= 9 {
+			m = m*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - fs
+		if frac == 0 || digits+frac > 15 {
+			return 0, false, 0, 0, false
+		}
+	}
+	if i < len(b) && b[i]|0x20 == 'e' {
+		return 0, false, 0, 0, false
+	}
+	return m, neg, frac, i, true
 }
 
 // typeable reports whether a number can give a column its type: an

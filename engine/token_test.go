@@ -42,3 +42,58 @@ func TestParseFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickNumber checks quickNumber against the general path (tok.number,
+// then parseInt or strconv.ParseFloat): a number it reads is read to the
+// same end, with the same value, bit for bit.
+func TestQuickNumber(t *testing.T) {
+	cases := []string{"0", "-0", "0.0", "-0.0", "1", "-1", "01", "-01", "0.", "1.e5", "-", "--1", "1e5", "1E5", "1.5e-3",
+		"123456789012345678", "-123456789012345678", "1234567890123456789", "12345678901234.5", "1234567890123456.5",
+		"0.000000000000001", "0.0000000000000001", "9007199254740993", "78.27,", "-118.31198}", "42]", "7 ", "3x",
+		"-NaN", "-Infinity", ".5", "1.5.5", ""}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for range 100000 {
+		n := 1 + rng.IntN(20)
+		b := []byte{}
+		for range n {
+			b = append(b, "-0123456789.eE+,"[rng.IntN(16)])
+		}
+		cases = append(cases, string(b))
+	}
+	read := 0
+	for _, s := range cases {
+		b := []byte(s)
+		m, neg, frac, end, ok := quickNumber(b, 0)
+		if !ok {
+			continue
+		}
+		read++
+		tk := tok{b: b, maxDepth: 64}
+		start, isInt, err := tk.number()
+		if err != nil || start != 0 || tk.i != end || isInt != (frac < 0) {
+			t.Fatalf("%q: quickNumber ends at %d (frac %d); tok.number at %d, isInt %v, %v", s, end, frac, tk.i, isInt, err)
+		}
+		num := b[:end]
+		if frac < 0 {
+			v := int64(m)
+			if neg {
+				v = -v
+			}
+			if want, ok := parseInt(num); !ok || want != v {
+				t.Fatalf("%q: quickNumber %d, parseInt %d, %v", s, v, want, ok)
+			}
+			continue
+		}
+		f := float64(m) / pow10[frac]
+		if neg {
+			f = -f
+		}
+		want, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || math.Float64bits(f) != math.Float64bits(want) {
+			t.Fatalf("%q: quickNumber %v, strconv %v, %v", s, f, want, err)
+		}
+	}
+	if read < 1000 {
+		t.Fatalf("quickNumber read only %d of %d cases: the test checks too little", read, len(cases))
+	}
+}
