@@ -65,36 +65,22 @@ func Plain8(x uint64) bool {
 	return (hasQuote|hasBackslash|hasControl|x)&highs == 0
 }
 
-// strClass marks the bytes that end the fast loop over a string: 1 for
-// '"', '\\' and control bytes, 2 for bytes of multi-byte UTF-8.
-var strClass = func() (c [256]uint8) {
-	for i := range 0x20 {
-		c[i] = 1
-	}
-	c['"'] = 1
-	c['\\'] = 1
-	for i := 0x80; i < 256; i++ {
-		c[i] = 2
-	}
-	return c
-}()
-
 // IsHex reports whether c is a hexadecimal digit.
 func IsHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'f')
 }
 
-// special8 returns, for the eight bytes of x (little endian), a mask
-// with the high bit of each byte set when it is '"', '\\', a control byte
-// or >= 0x80. Bits above the lowest one set may be false alarms (borrows
-// of the subtractions), the lowest one never is.
-func special8(x uint64) uint64 {
+// quoteCtl8 returns, for the eight bytes of x (little endian), a mask
+// with the high bit of each byte set when it is '"', '\\' or a control
+// byte. Bits above the lowest one set may be false alarms (borrows of the
+// subtractions), the lowest one never is.
+func quoteCtl8(x uint64) uint64 {
 	q := x ^ (ones * '"')
 	bs := x ^ (ones * '\\')
-	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
 }
 
-// quote8 is special8 for '"' and '\\' only.
+// quote8 is quoteCtl8 for '"' and '\\' only.
 func quote8(x uint64) uint64 {
 	q := x ^ (ones * '"')
 	bs := x ^ (ones * '\\')
@@ -108,30 +94,24 @@ func quote8(x uint64) uint64 {
 func ScanString(b []byte, i int) (end int, escaped bool, err error) {
 	i++
 	start := i
-	nonASCII := false
+	// high keeps bytes >= 0x80 among those the fast loop stops at until
+	// the first one is met; from then on utf8.Valid checks the string once
+	// at its end, and the loop runs on through the rest of it.
+	high := uint64(highs)
 	for i < len(b) {
 		// Eight bytes at a time, up to the first that needs a look.
 		if i+8 <= len(b) {
-			m := special8(binary.LittleEndian.Uint64(b[i:]))
-			if m == 0 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if m := quoteCtl8(x) | x&high; m == 0 {
 				i += 8
 				continue
+			} else {
+				i += bits.TrailingZeros64(m) >> 3
 			}
-			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := b[i]
-		switch strClass[c] {
-		case 0:
-			i++
-			continue
-		case 2:
-			nonASCII = true
-			i++
-			continue
-		}
-		switch {
-		case c == '"':
-			if nonASCII && !utf8.Valid(b[start:i]) {
+		if c == '"' {
+			if high == 0 && !utf8.Valid(b[start:i]) {
 				j := start
 				for j < i {
 					r, size := utf8.DecodeRune(b[j:i])
@@ -143,6 +123,11 @@ func ScanString(b []byte, i int) (end int, escaped bool, err error) {
 				return 0, false, Errorf(ErrInvalidUTF8, j, "byte 0x%02x in a string", b[j])
 			}
 			return i, escaped, nil
+		}
+		switch {
+		case c >= 0x80:
+			high = 0
+			i++
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(b) {
@@ -159,8 +144,10 @@ func ScanString(b []byte, i int) (end int, escaped bool, err error) {
 			default:
 				return 0, false, Errorf(ErrSyntax, i+1, "invalid escape %s", Describe(b, i+1))
 			}
-		default:
+		case c < 0x20:
 			return 0, false, Errorf(ErrSyntax, i, "control byte 0x%02x in a string", c)
+		default:
+			i++
 		}
 	}
 	return 0, false, Errorf(ErrSyntax, i, "unexpected end of input in a string")

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -145,4 +147,67 @@ func FuzzStrings(f *testing.F) {
 			t.Fatal(diff)
 		}
 	})
+}
+
+// scanStringByByte is the rule ScanString implements, one byte at a
+// time: escapes and control bytes checked in order, UTF-8 at the end.
+func scanStringByByte(b []byte, i int) (end int, escaped bool, err error) {
+	start := i + 1
+	for i = start; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			if !utf8.Valid(b[start:i]) {
+				j := start
+				for {
+					r, size := utf8.DecodeRune(b[j:i])
+					if r == utf8.RuneError && size <= 1 {
+						return 0, false, Errorf(ErrInvalidUTF8, j, "byte 0x%02x in a string", b[j])
+					}
+					j += size
+				}
+			}
+			return i, escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return 0, false, Errorf(ErrSyntax, i, "unexpected end of input in an escape")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if len(b)-i < 6 || !IsHex(b[i+2]) || !IsHex(b[i+3]) || !IsHex(b[i+4]) || !IsHex(b[i+5]) {
+					return 0, false, Errorf(ErrSyntax, i, "invalid \\u escape")
+				}
+				i += 5
+			default:
+				return 0, false, Errorf(ErrSyntax, i+1, "invalid escape %s", Describe(b, i+1))
+			}
+		case c < 0x20:
+			return 0, false, Errorf(ErrSyntax, i, "control byte 0x%02x in a string", c)
+		}
+	}
+	return 0, false, Errorf(ErrSyntax, i, "unexpected end of input in a string")
+}
+
+// TestScanStringRandom compares ScanString with the byte-at-a-time rule
+// on random strings mixing plain bytes, multi-byte and broken UTF-8,
+// escapes, control bytes and quotes at every offset from an 8-byte step.
+func TestScanStringRandom(t *testing.T) {
+	pieces := []string{"a", "bcdefgh", "é", "😀", "\xff", "\xc3", "\\n", "\\u00e9", "\\u12", "\\q", "\\", "\x01", "\x7f", " ", "\""}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		b := []byte{'"'}
+		for range rng.IntN(12) {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		if rng.IntN(4) > 0 {
+			b = append(b, '"')
+		}
+		wantEnd, wantEsc, wantErr := scanStringByByte(b, 0)
+		end, esc, err := ScanString(b, 0)
+		if end != wantEnd || esc != wantEsc || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("ScanString(%q) = %d, %v, %v; want %d, %v, %v", b, end, esc, err, wantEnd, wantEsc, wantErr)
+		}
+	}
 }
