@@ -93,6 +93,7 @@ func DecodeJSONLines(dst []Entry, data []byte, opts *JSONOptions) ([]Entry, []*L
 	maxLine, maxDepth := opts.limits()
 	var errs []*LineError
 	var cache stringCache
+	quick := opts != nil && opts.FrameData
 	line := 0
 	for off := 0; off < len(data); {
 		line++
@@ -107,6 +108,15 @@ func DecodeJSONLines(dst []Entry, data []byte, opts *JSONOptions) ([]Entry, []*L
 		text := data[off:end]
 		if len(text) > 0 && text[len(text)-1] == '\r' {
 			text = text[:len(text)-1]
+		}
+		if quick && len(text) <= maxLine {
+			// The fast path for framed envelopes, decoding in place.
+			dst = append(dst, Entry{})
+			if quickEnvelope(&dst[len(dst)-1], text, opts, &cache) {
+				off = next
+				continue
+			}
+			dst = dst[:len(dst)-1]
 		}
 		if len(text) > maxLine {
 			errs = append(errs, &LineError{Line: line, Offset: off,

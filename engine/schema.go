@@ -273,6 +273,7 @@ type node struct {
 	// '"', '\\' or control byte), so a member name whose text equals it
 	// is it (see Shredder.object)
 	quoted bool
+	date   dateCache // timestamp columns: the last date met
 
 	// inference state of a field whose type is not fixed yet
 	maxAbsInt uint64 // largest |v| of its integers

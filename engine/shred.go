@@ -735,7 +735,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 				s.scratch = appendUnescaped(s.scratch[:0], raw)
 				raw = s.scratch
 			}
-			if v, ok := parseTimestamp(raw); ok {
+			if v, ok := parseTimestampWith(raw, &n.date); ok {
 				col.level(a, s.row, rep, col.maxDef)
 				col.addInt(a, v)
 				return nil

@@ -16,21 +16,45 @@ import "time"
 
 // parseTimestamp parses an RFC 3339 date-time as microseconds since the
 // Unix epoch.
-func parseTimestamp(b []byte) (int64, bool) {
+func parseTimestamp(b []byte) (int64, bool) { return parseTimestampWith(b, nil) }
+
+// dateCache remembers the last date a timestamp column met and its day
+// number: the rows of a block mostly repeat a few dates.
+type dateCache struct {
+	text [10]byte // "YYYY-MM-DD"
+	days int64
+	ok   bool
+}
+
+// parseTimestampWith is parseTimestamp, taking the day number of the date
+// from dc when the text's date is the one dc remembers (dc may be nil).
+func parseTimestampWith(b []byte, dc *dateCache) (int64, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
 		return 0, false
 	}
 	if c := b[10]; c != 'T' && c != 't' && c != ' ' {
 		return 0, false
 	}
-	year, ok1 := digitsN(b[0:4])
-	month, ok2 := digitsN(b[5:7])
-	day, ok3 := digitsN(b[8:10])
+	var days int64
+	if dc != nil && dc.ok && string(b[:10]) == string(dc.text[:]) {
+		days = dc.days
+	} else {
+		year, ok1 := digitsN(b[0:4])
+		month, ok2 := digitsN(b[5:7])
+		day, ok3 := digitsN(b[8:10])
+		if !(ok1 && ok2 && ok3) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
+			return 0, false
+		}
+		days = daysFromCivil(year, month, day)
+		if dc != nil {
+			copy(dc.text[:], b[:10])
+			dc.days, dc.ok = days, true
+		}
+	}
 	hour, ok4 := digitsN(b[11:13])
 	minute, ok5 := digitsN(b[14:16])
 	sec, ok6 := digitsN(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(year, month) || hour > 23 || minute > 59 || sec > 59 {
+	if !(ok4 && ok5 && ok6) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
 	i := 19
@@ -80,7 +104,7 @@ func parseTimestamp(b []byte) (int64, bool) {
 	if i != len(b) {
 		return 0, false
 	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - offset
+	secs := days*86400 + int64(hour*3600+minute*60+sec) - offset
 	return secs*1e6 + micros, true
 }
 

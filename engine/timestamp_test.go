@@ -58,3 +58,26 @@ func TestParseTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTimestampWithCache parses a sequence of timestamps, many
+// sharing a date, with one date cache and checks every result against the
+// parser without one: the cache never changes a value or a verdict.
+func TestParseTimestampWithCache(t *testing.T) {
+	ins := []string{
+		"2026-11-25T10:00:00Z", "2026-11-25T23:59:59.5+01:00", "2026-11-25T24:00:00Z", "2026-11-25Tjunk",
+		"2026-11-25 00:00:01Z", "2026-11-26T00:00:00Z", "2026-11-25T10:00:00Z", "2023-02-29T00:00:00Z",
+		"2023-02-29T00:00:01Z", "2024-02-29T00:00:00Z", "2024-02-29T12:00:00.000001Z", "2026-11-25",
+		"2026-11-25T10:00:00.1234567Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-01:00",
+	}
+	var dc dateCache
+	for _, in := range ins {
+		want, wantOK := parseTimestamp([]byte(in))
+		got, ok := parseTimestampWith([]byte(in), &dc)
+		if got != want || ok != wantOK {
+			t.Errorf("%q with the cache: %d, %v; without: %d, %v", in, got, ok, want, wantOK)
+		}
+	}
+	if !dc.ok || string(dc.text[:]) != "0001-01-01" {
+		t.Errorf("the cache holds %q (ok %v), want the last valid date 0001-01-01", dc.text, dc.ok)
+	}
+}
