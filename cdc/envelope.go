@@ -1,6 +1,11 @@
 package cdc
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/evodb/writer/internal/jsontext"
+)
 
 // The framing decoder's fast path. Most batches are written by one
 // program, so their envelopes share one compact shape:
@@ -174,6 +179,15 @@ func (c *stringCache) plainString(text []byte, i int, last *string) (string, int
 func plainInt(text []byte, i int) (int64, int, bool) {
 	start := i
 	var v int64
+	// Eight digits at a time while there are (commit times have 16).
+	for i-start < 16 && len(text)-i >= 8 {
+		d, ok := jsontext.Digits8(binary.LittleEndian.Uint64(text[i:]))
+		if !ok {
+			break
+		}
+		v = v*1e8 + int64(d)
+		i += 8
+	}
 	for i < len(text) && i-start <= 18 {
 		c := text[i]
 		if c < '0' || c > '9' {

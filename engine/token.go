@@ -68,6 +68,10 @@ func (t *tok) literal(word string) error {
 // the span of its contents (escapes kept) and whether it has escapes.
 func (t *tok) str() (start, end int, escaped bool, err error) {
 	start = t.i + 1
+	if end = jsontext.ShortString(t.b, t.i); end >= 0 {
+		t.i = end + 1
+		return start, end, false, nil
+	}
 	end, escaped, err = jsontext.ScanString(t.b, t.i)
 	if err != nil {
 		return 0, 0, false, err

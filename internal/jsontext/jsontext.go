@@ -87,6 +87,46 @@ func quote8(x uint64) uint64 {
 	return ((q-ones)&^q | (bs-ones)&^bs) & highs
 }
 
+// ShortString returns the index of the closing quote of the string whose
+// opening quote is at b[i] when its contents are at most eight bytes of
+// printable ASCII without escapes, which are valid as they are; otherwise
+// (or when fewer than ten bytes are left from b[i]) it returns -1, and
+// ScanString decides. It is small enough to be inlined, sparing short
+// strings a call.
+func ShortString(b []byte, i int) int {
+	if len(b)-i < 10 {
+		return -1
+	}
+	x := binary.LittleEndian.Uint64(b[i+1:])
+	q, bs := x^(ones*'"'), x^(ones*'\\')
+	// The first byte of the eight that is not plain (a quote, a
+	// backslash, a control byte or >= 0x80), or the ninth.
+	k := i + 1 + bits.TrailingZeros64(((q-ones)&^q|(bs-ones)&^bs|(x-ones*0x20)&^x|x)&highs)>>3
+	if b[k] != '"' {
+		return -1
+	}
+	return k
+}
+
+// Digits8 reads the eight bytes of x (little endian, the first byte
+// lowest) as eight decimal digits, the first the most significant; ok is
+// false when one of them is not a digit.
+func Digits8(x uint64) (v uint64, ok bool) {
+	// Every byte in '0'..'9': its high nibble is 3, and adding 6 keeps it
+	// 3 (no byte carries into the next: all are below 0x40).
+	if x&(ones*0xf0) != ones*0x30 || (x+ones*6)&(ones*0xf0) != ones*0x30 {
+		return 0, false
+	}
+	d := x - ones*'0'
+	// Pairs of digits into 16-bit lanes, then fours into 32-bit lanes,
+	// then the eight: each step multiplies the lower (earlier, more
+	// significant) part and adds the higher; no lane overflows.
+	d = (d*10 + d>>8) & 0x00ff00ff00ff00ff
+	d = (d*100 + d>>16) & 0x0000ffff0000ffff
+	d = (d*10000 + d>>32) & 0xffffffff
+	return d, true
+}
+
 // ScanString validates the string whose opening quote is at b[i]: RFC
 // 8259 escapes, no control bytes, valid UTF-8. It returns the index of the
 // closing quote and whether the string has escapes; an error is an *Error

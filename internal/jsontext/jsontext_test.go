@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -196,6 +197,7 @@ func scanStringByByte(b []byte, i int) (end int, escaped bool, err error) {
 func TestScanStringRandom(t *testing.T) {
 	pieces := []string{"a", "bcdefgh", "é", "😀", "\xff", "\xc3", "\\n", "\\u00e9", "\\u12", "\\q", "\\", "\x01", "\x7f", " ", "\""}
 	rng := rand.New(rand.NewPCG(3, 4))
+	short := 0
 	for range 200000 {
 		b := []byte{'"'}
 		for range rng.IntN(12) {
@@ -208,6 +210,50 @@ func TestScanStringRandom(t *testing.T) {
 		end, esc, err := ScanString(b, 0)
 		if end != wantEnd || esc != wantEsc || fmt.Sprint(err) != fmt.Sprint(wantErr) {
 			t.Fatalf("ScanString(%q) = %d, %v, %v; want %d, %v, %v", b, end, esc, err, wantEnd, wantEsc, wantErr)
+		}
+		if k := ShortString(b, 0); k >= 0 {
+			short++
+			if k != wantEnd || wantEsc || wantErr != nil {
+				t.Fatalf("ShortString(%q) = %d; want %d, %v, %v", b, k, wantEnd, wantEsc, wantErr)
+			}
+		}
+	}
+	for _, in := range []string{`"12345678",`, `"1234567",x`, `"",xxxxxxxx`, `"12345678"`} {
+		if k := ShortString([]byte(in), 0); k != strings.LastIndexByte(in, '"') {
+			t.Errorf("ShortString(%q) = %d, want %d", in, k, strings.LastIndexByte(in, '"'))
+		}
+	}
+	for _, in := range []string{`"123456789"x`, `"1234\n"xxxx`, "\"12\xc3\xa9\"xxxxxx", `"1234567"`} {
+		if k := ShortString([]byte(in), 0); k != -1 {
+			t.Errorf("ShortString(%q) = %d, want -1", in, k)
+		}
+	}
+	if short < 1000 {
+		t.Fatalf("ShortString took only %d strings: the test checks too little", short)
+	}
+}
+
+// TestDigits8 checks Digits8 against strconv on random digit strings and
+// on every byte value in every position of an otherwise valid one.
+func TestDigits8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		b := []byte(fmt.Sprintf("%08d", rng.IntN(100000000)))
+		v, ok := Digits8(binary.LittleEndian.Uint64(b))
+		want, _ := strconv.ParseUint(string(b), 10, 64)
+		if !ok || v != want {
+			t.Fatalf("Digits8(%q) = %d, %v; want %d", b, v, ok, want)
+		}
+	}
+	for c := range 256 {
+		for pos := range 8 {
+			b := []byte("98765432")
+			b[pos] = byte(c)
+			v, ok := Digits8(binary.LittleEndian.Uint64(b))
+			want, err := strconv.ParseUint(string(b), 10, 64)
+			if ok != (err == nil && c >= '0' && c <= '9') || (ok && v != want) {
+				t.Fatalf("Digits8(%q) = %d, %v; want %d, %v", b, v, ok, want, err)
+			}
 		}
 	}
 }
