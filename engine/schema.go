@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -271,9 +272,12 @@ type node struct {
 	next  int    // for objects: the child predicted to come next
 	// quoted: the name is written in JSON as it is (valid UTF-8, no
 	// '"', '\\' or control byte), so a member name whose text equals it
-	// is it (see Shredder.object)
-	quoted bool
-	date   dateCache // timestamp columns: the last date met
+	// is it (see nameAt); head then holds the first eight bytes of the
+	// name and its closing quote (little endian), headMask the bytes of
+	// head that hold them (fewer than eight for a short name)
+	quoted         bool
+	head, headMask uint64
+	date           dateCache // timestamp columns: the last date met
 
 	// inference state of a field whose type is not fixed yet
 	maxAbsInt uint64 // largest |v| of its integers
@@ -320,6 +324,15 @@ func (n *node) conflicts(name string) bool {
 func (n *node) addChild(c *node) {
 	c.parent = n
 	c.quoted = quotedAsIs(c.name)
+	if c.quoted {
+		var b [8]byte
+		k := copy(b[:], c.name+`"`)
+		c.head = binary.LittleEndian.Uint64(b[:])
+		c.headMask = 1<<(8*k) - 1
+		if k == 8 {
+			c.headMask = 1<<64 - 1
+		}
+	}
 	n.children = append(n.children, c)
 	if n.index != nil {
 		n.index[c.name] = c

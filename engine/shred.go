@@ -525,15 +525,22 @@ func (s *Shredder) object(n *node, rep uint8) error {
 			)
 			// Rows of a table repeat their keys in one order: when the
 			// text is the predicted child's name and a closing quote, that
-			// is the member name, valid, without a scan of its own.
+			// is the member name, valid, without a scan of its own. A key
+			// left out (a missing value) shifts the order by one.
 			if n.next < len(n.children) {
-				if p := n.children[n.next]; p.quoted {
-					ks, ke = t.i+1, t.i+1+len(p.name)
-					if ke < len(t.b) && t.b[ke] == '"' && string(t.b[ks:ke]) == p.name {
-						t.i = ke + 1
-						key, c, matched = t.b[ks:ke], p, true
+				p := n.children[n.next]
+				end := p.nameAt(t.b, t.i+1)
+				if end < 0 && n.next+1 < len(n.children) {
+					p = n.children[n.next+1]
+					if end = p.nameAt(t.b, t.i+1); end >= 0 {
 						n.next++
 					}
+				}
+				if end >= 0 {
+					ks, ke = t.i+1, end
+					t.i = ke + 1
+					key, c, matched = t.b[ks:ke], p, true
+					n.next++
 				}
 			}
 			if !matched {

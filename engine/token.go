@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"strconv"
 
 	"github.com/evodb/writer/cdc"
@@ -273,6 +274,29 @@ func quickNumber(b []byte, i int) (m uint64, neg bool, frac, end int, ok bool) {
 		return 0, false, 0, 0, false
 	}
 	return m, neg, frac, i, true
+}
+
+// nameAt returns the index of the closing quote of the member name whose
+// text starts at b[ks] (just past its opening quote) when the name is
+// p's, written as it is (p.quoted), and -1 otherwise; -1 says nothing of
+// the text, which the caller then scans.
+func (p *node) nameAt(b []byte, ks int) int {
+	if !p.quoted {
+		return -1
+	}
+	ke := ks + len(p.name)
+	if len(b)-ks >= 8 {
+		if binary.LittleEndian.Uint64(b[ks:])&p.headMask != p.head {
+			return -1
+		}
+		if len(p.name) < 8 {
+			return ke // the closing quote was among the eight bytes
+		}
+	}
+	if ke < len(b) && b[ke] == '"' && string(b[ks:ke]) == p.name {
+		return ke
+	}
+	return -1
 }
 
 // typeable reports whether a number can give a column its type: an

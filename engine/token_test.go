@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,43 @@ func TestQuickNumber(t *testing.T) {
 	}
 	if read < 1000 {
 		t.Fatalf("quickNumber read only %d of %d cases: the test checks too little", read, len(cases))
+	}
+}
+
+// TestNameAt checks the one-load comparison of member names against the
+// plain rule (the text is the name and a closing quote) for names of
+// every length around eight bytes, texts that end early, and every byte
+// of the text changed in turn.
+func TestNameAt(t *testing.T) {
+	root := &node{typ: TypeObject}
+	names := []string{"a", "id", "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "created_at", "ünïcode", `a"b`, `a\b`, "a\x01"}
+	for _, name := range names {
+		p := newNode(name, TypeInt64)
+		root.addChild(p)
+		var texts []string
+		for _, tail := range []string{"", ",", `:1,"next":2}`, "x"} {
+			texts = append(texts, name+`"`+tail, name+tail, name+"x"+`"`+tail, name[:len(name)-1]+`"`+tail)
+		}
+		full := name + `":12345678}`
+		for i := range full {
+			for _, c := range []byte{'"', 'x', 0, 0xff} {
+				b := []byte(full)
+				b[i] = c
+				texts = append(texts, string(b))
+			}
+		}
+		for _, text := range texts {
+			b := []byte(`"` + text)
+			want := -1
+			if p.quoted && strings.HasPrefix(text, name+`"`) {
+				want = 1 + len(name)
+			}
+			if got := p.nameAt(b, 1); got != want {
+				t.Fatalf("name %q, text %q: nameAt = %d, want %d", name, b, got, want)
+			}
+		}
+	}
+	if root.children[7].quoted != true || root.children[8].quoted || root.children[9].quoted || root.children[10].quoted {
+		t.Fatalf("quoted is wrong for %q, %q, %q or %q", names[7], names[8], names[9], names[10])
 	}
 }
