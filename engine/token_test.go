@@ -53,7 +53,11 @@ func TestQuickNumber(t *testing.T) {
 		"0.000000000000001", "0.0000000000000001", "9007199254740993", "78.27,", "-118.31198}", "42]", "7 ", "3x",
 		"-NaN", "-Infinity", ".5", "1.5.5", ""}
 	rng := rand.New(rand.NewPCG(8, 8))
-	for range 100000 {
+	n := 100000
+	if testing.Short() {
+		n = 20000 // under the race detector and qemu
+	}
+	for range n {
 		n := 1 + rng.IntN(20)
 		b := []byte{}
 		for range n {

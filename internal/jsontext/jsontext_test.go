@@ -198,7 +198,11 @@ func TestScanStringRandom(t *testing.T) {
 	pieces := []string{"a", "bcdefgh", "é", "😀", "\xff", "\xc3", "\\n", "\\u00e9", "\\u12", "\\q", "\\", "\x01", "\x7f", " ", "\""}
 	rng := rand.New(rand.NewPCG(3, 4))
 	short := 0
-	for range 200000 {
+	n := 200000
+	if testing.Short() {
+		n = 20000 // under the race detector and qemu
+	}
+	for range n {
 		b := []byte{'"'}
 		for range rng.IntN(12) {
 			b = append(b, pieces[rng.IntN(len(pieces))]...)
