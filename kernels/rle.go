@@ -191,6 +191,13 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			// and value go out as one 8-byte store into spare capacity.
 			// Anything else, or too little room under packed, is left to
 			// the general steps from the start of the stretch.
+			if s8, ok := any(src).([]uint8); ok && impl.runsRLE8 != nil {
+				dst = appendRunsKernel(dst, s8, e, &runs, start, packed, width)
+				if lit = runs.p; lit >= n {
+					break
+				}
+				goto general
+			}
 			p, wi, bm := runs.p, runs.wi, runs.bm
 		fast:
 			for p < n {
@@ -322,6 +329,7 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 				break
 			}
 		}
+	general:
 		// runs.next, its first step by hand: the next run end in the
 		// current word closes a long run that starts at lit.
 		s, end := lit, 0
@@ -599,6 +607,186 @@ func appendLiteral[T rleValue](dst []byte, src []T, width uint, last bool) []byt
 			dst = append(dst, make([]byte, size-(len(dst)-at))...)
 		}
 		src = src[c:]
+	}
+	return dst
+}
+
+// The ways runsRLE8 stops.
+const (
+	runsLimit   = iota // at limit
+	runsStretch        // at a stretch it does not write
+	runsGeneral        // at a step it leaves to the general steps
+)
+
+// runState is where the run scanner stands: the start p of the next run,
+// the word wi of the equality bitmap that holds its end and the run ends bm
+// of that word at or after p.
+type runState struct {
+	p, wi int
+	bm    uint64
+}
+
+// runsRLE8Ref specifies kernelSet.runsRLE8, the inner loop of appendRLE's
+// fast loop for levels. From st = (p, wi, bm), p < len(src) the start of a
+// stretch and (wi, bm) the run scanner's word and its run ends at or after
+// p, it writes every run of src as an RLE run (a one-byte value) to dst,
+// what the general steps write for a long run (k values or more) and for
+// a stretch of one short run between long ones, until len(dst) passes
+// limit (at least one run; limit leaves 10 bytes of spare capacity). A
+// short run is written and backed out of when the run after it is short
+// too, or when w1 (width 1) and the A way wins its stretch (a short run of
+// pm < 8 values before a run of c, 64 <= c <= 71-pm). It returns dst and
+// how it stopped: at limit (runsLimit), at a stretch from p that the
+// caller prices (runsStretch), or at a step for the general steps from p
+// (runsGeneral: the run that ends the values, a run of 1<<13 values or
+// more, or a short run written when limit is passed). After runsStretch
+// and runsGeneral the state restarts at p: wi = p/64 and bm the run ends
+// of that word from p on.
+func runsRLE8Ref(dst []byte, src []uint8, e []uint64, st runState, k int, w1 bool, limit int) ([]byte, runState, int) {
+	n := len(src)
+	p, wi, bm := st.p, st.wi, st.bm
+	d := len(dst)
+	out := dst[:cap(dst)]
+	how := runsLimit
+	pm := 0 // the length of the run before when it was short, else 0
+	for {
+		for bm == 0 {
+			wi++
+			bm = ^e[wi]
+		}
+		q := wi*64 + bits.TrailingZeros64(bm)
+		if q >= n-1 {
+			how = runsGeneral
+			break
+		}
+		c := q + 1 - p
+		two := b2i(c >= 64)
+		out[d], out[d+1] = byte(c<<1)|byte(two<<7), byte(c>>6)
+		out[d+1+two] = src[q]
+		short := c < k
+		if short && pm != 0 || w1 && pm != 0 && pm < 8 && 64 <= c && c <= 71-pm {
+			how = runsStretch
+			break
+		}
+		if c >= 1<<13 {
+			how = runsGeneral
+			break
+		}
+		pm = 0
+		if short {
+			pm = c
+		}
+		d += 2 + two
+		p, bm = q+1, bm&(bm-1)
+		if d > limit {
+			if pm != 0 {
+				how = runsGeneral
+			}
+			break
+		}
+	}
+	if how != runsLimit {
+		if pm != 0 {
+			// Back out of the short run before, two bytes.
+			p, d = p-pm, d-2
+		}
+		wi = p / 64
+		bm = ^e[wi] &^ (1<<(uint(p)%64) - 1)
+	}
+	return dst[:d], runState{p, wi, bm}, how
+}
+
+// appendRunsKernel is appendRLE's fast loop for levels with
+// kernelSet.runsRLE8: it calls the kernel, prices the stretches the kernel
+// stops at as the general steps price a stretch whose runs they counted
+// (up to 16 runs), and returns at the first step it leaves to the general
+// steps, with the scanner's state there.
+func appendRunsKernel(dst []byte, src []uint8, e []uint64, runs *runScanner, start, packed int, width uint) []byte {
+	n, k, w := len(src), runs.k, int(width)
+	st := runState{runs.p, runs.wi, runs.bm}
+	defer func() { runs.p, runs.wi, runs.bm = st.p, st.wi, st.bm }()
+	for st.p < n {
+		// One bound for both the room under packed (a short run and a
+		// long run take at most 5 bytes, the general steps check
+		// exactly) and the spare capacity of the kernel's stores.
+		if cap(dst)-len(dst) < 64 {
+			dst = slices.Grow(dst, 64)
+		}
+		limit := cap(dst) - 10
+		if packed-6 < limit-start {
+			limit = start + packed - 6
+		}
+		if len(dst) > limit {
+			return dst
+		}
+		var how int
+		dst, st, how = impl.runsRLE8(dst, src, e, st, k, w == 1, limit)
+		switch how {
+		case runsLimit:
+			continue
+		case runsGeneral:
+			return dst
+		}
+		// A stretch of several short runs (nulls close together), or of
+		// one that the A way wins, from p.
+		p, wi, bm := st.p, st.wi, st.bm
+		for bm == 0 {
+			wi++
+			bm = ^e[wi]
+		}
+		r, qe, b2, w2, q2 := 1, wi*64+bits.TrailingZeros64(bm), bm, wi, 0
+		for {
+			if qe >= n-1 || r > 16 {
+				return dst
+			}
+			b2 &= b2 - 1
+			for b2 == 0 {
+				w2++
+				b2 = ^e[w2]
+			}
+			q2 = w2*64 + bits.TrailingZeros64(b2)
+			if q2-qe >= k {
+				break
+			}
+			r, qe = r+1, q2
+		}
+		s, c2 := qe+1, q2-qe
+		if c2 >= 1<<13 {
+			return dst
+		}
+		m := s - p
+		t, g := m&7, m>>3
+		costB, costA := math.MaxInt, math.MaxInt
+		if g > 0 {
+			tail := b2i(t != 0)
+			if t > 1 {
+				tail = runsIn(e, s-t, s)
+			}
+			costB = uvarintLen(uint64(g)<<1|1) + g*w + tail*2
+		}
+		if t != 0 && 8-t < c2 {
+			costA = uvarintLen(uint64(g+1)<<1|1) + (g+1)*w +
+				rleRunSize(c2-(8-t), 1) - rleRunSize(c2, 1)
+		}
+		costR := 2 * r
+		step, pad := min(costR, costB, costA), 0
+		if step == costA && costA < costB && costA < costR {
+			pad = 8 - t
+		}
+		if len(dst)-start+step+rleRunSize(c2-pad, 1) > packed {
+			return dst
+		}
+		switch {
+		case costR <= costB && costR <= costA:
+			dst = appendRuns(dst, src, e, p, s, 1)
+		case costB <= costA:
+			dst = appendGroups(dst, src[p:s-t], width)
+			dst = appendRuns(dst, src, e, s-t, s, 1)
+		default:
+			dst = appendGroups(dst, src[p:s+pad], width)
+		}
+		dst = appendRLERun(dst, c2-pad, uint32(src[s]), 1)
+		st = runState{q2 + 1, w2, b2 & (b2 - 1)}
 	}
 	return dst
 }

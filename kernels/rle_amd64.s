@@ -432,3 +432,217 @@ join64loop:
 	JNZ          join64loop
 	VZEROUPPER
 	RET
+
+// func runsRLE8BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)
+// Requires: BMI, BMI2
+TEXT ·runsRLE8BMI(SB), NOSPLIT, $0-80
+	MOVQ out+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ e+32(FP), BX
+	MOVQ st+40(FP), SI
+	MOVQ (SI), DI
+	DECQ DI
+	MOVQ 8(SI), R9
+	LEAQ (BX)(R9*8), R8
+	SHLQ $0x06, R9
+	MOVQ 16(SI), SI
+	XORQ R10, R10
+
+runsRLE8BMI_loop:
+	TESTQ SI, SI
+	JZ    runsRLE8BMI_next
+
+runsRLE8BMI_found:
+	TZCNTQ  SI, R11
+	ADDQ    R9, R11
+	CMPQ    R11, last+24(FP)
+	JAE     runsRLE8BMI_general
+	MOVQ    R11, R12
+	SUBQ    DI, R12
+	MOVBQZX (DX)(R11*1), R15
+	MOVQ    R12, R13
+	SHRQ    $0x06, R13
+	XORL    R14, R14
+	CMPQ    R12, $0x40
+	SETCC   R14
+	ADDQ    R14, R13
+	SHLQ    $0x07, R13
+	LEAQ    (R13)(R12*2), R13
+	MOVW    R13, (AX)(CX*1)
+	LEAQ    1(CX)(R14*1), R13
+	MOVB    R15, (AX)(R13*1)
+	CMPQ    R12, k+48(FP)
+	SBBQ    R15, R15
+	TESTQ   R15, R10
+	JNZ     runsRLE8BMI_stretch
+	CMPQ    R12, $0x00002000
+	JAE     runsRLE8BMI_general
+	MOVQ    R12, R10
+	ANDQ    R15, R10
+	LEAQ    2(CX)(R14*1), CX
+	MOVQ    R11, DI
+	BLSRQ   SI, SI
+	CMPQ    CX, limit+56(FP)
+	JLE     runsRLE8BMI_loop
+	XORQ    R14, R14
+	TESTQ   R10, R10
+	JZ      runsRLE8BMI_done
+	JMP     runsRLE8BMI_general
+
+runsRLE8BMI_next:
+	ADDQ  $0x08, R8
+	ADDQ  $0x40, R9
+	MOVQ  (R8), SI
+	NOTQ  SI
+	TESTQ SI, SI
+	JZ    runsRLE8BMI_next
+	JMP   runsRLE8BMI_found
+
+runsRLE8BMI_stretch:
+	MOVQ $0x00000001, R14
+	JMP  runsRLE8BMI_back
+
+runsRLE8BMI_general:
+	MOVQ $0x00000002, R14
+
+runsRLE8BMI_back:
+	TESTQ R10, R10
+	JZ    runsRLE8BMI_state
+	SUBQ  R10, DI
+	SUBQ  $0x02, CX
+
+runsRLE8BMI_state:
+	INCQ  DI
+	MOVQ  DI, R9
+	SHRQ  $0x06, R9
+	MOVQ  (BX)(R9*8), SI
+	NOTQ  SI
+	MOVQ  $-1, R13
+	SHLXQ DI, R13, R13
+	ANDQ  R13, SI
+	SHLQ  $0x06, R9
+	DECQ  DI
+
+runsRLE8BMI_done:
+	INCQ DI
+	SHRQ $0x06, R9
+	MOVQ st+40(FP), R13
+	MOVQ DI, (R13)
+	MOVQ R9, 8(R13)
+	MOVQ SI, 16(R13)
+	MOVQ CX, ret+64(FP)
+	MOVQ R14, ret1+72(FP)
+	RET
+
+// func runsRLE8W1BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)
+// Requires: BMI, BMI2, CMOV
+TEXT ·runsRLE8W1BMI(SB), NOSPLIT, $8-80
+	MOVQ out+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ e+32(FP), BX
+	MOVQ st+40(FP), SI
+	MOVQ (SI), DI
+	DECQ DI
+	MOVQ 8(SI), R9
+	LEAQ (BX)(R9*8), R8
+	SHLQ $0x06, R9
+	MOVQ 16(SI), SI
+	XORQ R10, R10
+	XORQ R11, R11
+
+runsRLE8W1BMI_loop:
+	TESTQ SI, SI
+	JZ    runsRLE8W1BMI_next
+
+runsRLE8W1BMI_found:
+	TZCNTQ  SI, R12
+	ADDQ    R9, R12
+	CMPQ    R12, last+24(FP)
+	JAE     runsRLE8W1BMI_general
+	MOVQ    R12, R13
+	SUBQ    DI, R13
+	MOVBQZX (DX)(R12*1), BP
+	MOVQ    R13, R14
+	SHRQ    $0x06, R14
+	XORL    R15, R15
+	CMPQ    R13, $0x40
+	SETCC   R15
+	ADDQ    R15, R14
+	SHLQ    $0x07, R14
+	LEAQ    (R14)(R13*2), R14
+	MOVW    R14, (AX)(CX*1)
+	LEAQ    1(CX)(R15*1), R14
+	MOVB    BP, (AX)(R14*1)
+	CMPQ    R13, k+48(FP)
+	SBBQ    BP, BP
+	TESTQ   BP, R10
+	JNZ     runsRLE8W1BMI_stretch
+	CMPQ    R13, $0x00002000
+	JAE     runsRLE8W1BMI_general
+	LEAQ    -64(R13), R14
+	CMPQ    R14, R11
+	JCS     runsRLE8W1BMI_stretch
+	MOVQ    $0x00000008, R11
+	SUBQ    R13, R11
+	XORL    R14, R14
+	CMPQ    R13, $0x08
+	CMOVQCC R14, R11
+	ANDQ    BP, R11
+	MOVQ    R13, R10
+	ANDQ    BP, R10
+	LEAQ    2(CX)(R15*1), CX
+	MOVQ    R12, DI
+	BLSRQ   SI, SI
+	CMPQ    CX, limit+56(FP)
+	JLE     runsRLE8W1BMI_loop
+	XORQ    R15, R15
+	TESTQ   R10, R10
+	JZ      runsRLE8W1BMI_done
+	JMP     runsRLE8W1BMI_general
+
+runsRLE8W1BMI_next:
+	ADDQ  $0x08, R8
+	ADDQ  $0x40, R9
+	MOVQ  (R8), SI
+	NOTQ  SI
+	TESTQ SI, SI
+	JZ    runsRLE8W1BMI_next
+	JMP   runsRLE8W1BMI_found
+
+runsRLE8W1BMI_stretch:
+	MOVQ $0x00000001, R15
+	JMP  runsRLE8W1BMI_back
+
+runsRLE8W1BMI_general:
+	MOVQ $0x00000002, R15
+
+runsRLE8W1BMI_back:
+	TESTQ R10, R10
+	JZ    runsRLE8W1BMI_state
+	SUBQ  R10, DI
+	SUBQ  $0x02, CX
+
+runsRLE8W1BMI_state:
+	INCQ  DI
+	MOVQ  DI, R9
+	SHRQ  $0x06, R9
+	MOVQ  (BX)(R9*8), SI
+	NOTQ  SI
+	MOVQ  $-1, R14
+	SHLXQ DI, R14, R14
+	ANDQ  R14, SI
+	SHLQ  $0x06, R9
+	DECQ  DI
+
+runsRLE8W1BMI_done:
+	INCQ DI
+	SHRQ $0x06, R9
+	MOVQ st+40(FP), R14
+	MOVQ DI, (R14)
+	MOVQ R9, 8(R14)
+	MOVQ SI, 16(R14)
+	MOVQ CX, ret+64(FP)
+	MOVQ R15, ret1+72(FP)
+	RET

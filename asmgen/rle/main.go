@@ -9,6 +9,13 @@
 //   - levelsToBitmapAVX2 compares 32 levels with a broadcast byte and keeps
 //     the VPMOVMSKB mask; bitmapToLevelsAVX2 spreads 32 bits over 32 bytes
 //     with VPSHUFB, tests each byte's bit and blends two broadcast levels.
+//   - runsRLE8BMI and runsRLE8W1BMI write runs of one-byte values as RLE
+//     runs for the encoder's fast loop (see runsRLE8Ref in kernels): a
+//     loop over the run ends (clear bits of the equality bitmap, TZCNT and
+//     BLSR) that writes each run's header and value with one 8-byte store
+//     and decides short against long runs with SBB masks, not branches;
+//     the W1 variant also tests, for width 1, when bit-packing wins a
+//     short run before a run of 64..71 values.
 //   - splitBytes{32,64}AVX2 and joinBytes{32,64}AVX2 transpose 32 values
 //     at a time between values and byte streams with an in-lane VPSHUFB and
 //     VPUNPCK{L,H}{BW,WD,DQ,QDQ} stages; the low 128-bit lanes carry values
@@ -39,6 +46,8 @@ func main() {
 	genSplitBytes64()
 	genJoinBytes32()
 	genJoinBytes64()
+	genRunsRLE8(false)
+	genRunsRLE8(true)
 
 	Generate()
 }
@@ -428,5 +437,158 @@ func genJoinBytes64() {
 	DECQ(n)
 	JNZ(LabelRef("join64loop"))
 	VZEROUPPER()
+	RET()
+}
+
+// genRunsRLE8 generates runsRLE8BMI (widths 2..8) or, with w1,
+// runsRLE8W1BMI (width 1). The state st holds p, wi and bm: the start of
+// the next run, the word of e being walked and its run ends at or after p.
+// The loop keeps qp = p-1 (the end of the run before), ep = &e[wi] and
+// wb = 64*wi. Short runs (c < k) are written and backed out of: pm holds
+// the length of the run before when it was short, else 0, and elp (w1
+// only) 8-pm when 0 < pm < 8, else 0, so that the A way wins exactly when
+// uint(c-64) < elp.
+func genRunsRLE8(w1 bool) {
+	name := "runsRLE8BMI"
+	if w1 {
+		name = "runsRLE8W1BMI"
+	}
+	TEXT(name, NOSPLIT, "func(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)")
+	Pragma("noescape")
+	Doc(name+" is runsRLE8Ref for one-byte values (at width 1 when the name",
+		"says W1, at widths 2..8 otherwise) and last = len(src)-1: it writes",
+		"RLE runs to out[d:] from the state st, returns the new d and how it",
+		"stopped, and leaves the new state in st. It writes at most",
+		"out[:limit+3], reads src[:last+1] and e up to the word of its last",
+		"run end.")
+	out := Load(Param("out"), GP64())
+	d := Load(Param("d"), GP64())
+	src := Load(Param("src"), GP64())
+	e := Load(Param("e"), GP64())
+	st := Load(Param("st"), GP64())
+	lastArg, stArg := NewParamAddr("last", 24), NewParamAddr("st", 40)
+	kArg, limitArg := NewParamAddr("k", 48), NewParamAddr("limit", 56)
+	qp, ep, wb, bm := GP64(), GP64(), GP64(), GP64()
+	MOVQ(Mem{Base: st}, qp)
+	DECQ(qp)
+	MOVQ(Mem{Base: st, Disp: 8}, wb)
+	LEAQ(Mem{Base: e, Index: wb, Scale: 8}, ep)
+	SHLQ(Imm(6), wb)
+	MOVQ(Mem{Base: st, Disp: 16}, bm)
+	pm := GP64()
+	XORQ(pm, pm)
+	var elp reg.GPVirtual
+	if w1 {
+		elp = GP64()
+		XORQ(elp, elp)
+	}
+	q, c, t, two, v := GP64(), GP64(), GP64(), GP64(), GP64()
+	pre := name + "_"
+
+	Label(pre + "loop")
+	TESTQ(bm, bm)
+	JZ(LabelRef(pre + "next"))
+	Label(pre + "found")
+	// q = 64*wi + tz(bm); the run ending at the last value is left to
+	// the general steps. c = q-qp.
+	TZCNTQ(bm, q)
+	ADDQ(wb, q)
+	CMPQ(q, lastArg)
+	JAE(LabelRef(pre + "general"))
+	MOVQ(q, c)
+	SUBQ(qp, c)
+	// The header c<<1 as ULEB128, one byte below 64, else two (c < 1<<13
+	// or the run is backed out of): 2c + (c>>6 + two)<<7, in a 2-byte
+	// store; the value after it (the run's last value is its first).
+	MOVBQZX(Mem{Base: src, Index: q, Scale: 1}, v)
+	MOVQ(c, t)
+	SHRQ(Imm(6), t)
+	XORL(two.As32(), two.As32())
+	CMPQ(c, Imm(64))
+	SETCC(two.As8())
+	ADDQ(two, t)
+	SHLQ(Imm(7), t)
+	LEAQ(Mem{Base: t, Index: c, Scale: 2}, t)
+	MOVW(t.As16(), Mem{Base: out, Index: d, Scale: 1})
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 1}, t)
+	MOVB(v.As8(), Mem{Base: out, Index: t, Scale: 1})
+	// s = -1 when the run is short. A short run after a short run, a
+	// run too long for the header above, and (w1) a run the A way wins
+	// with the short run before stop the loop.
+	s := v
+	CMPQ(c, kArg)
+	SBBQ(s, s)
+	TESTQ(s, pm)
+	JNZ(LabelRef(pre + "stretch"))
+	CMPQ(c, U32(1<<13))
+	JAE(LabelRef(pre + "general"))
+	if w1 {
+		LEAQ(Mem{Base: c, Disp: -64}, t)
+		CMPQ(t, elp)
+		JCS(LabelRef(pre + "stretch"))
+		// elp = 8-c when the run is short and c < 8, else 0.
+		MOVQ(U32(8), elp)
+		SUBQ(c, elp)
+		XORL(t.As32(), t.As32())
+		CMPQ(c, Imm(8))
+		CMOVQCC(t, elp)
+		ANDQ(s, elp)
+	}
+	MOVQ(c, pm)
+	ANDQ(s, pm)
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 2}, d)
+	MOVQ(q, qp)
+	BLSRQ(bm, bm)
+	CMPQ(d, limitArg)
+	JLE(LabelRef(pre + "loop"))
+	// At limit: a short run just written goes to the general steps.
+	XORQ(two, two)
+	TESTQ(pm, pm)
+	JZ(LabelRef(pre + "done"))
+	JMP(LabelRef(pre + "general"))
+
+	Label(pre + "next")
+	ADDQ(Imm(8), ep)
+	ADDQ(Imm(64), wb)
+	MOVQ(Mem{Base: ep}, bm)
+	NOTQ(bm)
+	TESTQ(bm, bm)
+	JZ(LabelRef(pre + "next"))
+	JMP(LabelRef(pre + "found"))
+
+	// how (in two): 1 for a stretch to price, 2 for the general steps.
+	// Back out of the short run before, two bytes, and restart the state
+	// at its start.
+	Label(pre + "stretch")
+	MOVQ(U32(1), two)
+	JMP(LabelRef(pre + "back"))
+	Label(pre + "general")
+	MOVQ(U32(2), two)
+	Label(pre + "back")
+	TESTQ(pm, pm)
+	JZ(LabelRef(pre + "state"))
+	SUBQ(pm, qp)
+	SUBQ(Imm(2), d)
+	Label(pre + "state")
+	INCQ(qp)
+	MOVQ(qp, wb)
+	SHRQ(Imm(6), wb)
+	MOVQ(Mem{Base: e, Index: wb, Scale: 8}, bm)
+	NOTQ(bm)
+	MOVQ(I32(-1), t)
+	SHLXQ(qp, t, t)
+	ANDQ(t, bm)
+	SHLQ(Imm(6), wb)
+	DECQ(qp)
+
+	Label(pre + "done")
+	INCQ(qp)
+	SHRQ(Imm(6), wb)
+	MOVQ(stArg, t)
+	MOVQ(qp, Mem{Base: t})
+	MOVQ(wb, Mem{Base: t, Disp: 8})
+	MOVQ(bm, Mem{Base: t, Disp: 16})
+	Store(d, ReturnIndex(0))
+	Store(two, ReturnIndex(1))
 	RET()
 }
