@@ -50,10 +50,11 @@ type kernelSet struct {
 	levelsToBitmap func(dst []byte, src []uint8, v uint8) int
 	bitmapToLevels func(dst []uint8, src []byte, present, null uint8) int
 	// runsRLE8, when not nil, is the inner loop of the encoder's fast loop
-	// for one-byte values: runsRLE8Ref says what it does. Without it the
-	// portable encoder runs a loop of its own (the reference is slower in
-	// Go than that loop, so it serves only as the specification).
-	runsRLE8 func(dst []byte, src []uint8, e []uint64, st runState, k int, w1 bool, limit int) ([]byte, runState, int)
+	// for levels of widths 2..8: runsRLE8Ref says what it does. Without it
+	// the encoder runs a loop of its own (runsRLE8Ref is slower in Go than
+	// that loop, so it serves as the specification the kernels are tested
+	// against).
+	runsRLE8 func(dst []byte, src []uint8, e []uint64, st runState, k, limit int) ([]byte, runState, int)
 
 	// The byte-stream-split kernels convert a prefix of the values between
 	// values and streams (stream s at dst[s*n:(s+1)*n], n the number of

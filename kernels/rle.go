@@ -191,7 +191,7 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 			// and value go out as one 8-byte store into spare capacity.
 			// Anything else, or too little room under packed, is left to
 			// the general steps from the start of the stretch.
-			if s8, ok := any(src).([]uint8); ok && impl.runsRLE8 != nil {
+			if s8, ok := any(src).([]uint8); ok && impl.runsRLE8 != nil && w > 1 {
 				dst = appendRunsKernel(dst, s8, e, &runs, start, packed, width)
 				if lit = runs.p; lit >= n {
 					break
@@ -627,22 +627,22 @@ type runState struct {
 }
 
 // runsRLE8Ref specifies kernelSet.runsRLE8, the inner loop of appendRLE's
-// fast loop for levels. From st = (p, wi, bm), p < len(src) the start of a
-// stretch and (wi, bm) the run scanner's word and its run ends at or after
-// p, it writes every run of src as an RLE run (a one-byte value) to dst,
-// what the general steps write for a long run (k values or more) and for
-// a stretch of one short run between long ones, until len(dst) passes
-// limit (at least one run; limit leaves 10 bytes of spare capacity). A
-// short run is written and backed out of when the run after it is short
-// too, or when w1 (width 1) and the A way wins its stretch (a short run of
-// pm < 8 values before a run of c, 64 <= c <= 71-pm). It returns dst and
-// how it stopped: at limit (runsLimit), at a stretch from p that the
-// caller prices (runsStretch), or at a step for the general steps from p
-// (runsGeneral: the run that ends the values, a run of 1<<13 values or
-// more, or a short run written when limit is passed). After runsStretch
+// fast loop for levels of widths 2..8. From st = (p, wi, bm), p < len(src)
+// the start of a stretch and (wi, bm) the run scanner's word and its run
+// ends at or after p, it writes every run of src as an RLE run (a one-byte
+// value) to dst, what the general steps write for a long run (k values or
+// more) and for a stretch of one short run between long ones (at width 1
+// the A way can win that stretch, which this loop does not test), until
+// len(dst) passes limit (at least one run; limit leaves 10 bytes of spare
+// capacity, of which it writes 3 at most). A short run is written and
+// backed out of when the run after it is short too. It returns dst, the
+// new state and how it stopped: at limit (runsLimit), at a stretch from p
+// that the caller prices (runsStretch), or at a step for the general steps
+// from p (runsGeneral: the run that ends the values, a run of 1<<13 values
+// or more, or a short run written when limit is passed). After runsStretch
 // and runsGeneral the state restarts at p: wi = p/64 and bm the run ends
 // of that word from p on.
-func runsRLE8Ref(dst []byte, src []uint8, e []uint64, st runState, k int, w1 bool, limit int) ([]byte, runState, int) {
+func runsRLE8Ref(dst []byte, src []uint8, e []uint64, st runState, k, limit int) ([]byte, runState, int) {
 	n := len(src)
 	p, wi, bm := st.p, st.wi, st.bm
 	d := len(dst)
@@ -664,7 +664,7 @@ func runsRLE8Ref(dst []byte, src []uint8, e []uint64, st runState, k int, w1 boo
 		out[d], out[d+1] = byte(c<<1)|byte(two<<7), byte(c>>6)
 		out[d+1+two] = src[q]
 		short := c < k
-		if short && pm != 0 || w1 && pm != 0 && pm < 8 && 64 <= c && c <= 71-pm {
+		if short && pm != 0 {
 			how = runsStretch
 			break
 		}
@@ -696,7 +696,7 @@ func runsRLE8Ref(dst []byte, src []uint8, e []uint64, st runState, k int, w1 boo
 	return dst[:d], runState{p, wi, bm}, how
 }
 
-// appendRunsKernel is appendRLE's fast loop for levels with
+// appendRunsKernel is appendRLE's fast loop for levels of widths 2..8 with
 // kernelSet.runsRLE8: it calls the kernel, prices the stretches the kernel
 // stops at as the general steps price a stretch whose runs they counted
 // (up to 16 runs), and returns at the first step it leaves to the general
@@ -720,15 +720,14 @@ func appendRunsKernel(dst []byte, src []uint8, e []uint64, runs *runScanner, sta
 			return dst
 		}
 		var how int
-		dst, st, how = impl.runsRLE8(dst, src, e, st, k, w == 1, limit)
+		dst, st, how = impl.runsRLE8(dst, src, e, st, k, limit)
 		switch how {
 		case runsLimit:
 			continue
 		case runsGeneral:
 			return dst
 		}
-		// A stretch of several short runs (nulls close together), or of
-		// one that the A way wins, from p.
+		// A stretch of several short runs from p.
 		p, wi, bm := st.p, st.wi, st.bm
 		for bm == 0 {
 			wi++

@@ -40,22 +40,11 @@ func joinBytes32AVX2(dst *uint32, src *byte, blocks int, stride int)
 // src[s*stride : s*stride+32*blocks] for each stream s.
 func joinBytes64AVX2(dst *uint64, src *byte, blocks int, stride int)
 
-// runsRLE8BMI is runsRLE8Ref for one-byte values (at width 1 when the name
-// says W1, at widths 2..8 otherwise) and last = len(src)-1: it writes
-// RLE runs to out[d:] from the state st, returns the new d and how it
-// stopped, and leaves the new state in st. It writes at most
+// runsRLE8BMI is runsRLE8Ref for one-byte values and last = len(src)-1: it
+// writes RLE runs to out[d:] from the state st, returns the new d and
+// how it stopped, and leaves the new state in st. It writes at most
 // out[:limit+3], reads src[:last+1] and e up to the word of its last
 // run end.
 //
 //go:noescape
 func runsRLE8BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)
-
-// runsRLE8W1BMI is runsRLE8Ref for one-byte values (at width 1 when the name
-// says W1, at widths 2..8 otherwise) and last = len(src)-1: it writes
-// RLE runs to out[d:] from the state st, returns the new d and how it
-// stopped, and leaves the new state in st. It writes at most
-// out[:limit+3], reads src[:last+1] and e up to the word of its last
-// run end.
-//
-//go:noescape
-func runsRLE8W1BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)

@@ -35,20 +35,17 @@ func equalMask32Avx2(dst []uint64, src []uint32) (int, uint32) {
 
 // runsRLE8Avx2 hands runsRLE8Ref's work to the assembly, which writes
 // out[:limit+3] at most and reads e up to the word of the last value's
-// run end (there is one at len(src)-1).
-func runsRLE8Avx2(dst []byte, src []uint8, e []uint64, st runState, k int, w1 bool, limit int) ([]byte, runState, int) {
+// run end (there is one at len(src)-1). It checks the state and bounds
+// the caller guarantees, so that bad ones cannot make it read or write
+// out of bounds; with them it does nothing.
+func runsRLE8Avx2(dst []byte, src []uint8, e []uint64, st runState, k, limit int) ([]byte, runState, int) {
 	n := len(src)
 	if st.p >= n || len(e) <= (n-1)/64 || st.wi > st.p/64 || st.wi < 0 || len(dst) > limit || limit > cap(dst)-10 {
 		return dst, st, runsGeneral
 	}
 	out := dst[:cap(dst)]
 	s := [3]uint64{uint64(st.p), uint64(st.wi), st.bm}
-	var d, how int
-	if w1 {
-		d, how = runsRLE8W1BMI(&out[0], len(dst), &src[0], n-1, &e[0], &s, k, limit)
-	} else {
-		d, how = runsRLE8BMI(&out[0], len(dst), &src[0], n-1, &e[0], &s, k, limit)
-	}
+	d, how := runsRLE8BMI(&out[0], len(dst), &src[0], n-1, &e[0], &s, k, limit)
 	return dst[:d], runState{int(s[0]), int(s[1]), s[2]}, how
 }
 

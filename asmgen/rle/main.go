@@ -9,13 +9,11 @@
 //   - levelsToBitmapAVX2 compares 32 levels with a broadcast byte and keeps
 //     the VPMOVMSKB mask; bitmapToLevelsAVX2 spreads 32 bits over 32 bytes
 //     with VPSHUFB, tests each byte's bit and blends two broadcast levels.
-//   - runsRLE8BMI and runsRLE8W1BMI write runs of one-byte values as RLE
-//     runs for the encoder's fast loop (see runsRLE8Ref in kernels): a
-//     loop over the run ends (clear bits of the equality bitmap, TZCNT and
-//     BLSR) that writes each run's header and value with one 8-byte store
-//     and decides short against long runs with SBB masks, not branches;
-//     the W1 variant also tests, for width 1, when bit-packing wins a
-//     short run before a run of 64..71 values.
+//   - runsRLE8BMI writes runs of one-byte values (widths 2..8) as RLE runs
+//     for the encoder's fast loop (see runsRLE8Ref in kernels): a loop over
+//     the run ends (clear bits of the equality bitmap, TZCNT and BLSR) that
+//     writes each run's header and value with two stores and tells short
+//     runs from long ones with an SBB mask, not a branch.
 //   - splitBytes{32,64}AVX2 and joinBytes{32,64}AVX2 transpose 32 values
 //     at a time between values and byte streams with an in-lane VPSHUFB and
 //     VPUNPCK{L,H}{BW,WD,DQ,QDQ} stages; the low 128-bit lanes carry values
@@ -46,8 +44,7 @@ func main() {
 	genSplitBytes64()
 	genJoinBytes32()
 	genJoinBytes64()
-	genRunsRLE8(false)
-	genRunsRLE8(true)
+	genRunsRLE8()
 
 	Generate()
 }
@@ -440,25 +437,18 @@ func genJoinBytes64() {
 	RET()
 }
 
-// genRunsRLE8 generates runsRLE8BMI (widths 2..8) or, with w1,
-// runsRLE8W1BMI (width 1). The state st holds p, wi and bm: the start of
-// the next run, the word of e being walked and its run ends at or after p.
-// The loop keeps qp = p-1 (the end of the run before), ep = &e[wi] and
-// wb = 64*wi. Short runs (c < k) are written and backed out of: pm holds
-// the length of the run before when it was short, else 0, and elp (w1
-// only) 8-pm when 0 < pm < 8, else 0, so that the A way wins exactly when
-// uint(c-64) < elp.
-func genRunsRLE8(w1 bool) {
+// genRunsRLE8 generates runsRLE8BMI. The state st holds p, wi and bm: the
+// start of the next run, the word of e being walked and its run ends at or
+// after p. The loop keeps qp = p-1 (the end of the run before), ep =
+// &e[wi] and wb = 64*wi. Short runs (c < k) are written and backed out of:
+// pm holds the length of the run before when it was short, else 0.
+func genRunsRLE8() {
 	name := "runsRLE8BMI"
-	if w1 {
-		name = "runsRLE8W1BMI"
-	}
 	TEXT(name, NOSPLIT, "func(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, k int, limit int) (int, int)")
 	Pragma("noescape")
-	Doc(name+" is runsRLE8Ref for one-byte values (at width 1 when the name",
-		"says W1, at widths 2..8 otherwise) and last = len(src)-1: it writes",
-		"RLE runs to out[d:] from the state st, returns the new d and how it",
-		"stopped, and leaves the new state in st. It writes at most",
+	Doc(name+" is runsRLE8Ref for one-byte values and last = len(src)-1: it",
+		"writes RLE runs to out[d:] from the state st, returns the new d and",
+		"how it stopped, and leaves the new state in st. It writes at most",
 		"out[:limit+3], reads src[:last+1] and e up to the word of its last",
 		"run end.")
 	out := Load(Param("out"), GP64())
@@ -477,11 +467,6 @@ func genRunsRLE8(w1 bool) {
 	MOVQ(Mem{Base: st, Disp: 16}, bm)
 	pm := GP64()
 	XORQ(pm, pm)
-	var elp reg.GPVirtual
-	if w1 {
-		elp = GP64()
-		XORQ(elp, elp)
-	}
 	q, c, t, two, v := GP64(), GP64(), GP64(), GP64(), GP64()
 	pre := name + "_"
 
@@ -512,9 +497,8 @@ func genRunsRLE8(w1 bool) {
 	MOVW(t.As16(), Mem{Base: out, Index: d, Scale: 1})
 	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 1}, t)
 	MOVB(v.As8(), Mem{Base: out, Index: t, Scale: 1})
-	// s = -1 when the run is short. A short run after a short run, a
-	// run too long for the header above, and (w1) a run the A way wins
-	// with the short run before stop the loop.
+	// s = -1 when the run is short. A short run after a short run and a
+	// run too long for the header above stop the loop.
 	s := v
 	CMPQ(c, kArg)
 	SBBQ(s, s)
@@ -522,18 +506,6 @@ func genRunsRLE8(w1 bool) {
 	JNZ(LabelRef(pre + "stretch"))
 	CMPQ(c, U32(1<<13))
 	JAE(LabelRef(pre + "general"))
-	if w1 {
-		LEAQ(Mem{Base: c, Disp: -64}, t)
-		CMPQ(t, elp)
-		JCS(LabelRef(pre + "stretch"))
-		// elp = 8-c when the run is short and c < 8, else 0.
-		MOVQ(U32(8), elp)
-		SUBQ(c, elp)
-		XORL(t.As32(), t.As32())
-		CMPQ(c, Imm(8))
-		CMOVQCC(t, elp)
-		ANDQ(s, elp)
-	}
 	MOVQ(c, pm)
 	ANDQ(s, pm)
 	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 2}, d)
