@@ -5,17 +5,40 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strings"
+	"sync/atomic"
 
+	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine/parquet"
 )
 
-// DefaultRowGroupBytes is the default target size of a row group, counted
-// in the bytes of the entries that go into it (cdc.Entry.Size).
-const DefaultRowGroupBytes = 64 << 20
+// DefaultRowGroupMemory is the default of BlockOptions.RowGroupMemory: a
+// row group's shredded columns take about three quarters of the memory the
+// whole block takes in Parquet bytes, so that the writer holds that plus
+// its encoder's buffers (which grow with the row group too: pages,
+// dictionaries, zstd), within twice the block (BenchmarkPeakHeap in
+// bench/e2e: 1.6x for a 4.6 MB block of 122,880 rows).
+const DefaultRowGroupMemory = 0.75
+
+// MinRowGroupMemory is the smallest memory budget of a row group (see
+// BlockOptions.RowGroupMemory): a small block is not cut into row groups
+// too small to compress well.
+const MinRowGroupMemory = 1 << 20
+
+// First guesses of a BlockWriter's ratios, before it has written a row
+// group: Parquet bytes and column memory per entry byte. On the high side
+// for Parquet bytes (generated CDC tables give 0.05-0.12 with zstd) and
+// on the low side for memory (0.5-0.7), so that the first row groups are
+// smaller than the budget, not larger.
+const (
+	initialOutPerIn = 0.25
+	initialMemPerIn = 1.0
+)
 
 // BlockOptions configures a BlockWriter. The zero value is usable: zstd
-// (level 1), row groups of DefaultRowGroupBytes.
+// (level 1), row groups sized by DefaultRowGroupMemory.
 type BlockOptions struct {
 	Shredder Options
 	// Parquet configures the encoder. Its zero Compression (none) is taken
@@ -23,25 +46,67 @@ type BlockOptions struct {
 	Parquet parquet.WriterOptions
 	// Uncompressed writes pages without compression.
 	Uncompressed bool
-	// RowGroupBytes is the target size of a row group in entry bytes.
+	// RowGroupMemory sizes row groups by the memory their shredded columns
+	// take, as a multiple of the block's Parquet size (default
+	// DefaultRowGroupMemory; at least MinRowGroupMemory bytes). The writer
+	// shreds, encodes and writes out one row group at a time (two with
+	// Pipelined), so this bounds its memory. Both sizes are estimated
+	// before the block is written, from the ratios of Parquet bytes and of
+	// column memory to entry bytes of the row groups written before; the
+	// row groups of a block are of about equal size. Columns in memory
+	// take 5-8 times their Parquet size (zstd), so a block has several row
+	// groups: fewer, larger ones compress a little better (a dictionary
+	// per row group) at the price of memory.
+	RowGroupMemory float64
+	// RowGroupBytes, if set, is the target size of a row group in entry
+	// bytes (cdc.Entry.Size of its rows) instead: a row group ends at the
+	// row that makes its rows reach it.
 	RowGroupBytes int
-	// Pipelined lets the writer run a Pipeline (shredding one block while
-	// encoding the one before): the shredder keeps two blocks' memory.
+	// Pipelined lets the writer run a Pipeline (shredding one row group
+	// while encoding the one before): the shredder keeps two row groups'
+	// memory.
 	Pipelined bool
 }
 
 // BlockWriter turns batches of entries of one table into Parquet blocks,
 // one file per batch, keeping the table's schema from batch to batch. Not
 // safe for concurrent use.
+//
+// A block is shredded and encoded a row group at a time: the rows of a
+// row group are shredded into the arena, encoded and written out, and the
+// arena is reused for the next one, so memory follows the row group, not
+// the block. A column that appears after the first row group of a block
+// (its first value is in a later row group) is added to the file's
+// schema from that row group on; the row groups before get a chunk of
+// nulls for it, written after them (see parquet.Writer.Extend), with
+// levels that follow their rows' shape when the column is a new field of
+// an existing group (those rows are shredded again for that).
 type BlockWriter struct {
 	s      *Shredder
 	opts   BlockOptions
 	pw     *parquet.Writer
-	schema *parquet.Node // the schema pw was made for
-	groups []parquet.ColumnData
-	cuts   []int
+	schema *parquet.Node // the schema pw writes now
 	// entries decoded by WriteJSONLines, reused from batch to batch
 	entries []cdc.Entry
+
+	// Parquet bytes per entry byte of the last row groups (float64 bits;
+	// written by the encoding goroutine, read by the shredding one)
+	outPerIn atomic.Uint64
+	// column memory per entry byte of the last row groups
+	memPerIn float64
+
+	// shredding side: the row groups of the block written so far
+	written []writtenGroup
+	fill    [2][]parquet.ColumnData // backfill columns, one per shredder buffer
+	// encoding side: the block being encoded
+	enc blockEncoder
+}
+
+// writtenGroup is a row group of the block being written: its rows and the
+// schema it was written with.
+type writtenGroup struct {
+	first, end int
+	schema     *parquet.Node
 }
 
 // BlockInfo describes a block WriteBlock wrote.
@@ -50,8 +115,9 @@ type BlockInfo struct {
 	Rows      int64
 	RowGroups int
 	Bytes     int64 // bytes written to the io.Writer
-	Stats     Stats
-	Errors    []*RowError // rows left out; valid until the next WriteBlock
+	// Stats sums the row groups' (Passes: the most of any row group).
+	Stats  Stats
+	Errors []*RowError // rows left out; valid until the next WriteBlock
 }
 
 // NewBlockWriter returns a BlockWriter.
@@ -72,10 +138,12 @@ func NewBlockWriter(opts BlockOptions) (*BlockWriter, error) {
 			opts.Parquet.ZstdLevel = 1
 		}
 	}
-	if opts.RowGroupBytes <= 0 {
-		opts.RowGroupBytes = DefaultRowGroupBytes
+	if opts.RowGroupMemory <= 0 {
+		opts.RowGroupMemory = DefaultRowGroupMemory
 	}
-	return &BlockWriter{s: s, opts: opts}, nil
+	bw := &BlockWriter{s: s, opts: opts, memPerIn: initialMemPerIn}
+	bw.outPerIn.Store(math.Float64bits(initialOutPerIn))
+	return bw, nil
 }
 
 // Shredder is the BlockWriter's shredder (for its Schema).
@@ -102,94 +170,285 @@ func (bw *BlockWriter) WriteBlock(ctx context.Context, out io.Writer, entries []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b, err := bw.s.Shred(entries)
+	var (
+		info *BlockInfo
+		ierr error
+	)
+	err := bw.shredBlock(ctx, entries, out, func(j *blockJob) error {
+		i, err := bw.encodeJob(ctx, j)
+		if j.last {
+			info, ierr = i, err
+		}
+		return err
+	})
 	if err != nil {
+		bw.enc.abandon()
 		return nil, err
 	}
-	bw.cuts = rowGroupCuts(entries, b, bw.opts.RowGroupBytes, bw.cuts[:0])
-	return bw.encode(ctx, out, b, bw.cuts)
+	return info, ierr
 }
 
-// rowGroupCuts splits the accepted rows of a block into row groups of
-// consecutive rows up to the target size and returns the rows where they
-// start, and the number of rows at the end.
-func rowGroupCuts(entries []cdc.Entry, b *Block, target int, cuts []int) []int {
-	cuts = append(cuts, 0)
-	rejected := b.Errors
-	size, row := 0, 0
-	for i := range entries {
-		if len(rejected) > 0 && rejected[0].Index == i {
-			rejected = rejected[1:]
-			continue
-		}
-		size += entries[i].Size()
-		row++
-		if size >= target && row < b.Stats.Rows {
-			cuts = append(cuts, row)
-			size = 0
-		}
-	}
-	if b.Stats.Rows > 0 {
-		cuts = append(cuts, b.Stats.Rows)
-	}
-	return cuts
+// jobKind is what a blockJob asks of the encoding side.
+type jobKind uint8
+
+const (
+	jobGroup    jobKind = iota // write a row group
+	jobBackfill                // write the chunks a row group lacks
+	jobAbandon                 // forget the block: its shredding failed
+)
+
+// blockJob is one step of writing a block, handed by the shredding side to
+// the encoding side.
+type blockJob struct {
+	kind jobKind
+	b    *Block               // jobGroup
+	out  io.Writer            // on the block's first job: where it goes
+	g    int                  // jobBackfill: the row group
+	cols []parquet.ColumnData // jobBackfill: its missing columns
+	last bool                 // the block's last job: close the file
+	then func(*BlockInfo, error)
 }
 
-// encode writes a shredded block as a Parquet file.
-func (bw *BlockWriter) encode(ctx context.Context, out io.Writer, b *Block, cuts []int) (*BlockInfo, error) {
-	cw := &countingWriter{w: out}
-	if bw.pw == nil || bw.schema != b.Schema {
-		pw, err := parquet.NewWriter(cw, b.Schema, bw.opts.Parquet)
-		if err != nil {
-			return nil, fmt.Errorf("engine: parquet writer: %w", err)
-		}
-		bw.pw, bw.schema = pw, b.Schema
-	} else if err := bw.pw.Reset(cw); err != nil {
-		return nil, fmt.Errorf("engine: parquet writer: %w", err)
+// groupBytes is the size in entry bytes at which the shredder ends the
+// next row group of a batch whose rows from the next one on have rest
+// entry bytes, total in all.
+func (bw *BlockWriter) groupBytes(total, rest int) int {
+	if bw.opts.RowGroupBytes > 0 {
+		return bw.opts.RowGroupBytes
 	}
-	info := &BlockInfo{Schema: b.Schema, Rows: int64(b.Stats.Rows), Stats: b.Stats, Errors: b.Errors}
-	groups, err := splitRowGroups(b.Columns, cuts, bw.groups[:0])
-	if err != nil {
-		return nil, err
+	out := float64(total) * math.Float64frombits(bw.outPerIn.Load())
+	budget := max(out*bw.opts.RowGroupMemory, MinRowGroupMemory) / bw.memPerIn
+	// Row groups of equal size: the rest cut into as few as the budget
+	// allows.
+	n := math.Ceil(float64(rest) / budget)
+	if n <= 1 {
+		return 0
 	}
-	bw.groups = groups
-	n := len(b.Columns)
-	for g := 0; g+1 < len(cuts); g++ {
+	return max(int(math.Ceil(float64(rest)/n)), 1)
+}
+
+// learnMemory updates the ratio of column memory to entry bytes from a
+// row group the shredder just made.
+func (bw *BlockWriter) learnMemory(b *Block) {
+	if bw.opts.RowGroupBytes > 0 || b.Bytes < 64<<10 {
+		return
+	}
+	r := float64(bw.s.arena.Used()) / float64(b.Bytes)
+	bw.memPerIn += (r - bw.memPerIn) / 2
+}
+
+// shredBlock shreds entries a row group at a time and hands each to emit,
+// then the backfill jobs a schema change in the block calls for; the last
+// job is marked last. An error stops it; the block is then unusable.
+func (bw *BlockWriter) shredBlock(ctx context.Context, entries []cdc.Entry, out io.Writer, emit func(*blockJob) error) error {
+	s := bw.s
+	s.begin(entries)
+	bw.written = bw.written[:0]
+	var job [2]blockJob // alternate, as the shredder's buffers do
+	k := 0
+	var backfill []int // row groups to backfill, known at the end
+	total := s.rest
+	for first := true; ; first = false {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		if err := bw.pw.WriteRowGroup(groups[g*n : (g+1)*n]); err != nil {
-			return nil, fmt.Errorf("engine: row group %d: %w", g, err)
+		b, err := s.next(bw.groupBytes(total, s.rest))
+		if err != nil {
+			return err
 		}
-		info.RowGroups++
+		bw.learnMemory(b)
+		if b == nil {
+			return errors.New("engine: internal error: a batch ended without its last row group")
+		}
+		j := &job[k]
+		k ^= 1
+		*j = blockJob{kind: jobGroup, b: b}
+		if first {
+			j.out = out
+		}
+		if b.Stats.Rows > 0 {
+			bw.written = append(bw.written, writtenGroup{first: b.First, end: b.End, schema: b.Schema})
+		}
+		end := s.pos >= len(entries)
+		if end {
+			backfill = bw.toBackfill(backfill[:0], s.schema)
+			j.last = len(backfill) == 0
+		}
+		if err := emit(j); err != nil {
+			return err
+		}
+		if end {
+			break
+		}
 	}
-	if err := bw.pw.Close(); err != nil {
-		return nil, fmt.Errorf("engine: closing the block: %w", err)
+	// Row groups written before a schema change lack the new columns.
+	// Those in a new top-level field are all null (the parquet writer
+	// writes them); those in a field the row group has need its rows'
+	// levels.
+	for i, g := range backfill {
+		wg := bw.written[g]
+		b, err := s.reshred(wg.first, wg.end)
+		if err != nil {
+			return err
+		}
+		cols, err := backfillColumns(s.arena, b, wg.schema, bw.fill[s.cur][:0])
+		if err != nil {
+			return err
+		}
+		bw.fill[s.cur] = cols
+		j := &job[k]
+		k ^= 1
+		*j = blockJob{kind: jobBackfill, g: g, cols: cols, last: i == len(backfill)-1}
+		if err := emit(j); err != nil {
+			return err
+		}
 	}
-	info.Bytes = cw.n
+	return nil
+}
+
+// toBackfill appends to dst the row groups written so far that lack
+// leaves of final in top-level fields they have.
+func (bw *BlockWriter) toBackfill(dst []int, final *parquet.Node) []int {
+	for g, wg := range bw.written {
+		if wg.schema != final && needsBackfill(wg.schema, final) {
+			dst = append(dst, g)
+		}
+	}
+	return dst
+}
+
+// blockEncoder is the encoding side's state of the block being written.
+type blockEncoder struct {
+	cw     countingWriter
+	info   *BlockInfo
+	errs   []*RowError
+	err    error // the block's first error
+	active bool
+}
+
+func (e *blockEncoder) abandon() {
+	e.active = false
+	e.info = nil
+	e.cw.w = nil
+}
+
+// encodeJob does one job; for the block's last job it closes the file and
+// returns the block's BlockInfo or error.
+func (bw *BlockWriter) encodeJob(ctx context.Context, j *blockJob) (*BlockInfo, error) {
+	e := &bw.enc
+	if j.kind == jobAbandon {
+		e.abandon()
+		return nil, nil
+	}
+	if j.out != nil {
+		e.cw = countingWriter{w: j.out}
+		e.errs = e.errs[:0]
+		e.info = &BlockInfo{Schema: j.b.Schema}
+		e.err = bw.startFile(j.b.Schema)
+		e.active = true
+	}
+	if !e.active {
+		return nil, errors.New("engine: block job without a block")
+	}
+	if e.err == nil {
+		e.err = ctx.Err()
+	}
+	switch j.kind {
+	case jobGroup:
+		b := j.b
+		info := e.info
+		info.Schema = b.Schema
+		info.Rows += int64(b.Stats.Rows)
+		st := &info.Stats
+		st.Rows += b.Stats.Rows
+		st.Rejected += b.Stats.Rejected
+		st.Rescued += b.Stats.Rescued
+		st.NewColumns += b.Stats.NewColumns
+		st.Passes = max(st.Passes, b.Stats.Passes)
+		e.errs = append(e.errs, b.Errors...)
+		if e.err == nil && b.Stats.Rows > 0 {
+			e.err = bw.writeGroup(b, info.RowGroups)
+			info.RowGroups++
+		}
+	case jobBackfill:
+		if e.err == nil {
+			if err := bw.pw.Backfill(j.g, j.cols); err != nil {
+				e.err = fmt.Errorf("engine: row group %d: new columns: %w", j.g, err)
+			}
+		}
+	}
+	if !j.last {
+		return nil, e.err
+	}
+	info, err := e.info, e.err
+	if err == nil {
+		if cerr := bw.pw.Close(); cerr != nil {
+			err = fmt.Errorf("engine: closing the block: %w", cerr)
+		}
+	}
+	info.Bytes = e.cw.n
+	info.Errors = e.errs
+	e.abandon()
+	if err != nil {
+		return nil, err
+	}
 	return info, nil
 }
 
+// startFile starts a file with schema on the block's counting writer.
+func (bw *BlockWriter) startFile(schema *parquet.Node) error {
+	cw := &bw.enc.cw
+	if bw.pw != nil {
+		if err := bw.pw.Reset(cw); err != nil {
+			return fmt.Errorf("engine: parquet writer: %w", err)
+		}
+		if bw.schema == schema || bw.pw.Extend(schema) == nil {
+			bw.schema = schema
+			return nil
+		}
+	}
+	pw, err := parquet.NewWriter(cw, schema, bw.opts.Parquet)
+	if err != nil {
+		return fmt.Errorf("engine: parquet writer: %w", err)
+	}
+	bw.pw, bw.schema = pw, schema
+	return nil
+}
+
+// writeGroup writes a shredded row group, the file's g-th, and learns its
+// ratio of Parquet bytes to entry bytes.
+func (bw *BlockWriter) writeGroup(b *Block, g int) error {
+	if b.Schema != bw.schema {
+		if err := bw.pw.Extend(b.Schema); err != nil {
+			return fmt.Errorf("engine: row group %d: %w", g, err)
+		}
+		bw.schema = b.Schema
+	}
+	before := bw.enc.cw.n
+	if err := bw.pw.WriteRowGroup(b.Columns); err != nil {
+		return fmt.Errorf("engine: row group %d: %w", g, err)
+	}
+	// A short row group compresses worse: weigh its ratio by its size.
+	if in := b.Bytes; in > 0 && bw.opts.RowGroupBytes <= 0 {
+		r := float64(bw.enc.cw.n-before) / float64(in)
+		w := min(float64(in)/(4<<20), 1) / 2
+		old := math.Float64frombits(bw.outPerIn.Load())
+		bw.outPerIn.Store(math.Float64bits(old + (r-old)*w))
+	}
+	return nil
+}
+
 // Pipeline writes a sequence of blocks with shredding and encoding
-// overlapped: Submit shreds a batch on the caller's goroutine and hands
-// the block to a goroutine that encodes and writes it while the caller
-// goes on to the next batch. It needs a BlockWriter made with
-// BlockOptions.Pipelined.
+// overlapped: Submit shreds a batch on the caller's goroutine, a row group
+// at a time, and hands each row group to a goroutine that encodes and
+// writes it while the caller shreds the next one (of the same block or of
+// the next batch). It needs a BlockWriter made with BlockOptions.Pipelined.
 type Pipeline struct {
 	bw   *BlockWriter
 	ctx  context.Context
-	jobs chan pipelineJob
+	jobs chan *blockJob
 	done chan struct{}
-	cuts [2][]int
-	next int
 	err  error // first error of the encoder; read after done
-}
-
-type pipelineJob struct {
-	b    *Block
-	cuts []int
-	out  io.Writer
-	then func(*BlockInfo, error)
 }
 
 // ErrNotPipelined is returned by Pipeline for a BlockWriter made without
@@ -202,7 +461,7 @@ func (bw *BlockWriter) Pipeline(ctx context.Context) (*Pipeline, error) {
 	if !bw.opts.Pipelined {
 		return nil, ErrNotPipelined
 	}
-	p := &Pipeline{bw: bw, ctx: ctx, jobs: make(chan pipelineJob), done: make(chan struct{})}
+	p := &Pipeline{bw: bw, ctx: ctx, jobs: make(chan *blockJob), done: make(chan struct{})}
 	go p.encoder()
 	return p, nil
 }
@@ -210,43 +469,58 @@ func (bw *BlockWriter) Pipeline(ctx context.Context) (*Pipeline, error) {
 func (p *Pipeline) encoder() {
 	defer close(p.done)
 	for j := range p.jobs {
-		var info *BlockInfo
-		err := p.err
-		if err == nil {
-			info, err = p.bw.encode(p.ctx, j.out, j.b, j.cuts)
-			if err != nil {
-				p.err = err
-			}
+		if j.kind == jobAbandon {
+			p.bw.encodeJob(p.ctx, j)
+			continue
 		}
-		if j.then != nil {
+		if p.err != nil {
+			// After a failure every later block fails with the same error.
+			if j.last && j.then != nil {
+				j.then(nil, p.err)
+			}
+			continue
+		}
+		info, err := p.bw.encodeJob(p.ctx, j)
+		if err != nil {
+			p.err = err
+		}
+		if j.last && j.then != nil {
 			j.then(info, err)
 		}
 	}
 }
 
-// Submit shreds entries and queues the block to be written to out; then,
-// if not nil, is called on the encoder's goroutine with the result once
-// the block is written (its BlockInfo is valid during the call). Submit
-// waits while the previous block is still being encoded. After a failure
-// every later block fails with the same error.
+// Submit shreds entries and queues their row groups to be written to out
+// as one block; then, if not nil, is called on the encoder's goroutine
+// with the result once the block is written (its BlockInfo is valid
+// during the call). Submit returns once the block's last row group is in
+// the encoder's hands. After a failure every later block fails with the
+// same error. If shredding fails (ctx is cancelled or a column exceeds a
+// limit), Submit returns the error, then is not called and whatever was
+// written to out is to be discarded.
 func (p *Pipeline) Submit(entries []cdc.Entry, out io.Writer, then func(*BlockInfo, error)) error {
 	if err := p.ctx.Err(); err != nil {
 		return err
 	}
-	b, err := p.bw.s.Shred(entries)
+	err := p.bw.shredBlock(p.ctx, entries, out, func(j *blockJob) error {
+		if j.last {
+			j.then = then
+		}
+		select {
+		case p.jobs <- j:
+			return nil
+		case <-p.done:
+			return p.err
+		}
+	})
 	if err != nil {
+		select {
+		case p.jobs <- &blockJob{kind: jobAbandon}:
+		case <-p.done:
+		}
 		return err
 	}
-	// The cut buffers alternate like the shredder's block buffers.
-	p.cuts[p.next] = rowGroupCuts(entries, b, p.bw.opts.RowGroupBytes, p.cuts[p.next][:0])
-	cuts := p.cuts[p.next]
-	p.next ^= 1
-	select {
-	case p.jobs <- pipelineJob{b: b, cuts: cuts, out: out, then: then}:
-		return nil
-	case <-p.done:
-		return p.err
-	}
+	return nil
 }
 
 // Close waits for the last block to be written and returns the first
@@ -257,74 +531,138 @@ func (p *Pipeline) Close() error {
 	return p.err
 }
 
-// splitRowGroups cuts every column at the rows in cuts (increasing, from
-// 0 to the number of rows) and appends, row group after row group, the
-// pieces to dst. The pieces share the columns' memory.
-func splitRowGroups(cols []parquet.ColumnData, cuts []int, dst []parquet.ColumnData) ([]parquet.ColumnData, error) {
-	groups := max(len(cuts)-1, 0)
-	base := len(dst)
-	for range groups * len(cols) {
-		dst = append(dst, parquet.ColumnData{})
+// needsBackfill reports whether final adds a leaf to a top-level field
+// that old has: such a leaf needs the levels of the rows of a row group
+// written with old.
+func needsBackfill(old, final *parquet.Node) bool {
+	have := make(map[string]bool, len(old.Children))
+	for _, c := range old.Children {
+		have[c.Name] = true
 	}
-	for ci := range cols {
-		c := &cols[ci]
-		level, value := 0, 0
-		for g := range groups {
-			endRow := cuts[g+1]
-			l0, v0 := level, value
-			// Advance to the first level entry of row endRow.
-			if c.MaxRep == 0 {
-				level = endRow
-			} else {
-				rows := cuts[g]
-				for level < c.NumLevels {
-					if c.RepLevels[level] == 0 {
-						if rows == endRow {
-							break
-						}
-						rows++
-					}
-					level++
-				}
-			}
-			if level > c.NumLevels {
-				return nil, fmt.Errorf("engine: column %v has %d level entries, fewer than rows", c.Path, c.NumLevels)
-			}
-			if c.MaxDef == 0 {
-				value = level
-			} else {
-				for _, d := range c.DefLevels[l0:level] {
-					if d == c.MaxDef {
-						value++
-					}
-				}
-			}
-			p := &dst[base+g*len(cols)+ci]
-			*p = parquet.ColumnData{Path: c.Path, Leaf: c.Leaf, MaxDef: c.MaxDef, MaxRep: c.MaxRep, NumLevels: level - l0}
-			if c.MaxDef > 0 {
-				p.DefLevels = c.DefLevels[l0:level]
-			}
-			if c.MaxRep > 0 {
-				p.RepLevels = c.RepLevels[l0:level]
-			}
-			switch c.Leaf.Type {
-			case parquet.Boolean:
-				p.Bools = c.Bools[v0:value]
-			case parquet.Int32:
-				p.Int32s = c.Int32s[v0:value]
-			case parquet.Int64:
-				p.Int64s = c.Int64s[v0:value]
-			case parquet.Float:
-				p.Floats = c.Floats[v0:value]
-			case parquet.Double:
-				p.Doubles = c.Doubles[v0:value]
-			case parquet.ByteArray:
-				p.Bytes = c.Bytes
-				p.Offsets = c.Offsets[v0 : value+1]
+	oldLeaves := leafPaths(old)
+	for _, c := range final.Children {
+		if !have[c.Name] {
+			continue
+		}
+		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
+			if !oldLeaves[strings.Join(p, ".")] {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// leafPaths lists the paths of a schema's leaves, joined with dots.
+func leafPaths(root *parquet.Node) map[string]bool {
+	m := make(map[string]bool)
+	for _, c := range root.Children {
+		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
+			m[strings.Join(p, ".")] = true
+		}
+	}
+	return m
+}
+
+func leafPathsUnder(n *parquet.Node, path []string, dst [][]string) [][]string {
+	if n.IsLeaf() {
+		return append(dst, path)
+	}
+	for _, c := range n.Children {
+		dst = leafPathsUnder(c, append(path[:len(path):len(path)], c.Name), dst)
+	}
+	return dst
+}
+
+// backfillColumns builds, from b (the rows of a row group written with
+// the schema old, shredded again with the block's final schema), the
+// columns of the leaves old lacks in the top-level fields old has. Such a
+// leaf is null in every row (its value, if any, was rescued when the row
+// group was written), but where it is null depends on the shape of the
+// rows: its levels are those of a leaf old has under the deepest group
+// the two share, cut at that group (entries inside lists below it
+// dropped, definition levels capped at the group's).
+func backfillColumns(a *arena.Arena, b *Block, old *parquet.Node, dst []parquet.ColumnData) ([]parquet.ColumnData, error) {
+	have := leafPaths(old)
+	top := make(map[string]bool, len(old.Children))
+	for _, c := range old.Children {
+		top[c.Name] = true
+	}
+	for i := range b.Columns {
+		c := &b.Columns[i]
+		if have[strings.Join(c.Path, ".")] || !top[c.Path[0]] {
+			continue
+		}
+		// The deepest group of old on c's path, and a leaf of old under it.
+		var tmpl *parquet.ColumnData
+		depth := 0
+		for k := range b.Columns {
+			o := &b.Columns[k]
+			if !have[strings.Join(o.Path, ".")] {
+				continue
+			}
+			n := 0
+			for n < len(o.Path) && n < len(c.Path)-1 && o.Path[n] == c.Path[n] {
+				n++
+			}
+			if n > depth {
+				tmpl, depth = o, n
+			}
+		}
+		if tmpl == nil {
+			return nil, fmt.Errorf("engine: new column %v: no column of its field in the row group", c.Path)
+		}
+		// Levels of the group at depth: definition and repetition.
+		var def, rep uint8
+		n := b.Schema
+		for _, name := range c.Path[:depth] {
+			n = childNamed(n, name)
+			if n == nil {
+				return nil, fmt.Errorf("engine: new column %v: no group %q in the schema", c.Path, name)
+			}
+			switch n.Repetition {
+			case parquet.Optional:
+				def++
+			case parquet.Repeated:
+				def++
+				rep++
+			}
+		}
+		defs := arena.MakeAppend[uint8](a, 0, tmpl.NumLevels)
+		var reps []uint8
+		if c.MaxRep > 0 {
+			reps = arena.MakeAppend[uint8](a, 0, tmpl.NumLevels)
+		}
+		for e := range tmpl.NumLevels {
+			r := uint8(0)
+			if tmpl.MaxRep > 0 {
+				r = tmpl.RepLevels[e]
+			}
+			if r > rep {
+				continue // inside a list below the group
+			}
+			d := uint8(0)
+			if tmpl.MaxDef > 0 {
+				d = tmpl.DefLevels[e]
+			}
+			defs = append(defs, min(d, def))
+			if reps != nil {
+				reps = append(reps, r)
+			}
+		}
+		dst = append(dst, parquet.ColumnData{Path: c.Path, Leaf: c.Leaf, MaxDef: c.MaxDef, MaxRep: c.MaxRep,
+			NumLevels: len(defs), DefLevels: defs, RepLevels: reps})
+	}
 	return dst, nil
+}
+
+func childNamed(n *parquet.Node, name string) *parquet.Node {
+	for _, c := range n.Children {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // BlockFile is an open block file.

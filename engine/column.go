@@ -28,16 +28,19 @@ type column struct {
 	markRow                         int
 	markLevels, markValues, markLen int
 
-	// sizes reached by the last block, to size the next one at once
-	lastLevels, lastValues, lastData int
+	// sizes per entry byte (cdc.Entry.Size) of recent blocks, to size the
+	// next one at once from its entry bytes
+	perLevels, perValues, perData float64
 }
 
-// reset empties the column for a new block, giving it buffers sized after
-// the last block so that a block like the last needs no growing.
-func (c *column) reset(a *arena.Arena) {
+// reset empties the column for a new block of about bytes entry bytes,
+// giving it buffers sized after recent blocks (in proportion to their
+// entry bytes) so that a block like them needs no growing.
+func (c *column) reset(a *arena.Arena, bytes int) {
 	c.levels = 0
 	c.markRow = -1
-	lv, vv, dv := c.lastLevels+c.lastLevels/8+16, c.lastValues+c.lastValues/8+16, c.lastData+c.lastData/8+64
+	b := float64(bytes) * 1.125 // an eighth of margin
+	lv, vv, dv := int(c.perLevels*b)+16, int(c.perValues*b)+16, int(c.perData*b)+64
 	c.defs, c.reps = nil, nil
 	if c.maxDef > 0 {
 		c.defs = arena.MakeAppend[uint8](a, 0, lv)
@@ -61,15 +64,22 @@ func (c *column) reset(a *arena.Arena) {
 	}
 }
 
-// remember records the block's sizes as the hint for the next block: the
-// largest of recent blocks, decaying by a sixteenth a block, so that a
-// full block after a short one (the end of a burst) still finds its
-// buffers, with reset's eighth of margin, large enough: a faster decay
-// made every such block grow its buffers and the arena reallocate.
-func (c *column) remember() {
-	c.lastLevels = max(c.levels, c.lastLevels-c.lastLevels/16)
-	c.lastValues = max(c.numValues(), c.lastValues-c.lastValues/16)
-	c.lastData = max(len(c.data), c.lastData-c.lastData/16)
+// remember records the block's sizes per entry byte (it held bytes) as
+// the hint for the next block: the largest of recent blocks, decaying by a
+// sixteenth a block, so that a block denser than the last (rows of
+// another shape) still finds its buffers, with reset's eighth of margin,
+// large enough: a faster decay made every such block grow its buffers and
+// the arena reallocate. Sizes in proportion to the entry bytes let row
+// groups of different sizes (the short last one of a batch, a batch
+// shorter than a row group) share the hints.
+func (c *column) remember(bytes int) {
+	if bytes <= 0 {
+		return
+	}
+	b := float64(bytes)
+	c.perLevels = max(float64(c.levels)/b, c.perLevels-c.perLevels/16)
+	c.perValues = max(float64(c.numValues())/b, c.perValues-c.perValues/16)
+	c.perData = max(float64(len(c.data))/b, c.perData-c.perData/16)
 }
 
 func (c *column) numValues() int {

@@ -153,7 +153,7 @@ type Stats struct {
 	Rejected   int // rows rejected, see Block.Errors
 	Rescued    int // values that went to _rescued
 	NewColumns int // leaf columns the block added to the schema
-	Passes     int // passes over the batch: 1, or 2-3 when the schema changed
+	Passes     int // passes over the rows: 1, or 3 when the schema changed (shred, infer, shred)
 }
 
 // Block is one shredded batch. It, its columns and their memory are valid
@@ -163,6 +163,11 @@ type Block struct {
 	Columns []parquet.ColumnData
 	Stats   Stats
 	Errors  []*RowError
+	// First and End are the entries of the batch the block holds: the
+	// rows [First, End), less the rejected ones.
+	First, End int
+	// Bytes is the size of its accepted entries (cdc.Entry.Size).
+	Bytes int
 }
 
 // Shredder turns batches of entries of one table into blocks of columns,
@@ -186,6 +191,13 @@ type Shredder struct {
 	leaves      []*parquet.Node // leaves of schema, in column order
 	schemaDirty bool
 	block       *Block
+
+	// the batch being shredded a part at a time (begin, next)
+	batch   []cdc.Entry
+	pos     int  // the first row next has not shredded
+	inBytes int  // entry bytes of the rows the last pass accepted
+	rest    int  // entry bytes of the rows from pos on
+	started bool // next returned the first part
 
 	// state of the batch and row being shredded
 	t       tok
@@ -334,34 +346,111 @@ func leafNodes(n *parquet.Node, dst []*parquet.Node) []*parquet.Node {
 // shredded are left out and reported in Block.Errors; the error result is
 // only for failures of the whole batch (a column beyond 2 GiB).
 func (s *Shredder) Shred(entries []cdc.Entry) (*Block, error) {
-	s.cur = (s.cur + 1) % len(s.arenas)
-	s.arena, s.block = s.arenas[s.cur], &s.blocks[s.cur]
-	s.stats = Stats{}
+	s.begin(entries)
+	return s.next(0)
+}
+
+// begin starts shredding a batch a part at a time with next: the parts
+// are the row groups of one Parquet file.
+func (s *Shredder) begin(entries []cdc.Entry) {
+	s.batch, s.pos, s.started = entries, 0, false
 	s.frozen = false
+	s.rest = 0
+	for i := range entries {
+		s.rest += entries[i].Size()
+	}
+}
+
+// next shreds the next rows of the batch begun by begin into a block of
+// their own: rows until the bytes of the accepted ones (cdc.Entry.Size)
+// reach maxBytes, or every row left when maxBytes <= 0. It returns nil
+// once the batch is done; the first call returns a block even for an
+// empty batch.
+//
+// The schema can change once per batch: at the first row with a key the
+// schema lacks, the rest of the batch is inferred at once (so a new
+// column's type is decided, as with one block per batch, from every value
+// of it in the batch) and the rows of this part are shredded again with
+// the schema frozen until the end of the batch. Parts already returned
+// lack the new columns (see BlockWriter).
+func (s *Shredder) next(maxBytes int) (*Block, error) {
+	if s.started && s.pos >= len(s.batch) {
+		return nil, nil
+	}
+	s.started = true
+	s.swap()
+	s.stats = Stats{}
+	first := s.pos
+	expect := s.rest
+	if maxBytes > 0 {
+		expect = min(expect, maxBytes)
+	}
+	var end int
 	for {
 		s.stats.Passes++
-		s.startPass()
-		k, err := s.pass(entries)
+		s.startPass(expect)
+		e, k, err := s.pass(first, len(s.batch), maxBytes)
 		if err == nil {
+			end = e
 			break
 		}
 		if !errors.Is(err, errSchemaChange) {
 			return nil, err
 		}
 		// Row k has a key the schema lacks: learn the schema of the rest
-		// of the batch in one pass, then shred the whole batch again with
-		// the schema frozen.
+		// of the batch in one pass, then shred this part again with the
+		// schema frozen.
 		s.stats.Passes++
-		s.infer(entries[k:], k)
+		s.infer(s.batch[k:], k)
 		s.layout()
 		s.frozen = true
 	}
+	s.pos = end
+	for i := first; i < end; i++ {
+		s.rest -= s.batch[i].Size()
+	}
+	return s.finish(first, end, true)
+}
+
+// reshred shreds the rows [first, end) of the batch again, with the
+// schema as it is now (frozen by a schema change since they were first
+// shredded), into a block whose Stats are not meaningful. BlockWriter
+// uses it to give row groups written before a schema change the levels
+// of the columns the change added.
+func (s *Shredder) reshred(first, end int) (*Block, error) {
+	if !s.frozen {
+		return nil, errors.New("engine: reshred of a batch whose schema did not change")
+	}
+	s.swap()
+	s.stats = Stats{}
+	bytes := 0
+	for i := first; i < end; i++ {
+		bytes += s.batch[i].Size()
+	}
+	s.startPass(bytes)
+	if _, _, err := s.pass(first, end, 0); err != nil {
+		return nil, err
+	}
+	return s.finish(first, end, false)
+}
+
+// swap moves to the next buffer.
+func (s *Shredder) swap() {
+	s.cur = (s.cur + 1) % len(s.arenas)
+	s.arena, s.block = s.arenas[s.cur], &s.blocks[s.cur]
+}
+
+// finish fixes the types of the columns and describes them as a block;
+// with hint, their sizes size the next block's buffers.
+func (s *Shredder) finish(first, end int, hint bool) (*Block, error) {
 	s.finishNodes(s.root)
 	for _, c := range s.cols {
 		if len(c.data) > math.MaxInt32 {
 			return nil, fmt.Errorf("%w: column %v holds %d bytes", ErrTooLarge, c.path, len(c.data))
 		}
-		c.remember()
+		if hint {
+			c.remember(s.inBytes)
+		}
 	}
 	if s.schemaDirty {
 		s.schema = s.parquetSchema()
@@ -376,6 +465,7 @@ func (s *Shredder) Shred(entries []cdc.Entry) (*Block, error) {
 		b.Columns = append(b.Columns, c.columnData(leaves[i]))
 	}
 	b.Stats = s.stats
+	b.First, b.End, b.Bytes = first, end, s.inBytes
 	return b, nil
 }
 
@@ -390,20 +480,25 @@ func (s *Shredder) finishNodes(n *node) {
 	}
 }
 
-func (s *Shredder) startPass() {
+// startPass starts shredding a part of about bytes entry bytes.
+func (s *Shredder) startPass(bytes int) {
 	s.arena.Reset()
 	for _, c := range s.cols {
-		c.reset(s.arena)
+		c.reset(s.arena, bytes)
 	}
 	s.block.Errors = s.block.Errors[:0]
 	newCols := s.stats.NewColumns
 	s.stats = Stats{Passes: s.stats.Passes, NewColumns: newCols}
 }
 
-// pass shreds every entry. On a schema change it returns the index of the
-// row that needs it (only when not frozen).
-func (s *Shredder) pass(entries []cdc.Entry) (int, error) {
-	for i := range entries {
+// pass shreds the entries [first, end) of the batch, stopping early after
+// the accepted row whose bytes make those of the accepted rows reach
+// maxBytes (if > 0), and returns where it stopped. On a schema change it
+// returns the index of the row that needs it (only when not frozen).
+func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
+	entries := s.batch
+	size := 0
+	for i := first; i < end; i++ {
 		e := &entries[i]
 		s.row = i
 		if s.table == "" {
@@ -425,7 +520,7 @@ func (s *Shredder) pass(entries []cdc.Entry) (int, error) {
 				c.rollback(i)
 			}
 			if err == errSchemaChange {
-				return i, err
+				return 0, i, err
 			}
 			s.block.Errors = append(s.block.Errors, &RowError{Index: i, LSN: e.LSN, Err: err})
 			s.stats.Rejected++
@@ -433,8 +528,14 @@ func (s *Shredder) pass(entries []cdc.Entry) (int, error) {
 		}
 		s.addMeta(e)
 		s.stats.Rows++
+		size += e.Size()
+		if maxBytes > 0 && size >= maxBytes {
+			s.inBytes = size
+			return i + 1, 0, nil
+		}
 	}
-	return 0, nil
+	s.inBytes = size
+	return end, 0, nil
 }
 
 var opNames = [...][]byte{cdc.Insert: []byte("INSERT"), cdc.Update: []byte("UPDATE"), cdc.Delete: []byte("DELETE")}

@@ -32,6 +32,10 @@ const (
 	// dictCompareSample is how many values of a chunk are compressed
 	// with and without the dictionary to choose between them
 	dictCompareSample = 16384
+	// minChoiceSample is the fewest values a chunk needs for its choice
+	// of encoding (by compressing samples) to hold for the next chunks of
+	// the same column in the file
+	minChoiceSample = 4096
 )
 
 // KeyValue is one entry of the footer's key/value metadata.
@@ -80,6 +84,11 @@ type leaf struct {
 	// chunk (some readers take the first chunk's codec for all of them)
 	codec    Compression
 	codecSet bool
+	// value encoding chosen, for the next chunks of the file, by
+	// compressing a large enough sample of a chunk both ways (zstd only):
+	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN
+	dictChoice, splitChoice valueKind
+	dictChosen, splitChosen bool
 }
 
 // Writer writes one Parquet file, a row group at a time. It is not safe
@@ -111,6 +120,7 @@ type Writer struct {
 	byteDic dictBytes
 	dictBuf []byte
 	zenc    *zstd.Encoder
+	nulls   []uint8 // zero levels of the chunks of nulls Close writes
 
 	// pages of the chunk being written, before compression
 	stage   []byte
@@ -182,7 +192,8 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 			// (ids, tokens) has skewed bytes that a raw block wastes.
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
 				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
-				zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(window))
+				zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(window),
+				zstd.WithLowerEncoderMem(true))
 			if err != nil {
 				return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
 			}
@@ -211,7 +222,8 @@ func (w *Writer) start(out io.Writer) {
 	w.closed = false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
 	for i := range w.leaves {
-		w.leaves[i].codecSet = false
+		l := &w.leaves[i]
+		l.codecSet, l.dictChosen, l.splitChosen = false, false, false
 	}
 	w.write([]byte("PAR1"))
 }
@@ -512,15 +524,168 @@ func (m *columnMeta) chunkStart() int64 {
 	return m.dataPageOffset
 }
 
-// Close writes the footer. It does not close the underlying io.Writer.
+// Extend makes schema the schema of the file being written, from the
+// next row group on. It must hold every leaf of the current schema, at the
+// same path with the same types, repetitions and levels, and may add
+// leaves anywhere (a new column, a new field of a group). The row groups
+// written before lack chunks for the added leaves: Backfill writes them,
+// and Close writes, for each one it was not given, a chunk of nulls where
+// that is unambiguous, i.e. where the leaf's top-level field has no other
+// chunk in the row group (the field is absent from every row, whatever
+// its shape); Close fails for the others (a leaf added to a group that
+// the row group has, whose levels depend on the rows: Backfill them).
+// Parquet allows chunks anywhere in the file: the footer records where
+// each one is.
+func (w *Writer) Extend(schema *Node) error {
+	if w.closed {
+		return errors.New("parquet: Extend after Close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	elements, leaves, err := flattenSchema(schema)
+	if err != nil {
+		return err
+	}
+	index := make(map[string]int, len(leaves))
+	for j := range leaves {
+		index[strings.Join(leaves[j].path, ".")] = j
+	}
+	remap := make([]int, len(w.leaves))
+	for i := range w.leaves {
+		l := &w.leaves[i]
+		where := strings.Join(l.path, ".")
+		j, ok := index[where]
+		if !ok {
+			return fmt.Errorf("parquet: Extend: the new schema lacks column %s", where)
+		}
+		nl := &leaves[j]
+		if nl.node.Type != l.node.Type || nl.node.Logical != l.node.Logical || nl.maxDef != l.maxDef ||
+			nl.maxRep != l.maxRep || !slices.Equal(nl.repDef, l.repDef) {
+			return fmt.Errorf("parquet: Extend: column %s changes its type or levels", where)
+		}
+		nl.codec, nl.codecSet = l.codec, l.codecSet
+		nl.dictChoice, nl.dictChosen = l.dictChoice, l.dictChosen
+		nl.splitChoice, nl.splitChosen = l.splitChoice, l.splitChosen
+		remap[i] = j
+	}
+	for g := range w.meta.rowGroups {
+		rg := &w.meta.rowGroups[g]
+		cols := make([]columnChunk, len(leaves))
+		for i, c := range rg.columns {
+			cols[remap[i]] = c
+		}
+		rg.columns = cols
+	}
+	w.schema, w.elements, w.leaves = schema, elements, leaves
+	w.meta.schema = elements
+	return nil
+}
+
+// Backfill writes, for row group g written before an Extend, the chunks
+// of cols: leaves the row group lacks, each with the row group's number of
+// rows. The chunks go where the file is now; the footer points at them.
+func (w *Writer) Backfill(g int, cols []ColumnData) error {
+	if w.closed {
+		return errors.New("parquet: Backfill after Close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if g < 0 || g >= len(w.meta.rowGroups) {
+		return fmt.Errorf("parquet: Backfill: no row group %d (%d written)", g, len(w.meta.rowGroups))
+	}
+	rg := &w.meta.rowGroups[g]
+	for i := range cols {
+		c := &cols[i]
+		j := slices.IndexFunc(w.leaves, func(l leaf) bool { return slices.Equal(l.path, c.Path) })
+		if j < 0 {
+			return fmt.Errorf("parquet: Backfill: column %q is not in the schema: %w", strings.Join(c.Path, "."), ErrInvalidColumn)
+		}
+		l := &w.leaves[j]
+		if rg.columns[j].meta != nil {
+			return colErr(l, "row group %d has a chunk already", g)
+		}
+		rows, err := validateColumn(c, l)
+		if err != nil {
+			return err
+		}
+		if rows != rg.numRows {
+			return colErr(l, "%d rows for row group %d of %d", rows, g, rg.numRows)
+		}
+		if err := w.backfillChunk(rg, j, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writer) backfillChunk(rg *rowGroup, j int, c *ColumnData) error {
+	m, err := w.writeChunk(c, &w.leaves[j])
+	if err != nil {
+		return err
+	}
+	rg.columns[j] = columnChunk{fileOffset: m.chunkStart(), meta: m}
+	rg.totalByteSize += m.uncompressedSize
+	rg.compressedSize += m.compressedSize
+	return nil
+}
+
+// fillNulls writes, before the footer, a chunk of nulls for every leaf a
+// row group lacks whose top-level field has no chunk in it (see Extend).
+func (w *Writer) fillNulls() error {
+	for g := range w.meta.rowGroups {
+		rg := &w.meta.rowGroups[g]
+		for j := range rg.columns {
+			if rg.columns[j].meta != nil {
+				continue
+			}
+			l := &w.leaves[j]
+			top := l.path[0]
+			for k := range rg.columns {
+				if rg.columns[k].meta != nil && w.leaves[k].path[0] == top {
+					return colErr(l, "row group %d has no chunk for it and its levels are not all null: Backfill it", g)
+				}
+			}
+			if l.maxDef == 0 {
+				return colErr(l, "row group %d has no chunk for it and it cannot be null", g)
+			}
+			n := int(rg.numRows)
+			if cap(w.nulls) < n {
+				w.nulls = make([]uint8, n)
+			}
+			zeros := w.nulls[:n]
+			clear(zeros)
+			c := ColumnData{Path: l.path, Leaf: l.node, MaxDef: l.maxDef, MaxRep: l.maxRep, NumLevels: n, DefLevels: zeros}
+			if l.maxRep > 0 {
+				c.RepLevels = zeros
+			}
+			if err := w.backfillChunk(rg, j, &c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Close writes the footer, after the chunks of nulls an Extend called for
+// (see there). It does not close the underlying io.Writer.
 func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	w.closed = true
 	if w.err != nil {
+		w.closed = true
 		return w.err
 	}
+	if err := w.fillNulls(); err != nil {
+		w.closed = true
+		if w.err != nil {
+			return w.err
+		}
+		return err
+	}
+	w.closed = true
 	w.meta.createdBy = w.opts.CreatedBy
 	w.meta.keyValues = w.meta.keyValues[:0]
 	for _, kv := range w.opts.KeyValueMetadata {
@@ -580,7 +745,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		m.codec = l.codec
 	}
 
-	kind := w.chooseKind(c, nv)
+	kind := w.chooseKind(c, l, nv)
 	var stats Statistics
 	if kind == kindDict && l.node.Type == ByteArray {
 		// the dictionary holds every distinct value: compare those only
@@ -624,7 +789,15 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		}
 		if kind == kindSplit && !splitChecked {
 			splitChecked = true
-			kind = w.checkSplit(c, vlo, vhi)
+			switch {
+			case l.splitChosen:
+				kind = l.splitChoice
+			default:
+				kind = w.checkSplit(c, vlo, vhi)
+				if vhi-vlo >= minChoiceSample {
+					l.splitChoice, l.splitChosen = kind, true
+				}
+			}
 		}
 		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
 		vlo = vhi
@@ -680,7 +853,7 @@ func physicalWire(t PhysicalType) int32 {
 
 // chooseKind picks the value encoding of a chunk; for kindDict it leaves
 // the dictionary in w.fixed or w.byteDic and the indices in w.idx.
-func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
+func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	t := c.Leaf.Type
 	if t == Boolean {
 		// PLAIN booleans are bit-packed already. RLE would only win on
@@ -702,15 +875,21 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 	if w.opts.DictionaryLimit < 0 || nv == 0 {
 		return fallback
 	}
+	// With zstd, whose entropy coding shrinks skewed indices, the sizes
+	// after compression decide (dictWinsCompressed); otherwise the
+	// encoded sizes. The first chunk of a column large enough to judge by
+	// decides for the rest of the file: the row groups of a file come
+	// from one batch, and compressing samples of each would cost as much
+	// as writing small row groups.
+	byCompression := w.opts.Compression == Zstd
+	if byCompression && l.dictChosen && l.dictChoice != kindDict {
+		return fallback
+	}
 	if cap(w.idx) < nv {
 		w.idx = make([]uint32, nv, nv+nv/4)
 	}
 	idx := w.idx[:nv]
 	limit := w.opts.DictionaryLimit
-	// With zstd, whose entropy coding shrinks skewed indices, the sizes
-	// after compression decide (dictWinsCompressed); otherwise the
-	// encoded sizes.
-	byCompression := w.opts.Compression == Zstd
 	max16 := dictSampleMax16
 	if byCompression {
 		max16 = dictSampleMax16Compressed
@@ -737,10 +916,17 @@ func (w *Writer) chooseKind(c *ColumnData, nv int) valueKind {
 		return fallback
 	}
 	if byCompression {
-		if w.dictWinsCompressed(c, nv, fallback) {
+		if l.dictChosen {
 			return kindDict
 		}
-		return fallback
+		kind := fallback
+		if w.dictWinsCompressed(c, nv, fallback) {
+			kind = kindDict
+		}
+		if nv >= minChoiceSample {
+			l.dictChoice, l.dictChosen = kind, true
+		}
+		return kind
 	}
 	// compare estimated sizes
 	var dictSize, entries int
