@@ -79,8 +79,9 @@ type Options struct {
 	PartitionMode PartitionMode
 	// TargetBlockBytes and MaxBlockBytes override the mode's figures.
 	TargetBlockBytes, MaxBlockBytes int64
-	// RowGroupBytes is the target size of a row group inside a block, in
-	// entry bytes [engine.DefaultRowGroupBytes].
+	// RowGroupBytes, if set, is the target size of a row group inside a
+	// block, in entry bytes; by default row groups are sized by memory
+	// (engine.BlockOptions.RowGroupMemory).
 	RowGroupBytes int
 
 	// BlockEncoders is how many blocks a Flush that makes several blocks

@@ -77,12 +77,16 @@
 //
 // # Blocks
 //
-// BlockWriter shreds a batch and writes it with engine/parquet as one
-// Parquet file, in row groups of a target size, streaming each row group
-// to an io.Writer as soon as it is encoded. Pipeline overlaps shredding a
-// batch with encoding the one before, on two goroutines. BlockFile reads
-// a block back, as columns or as Rows (each row's JSON values with its
-// rescued values back in place), for compaction and tests.
+// BlockWriter writes a batch as one Parquet file, shredding, encoding and
+// streaming it out a row group at a time, so that its memory follows the
+// row group, not the block (see BlockOptions.RowGroupMemory). A schema
+// change inside a batch is learned from the rest of the batch at once, at
+// its first row, so a column's type is still decided from all of the
+// batch's values; row groups written before it get chunks for the new
+// columns after the fact. Pipeline overlaps shredding a row group with
+// encoding the one before, on two goroutines. BlockFile reads a block
+// back, as columns or as Rows (each row's JSON values with its rescued
+// values back in place), for compaction and tests.
 package engine
 
 import (
