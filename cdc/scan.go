@@ -385,6 +385,10 @@ func (s *scanner) array() error {
 // and returns the span of its contents, escapes kept.
 func (s *scanner) str() (start, end int, err error) {
 	start = s.i + 1
+	if end = jsontext.ShortString(s.b, s.i); end >= 0 {
+		s.i = end + 1
+		return start, end, nil
+	}
 	end, _, err = jsontext.ScanString(s.b, s.i)
 	if err != nil {
 		return 0, 0, err
