@@ -1,0 +1,458 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"time"
+	"unsafe"
+
+	"github.com/evodb/writer/arena"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine/parquet"
+)
+
+// DefaultRowGroupRows is the default number of rows of a row group of a
+// TypedWriter.
+const DefaultRowGroupRows = 122_880
+
+// TypedOptions configures a TypedWriter. The zero value writes zstd
+// (level 1) blocks in row groups of DefaultRowGroupRows rows.
+type TypedOptions struct {
+	// Parquet configures the encoder. Its zero Compression (none) is taken
+	// to mean zstd at ZstdLevel (default 1); set Uncompressed for none.
+	Parquet parquet.WriterOptions
+	// Uncompressed writes pages without compression.
+	Uncompressed bool
+	// RowGroupRows is the number of rows of a row group (the last one of a
+	// block may hold fewer); 0 means DefaultRowGroupRows.
+	RowGroupRows int
+}
+
+// Meta is the metadata of a row: its _op, _lsn, _producer and _commit_ts
+// columns. A zero CommitTime writes a null _commit_ts.
+type Meta struct {
+	Op         cdc.Op
+	LSN        int64
+	Producer   string
+	CommitTime time.Time
+}
+
+// ErrTypedMeta is returned when rows are appended with metadata from the
+// wrong source: from the caller (AppendBatch, AppendRow) for a row type
+// that carries its own metadata fields, or from the rows (Append) for one
+// that does not.
+var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong source")
+
+// TypedWriter writes Go values of a struct type T as Parquet blocks, with
+// the same layout, encodings and metadata columns as a BlockWriter's.
+//
+// T's layout is compiled once, by NewTypedWriter: each exported field is a
+// column named by its `parquet:"name,options"` tag (the convention
+// parquet-go uses, so that one struct can serve both) or, without a tag,
+// by the Go field name; `parquet:"-"` leaves a field out. The types:
+//
+//	bool                       BOOLEAN
+//	int8, int16, int32         INT32
+//	uint8, uint16              INT32
+//	int, int64                 INT64 (with the timestamp tag: TIMESTAMP micros UTC)
+//	uint32                     INT64
+//	float32, float64           FLOAT, DOUBLE
+//	string                     BYTE_ARRAY (String)
+//	[]byte                     BYTE_ARRAY
+//	time.Time                  INT64 TIMESTAMP micros UTC
+//	struct                     a group
+//	[]E (E not byte)           a LIST of E; a nil slice is null, an empty one an empty list
+//	*E                         E, optional: nil is null
+//
+// Non-pointer fields are required, except with the optional tag, which
+// makes a scalar's zero value null. Other types (maps, interfaces, arrays,
+// uint64, complex numbers, ...), a type that contains itself and tag
+// options other than optional, list, timestamp(microsecond) and the
+// encoding hints of other writers (which are ignored) are errors of
+// NewTypedWriter naming the field.
+//
+// The metadata columns come either from the caller (AppendBatch: one Meta
+// for a batch, AppendRow: one per row) or from the rows themselves, when
+// T has the four fields named _op (a cdc.Op, or a string holding INSERT,
+// UPDATE or DELETE), _lsn (int64), _producer (string) and _commit_ts
+// (time.Time, zero for null, or *time.Time): then Append takes them.
+//
+// Rows are appended into arena memory, a column at a time, with no heap
+// allocation once the arena has grown to a block; WriteBlock encodes the
+// rows appended since the last block as one Parquet file. A TypedWriter
+// is not safe for concurrent use.
+type TypedWriter[T any] struct {
+	core typedCore
+}
+
+// NewTypedWriter compiles T's layout and returns a writer of its rows.
+func NewTypedWriter[T any](opts TypedOptions) (*TypedWriter[T], error) {
+	plan, err := compileTyped(reflect.TypeFor[T]())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Uncompressed {
+		opts.Parquet.Compression = parquet.Uncompressed
+	} else if opts.Parquet.Compression == parquet.Uncompressed {
+		opts.Parquet.Compression = parquet.Zstd
+		if opts.Parquet.ZstdLevel == 0 {
+			opts.Parquet.ZstdLevel = 1
+		}
+	}
+	if opts.RowGroupRows < 0 {
+		return nil, fmt.Errorf("engine: NewTypedWriter: negative RowGroupRows %d", opts.RowGroupRows)
+	}
+	if opts.RowGroupRows == 0 {
+		opts.RowGroupRows = DefaultRowGroupRows
+	}
+	w := &TypedWriter[T]{}
+	w.core.init(plan, opts)
+	return w, nil
+}
+
+// Schema is the Parquet schema of the blocks.
+func (w *TypedWriter[T]) Schema() *parquet.Node { return w.core.plan.schema }
+
+// Rows is the number of rows appended since the last block.
+func (w *TypedWriter[T]) Rows() int { return w.core.rows }
+
+// Append appends rows whose metadata is in their own fields (see
+// TypedWriter). A batch is taken whole or, on error, not at all.
+func (w *TypedWriter[T]) Append(rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return w.core.append(unsafe.Pointer(unsafe.SliceData(rows)), len(rows), nil)
+}
+
+// AppendBatch appends rows that all have the metadata meta. A batch is
+// taken whole or, on error, not at all.
+func (w *TypedWriter[T]) AppendBatch(meta Meta, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return w.core.append(unsafe.Pointer(unsafe.SliceData(rows)), len(rows), &meta)
+}
+
+// AppendRow appends one row with its metadata.
+func (w *TypedWriter[T]) AppendRow(meta Meta, row *T) error {
+	if row == nil {
+		return errors.New("engine: AppendRow: nil row")
+	}
+	return w.core.append(unsafe.Pointer(row), 1, &meta)
+}
+
+// WriteBlock writes the rows appended since the last block to out as one
+// Parquet file, streaming each row group out as soon as it is encoded.
+// On error the rows stay appended, so that the block can be written again
+// (to another io.Writer) or dropped with Reset.
+func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
+	return w.core.writeBlock(ctx, out)
+}
+
+// Reset drops the rows appended since the last block.
+func (w *TypedWriter[T]) Reset() { w.core.reset() }
+
+// typedCore is the part of a TypedWriter that does not depend on T.
+type typedCore struct {
+	plan *typedPlan
+	opts TypedOptions
+	a    *arena.Arena
+	cols []typedColumn
+	rows int
+	// starts holds, for each row group begun, every column's position at
+	// its first row; undo every column's position before the batch being
+	// appended.
+	starts []typedPos
+	undo   []typedPos
+	pw     *parquet.Writer
+	group  []parquet.ColumnData
+	ops    [4][]byte // _op values, by cdc.Op
+}
+
+// typedPos is a column's length: level entries, values, value bytes.
+type typedPos struct{ levels, values, data int }
+
+func (w *typedCore) init(plan *typedPlan, opts TypedOptions) {
+	w.plan, w.opts = plan, opts
+	w.a = arena.New(0)
+	w.cols = make([]typedColumn, len(plan.leaves))
+	for i, l := range plan.leaves {
+		w.cols[i] = typedColumn{leaf: l.node, path: l.path, maxDef: l.maxDef, maxRep: l.maxRep}
+	}
+	for _, op := range []cdc.Op{cdc.Insert, cdc.Update, cdc.Delete} {
+		w.ops[op] = []byte(op.String())
+	}
+	w.group = make([]parquet.ColumnData, len(w.cols))
+	w.reset()
+}
+
+func (w *typedCore) reset() {
+	for i := range w.cols {
+		w.cols[i].remember()
+	}
+	w.a.Reset()
+	for i := range w.cols {
+		w.cols[i].reset(w.a)
+	}
+	w.rows = 0
+	w.starts = w.positions(w.starts[:0])
+}
+
+// positions appends every column's position to dst.
+func (w *typedCore) positions(dst []typedPos) []typedPos {
+	for i := range w.cols {
+		dst = append(dst, w.cols[i].pos())
+	}
+	return dst
+}
+
+// append shreds n rows at base (of the plan's size each); meta is the
+// batch's metadata, or nil to take it from the rows.
+func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
+	p := w.plan
+	switch {
+	case meta == nil && p.meta[0] == nil:
+		return fmt.Errorf("%w: the row type has no metadata fields: use AppendBatch or AppendRow", ErrTypedMeta)
+	case meta != nil && p.meta[0] != nil:
+		return fmt.Errorf("%w: the row type carries its metadata fields: use Append", ErrTypedMeta)
+	case meta != nil && !meta.Op.Valid():
+		return fmt.Errorf("engine: typed rows: invalid op %v", meta.Op)
+	}
+	if meta == nil {
+		if err := w.checkOps(base, n); err != nil {
+			return err
+		}
+	}
+	w.undo = w.positions(w.undo[:0])
+	startRows, startGroups := w.rows, len(w.starts)
+	for n > 0 {
+		inGroup := w.rows % w.opts.RowGroupRows
+		if inGroup == 0 && w.rows > 0 {
+			// the row group before is full: the next one starts here
+			w.starts = w.positions(w.starts)
+		}
+		k := min(n, w.opts.RowGroupRows-inGroup)
+		if err := w.shredRows(base, k, meta); err != nil {
+			for i := range w.cols {
+				w.cols[i].truncate(w.undo[i])
+			}
+			w.rows, w.starts = startRows, w.starts[:startGroups]
+			return err
+		}
+		w.rows += k
+		n -= k
+		base = unsafe.Add(base, uintptr(k)*p.size)
+	}
+	return nil
+}
+
+// checkOps checks the _op field of n rows at base.
+func (w *typedCore) checkOps(base unsafe.Pointer, n int) error {
+	f := w.plan.meta[0]
+	for i := range n {
+		at := unsafe.Add(base, uintptr(i)*w.plan.size+f.off)
+		if f.kind == tkOp {
+			if op := *(*cdc.Op)(at); !op.Valid() {
+				return fmt.Errorf("engine: typed rows: row %d: field %s: invalid op %v", i, f.name, op)
+			}
+			continue
+		}
+		switch s := *(*string)(at); s {
+		case "INSERT", "UPDATE", "DELETE":
+		default:
+			return fmt.Errorf("engine: typed rows: row %d: field %s: op %q is not INSERT, UPDATE or DELETE", i, f.name, s)
+		}
+	}
+	return nil
+}
+
+// shredRows appends n rows at base, all in the current row group.
+func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta) error {
+	p := w.plan
+	if meta != nil {
+		if err := w.constMeta(meta, n); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range p.meta {
+			if err := w.shredField(f, unsafe.Add(base, f.off), p.size, n, 0, 0); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		if err := w.shredField(f, unsafe.Add(base, f.off), p.size, n, 0, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// constMeta appends n rows of the same metadata.
+func (w *typedCore) constMeta(m *Meta, n int) error {
+	a := w.a
+	op, prod := &w.cols[0], &w.cols[2]
+	for range n {
+		if err := op.addBytes(a, w.ops[m.Op]); err != nil {
+			return err
+		}
+		if err := prod.addBytes(a, unsafe.Slice(unsafe.StringData(m.Producer), len(m.Producer))); err != nil {
+			return err
+		}
+	}
+	op.levels += n
+	prod.levels += n
+	lsn := &w.cols[1]
+	lsn.i64 = arena.Grow(a, lsn.i64, n)
+	for range n {
+		lsn.i64 = append(lsn.i64, m.LSN)
+	}
+	lsn.levels += n
+	ts := &w.cols[3]
+	ts.defs = arena.Grow(a, ts.defs, n)
+	if m.CommitTime.IsZero() {
+		for range n {
+			ts.defs = append(ts.defs, 0)
+		}
+	} else {
+		us := m.CommitTime.UnixMicro()
+		ts.i64 = arena.Grow(a, ts.i64, n)
+		for range n {
+			ts.defs = append(ts.defs, 1)
+			ts.i64 = append(ts.i64, us)
+		}
+	}
+	ts.levels += n
+	return nil
+}
+
+// sliceHeader is the memory layout of a Go slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// shredField appends the values of field f of n items, the first at base
+// and the others stride bytes apart; the first item's level entries have
+// repetition level rep0, the others rep.
+func (w *typedCore) shredField(f *tfield, base unsafe.Pointer, stride uintptr, n int, rep0, rep uint8) error {
+	switch f.kind {
+	case tkStruct:
+		if !f.ptr {
+			for i := range f.fields {
+				sub := &f.fields[i]
+				if err := w.shredField(sub, unsafe.Add(base, sub.off), stride, n, rep0, rep); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		r := rep0
+		for i := range n {
+			q := *(*unsafe.Pointer)(unsafe.Add(base, uintptr(i)*stride))
+			if q == nil {
+				w.nulls(f, r, f.def-1)
+			} else {
+				for j := range f.fields {
+					sub := &f.fields[j]
+					if err := w.shredField(sub, unsafe.Add(q, sub.off), 0, 1, r, r); err != nil {
+						return err
+					}
+				}
+			}
+			r = rep
+		}
+		return nil
+	case tkList:
+		r := rep0
+		for i := range n {
+			h := (*sliceHeader)(unsafe.Add(base, uintptr(i)*stride))
+			switch {
+			case h.data == nil:
+				w.nulls(f, r, f.def-1)
+			case h.len == 0:
+				w.nulls(f, r, f.def)
+			default:
+				if err := w.shredField(f.elem, h.data, f.elemSize, h.len, r, f.listRep); err != nil {
+					return err
+				}
+			}
+			r = rep
+		}
+		return nil
+	}
+	return w.leaf(f, base, stride, n, rep0, rep)
+}
+
+// nulls appends one level entry without a value to every leaf under f.
+func (w *typedCore) nulls(f *tfield, rep, def uint8) {
+	for i := f.lo; i < f.hi; i++ {
+		w.cols[i].level(w.a, rep, def)
+	}
+}
+
+// writeBlock encodes the appended rows as one Parquet file.
+func (w *typedCore) writeBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, errors.New("engine: WriteBlock: nil io.Writer")
+	}
+	cw := &typedCounter{w: out}
+	if w.pw == nil {
+		pw, err := parquet.NewWriter(cw, w.plan.schema, w.opts.Parquet)
+		if err != nil {
+			return nil, fmt.Errorf("engine: parquet writer: %w", err)
+		}
+		w.pw = pw
+	} else if err := w.pw.Reset(cw); err != nil {
+		return nil, fmt.Errorf("engine: parquet writer: %w", err)
+	}
+	info := &BlockInfo{Schema: w.plan.schema, Rows: int64(w.rows), Stats: Stats{Rows: w.rows, Passes: 1}}
+	nc := len(w.cols)
+	groups := len(w.starts) / nc
+	for g := range groups {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lo := w.starts[g*nc : (g+1)*nc]
+		for i := range w.cols {
+			hi := w.cols[i].pos()
+			if g+1 < groups {
+				hi = w.starts[(g+1)*nc+i]
+			}
+			w.group[i] = w.cols[i].columnData(lo[i], hi)
+		}
+		if w.group[0].NumLevels == 0 {
+			break // an empty block has no row group
+		}
+		if err := w.pw.WriteRowGroup(w.group); err != nil {
+			return nil, fmt.Errorf("engine: row group %d: %w", g, err)
+		}
+		info.RowGroups++
+	}
+	if err := w.pw.Close(); err != nil {
+		return nil, fmt.Errorf("engine: closing the block: %w", err)
+	}
+	clear(w.group) // drop references to the arena
+	info.Bytes = cw.n
+	w.reset()
+	return info, nil
+}
+
+type typedCounter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *typedCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
