@@ -469,7 +469,7 @@ type (
 	badMap struct {
 		M map[string]int `parquet:"m"`
 	}
-	badIface struct{ X any }
+	badIface  struct{ X any }
 	badUint64 struct {
 		Inner struct{ U uint64 }
 	}
