@@ -171,13 +171,20 @@ type typedCore struct {
 	pw     *parquet.Writer
 	group  []parquet.ColumnData
 	ops    [4][]byte // _op values, by cdc.Op
+	// stretch is how many rows are shredded a column at a time
+	stretch int
 }
+
+// stretchBytes is the size of the rows shredded a column at a time: half
+// a typical L2 cache.
+const stretchBytes = 128 << 10
 
 // typedPos is a column's length: level entries, values, value bytes.
 type typedPos struct{ levels, values, data int }
 
 func (w *typedCore) init(plan *typedPlan, opts TypedOptions) {
 	w.plan, w.opts = plan, opts
+	w.stretch = max(16, stretchBytes/max(int(plan.size), 1))
 	w.a = arena.New(0)
 	w.cols = make([]typedColumn, len(plan.leaves))
 	for i, l := range plan.leaves {
@@ -235,7 +242,11 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 			// the row group before is full: the next one starts here
 			w.starts = w.positions(w.starts)
 		}
-		k := min(n, w.opts.RowGroupRows-inGroup)
+		// Rows go a stretch at a time, every column of the stretch in turn:
+		// a stretch stays in cache while its columns are read, where a
+		// column at a time over the whole batch would read the batch from
+		// memory once per column.
+		k := min(n, w.opts.RowGroupRows-inGroup, w.stretch)
 		if err := w.shredRows(base, k, meta); err != nil {
 			for i := range w.cols {
 				w.cols[i].truncate(w.undo[i])

@@ -300,6 +300,9 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, base unsafe.Pointer, st
 	if f.optional() {
 		c.defs = arena.Grow(a, c.defs, n)
 	}
+	if f.kind == tkString || f.kind == tkOpText {
+		return w.readStrings(c, f, base, stride, n)
+	}
 	for i := range n {
 		p := at(base, stride, i)
 		if f.ptr {
@@ -309,13 +312,9 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, base unsafe.Pointer, st
 			}
 		}
 		var v []byte
-		switch f.kind {
-		case tkString, tkOpText:
-			s := *(*string)(p)
-			v = unsafe.Slice(unsafe.StringData(s), len(s))
-		case tkBytes:
+		if f.kind == tkBytes {
 			v = *(*[]byte)(p)
-		case tkOp:
+		} else {
 			v = w.ops[*(*cdc.Op)(p)&3]
 		}
 		if f.zeroNull && len(v) == 0 {
@@ -334,6 +333,55 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, base unsafe.Pointer, st
 		c.data = append(c.data, v...)
 		c.offs = append(c.offs, int32(len(c.data)))
 	}
+	return nil
+}
+
+// readStrings appends n strings in two passes: the first reads every
+// string header (through its pointer, for a *string) and touches the
+// first byte, loads that do not wait for each other and so overlap their
+// cache misses, and sums the lengths, so that the second pass, which
+// copies, neither misses nor grows the buffer value by value.
+func (w *typedCore) readStrings(c *typedColumn, f *tfield, base unsafe.Pointer, stride uintptr, n int) error {
+	total := 0
+	var touch byte
+	for i := range n {
+		p := at(base, stride, i)
+		if f.ptr {
+			if p = *(*unsafe.Pointer)(p); p == nil {
+				continue
+			}
+		}
+		s := *(*string)(p)
+		if len(s) > 0 {
+			touch |= *unsafe.StringData(s)
+		}
+		total += len(s)
+	}
+	if total > math.MaxInt32-len(c.data) {
+		return c.errBytes(total)
+	}
+	c.data = arena.Grow(w.a, c.data, total+int(touch&0))
+	data, offs, defs := c.data, c.offs, c.defs
+	for i := range n {
+		p := at(base, stride, i)
+		if f.ptr {
+			if p = *(*unsafe.Pointer)(p); p == nil {
+				defs = append(defs, f.def-1)
+				continue
+			}
+		}
+		s := *(*string)(p)
+		if f.zeroNull && len(s) == 0 {
+			defs = append(defs, f.def-1)
+			continue
+		}
+		if f.optional() {
+			defs = append(defs, f.def)
+		}
+		data = append(data, s...)
+		offs = append(offs, int32(len(data)))
+	}
+	c.data, c.offs, c.defs = data, offs, defs
 	return nil
 }
 
