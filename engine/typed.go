@@ -173,6 +173,9 @@ type typedCore struct {
 	ops    [4][]byte // _op values, by cdc.Op
 	// stretch is how many rows are shredded a column at a time
 	stretch int
+	// run buffers: the stretch, and the runs of each nesting depth
+	top  [1]tseg
+	segs [][]tseg
 }
 
 // stretchBytes is the size of the rows shredded a column at a time: half
@@ -281,29 +284,6 @@ func (w *typedCore) checkOps(base unsafe.Pointer, n int) error {
 	return nil
 }
 
-// shredRows appends n rows at base, all in the current row group.
-func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta) error {
-	p := w.plan
-	if meta != nil {
-		if err := w.constMeta(meta, n); err != nil {
-			return err
-		}
-	} else {
-		for _, f := range p.meta {
-			if err := w.shredField(f, unsafe.Add(base, f.off), p.size, n, 0, 0); err != nil {
-				return err
-			}
-		}
-	}
-	for i := range p.fields {
-		f := &p.fields[i]
-		if err := w.shredField(f, unsafe.Add(base, f.off), p.size, n, 0, 0); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // constMeta appends n rows of the same metadata.
 func (w *typedCore) constMeta(m *Meta, n int) error {
 	a := w.a
@@ -340,71 +320,6 @@ func (w *typedCore) constMeta(m *Meta, n int) error {
 	}
 	ts.levels += n
 	return nil
-}
-
-// sliceHeader is the memory layout of a Go slice.
-type sliceHeader struct {
-	data     unsafe.Pointer
-	len, cap int
-}
-
-// shredField appends the values of field f of n items, the first at base
-// and the others stride bytes apart; the first item's level entries have
-// repetition level rep0, the others rep.
-func (w *typedCore) shredField(f *tfield, base unsafe.Pointer, stride uintptr, n int, rep0, rep uint8) error {
-	switch f.kind {
-	case tkStruct:
-		if !f.ptr {
-			for i := range f.fields {
-				sub := &f.fields[i]
-				if err := w.shredField(sub, unsafe.Add(base, sub.off), stride, n, rep0, rep); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		r := rep0
-		for i := range n {
-			q := *(*unsafe.Pointer)(unsafe.Add(base, uintptr(i)*stride))
-			if q == nil {
-				w.nulls(f, r, f.def-1)
-			} else {
-				for j := range f.fields {
-					sub := &f.fields[j]
-					if err := w.shredField(sub, unsafe.Add(q, sub.off), 0, 1, r, r); err != nil {
-						return err
-					}
-				}
-			}
-			r = rep
-		}
-		return nil
-	case tkList:
-		r := rep0
-		for i := range n {
-			h := (*sliceHeader)(unsafe.Add(base, uintptr(i)*stride))
-			switch {
-			case h.data == nil:
-				w.nulls(f, r, f.def-1)
-			case h.len == 0:
-				w.nulls(f, r, f.def)
-			default:
-				if err := w.shredField(f.elem, h.data, f.elemSize, h.len, r, f.listRep); err != nil {
-					return err
-				}
-			}
-			r = rep
-		}
-		return nil
-	}
-	return w.leaf(f, base, stride, n, rep0, rep)
-}
-
-// nulls appends one level entry without a value to every leaf under f.
-func (w *typedCore) nulls(f *tfield, rep, def uint8) {
-	for i := f.lo; i < f.hi; i++ {
-		w.cols[i].level(w.a, rep, def)
-	}
 }
 
 // writeBlock encodes the appended rows as one Parquet file.

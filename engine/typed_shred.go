@@ -1,0 +1,422 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/evodb/writer/arena"
+	"github.com/evodb/writer/cdc"
+)
+
+// Shredding a stretch of rows goes a field at a time, down the compiled
+// plan. What a field reads is a list of runs (tseg): the rows themselves
+// at the top, then, under a list, the element arrays of every row of the
+// stretch, so that each leaf column takes all its values of the stretch
+// in one call, however many small lists they are spread over.
+
+// tseg is a run of n items, the first at base and the others stride bytes
+// apart, whose first level entry has repetition level rep0 and the others
+// rep; or, when n is 0, one null entry with levels (rep0, def).
+type tseg struct {
+	base      unsafe.Pointer
+	stride    uintptr
+	n         int
+	rep0, rep uint8
+	def       uint8
+}
+
+// sliceHeader is the memory layout of a Go slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// at is the address of item i of a run.
+func at(base unsafe.Pointer, stride uintptr, i int) unsafe.Pointer {
+	return unsafe.Add(base, uintptr(i)*stride)
+}
+
+// segBuf returns the (emptied) run buffer of nesting depth d.
+func (w *typedCore) segBuf(d int) []tseg {
+	for len(w.segs) <= d {
+		w.segs = append(w.segs, nil)
+	}
+	return w.segs[d][:0]
+}
+
+// shredRows appends n rows at base, all in the current row group.
+func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta) error {
+	p := w.plan
+	w.top[0] = tseg{base: base, stride: p.size, n: n}
+	top := w.top[:]
+	if meta != nil {
+		if err := w.constMeta(meta, n); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range p.meta {
+			if err := w.shredField(f, top, n, f.off, 0); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		if err := w.shredField(f, top, n, f.off, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shredField appends field f of the items of the runs in, at offset off
+// in each item; entries is the number of level entries the runs make.
+// Runs it makes for the fields below go to the buffer of depth d.
+func (w *typedCore) shredField(f *tfield, in []tseg, entries int, off uintptr, d int) error {
+	switch f.kind {
+	case tkStruct:
+		if !f.ptr {
+			for i := range f.fields {
+				sub := &f.fields[i]
+				if err := w.shredField(sub, in, entries, off+sub.off, d); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		out := w.segBuf(d)
+		for _, s := range in {
+			if s.n == 0 {
+				out = append(out, s)
+				continue
+			}
+			r := s.rep0
+			for i := range s.n {
+				if q := *(*unsafe.Pointer)(at(unsafe.Add(s.base, off), s.stride, i)); q == nil {
+					out = append(out, tseg{rep0: r, def: f.def - 1})
+				} else {
+					out = append(out, tseg{base: q, n: 1, rep0: r, rep: r})
+				}
+				r = s.rep
+			}
+		}
+		w.segs[d] = out
+		for i := range f.fields {
+			sub := &f.fields[i]
+			if err := w.shredField(sub, out, entries, sub.off, d+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case tkList:
+		out := w.segBuf(d)
+		elems := 0
+		for _, s := range in {
+			if s.n == 0 {
+				out = append(out, s)
+				elems++
+				continue
+			}
+			r := s.rep0
+			for i := range s.n {
+				h := (*sliceHeader)(at(unsafe.Add(s.base, off), s.stride, i))
+				switch {
+				case h.data == nil:
+					out = append(out, tseg{rep0: r, def: f.def - 1})
+					elems++
+				case h.len == 0:
+					out = append(out, tseg{rep0: r, def: f.def})
+					elems++
+				default:
+					out = append(out, tseg{base: h.data, stride: f.elemSize, n: h.len, rep0: r, rep: f.listRep})
+					elems += h.len
+				}
+				r = s.rep
+			}
+		}
+		w.segs[d] = out
+		return w.shredField(f.elem, out, elems, 0, d+1)
+	}
+	return w.leaf(f, in, entries, off)
+}
+
+// leaf appends the values of the scalar field f with their level entries.
+func (w *typedCore) leaf(f *tfield, in []tseg, entries int, off uintptr) error {
+	a := w.a
+	c := &w.cols[f.col]
+	if c.maxRep > 0 {
+		reps := arena.Grow(a, c.reps, entries)
+		for _, s := range in {
+			reps = append(reps, s.rep0)
+			for range s.n - 1 {
+				reps = append(reps, s.rep)
+			}
+		}
+		c.reps = reps
+	}
+	if c.maxDef > 0 {
+		c.defs = arena.Grow(a, c.defs, entries)
+	}
+	c.levels += entries
+	switch f.kind {
+	case tkBool:
+		c.bools = readBools(a, c.bools, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkInt8:
+		c.i32 = readNumbers[int8](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkInt16:
+		c.i32 = readNumbers[int16](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkInt32:
+		c.i32 = readNumbers[int32](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkUint8:
+		c.i32 = readNumbers[uint8](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkUint16:
+		c.i32 = readNumbers[uint16](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkUint32:
+		c.i64 = readNumbers[uint32](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkInt64:
+		c.i64 = readNumbers[int64](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkInt:
+		c.i64 = readNumbers[int](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkFloat32:
+		c.f32 = readNumbers[float32](a, c.f32, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkFloat64:
+		c.f64 = readNumbers[float64](a, c.f64, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkTime:
+		c.i64 = readTimes(a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+	case tkString, tkOpText:
+		return w.readStrings(c, f, in, entries, off)
+	case tkBytes, tkOp:
+		return w.readBytes(c, f, in, entries, off)
+	default:
+		return fmt.Errorf("engine: typed rows: field %s: kind %d is not a scalar", f.name, f.kind)
+	}
+	return nil
+}
+
+// number is the set of Go numbers a typed column reads.
+type number interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~float32 | ~float64
+}
+
+// columnNumber is the set of numbers a typed column holds.
+type columnNumber interface {
+	int32 | int64 | float32 | float64
+}
+
+// The readers below append the values of field f (at offset off in the
+// items of the runs in), converted to the column's type, and, when the
+// column has definition levels (hasDefs), one per entry: a null run's
+// own, f.def for a present value, f.def-1 for a null one (ptr: a nil
+// pointer; zeroNull: the zero value). The buffers are grown for entries
+// values first, so that appending never reallocates.
+
+func readNumbers[S number, D columnNumber](a *arena.Arena, dst []D, defsp *[]uint8, hasDefs bool, f *tfield, in []tseg, entries int, off uintptr) []D {
+	dst = arena.Grow(a, dst, entries)
+	defs := *defsp
+	for _, s := range in {
+		if s.n == 0 {
+			defs = append(defs, s.def)
+			continue
+		}
+		base := unsafe.Add(s.base, off)
+		switch {
+		case f.ptr:
+			for i := range s.n {
+				q := *(*unsafe.Pointer)(at(base, s.stride, i))
+				if q == nil {
+					defs = append(defs, f.def-1)
+					continue
+				}
+				defs = append(defs, f.def)
+				dst = append(dst, D(*(*S)(q)))
+			}
+		case f.zeroNull:
+			for i := range s.n {
+				v := *(*S)(at(base, s.stride, i))
+				if v == 0 {
+					defs = append(defs, f.def-1)
+					continue
+				}
+				defs = append(defs, f.def)
+				dst = append(dst, D(v))
+			}
+		default:
+			if hasDefs {
+				for range s.n {
+					defs = append(defs, f.def)
+				}
+			}
+			out := dst[len(dst) : len(dst)+s.n]
+			for i := range out {
+				out[i] = D(*(*S)(at(base, s.stride, i)))
+			}
+			dst = dst[:len(dst)+s.n]
+		}
+	}
+	*defsp = defs
+	return dst
+}
+
+func readBools(a *arena.Arena, dst []bool, defsp *[]uint8, hasDefs bool, f *tfield, in []tseg, entries int, off uintptr) []bool {
+	dst = arena.Grow(a, dst, entries)
+	defs := *defsp
+	for _, s := range in {
+		if s.n == 0 {
+			defs = append(defs, s.def)
+			continue
+		}
+		base := unsafe.Add(s.base, off)
+		for i := range s.n {
+			p := at(base, s.stride, i)
+			if f.ptr {
+				p = *(*unsafe.Pointer)(p)
+			}
+			if p == nil || (f.zeroNull && !*(*bool)(p)) {
+				defs = append(defs, f.def-1)
+				continue
+			}
+			if hasDefs {
+				defs = append(defs, f.def)
+			}
+			dst = append(dst, *(*bool)(p))
+		}
+	}
+	*defsp = defs
+	return dst
+}
+
+func readTimes(a *arena.Arena, dst []int64, defsp *[]uint8, hasDefs bool, f *tfield, in []tseg, entries int, off uintptr) []int64 {
+	dst = arena.Grow(a, dst, entries)
+	defs := *defsp
+	for _, s := range in {
+		if s.n == 0 {
+			defs = append(defs, s.def)
+			continue
+		}
+		base := unsafe.Add(s.base, off)
+		for i := range s.n {
+			p := at(base, s.stride, i)
+			if f.ptr {
+				p = *(*unsafe.Pointer)(p)
+			}
+			if p == nil || (f.zeroNull && (*time.Time)(p).IsZero()) {
+				defs = append(defs, f.def-1)
+				continue
+			}
+			if hasDefs {
+				defs = append(defs, f.def)
+			}
+			dst = append(dst, (*time.Time)(p).UnixMicro())
+		}
+	}
+	*defsp = defs
+	return dst
+}
+
+// readBytes appends byte slices or op names.
+func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
+	a := w.a
+	c.offs = arena.Grow(a, c.offs, entries)
+	hasDefs := c.maxDef > 0
+	for _, s := range in {
+		if s.n == 0 {
+			c.defs = append(c.defs, s.def)
+			continue
+		}
+		base := unsafe.Add(s.base, off)
+		for i := range s.n {
+			p := at(base, s.stride, i)
+			if f.ptr {
+				if p = *(*unsafe.Pointer)(p); p == nil {
+					c.defs = append(c.defs, f.def-1)
+					continue
+				}
+			}
+			var v []byte
+			if f.kind == tkBytes {
+				v = *(*[]byte)(p)
+			} else {
+				v = w.ops[*(*cdc.Op)(p)&3]
+			}
+			if f.zeroNull && len(v) == 0 {
+				c.defs = append(c.defs, f.def-1)
+				continue
+			}
+			if hasDefs {
+				c.defs = append(c.defs, f.def)
+			}
+			if len(v) > math.MaxInt32-len(c.data) {
+				return c.errBytes(len(v))
+			}
+			if cap(c.data)-len(c.data) < len(v) {
+				c.data = arena.Grow(a, c.data, len(v))
+			}
+			c.data = append(c.data, v...)
+			c.offs = append(c.offs, int32(len(c.data)))
+		}
+	}
+	return nil
+}
+
+// readStrings appends strings in two passes: the first reads every string
+// header (through its pointer, for a *string) and touches its first byte,
+// loads that do not wait for each other and so overlap their cache
+// misses, and sums the lengths, so that the second pass, which copies,
+// neither misses nor grows the buffer value by value.
+func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
+	total := 0
+	var touch byte
+	for _, s := range in {
+		base := unsafe.Add(s.base, off)
+		for i := range s.n {
+			p := at(base, s.stride, i)
+			if f.ptr {
+				if p = *(*unsafe.Pointer)(p); p == nil {
+					continue
+				}
+			}
+			v := *(*string)(p)
+			if len(v) > 0 {
+				touch |= *unsafe.StringData(v)
+			}
+			total += len(v)
+		}
+	}
+	if total > math.MaxInt32-len(c.data) {
+		return c.errBytes(total)
+	}
+	c.data = arena.Grow(w.a, c.data, total+int(touch&0))
+	c.offs = arena.Grow(w.a, c.offs, entries)
+	data, offs, defs := c.data, c.offs, c.defs
+	hasDefs := c.maxDef > 0
+	for _, s := range in {
+		if s.n == 0 {
+			defs = append(defs, s.def)
+			continue
+		}
+		base := unsafe.Add(s.base, off)
+		for i := range s.n {
+			p := at(base, s.stride, i)
+			if f.ptr {
+				if p = *(*unsafe.Pointer)(p); p == nil {
+					defs = append(defs, f.def-1)
+					continue
+				}
+			}
+			v := *(*string)(p)
+			if f.zeroNull && len(v) == 0 {
+				defs = append(defs, f.def-1)
+				continue
+			}
+			if hasDefs {
+				defs = append(defs, f.def)
+			}
+			data = append(data, v...)
+			offs = append(offs, int32(len(data)))
+		}
+	}
+	c.data, c.offs, c.defs = data, offs, defs
+	return nil
+}
