@@ -259,7 +259,10 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 		}
 		w.rows += k
 		n -= k
-		base = unsafe.Add(base, uintptr(k)*p.size)
+		if n > 0 {
+			// (never a pointer past the rows' end)
+			base = unsafe.Add(base, uintptr(k)*p.size)
+		}
 	}
 	return nil
 }

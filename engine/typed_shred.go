@@ -369,6 +369,9 @@ func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries in
 	total := 0
 	var touch byte
 	for _, s := range in {
+		if s.n == 0 {
+			continue
+		}
 		base := unsafe.Add(s.base, off)
 		for i := range s.n {
 			p := at(base, s.stride, i)
