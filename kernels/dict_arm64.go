@@ -7,9 +7,11 @@ package kernels
 //go:noescape
 func hashKeys32NEON(dst []uint32, keys []uint32, seed uint32)
 
+//go:noescape
+func insert32NEON(slots []uint32, values []uint32, indexes []int32, keys []uint32, hashes []uint32, bmask uint32, count int) int
+
 // insert32Glue hashes the batch (four keys per NEON step, the last few in
-// Go), then probes it with the reference kernel: the bucketed table of
-// table32 has no NEON probe loop yet.
+// Go), then probes it with NEON.
 func insert32Glue(t *table32, indexes []int32, keys []uint32) {
 	h := t.hashes[:len(keys)]
 	n4 := len(keys) &^ 3
@@ -17,7 +19,8 @@ func insert32Glue(t *table32, indexes []int32, keys []uint32) {
 	for i := n4; i < len(keys); i++ {
 		h[i] = hash32(keys[i], t.seed)
 	}
-	insert32Ref(t, indexes, keys, h)
+	n := insert32NEON(t.slots, t.values[:cap(t.values)], indexes, keys, h, t.bmask, len(t.values))
+	t.values = t.values[:n]
 }
 
 //go:noescape

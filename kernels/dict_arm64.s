@@ -4,7 +4,7 @@
 
 // NEON kernels of dict.go: batch hashing of 32-bit keys, and the
 // probe-and-insert loop of the 64-bit keys over 16-slot groups (the 32-bit
-// keys' bucketed table is probed by insert32Ref after the NEON hashing). NEON has no byte movemask;
+// keys over buckets of 8). NEON has no byte movemask;
 // the compare result (0xff per matching byte) is narrowed with SHRN #4
 // into a 64-bit word holding 4 bits per slot, and masking with
 // 0x8888888888888888 leaves one bit per slot: slot j is bit 4j+3.
@@ -141,4 +141,92 @@ next64:
 
 done64:
 	MOVD  R8, ret+160(FP)
+	RET
+
+// UZP1 Vd.8H, Vn.8H, Vm.8H
+#define UZP18H(d, n, m) WORD $(0x4E401800 | ((m)<<16) | ((n)<<5) | (d))
+
+// func insert32NEON(slots []uint32, values []uint32, indexes []int32, keys []uint32, hashes []uint32, bmask uint32, count int) int
+// The layout and probe sequence are those of insert32Ref: buckets of 8 keys
+// then 8 values (index+1, 0 for an empty slot), filled from the front. For
+// each key, one bucket a step: the keys compared with VCMEQ, the occupied
+// slots found with VCMTST, the 8 lane results narrowed (UZP1 to halfwords,
+// SHRN #4 to bytes) into a 64-bit word with a byte per slot. The index of
+// the key found, or of the key inserted at the first empty slot. The table
+// and values[count:] must have room for every key; len(indexes) and
+// len(hashes) >= len(keys). Returns the new count.
+TEXT ·insert32NEON(SB), NOSPLIT, $0-144
+	MOVD  slots_base+0(FP), R1
+	MOVD  values_base+24(FP), R2
+	MOVD  indexes_base+48(FP), R3
+	MOVD  keys_base+72(FP), R4
+	MOVD  keys_len+80(FP), R6
+	MOVD  hashes_base+96(FP), R5
+	MOVWU bmask+120(FP), R7
+	MOVD  count+128(FP), R8
+	MOVD  $0, R9
+	VEOR  V7.B16, V7.B16, V7.B16
+	CBZ   R6, done32
+
+key32:
+	MOVWU (R4)(R9<<2), R10 // k
+	MOVWU (R5)(R9<<2), R11 // h
+	VDUP  R10, V0.S4
+	LSRW  $7, R11, R13
+	AND   R7, R13, R13 // bucket
+	MOVD  $0, R14      // step
+
+bucket32:
+	ADD    R13<<6, R1, R15
+	VLD1   (R15), [V1.S4, V2.S4, V3.S4, V4.S4]
+	VCMEQ  V0.S4, V1.S4, V5.S4
+	VCMEQ  V0.S4, V2.S4, V6.S4
+	VCMTST V3.S4, V3.S4, V16.S4
+	VCMTST V4.S4, V4.S4, V17.S4
+	VAND   V16.B16, V5.B16, V5.B16
+	VAND   V17.B16, V6.B16, V6.B16
+	UZP18H(18, 5, 6)
+	SHRN8B4(19, 18)
+	FMOVD  F19, R16
+	CBNZ   R16, found32
+	VCMEQ  V7.S4, V3.S4, V16.S4
+	VCMEQ  V7.S4, V4.S4, V17.S4
+	UZP18H(18, 16, 17)
+	SHRN8B4(19, 18)
+	FMOVD  F19, R16
+	CBNZ   R16, insert32
+	ADD    $1, R14, R14
+	ADD    R14, R13, R13
+	AND    R7, R13, R13
+	B      bucket32
+
+found32:
+	RBIT  R16, R17
+	CLZ   R17, R17
+	LSR   $3, R17, R17
+	ADD   R17<<2, R15, R21
+	MOVWU 32(R21), R19
+	SUB   $1, R19, R19
+	MOVW  R19, (R3)(R9<<2)
+	B     next32
+
+insert32:
+	RBIT R16, R17
+	CLZ  R17, R17
+	LSR  $3, R17, R17
+	ADD  R17<<2, R15, R21
+	MOVW R10, (R21)
+	ADD  $1, R8, R19
+	MOVW R19, 32(R21)
+	MOVW R8, (R3)(R9<<2)
+	MOVW R10, (R2)(R8<<2)
+	MOVD R19, R8
+
+next32:
+	ADD $1, R9, R9
+	CMP R6, R9
+	BLT key32
+
+done32:
+	MOVD R8, ret+136(FP)
 	RET
