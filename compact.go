@@ -584,8 +584,11 @@ func (w *LakehouseWriter) Compact(ctx context.Context) (CompactResult, error) {
 }
 
 // Vacuum deletes the table's files that no snapshot of the last retention
-// needs (see the package function Vacuum; 0: DefaultVacuumRetention; a
-// retention under MinVacuumRetention is refused), on the writer's clock.
+// needs (see the package function Vacuum; 0: the table's tombstone
+// retention, DefaultVacuumRetention unless the table sets
+// delta.deletedFileRetentionDuration; a retention under MinVacuumRetention
+// or above the table's tombstone retention is refused), on the writer's
+// clock for tombstones and the store's for orphans.
 func (w *LakehouseWriter) Vacuum(ctx context.Context, retention time.Duration) (VacuumResult, error) {
 	if w.closed.Load() {
 		return VacuumResult{}, ErrClosed
