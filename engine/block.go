@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"sync/atomic"
 
 	"github.com/evodb/writer/arena"
@@ -398,14 +397,21 @@ func (bw *BlockWriter) encodeJob(ctx context.Context, j *blockJob) (*BlockInfo, 
 // startFile starts a file with schema on the block's counting writer.
 func (bw *BlockWriter) startFile(schema *parquet.Node) error {
 	cw := &bw.enc.cw
+	if bw.pw != nil && bw.schema != schema {
+		// Extend the writer between files, writing to nothing: if it
+		// cannot take schema, a new writer starts the block, which the
+		// old one has then written nothing to (not even the magic).
+		if bw.pw.Reset(io.Discard) == nil && bw.pw.Extend(schema) == nil {
+			bw.schema = schema
+		} else {
+			bw.pw = nil
+		}
+	}
 	if bw.pw != nil {
 		if err := bw.pw.Reset(cw); err != nil {
 			return fmt.Errorf("engine: parquet writer: %w", err)
 		}
-		if bw.schema == schema || bw.pw.Extend(schema) == nil {
-			bw.schema = schema
-			return nil
-		}
+		return nil
 	}
 	pw, err := parquet.NewWriter(cw, schema, bw.opts.Parquet)
 	if err != nil {
@@ -545,7 +551,7 @@ func needsBackfill(old, final *parquet.Node) bool {
 			continue
 		}
 		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
-			if !oldLeaves[strings.Join(p, ".")] {
+			if !oldLeaves[pathKey(p)] {
 				return true
 			}
 		}
@@ -553,12 +559,12 @@ func needsBackfill(old, final *parquet.Node) bool {
 	return false
 }
 
-// leafPaths lists the paths of a schema's leaves, joined with dots.
+// leafPaths lists the paths of a schema's leaves, as pathKeys.
 func leafPaths(root *parquet.Node) map[string]bool {
 	m := make(map[string]bool)
 	for _, c := range root.Children {
 		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
-			m[strings.Join(p, ".")] = true
+			m[pathKey(p)] = true
 		}
 	}
 	return m
@@ -590,7 +596,7 @@ func backfillColumns(a *arena.Arena, b *Block, old *parquet.Node, dst []parquet.
 	}
 	for i := range b.Columns {
 		c := &b.Columns[i]
-		if have[strings.Join(c.Path, ".")] || !top[c.Path[0]] {
+		if have[pathKey(c.Path)] || !top[c.Path[0]] {
 			continue
 		}
 		// The deepest group of old on c's path, and a leaf of old under it.
@@ -598,7 +604,7 @@ func backfillColumns(a *arena.Arena, b *Block, old *parquet.Node, dst []parquet.
 		depth := 0
 		for k := range b.Columns {
 			o := &b.Columns[k]
-			if !have[strings.Join(o.Path, ".")] {
+			if !have[pathKey(o.Path)] {
 				continue
 			}
 			n := 0

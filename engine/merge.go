@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -291,7 +292,17 @@ func (m *Merger) AppendBlock(ctx context.Context, b *BlockFile) error {
 	return nil
 }
 
-func pathKey(p []string) string { return strings.Join(p, "\x00") }
+// pathKey is a column path as a map key: each name after its length, so
+// that no name (one holding a dot or a NUL byte, "a.b") is taken for a
+// path (a, b).
+func pathKey(path []string) string {
+	var b []byte
+	for _, name := range path {
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+	}
+	return string(b)
+}
 
 // AppendRowGroup appends the rows of one row group (or shredded block)
 // whose leaf columns cols are given in the order of schema, which must be

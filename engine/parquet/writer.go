@@ -549,13 +549,13 @@ func (w *Writer) Extend(schema *Node) error {
 	}
 	index := make(map[string]int, len(leaves))
 	for j := range leaves {
-		index[strings.Join(leaves[j].path, ".")] = j
+		index[pathKey(leaves[j].path)] = j
 	}
 	remap := make([]int, len(w.leaves))
 	for i := range w.leaves {
 		l := &w.leaves[i]
 		where := strings.Join(l.path, ".")
-		j, ok := index[where]
+		j, ok := index[pathKey(l.path)]
 		if !ok {
 			return fmt.Errorf("parquet: Extend: the new schema lacks column %s", where)
 		}
@@ -580,6 +580,17 @@ func (w *Writer) Extend(schema *Node) error {
 	w.schema, w.elements, w.leaves = schema, elements, leaves
 	w.meta.schema = elements
 	return nil
+}
+
+// pathKey is a column path as a map key: each name after its length, so
+// that a name holding a dot ("a.b") is not taken for a path (a, b).
+func pathKey(path []string) string {
+	var b []byte
+	for _, name := range path {
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+	}
+	return string(b)
 }
 
 // Backfill writes, for row group g written before an Extend, the chunks
