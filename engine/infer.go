@@ -16,7 +16,7 @@ func (s *Shredder) infer(entries []cdc.Entry, first int) {
 			continue
 		}
 		// Validate first, so the walk below can trust the grammar.
-		s.t = tok{b: e.Data, maxDepth: s.maxDepth}
+		s.t = tok{b: e.Data, maxDepth: s.maxDepth, keys: s.t.keys[:0]}
 		s.t.ws()
 		if s.t.i >= len(e.Data) || e.Data[s.t.i] != '{' {
 			continue
@@ -24,7 +24,7 @@ func (s *Shredder) infer(entries []cdc.Entry, first int) {
 		if _, err := s.t.skip(); err != nil {
 			continue
 		}
-		s.t = tok{b: e.Data, maxDepth: s.maxDepth}
+		s.t = tok{b: e.Data, maxDepth: s.maxDepth, keys: s.t.keys[:0]}
 		s.t.ws()
 		s.inferValue(s.root, &created)
 	}

@@ -575,7 +575,7 @@ func (s *Shredder) addMeta(e *cdc.Entry) {
 
 // shredRow shreds one row's JSON object into the columns.
 func (s *Shredder) shredRow(data []byte) error {
-	s.t = tok{b: data, maxDepth: s.maxDepth}
+	s.t = tok{b: data, maxDepth: s.maxDepth, keys: s.t.keys[:0]}
 	s.rbuf = s.rbuf[:0]
 	s.rcount = 0
 	s.ukeys = s.ukeys[:0]

@@ -19,6 +19,62 @@ type tok struct {
 	i        int
 	depth    int
 	maxDepth int
+	// keys holds the member names of the objects skip is in, innermost
+	// last (to refuse a name given twice); reused from row to row.
+	keys []skipKey
+}
+
+// skipKey is a member name in the row's bytes, escapes kept.
+type skipKey struct {
+	start, end int
+	escaped    bool
+}
+
+// smallSkipObject is the most members of an object skip compares one by
+// one; a larger object's names go into a set.
+const smallSkipObject = 16
+
+// checkKey returns an ErrDuplicateKey error if the member name at
+// [ks, ke) appeared before in the object whose names start at
+// t.keys[base]; set, once made (past smallSkipObject members), holds
+// them all.
+func (t *tok) checkKey(base, ks, ke int, esc bool, set map[string]struct{}) (map[string]struct{}, error) {
+	cur := skipKey{ks, ke, esc}
+	name := func(k skipKey) string {
+		if k.escaped {
+			return string(appendUnescaped(nil, t.b[k.start:k.end]))
+		}
+		return string(t.b[k.start:k.end])
+	}
+	dup := func() error {
+		return &jsontext.Error{Err: ErrDuplicateKey, Offset: ks - 1, Msg: strconv.Quote(name(cur))}
+	}
+	if set != nil {
+		n := name(cur)
+		if _, ok := set[n]; ok {
+			return set, dup()
+		}
+		set[n] = struct{}{}
+		return set, nil
+	}
+	prev := t.keys[base:]
+	for _, k := range prev {
+		if !esc && !k.escaped {
+			if string(t.b[k.start:k.end]) == string(t.b[ks:ke]) {
+				return nil, dup()
+			}
+		} else if name(k) == name(cur) {
+			return nil, dup()
+		}
+	}
+	t.keys = append(t.keys, cur)
+	if len(prev)+1 > smallSkipObject {
+		set = make(map[string]struct{}, 2*smallSkipObject)
+		for _, k := range t.keys[base:] {
+			set[name(k)] = struct{}{}
+		}
+	}
+	return set, nil
 }
 
 func (t *tok) fail(err error, format string, args ...any) error {
@@ -149,12 +205,20 @@ func (t *tok) skip() (leaf bool, err error) {
 			t.depth--
 			return false, nil
 		}
+		// Member names given twice are refused here too: a value skipped
+		// is rescued whole, and the row must be valid as a whole.
+		base := len(t.keys)
+		var set map[string]struct{}
 		for {
 			t.ws()
 			if t.i >= len(t.b) || t.b[t.i] != '"' {
 				return false, t.fail(cdc.ErrSyntax, "%s, want a member name", t.describe())
 			}
-			if _, _, _, err := t.str(); err != nil {
+			ks, ke, esc, err := t.str()
+			if err != nil {
+				return false, err
+			}
+			if set, err = t.checkKey(base, ks, ke, esc, set); err != nil {
 				return false, err
 			}
 			if err := t.expect(':', "':' after a member name"); err != nil {
@@ -175,6 +239,7 @@ func (t *tok) skip() (leaf bool, err error) {
 			case '}':
 				t.i++
 				t.depth--
+				t.keys = t.keys[:base]
 				return leaf, nil
 			default:
 				return false, t.fail(cdc.ErrSyntax, "%s, want ',' or '}'", t.describe())
