@@ -146,29 +146,47 @@ func (w *TypedWriter[T]) AppendRow(meta Meta, row *T) error {
 }
 
 // WriteBlock writes the rows appended since the last block to out as one
-// Parquet file, streaming each row group out as soon as it is encoded.
+// Parquet file, streaming each row group out as soon as it is encoded,
+// after waiting for the block of a Flush.
 // On error the rows stay appended, so that the block can be written again
 // (to another io.Writer) or dropped with Reset.
 func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
 	return w.core.writeBlock(ctx, out)
 }
 
+// Flush hands the rows appended since the last block to another
+// goroutine, which encodes them as one Parquet file written to out, and
+// returns at once: appending the next block overlaps encoding this one,
+// on a second core, at the cost of a second block's memory. Flush first
+// waits for the block of the Flush before to be written. then, if not
+// nil, is called on the encoding goroutine with the outcome (the
+// BlockInfo is valid during the call); a block that fails is dropped
+// after then has seen the error. out must not be used until then is
+// called or Wait returns.
+func (w *TypedWriter[T]) Flush(ctx context.Context, out io.Writer, then func(*BlockInfo, error)) error {
+	return w.core.flush(ctx, out, then)
+}
+
+// Wait waits for the block of the last Flush to be written.
+func (w *TypedWriter[T]) Wait() { w.core.wait() }
+
 // Reset drops the rows appended since the last block.
-func (w *TypedWriter[T]) Reset() { w.core.reset() }
+func (w *TypedWriter[T]) Reset() { w.core.typedBlock.reset() }
 
 // typedCore is the part of a TypedWriter that does not depend on T.
 type typedCore struct {
 	plan *typedPlan
 	opts TypedOptions
-	a    *arena.Arena
-	cols []typedColumn
-	rows int
-	// starts holds, for each row group begun, every column's position at
-	// its first row; undo every column's position before the batch being
-	// appended.
-	starts []typedPos
-	undo   []typedPos
-	pw     *parquet.Writer
+	// the block being appended to; with Flush, the other one of blocks
+	// may be being encoded
+	*typedBlock
+	blocks [2]*typedBlock
+	// done is closed when the block handed to the encoding goroutine by
+	// the last Flush is written
+	done chan struct{}
+	// undo holds every column's position before the batch being appended
+	undo  []typedPos
+	pw    *parquet.Writer
 	group  []parquet.ColumnData
 	ops    [4][]byte // _op values, by cdc.Op
 	// stretch is how many rows are shredded a column at a time
@@ -182,25 +200,41 @@ type typedCore struct {
 // a typical L2 cache.
 const stretchBytes = 128 << 10
 
+// typedBlock is the rows of one block, in arena memory.
+type typedBlock struct {
+	a    *arena.Arena
+	cols []typedColumn
+	rows int
+	// starts holds, for each row group begun, every column's position at
+	// its first row
+	starts []typedPos
+}
+
+func newTypedBlock(plan *typedPlan) *typedBlock {
+	b := &typedBlock{a: arena.New(0), cols: make([]typedColumn, len(plan.leaves))}
+	for i, l := range plan.leaves {
+		b.cols[i] = typedColumn{leaf: l.node, path: l.path, maxDef: l.maxDef, maxRep: l.maxRep}
+	}
+	b.reset()
+	return b
+}
+
 // typedPos is a column's length: level entries, values, value bytes.
 type typedPos struct{ levels, values, data int }
 
 func (w *typedCore) init(plan *typedPlan, opts TypedOptions) {
 	w.plan, w.opts = plan, opts
 	w.stretch = max(16, stretchBytes/max(int(plan.size), 1))
-	w.a = arena.New(0)
-	w.cols = make([]typedColumn, len(plan.leaves))
-	for i, l := range plan.leaves {
-		w.cols[i] = typedColumn{leaf: l.node, path: l.path, maxDef: l.maxDef, maxRep: l.maxRep}
-	}
+	w.blocks[0] = newTypedBlock(plan)
+	w.typedBlock = w.blocks[0]
 	for _, op := range []cdc.Op{cdc.Insert, cdc.Update, cdc.Delete} {
 		w.ops[op] = []byte(op.String())
 	}
 	w.group = make([]parquet.ColumnData, len(w.cols))
-	w.reset()
 }
 
-func (w *typedCore) reset() {
+// reset empties the block for the next one, keeping its memory.
+func (w *typedBlock) reset() {
 	for i := range w.cols {
 		w.cols[i].remember()
 	}
@@ -213,7 +247,7 @@ func (w *typedCore) reset() {
 }
 
 // positions appends every column's position to dst.
-func (w *typedCore) positions(dst []typedPos) []typedPos {
+func (w *typedBlock) positions(dst []typedPos) []typedPos {
 	for i := range w.cols {
 		dst = append(dst, w.cols[i].pos())
 	}
@@ -327,11 +361,61 @@ func (w *typedCore) constMeta(m *Meta, n int) error {
 
 // writeBlock encodes the appended rows as one Parquet file.
 func (w *typedCore) writeBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	w.wait()
 	if out == nil {
 		return nil, errors.New("engine: WriteBlock: nil io.Writer")
+	}
+	info, err := w.encode(ctx, out, w.typedBlock)
+	if err == nil {
+		w.typedBlock.reset()
+	}
+	return info, err
+}
+
+// flush hands the appended rows to a goroutine that encodes them, once
+// the block before is written.
+func (w *typedCore) flush(ctx context.Context, out io.Writer, then func(*BlockInfo, error)) error {
+	if out == nil {
+		return errors.New("engine: Flush: nil io.Writer")
+	}
+	w.wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := w.typedBlock
+	if w.blocks[1] == nil {
+		w.blocks[1] = newTypedBlock(w.plan)
+	}
+	if b == w.blocks[0] {
+		w.typedBlock = w.blocks[1]
+	} else {
+		w.typedBlock = w.blocks[0]
+	}
+	done := make(chan struct{})
+	w.done = done
+	go func() {
+		defer close(done)
+		info, err := w.encode(ctx, out, b)
+		b.reset()
+		if then != nil {
+			then(info, err)
+		}
+	}()
+	return nil
+}
+
+// wait waits for the block of the last Flush to be written.
+func (w *typedCore) wait() {
+	if w.done != nil {
+		<-w.done
+		w.done = nil
+	}
+}
+
+// encode writes block b as one Parquet file.
+func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*BlockInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	cw := &typedCounter{w: out}
 	if w.pw == nil {
@@ -343,20 +427,21 @@ func (w *typedCore) writeBlock(ctx context.Context, out io.Writer) (*BlockInfo, 
 	} else if err := w.pw.Reset(cw); err != nil {
 		return nil, fmt.Errorf("engine: parquet writer: %w", err)
 	}
-	info := &BlockInfo{Schema: w.plan.schema, Rows: int64(w.rows), Stats: Stats{Rows: w.rows, Passes: 1}}
-	nc := len(w.cols)
-	groups := len(w.starts) / nc
+	defer clear(w.group) // drop references to the arena
+	info := &BlockInfo{Schema: w.plan.schema, Rows: int64(b.rows), Stats: Stats{Rows: b.rows, Passes: 1}}
+	nc := len(b.cols)
+	groups := len(b.starts) / nc
 	for g := range groups {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lo := w.starts[g*nc : (g+1)*nc]
-		for i := range w.cols {
-			hi := w.cols[i].pos()
+		lo := b.starts[g*nc : (g+1)*nc]
+		for i := range b.cols {
+			hi := b.cols[i].pos()
 			if g+1 < groups {
-				hi = w.starts[(g+1)*nc+i]
+				hi = b.starts[(g+1)*nc+i]
 			}
-			w.group[i] = w.cols[i].columnData(lo[i], hi)
+			w.group[i] = b.cols[i].columnData(lo[i], hi)
 		}
 		if w.group[0].NumLevels == 0 {
 			break // an empty block has no row group
@@ -369,9 +454,7 @@ func (w *typedCore) writeBlock(ctx context.Context, out io.Writer) (*BlockInfo, 
 	if err := w.pw.Close(); err != nil {
 		return nil, fmt.Errorf("engine: closing the block: %w", err)
 	}
-	clear(w.group) // drop references to the arena
 	info.Bytes = cw.n
-	w.reset()
 	return info, nil
 }
 

@@ -586,3 +586,66 @@ func TestTypedNoAllocsPerRow(t *testing.T) {
 		t.Fatalf("a block of 1,000 rows allocates %.0f objects, one of 8,000 rows %.0f: allocations per row", small, large)
 	}
 }
+
+func TestTypedFlush(t *testing.T) {
+	w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupRows: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const blocks = 5
+	bufs := make([]bytes.Buffer, blocks)
+	wants := make([][]Row, blocks)
+	infos := make([]*BlockInfo, blocks)
+	errs := make([]error, blocks)
+	for k := range blocks {
+		vals := make([]typedAll, 120+k)
+		for i := range vals {
+			vals[i] = randomTypedAll(rng)
+			wants[k] = append(wants[k], Row{Op: cdc.Update, LSN: int64(k), Producer: "f", Data: expectData(t, vals[i])})
+		}
+		if err := w.AppendBatch(Meta{Op: cdc.Update, LSN: int64(k), Producer: "f"}, vals); err != nil {
+			t.Fatal(err)
+		}
+		var out io.Writer = &bufs[k]
+		if k == 2 {
+			out = typedFailing{}
+		}
+		if err := w.Flush(context.Background(), out, func(info *BlockInfo, err error) {
+			if info != nil {
+				c := *info
+				infos[k] = &c
+			}
+			errs[k] = err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Wait()
+	for k := range blocks {
+		if k == 2 {
+			if errs[k] == nil {
+				t.Fatal("block 2 went to a failing writer and reported no error")
+			}
+			continue
+		}
+		if errs[k] != nil {
+			t.Fatalf("block %d: %v", k, errs[k])
+		}
+		if infos[k].Rows != int64(len(wants[k])) || infos[k].Bytes != int64(bufs[k].Len()) {
+			t.Fatalf("block %d: info %+v for %d rows, %d bytes", k, infos[k], len(wants[k]), bufs[k].Len())
+		}
+		got, _ := readTypedBlock(t, bufs[k].Bytes())
+		if diff := cmp.Diff(wants[k], got); diff != "" {
+			t.Fatalf("block %d (-want +got):\n%s", k, diff)
+		}
+	}
+	// WriteBlock after Flush waits for it and starts clean.
+	if err := w.AppendBatch(Meta{Op: cdc.Insert}, []typedAll{randomTypedAll(rng)}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if info, err := w.WriteBlock(context.Background(), &buf); err != nil || info.Rows != 1 {
+		t.Fatalf("WriteBlock after Flush: %v, %v", info, err)
+	}
+}

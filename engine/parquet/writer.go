@@ -26,6 +26,9 @@ const (
 	// reader never has to hold an unbounded page.
 	maxPageLevels  = 1 << 20
 	maxSchemaDepth = 100
+	// choiceFiles is how many files (see Reset) keep the value encodings
+	// chosen by compressing samples in the first
+	choiceFiles = 8
 	// splitSample is how many values of a float chunk are compressed both
 	// PLAIN and BYTE_STREAM_SPLIT to choose between them
 	splitSample = 16384
@@ -120,6 +123,8 @@ type Writer struct {
 	byteDic dictBytes
 	dictBuf []byte
 	zenc    *zstd.Encoder
+	// files started since the value encodings were last chosen afresh
+	choiceAge int
 	nulls   []uint8 // zero levels of the chunks of nulls Close writes
 
 	// pages of the chunk being written, before compression
@@ -221,9 +226,18 @@ func (w *Writer) start(out io.Writer) {
 	w.err = nil
 	w.closed = false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
+	// The value encodings chosen by compressing samples hold for the next
+	// files too (a Reset writer writes blocks of the same table), and are
+	// chosen afresh every choiceFiles files, so that data that changes is
+	// followed.
+	forget := w.choiceAge%choiceFiles == 0
+	w.choiceAge++
 	for i := range w.leaves {
 		l := &w.leaves[i]
-		l.codecSet, l.dictChosen, l.splitChosen = false, false, false
+		l.codecSet = false
+		if forget {
+			l.dictChosen, l.splitChosen = false, false
+		}
 	}
 	w.write([]byte("PAR1"))
 }
