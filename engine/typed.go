@@ -187,8 +187,8 @@ type typedCore struct {
 	// undo holds every column's position before the batch being appended
 	undo  []typedPos
 	pw    *parquet.Writer
-	group  []parquet.ColumnData
-	ops    [4][]byte // _op values, by cdc.Op
+	group []parquet.ColumnData
+	ops   [4][]byte // _op values, by cdc.Op
 	// stretch is how many rows are shredded a column at a time
 	stretch int
 	// run buffers: the stretch, and the runs of each nesting depth

@@ -183,4 +183,3 @@ func (c *typedColumn) addBytes(a *arena.Arena, v []byte) error {
 	c.offs = append(c.offs, int32(len(c.data)))
 	return nil
 }
-

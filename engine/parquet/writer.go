@@ -123,9 +123,10 @@ type Writer struct {
 	byteDic dictBytes
 	dictBuf []byte
 	zenc    *zstd.Encoder
+	nulls   []uint8 // zero levels of the chunks of nulls Close writes
+
 	// files started since the value encodings were last chosen afresh
 	choiceAge int
-	nulls   []uint8 // zero levels of the chunks of nulls Close writes
 
 	// pages of the chunk being written, before compression
 	stage   []byte
