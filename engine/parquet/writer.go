@@ -26,9 +26,6 @@ const (
 	// reader never has to hold an unbounded page.
 	maxPageLevels  = 1 << 20
 	maxSchemaDepth = 100
-	// choiceFiles is how many files (see Reset) keep the value encodings
-	// chosen by compressing samples in the first
-	choiceFiles = 8
 	// splitSample is how many values of a float chunk are compressed both
 	// PLAIN and BYTE_STREAM_SPLIT to choose between them
 	splitSample = 16384
@@ -124,9 +121,6 @@ type Writer struct {
 	dictBuf []byte
 	zenc    *zstd.Encoder
 	nulls   []uint8 // zero levels of the chunks of nulls Close writes
-
-	// files started since the value encodings were last chosen afresh
-	choiceAge int
 
 	// pages of the chunk being written, before compression
 	stage   []byte
@@ -227,18 +221,9 @@ func (w *Writer) start(out io.Writer) {
 	w.err = nil
 	w.closed = false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
-	// The value encodings chosen by compressing samples hold for the next
-	// files too (a Reset writer writes blocks of the same table), and are
-	// chosen afresh every choiceFiles files, so that data that changes is
-	// followed.
-	forget := w.choiceAge%choiceFiles == 0
-	w.choiceAge++
 	for i := range w.leaves {
 		l := &w.leaves[i]
-		l.codecSet = false
-		if forget {
-			l.dictChosen, l.splitChosen = false, false
-		}
+		l.codecSet, l.dictChosen, l.splitChosen = false, false, false
 	}
 	w.write([]byte("PAR1"))
 }
@@ -1069,9 +1054,14 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	w.alt = w.appendValues(w.alt[:0], c, kindDict, dictLen, 0, n)
 	w.comp = w.compress(w.comp[:0], w.alt)
 	indices := len(w.comp)
+	// Indices that do not shrink leave the whole chunk, dictionary page
+	// included, uncompressed (see worthCompressing): count it so.
+	if !worthCompressing(len(w.alt), indices) {
+		dictPage, indices = len(w.dictBuf), len(w.alt)
+	}
 	w.alt = w.appendValues(w.alt[:0], c, fallback, 0, 0, n)
 	w.comp = w.compress(w.comp[:0], w.alt)
-	other := len(w.comp)
+	other := min(len(w.comp), len(w.alt))
 	scale := func(size int) int64 { return int64(size) * int64(nv) / int64(n) }
 	return int64(dictPage)+scale(indices) < scale(other)
 }
