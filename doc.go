@@ -11,8 +11,11 @@
 //     delivery) and repeats of a (producer, LSN) inside the batch;
 //  2. shreds the rest into columns and encodes them as Parquet, streaming
 //     the bytes into the store while they are produced (data/blk_<id>.parquet,
-//     a multipart upload on S3) and shredding the next block of the batch
-//     while the one before is encoded and uploaded;
+//     a multipart upload on S3); the blocks of a large batch are written
+//     Options.BlockEncoders at a time (default: one per CPU), each by its
+//     own block writer on its own goroutine (with one encoder: through one
+//     pipeline that shreds the next block while the one before is encoded
+//     and uploaded);
 //  3. commits, in one put-if-absent of the next log file, an add action per
 //     block (with Delta statistics: numRecords, minValues, maxValues,
 //     nullCount), one txn action per producer (version: its highest LSN in
@@ -26,6 +29,16 @@
 // the target, all added by the same commit (a batch is committed whole or
 // not at all, which is what makes its txn versions true). A block that
 // encodes to more than MaxBlockBytes is written again in smaller blocks.
+//
+// Blocks written at once type the columns new to the table each from its
+// own rows, and may disagree (one block saw only integers in a column,
+// another a fraction). The blocks of a commit must agree: their schemas
+// are merged in entry order on top of the table's, and a block that
+// clashes with the merge so far is deleted and written again by a block
+// writer that knows the merged types, which puts its values that do not
+// fit into _rescued, as a single writer writing the blocks in turn would
+// have done (Stats.SchemaRewrites counts these blocks). Columns that only
+// some blocks have are added as nullable columns.
 //
 // A LakehouseWriter writes one table: the entries' Table names the source
 // table, and entries of another source table than the first one seen are

@@ -374,3 +374,34 @@ func TestParallelFlushCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelFlushLostRace: a writer whose batch of several blocks was
+// filtered against a snapshot older than another writer's commit of part
+// of it loses the race, deletes the blocks it wrote, and writes what is
+// left anew, every row once.
+func TestParallelFlushLostRace(t *testing.T) {
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	w0 := open(t, smallBlocks(mem, 2))
+	// The columns exist already, so neither commit changes the schema.
+	if _, err := w0.Flush(ctx, batch(t, "other", 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	w1 := open(t, smallBlocks(mem, 2))
+	w2 := open(t, smallBlocks(mem, 2))
+	if _, err := w1.Flush(ctx, batch(t, "p", 1, 200)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w2.Flush(ctx, batch(t, "p", 101, 400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rewrites != 1 || res.Duplicates != 100 || res.RowCount != 200 || len(res.BlockPaths) < 2 {
+		t.Errorf("second writer: %d rewrites, %d duplicates, %d rows in %d blocks; want one rewrite writing 201..400 in several blocks",
+			res.Rewrites, res.Duplicates, res.RowCount, len(res.BlockPaths))
+	}
+	checkRows(t, readAll(t, w1, nil), wantRows(append(batch(t, "other", 1, 10), batch(t, "p", 1, 400)...)))
+	if diff := cmp.Diff(activeKeys(t, w2), dataKeys(t, mem)); diff != "" {
+		t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
+	}
+}
