@@ -225,3 +225,28 @@ func TestExtendErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestDictionaryKeepsCompression: a chunk whose dictionary indices do not
+// shrink under zstd but whose dictionary of text does stays compressed.
+func TestDictionaryKeepsCompression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}
+	var distinct [][]byte
+	for range 3000 {
+		distinct = append(distinct, []byte("https://"+words[rng.IntN(8)]+words[rng.IntN(8)]+".example/"+words[rng.IntN(8)]+"/"+words[rng.IntN(8)]))
+	}
+	leaf := &Node{Name: "url", Repetition: Required, Type: ByteArray, Logical: String}
+	schema := flatSchema(leaf)
+	c := ColumnData{Path: []string{"url"}, Leaf: leaf, Offsets: []int32{0}}
+	for range 20000 {
+		c.Bytes = append(c.Bytes, distinct[rng.IntN(len(distinct))]...)
+		c.Offsets = append(c.Offsets, int32(len(c.Bytes)))
+		c.NumLevels++
+	}
+	data := writeFile(t, schema, WriterOptions{Compression: Zstd}, []ColumnData{c})
+	f, _ := readAll(t, data)
+	got := f.RowGroups()[0].Columns[0]
+	if !got.HasDictionary || got.Compression != Zstd {
+		t.Fatalf("chunk: dictionary %v, compression %v; want a zstd-compressed dictionary", got.HasDictionary, got.Compression)
+	}
+}
