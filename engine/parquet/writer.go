@@ -1060,9 +1060,9 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	w.alt = w.appendValues(w.alt[:0], c, kindDict, dictLen, 0, n)
 	w.comp = w.compress(w.comp[:0], w.alt)
 	indices := len(w.comp)
-	// Indices that do not shrink leave the whole chunk, dictionary page
-	// included, uncompressed (see worthCompressing): count it so.
-	if !worthCompressing(len(w.alt), indices) {
+	// A dictionary page and indices that together do not shrink leave the
+	// whole chunk uncompressed (see worthCompressing): count it so.
+	if !worthCompressing(len(w.dictBuf)+len(w.alt), dictPage+indices) {
 		dictPage, indices = len(w.dictBuf), len(w.alt)
 	}
 	w.alt = w.appendValues(w.alt[:0], c, fallback, 0, 0, n)
