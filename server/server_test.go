@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,11 +37,16 @@ type testServer struct {
 
 // testConfig is a config for a test server in dir with an in-memory
 // table root of its own.
+// testRuns numbers the test configurations of this process.
+var testRuns atomic.Int64
+
 func testConfig(t *testing.T, dir string) Config {
 	t.Helper()
 	return Config{
-		DataDir:       dir,
-		TableRoot:     "mem://" + strings.NewReplacer("/", "_").Replace(t.Name()) + "/tables",
+		DataDir: dir,
+		// The memory stores are process-wide: a run number keeps a test's
+		// tables apart from its earlier runs under -count.
+		TableRoot:     fmt.Sprintf("mem://%s-%d/tables", strings.NewReplacer("/", "_").Replace(t.Name()), testRuns.Add(1)),
 		Token:         testToken,
 		FlushInterval: time.Hour, // tests flush explicitly
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
