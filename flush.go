@@ -600,6 +600,7 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 	var (
 		made     = make([]*block, len(cuts))
 		over     = make([]bool, len(cuts))
+		learnt   = make([]learnt, len(cuts))
 		next     atomic.Int64
 		mu       sync.Mutex
 		firstErr error
@@ -613,6 +614,15 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 		mu.Unlock()
 		cancel()
 	}
+	// Every block starts from the same row-group estimates, whichever
+	// block writer takes it, and what the blocks teach (those estimates,
+	// the compression ratio) is learnt in entry order once the round is
+	// over: a block's bytes, and the cuts of the next round or Flush, do
+	// not depend on how the goroutines ran.
+	start := encs[0].Estimates()
+	if w.rgEst != nil {
+		start = *w.rgEst
+	}
 	for _, bw := range encs[:min(len(encs), len(cuts))] {
 		wg.Go(func() {
 			for {
@@ -624,8 +634,10 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 					fail(err)
 					return
 				}
-				b, oversize, err := w.writeOne(ctx, bw, entries, index, cuts[j])
+				bw.SetEstimates(start)
+				b, oversize, err := w.writeOne(ctx, bw, entries, index, cuts[j], &learnt[j])
 				made[j], over[j] = b, oversize
+				learnt[j].est = bw.Estimates()
 				if err != nil {
 					fail(err)
 					return
@@ -634,6 +646,14 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 		})
 	}
 	wg.Wait()
+	if firstErr == nil {
+		for j := range learnt {
+			if l := &learnt[j]; made[j] != nil && l.in > 0 {
+				w.ratio.observe(l.in, l.out)
+				w.rgEst = &l.est
+			}
+		}
+	}
 	for j, b := range made {
 		switch {
 		case b == nil:
@@ -650,10 +670,19 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 	return blocks, redo, nil
 }
 
-// writeOne shreds, encodes and uploads the entries of one cut with bw.
-// oversize reports a block above MaxBlockBytes (of more than one entry),
-// aborted. On error b, if not nil, may be stored: the caller deletes it.
-func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cut [2]int) (b *block, oversize bool, err error) {
+// learnt is what writing a block of a parallel round taught: its entry
+// bytes in and block bytes out (for the compression estimate) and the
+// block writer's row-group estimates after it.
+type learnt struct {
+	in, out int64
+	est     engine.RowGroupEstimates
+}
+
+// writeOne shreds, encodes and uploads the entries of one cut with bw,
+// recording in l what the block teaches (see finishWrite). oversize
+// reports a block above MaxBlockBytes (of more than one entry), aborted.
+// On error b, if not nil, may be stored: the caller deletes it.
+func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cut [2]int, l *learnt) (b *block, oversize bool, err error) {
 	chunk := entries[cut[0]:cut[1]]
 	id, err := newID()
 	if err != nil {
@@ -670,7 +699,7 @@ func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, 
 	}
 	tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
 	info, err := bw.WriteBlock(ctx, tw, chunk)
-	oversize, err = w.finishWrite(b, tw, size, info, err, index)
+	oversize, err = w.finishWrite(b, tw, size, info, err, index, func(in, out int64) { l.in, l.out = in, out })
 	return b, oversize, err
 }
 
@@ -678,10 +707,12 @@ func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, 
 // entries of b.cut, once the block writer returned info and err: a block
 // above MaxBlockBytes (of more than one entry) is aborted and reported
 // oversize; otherwise the block is completed and its rejected rows (their
-// indexes in the Flush's entries) and rescued values recorded on b.
-func (w *LakehouseWriter) finishWrite(b *block, tw *tailWriter, size int64, info *engine.BlockInfo, err error, index []int) (oversize bool, _ error) {
+// indexes in the Flush's entries) and rescued values recorded on b. A
+// block of rows gives observe its entry and block bytes, for the
+// compression estimate.
+func (w *LakehouseWriter) finishWrite(b *block, tw *tailWriter, size int64, info *engine.BlockInfo, err error, index []int, observe func(in, out int64)) (oversize bool, _ error) {
 	if err == nil && info.Rows > 0 {
-		w.ratio.observe(size, info.Bytes)
+		observe(size, info.Bytes)
 		if info.Bytes > w.cfg.limits.MaxBlockBytes && b.cut[1]-b.cut[0] > 1 {
 			tw.abort()
 			return true, nil
@@ -747,7 +778,7 @@ func (w *LakehouseWriter) pipelineRound(ctx context.Context, bw *engine.BlockWri
 		blocks = append(blocks, b)
 		serr := pipe.Submit(chunk, tw, func(info *engine.BlockInfo, err error) {
 			// On the encoder goroutine, one block at a time.
-			oversize, err := w.finishWrite(b, tw, size, info, err, index)
+			oversize, err := w.finishWrite(b, tw, size, info, err, index, w.ratio.observe)
 			mu.Lock()
 			defer mu.Unlock()
 			if oversize {

@@ -43,6 +43,11 @@ type LakehouseWriter struct {
 	encs []*engine.BlockWriter
 	// bwSchema is the table schema string bw and encs were seeded with.
 	bwSchema string
+	// rgEst are the row-group estimates every block of a parallel round
+	// starts from (nil before the first: the block writers' own, all
+	// equal), so that a block's bytes do not depend on which block writer
+	// takes it; see parallelRound. Guarded by flushMu.
+	rgEst *engine.RowGroupEstimates
 	// source is the source table (cdc.Entry.Table) the writer's blocks
 	// are of, once known; a new BlockWriter keeps it.
 	source string

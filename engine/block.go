@@ -226,14 +226,61 @@ func (bw *BlockWriter) groupBytes(total, rest int) int {
 	return max(int(math.Ceil(float64(rest)/n)), 1)
 }
 
+// RowGroupEstimates are the ratios a BlockWriter sizes the row groups of
+// a block by (see BlockOptions.RowGroupMemory), learnt from the row groups
+// it wrote before: they are all the state that a block's bytes depend on
+// besides its entries and the shredder's schema.
+type RowGroupEstimates struct {
+	OutPerIn float64 // Parquet bytes per entry byte
+	MemPerIn float64 // column memory per entry byte
+}
+
+// Estimates returns the ratios the next block's row groups are sized by.
+// Not to be called while a block or Pipeline of bw is being written.
+func (bw *BlockWriter) Estimates() RowGroupEstimates {
+	return RowGroupEstimates{OutPerIn: math.Float64frombits(bw.outPerIn.Load()), MemPerIn: bw.memPerIn}
+}
+
+// SetEstimates makes bw size the row groups of its next block by e, as if
+// it had learnt them itself; a ratio that is not a positive finite number
+// is left as it was. Several BlockWriters given the same estimates (and
+// schema) write the same entries to the same bytes, whatever each wrote
+// before. Not to be called while a block or Pipeline of bw is being
+// written.
+func (bw *BlockWriter) SetEstimates(e RowGroupEstimates) {
+	ok := func(r float64) bool { return r > 0 && !math.IsInf(r, 1) }
+	if ok(e.OutPerIn) {
+		bw.outPerIn.Store(math.Float64bits(e.OutPerIn))
+	}
+	if ok(e.MemPerIn) {
+		bw.memPerIn = e.MemPerIn
+	}
+}
+
 // learnMemory updates the ratio of column memory to entry bytes from a
-// row group the shredder just made.
+// row group the shredder just made. The memory is that of the columns'
+// contents with the eighth of margin the shredder reserves (column.reset),
+// not what the arena handed out: that depends on the room the shredder's
+// columns reserved, learnt from the blocks before, and a block's row
+// groups (so its bytes) must depend only on its entries and the estimates
+// it starts from (see SetEstimates).
 func (bw *BlockWriter) learnMemory(b *Block) {
 	if bw.opts.RowGroupBytes > 0 || b.Bytes < 64<<10 {
 		return
 	}
-	r := float64(bw.s.arena.Used()) / float64(b.Bytes)
+	r := float64(columnMemory(b.Columns)) * 1.125 / float64(b.Bytes)
 	bw.memPerIn += (r - bw.memPerIn) / 2
+}
+
+// columnMemory is the bytes the contents of cols take.
+func columnMemory(cols []parquet.ColumnData) int {
+	n := 0
+	for i := range cols {
+		c := &cols[i]
+		n += len(c.DefLevels) + len(c.RepLevels) + len(c.Bools) + 4*len(c.Int32s) + 8*len(c.Int64s) +
+			4*len(c.Floats) + 8*len(c.Doubles) + len(c.Bytes) + 4*len(c.Offsets)
+	}
+	return n
 }
 
 // shredBlock shreds entries a row group at a time and hands each to emit,
