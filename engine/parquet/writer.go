@@ -932,6 +932,11 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	if !ok {
 		return fallback
 	}
+	if t != ByteArray {
+		// sorted, a dictionary of numbers compresses far better (see
+		// sortValues); the values read back are the same
+		w.fixed.sortValues(idx)
+	}
 	if byCompression {
 		if l.dictChosen {
 			return kindDict
