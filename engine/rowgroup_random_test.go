@@ -129,23 +129,7 @@ func TestRowGroupsRandom(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			outs := make([]bytes.Buffer, len(batches))
-			infos := make([]BlockInfo, len(batches))
-			for k := range batches {
-				if err := p.Submit(batches[k], &outs[k], func(info *BlockInfo, err error) {
-					if err != nil {
-						t.Errorf("block %d: %v", k, err)
-						return
-					}
-					infos[k] = *info
-					infos[k].Errors = append([]*RowError(nil), info.Errors...)
-				}); err != nil {
-					t.Fatalf("Submit %d: %v", k, err)
-				}
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
+			outs, infos := submitBatches(t, p, batches)
 			for k := range batches {
 				f, err := OpenBlock(bytes.NewReader(outs[k].Bytes()), int64(outs[k].Len()))
 				if err != nil {

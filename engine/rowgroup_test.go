@@ -139,6 +139,27 @@ func TestSchemaChangePipelined(t *testing.T) {
 	}
 	all := evolvingRows(600)
 	batches := [][]cdc.Entry{entries(all[:200]...), entries(all[200:500]...), entries(all[500:]...), entries(all...)}
+	outs, infos := submitBatches(t, p, batches)
+	for k := range batches {
+		f, err := OpenBlock(bytes.NewReader(outs[k].Bytes()), int64(outs[k].Len()))
+		if err != nil {
+			t.Fatalf("block %d: %v", k, err)
+		}
+		if f.NumRows() != infos[k].Rows || f.NumRowGroups() != infos[k].RowGroups || infos[k].Bytes != int64(outs[k].Len()) {
+			t.Fatalf("block %d: file %d rows in %d row groups of %d bytes, info %+v", k, f.NumRows(), f.NumRowGroups(), outs[k].Len(), infos[k])
+		}
+		rows, err := f.Rows(context.Background())
+		if err != nil {
+			t.Fatalf("block %d: %v", k, err)
+		}
+		compareRows(t, batches[k], infos[k].Errors, rows)
+	}
+}
+
+// submitBatches submits each batch to p as a block of its own, closes p and
+// returns the blocks' bytes and infos, in batch order.
+func submitBatches(t *testing.T, p *Pipeline, batches [][]cdc.Entry) ([]bytes.Buffer, []BlockInfo) {
+	t.Helper()
 	outs := make([]bytes.Buffer, len(batches))
 	infos := make([]BlockInfo, len(batches))
 	for k := range batches {
@@ -156,20 +177,7 @@ func TestSchemaChangePipelined(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for k := range batches {
-		f, err := OpenBlock(bytes.NewReader(outs[k].Bytes()), int64(outs[k].Len()))
-		if err != nil {
-			t.Fatalf("block %d: %v", k, err)
-		}
-		if f.NumRows() != infos[k].Rows || f.NumRowGroups() != infos[k].RowGroups || infos[k].Bytes != int64(outs[k].Len()) {
-			t.Fatalf("block %d: file %d rows in %d row groups of %d bytes, info %+v", k, f.NumRows(), f.NumRowGroups(), outs[k].Len(), infos[k])
-		}
-		rows, err := f.Rows(context.Background())
-		if err != nil {
-			t.Fatalf("block %d: %v", k, err)
-		}
-		compareRows(t, batches[k], infos[k].Errors, rows)
-	}
+	return outs, infos
 }
 
 // TestRowGroupMemory checks that the default row groups follow the memory
