@@ -578,8 +578,15 @@ flushing:
 			break
 		}
 	}
+	// A chunk taken ahead but not flushed goes back to the pool only once
+	// its decoder is done with it: after a failed flush a decoder may
+	// still be working on it, and the reader must not refill it meanwhile.
 	if pending != nil {
-		l.pool <- pending
+		select {
+		case <-pending.ready:
+			l.pool <- pending
+		default:
+		}
 	}
 	if finished {
 		readErr = <-readDone
