@@ -83,6 +83,33 @@ func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 	b.ReportMetric(float64(out), "out-bytes")
 }
 
+// newOrderWriter is the TypedWriter of the ours cases: zstd level 1, row
+// groups of batchRows rows.
+func newOrderWriter(b *testing.B) *engine.TypedWriter[order] {
+	b.Helper()
+	w, err := engine.NewTypedWriter[order](engine.TypedOptions{
+		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+// measureRows runs run once to warm up, then in the benchmark loop, and
+// reports allocs/row with reportRows' figures; run writes rows rows and
+// returns the bytes written.
+func measureRows(b *testing.B, rows int, run func() int64) {
+	b.Helper()
+	n := run()
+	b.ReportAllocs()
+	m0, c0 := mallocs(), cputime.Used().Nanoseconds()
+	for b.Loop() {
+		n = run()
+	}
+	b.ReportMetric(float64(mallocs()-m0)/float64(b.N*rows), "allocs/row")
+	reportRows(b, rows, n, c0)
+}
+
 // BenchmarkTypedRowsToParquet writes the orders rows with zstd (level 1)
 // in row groups of 122,880 rows, from the same Go values (the order
 // structs, metadata fields included) for every writer: ours is
@@ -97,11 +124,7 @@ func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 func BenchmarkTypedRowsToParquet(b *testing.B) {
 	b.Run("ours", func(b *testing.B) {
 		td := loadTyped(b)
-		w, err := engine.NewTypedWriter[order](engine.TypedOptions{
-			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows})
-		if err != nil {
-			b.Fatal(err)
-		}
+		w := newOrderWriter(b)
 		ctx := context.Background()
 		run := func() int64 {
 			var out counter
@@ -115,25 +138,14 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			}
 			return out.n
 		}
-		n := run()
-		b.ReportAllocs()
-		m0, c0 := mallocs(), cputime.Used().Nanoseconds()
-		for b.Loop() {
-			n = run()
-		}
-		b.ReportMetric(float64(mallocs()-m0)/float64(b.N*len(td.orders)), "allocs/row")
-		reportRows(b, len(td.orders), n, c0)
+		measureRows(b, len(td.orders), run)
 	})
 	b.Run("ours/pipelined", func(b *testing.B) {
 		// Flush: a block is encoded on a second goroutine while the next
 		// one is appended, so this case uses up to two cores: its wall
 		// ns/row and its cpu-ns/row differ.
 		td := loadTyped(b)
-		w, err := engine.NewTypedWriter[order](engine.TypedOptions{
-			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows})
-		if err != nil {
-			b.Fatal(err)
-		}
+		w := newOrderWriter(b)
 		ctx := context.Background()
 		var failed error
 		then := func(_ *engine.BlockInfo, err error) {
@@ -157,14 +169,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			}
 			return out.n
 		}
-		n := run()
-		b.ReportAllocs()
-		m0, c0 := mallocs(), cputime.Used().Nanoseconds()
-		for b.Loop() {
-			n = run()
-		}
-		b.ReportMetric(float64(mallocs()-m0)/float64(b.N*len(td.orders)), "allocs/row")
-		reportRows(b, len(td.orders), n, c0)
+		measureRows(b, len(td.orders), run)
 	})
 	b.Run("from=json-entries/impl=ours", func(b *testing.B) {
 		td := loadTyped(b)
@@ -182,14 +187,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			}
 			return out.n
 		}
-		n := run()
-		b.ReportAllocs()
-		m0, c0 := mallocs(), cputime.Used().Nanoseconds()
-		for b.Loop() {
-			n = run()
-		}
-		b.ReportMetric(float64(mallocs()-m0)/float64(b.N*len(td.orders)), "allocs/row")
-		reportRows(b, len(td.orders), n, c0)
+		measureRows(b, len(td.orders), run)
 	})
 	b.Run("parquet-go", func(b *testing.B) {
 		td := loadTyped(b)
