@@ -330,36 +330,14 @@ func (c *typedCompiler) field(t reflect.Type, where string, o tagOptions, def, r
 	if t == timeType {
 		return leaf(parquet.Int64, parquet.TimestampMicros, tkTime)
 	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return leaf(parquet.Boolean, parquet.NoLogical, tkBool)
-	case reflect.Int8:
-		return leaf(parquet.Int32, parquet.NoLogical, tkInt8)
-	case reflect.Int16:
-		return leaf(parquet.Int32, parquet.NoLogical, tkInt16)
-	case reflect.Int32:
-		return leaf(parquet.Int32, parquet.NoLogical, tkInt32)
-	case reflect.Int64, reflect.Int:
-		k := tkInt64
-		if t.Kind() == reflect.Int {
-			k = tkInt
-		}
+	if s, ok := scalarLeaves[t.Kind()]; ok {
 		if o.timestamp {
-			return leaf(parquet.Int64, parquet.TimestampMicros, k)
+			// Only an int64 or int gets here with the tag (checked above).
+			return leaf(s.pt, parquet.TimestampMicros, s.k)
 		}
-		return leaf(parquet.Int64, parquet.NoLogical, k)
-	case reflect.Uint8:
-		return leaf(parquet.Int32, parquet.NoLogical, tkUint8)
-	case reflect.Uint16:
-		return leaf(parquet.Int32, parquet.NoLogical, tkUint16)
-	case reflect.Uint32:
-		return leaf(parquet.Int64, parquet.NoLogical, tkUint32)
-	case reflect.Float32:
-		return leaf(parquet.Float, parquet.NoLogical, tkFloat32)
-	case reflect.Float64:
-		return leaf(parquet.Double, parquet.NoLogical, tkFloat64)
-	case reflect.String:
-		return leaf(parquet.ByteArray, parquet.String, tkString)
+		return leaf(s.pt, s.lt, s.k)
+	}
+	switch t.Kind() {
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return leaf(parquet.ByteArray, parquet.NoLogical, tkBytes)
@@ -369,6 +347,26 @@ func (c *typedCompiler) field(t reflect.Type, where string, o tagOptions, def, r
 		return c.group(f, node, t, where, def, rep, path, depth)
 	}
 	return f, nil, c.errorf(where, "type %v is not supported (supported: bool, ints up to 64 bits, uint8/16/32, floats, string, []byte, time.Time, structs, slices, and pointers to them)", t)
+}
+
+// scalarLeaves is the column of each Go scalar kind a typed field may have.
+var scalarLeaves = map[reflect.Kind]struct {
+	pt parquet.PhysicalType
+	lt parquet.LogicalType
+	k  tkind
+}{
+	reflect.Bool:    {parquet.Boolean, parquet.NoLogical, tkBool},
+	reflect.Int8:    {parquet.Int32, parquet.NoLogical, tkInt8},
+	reflect.Int16:   {parquet.Int32, parquet.NoLogical, tkInt16},
+	reflect.Int32:   {parquet.Int32, parquet.NoLogical, tkInt32},
+	reflect.Int64:   {parquet.Int64, parquet.NoLogical, tkInt64},
+	reflect.Int:     {parquet.Int64, parquet.NoLogical, tkInt},
+	reflect.Uint8:   {parquet.Int32, parquet.NoLogical, tkUint8},
+	reflect.Uint16:  {parquet.Int32, parquet.NoLogical, tkUint16},
+	reflect.Uint32:  {parquet.Int64, parquet.NoLogical, tkUint32},
+	reflect.Float32: {parquet.Float, parquet.NoLogical, tkFloat32},
+	reflect.Float64: {parquet.Double, parquet.NoLogical, tkFloat64},
+	reflect.String:  {parquet.ByteArray, parquet.String, tkString},
 }
 
 // group compiles a struct-typed field as a Parquet group.
