@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/evodb/writer/arena"
@@ -60,7 +62,7 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 //	int, int64                 INT64 (with the timestamp tag: TIMESTAMP micros UTC)
 //	uint32                     INT64
 //	float32, float64           FLOAT, DOUBLE
-//	string                     BYTE_ARRAY (String)
+//	string                     BYTE_ARRAY (String; must be valid UTF-8, see ErrTypedString)
 //	[]byte                     BYTE_ARRAY
 //	time.Time                  INT64 TIMESTAMP micros UTC
 //	struct                     a group
@@ -298,8 +300,53 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 			base = unsafe.Add(base, uintptr(k)*p.size)
 		}
 	}
+	if err := w.checkStrings(); err != nil {
+		for i := range w.cols {
+			w.cols[i].truncate(w.undo[i])
+		}
+		w.rows, w.starts = startRows, w.starts[:startGroups]
+		return err
+	}
 	return nil
 }
+
+// checkStrings checks that the string values the batch just appended
+// (every column's part after w.undo) are valid UTF-8, as Parquet's String
+// type requires, and names the first row and field that is not.
+func (w *typedCore) checkStrings() error {
+	for i := range w.cols {
+		c := &w.cols[i]
+		if c.leaf.Logical != parquet.String {
+			continue
+		}
+		u := w.undo[i]
+		if utf8.Valid(c.data[u.data:]) {
+			continue
+		}
+		// the first invalid value, then the row its level entry is in
+		v := u.values
+		for ; v+1 < len(c.offs); v++ {
+			if !utf8.Valid(c.data[c.offs[v]:c.offs[v+1]]) {
+				break
+			}
+		}
+		row, seen := -1, u.values-1
+		for l := u.levels; l < c.levels && seen < v; l++ {
+			if c.maxRep == 0 || c.reps[l] == 0 {
+				row++
+			}
+			if c.maxDef == 0 || c.defs[l] == c.maxDef {
+				seen++
+			}
+		}
+		return fmt.Errorf("%w: row %d: field %s: %q is not valid UTF-8", ErrTypedString, row, strings.Join(c.path, "."), c.data[c.offs[v]:c.offs[v+1]])
+	}
+	return nil
+}
+
+// ErrTypedString is returned by the TypedWriter's append methods for a
+// batch with a string that is not valid UTF-8; the batch is not appended.
+var ErrTypedString = errors.New("engine: typed rows: invalid string")
 
 // checkOps checks the _op field of n rows at base.
 func (w *typedCore) checkOps(base unsafe.Pointer, n int) error {
