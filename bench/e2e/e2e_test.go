@@ -197,19 +197,27 @@ func benchOursJSON(b *testing.B, d *dataset, level int, pipelined bool) {
 		}
 		return out.n
 	}
-	outBytes := run() // warm up: the schema known, buffers grown
+	// Warm up: the schema known, buffers grown.
+	measureJSON(b, d, run, run())
+}
+
+// measureJSON runs run in the benchmark loop (after the caller's warm-up,
+// whose output size is out) and reports per-row wall and CPU time,
+// allocations and the output size.
+func measureJSON(b *testing.B, d *dataset, run func() int64, out int64) {
+	b.Helper()
 	b.SetBytes(int64(len(d.lines)))
 	b.ReportAllocs()
 	m0, c0 := mallocs(), cputime.Used().Nanoseconds()
 	for b.Loop() {
-		outBytes = run()
+		out = run()
 	}
 	m1, c1 := mallocs(), cputime.Used().Nanoseconds()
 	rows := float64(b.N * d.rows)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
 	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")
 	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
-	b.ReportMetric(float64(outBytes), "out-bytes")
+	b.ReportMetric(float64(out), "out-bytes")
 }
 
 // benchOursJSONParallel writes the same batches, one block each, with
@@ -276,18 +284,7 @@ func benchOursJSONParallel(b *testing.B, d *dataset, level, workers int) {
 	for range workers {
 		outBytes = run()
 	}
-	b.SetBytes(int64(len(d.lines)))
-	b.ReportAllocs()
-	m0, c0 := mallocs(), cputime.Used().Nanoseconds()
-	for b.Loop() {
-		outBytes = run()
-	}
-	m1, c1 := mallocs(), cputime.Used().Nanoseconds()
-	rows := float64(b.N * d.rows)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
-	b.ReportMetric(float64(c1-c0)/rows, "cpu-ns/row")
-	b.ReportMetric(float64(m1-m0)/rows, "allocs/row")
-	b.ReportMetric(float64(outBytes), "out-bytes")
+	measureJSON(b, d, run, outBytes)
 	b.ReportMetric(float64(workers), "workers")
 }
 
