@@ -97,18 +97,7 @@ func TestEvolvedBlock(t *testing.T) {
 		t.Fatalf("arrow-go sees %d row groups, want %d", rdr.NumRowGroups(), len(want))
 	}
 	for g, cols := range want {
-		rg := rdr.RowGroup(g)
-		for j := range cols {
-			cr, err := rg.Column(j)
-			if err != nil {
-				t.Fatalf("arrow-go row group %d column %d: %v", g, j, err)
-			}
-			got := readArrowColumn(t, cr, &cols[j])
-			if diff := cmp.Diff(cols[j], got, cmpColumns); diff != "" {
-				t.Fatalf("row group %d column %v differs (-ours +arrow-go):\n%s", g, cols[j].Path, diff)
-			}
-			checkArrowStats(t, rg.MetaData(), j, &cols[j])
-		}
+		compareArrowRowGroup(t, rdr.RowGroup(g), g, cols)
 	}
 	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(data), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {

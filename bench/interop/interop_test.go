@@ -236,20 +236,26 @@ func TestArrowColumnReaders(t *testing.T) {
 				t.Fatalf("arrow-go sees %d row groups, want %d", rdr.NumRowGroups(), len(tf.groups))
 			}
 			for i, want := range tf.groups {
-				rg := rdr.RowGroup(i)
-				for j := range want {
-					cr, err := rg.Column(j)
-					if err != nil {
-						t.Fatalf("row group %d column %d: %v", i, j, err)
-					}
-					got := readArrowColumn(t, cr, &want[j])
-					if diff := cmp.Diff(want[j], got, cmpColumns); diff != "" {
-						t.Fatalf("row group %d column %v differs (-ours +arrow-go):\n%s", i, want[j].Path, diff)
-					}
-					checkArrowStats(t, rg.MetaData(), j, &want[j])
-				}
+				compareArrowRowGroup(t, rdr.RowGroup(i), i, want)
 			}
 		})
+	}
+}
+
+// compareArrowRowGroup checks that arrow-go reads row group i (rg) as the
+// columns want, values, levels and statistics.
+func compareArrowRowGroup(t *testing.T, rg *file.RowGroupReader, i int, want []parquet.ColumnData) {
+	t.Helper()
+	for j := range want {
+		cr, err := rg.Column(j)
+		if err != nil {
+			t.Fatalf("arrow-go row group %d column %d: %v", i, j, err)
+		}
+		got := readArrowColumn(t, cr, &want[j])
+		if diff := cmp.Diff(want[j], got, cmpColumns); diff != "" {
+			t.Fatalf("row group %d column %v differs (-ours +arrow-go):\n%s", i, want[j].Path, diff)
+		}
+		checkArrowStats(t, rg.MetaData(), j, &want[j])
 	}
 }
 

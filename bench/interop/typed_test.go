@@ -183,18 +183,7 @@ func TestTypedArrow(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rg := rdr.RowGroup(i)
-				for j := range want {
-					cr, err := rg.Column(j)
-					if err != nil {
-						t.Fatalf("row group %d column %d: %v", i, j, err)
-					}
-					got := readArrowColumn(t, cr, &want[j])
-					if diff := cmp.Diff(want[j], got, cmpColumns); diff != "" {
-						t.Fatalf("row group %d column %v differs (-ours +arrow-go):\n%s", i, want[j].Path, diff)
-					}
-					checkArrowStats(t, rg.MetaData(), j, &want[j])
-				}
+				compareArrowRowGroup(t, rdr.RowGroup(i), i, want)
 			}
 			tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(data), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 			if err != nil {
