@@ -207,17 +207,24 @@ func (f *footerWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// defaultCompression sets the codec of a writer's options: none when
+// uncompressed is set, and zstd (level 1 unless one is given) when the
+// options leave it unset.
+func defaultCompression(o *parquet.WriterOptions, uncompressed bool) {
+	if uncompressed {
+		o.Compression = parquet.Uncompressed
+	} else if o.Compression == parquet.Uncompressed {
+		o.Compression = parquet.Zstd
+		if o.ZstdLevel == 0 {
+			o.ZstdLevel = 1
+		}
+	}
+}
+
 // NewMerger starts a block with the given schema (usually from
 // MergeSchema) on out.
 func NewMerger(out io.Writer, schema *parquet.Node, opts MergeOptions) (*Merger, error) {
-	if opts.Uncompressed {
-		opts.Parquet.Compression = parquet.Uncompressed
-	} else if opts.Parquet.Compression == parquet.Uncompressed {
-		opts.Parquet.Compression = parquet.Zstd
-		if opts.Parquet.ZstdLevel == 0 {
-			opts.Parquet.ZstdLevel = 1
-		}
-	}
+	defaultCompression(&opts.Parquet, opts.Uncompressed)
 	if opts.RowGroupBytes <= 0 {
 		opts.RowGroupBytes = DefaultMergeRowGroupBytes
 	}

@@ -96,14 +96,7 @@ func NewTypedWriter[T any](opts TypedOptions) (*TypedWriter[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Uncompressed {
-		opts.Parquet.Compression = parquet.Uncompressed
-	} else if opts.Parquet.Compression == parquet.Uncompressed {
-		opts.Parquet.Compression = parquet.Zstd
-		if opts.Parquet.ZstdLevel == 0 {
-			opts.Parquet.ZstdLevel = 1
-		}
-	}
+	defaultCompression(&opts.Parquet, opts.Uncompressed)
 	if opts.RowGroupRows < 0 {
 		return nil, fmt.Errorf("engine: NewTypedWriter: negative RowGroupRows %d", opts.RowGroupRows)
 	}
