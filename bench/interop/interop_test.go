@@ -242,6 +242,21 @@ func TestArrowColumnReaders(t *testing.T) {
 	}
 }
 
+// checkArrowTypes checks that each column of want has the arrow type (as
+// arrow prints it) want gives, in sc.
+func checkArrowTypes(t *testing.T, sc *arrow.Schema, want map[string]string) {
+	t.Helper()
+	for name, typ := range want {
+		idx := sc.FieldIndices(name)
+		if len(idx) != 1 {
+			t.Fatalf("arrow schema lacks %s: %v", name, sc)
+		}
+		if got := sc.Field(idx[0]).Type.String(); got != typ {
+			t.Errorf("%s: arrow type %s, want %s", name, got, typ)
+		}
+	}
+}
+
 // compareArrowRowGroup checks that arrow-go reads row group i (rg) as the
 // columns want, values, levels and statistics.
 func compareArrowRowGroup(t *testing.T, rg *file.RowGroupReader, i int, want []parquet.ColumnData) {
@@ -344,15 +359,7 @@ func TestArrowTable(t *testing.T) {
 				"matrix": "list<element: list<element: float64>, nullable>",
 				"obj":    "struct<id: int64, inner: struct<name: utf8 nullable, score: float64> nullable>",
 			}
-			for name, want := range wantTypes {
-				idx := sc.FieldIndices(name)
-				if len(idx) != 1 {
-					t.Fatalf("arrow schema lacks %s: %v", name, sc)
-				}
-				if got := sc.Field(idx[0]).Type.String(); got != want {
-					t.Errorf("%s: arrow type %s, want %s", name, got, want)
-				}
-			}
+			checkArrowTypes(t, sc, wantTypes)
 			if f := sc.Field(sc.FieldIndices("json_0")[0]); f.Type.ID() != arrow.EXTENSION && f.Type.ID() != arrow.STRING && f.Type.ID() != arrow.BINARY {
 				t.Errorf("json_0: arrow type %s", f.Type)
 			}
