@@ -1,7 +1,6 @@
 package parquet
 
 import (
-	"cmp"
 	"slices"
 	"unsafe"
 
@@ -51,13 +50,15 @@ type dictFixed struct {
 	// width of the last build: 4 or 8
 	width int
 	// sorted: the dictionary's values in ascending order of their bit
-	// patterns (s32 or s64 by width), written instead of the first-seen
-	// order (see sortValues)
+	// patterns (s32 for width 4; s64 holds them widened for either),
+	// written instead of the first-seen order (see sortValues)
 	sorted bool
 	s32    []uint32
 	s64    []uint64
-	order  []uint32 // scratch: indices in sorted order
-	rank   []uint32 // scratch: an index's position in sorted order
+	// scratch: indices in sorted order, an index's position in sorted
+	// order, and the radix sort's second buffers
+	order, rank, tmpOrder []uint32
+	tmpKeys               []uint64
 }
 
 func (d *dictFixed) len() int {
@@ -95,35 +96,63 @@ func asI64(v []uint64) []int64 {
 // numbers (prices, scores: thousands of values in a row group) is close
 // to random bytes; sorted, neighbouring values share their high bytes and
 // the page compresses to a fraction, a gain repeated in every row group.
+// A radix sort, a byte at a time from the lowest, skipping the bytes all
+// values share: a few passes over the dictionary, no comparisons.
 func (d *dictFixed) sortValues(idx []uint32) {
 	n := d.len()
 	d.sorted = false
 	if n < 2 {
 		return
 	}
-	d.order = slices.Grow(d.order[:0], n)[:n]
-	for i := range d.order {
-		d.order[i] = uint32(i)
-	}
-	d.rank = slices.Grow(d.rank[:0], n)[:n]
+	keys := slices.Grow(d.s64[:0], n)[:n]
+	ord := slices.Grow(d.order[:0], n)[:n]
 	if d.width == 4 {
-		v := d.d32.Values()
-		slices.SortFunc(d.order, func(a, b uint32) int { return cmp.Compare(uint32(v[a]), uint32(v[b])) })
-		d.s32 = slices.Grow(d.s32[:0], n)[:n]
-		for r, i := range d.order {
-			d.s32[r] = uint32(v[i])
-			d.rank[i] = uint32(r)
+		for i, v := range d.d32.Values() {
+			keys[i], ord[i] = uint64(uint32(v)), uint32(i)
 		}
 	} else {
-		v := d.d64.Values()
-		slices.SortFunc(d.order, func(a, b uint32) int { return cmp.Compare(uint64(v[a]), uint64(v[b])) })
-		d.s64 = slices.Grow(d.s64[:0], n)[:n]
-		for r, i := range d.order {
-			d.s64[r] = uint64(v[i])
-			d.rank[i] = uint32(r)
+		for i, v := range d.d64.Values() {
+			keys[i], ord[i] = uint64(v), uint32(i)
 		}
 	}
-	rank := d.rank
+	tk := slices.Grow(d.tmpKeys[:0], n)[:n]
+	to := slices.Grow(d.tmpOrder[:0], n)[:n]
+	var counts [8][256]int32
+	for _, k := range keys {
+		for b := range d.width {
+			counts[b][byte(k>>(8*b))]++
+		}
+	}
+	for b := range d.width {
+		c := &counts[b]
+		shift := 8 * uint(b)
+		if int(c[byte(keys[0]>>shift)]) == n {
+			continue // every value has this byte: the order stands
+		}
+		var sum int32
+		for i, v := range c {
+			c[i], sum = sum, sum+v
+		}
+		for j, k := range keys {
+			p := c[byte(k>>shift)]
+			c[byte(k>>shift)]++
+			tk[p], to[p] = k, ord[j]
+		}
+		keys, tk = tk, keys
+		ord, to = to, ord
+	}
+	d.s64, d.tmpKeys, d.order, d.tmpOrder = keys, tk, ord, to
+	rank := slices.Grow(d.rank[:0], n)[:n]
+	d.rank = rank
+	for r, i := range ord {
+		rank[i] = uint32(r)
+	}
+	if d.width == 4 {
+		d.s32 = slices.Grow(d.s32[:0], n)[:n]
+		for r, k := range keys {
+			d.s32[r] = uint32(k)
+		}
+	}
 	for j, i := range idx {
 		idx[j] = rank[i]
 	}
