@@ -600,7 +600,7 @@ func needsBackfill(old, final *parquet.Node) bool {
 			continue
 		}
 		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
-			if !oldLeaves[pathKey(p)] {
+			if !oldLeaves[parquet.PathKey(p)] {
 				return true
 			}
 		}
@@ -613,7 +613,7 @@ func leafPaths(root *parquet.Node) map[string]bool {
 	m := make(map[string]bool)
 	for _, c := range root.Children {
 		for _, p := range leafPathsUnder(c, []string{c.Name}, nil) {
-			m[pathKey(p)] = true
+			m[parquet.PathKey(p)] = true
 		}
 	}
 	return m
@@ -645,7 +645,7 @@ func backfillColumns(a *arena.Arena, b *Block, old *parquet.Node, dst []parquet.
 	}
 	for i := range b.Columns {
 		c := &b.Columns[i]
-		if have[pathKey(c.Path)] || !top[c.Path[0]] {
+		if have[parquet.PathKey(c.Path)] || !top[c.Path[0]] {
 			continue
 		}
 		// The deepest group of old on c's path, and a leaf of old under it.
@@ -653,7 +653,7 @@ func backfillColumns(a *arena.Arena, b *Block, old *parquet.Node, dst []parquet.
 		depth := 0
 		for k := range b.Columns {
 			o := &b.Columns[k]
-			if !have[pathKey(o.Path)] {
+			if !have[parquet.PathKey(o.Path)] {
 				continue
 			}
 			n := 0

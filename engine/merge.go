@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -299,18 +298,6 @@ func (m *Merger) AppendBlock(ctx context.Context, b *BlockFile) error {
 	return nil
 }
 
-// pathKey is a column path as a map key: each name after its length, so
-// that no name (one holding a dot or a NUL byte, "a.b") is taken for a
-// path (a, b).
-func pathKey(path []string) string {
-	var b []byte
-	for _, name := range path {
-		b = binary.AppendUvarint(b, uint64(len(name)))
-		b = append(b, name...)
-	}
-	return string(b)
-}
-
 // AppendRowGroup appends the rows of one row group (or shredded block)
 // whose leaf columns cols are given in the order of schema, which must be
 // covered by the Merger's schema.
@@ -330,7 +317,7 @@ func (m *Merger) AppendRowGroup(schema *parquet.Node, cols []parquet.ColumnData)
 	}
 	byPath := make(map[string]int, len(in))
 	for i := range in {
-		byPath[pathKey(in[i].Path)] = i
+		byPath[parquet.PathKey(in[i].Path)] = i
 		if err := checkCovered(m.schema, schema, in[i].Path); err != nil {
 			return err
 		}
@@ -351,7 +338,7 @@ func (m *Merger) AppendRowGroup(schema *parquet.Node, cols []parquet.ColumnData)
 	factor := m.growFactor(cols, rows)
 	for j := range m.cols {
 		dst := &m.cols[j]
-		if i, ok := byPath[pathKey(dst.Path)]; ok {
+		if i, ok := byPath[parquet.PathKey(dst.Path)]; ok {
 			m.buf += appendColumn(dst, &cols[i], factor)
 			continue
 		}
@@ -418,7 +405,7 @@ func (m *Merger) wouldOverflow(cols []parquet.ColumnData) bool {
 		add := int64(c.Offsets[len(c.Offsets)-1] - c.Offsets[0])
 		for j := range m.cols {
 			d := &m.cols[j]
-			if pathKey(d.Path) == pathKey(c.Path) && int64(len(d.Bytes))+add > math.MaxInt32 {
+			if parquet.PathKey(d.Path) == parquet.PathKey(c.Path) && int64(len(d.Bytes))+add > math.MaxInt32 {
 				return true
 			}
 		}
@@ -537,7 +524,7 @@ func (m *Merger) appendNulls(j int, schema *parquet.Node, cols []parquet.ColumnD
 	prefix := dst.Path[:k]
 	for i := range cols {
 		p := cols[i].Path
-		if len(p) > k && pathKey(p[:k]) == pathKey(prefix) {
+		if len(p) > k && parquet.PathKey(p[:k]) == parquet.PathKey(prefix) {
 			sib = i
 			break
 		}

@@ -457,7 +457,7 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cw := &typedCounter{w: out}
+	cw := &countingWriter{w: out}
 	if w.pw == nil {
 		pw, err := parquet.NewWriter(cw, w.plan.schema, w.opts.Parquet)
 		if err != nil {
@@ -496,15 +496,4 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	}
 	info.Bytes = cw.n
 	return info, nil
-}
-
-type typedCounter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *typedCounter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

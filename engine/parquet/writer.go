@@ -554,13 +554,13 @@ func (w *Writer) Extend(schema *Node) error {
 	}
 	index := make(map[string]int, len(leaves))
 	for j := range leaves {
-		index[pathKey(leaves[j].path)] = j
+		index[PathKey(leaves[j].path)] = j
 	}
 	remap := make([]int, len(w.leaves))
 	for i := range w.leaves {
 		l := &w.leaves[i]
 		where := strings.Join(l.path, ".")
-		j, ok := index[pathKey(l.path)]
+		j, ok := index[PathKey(l.path)]
 		if !ok {
 			return fmt.Errorf("parquet: Extend: the new schema lacks column %s", where)
 		}
@@ -587,9 +587,10 @@ func (w *Writer) Extend(schema *Node) error {
 	return nil
 }
 
-// pathKey is a column path as a map key: each name after its length, so
-// that a name holding a dot ("a.b") is not taken for a path (a, b).
-func pathKey(path []string) string {
+// PathKey is a column path as a map key: each name after its length, so
+// that no name (one holding a dot or a NUL byte, "a.b") is taken for a
+// path (a, b).
+func PathKey(path []string) string {
 	var b []byte
 	for _, name := range path {
 		b = binary.AppendUvarint(b, uint64(len(name)))
