@@ -218,6 +218,17 @@ func (t *table) oldestRecord() (int64, bool) {
 	return t.recs[0], true
 }
 
+// flushFailed puts a batch whose flush failed back in the buffer (its
+// entries stay in the log too) and records, counts and logs the failure.
+func (t *table) flushFailed(batch *buffer.Batch, why string, err error) {
+	t.mu.Lock()
+	t.buf.Requeue(batch)
+	t.lastErr = err
+	t.mu.Unlock()
+	t.s.metrics.flushes.WithLabelValues("error").Inc()
+	t.log.Error("flush failed; the entries stay buffered and logged", "entries", len(batch.Entries), "trigger", why, "err", err)
+}
+
 // flush drains the buffer and commits what it held. On failure the entries
 // go back into the buffer, in front, and stay in the log.
 func (t *table) flush(ctx context.Context, why string) (flushResult, int, error) {
@@ -251,12 +262,7 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	if save {
 		if err := writeRangesFile(rangesPath(t.s.cfg.DataDir, t.name), snap); err != nil {
 			err = fmt.Errorf("saving the accepted LSN ranges before the commit: %w", err)
-			t.mu.Lock()
-			t.buf.Requeue(&batch)
-			t.lastErr = err
-			t.mu.Unlock()
-			t.s.metrics.flushes.WithLabelValues("error").Inc()
-			t.log.Error("flush failed; the entries stay buffered and logged", "entries", len(batch.Entries), "trigger", why, "err", err)
+			t.flushFailed(&batch, why, err)
 			return flushResult{}, 0, err
 		}
 		t.mu.Lock()
@@ -269,12 +275,7 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	elapsed := time.Since(start)
 	t.s.metrics.flushSeconds.Observe(elapsed.Seconds())
 	if err != nil {
-		t.mu.Lock()
-		t.buf.Requeue(&batch)
-		t.lastErr = err
-		t.mu.Unlock()
-		t.s.metrics.flushes.WithLabelValues("error").Inc()
-		t.log.Error("flush failed; the entries stay buffered and logged", "entries", len(batch.Entries), "trigger", why, "err", err)
+		t.flushFailed(&batch, why, err)
 		return res, 0, err
 	}
 	batch.Release()
