@@ -157,18 +157,7 @@ func (a *Arena) Capacity() int {
 
 // Make returns a slice of n zero values of T, with capacity capacity (at
 // least n), starting on an Align boundary.
-func Make[T Elem](a *Arena, n, capacity int) []T {
-	if capacity < n {
-		capacity = n
-	}
-	var zero T
-	size := int(unsafe.Sizeof(zero))
-	if capacity == 0 {
-		return []T{}
-	}
-	b := a.Bytes(capacity * size)
-	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), capacity)[:n]
-}
+func Make[T Elem](a *Arena, n, capacity int) []T { return makeSlice[T](a, n, capacity, true) }
 
 // MakeAppend is Make for a slice that is only ever appended to: its n
 // elements are zero, but the capacity beyond them is not cleared and holds
@@ -176,15 +165,22 @@ func Make[T Elem](a *Arena, n, capacity int) []T {
 // last Reset), which appending overwrites before it can be read. It saves
 // clearing the room of a slice sized for a whole block.
 func MakeAppend[T Elem](a *Arena, n, capacity int) []T {
-	if capacity < n {
-		capacity = n
-	}
-	var zero T
-	size := int(unsafe.Sizeof(zero))
+	return makeSlice[T](a, n, capacity, false)
+}
+
+// makeSlice is Make (clearAll) or MakeAppend (only the first n cleared).
+func makeSlice[T Elem](a *Arena, n, capacity int, clearAll bool) []T {
+	capacity = max(capacity, n)
 	if capacity == 0 {
 		return []T{}
 	}
-	b := a.bytes(capacity*size, n*size)
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	cleared := n * size
+	if clearAll {
+		cleared = capacity * size
+	}
+	b := a.bytes(capacity*size, cleared)
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), capacity)[:n]
 }
 
