@@ -62,6 +62,9 @@ type VacuumResult struct {
 	Orphans      int   // of them, files no commit ever added, written before the retention
 	Kept         int   // files under data/ kept: active, or retired or written within the retention
 	Version      int64 // the table version whose snapshot decided
+	// Retention is the retention applied: VacuumOptions.Retention, or the
+	// table's tombstone retention when that was zero.
+	Retention time.Duration
 	// StoreNow is the store's clock at the start of the run (ClockFile's
 	// modification time), which orphans were aged against.
 	StoreNow time.Time
@@ -147,7 +150,7 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	}
 	cutoff := opts.Now().Add(-opts.Retention)
 	orphanCutoff := storeNow.Add(-opts.Retention)
-	res := VacuumResult{Version: snap.Version(), StoreNow: storeNow}
+	res := VacuumResult{Version: snap.Version(), Retention: opts.Retention, StoreNow: storeNow}
 	retired := map[string]time.Time{}
 	for _, r := range snap.Tombstones() {
 		key, err := r.Key()

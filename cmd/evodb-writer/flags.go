@@ -142,7 +142,11 @@ func parseFlags(fs *flagSet, e *env, args []string) ([]string, error) {
 }
 
 // durationValue accepts Go durations plus a "d" suffix for days (7d).
-type durationValue struct{ d *time.Duration }
+// When set is not nil, Set records that the flag (or its variable) was given.
+type durationValue struct {
+	d   *time.Duration
+	set *bool
+}
 
 func (v durationValue) String() string {
 	if v.d == nil {
@@ -157,6 +161,9 @@ func (v durationValue) Set(s string) error {
 		return err
 	}
 	*v.d = d
+	if v.set != nil {
+		*v.set = true
+	}
 	return nil
 }
 

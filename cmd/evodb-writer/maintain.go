@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/evodb/writer"
+	"github.com/evodb/writer/manifest"
 )
 
 func runCompact(ctx context.Context, e *env, args []string) error {
@@ -113,8 +114,13 @@ and the log are never touched. Time travel to versions older than the
 retention may fail afterwards.`)
 	var tf tableFlags
 	tf.register(fs)
-	retention := writer.DefaultVacuumRetention
-	fs.Var(durationValue{&retention}, "retention", "keep files retired within this `duration` (e.g. 168h, 7d)")
+	// Without --retention the table's own tombstone retention applies
+	// (delta.deletedFileRetentionDuration, else writer.DefaultVacuumRetention),
+	// as in the library: a fixed default could exceed a table's shorter
+	// setting and be refused.
+	var retention time.Duration
+	retentionSet := false
+	fs.Var(durationValue{d: &retention, set: &retentionSet}, "retention", "keep files retired within this `duration` (e.g. 168h, 7d; default: the table's "+manifest.TombstoneRetentionProperty+", else "+formatRetention(writer.DefaultVacuumRetention)+")")
 	force := fs.Bool("allow-short-retention", false, "accept a retention below "+writer.MinVacuumRetention.String()+" (a writer's upload in progress could lose its block)")
 	dry := fs.Bool("dry-run", false, "list what would be deleted, delete nothing")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -129,7 +135,7 @@ retention may fail afterwards.`)
 	if retention < 0 {
 		return usagef("--retention %s: must not be negative", retention)
 	}
-	if retention < writer.MinVacuumRetention && !*force {
+	if retentionSet && retention < writer.MinVacuumRetention && !*force {
 		return usagef("--retention %s is below %s: a block uploaded but not yet committed could be deleted; add --allow-short-retention if no writer is running", retention, writer.MinVacuumRetention)
 	}
 	ref, err := parseTable(tf.uri, false)
@@ -143,9 +149,9 @@ retention may fail afterwards.`)
 	if _, err := t.Snapshot(ctx); err != nil {
 		return tableError(ref, err)
 	}
-	keep := retention
-	if keep == 0 {
-		keep = time.Nanosecond // 0 means none; the library's zero means its default
+	keep := retention // zero: the library applies the table's retention
+	if retentionSet && keep == 0 {
+		keep = time.Nanosecond // --retention 0 means none; the library's zero means the table's
 	}
 	res, err := writer.Vacuum(ctx, t, writer.VacuumOptions{Retention: keep, AllowShortRetention: *force, DryRun: *dry})
 	if err != nil {
@@ -166,6 +172,20 @@ retention may fail afterwards.`)
 		}
 	}
 	fmt.Fprintf(e.stdout, "%s %d files (%s) from %s: %d retired, %d orphans; %d kept (retention %s, version %d)\n",
-		verb, res.Deleted, formatBytes(res.BytesDeleted), ref.display, res.Tombstoned, res.Orphans, res.Kept, retention, res.Version)
+		verb, res.Deleted, formatBytes(res.BytesDeleted), ref.display, res.Tombstoned, res.Orphans, res.Kept, formatRetention(res.Retention), res.Version)
 	return nil
+}
+
+// formatRetention prints a retention in whole days when it is one ("7d"),
+// else as a Go duration; the one nanosecond that stands for --retention 0
+// prints as 0s.
+func formatRetention(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d <= time.Nanosecond:
+		return "0s"
+	case d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }

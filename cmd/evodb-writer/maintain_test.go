@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/evodb/writer/manifest"
+	"github.com/evodb/writer/upload"
 )
 
 func dataFiles(t *testing.T, table string) int {
@@ -121,5 +126,53 @@ func TestCompactAndVacuum(t *testing.T) {
 	}
 	if r := evw(t, runOpts{}, "compact", "--table", table, "--target-size", "big"); r.code != 2 || !strings.Contains(r.stderr, "invalid size") {
 		t.Errorf("bad target size: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestVacuumTableRetention: without --retention, vacuum applies the
+// table's delta.deletedFileRetentionDuration, also when it is shorter than
+// a week (a fixed week would be refused as longer than the table keeps its
+// tombstones), and says which retention it applied; an explicit retention
+// above the table's is refused naming the property.
+func TestVacuumTableRetention(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	table := filepath.Join(dir, "t")
+	data := filepath.Join(dir, "o.jsonl")
+	ok(t, runOpts{}, "gen", "--rows", "1000", "--out", data)
+	ok(t, runOpts{}, "load", "--table", table, "--batch-rows", "500", data)
+
+	store, err := upload.NewLocal(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := manifest.Open(store, "", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := tbl.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := snap.Metadata()
+	meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: "interval 2 hours"}
+	if _, err := tbl.Commit(ctx, snap, []manifest.Action{{Metadata: &meta}}, manifest.CommitOptions{Operation: "SET TBLPROPERTIES"}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := ok(t, runOpts{}, "vacuum", "--table", table)
+	if !strings.HasPrefix(r.stdout, "deleted 0 files") || !strings.Contains(r.stdout, "retention 2h0m0s") {
+		t.Errorf("vacuum with the table's retention: %q", r.stdout)
+	}
+	var res struct{ Retention time.Duration }
+	if err := json.Unmarshal([]byte(ok(t, runOpts{}, "vacuum", "--table", table, "--json").stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Retention != 2*time.Hour {
+		t.Errorf("vacuum --json: retention %v, want the table's 2h", res.Retention)
+	}
+	r = evw(t, runOpts{}, "vacuum", "--table", table, "--retention", "7d")
+	if r.code != 1 || !strings.Contains(r.stderr, manifest.TombstoneRetentionProperty) {
+		t.Errorf("retention above the table's: exit %d, %q", r.code, r.stderr)
 	}
 }
