@@ -412,14 +412,9 @@ func validateColumn(c *ColumnData, l *leaf) (int64, error) {
 		if len(c.DefLevels) != n {
 			return 0, colErr(l, "%d definition levels for NumLevels %d", len(c.DefLevels), n)
 		}
-		values = 0
-		for i, d := range c.DefLevels {
-			if d > l.maxDef {
-				return 0, colErr(l, "definition level %d at entry %d exceeds %d", d, i, l.maxDef)
-			}
-			if d == l.maxDef {
-				values++
-			}
+		var bad int
+		if values, bad = checkDefLevels(c.DefLevels, l.maxDef); bad >= 0 {
+			return 0, colErr(l, "definition level %d at entry %d exceeds %d", c.DefLevels[bad], bad, l.maxDef)
 		}
 	} else if len(c.DefLevels) != 0 {
 		return 0, colErr(l, "definition levels given for a column whose MaxDef is 0")
@@ -451,32 +446,6 @@ func validateColumn(c *ColumnData, l *leaf) (int64, error) {
 		}
 		if int(off[len(off)-1]) > len(c.Bytes) {
 			return 0, colErr(l, "last offset %d beyond the %d bytes", off[len(off)-1], len(c.Bytes))
-		}
-	}
-	return rows, nil
-}
-
-// checkRepetition checks repetition levels against the definition levels
-// and returns the number of rows they describe.
-func checkRepetition(def, rep []uint8, l *leaf) (int64, error) {
-	var rows int64
-	for i, r := range rep {
-		if r > l.maxRep {
-			return 0, fmt.Errorf("repetition level %d at entry %d exceeds %d", r, i, l.maxRep)
-		}
-		if r == 0 {
-			rows++
-			continue
-		}
-		if i == 0 {
-			return 0, fmt.Errorf("first repetition level is %d, want 0", r)
-		}
-		// continuing the r-th list needs that list present, both in the
-		// previous entry and in this one
-		need := l.repDef[r-1]
-		if def[i-1] < need || def[i] < need {
-			return 0, fmt.Errorf("repetition level %d at entry %d continues a list that is absent (definition levels %d, %d; need %d)",
-				r, i, def[i-1], def[i], need)
 		}
 	}
 	return rows, nil
@@ -798,12 +767,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		}
 		vhi := vlo + (hi - lo)
 		if l.maxDef > 0 {
-			vhi = vlo
-			for _, d := range c.DefLevels[lo:hi] {
-				if d == l.maxDef {
-					vhi++
-				}
-			}
+			vhi -= kernels.NullCountLevels(c.DefLevels[lo:hi], l.maxDef)
 		}
 		if kind == kindSplit && !splitChecked {
 			splitChecked = true
