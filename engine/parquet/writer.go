@@ -121,6 +121,11 @@ type Writer struct {
 	fixed   dictFixed
 	byteDic dictBytes
 	dictBuf []byte
+	// dictZ is dictBuf compressed by the choice of encoding
+	// (dictWinsCompressed), if dictZOK: the chunk's dictionary page
+	// reuses it instead of compressing the same bytes again
+	dictZ   []byte
+	dictZOK bool
 	zenc    *zstd.Encoder
 	nulls   []uint8 // zero levels of the chunks of nulls Close writes
 
@@ -727,6 +732,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
 	w.chunkCodec, w.codecChecked = w.opts.Compression, false
 	w.dictRaw, w.dictComp = 0, 0
+	w.dictZOK = false
 	if l.codecSet {
 		w.chunkCodec, w.codecChecked = l.codec, true
 		m.codec = l.codec
@@ -746,7 +752,10 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	var dictLen int
 	if kind == kindDict {
 		dictLen = w.dictLen(l.node.Type)
-		w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
+		if !w.dictZOK {
+			// else dictWinsCompressed left the same values there
+			w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
+		}
 		m.dictPageOffset = base
 		m.hasDictOffset = true
 		w.stagePage(pendingPage{typ: pageDictionary, dict: dictPageHeader{numValues: int32(dictLen), encoding: EncPlain}}, w.dictBuf, nil)
@@ -1025,8 +1034,9 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	n := min(nv, dictCompareSample)
 	dictLen := w.dictLen(c.Leaf.Type)
 	w.dictBuf = w.appendDictValues(w.dictBuf[:0], c.Leaf.Type)
-	w.comp = w.compress(w.comp[:0], w.dictBuf)
-	dictPage := len(w.comp)
+	w.dictZ = w.compress(w.dictZ[:0], w.dictBuf)
+	w.dictZOK = true
+	dictPage := len(w.dictZ)
 	w.alt = w.appendValues(w.alt[:0], c, kindDict, dictLen, 0, n)
 	w.comp = w.compress(w.comp[:0], w.alt)
 	indices := len(w.comp)
@@ -1203,8 +1213,12 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 		// compress and lay out at once: no staging copy
 		comp := body
 		if w.chunkCodec != Uncompressed {
-			w.comp = w.compress(w.comp[:0], body)
-			comp = w.comp
+			if p.typ == pageDictionary && w.dictZOK {
+				comp = w.dictZ
+			} else {
+				w.comp = w.compress(w.comp[:0], body)
+				comp = w.comp
+			}
 			if p.typ == pageDictionary {
 				w.dictRaw, w.dictComp = len(body), len(comp)
 			} else if !w.codecChecked {
@@ -1265,14 +1279,20 @@ func (w *Writer) flushPages() {
 		for len(w.outs) < n {
 			w.outs = append(w.outs, nil)
 		}
-		workers := min(w.workers, n)
+		first := 0
+		if n > 0 && w.dictZOK && w.pending[0].typ == pageDictionary {
+			w.outs[0] = append(w.outs[0][:0], w.dictZ...)
+			first = 1
+		}
+		workers := min(w.workers, n-first)
 		if workers <= 1 {
-			for i := range w.pending {
+			for i := first; i < n; i++ {
 				p := &w.pending[i]
 				w.outs[i] = w.compress(w.outs[i][:0], w.stage[p.bodyOff:p.bodyEnd])
 			}
 		} else {
 			var next atomic.Int64
+			next.Store(int64(first))
 			var wg sync.WaitGroup
 			for k := range workers {
 				var enc *zstd.Encoder
