@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -189,6 +191,9 @@ type typedCore struct {
 	// run buffers: the stretch, and the runs of each nesting depth
 	top  [1]tseg
 	segs [][]tseg
+	// touched sums the first bytes readStrings loads ahead of the copy,
+	// kept so that the compiler keeps the loads
+	touched byte
 }
 
 // stretchBytes is the size of the rows shredded a column at a time: half
@@ -261,11 +266,6 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	case meta != nil && !meta.Op.Valid():
 		return fmt.Errorf("engine: typed rows: invalid op %v", meta.Op)
 	}
-	if meta == nil {
-		if err := w.checkOps(base, n); err != nil {
-			return err
-		}
-	}
 	w.undo = w.positions(w.undo[:0])
 	startRows, startGroups := w.rows, len(w.starts)
 	for n > 0 {
@@ -279,7 +279,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 		// column at a time over the whole batch would read the batch from
 		// memory once per column.
 		k := min(n, w.opts.RowGroupRows-inGroup, w.stretch)
-		if err := w.shredRows(base, k, meta); err != nil {
+		if err := w.shredRows(base, k, meta, w.rows-startRows); err != nil {
 			for i := range w.cols {
 				w.cols[i].truncate(w.undo[i])
 			}
@@ -341,23 +341,57 @@ func (w *typedCore) checkStrings() error {
 // batch with a string that is not valid UTF-8; the batch is not appended.
 var ErrTypedString = errors.New("engine: typed rows: invalid string")
 
-// checkOps checks the _op field of n rows at base.
-func (w *typedCore) checkOps(base unsafe.Pointer, n int) error {
-	f := w.plan.meta[0]
-	for i := range n {
-		at := unsafe.Add(base, uintptr(i)*w.plan.size+f.off)
-		if f.kind == tkOp {
-			if op := *(*cdc.Op)(at); !op.Valid() {
-				return fmt.Errorf("engine: typed rows: row %d: field %s: invalid op %v", i, f.name, op)
-			}
-			continue
-		}
-		switch s := *(*string)(at); s {
-		case "INSERT", "UPDATE", "DELETE":
-		default:
-			return fmt.Errorf("engine: typed rows: row %d: field %s: op %q is not INSERT, UPDATE or DELETE", i, f.name, s)
-		}
+// opWord packs the 6 bytes of an op name (every one is 6 bytes long)
+// into one word, to check a name with a compare.
+func opWord(b *[6]byte) uint64 {
+	return uint64(binary.LittleEndian.Uint32(b[:4])) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
+}
+
+var (
+	insertWord = opWord((*[6]byte)([]byte("INSERT")))
+	updateWord = opWord((*[6]byte)([]byte("UPDATE")))
+	deleteWord = opWord((*[6]byte)([]byte("DELETE")))
+)
+
+// readOps appends the _op field f of n rows at base, checked: a cdc.Op
+// must be valid, a string INSERT, UPDATE or DELETE; row0 is the batch's
+// index of the first row, for errors. Every op name is 6 bytes long, so
+// the column grows by 6 bytes a row, copied without a call.
+func (w *typedCore) readOps(f *tfield, base unsafe.Pointer, n, row0 int) error {
+	c := &w.cols[f.col] // required: no levels to write
+	if 6*n > math.MaxInt32-len(c.data) {
+		return c.errBytes(6 * n)
 	}
+	c.data = arena.Grow(w.a, c.data, 6*n)
+	c.offs = arena.Grow(w.a, c.offs, n)
+	data, offs := c.data, c.offs
+	l := len(data)
+	base = unsafe.Add(base, f.off)
+	for i := range n {
+		p := at(base, w.plan.size, i)
+		var name [6]byte
+		if f.kind == tkOp {
+			op := *(*cdc.Op)(p)
+			if !op.Valid() {
+				return fmt.Errorf("engine: typed rows: row %d: field %s: invalid op %v", row0+i, f.name, op)
+			}
+			name = [6]byte(w.ops[op])
+		} else {
+			s := *(*string)(p)
+			if len(s) != 6 {
+				return fmt.Errorf("engine: typed rows: row %d: field %s: op %q is not INSERT, UPDATE or DELETE", row0+i, f.name, s)
+			}
+			name = *(*[6]byte)(unsafe.Pointer(unsafe.StringData(s)))
+			if x := opWord(&name); x != insertWord && x != updateWord && x != deleteWord {
+				return fmt.Errorf("engine: typed rows: row %d: field %s: op %q is not INSERT, UPDATE or DELETE", row0+i, f.name, s)
+			}
+		}
+		*(*[6]byte)(data[l : l+6]) = name
+		l += 6
+		offs = append(offs, int32(l))
+	}
+	c.data, c.offs = data[:l], offs
+	c.levels += n
 	return nil
 }
 

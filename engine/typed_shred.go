@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/evodb/writer/arena"
-	"github.com/evodb/writer/cdc"
 )
 
 // Shredding a stretch of rows goes a field at a time, down the compiled
@@ -46,8 +45,9 @@ func (w *typedCore) segBuf(d int) []tseg {
 	return w.segs[d][:0]
 }
 
-// shredRows appends n rows at base, all in the current row group.
-func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta) error {
+// shredRows appends n rows at base, all in the current row group; row0
+// is the batch's index of the first of them, for errors.
+func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta, row0 int) error {
 	p := w.plan
 	w.top[0] = tseg{base: base, stride: p.size, n: n}
 	top := w.top[:]
@@ -57,7 +57,13 @@ func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta) error {
 		}
 	} else {
 		for _, f := range p.meta {
-			if err := w.shredField(f, top, n, f.off, 0); err != nil {
+			var err error
+			if f.kind == tkOp || f.kind == tkOpText {
+				err = w.readOps(f, base, n, row0)
+			} else {
+				err = w.shredField(f, top, n, f.off, 0)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -185,9 +191,9 @@ func (w *typedCore) leaf(f *tfield, in []tseg, entries int, off uintptr) error {
 		c.f64 = readNumbers[float64](a, c.f64, &c.defs, c.maxDef > 0, f, in, entries, off)
 	case tkTime:
 		c.i64 = readTimes(a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
-	case tkString, tkOpText:
+	case tkString:
 		return w.readStrings(c, f, in, entries, off)
-	case tkBytes, tkOp:
+	case tkBytes:
 		return w.readBytes(c, f, in, entries, off)
 	default:
 		return fmt.Errorf("engine: typed rows: field %s: kind %d is not a scalar", f.name, f.kind)
@@ -315,7 +321,7 @@ func readTimes(a *arena.Arena, dst []int64, defsp *[]uint8, hasDefs bool, f *tfi
 	return dst
 }
 
-// readBytes appends byte slices or op names.
+// readBytes appends byte slices.
 func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
 	a := w.a
 	c.offs = arena.Grow(a, c.offs, entries)
@@ -334,12 +340,7 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int,
 					continue
 				}
 			}
-			var v []byte
-			if f.kind == tkBytes {
-				v = *(*[]byte)(p)
-			} else {
-				v = w.ops[*(*cdc.Op)(p)&3]
-			}
+			v := *(*[]byte)(p)
 			if f.zeroNull && len(v) == 0 {
 				c.defs = append(c.defs, f.def-1)
 				continue
@@ -361,13 +362,20 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int,
 }
 
 // readStrings appends strings in two passes: the first reads every string
-// header (through its pointer, for a *string) and touches its first byte,
+// header (through its pointer, for a *string) and loads its first byte,
 // loads that do not wait for each other and so overlap their cache
 // misses, and sums the lengths, so that the second pass, which copies,
-// neither misses nor grows the buffer value by value.
+// neither misses nor grows the buffer value by value. A string
+// of 1 to 16 bytes whose 16 bytes from its start lie in one 4 KiB page (so
+// that reading them cannot fault, whatever follows the string) is copied
+// as two words, without a call, into the 16 bytes of room the data
+// buffer keeps at its end; the bytes past the string's end are
+// overwritten by the next value or left past the buffer's length. Builds
+// that check memory accesses (race, asan, msan), and other architectures,
+// copy with append (see shortCopy).
 func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
 	total := 0
-	var touch byte
+	var sum byte
 	for _, s := range in {
 		if s.n == 0 {
 			continue
@@ -382,15 +390,16 @@ func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries in
 			}
 			v := *(*string)(p)
 			if len(v) > 0 {
-				touch |= *unsafe.StringData(v)
+				sum += *unsafe.StringData(v)
 			}
 			total += len(v)
 		}
 	}
+	w.touched += sum
 	if total > math.MaxInt32-len(c.data) {
 		return c.errBytes(total)
 	}
-	c.data = arena.Grow(w.a, c.data, total+int(touch&0))
+	c.data = arena.Grow(w.a, c.data, total+shortRoom)
 	c.offs = arena.Grow(w.a, c.offs, entries)
 	data, offs, defs := c.data, c.offs, c.defs
 	hasDefs := c.maxDef > 0
@@ -416,10 +425,22 @@ func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries in
 			if hasDefs {
 				defs = append(defs, f.def)
 			}
-			data = append(data, v...)
+			src := unsafe.StringData(v)
+			if shortCopy && uint(len(v)-1) < shortRoom && uintptr(unsafe.Pointer(src))&4095 <= 4096-shortRoom {
+				// the room for total+shortRoom bytes holds the 16
+				l := len(data)
+				*(*[2]uint64)(unsafe.Pointer(unsafe.SliceData(data[l : l+shortRoom]))) = *(*[2]uint64)(unsafe.Pointer(src))
+				data = data[:l+len(v)]
+			} else {
+				data = append(data, v...)
+			}
 			offs = append(offs, int32(len(data)))
 		}
 	}
 	c.data, c.offs, c.defs = data, offs, defs
 	return nil
 }
+
+// shortRoom is the room a string column's data buffer keeps past its
+// length, for readStrings' copies of short strings.
+const shortRoom = 16

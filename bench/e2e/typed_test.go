@@ -212,6 +212,23 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 	})
 }
 
+// BenchmarkTypedShred measures the shredding half of ours alone: the
+// orders rows appended to a TypedWriter a batch of 122,880 rows at a time
+// and dropped with Reset, nothing encoded.
+func BenchmarkTypedShred(b *testing.B) {
+	td := loadTyped(b)
+	w := newOrderWriter(b)
+	measureRows(b, len(td.orders), func() int64 {
+		for lo := 0; lo < len(td.orders); lo += batchRows {
+			if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
+				b.Fatal(err)
+			}
+			w.Reset()
+		}
+		return 0
+	})
+}
+
 // writeParquetGoOrders writes orders with parquet-go's GenericWriter (zstd
 // fastest, row groups of rowGroup rows) and returns the file's size.
 func writeParquetGoOrders(b *testing.B, orders []order, rowGroup int) int64 {

@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evodb/writer/cdc"
+)
+
+type shortStrRow struct {
+	S   string  `parquet:"s"`
+	P   *string `parquet:"p"`
+	Opt string  `parquet:"opt,optional"`
+}
+
+// pageStrings returns strings of every length from 0 to 40 bytes, each
+// starting at every offset from 40 bytes before the end of a 4 KiB page to
+// the page's end, so that some end exactly at the page's end and some
+// cross it: the strings readStrings copies as two words and those it must
+// copy with append. Their bytes are distinct, so that a copy that takes a
+// byte too many or too few shows.
+func pageStrings(t *testing.T) []string {
+	t.Helper()
+	buf := make([]byte, 3*4096)
+	for i := range buf {
+		buf[i] = 'a' + byte(i%26)
+	}
+	// the first page boundary inside buf
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	page := int((start+4095)&^4095 - start)
+	if page < 48 {
+		page += 4096
+	}
+	var out []string
+	for n := 0; n <= 40; n++ {
+		for at := page - 40; at <= page; at++ {
+			out = append(out, unsafe.String(&buf[at], n))
+		}
+	}
+	return out
+}
+
+// TestTypedShortStrings checks readStrings' copy of short strings against
+// the strings themselves, for every length up to past the two-word copy
+// and every position up to and across a page's end, in a plain, a pointer
+// and an optional field, over more rows than a stretch.
+func TestTypedShortStrings(t *testing.T) {
+	strs := pageStrings(t)
+	rows := make([]shortStrRow, 0, 2*len(strs))
+	var want []Row
+	for i := range 2 * len(strs) {
+		s := strs[i%len(strs)]
+		r := shortStrRow{S: s, Opt: s}
+		data := map[string]any{"s": s}
+		if i%3 != 0 {
+			r.P = &strs[(i*7)%len(strs)]
+			data["p"] = *r.P
+		}
+		if s != "" {
+			data["opt"] = s
+		}
+		rows = append(rows, r)
+		want = append(want, Row{Op: cdc.Insert, LSN: 1, Producer: "p", Data: data})
+	}
+	w, err := NewTypedWriter[shortStrRow](TypedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.core.stretch >= len(rows) {
+		t.Fatalf("%d rows fit in one stretch of %d", len(rows), w.core.stretch)
+	}
+	if err := w.AppendBatch(Meta{Op: cdc.Insert, LSN: 1, Producer: "p"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	// the columns' bytes, value by value, against the strings
+	for i, name := range []string{"s", "p", "opt"} {
+		c := &w.core.cols[4+i]
+		if c.path[0] != name {
+			t.Fatalf("column %d is %v, want %s", 4+i, c.path, name)
+		}
+		var got, exp []string
+		for v := 0; v+1 < len(c.offs); v++ {
+			got = append(got, string(c.data[c.offs[v]:c.offs[v+1]]))
+		}
+		for _, r := range rows {
+			switch {
+			case name == "s":
+				exp = append(exp, r.S)
+			case name == "p" && r.P != nil:
+				exp = append(exp, *r.P)
+			case name == "opt" && r.Opt != "":
+				exp = append(exp, r.Opt)
+			}
+		}
+		if diff := cmp.Diff(exp, got); diff != "" {
+			t.Fatalf("column %s (-want +got):\n%s", name, diff)
+		}
+		if len(c.data) != int(c.offs[len(c.offs)-1]) {
+			t.Fatalf("column %s: %d bytes, last offset %d", name, len(c.data), c.offs[len(c.offs)-1])
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readTypedBlock(t, buf.Bytes())
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestTypedOpsChecked checks the _op field of rows that carry their
+// metadata, string or cdc.Op, beyond the first stretch: a bad op in any
+// stretch refuses the batch whole, naming its row in the batch, and the
+// rows appended before stay.
+func TestTypedOpsChecked(t *testing.T) {
+	ts := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	const n = 5000
+	names := []string{"INSERT", "UPDATE", "DELETE"}
+	makeRows := func() []typedOrder {
+		rows := make([]typedOrder, n)
+		for i := range rows {
+			rows[i] = typedOrder{Op: names[i%3], LSN: int64(i), Producer: "p", CommitTS: &ts, OrderID: int64(i)}
+		}
+		return rows
+	}
+	for _, bad := range []string{"", "INSERTS", "insert", "UPSERT", "INSER\x00", "DELETF", "\xffNSERT"} {
+		t.Run(fmt.Sprintf("%q", bad), func(t *testing.T) {
+			w, err := NewTypedWriter[typedOrder](TypedOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.core.stretch >= n-1 {
+				t.Fatalf("stretch %d: the bad row would be in the first one", w.core.stretch)
+			}
+			if err := w.Append(makeRows()[:10]); err != nil {
+				t.Fatal(err)
+			}
+			rows := makeRows()
+			rows[n-1].Op = bad
+			err = w.Append(rows)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("row %d:", n-1)) || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
+				t.Fatalf("Append: %v, want an error naming row %d and %q", err, n-1, bad)
+			}
+			if w.Rows() != 10 {
+				t.Fatalf("%d rows after the refused batch, want 10", w.Rows())
+			}
+			var buf bytes.Buffer
+			if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := readTypedBlock(t, buf.Bytes())
+			if len(got) != 10 {
+				t.Fatalf("%d rows read, want 10", len(got))
+			}
+			for i, r := range got {
+				if want := cdc.Op(1 + i%3); r.Op != want {
+					t.Fatalf("row %d: op %v, want %v", i, r.Op, want)
+				}
+			}
+		})
+	}
+	t.Run("cdc.Op", func(t *testing.T) {
+		w, err := NewTypedWriter[typedOrderOp](TypedOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := make([]typedOrderOp, n)
+		for i := range rows {
+			rows[i] = typedOrderOp{Op: cdc.Op(1 + i%3), LSN: i, Producer: "p"}
+		}
+		rows[n-2].Op = 4
+		if err := w.Append(rows); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("row %d:", n-2)) {
+			t.Fatalf("Append: %v, want an error naming row %d", err, n-2)
+		}
+		rows[n-2].Op = cdc.Delete
+		if err := w.Append(rows); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := readTypedBlock(t, buf.Bytes())
+		if len(got) != n {
+			t.Fatalf("%d rows read, want %d", len(got), n)
+		}
+		for i, r := range got {
+			if r.Op != rows[i].Op {
+				t.Fatalf("row %d: op %v, want %v", i, r.Op, rows[i].Op)
+			}
+		}
+	})
+}
