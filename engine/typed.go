@@ -191,10 +191,16 @@ type typedCore struct {
 	// run buffers: the stretch, and the runs of each nesting depth
 	top  [1]tseg
 	segs [][]tseg
+	// blocksWritten counts the blocks encoded, for rejudgeBlocks
+	blocksWritten int
 	// touched sums the first bytes readStrings loads ahead of the copy,
 	// kept so that the compiler keeps the loads
 	touched byte
 }
+
+// rejudgeBlocks is how often a TypedWriter's encoder judges its value
+// encodings again, in blocks; in between, it keeps those it chose.
+const rejudgeBlocks = 16
 
 // stretchBytes is the size of the rows shredded a column at a time: half
 // a typical L2 cache.
@@ -498,9 +504,22 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 			return nil, fmt.Errorf("engine: parquet writer: %w", err)
 		}
 		w.pw = pw
-	} else if err := w.pw.Reset(cw); err != nil {
-		return nil, fmt.Errorf("engine: parquet writer: %w", err)
+	} else {
+		// The value encodings judged on a block's first chunks (by
+		// compressing samples both ways) hold for the next blocks of the
+		// same row type; they are judged again every rejudgeBlocks
+		// blocks, in case the data changed.
+		var err error
+		if w.blocksWritten%rejudgeBlocks == 0 {
+			err = w.pw.Reset(cw)
+		} else {
+			err = w.pw.ResetKeepChoices(cw)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("engine: parquet writer: %w", err)
+		}
 	}
+	w.blocksWritten++
 	defer clear(w.group) // drop references to the arena
 	info := &BlockInfo{Schema: w.plan.schema, Rows: int64(b.rows), Stats: Stats{Rows: b.rows, Passes: 1}}
 	nc := len(b.cols)

@@ -199,3 +199,41 @@ func TestTypedOpsChecked(t *testing.T) {
 		}
 	})
 }
+
+// TestTypedBlocksKeepChoices writes more blocks than rejudgeBlocks with
+// one TypedWriter, whose data changes from block to block (few values,
+// then all distinct ones, which overflow a dictionary kept from the block
+// before), and reads every block back.
+func TestTypedBlocksKeepChoices(t *testing.T) {
+	w, err := NewTypedWriter[shortStrRow](TypedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	for b := range rejudgeBlocks + 3 {
+		rows := make([]shortStrRow, n)
+		want := make([]Row, n)
+		for i := range rows {
+			s := fmt.Sprintf("few-%d", i%4)
+			if b%3 == 1 {
+				s = fmt.Sprintf("distinct-%d-%d", b, i*7919)
+			}
+			rows[i] = shortStrRow{S: s}
+			want[i] = Row{Op: cdc.Update, LSN: int64(b), Producer: "p", Data: map[string]any{"s": s}}
+		}
+		if err := w.AppendBatch(Meta{Op: cdc.Update, LSN: int64(b), Producer: "p"}, rows); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+			t.Fatalf("block %d: %v", b, err)
+		}
+		got, _ := readTypedBlock(t, buf.Bytes())
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("block %d (-want +got):\n%s", b, diff)
+		}
+	}
+}

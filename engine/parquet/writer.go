@@ -221,7 +221,7 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 		}
 		wr.zenc = wr.zencs[0]
 	}
-	wr.start(w)
+	wr.start(w, false)
 	return wr, wr.err
 }
 
@@ -231,11 +231,25 @@ func (w *Writer) Reset(out io.Writer) error {
 	if out == nil {
 		return errors.New("parquet: Reset: nil io.Writer")
 	}
-	w.start(out)
+	w.start(out, false)
 	return w.err
 }
 
-func (w *Writer) start(out io.Writer) {
+// ResetKeepChoices is Reset, except that the value encodings the file
+// before chose for its columns by compressing a sample both ways
+// (dictionary or not; BYTE_STREAM_SPLIT or PLAIN) stay chosen for the new
+// file instead of being judged again from its first chunks: a writer of
+// many files of like data pays for the judging once. A chosen dictionary
+// still falls back when the new values overflow it.
+func (w *Writer) ResetKeepChoices(out io.Writer) error {
+	if out == nil {
+		return errors.New("parquet: ResetKeepChoices: nil io.Writer")
+	}
+	w.start(out, true)
+	return w.err
+}
+
+func (w *Writer) start(out io.Writer, keepChoices bool) {
 	w.out = out
 	w.off = 0
 	w.err = nil
@@ -243,7 +257,10 @@ func (w *Writer) start(out io.Writer) {
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
 	for i := range w.leaves {
 		l := &w.leaves[i]
-		l.codecSet, l.dictChosen, l.splitChosen = false, false, false
+		l.codecSet = false
+		if !keepChoices {
+			l.dictChosen, l.splitChosen = false, false
+		}
 	}
 	w.write([]byte("PAR1"))
 }

@@ -1,0 +1,98 @@
+package parquet
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestResetKeepChoices checks that ResetKeepChoices carries the value
+// encoding a column's first chunk chose over to the next file, as a file
+// carries it over to its next row groups, where Reset judges it again, as
+// a new writer would; every file reads back whole.
+func TestResetKeepChoices(t *testing.T) {
+	const n = 4096
+	schema := flatSchema(&Node{Name: "s", Type: ByteArray, Logical: String})
+	// few: strings of 5 values, for which a dictionary wins; varied:
+	// strings of many values, for which it loses once judged
+	strs := func(distinct int) []ColumnData {
+		var data []byte
+		offs := []int32{0}
+		for i := range n {
+			if k := uint32(i % distinct); distinct < 100 {
+				data = fmt.Appendf(data, "city-%d", k)
+			} else {
+				data = fmt.Appendf(data, "v%08x-%d", k*2654435761, k)
+			}
+			offs = append(offs, int32(len(data)))
+		}
+		return []ColumnData{{Path: []string{"s"}, Leaf: schema.Children[0], NumLevels: n, Bytes: data, Offsets: offs}}
+	}
+	few, varied := strs(5), strs(1800)
+	// write writes each group of groups to a file of its own, with
+	// reset between them, and returns the value encoding of each
+	write := func(t *testing.T, reset func(*Writer, *bytes.Buffer) error, groups ...[]ColumnData) []Encoding {
+		t.Helper()
+		var encs []Encoding
+		var w *Writer
+		for i, g := range groups {
+			var buf bytes.Buffer
+			var err error
+			if i == 0 {
+				w, err = NewWriter(&buf, schema, WriterOptions{Compression: Zstd})
+			} else {
+				err = reset(w, &buf)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteRowGroup(g); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f, got := readAll(t, buf.Bytes())
+			if diff := cmp.Diff([][]ColumnData{g}, got, cmpColumns); diff != "" {
+				t.Fatalf("file %d: columns differ (-want +got):\n%s", i, diff)
+			}
+			c := f.RowGroups()[0].Columns[0]
+			encs = append(encs, c.Encodings[len(c.Encodings)-1])
+		}
+		return encs
+	}
+	// the same groups as row groups of one file
+	oneFile := func(t *testing.T, groups ...[]ColumnData) []Encoding {
+		t.Helper()
+		data := writeFile(t, schema, WriterOptions{Compression: Zstd}, groups...)
+		f, _ := readAll(t, data)
+		var encs []Encoding
+		for _, rg := range f.RowGroups() {
+			c := rg.Columns[0]
+			encs = append(encs, c.Encodings[len(c.Encodings)-1])
+		}
+		return encs
+	}
+	reset := func(w *Writer, b *bytes.Buffer) error { return w.Reset(b) }
+	keep := func(w *Writer, b *bytes.Buffer) error { return w.ResetKeepChoices(b) }
+	fresh := write(t, reset, varied)
+	carried := oneFile(t, few, varied)
+	if fresh[0] == carried[1] {
+		t.Fatalf("the test needs data judged otherwise alone (%v) than after few (%v)", fresh[0], carried[1])
+	}
+	if got := write(t, keep, few, varied); !cmp.Equal(got, carried) {
+		t.Errorf("ResetKeepChoices: encodings %v, want those of one file, %v", got, carried)
+	}
+	if got, want := write(t, reset, few, varied), append(write(t, reset, few), fresh...); !cmp.Equal(got, want) {
+		t.Errorf("Reset: encodings %v, want those of new writers, %v", got, want)
+	}
+	w, err := NewWriter(&bytes.Buffer{}, schema, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ResetKeepChoices(nil); err == nil {
+		t.Fatal("ResetKeepChoices(nil): no error")
+	}
+}
