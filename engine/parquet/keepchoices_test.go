@@ -15,8 +15,8 @@ import (
 func TestResetKeepChoices(t *testing.T) {
 	const n = 4096
 	schema := flatSchema(&Node{Name: "s", Type: ByteArray, Logical: String})
-	// few: strings of 5 values, for which a dictionary wins; varied:
-	// strings of many values, for which it loses once judged
+	// few: strings of 5 values; varied: strings of many values, judged
+	// apart (whatever the judgement of each)
 	strs := func(distinct int) []ColumnData {
 		var data []byte
 		offs := []int32{0}
@@ -79,18 +79,36 @@ func TestResetKeepChoices(t *testing.T) {
 	keep := func(w *Writer, b *bytes.Buffer) error { return w.ResetKeepChoices(b) }
 	fresh := write(t, reset, varied)
 	carried := oneFile(t, few, varied)
-	if fresh[0] == carried[1] {
-		t.Fatalf("the test needs data judged otherwise alone (%v) than after few (%v)", fresh[0], carried[1])
-	}
 	if got := write(t, keep, few, varied); !cmp.Equal(got, carried) {
 		t.Errorf("ResetKeepChoices: encodings %v, want those of one file, %v", got, carried)
 	}
 	if got, want := write(t, reset, few, varied), append(write(t, reset, few), fresh...); !cmp.Equal(got, want) {
 		t.Errorf("Reset: encodings %v, want those of new writers, %v", got, want)
 	}
-	w, err := NewWriter(&bytes.Buffer{}, schema, WriterOptions{})
+	// the choice itself: kept by ResetKeepChoices, dropped by Reset
+	w, err := NewWriter(&bytes.Buffer{}, schema, WriterOptions{Compression: Zstd})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := w.WriteRowGroup(few); err != nil {
+		t.Fatal(err)
+	}
+	l := &w.leaves[0]
+	if !l.dictChosen {
+		t.Fatal("no dictionary choice made on a chunk of 4096 values")
+	}
+	choice := l.dictChoice
+	if err := w.ResetKeepChoices(&bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !l.dictChosen || l.dictChoice != choice {
+		t.Fatalf("after ResetKeepChoices: chosen %v, choice %v, want true, %v", l.dictChosen, l.dictChoice, choice)
+	}
+	if err := w.Reset(&bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if l.dictChosen {
+		t.Fatal("after Reset: the dictionary choice is still made")
 	}
 	if err := w.ResetKeepChoices(nil); err == nil {
 		t.Fatal("ResetKeepChoices(nil): no error")
