@@ -55,6 +55,10 @@ type kernelSet struct {
 	// that loop, so it serves as the specification the kernels are tested
 	// against).
 	runsRLE8 func(dst []byte, src []uint8, e []uint64, st runState, k, limit int) ([]byte, runState, int)
+	// runsRLE1, when not nil, is the encoder's fast loop for levels of
+	// width 1, stretches of short runs priced in it: runsRLE1Ref says what
+	// it does, and is its specification as runsRLE8Ref is runsRLE8's.
+	runsRLE1 func(dst []byte, src []uint8, e []uint64, st runState, limit int) ([]byte, runState, int)
 
 	// The byte-stream-split kernels convert a prefix of the values between
 	// values and streams (stream s at dst[s*n:(s+1)*n], n the number of

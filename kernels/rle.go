@@ -198,6 +198,13 @@ func appendRLE[T rleValue](dst []byte, src []T, width uint) ([]byte, error) {
 				}
 				goto general
 			}
+			if s8, ok := any(src).([]uint8); ok && impl.runsRLE1 != nil && w == 1 {
+				// The steps the kernel takes; the loop below goes on from
+				// where it stops (at the end of the room under packed, or
+				// before a step it leaves to this loop and the general
+				// steps).
+				dst = appendRunsKernel1(dst, s8, e, &runs, start, packed)
+			}
 			p, wi, bm := runs.p, runs.wi, runs.bm
 		fast:
 			for p < n {

@@ -534,3 +534,231 @@ runsRLE8BMI_done:
 	MOVQ CX, ret+64(FP)
 	MOVQ R14, ret1+72(FP)
 	RET
+
+// func runsRLE1BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, limit int) (int, int)
+// Requires: BMI, BMI2, POPCNT
+TEXT ·runsRLE1BMI(SB), NOSPLIT, $0-72
+	MOVQ out+0(FP), AX
+	MOVQ d+8(FP), BX
+	MOVQ src+16(FP), CX
+	MOVQ st+40(FP), R14
+	MOVQ (R14), R10
+	MOVQ 8(R14), DI
+	MOVQ 16(R14), DX
+	MOVQ e+32(FP), SI
+	LEAQ (SI)(DI*8), SI
+	SHLQ $0x06, DI
+	LEAQ -1(R10), R8
+	XORL R9, R9
+
+runsRLE1BMI_loop:
+	TESTQ DX, DX
+	JZ    runsRLE1BMI_next
+
+runsRLE1BMI_found:
+	TZCNTQ  DX, R11
+	ADDQ    DI, R11
+	CMPQ    R11, last+24(FP)
+	JAE     runsRLE1BMI_stop
+	MOVQ    R11, R12
+	SUBQ    R8, R12
+	MOVBQZX (CX)(R11*1), R13
+	MOVQ    R11, R8
+	BLSRQ   DX, DX
+	CMPQ    R12, $0x10
+	JB      runsRLE1BMI_short
+	CMPQ    R12, $0x00002000
+	JAE     runsRLE1BMI_stop
+	CMPQ    R9, $0x01
+	JA      runsRLE1BMI_stretch
+	LEAQ    -64(R12), R14
+	CMPQ    R14, $0x08
+	SBBQ    R14, R14
+	TESTQ   R9, R14
+	JNZ     runsRLE1BMI_stretch
+	MOVQ    R12, R14
+	SHRQ    $0x06, R14
+	XORL    R15, R15
+	CMPQ    R12, $0x40
+	SETCC   R15
+	ADDQ    R15, R14
+	SHLQ    $0x07, R14
+	LEAQ    (R14)(R12*2), R14
+	MOVW    R14, (AX)(BX*1)
+	LEAQ    1(BX)(R15*1), R14
+	MOVB    R13, (AX)(R14*1)
+	LEAQ    2(BX)(R15*1), BX
+	LEAQ    1(R8), R10
+	XORL    R9, R9
+	CMPQ    BX, limit+48(FP)
+	JLE     runsRLE1BMI_loop
+	JMP     runsRLE1BMI_limit
+
+runsRLE1BMI_short:
+	CMPQ R9, $0x10
+	JAE  runsRLE1BMI_stop
+	INCQ R9
+	SHLQ $0x08, R13
+	LEAQ (R13)(R12*2), R14
+	MOVW R14, (AX)(BX*1)
+	ADDQ $0x02, BX
+	JMP  runsRLE1BMI_loop
+
+runsRLE1BMI_next:
+	ADDQ  $0x08, SI
+	ADDQ  $0x40, DI
+	MOVQ  (SI), DX
+	NOTQ  DX
+	TESTQ DX, DX
+	JZ    runsRLE1BMI_next
+	JMP   runsRLE1BMI_found
+
+runsRLE1BMI_stretch:
+	LEAQ    1(R8), R11
+	SUBQ    R12, R11
+	MOVQ    R11, DI
+	SUBQ    R10, DI
+	SUBQ    R9, BX
+	SUBQ    R9, BX
+	ADDQ    R9, R9
+	MOVQ    DI, R15
+	ANDQ    $0x07, R15
+	SHRQ    $0x03, DI
+	SUBQ    R15, R11
+	MOVQ    R11, R14
+	SHRQ    $0x03, R14
+	ADDQ    e+32(FP), R14
+	MOVQ    (R14), R14
+	NOTQ    R14
+	MOVQ    R11, SI
+	ANDQ    $0x07, SI
+	SHRXQ   SI, R14, R14
+	BZHIQ   R15, R14, R14
+	POPCNTQ R14, R13
+	LEAQ    1(DI)(R13*2), SI
+	CMPQ    DI, $0x01
+	SBBQ    R13, R13
+	ORQ     R13, SI
+	MOVQ    $0x00000008, R11
+	SUBQ    R15, R11
+	LEAQ    -64(R12), R13
+	CMPQ    R13, R11
+	SBBQ    R13, R13
+	LEAQ    2(DI)(R13*1), R13
+	CMPQ    R15, $0x01
+	SBBQ    R11, R11
+	ORQ     R11, R13
+	CMPQ    R9, SI
+	JA      runsRLE1BMI_notR
+	CMPQ    R9, R13
+	JA      runsRLE1BMI_notR
+	ADDQ    R9, BX
+	JMP     runsRLE1BMI_run
+
+runsRLE1BMI_notR:
+	CMPQ SI, R13
+	JA   runsRLE1BMI_A
+	LEAQ 1(DI)(DI*1), R11
+	MOVB R11, (AX)(BX*1)
+	INCQ BX
+	MOVQ $0x0102040810204080, R9
+
+runsRLE1BMI_packB:
+	MOVQ  (CX)(R10*1), R11
+	IMULQ R9, R11
+	SHRQ  $0x38, R11
+	MOVB  R11, (AX)(BX*1)
+	INCQ  BX
+	ADDQ  $0x08, R10
+	DECQ  DI
+	JNZ   runsRLE1BMI_packB
+	TESTQ R14, R14
+	JZ    runsRLE1BMI_run
+	MOVQ  R10, SI
+
+runsRLE1BMI_tail:
+	TZCNTQ  R14, R11
+	LEAQ    1(SI)(R11*1), R11
+	MOVQ    R11, R9
+	SUBQ    R10, R9
+	ADDQ    R9, R9
+	MOVBQZX (CX)(R10*1), R13
+	MOVB    R9, (AX)(BX*1)
+	MOVB    R13, 1(AX)(BX*1)
+	ADDQ    $0x02, BX
+	MOVQ    R11, R10
+	BLSRQ   R14, R14
+	JNZ     runsRLE1BMI_tail
+	JMP     runsRLE1BMI_run
+
+runsRLE1BMI_A:
+	LEAQ 3(DI)(DI*1), R11
+	MOVB R11, (AX)(BX*1)
+	INCQ BX
+	INCQ DI
+	MOVQ $0x0102040810204080, R9
+
+runsRLE1BMI_packA:
+	MOVQ  (CX)(R10*1), R11
+	IMULQ R9, R11
+	SHRQ  $0x38, R11
+	MOVB  R11, (AX)(BX*1)
+	INCQ  BX
+	ADDQ  $0x08, R10
+	DECQ  DI
+	JNZ   runsRLE1BMI_packA
+	SUBQ  $0x08, R12
+	ADDQ  R15, R12
+
+runsRLE1BMI_run:
+	MOVQ    R12, R14
+	SHRQ    $0x06, R14
+	XORL    R15, R15
+	CMPQ    R12, $0x40
+	SETCC   R15
+	ADDQ    R15, R14
+	SHLQ    $0x07, R14
+	LEAQ    (R14)(R12*2), R14
+	MOVBQZX (CX)(R8*1), R13
+	MOVW    R14, (AX)(BX*1)
+	LEAQ    1(BX)(R15*1), R14
+	MOVB    R13, (AX)(R14*1)
+	LEAQ    2(BX)(R15*1), BX
+	LEAQ    1(R8), R10
+	XORL    R9, R9
+	MOVQ    R8, DI
+	ANDQ    $-64, DI
+	MOVQ    DI, SI
+	SHRQ    $0x03, SI
+	ADDQ    e+32(FP), SI
+	CMPQ    BX, limit+48(FP)
+	JLE     runsRLE1BMI_loop
+
+runsRLE1BMI_limit:
+	XORL R15, R15
+	INCQ R8
+	SHRQ $0x06, DI
+	JMP  runsRLE1BMI_state
+
+runsRLE1BMI_stop:
+	SUBQ  R9, BX
+	SUBQ  R9, BX
+	MOVQ  R10, R8
+	MOVQ  R10, DI
+	SHRQ  $0x06, DI
+	MOVQ  e+32(FP), R14
+	MOVQ  (R14)(DI*8), DX
+	NOTQ  DX
+	MOVQ  $-1, R14
+	SHLXQ R10, R14, R14
+	ANDQ  R14, DX
+	MOVQ  $0x00000002, R15
+
+runsRLE1BMI_state:
+	MOVQ st+40(FP), R14
+	MOVQ R8, (R14)
+	MOVQ DI, 8(R14)
+	MOVQ DX, 16(R14)
+	MOVQ BX, ret+56(FP)
+	MOVQ R15, ret1+64(FP)
+	RET

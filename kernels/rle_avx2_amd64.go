@@ -102,3 +102,20 @@ func joinBytes64Avx2(dst []uint64, src []byte) int {
 	joinBytes64AVX2(&dst[0], &src[0], blocks, len(dst))
 	return 32 * blocks
 }
+
+// runsRLE1Avx2 hands runsRLE1Ref's work to the assembly, which writes
+// out[:limit+runs1Slack] at most, reads e up to the word of the last
+// value's run end (there is one at len(src)-1) and, for a stretch it
+// prices, 8 bytes of e from the byte of a bit before that end. It checks
+// the state and bounds the caller guarantees, so that bad ones cannot make
+// it read or write out of bounds; with them it does nothing.
+func runsRLE1Avx2(dst []byte, src []uint8, e []uint64, st runState, limit int) ([]byte, runState, int) {
+	n := len(src)
+	if st.p >= n || st.p < 0 || len(e) < (n-1)/64+2 || st.wi > st.p/64 || st.wi < 0 || len(dst) > limit || limit > cap(dst)-runs1Slack {
+		return dst, st, runsGeneral
+	}
+	out := dst[:cap(dst)]
+	s := [3]uint64{uint64(st.p), uint64(st.wi), st.bm}
+	d, how := runsRLE1BMI(&out[0], len(dst), &src[0], n-1, &e[0], &s, limit)
+	return dst[:d], runState{int(s[0]), int(s[1]), s[2]}, how
+}

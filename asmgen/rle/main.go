@@ -14,6 +14,11 @@
 //     the run ends (clear bits of the equality bitmap, TZCNT and BLSR) that
 //     writes each run's header and value with two stores and tells short
 //     runs from long ones with an SBB mask, not a branch.
+//   - runsRLE1BMI is the same loop for levels of width 1 (see runsRLE1Ref
+//     in kernels), which also prices the stretches of short runs between
+//     long ones itself: each short run is written as an RLE run when it is
+//     met and the stretch rewritten when bit-packing it is cheaper (the
+//     costs with SBB masks, the groups packed with one multiply each).
 //   - splitBytes{32,64}AVX2 and joinBytes{32,64}AVX2 transpose 32 values
 //     at a time between values and byte streams with an in-lane VPSHUFB and
 //     VPUNPCK{L,H}{BW,WD,DQ,QDQ} stages; the low 128-bit lanes carry values
@@ -45,6 +50,7 @@ func main() {
 	genJoinBytes32()
 	genJoinBytes64()
 	genRunsRLE8()
+	genRunsRLE1()
 
 	Generate()
 }
@@ -563,4 +569,285 @@ func genRunsRLE8() {
 	Store(d, ReturnIndex(0))
 	Store(two, ReturnIndex(1))
 	RET()
+}
+
+// genRunsRLE1 generates runsRLE1BMI, runsRLE1Ref in assembly. Registers:
+// the state is p = qp+1 (qp: the end of the run before), bm the run ends of
+// the word at ep = &e[wi], wb = 64*wi; lit is the start of the stretch and
+// r its short runs so far, each written at once as a two-byte RLE run, so
+// that the output at lit is at d-2r. The stretch path uses ep and wb as
+// scratch and rebuilds them from qp.
+func genRunsRLE1() {
+	name := "runsRLE1BMI"
+	TEXT(name, NOSPLIT, "func(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, limit int) (int, int)")
+	Pragma("noescape")
+	Doc(name+" is runsRLE1Ref with last = len(src)-1: it writes to out[d:]",
+		"from the state st, returns the new d and how it stopped, and leaves",
+		"the new state in st. It writes at most out[:limit+48], reads",
+		"src[:last+1] and e up to the word of its last run end, and for a",
+		"stretch the 8 bytes of e from the byte that holds the bit of its",
+		"last group's end.")
+	out, d, src, bm := reg.RAX, reg.RBX, reg.RCX, reg.RDX
+	ep, wb, qp, r := reg.RSI, reg.RDI, reg.R8, reg.R9
+	lit, q, c, v := reg.R10, reg.R11, reg.R12, reg.R13
+	t, two := reg.R14, reg.R15
+	eArg, stArg := NewParamAddr("e", 32), NewParamAddr("st", 40)
+	lastArg, limitArg := NewParamAddr("last", 24), NewParamAddr("limit", 48)
+	pre := name + "_"
+	L := func(s string) LabelRef { return LabelRef(pre + s) }
+
+	Load(Param("out"), out)
+	Load(Param("d"), d)
+	Load(Param("src"), src)
+	MOVQ(stArg, t)
+	MOVQ(Mem{Base: t}, lit)
+	MOVQ(Mem{Base: t, Disp: 8}, wb)
+	MOVQ(Mem{Base: t, Disp: 16}, bm)
+	MOVQ(eArg, ep)
+	LEAQ(Mem{Base: ep, Index: wb, Scale: 8}, ep)
+	SHLQ(Imm(6), wb)
+	LEAQ(Mem{Base: lit, Disp: -1}, qp)
+	XORL(r.As32(), r.As32())
+
+	Label(pre + "loop")
+	TESTQ(bm, bm)
+	JZ(L("next"))
+	Label(pre + "found")
+	// The run (qp, q]: c values of value v. A run that ends at the last
+	// value is left to the caller.
+	TZCNTQ(bm, q)
+	ADDQ(wb, q)
+	CMPQ(q, lastArg)
+	JAE(L("stop"))
+	MOVQ(q, c)
+	SUBQ(qp, c)
+	MOVBQZX(Mem{Base: src, Index: q, Scale: 1}, v)
+	MOVQ(q, qp)
+	BLSRQ(bm, bm)
+	CMPQ(c, Imm(16))
+	JB(L("short"))
+	CMPQ(c, U32(1<<13))
+	JAE(L("stop"))
+	// A long run after a long run, or after one short run, which stays
+	// an RLE run (R wins that stretch) unless A lets this run's header
+	// shrink to one byte: only when 64 <= c < 72. Other stretches are
+	// priced below.
+	CMPQ(r, Imm(1))
+	JA(L("stretch"))
+	LEAQ(Mem{Base: c, Disp: -64}, t)
+	CMPQ(t, Imm(8))
+	SBBQ(t, t)
+	TESTQ(r, t)
+	JNZ(L("stretch"))
+	// The header c<<1 as ULEB128 in one byte below 64, else two, 2c +
+	// (c>>6 + two)<<7 in a 2-byte store, then the value.
+	runHeader(c, t, two)
+	MOVW(t.As16(), Mem{Base: out, Index: d, Scale: 1})
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 1}, t)
+	MOVB(v.As8(), Mem{Base: out, Index: t, Scale: 1})
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 2}, d)
+	LEAQ(Mem{Base: qp, Disp: 1}, lit)
+	XORL(r.As32(), r.As32())
+	CMPQ(d, limitArg)
+	JLE(L("loop"))
+	JMP(L("limit"))
+
+	// A short run: written as an RLE run (2c, v) at once; a stretch of
+	// more than 16 stops.
+	Label(pre + "short")
+	CMPQ(r, Imm(16))
+	JAE(L("stop"))
+	INCQ(r)
+	SHLQ(Imm(8), v)
+	LEAQ(Mem{Base: v, Index: c, Scale: 2}, t)
+	MOVW(t.As16(), Mem{Base: out, Index: d, Scale: 1})
+	ADDQ(Imm(2), d)
+	JMP(L("loop"))
+
+	Label(pre + "next")
+	ADDQ(Imm(8), ep)
+	ADDQ(Imm(64), wb)
+	MOVQ(Mem{Base: ep}, bm)
+	NOTQ(bm)
+	TESTQ(bm, bm)
+	JZ(L("next"))
+	JMP(L("found"))
+
+	// A stretch [lit, s) of r short runs before the long run (qp-c, qp].
+	// m = s-lit <= 240 values, t8 = m&7, g = m>>3. Costs: R = 2r (what is
+	// written); B = 1+g+2*tail when g > 0, tail the runs among the last
+	// t8 values (their run ends: the clear bits of e from s-t8, t8 of
+	// them); A = 2+g-1 when the run's header shrinks to one byte (64 <= c
+	// < 72-t8), else 2+g, when t8 > 0. Absent costs are all ones.
+	Label(pre + "stretch")
+	s, m, t8, win, costB, costA, tmp := q, wb, two, t, ep, v, reg.R11
+	LEAQ(Mem{Base: qp, Disp: 1}, s)
+	SUBQ(c, s)
+	MOVQ(s, m)
+	SUBQ(lit, m)
+	SUBQ(r, d)
+	SUBQ(r, d)
+	ADDQ(r, r)
+	MOVQ(m, t8)
+	ANDQ(Imm(7), t8)
+	SHRQ(Imm(3), m)
+	g := m
+	// win: the run ends from a0 = s-t8 = lit+8g, t8 bits.
+	SUBQ(t8, s)
+	a0 := s
+	MOVQ(a0, win)
+	SHRQ(Imm(3), win)
+	ADDQ(eArg, win)
+	MOVQ(Mem{Base: win}, win)
+	NOTQ(win)
+	MOVQ(a0, costB)
+	ANDQ(Imm(7), costB)
+	SHRXQ(costB, win, win)
+	BZHIQ(t8, win, win)
+	POPCNTQ(win, costA)
+	LEAQ(Mem{Base: g, Index: costA, Scale: 2, Disp: 1}, costB)
+	CMPQ(g, Imm(1))
+	SBBQ(costA, costA)
+	ORQ(costA, costB)
+	// costA (a0 is lit+8g: the B path finds it again after packing).
+	MOVQ(U32(8), tmp)
+	SUBQ(t8, tmp)
+	LEAQ(Mem{Base: c, Disp: -64}, costA)
+	CMPQ(costA, tmp)
+	SBBQ(costA, costA)
+	LEAQ(Mem{Base: g, Index: costA, Scale: 1, Disp: 2}, costA)
+	CMPQ(t8, Imm(1))
+	SBBQ(tmp, tmp)
+	ORQ(tmp, costA)
+	costR := r
+	CMPQ(costR, costB)
+	JA(L("notR"))
+	CMPQ(costR, costA)
+	JA(L("notR"))
+	// R: the runs as written.
+	ADDQ(costR, d)
+	JMP(L("run"))
+
+	Label(pre + "notR")
+	CMPQ(costB, costA)
+	JA(L("A"))
+	// B: g groups from lit, then the runs among the last t8 values.
+	LEAQ(Mem{Base: g, Index: g, Scale: 1, Disp: 1}, tmp)
+	MOVB(tmp.As8(), Mem{Base: out, Index: d, Scale: 1})
+	INCQ(d)
+	packGroups(out, d, src, lit, g, r, tmp, pre+"packB")
+	// lit = a0 now; win holds the run ends from a0.
+	a := lit
+	end := tmp
+	TESTQ(win, win)
+	JZ(L("run"))
+	MOVQ(lit, costB)
+	Label(pre + "tail")
+	// The run [a, a0+j+1) for the run end j of win.
+	TZCNTQ(win, end)
+	LEAQ(Mem{Base: costB, Index: end, Scale: 1, Disp: 1}, end)
+	MOVQ(end, r)
+	SUBQ(a, r)
+	ADDQ(r, r)
+	MOVBQZX(Mem{Base: src, Index: a, Scale: 1}, costA)
+	MOVB(r.As8(), Mem{Base: out, Index: d, Scale: 1})
+	MOVB(costA.As8(), Mem{Base: out, Index: d, Scale: 1, Disp: 1})
+	ADDQ(Imm(2), d)
+	MOVQ(end, a)
+	BLSRQ(win, win)
+	JNZ(L("tail"))
+	JMP(L("run"))
+
+	Label(pre + "A")
+	// A: g+1 groups from lit, the last completed by the first 8-t8 values
+	// of the run, which loses them.
+	LEAQ(Mem{Base: g, Index: g, Scale: 1, Disp: 3}, tmp)
+	MOVB(tmp.As8(), Mem{Base: out, Index: d, Scale: 1})
+	INCQ(d)
+	INCQ(g)
+	packGroups(out, d, src, lit, g, r, tmp, pre+"packA")
+	SUBQ(Imm(8), c)
+	ADDQ(t8, c)
+
+	// The long run of c values ending at qp, after the stretch; then the
+	// state back in the loop's registers.
+	Label(pre + "run")
+	runHeader(c, t, two)
+	MOVBQZX(Mem{Base: src, Index: qp, Scale: 1}, v)
+	MOVW(t.As16(), Mem{Base: out, Index: d, Scale: 1})
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 1}, t)
+	MOVB(v.As8(), Mem{Base: out, Index: t, Scale: 1})
+	LEAQ(Mem{Base: d, Index: two, Scale: 1, Disp: 2}, d)
+	LEAQ(Mem{Base: qp, Disp: 1}, lit)
+	XORL(r.As32(), r.As32())
+	MOVQ(qp, wb)
+	ANDQ(I32(-64), wb)
+	MOVQ(wb, ep)
+	SHRQ(Imm(3), ep)
+	ADDQ(eArg, ep)
+	CMPQ(d, limitArg)
+	JLE(L("loop"))
+
+	// At limit: the state after the last step, how = runsLimit.
+	Label(pre + "limit")
+	XORL(two.As32(), two.As32())
+	INCQ(qp)
+	SHRQ(Imm(6), wb)
+	JMP(L("state"))
+
+	// A step left to the caller: back out of the short runs written and
+	// restart at lit, how = runsGeneral.
+	Label(pre + "stop")
+	SUBQ(r, d)
+	SUBQ(r, d)
+	MOVQ(lit, qp)
+	MOVQ(lit, wb)
+	SHRQ(Imm(6), wb)
+	MOVQ(eArg, t)
+	MOVQ(Mem{Base: t, Index: wb, Scale: 8}, bm)
+	NOTQ(bm)
+	MOVQ(I32(-1), t)
+	SHLXQ(lit, t, t)
+	ANDQ(t, bm)
+	MOVQ(U32(2), two)
+
+	Label(pre + "state")
+	MOVQ(stArg, t)
+	MOVQ(qp, Mem{Base: t})
+	MOVQ(wb, Mem{Base: t, Disp: 8})
+	MOVQ(bm, Mem{Base: t, Disp: 16})
+	Store(d, ReturnIndex(0))
+	Store(two, ReturnIndex(1))
+	RET()
+}
+
+// runHeader sets h to the ULEB128 run header c<<1 of a run of c < 1<<13
+// values as a 16-bit word, 2c + (c>>6 + two)<<7, and two to 1 when it takes
+// two bytes (c >= 64), else 0.
+func runHeader(c, h, two reg.GPPhysical) {
+	MOVQ(c, h)
+	SHRQ(Imm(6), h)
+	XORL(two.As32(), two.As32())
+	CMPQ(c, Imm(64))
+	SETCC(two.As8())
+	ADDQ(two, h)
+	SHLQ(Imm(7), h)
+	LEAQ(Mem{Base: h, Index: c, Scale: 2}, h)
+}
+
+// packGroups writes g >= 1 bit-packed width-1 groups of the levels at
+// src[lit:] to out[d:], one byte each: the eight 0/1 bytes times
+// 0x0102040810204080 gather their bits in the top byte. It advances d and
+// lit and clears g; k and x are scratch.
+func packGroups(out, d, src, lit, g, k, x reg.GPPhysical, label string) {
+	MOVQ(U64(0x0102040810204080), k)
+	Label(label)
+	MOVQ(Mem{Base: src, Index: lit, Scale: 1}, x)
+	IMULQ(k, x)
+	SHRQ(Imm(56), x)
+	MOVB(x.As8(), Mem{Base: out, Index: d, Scale: 1})
+	INCQ(d)
+	ADDQ(Imm(8), lit)
+	DECQ(g)
+	JNZ(LabelRef(label))
 }
