@@ -216,3 +216,88 @@ func FuzzBitmapLevels(f *testing.F) {
 		})
 	})
 }
+
+// fuzzNullLevels reads width-1 levels from data, a byte a run, the runs
+// alternating 1 and 0: a byte below 0x40 is a short run of 1..16 values,
+// below 0x80 a run of 56..87 (around the two-byte headers and the A
+// steps), 0xFF a run of 8190..8193 (around the kernel's longest run) when
+// the next byte says so, else a run of 16..142. At most 1<<17 values.
+func fuzzNullLevels(data []byte) []uint8 {
+	var out []uint8
+	v := uint8(1)
+	for i := 0; i < len(data) && len(out) < 1<<17; i++ {
+		b := data[i]
+		var l int
+		switch {
+		case b < 0x40:
+			l = 1 + int(b&0x0F)
+		case b < 0x80:
+			l = 56 + int(b&0x1F)
+		case b == 0xFF && i+1 < len(data) && data[i+1]&0x80 != 0:
+			l = 8190 + int(data[i+1]&3)
+			i++
+		default:
+			l = 16 + int(b&0x7F)
+		}
+		for range l {
+			out = append(out, v)
+		}
+		v ^= 1
+	}
+	return out
+}
+
+// FuzzRunsRLE1 checks runsRLE1 against runsRLE1Ref from a run start and
+// with a limit the fuzzer picks, with guard bytes past what it may write,
+// and that every implementation encodes the levels as the plain decision
+// procedure does.
+func FuzzRunsRLE1(f *testing.F) {
+	f.Add([]byte{0x90, 0x03, 0xA0, 0x02, 0x05, 0x01, 0xC0, 0x07, 0x48, 0x0E, 0x85}, uint16(0), uint16(30), uint8(3))
+	f.Add([]byte{0x80, 0x01, 0x02, 0x01, 0x03, 0x01, 0x02, 0x88, 0x06, 0x44, 0x07, 0x40, 0xFF, 0x81, 0x05, 0x90}, uint16(1), uint16(4), uint8(0))
+	f.Add([]byte{0x40, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0xC0}, uint16(2), uint16(200), uint8(9))
+	f.Fuzz(func(t *testing.T, data []byte, from, room uint16, pre uint8) {
+		levels := fuzzNullLevels(data)
+		if len(levels) == 0 {
+			return
+		}
+		want, err := appendRLEPlain(nil, levels, 1)
+		if err != nil {
+			t.Fatalf("plain: %v", err)
+		}
+		buf, _ := equalMask(levels)
+		defer maskPool.Put(buf)
+		e := *buf
+		starts := runStarts(levels)
+		p := starts[int(from)%len(starts)]
+		prefix := int(pre % 16)
+		limit := prefix + int(room)%(2*len(levels)+64)
+		spare := limit - prefix + runs1Slack
+		eachImpl(t, func(name string) {
+			got, err := AppendRLELevels(nil, levels, 1)
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("%s: %d levels: AppendRLELevels = %x, %v; plain procedure %x", name, len(levels), got, err, want)
+			}
+			if impl.runsRLE1 == nil {
+				return
+			}
+			run := func(f func([]byte, []uint8, []uint64, runState, int) ([]byte, runState, int)) ([]byte, runState, int) {
+				mem := make([]byte, prefix+spare+16)
+				for i := range mem {
+					mem[i] = 0xA5
+				}
+				out, st, how := f(mem[:prefix:prefix+spare], levels, e, restartAt(e, p), limit)
+				for i := limit + runs1Slack; i < len(mem); i++ {
+					if mem[i] != 0xA5 {
+						t.Fatalf("%s: from %d, limit %d: wrote byte %d, past limit+%d", name, p, limit, i, runs1Slack)
+					}
+				}
+				return slices.Clone(out), st, how
+			}
+			wantOut, wantSt, wantHow := run(runsRLE1Ref)
+			gotOut, gotSt, gotHow := run(impl.runsRLE1)
+			if !slices.Equal(gotOut, wantOut) || gotSt != wantSt || gotHow != wantHow {
+				t.Fatalf("%s: from %d, limit %d: wrote %x, state %+v, how %d; runsRLE1Ref %x, %+v, %d", name, p, limit, gotOut, gotSt, gotHow, wantOut, wantSt, wantHow)
+			}
+		})
+	})
+}
