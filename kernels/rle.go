@@ -1016,14 +1016,29 @@ func nextCandidate(e []uint64, pos, k, n int) int {
 		return n
 	}
 	lo := e[w] & (^uint64(0) << (pos % 64))
-	for {
-		if lo != 0 {
+	if k1 >= 15 {
+		// k1 >= 15 set bits in a row cover an aligned byte of lo or hi:
+		// words without one are passed over, each tested once.
+		ffLo := hasFFByte(lo)
+		for {
 			hi := e[w+1]
-			// k1 >= 15 set bits in a row cover an aligned byte of lo or hi.
-			if k1 < 15 || hasFFByte(lo) || hasFFByte(hi) {
+			ffHi := hasFFByte(hi)
+			if ffLo || ffHi {
 				if c := allOnesFrom(lo, hi, k1); c != 0 {
 					return min(64*w+bits.TrailingZeros64(c), n)
 				}
+			}
+			w++
+			if w >= len(e)-1 {
+				return n
+			}
+			lo, ffLo = hi, ffHi
+		}
+	}
+	for {
+		if lo != 0 {
+			if c := allOnesFrom(lo, e[w+1], k1); c != 0 {
+				return min(64*w+bits.TrailingZeros64(c), n)
 			}
 		}
 		w++
