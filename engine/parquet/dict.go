@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"math/bits"
 	"slices"
 	"unsafe"
 
@@ -59,9 +60,19 @@ type dictFixed struct {
 	// order, and the radix sort's second buffers
 	order, rank, tmpOrder []uint32
 	tmpKeys               []uint64
+	// direct: the last build counted the values in a bitmap of their
+	// range (buildDirect), leaving them sorted in s64 (and s32)
+	direct bool
+	// buildDirect's bitmap of the range and the count of set bits
+	// before each of its words
+	present []uint64
+	before  []uint32
 }
 
 func (d *dictFixed) len() int {
+	if d.direct {
+		return len(d.s64)
+	}
 	if d.width == 4 {
 		return d.d32.Len()
 	}
@@ -99,6 +110,9 @@ func asI64(v []uint64) []int64 {
 // A radix sort, a byte at a time from the lowest, skipping the bytes all
 // values share: a few passes over the dictionary, no comparisons.
 func (d *dictFixed) sortValues(idx []uint32) {
+	if d.direct {
+		return // built in order
+	}
 	n := d.len()
 	d.sorted = false
 	if n < 2 {
@@ -162,7 +176,7 @@ func (d *dictFixed) sortValues(idx []uint32) {
 // buildFixed maps keys (value bit patterns) to indices in d.
 func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit, max16 int, idx []uint32) bool {
 	d.width = width
-	d.sorted = false
+	d.sorted, d.direct = false, false
 	d.d32.Reset()
 	d.d64.Reset()
 	maxEntries := limit / width
@@ -212,4 +226,101 @@ func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []
 		}
 	}
 	return true
+}
+
+// directSpan and directSlack bound the range of integers that buildDirect
+// takes: at most directSpan values of the range per value of the chunk,
+// plus directSlack (a bitmap of 2 bits a value of the range, and a word
+// of counts per 64 of them: at most about 4 bytes per value).
+const (
+	directSpan  = 16
+	directSlack = 1 << 14
+)
+
+// buildDirect builds the dictionary of integers v, whose least and
+// greatest are lo and hi, without hashing when their range is small next
+// to their number (ids, quantities, ages, codes): it marks each value in
+// a bitmap of the range, laid out in the order of the values' bit
+// patterns (non-negative values first, as sortValues orders them), and
+// then writes each value's index as the number of marked values before
+// it. The dictionary comes out sorted, as buildFixed and sortValues would
+// leave it, with the same indices and the same decision (limit, max16:
+// see buildFixed). It reports whether it took the values (applied) and,
+// if so, whether the dictionary is kept (ok).
+func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, max16 int, idx []uint32) (ok, applied bool) {
+	n := len(v)
+	span := uint64(int64(hi)) - uint64(int64(lo))
+	if n == 0 || span >= uint64(directSpan)*uint64(n)+directSlack {
+		return false, false
+	}
+	d.width = width
+	d.sorted, d.direct = false, false
+	d.d32.Reset()
+	d.d64.Reset()
+	// position of x: x - base, plus adj for a negative x when the range
+	// holds both signs (the negative values follow the others)
+	base, adj := int64(lo), int64(0)
+	if lo < 0 && hi >= 0 {
+		base, adj = 0, int64(hi)+1-int64(lo)
+	}
+	words := int(span>>6) + 1
+	d.present = slices.Grow(d.present[:0], words)[:words]
+	clear(d.present)
+	present := d.present
+	sample := min(n, dictSample)
+	distinct := 0
+	for _, x := range v[:sample] {
+		p := uint64(int64(x) - base + (int64(x)>>63)&adj)
+		bit := uint64(1) << (p & 63)
+		if present[p>>6]&bit == 0 {
+			distinct++
+			present[p>>6] |= bit
+		}
+	}
+	if sampleTooDistinct(sample, distinct, max16) {
+		return false, true
+	}
+	for _, x := range v[sample:] {
+		p := uint64(int64(x) - base + (int64(x)>>63)&adj)
+		present[p>>6] |= 1 << (p & 63)
+	}
+	d.before = slices.Grow(d.before[:0], words)[:words]
+	before := d.before
+	total := 0
+	for i, w := range present {
+		before[i] = uint32(total)
+		total += bits.OnesCount64(w)
+	}
+	if total > limit/width {
+		return false, true
+	}
+	keys := slices.Grow(d.s64[:0], total)[:0]
+	for i, w := range present {
+		for ; w != 0; w &= w - 1 {
+			p := int64(i<<6 + bits.TrailingZeros64(w))
+			x := p + base
+			if adj != 0 && p > int64(hi) {
+				x = p - adj
+			}
+			if width == 4 {
+				keys = append(keys, uint64(uint32(x)))
+			} else {
+				keys = append(keys, uint64(x))
+			}
+		}
+	}
+	d.s64 = keys
+	if width == 4 {
+		d.s32 = slices.Grow(d.s32[:0], total)[:total]
+		for r, k := range keys {
+			d.s32[r] = uint32(k)
+		}
+	}
+	idx = idx[:n]
+	for i, x := range v {
+		p := uint64(int64(x) - base + (int64(x)>>63)&adj)
+		idx[i] = before[p>>6] + uint32(bits.OnesCount64(present[p>>6]&(1<<(p&63)-1)))
+	}
+	d.sorted, d.direct = true, true
+	return true, true
 }

@@ -1,8 +1,10 @@
 package parquet
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,5 +90,96 @@ func TestSortedNumericDictionary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBuildDirect checks that buildDirect, where it takes a column, makes
+// the same decision, indices and dictionary page as the hash build sorted
+// by sortValues, for ranges of either sign, both signs and the extremes.
+func TestBuildDirect(t *testing.T) {
+	type result struct {
+		OK   bool
+		Idx  []uint32
+		Page []byte
+	}
+	r := rand.New(rand.NewPCG(3, 5))
+	cases := []struct {
+		name   string
+		lo     int64
+		span   int64
+		n      int
+		limit  int
+		max16  int
+		direct bool // whether buildDirect must take it
+	}{
+		{"small positive", 1, 5, 10000, 1 << 20, 8, true},
+		{"one value", 42, 0, 5000, 1 << 20, 8, true},
+		{"both signs", -300, 700, 20000, 1 << 20, 15, true},
+		{"negative", -5000, 3000, 9000, 1 << 20, 15, true},
+		{"int32 edges", math.MinInt32, 100, 6000, 1 << 20, 15, true},
+		{"top of int64", math.MaxInt64 - 1000, 1000, 6000, 1 << 20, 15, true},
+		{"few values", -3, 6, 17, 1 << 20, 8, true},
+		{"too distinct", 0, 1 << 20, 70000, 1 << 20, 8, true},
+		{"over the limit", 0, 5000, 50000, 1 << 10, 15, true},
+		{"wide", -1 << 40, 1 << 41, 5000, 1 << 20, 15, false},
+	}
+	for _, tc := range cases {
+		for _, width := range []int{4, 8} {
+			if width == 4 && (tc.lo < math.MinInt32 || tc.lo+tc.span > math.MaxInt32) {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/width=%d", tc.name, width), func(t *testing.T) {
+				v64 := make([]int64, tc.n)
+				for i := range v64 {
+					// skewed towards the low end, the ends present
+					x := r.Int64N(tc.span + 1)
+					if r.IntN(2) == 0 {
+						x = min(x, r.Int64N(tc.span+1))
+					}
+					v64[i] = tc.lo + x
+				}
+				v64[0], v64[len(v64)-1] = tc.lo, tc.lo+tc.span
+				v32 := make([]int32, tc.n)
+				for i, x := range v64 {
+					v32[i] = int32(x)
+				}
+				var direct, hashed dictFixed
+				var got, want result
+				got.Idx = make([]uint32, tc.n)
+				want.Idx = make([]uint32, tc.n)
+				var applied bool
+				if width == 4 {
+					lo, hi := slices.Min(v32), slices.Max(v32)
+					got.OK, applied = buildDirect(&direct, v32, lo, hi, 4, tc.limit, tc.max16, got.Idx)
+					want.OK = buildFixed(&hashed, asU32(v32), 4, tc.limit, tc.max16, want.Idx)
+				} else {
+					lo, hi := slices.Min(v64), slices.Max(v64)
+					got.OK, applied = buildDirect(&direct, v64, lo, hi, 8, tc.limit, tc.max16, got.Idx)
+					want.OK = buildFixed(&hashed, asU64(v64), 8, tc.limit, tc.max16, want.Idx)
+				}
+				if applied != tc.direct {
+					t.Fatalf("buildDirect took the column: %v, want %v", applied, tc.direct)
+				}
+				if !applied {
+					return
+				}
+				if want.OK {
+					hashed.sortValues(want.Idx)
+					want.Page = hashed.appendValues(nil)
+				}
+				if got.OK {
+					direct.sortValues(got.Idx) // a no-op: built sorted
+					got.Page = direct.appendValues(nil)
+					if direct.len() != hashed.len() {
+						t.Fatalf("direct dictionary of %d values, hashed %d", direct.len(), hashed.len())
+					}
+				} else {
+					got.Idx, want.Idx = nil, nil // not kept: indices do not matter
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("(-hashed +direct)\n%s", diff)
+				}
+			})
+		}
 	}
 }

@@ -917,10 +917,18 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	switch t {
 	case Int32:
 		width = 4
-		ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, max16, idx)
+		lo, hi, _ := kernels.MinMaxInt32(c.Int32s)
+		var direct bool
+		if ok, direct = buildDirect(&w.fixed, c.Int32s, lo, hi, 4, limit, max16, idx); !direct {
+			ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, max16, idx)
+		}
 	case Int64:
 		width = 8
-		ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, max16, idx)
+		lo, hi, _ := kernels.MinMaxInt64(c.Int64s)
+		var direct bool
+		if ok, direct = buildDirect(&w.fixed, c.Int64s, lo, hi, 8, limit, max16, idx); !direct {
+			ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, max16, idx)
+		}
 	case Float:
 		width = 4
 		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, max16, idx)
