@@ -230,11 +230,12 @@ func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []
 
 // directSpan and directSlack bound the range of integers that buildDirect
 // takes: at most directSpan values of the range per value of the chunk,
-// plus directSlack (a bitmap of 2 bits a value of the range, and a word
-// of counts per 64 of them: at most about 4 bytes per value).
+// plus directSlack. Its memory is a bit per value of the range and 4
+// bytes per 64 of them: at most 3 bytes per value of the chunk, or 192
+// KiB for the slack (ids up to a million in a small row group).
 const (
 	directSpan  = 16
-	directSlack = 1 << 14
+	directSlack = 1 << 20
 )
 
 // buildDirect builds the dictionary of integers v, whose least and
