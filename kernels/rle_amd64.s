@@ -11,25 +11,56 @@ TEXT ·equalMask8AVX2(SB), NOSPLIT, $0-25
 	MOVQ  src+8(FP), CX
 	MOVQ  words+16(FP), DX
 	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  DX, BX
+	SHRQ  $0x01, BX
+	JZ    eq8one
 
 eq8loop:
-	VMOVDQU      (CX), Y1
-	VMOVDQU      1(CX), Y2
-	VMOVDQU      32(CX), Y3
-	VMOVDQU      33(CX), Y4
+	VMOVDQU   (CX), Y2
+	VPOR      Y2, Y0, Y0
+	VPCMPEQB  1(CX), Y2, Y2
+	VPMOVMSKB Y2, SI
+	VMOVDQU   32(CX), Y2
+	VPOR      Y2, Y1, Y1
+	VPCMPEQB  33(CX), Y2, Y2
+	VPMOVMSKB Y2, DI
+	SHLQ      $0x20, DI
+	ORQ       DI, SI
+	MOVQ      SI, (AX)
+	VMOVDQU   64(CX), Y2
+	VPOR      Y2, Y0, Y0
+	VPCMPEQB  65(CX), Y2, Y2
+	VPMOVMSKB Y2, SI
+	VMOVDQU   96(CX), Y2
+	VPOR      Y2, Y1, Y1
+	VPCMPEQB  97(CX), Y2, Y2
+	VPMOVMSKB Y2, DI
+	SHLQ      $0x20, DI
+	ORQ       DI, SI
+	MOVQ      SI, 8(AX)
+	ADDQ      $0x80, CX
+	ADDQ      $0x10, AX
+	DECQ      BX
+	JNZ       eq8loop
+
+eq8one:
+	TESTQ     $0x00000001, DX
+	JZ        eq8done
+	VMOVDQU   (CX), Y2
+	VPOR      Y2, Y0, Y0
+	VPCMPEQB  1(CX), Y2, Y2
+	VPMOVMSKB Y2, DX
+	VMOVDQU   32(CX), Y2
+	VPOR      Y2, Y1, Y1
+	VPCMPEQB  33(CX), Y2, Y2
+	VPMOVMSKB Y2, CX
+	SHLQ      $0x20, CX
+	ORQ       CX, DX
+	MOVQ      DX, (AX)
+
+eq8done:
 	VPOR         Y1, Y0, Y0
-	VPOR         Y3, Y0, Y0
-	VPCMPEQB     Y2, Y1, Y2
-	VPCMPEQB     Y4, Y3, Y4
-	VPMOVMSKB    Y2, BX
-	VPMOVMSKB    Y4, SI
-	SHLQ         $0x20, SI
-	ORQ          SI, BX
-	MOVQ         BX, (AX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x08, AX
-	DECQ         DX
-	JNZ          eq8loop
 	VEXTRACTI128 $0x01, Y0, X1
 	VPOR         X1, X0, X0
 	VPSRLDQ      $0x08, X0, X1

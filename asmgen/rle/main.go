@@ -93,32 +93,51 @@ func genEqualMask8() {
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("words"), GP64())
-	acc := YMM()
-	VPXOR(acc, acc, acc)
+	// Two words an iteration, the values or-ed into two accumulators and
+	// compared with the unaligned loads one value on as memory operands,
+	// then the odd word.
+	acc := [2]reg.VecVirtual{YMM(), YMM()}
+	VPXOR(acc[0], acc[0], acc[0])
+	VPXOR(acc[1], acc[1], acc[1])
+	pairs := GP64()
+	MOVQ(n, pairs)
+	SHRQ(Imm(1), pairs)
+	JZ(LabelRef("eq8one"))
 	Label("eq8loop")
-	a0, b0, a1, b1 := YMM(), YMM(), YMM(), YMM()
-	VMOVDQU(Mem{Base: src}, a0)
-	VMOVDQU(Mem{Base: src, Disp: 1}, b0)
-	VMOVDQU(Mem{Base: src, Disp: 32}, a1)
-	VMOVDQU(Mem{Base: src, Disp: 33}, b1)
-	VPOR(a0, acc, acc)
-	VPOR(a1, acc, acc)
-	VPCMPEQB(b0, a0, b0)
-	VPCMPEQB(b1, a1, b1)
-	lo, hi := GP32(), GP32()
-	VPMOVMSKB(b0, lo)
-	VPMOVMSKB(b1, hi)
-	SHLQ(Imm(32), hi.As64())
-	ORQ(hi.As64(), lo.As64())
-	MOVQ(lo.As64(), Mem{Base: dst})
-	ADDQ(Imm(64), src)
-	ADDQ(Imm(8), dst)
-	DECQ(n)
+	for w := 0; w < 2; w++ {
+		eq8Word(dst, src, 64*w, 8*w, acc)
+	}
+	ADDQ(Imm(128), src)
+	ADDQ(Imm(16), dst)
+	DECQ(pairs)
 	JNZ(LabelRef("eq8loop"))
-	r := orReduce(acc, false)
+	Label("eq8one")
+	TESTQ(U32(1), n)
+	JZ(LabelRef("eq8done"))
+	eq8Word(dst, src, 0, 0, acc)
+	Label("eq8done")
+	VPOR(acc[1], acc[0], acc[0])
+	r := orReduce(acc[0], false)
 	Store(r.As8(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+}
+
+// eq8Word writes the equality word of the 65 values at src+off to
+// dst+doff and ors its 64 values into acc.
+func eq8Word(dst, src reg.Register, off, doff int, acc [2]reg.VecVirtual) {
+	var m [2]reg.GPVirtual
+	for h := 0; h < 2; h++ {
+		a := YMM()
+		VMOVDQU(Mem{Base: src, Disp: off + 32*h}, a)
+		VPOR(a, acc[h], acc[h])
+		VPCMPEQB(Mem{Base: src, Disp: off + 32*h + 1}, a, a)
+		m[h] = GP32()
+		VPMOVMSKB(a, m[h])
+	}
+	SHLQ(Imm(32), m[1].As64())
+	ORQ(m[1].As64(), m[0].As64())
+	MOVQ(m[0].As64(), Mem{Base: dst, Disp: doff})
 }
 
 func genEqualMask32() {
