@@ -3,9 +3,11 @@
 // kernels/rle_amd64.s and its Go declarations kernels/rle_amd64.go.
 //
 //   - equalMask8AVX2 and equalMask32AVX2 compare every value with the next
-//     one (two overlapping unaligned loads, VPCMPEQB/VPCMPEQD) and gather
-//     the results into 64-bit words with VPMOVMSKB/VMOVMSKPS; they also or
-//     all values together so that the encoder can check the bit width.
+//     one (VPCMPEQB of a load with the unaligned memory operand one value
+//     on, two words an iteration; VPCMPEQD of two overlapping loads) and
+//     gather the results into 64-bit words with VPMOVMSKB/VMOVMSKPS; they
+//     also or all values together so that the encoder can check the bit
+//     width.
 //   - levelsToBitmapAVX2 compares 32 levels with a broadcast byte and keeps
 //     the VPMOVMSKB mask; bitmapToLevelsAVX2 spreads 32 bits over 32 bytes
 //     with VPSHUFB, tests each byte's bit and blends two broadcast levels.
