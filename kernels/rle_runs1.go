@@ -115,16 +115,13 @@ func restartAt(e []uint64, p int) runState {
 // to the caller or that room runs out, with the scanner's state there.
 func appendRunsKernel1(dst []byte, src []uint8, e []uint64, runs *runScanner, start, packed int) []byte {
 	st := runState{runs.p, runs.wi, runs.bm}
-	for st.p < len(src) {
+	for st.p < len(src) && len(dst)-start <= packed-runs1Slack {
 		if cap(dst)-len(dst) < 4*runs1Slack {
-			dst = slices.Grow(dst, 16*runs1Slack)
+			dst = slices.Grow(dst, 4*runs1Slack)
 		}
 		limit := cap(dst) - runs1Slack
 		if packed-runs1Slack < limit-start {
 			limit = start + packed - runs1Slack
-		}
-		if len(dst) > limit {
-			break
 		}
 		var how int
 		dst, st, how = impl.runsRLE1(dst, src, e, st, limit)
