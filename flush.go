@@ -620,9 +620,11 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 	// over: a block's bytes, and the cuts of the next round or Flush, do
 	// not depend on how the goroutines ran.
 	start := encs[0].Estimates()
+	w.estMu.Lock()
 	if w.rgEst != nil {
 		start = *w.rgEst
 	}
+	w.estMu.Unlock()
 	for _, bw := range encs[:min(len(encs), len(cuts))] {
 		wg.Go(func() {
 			for {
@@ -647,12 +649,14 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 	}
 	wg.Wait()
 	if firstErr == nil {
+		w.estMu.Lock()
 		for j := range learnt {
 			if l := &learnt[j]; made[j] != nil && l.in > 0 {
 				w.ratio.observe(l.in, l.out)
 				w.rgEst = &l.est
 			}
 		}
+		w.estMu.Unlock()
 	}
 	for j, b := range made {
 		switch {

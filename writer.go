@@ -46,8 +46,10 @@ type LakehouseWriter struct {
 	// rgEst are the row-group estimates every block of a parallel round
 	// starts from (nil before the first: the block writers' own, all
 	// equal), so that a block's bytes do not depend on which block writer
-	// takes it; see parallelRound. Guarded by flushMu.
+	// takes it; see parallelRound. Guarded by flushMu and estMu (the
+	// writers of a FlushBlocks run parallel rounds at once).
 	rgEst *engine.RowGroupEstimates
+	estMu sync.Mutex
 	// source is the source table (cdc.Entry.Table) the writer's blocks
 	// are of, once known; a new BlockWriter keeps it.
 	source string

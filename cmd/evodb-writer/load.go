@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -365,13 +364,16 @@ func printSummary(w io.Writer, s loadSummary, asJSON bool) {
 	fmt.Fprintf(w, "  version     %d\n", s.Version)
 }
 
-// A chunk travels from the reader through a decoder to the flusher; chunks
-// (their buffers and entry slices) are recycled, which bounds the memory of
-// a load to a few chunks.
+// A chunk travels from the reader through a decoder to a block writer;
+// chunks (their buffers and entry slices) are recycled, which bounds the
+// memory of a load to a few chunks of one block's input each, whatever
+// the size of a commit.
 type chunk struct {
 	in        *input
+	buf       []byte // the buffer data was read into, kept for the next chunk
 	data      []byte
 	firstLine int       // JSON lines: number of data's first line in its input
+	lines     int       // JSON lines: lines in data
 	skipped   []tooLong // lines dropped for their length before this chunk
 	frames    []frame   // binary: the batches in data
 	entries   []cdc.Entry
@@ -397,22 +399,26 @@ type loader struct {
 	o        *loadOptions
 	bar      *progress
 	jsonOpts cdc.JSONOptions
-	// chunkBytes is the input size of the next chunk: perCommit blocks of
-	// the mode's target size (the writer's InputBytesPerBlock: the entry
-	// bytes of one target block at the compression ratio of the blocks
-	// written so far), by the ratio of entry bytes to input bytes seen so
-	// far.
-	chunkBytes    atomic.Int64
-	entryPerInput float64
-	perCommit     int
-	pool          chan *chunk
-	readBytes     atomic.Int64
-	doneBytes     atomic.Int64 // input bytes of the chunks written so far
-	rows          atomic.Int64
-	reports       int
-	sum           loadSummary
-	lastLSN       map[string]int64
-	next          string // the first input position not committed, for messages
+	// chunkBytes is the input size of the next chunk: one block of the
+	// mode's target size (the writer's InputBytesPerBlock: the entry bytes
+	// of one target block at the compression ratio of the blocks written
+	// so far) at the ratio of entry bytes to input bytes seen so far.
+	chunkBytes atomic.Int64
+	sized      atomic.Bool // chunkBytes was set from a block written
+	perCommit  int
+	pool       chan *chunk
+	readBytes  atomic.Int64
+	doneBytes  atomic.Int64 // input bytes of the chunks committed so far
+	rows       atomic.Int64
+	// Set by the writer's goroutines (one batch at a time, in order):
+	// the chunk taken from order but not loaded yet, the ratio's sums.
+	pending         *chunk
+	inSum, entrySum int64
+	lastLSN         map[string]int64
+	rejectMu        sync.Mutex // guards reports and sum.Rejected
+	reports         int
+	sum             loadSummary
+	next            string // the first input position not committed, for messages
 }
 
 const (
@@ -420,62 +426,16 @@ const (
 	// sizes count) per input byte before the first chunk tells.
 	initialRatio  = 1.3
 	minChunkBytes = 16 << 10
-	chunkBudget   = 128 << 20
 	maxChunkBytes = 1 << 30
 	maxLineBytes  = 1 << 20
 )
 
-// gather adds to group the chunks that follow it in order while they are
-// decoded already, carry no fatal error, and group holds less than three
-// quarters of the input a chunk is now cut to (a commit's worth). next is a chunk taken from order
-// that did not join (nil if none); closed reports that order is closed
-// (next is then nil).
-func (l *loader) gather(group []*chunk, order <-chan *chunk) (_ []*chunk, next *chunk, closed bool) {
-	if l.o.batchRows > 0 || group[0].err != nil {
-		return group, nil, false
-	}
-	var size int64
-	for _, c := range group {
-		size += int64(len(c.data))
-	}
-	for size < l.chunkBytes.Load()*3/4 {
-		select {
-		case c, ok := <-order:
-			if !ok {
-				return group, nil, true
-			}
-			next = c
-		default:
-			return group, nil, false
-		}
-		select {
-		case <-next.ready:
-		default:
-			return group, next, false
-		}
-		if next.err != nil || len(next.entries) == 0 {
-			return group, next, false
-		}
-		group = append(group, next)
-		size += int64(len(next.data))
-		next = nil
-	}
-	return group, nil, false
-}
-
-// setChunkBytes sizes the input chunk so that it makes blocksPerCommit
-// blocks of the target size (the writer shares a chunk's entries evenly
-// among the blocks it cuts), with the writer's latest estimate of the
-// entry bytes of one block and entryPerInput entry bytes per input byte.
-// Blocks per chunk are fewer when perCommit blocks' input would pass
-// chunkBudget (the few chunks in flight are the load's memory), but at
-// least one.
+// setChunkBytes sizes the input chunk so that it makes one block of the
+// target size, with the writer's latest estimate of the entry bytes of
+// one block and entryPerInput entry bytes per input byte.
 func (l *loader) setChunkBytes(entryPerInput float64) {
-	l.entryPerInput = entryPerInput
 	block := float64(l.w.InputBytesPerBlock()) / entryPerInput // input bytes
-	blocks := max(1, min(l.perCommit, int(chunkBudget/block)))
-	want := float64(blocks) * block
-	l.chunkBytes.Store(clamp(int64(want), minChunkBytes, maxChunkBytes))
+	l.chunkBytes.Store(clamp(int64(block), minChunkBytes, maxChunkBytes))
 }
 
 func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptions, inputs []*input) (loadSummary, error) {
@@ -491,14 +451,18 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	l.sum.Files = len(inputs)
 	l.sum.Version = w.Stats().LastVersion
 
-	// On two cores: one goroutine reads and one decodes the next chunk
-	// while this one writes the blocks of the chunk before (the writer
-	// encodes them on every core at once). The chunks in flight are the
-	// load's memory: one being written, one per decoder being read or
-	// decoded. (A third, to read ahead while the second is decoded, only
-	// adds memory: reading is fast beside decoding.)
+	// One goroutine reads chunks of one block's input, decoders frame
+	// their lines into entries, and the writer's block writers (--encoders
+	// of them, each on its own goroutine) take the decoded chunks in turn
+	// and write each as a block; every --blocks-per-commit blocks are one
+	// commit. The chunks in flight are the load's memory: one per block
+	// writer, one per decoder being read or decoded.
+	encoders := o.encoders
+	if encoders == 0 {
+		encoders = runtime.GOMAXPROCS(0)
+	}
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
-	depth := decoders + 1
+	depth := encoders + decoders
 	l.pool = make(chan *chunk, depth)
 	for range depth {
 		l.pool <- &chunk{}
@@ -537,55 +501,19 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 		readDone <- err
 	}()
 	var flushErr, readErr error
-	finished := false  // the reader handed out everything
-	var pending *chunk // taken from order, not flushed yet
-flushing:
-	for {
-		c := pending
-		pending = nil
-		if c == nil {
-			select {
-			case next, ok := <-order:
-				if !ok {
-					finished = true
-					break flushing
-				}
-				c = next
-			case <-ctx.Done():
-				// Interrupted or failed: stop now, even if the reader is
-				// blocked on an input (stdin) that will not end.
-				break flushing
-			}
-		}
-		<-c.ready
-		// A chunk read before the writer's estimate of the block size
-		// settled holds fewer blocks than a commit should: the chunks
-		// after it that are decoded already join its commit, so that
-		// the commit has blocks for every encoder.
-		group, next, closed := l.gather([]*chunk{c}, order)
-		pending = next
-		err := l.flush(ctx, group)
-		for _, g := range group {
-			l.pool <- g
+	finished := false // the reader handed out everything
+	for !finished && flushErr == nil {
+		src := &commitSource{l: l, order: order}
+		res, err := w.FlushBlocks(ctx, src)
+		finished = src.end
+		if err == nil {
+			err = l.committed(src, res)
+		} else if src.fatal == nil || !errors.Is(err, src.fatal) {
+			err = fmt.Errorf("writing the entries from %s on (what came before is committed): %w", src.first, err)
 		}
 		if err != nil {
 			flushErr = err
 			cancel(err)
-			break
-		}
-		if closed {
-			finished = true
-			break
-		}
-	}
-	// A chunk taken ahead but not flushed goes back to the pool only once
-	// its decoder is done with it: after a failed flush a decoder may
-	// still be working on it, and the reader must not refill it meanwhile.
-	if pending != nil {
-		select {
-		case <-pending.ready:
-			l.pool <- pending
-		default:
 		}
 	}
 	if finished {
@@ -610,13 +538,164 @@ flushing:
 		// Interrupted: say where, whatever was waiting at that moment.
 		return l.sum, fmt.Errorf("%w: stopped at %s; what came before it is committed (version %d)", context.Canceled, l.where(), l.sum.Version)
 	}
-	if flushErr != nil {
+	if flushErr != nil && !(readErr != nil && errors.Is(flushErr, readErr)) {
 		return l.sum, flushErr
 	}
 	if readErr != nil {
 		return l.sum, readErr
 	}
 	return l.sum, nil
+}
+
+// commitSource hands the writer the decoded chunks of one commit, one
+// block's input each (writer.BlockSource).
+type commitSource struct {
+	l     *loader
+	order <-chan *chunk
+	mu    sync.Mutex // guards taken: Next and Done run on different goroutines
+	taken []*chunk   // handed out, not done, in order
+	n     int        // chunks handed out
+	// Set by Done, read once the flush returned.
+	inBytes int64
+	next    string // the input position after the last chunk done
+	// first names the position of the commit's first chunk; fatal is
+	// the error of a chunk that could not be decoded; end: the reader
+	// handed out everything.
+	first string
+	fatal error
+	end   bool
+}
+
+// Next implements writer.BlockSource.
+func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
+	l := s.l
+	if s.n >= l.perCommit {
+		return nil, io.EOF
+	}
+	c := l.pending
+	l.pending = nil
+	if c == nil {
+		select {
+		case next, ok := <-s.order:
+			if !ok {
+				s.end = true
+				return nil, io.EOF
+			}
+			c = next
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		l.pending = c
+		return nil, context.Cause(ctx)
+	}
+	if c.err != nil {
+		if s.n > 0 {
+			// Commit what comes before it first.
+			l.pending = c
+			return nil, io.EOF
+		}
+		s.fatal = c.err
+		return nil, c.err
+	}
+	if s.n == 0 {
+		s.first = fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
+		if c.in.binary && len(c.frames) > 0 {
+			s.first = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
+		}
+	}
+	s.n++
+	l.sum.Entries += int64(len(c.entries))
+	l.assignLSNs(c.entries)
+	s.mu.Lock()
+	s.taken = append(s.taken, c)
+	s.mu.Unlock()
+	return c.entries, nil
+}
+
+// Done implements writer.BlockSource: the chunk's rejected lines are
+// reported, in line order, and the chunk goes back to the pool.
+func (s *commitSource) Done(rejected []*engine.RowError) {
+	l := s.l
+	s.mu.Lock()
+	c := s.taken[0]
+	s.taken = s.taken[1:]
+	s.mu.Unlock()
+	l.report(c, rejected)
+	s.inBytes += int64(len(c.data))
+	if c.in.binary {
+		last := c.frames[len(c.frames)-1]
+		s.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
+	} else {
+		s.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+c.lines)
+	}
+	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
+		// The block just written refined the writer's estimate.
+		l.inSum += int64(len(c.data))
+		l.entrySum += c.entrySize
+		l.setChunkBytes(float64(l.entrySum) / float64(l.inSum))
+		l.sized.Store(true)
+	}
+	l.pool <- c
+}
+
+// report counts and describes the lines of a chunk that were rejected:
+// too long, undecodable, or refused by the shredder (rejected, indexes
+// into the chunk's entries).
+func (l *loader) report(c *chunk, rejected []*engine.RowError) {
+	type reject struct {
+		where string
+		line  int
+		msg   string
+	}
+	var all []reject
+	for _, s := range c.skipped {
+		all = append(all, reject{line: s.line, msg: fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes)})
+	}
+	for _, le := range c.lineErrs {
+		all = append(all, reject{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
+	}
+	if c.in.binary {
+		for _, re := range rejected {
+			all = append(all, reject{where: binaryPosition(c, re.Index), line: re.Index, msg: re.Err.Error()})
+		}
+	} else if len(rejected) > 0 {
+		// The shredder validated the rows (FrameData): place its errors
+		// on their lines, with the validating decoder's words.
+		for _, le := range engine.LineErrors(nil, c.data, c.entries, rejected, &l.jsonOpts) {
+			all = append(all, reject{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	slices.SortStableFunc(all, func(a, b reject) int { return a.line - b.line })
+	l.rejectMu.Lock()
+	defer l.rejectMu.Unlock()
+	for _, r := range all {
+		if r.where == "" {
+			r.where = fmt.Sprintf("%s:%d", c.in.name, r.line)
+		}
+		l.rejectAt(r.where, r.msg)
+	}
+}
+
+// committed records a commit the writer made of src's chunks.
+func (l *loader) committed(src *commitSource, res writer.FlushResult) error {
+	l.sum.Blocks += int64(len(res.BlockPaths))
+	l.sum.Rows += res.RowCount
+	l.sum.Bytes += res.Bytes
+	l.sum.Duplicates += int64(res.Duplicates)
+	l.sum.Version = res.Version
+	if src.next != "" {
+		l.next = src.next
+	}
+	l.rows.Add(res.RowCount)
+	l.doneBytes.Add(src.inBytes)
+	return l.checkRejected()
 }
 
 // where names the first input position not committed yet.
@@ -633,11 +712,22 @@ func clamp(v, lo, hi int64) int64 { return min(max(v, lo), hi) }
 func (l *loader) getChunk(ctx context.Context, in *input) (*chunk, error) {
 	select {
 	case c := <-l.pool:
+		// Buffers only grow, with room for the estimate to grow a little:
+		// a new one is tens of megabytes of fresh memory for the kernel
+		// to fault in and for the collector to account for.
 		want := int(l.chunkBytes.Load())
-		if cap(c.data) < want || cap(c.data) > 2*want {
-			c.data = make([]byte, 0, want)
+		if cap(c.buf) < want {
+			size := want + want/4
+			if !l.sized.Load() {
+				// The first chunks are cut small, before the compression
+				// is known; later ones are several times larger. Fresh
+				// memory is not touched beyond what is read into it, so
+				// a larger buffer now spares replacing it soon.
+				size = 8 * want
+			}
+			c.buf = make([]byte, 0, min(size, maxChunkBytes))
 		}
-		*c = chunk{in: in, data: c.data[:0], entries: c.entries[:0], frames: c.frames[:0], ready: make(chan struct{})}
+		*c = chunk{in: in, buf: c.buf, data: c.buf[:0:want], entries: c.entries[:0], frames: c.frames[:0], ready: make(chan struct{})}
 		return c, nil
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
@@ -681,6 +771,10 @@ func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *
 				return fmt.Errorf("reading %s: %w", in.name, err)
 			}
 			c.data, c.firstLine, c.skipped = data, first, skipped
+			c.lines = lc.line - first + 1 // the lines after this chunk start at firstLine+lines
+			if len(data) > 0 && data[len(data)-1] != '\n' {
+				c.lines-- // the input's last line, without its newline
+			}
 			if err := send(c); err != nil {
 				return err
 			}
@@ -739,6 +833,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // decode turns a chunk's bytes into entries (on a decoder goroutine).
 func (l *loader) decode(c *chunk) {
 	c.entries = c.entries[:0]
+	if n := c.lines + 1; cap(c.entries) < n && !c.in.binary {
+		// One entry per line: grown once, not by doubling as it fills.
+		c.entries = make([]cdc.Entry, 0, n+n/8)
+	}
 	if !c.in.binary {
 		c.entries, c.lineErrs = cdc.DecodeJSONLines(c.entries, c.data, &l.jsonOpts)
 	} else {
@@ -754,105 +852,6 @@ func (l *loader) decode(c *chunk) {
 	for i := range c.entries {
 		c.entrySize += int64(c.entries[i].Size())
 	}
-}
-
-// flush writes the entries of a group of decoded chunks (consecutive in
-// the input) as one commit (on the flusher goroutine, in input order).
-func (l *loader) flush(ctx context.Context, group []*chunk) (err error) {
-	if c := group[0]; c.err != nil {
-		return c.err
-	}
-	entries := group[0].entries
-	var inBytes, entryBytes int64
-	n := 0
-	for _, c := range group {
-		for _, s := range c.skipped {
-			l.reject(c.in.name, s.line, fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes))
-		}
-		for _, le := range c.lineErrs {
-			l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
-		}
-		l.sum.Entries += int64(len(c.entries))
-		inBytes += int64(len(c.data))
-		entryBytes += c.entrySize
-		n += len(c.entries)
-		l.assignLSNs(c.entries)
-	}
-	if len(group) > 1 {
-		// Groups are rare (the first chunks of a load): a new slice,
-		// dropped after the commit.
-		entries = make([]cdc.Entry, 0, n)
-		for _, c := range group {
-			entries = append(entries, c.entries...)
-		}
-	}
-	if len(entries) == 0 {
-		l.doneBytes.Add(inBytes)
-		return l.checkRejected()
-	}
-	if l.o.batchRows == 0 && entryBytes > 0 && inBytes > 0 {
-		l.setChunkBytes(float64(entryBytes) / float64(inBytes))
-	}
-	res, err := l.w.Flush(ctx, entries)
-	if err != nil {
-		c := group[0]
-		where := fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
-		if c.in.binary {
-			where = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
-		}
-		return fmt.Errorf("writing the entries from %s on (what came before is committed): %w", where, err)
-	}
-	if len(res.Rejected) > 0 {
-		rejected := slices.Clone(res.Rejected)
-		slices.SortFunc(rejected, func(a, b *engine.RowError) int { return a.Index - b.Index })
-		base := 0
-		for _, c := range group {
-			// The rows of this chunk, their indexes made the chunk's own.
-			var mine []*engine.RowError
-			for len(rejected) > 0 && rejected[0].Index < base+len(c.entries) {
-				re := *rejected[0]
-				re.Index -= base
-				mine = append(mine, &re)
-				rejected = rejected[1:]
-			}
-			base += len(c.entries)
-			if c.in.binary {
-				for _, re := range mine {
-					l.rejectAt(binaryPosition(c, re.Index), re.Err.Error())
-				}
-				continue
-			}
-			// The shredder validated the rows (FrameData): place its
-			// errors on their lines, with the validating decoder's words.
-			for _, le := range engine.LineErrors(nil, c.data, c.entries, mine, &l.jsonOpts) {
-				l.reject(c.in.name, c.firstLine+le.Line-1, le.Err.Error())
-			}
-		}
-	}
-	defer func() {
-		if err == nil {
-			err = l.checkRejected()
-		}
-	}()
-	l.sum.Blocks += int64(len(res.BlockPaths))
-	l.sum.Rows += res.RowCount
-	l.sum.Bytes += res.Bytes
-	l.sum.Duplicates += int64(res.Duplicates)
-	l.sum.Version = res.Version
-	c := group[len(group)-1]
-	if c.in.binary {
-		last := c.frames[len(c.frames)-1]
-		l.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
-	} else {
-		l.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+bytes.Count(c.data, []byte{'\n'}))
-	}
-	l.rows.Add(res.RowCount)
-	l.doneBytes.Add(inBytes)
-	if l.o.batchRows == 0 {
-		// The blocks just written refined the writer's estimate.
-		l.setChunkBytes(l.entryPerInput)
-	}
-	return nil
 }
 
 // assignLSNs numbers the entries that carry no LSN after the highest LSN

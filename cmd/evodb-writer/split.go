@@ -101,7 +101,7 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 }
 
 func (c *lineChunker) finish(chunk []byte, firstLine int, skipped []tooLong) ([]byte, int, []tooLong, error) {
-	c.line += bytes.Count(chunk, []byte{'\n'})
+	c.line += countLines(chunk)
 	if len(chunk) > 0 && chunk[len(chunk)-1] != '\n' {
 		c.line++ // the last line of the input, without its newline
 	}
@@ -134,6 +134,20 @@ func (c *lineChunker) skipRest(scratch []byte, skipped *[]tooLong) error {
 			return err
 		}
 	}
+}
+
+// countLines counts the newlines of b a megabyte at a time: the assembly
+// count cannot be preempted, and over a whole chunk (a hundred megabytes)
+// it would hold up the garbage collector, which waits for every goroutine
+// to stop, for tens of milliseconds.
+func countLines(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), 1<<20)
+		n += bytes.Count(b[:k], []byte{'\n'})
+		b = b[k:]
+	}
+	return n
 }
 
 // nthLineEnd returns the index just past the n-th newline of b, or -1.
