@@ -2,6 +2,7 @@ package writer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -358,8 +359,8 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 // filterCommitted would drop from all of them at once: those whose LSN
 // their producer committed before (in snap), and repeats of a (producer,
 // LSN) kept before in the commit. It remembers the LSNs kept per producer
-// (as runs at equal steps while a producer's LSNs rise, a set once they do
-// not).
+// (as steps of a byte or two while a producer's LSNs rise, a set once
+// they do not).
 type lsnFilter struct {
 	snap    *manifest.Snapshot
 	highest map[string]int64 // per producer, of the kept entries
@@ -370,43 +371,13 @@ type lsnFilter struct {
 type lsnProducer struct {
 	txn    int64
 	hasTxn bool
-	rising []lsnRun       // the LSNs kept, while they rise
-	set    map[int64]bool // the LSNs kept, once they stopped rising
-	last   int64          // the highest kept
-	any    bool           // one was kept
-}
-
-// lsnRun is a run of rising LSNs at equal steps: first, first+step, ...
-// (n of them). LSNs that a producer numbers one by one, or at any fixed
-// stride, take one run however many there are.
-type lsnRun struct {
-	first, step int64
-	n           int64
-}
-
-// add appends lsn, above every LSN in runs.
-func addRun(runs []lsnRun, lsn int64) []lsnRun {
-	if k := len(runs); k > 0 {
-		r := &runs[k-1]
-		switch {
-		case r.n == 1:
-			r.step, r.n = lsn-r.first, 2
-			return runs
-		case lsn == r.first+r.step*r.n:
-			r.n++
-			return runs
-		}
-	}
-	return append(runs, lsnRun{first: lsn, n: 1})
-}
-
-// allLSNs calls f with every LSN of runs.
-func allLSNs(runs []lsnRun, f func(int64)) {
-	for _, r := range runs {
-		for i := range r.n {
-			f(r.first + i*r.step)
-		}
-	}
+	// rising holds the LSNs kept while they rise, as uvarint steps from
+	// the one before (the first from 0): a byte or two an entry. Once an
+	// LSN falls back, set holds them instead.
+	rising []byte
+	set    map[int64]bool
+	last   int64 // the highest kept
+	any    bool  // one was kept
 }
 
 func newLSNFilter(snap *manifest.Snapshot) *lsnFilter {
@@ -474,14 +445,20 @@ func (p *lsnProducer) seen(lsn int64) bool {
 		if p.set != nil {
 			p.set[lsn] = true
 		} else {
-			p.rising = addRun(p.rising, lsn)
+			p.rising = binary.AppendUvarint(p.rising, uint64(lsn-p.last))
 		}
 		p.last, p.any = lsn, true
 		return false
 	}
 	if p.set == nil {
 		p.set = map[int64]bool{}
-		allLSNs(p.rising, func(v int64) { p.set[v] = true })
+		v := int64(0)
+		for b := p.rising; len(b) > 0; {
+			d, n := binary.Uvarint(b)
+			v += int64(d)
+			p.set[v] = true
+			b = b[n:]
+		}
 		p.rising = nil
 	}
 	if p.set[lsn] {

@@ -25,8 +25,8 @@ type sliceSource struct {
 	mu       sync.Mutex
 	done     int
 	rejected [][]int // per batch, the indexes Done was given
-	inFlight int      // batches handed out and not done
-	maxHeld  int      // the most at once
+	inFlight int     // batches handed out and not done
+	maxHeld  int     // the most at once
 }
 
 func (s *sliceSource) Next(ctx context.Context) ([]cdc.Entry, error) {
@@ -89,9 +89,11 @@ func TestFlushBlocksLikeFlush(t *testing.T) {
 			wantRejected: [][]int{{}, {}, {}},
 		},
 		{
-			name:    "committed before and repeated across batches",
-			before:  batch(t, "p", 1, 50),
-			batches: func() [][]cdc.Entry { return [][]cdc.Entry{batch(t, "p", 40, 120), batch(t, "p", 100, 130), batch(t, "q", 1, 10)} },
+			name:   "committed before and repeated across batches",
+			before: batch(t, "p", 1, 50),
+			batches: func() [][]cdc.Entry {
+				return [][]cdc.Entry{batch(t, "p", 40, 120), batch(t, "p", 100, 130), batch(t, "q", 1, 10)}
+			},
 			wantRows: append(append(batch(t, "p", 1, 50), batch(t, "p", 51, 130)...),
 				batch(t, "q", 1, 10)...),
 			wantDups:     11 + 21,
@@ -324,4 +326,3 @@ func TestFlushBlocksSchemaClash(t *testing.T) {
 		t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
 	}
 }
-

@@ -406,6 +406,7 @@ type loader struct {
 	chunkBytes atomic.Int64
 	sized      atomic.Bool // chunkBytes was set from a block written
 	perCommit  int
+	encoders   int // block writers at once
 	pool       chan *chunk
 	readBytes  atomic.Int64
 	doneBytes  atomic.Int64 // input bytes of the chunks committed so far
@@ -461,6 +462,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	if encoders == 0 {
 		encoders = runtime.GOMAXPROCS(0)
 	}
+	l.encoders = encoders
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
 	depth := encoders + decoders
 	l.pool = make(chan *chunk, depth)
@@ -761,6 +763,9 @@ func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *
 			if err != nil {
 				return err
 			}
+			if in.size >= 0 && l.o.batchRows == 0 {
+				c.data = c.data[:0:l.tailChunk(in.size-lc.offset, cap(c.data))]
+			}
 			data, first, skipped, err := lc.next(c.data, l.o.batchRows)
 			if err == io.EOF {
 				l.pool <- c
@@ -781,6 +786,21 @@ func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *
 		}
 	}
 	return nil
+}
+
+// tailChunk returns the size of the next chunk of an input with rest
+// bytes left when chunks are of want bytes: near the end of the input,
+// where whole chunks would leave one block writer alone with the last
+// one, the rest is shared evenly among the block writers (rest between
+// encoders-1 and encoders chunks: that many chunks of equal size).
+func (l *loader) tailChunk(rest int64, want int) int {
+	e := int64(l.encoders)
+	if e < 2 || rest <= (e-1)*int64(want) || rest > e*int64(want) {
+		return want
+	}
+	// A little more than an even share, so that the cut at the last
+	// newline leaves no small chunk after the others.
+	return int(min(rest/e+min(rest/e/16, maxLineBytes), int64(want)))
 }
 
 // readBinary cuts a stream of binary batches into chunks of whole batches.

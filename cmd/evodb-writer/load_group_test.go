@@ -75,3 +75,32 @@ func TestCommitOfChunks(t *testing.T) {
 		t.Errorf("%d chunks back in the pool, want 2", len(l.pool))
 	}
 }
+
+// TestTailChunk: near the end of an input of known size the rest is
+// shared evenly among the block writers instead of leaving one of them
+// alone with a last full chunk.
+func TestTailChunk(t *testing.T) {
+	const want = 1000
+	tests := []struct {
+		name     string
+		encoders int
+		rest     int64
+		got      int
+	}{
+		{"far from the end", 2, 5000, want},
+		{"one chunk or less left", 2, 1000, want},
+		{"between one and two chunks", 2, 1500, 750 + 46},
+		{"exactly two chunks", 2, 2000, want},
+		{"two and a bit", 2, 2001, want},
+		{"one block writer", 1, 1500, want},
+		{"three writers, between two and three chunks", 3, 2400, 800 + 50},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &loader{encoders: tc.encoders}
+			if got := l.tailChunk(tc.rest, want); got != tc.got {
+				t.Errorf("tailChunk(%d, %d) with %d writers = %d, want %d", tc.rest, want, tc.encoders, got, tc.got)
+			}
+		})
+	}
+}
