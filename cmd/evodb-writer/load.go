@@ -31,14 +31,15 @@ line, see below) or binary batches (cdc's EVB1 format: files ending in .evb,
 or --format binary); "-" or no FILE reads standard input. Input compressed
 with gzip or zstd is recognised by its first bytes and decompressed.
 
-Input is read in chunks of whole lines; each chunk becomes one commit of
---blocks-per-commit blocks of the partition mode's target size (do-sqlite
-64 KB, standard 4 MB, enterprise 32 MB of Parquet; the input per block is
-sized by the compression of the blocks written so far, the first chunk
-conservatively), or of --batch-rows entries. The blocks of a commit are
-shredded, encoded and written --encoders at a time (default: one per CPU),
-and reading and decoding the next chunks overlap writing the blocks of
-the one before.
+Input is read in chunks of whole lines, each about one block of the
+partition mode's target size (do-sqlite 64 KB, standard 4 MB, enterprise
+32 MB of Parquet; the input per block is sized by the compression of the
+blocks written so far, the first chunks conservatively), or of
+--batch-rows entries. The block writers (--encoders, default one per CPU)
+take the chunks in turn, each writing its chunk as a block, while the
+next chunks are read and decoded; every --blocks-per-commit blocks are one
+commit (one with --batch-rows). Memory is a few chunks, whatever the size
+of a commit or of the input.
 
 A line is an envelope, {"op":"INSERT","data":{...},"lsn":7,"producer":"db-1",
 "commit_ts":"2026-11-26T10:00:00Z"}, or a plain object, loaded as an INSERT.
