@@ -53,8 +53,8 @@ func runsRLE8BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint6
 // from the state st, returns the new d and how it stopped, and leaves
 // the new state in st. It writes at most out[:limit+48], reads
 // src[:last+1] and e up to the word of its last run end, and for a
-// stretch the 8 bytes of e from the byte that holds the bit of its
-// last group's end.
+// stretch it prices the 8 bytes of e from the byte that holds the bit
+// where the stretch's whole groups end.
 //
 //go:noescape
 func runsRLE1BMI(out *byte, d int, src *uint8, last int, e *uint64, st *[3]uint64, limit int) (int, int)

@@ -77,7 +77,7 @@ func TestRunsRLE1MatchesRef(t *testing.T) {
 		defer func() {
 			// Both ways of stopping were tried.
 			if hows[runsLimit] == 0 || hows[runsGeneral] == 0 {
-				t.Errorf("stops tried (limit, stretch, general): %v", hows)
+				t.Errorf("stops tried: %d at limit, %d before a step left to the caller", hows[runsLimit], hows[runsGeneral])
 			}
 		}()
 		for trial := range trials {

@@ -606,8 +606,8 @@ func genRunsRLE1() {
 		"from the state st, returns the new d and how it stopped, and leaves",
 		"the new state in st. It writes at most out[:limit+48], reads",
 		"src[:last+1] and e up to the word of its last run end, and for a",
-		"stretch the 8 bytes of e from the byte that holds the bit of its",
-		"last group's end.")
+		"stretch it prices the 8 bytes of e from the byte that holds the bit",
+		"where the stretch's whole groups end.")
 	out, d, src, bm := reg.RAX, reg.RBX, reg.RCX, reg.RDX
 	ep, wb, qp, r := reg.RSI, reg.RDI, reg.R8, reg.R9
 	lit, q, c, v := reg.R10, reg.R11, reg.R12, reg.R13
