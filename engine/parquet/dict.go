@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 	"unsafe"
@@ -200,19 +201,122 @@ func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit, max16 i
 // dictBytes is a dictionary of byte strings.
 type dictBytes struct {
 	d kernels.DictBytes
+	// short: the last build keyed values as words (buildShort), its
+	// dictionary in w; slab and offsets spell out its values
+	short   bool
+	w       kernels.DictInt64
+	words   []int64
+	slab    []byte
+	offsets []int32
 }
 
-func (d *dictBytes) len() int { return d.d.Len() }
+func (d *dictBytes) len() int {
+	if d.short {
+		return d.w.Len()
+	}
+	return d.d.Len()
+}
 
 // size is the PLAIN size of the dictionary.
-func (d *dictBytes) size() int { return d.d.EncodedSize() }
+func (d *dictBytes) size() int {
+	if d.short {
+		return 4*d.w.Len() + len(d.slab)
+	}
+	return d.d.EncodedSize()
+}
+
+// values returns the dictionary's values, in order, as a slab and
+// offsets (len() + 1 of them).
+func (d *dictBytes) values() ([]byte, []int32) {
+	if d.short {
+		return d.slab, d.offsets
+	}
+	return d.d.Values()
+}
 
 func (d *dictBytes) appendValues(dst []byte) []byte {
-	slab, offsets := d.d.Values()
+	slab, offsets := d.values()
 	return appendPlainBytes(dst, slab, offsets, 0, d.len())
 }
 
+// shortMax is the longest value buildShort takes: a word.
+const shortMax = 8
+
+// buildShort builds the dictionary of a column whose values are all of at
+// most 8 bytes, none of them zero (codes, statuses, short names), on the
+// integer hash table, each value read as a little-endian word: without a
+// zero byte, the word tells the value and its length apart (its highest
+// nonzero byte is its last), and a word is hashed and compared at a
+// fraction of the cost of a string. The dictionary, indices and decision
+// are those of the string build: values in first-seen order, the same
+// checks after each batch. It reports whether it took the column
+// (applied) and, if so, whether the dictionary is kept (ok).
+func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, idx []uint32) (ok, applied bool) {
+	n := len(offsets) - 1
+	words := slices.Grow(d.words[:0], n)[:n]
+	d.words = words
+	// Values starting at or before last have a word to load there. The
+	// writer checked the offsets (validateColumn); offsets that do not
+	// rise, or leave data, go to the string build, which reports them.
+	if n < 1 || offsets[0] < 0 || int(offsets[n]) > len(data) {
+		return false, false
+	}
+	last := len(data) - 8
+	base := unsafe.Pointer(unsafe.SliceData(data))
+	o := int(offsets[0])
+	for i, e32 := range offsets[1 : n+1] {
+		e := int(e32)
+		if uint(e-o) > shortMax {
+			return false, false
+		}
+		var x uint64
+		if o <= last {
+			x = load64le(base, o)
+		} else {
+			for j := e - 1; j >= o; j-- {
+				x = x<<8 | uint64(data[j])
+			}
+		}
+		keep := ^uint64(0) >> (64 - 8*uint(e-o)) // the value's bytes
+		x &= keep
+		if y := x | ^keep; (y-ones8)&^y&high8 != 0 {
+			return false, false // a zero byte in the value
+		}
+		words[i] = int64(x)
+		o = e
+	}
+	d.short = true
+	d.w.Reset()
+	d.slab, d.offsets = d.slab[:0], append(d.offsets[:0], 0)
+	out := asI32(idx)
+	for lo := 0; lo < n; lo += dictSample {
+		hi := min(lo+dictSample, n)
+		before := d.w.Len()
+		if err := d.w.Insert(out[lo:hi], words[lo:hi]); err != nil {
+			return false, true
+		}
+		for _, x := range d.w.Values()[before:] {
+			d.slab = binary.LittleEndian.AppendUint64(d.slab, uint64(x))
+			d.slab = d.slab[:len(d.slab)-8+(bits.Len64(uint64(x))+7)/8]
+			d.offsets = append(d.offsets, int32(len(d.slab)))
+		}
+		if d.size() > limit || sampleTooDistinct(hi, d.len(), max16) {
+			return false, true
+		}
+	}
+	return true, true
+}
+
 func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []uint32) bool {
+	if ok, applied := d.buildShort(data, offsets, limit, max16, idx); applied {
+		return ok
+	}
+	return d.buildLong(data, offsets, limit, max16, idx)
+}
+
+// buildLong builds the dictionary on the string hash table.
+func (d *dictBytes) buildLong(data []byte, offsets []int32, limit, max16 int, idx []uint32) bool {
+	d.short = false
 	d.d.Reset()
 	n := len(offsets) - 1
 	out := asI32(idx)
@@ -324,4 +428,10 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 	}
 	d.sorted, d.direct = true, true
 	return true, true
+}
+
+// load64le reads the little-endian word at byte i of the memory at p,
+// which the caller has checked to hold it.
+func load64le(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
 }

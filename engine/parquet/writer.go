@@ -769,7 +769,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	var stats Statistics
 	if kind == kindDict && l.node.Type == ByteArray {
 		// the dictionary holds every distinct value: compare those only
-		slab, offsets := w.byteDic.d.Values()
+		slab, offsets := w.byteDic.values()
 		stats, _ = columnStats(&ColumnData{Leaf: l.node, NumLevels: c.NumLevels - nv + len(offsets) - 1,
 			Bytes: slab, Offsets: offsets}, nil)
 	} else {

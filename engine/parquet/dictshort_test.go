@@ -1,0 +1,118 @@
+package parquet
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestBuildShort checks that the word-keyed build of short strings makes
+// the same decision, indices and dictionary as the string build, and
+// leaves the columns it must not take (a zero byte, a value over 8 bytes)
+// to the string build.
+func TestBuildShort(t *testing.T) {
+	type result struct {
+		OK      bool
+		Idx     []uint32
+		Page    []byte
+		Slab    []byte
+		Offsets []int32
+		Size    int
+	}
+	r := rand.New(rand.NewPCG(9, 4))
+	cases := []struct {
+		name     string
+		n        int
+		distinct int
+		minLen   int
+		maxLen   int
+		alphabet string
+		limit    int
+		max16    int
+		short    bool // whether buildShort must take it
+	}{
+		{"codes", 20000, 12, 1, 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1 << 20, 8, true},
+		{"with empty", 9000, 30, 0, 8, "xyz\xff\x80", 1 << 20, 15, true},
+		{"eight bytes", 12000, 3000, 8, 8, "0123456789", 1 << 20, 15, true},
+		{"few values", 13, 5, 0, 3, "ab", 1 << 20, 8, true},
+		{"too distinct", 30000, 30000, 6, 8, "abcdefghijklmnopqrstuvwxyz", 1 << 20, 8, true},
+		{"over the limit", 30000, 5000, 4, 8, "abcdefghij", 1 << 12, 15, true},
+		{"zero byte", 5000, 40, 1, 6, "ab\x00", 1 << 20, 15, false},
+		{"nine bytes", 5000, 40, 2, 9, "abc", 1 << 20, 15, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := make([]string, tc.distinct)
+			for i := range pool {
+				b := make([]byte, tc.minLen+r.IntN(tc.maxLen-tc.minLen+1))
+				for j := range b {
+					b[j] = tc.alphabet[r.IntN(len(tc.alphabet))]
+				}
+				pool[i] = string(b)
+			}
+			if !tc.short && tc.maxLen > shortMax {
+				pool[len(pool)-1] = "123456789" // surely one long value, late
+			}
+			var data []byte
+			offsets := []int32{0}
+			for i := range tc.n {
+				v := pool[min(r.IntN(tc.distinct), r.IntN(tc.distinct))]
+				if i == tc.n-1 {
+					v = pool[len(pool)-1]
+				}
+				data = append(data, v...)
+				offsets = append(offsets, int32(len(data)))
+			}
+			data = data[:len(data):len(data)] // the last value ends the slab
+			var short, long dictBytes
+			var got, want result
+			got.Idx = make([]uint32, tc.n)
+			want.Idx = make([]uint32, tc.n)
+			var applied bool
+			got.OK, applied = short.buildShort(data, offsets, tc.limit, tc.max16, got.Idx)
+			if applied != tc.short {
+				t.Fatalf("buildShort took the column: %v, want %v", applied, tc.short)
+			}
+			got.OK = short.build(data, offsets, tc.limit, tc.max16, got.Idx)
+			want.OK = long.buildLong(data, offsets, tc.limit, tc.max16, want.Idx)
+			for _, x := range []struct {
+				d   *dictBytes
+				res *result
+			}{{&short, &got}, {&long, &want}} {
+				if !x.res.OK {
+					x.res.Idx = nil // not kept: indices do not matter
+					continue
+				}
+				x.res.Page = x.d.appendValues(nil)
+				x.res.Slab, x.res.Offsets = x.d.values()
+				x.res.Size = x.d.size()
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("(-string build +word build)\n%s", diff)
+			}
+			if want.OK && tc.short && short.len() != long.len() {
+				t.Fatalf("len %d, want %d", short.len(), long.len())
+			}
+		})
+	}
+}
+
+// TestBuildShortLeavesBadOffsets checks that offsets that fall, start
+// below zero or end past the data are left to the string build (which
+// reports them) instead of being read.
+func TestBuildShortLeavesBadOffsets(t *testing.T) {
+	data := []byte("abcdefgh")
+	for _, offsets := range [][]int32{
+		{0, 3, 2, 8},
+		{-1, 2},
+		{0, 4, 9},
+		{0},
+	} {
+		var d dictBytes
+		idx := make([]uint32, len(offsets))
+		if _, applied := d.buildShort(data, offsets, 1<<20, 15, idx); applied {
+			t.Errorf("offsets %v: buildShort took them", offsets)
+		}
+	}
+}
