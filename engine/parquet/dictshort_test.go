@@ -116,3 +116,43 @@ func TestBuildShortLeavesBadOffsets(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuildShort: wherever the word build takes a column, it agrees with
+// the string build on the decision, the indices and the dictionary.
+func FuzzBuildShort(f *testing.F) {
+	f.Add([]byte("INSERTUPDATEDELETEINSERT"), []byte{6, 6, 6, 6})
+	f.Add([]byte("a\x00bcd\xffe"), []byte{1, 2, 3, 1})
+	f.Add([]byte("xyzxyzxyzw"), []byte{0, 3, 3, 3, 1, 0})
+	f.Fuzz(func(t *testing.T, data []byte, lens []byte) {
+		offsets := []int32{0}
+		for _, l := range lens {
+			next := int(offsets[len(offsets)-1]) + int(l%10)
+			if next > len(data) {
+				break
+			}
+			offsets = append(offsets, int32(next))
+		}
+		n := len(offsets) - 1
+		for _, limit := range []int{1 << 20, 40} {
+			var short, long dictBytes
+			gotIdx, wantIdx := make([]uint32, n), make([]uint32, n)
+			ok, applied := short.buildShort(data, offsets, limit, 8, gotIdx)
+			if !applied {
+				continue
+			}
+			want := long.buildLong(data, offsets, limit, 8, wantIdx)
+			if ok != want {
+				t.Fatalf("limit %d: word build kept the dictionary: %v, string build: %v", limit, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			if diff := cmp.Diff(wantIdx, gotIdx); diff != "" {
+				t.Fatalf("limit %d: indices (-string +word)\n%s", limit, diff)
+			}
+			if diff := cmp.Diff(long.appendValues(nil), short.appendValues(nil)); diff != "" {
+				t.Fatalf("limit %d: dictionary page (-string +word)\n%s", limit, diff)
+			}
+		}
+	})
+}

@@ -183,3 +183,46 @@ func TestBuildDirect(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuildDirect: wherever the bitmap build takes a column, it agrees with
+// the hash build, sorted, on the decision, the indices and the page.
+func FuzzBuildDirect(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 1, 2, 3}, int64(-2), uint8(3))
+	f.Add([]byte{0xff, 0, 0x80, 7}, int64(math.MaxInt64-300), uint8(9))
+	f.Fuzz(func(t *testing.T, raw []byte, lo int64, shift uint8) {
+		v := make([]int64, len(raw)/2)
+		for i := range v {
+			d := int64(raw[2*i])<<8 | int64(raw[2*i+1])
+			d <<= shift % 48
+			if lo > 0 && d > math.MaxInt64-lo {
+				d = 0
+			}
+			v[i] = lo + d
+		}
+		if len(v) == 0 {
+			return
+		}
+		for _, limit := range []int{1 << 20, 64} {
+			var direct, hashed dictFixed
+			got, want := make([]uint32, len(v)), make([]uint32, len(v))
+			ok, applied := buildDirect(&direct, v, slices.Min(v), slices.Max(v), 8, limit, 8, got)
+			if !applied {
+				continue
+			}
+			wantOK := buildFixed(&hashed, asU64(v), 8, limit, 8, want)
+			if ok != wantOK {
+				t.Fatalf("limit %d: bitmap build kept the dictionary: %v, hash build: %v", limit, ok, wantOK)
+			}
+			if !ok {
+				continue
+			}
+			hashed.sortValues(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("limit %d: indices (-hash +bitmap)\n%s", limit, diff)
+			}
+			if diff := cmp.Diff(hashed.appendValues(nil), direct.appendValues(nil)); diff != "" {
+				t.Fatalf("limit %d: page (-hash +bitmap)\n%s", limit, diff)
+			}
+		}
+	})
+}
