@@ -1101,7 +1101,7 @@ func DecodeRLELevels(dst []uint8, src []byte, width uint) (int, error) {
 	if width > 8 {
 		return 0, fmt.Errorf("%w: DecodeRLELevels width %d, want 0..8", ErrWidth, width)
 	}
-	return decodeRLE(dst, src, width, false)
+	return decodeLevels(dst, src, width, false)
 }
 
 // DecodeRLEPrefixed decodes runs that follow a 4-byte little-endian length
@@ -1164,7 +1164,8 @@ func readHeader(src []byte, i int) (uint64, int, error) {
 }
 
 // decodeRLE decodes len(dst) values. With anyTrue, an RLE run of any
-// non-zero value repeats 1, as readers of booleans take it.
+// non-zero value repeats 1, as readers of booleans take it. It is the
+// reference of decodeLevels, which levels and booleans are decoded with.
 func decodeRLE[T rleValue](dst []T, src []byte, width uint, anyTrue bool) (int, error) {
 	vb := int(width+7) / 8
 	w := int(width)

@@ -58,7 +58,7 @@ func DecodeRLEBitmap(dst []byte, src []byte, n int) (int, error) {
 	}
 	buf := getLevels(n)
 	defer levelPool.Put(buf)
-	used, err := decodeRLE(*buf, src, 1, true)
+	used, err := decodeLevels(*buf, src, 1, true)
 	if err != nil {
 		return 0, err
 	}
