@@ -19,8 +19,11 @@ import (
 const Align = 64
 
 // DefaultChunkSize is the size of the first chunk of an Arena whose chunk
-// size is not given.
-const DefaultChunkSize = 1 << 20
+// size is not given, and the least it keeps. Small, so that an arena used
+// for small blocks holds about what they need: a large round grows it
+// geometrically (each new chunk as large as all the round used before),
+// and Reset merges the chunks into one.
+const DefaultChunkSize = 64 << 10
 
 // Elem is the set of element types an Arena can hold: fixed-size values
 // without pointers.

@@ -135,8 +135,8 @@ type Options struct {
 	// MaxRowBytes is the largest row (Entry.Data) accepted; default
 	// DefaultMaxRowBytes, as cdc.JSONOptions.MaxLineBytes.
 	MaxRowBytes int
-	// ArenaChunk is the size of the first chunk of the column arena;
-	// default 1 MiB.
+	// ArenaChunk is the size of the first chunk of the column arena
+	// (and the least it keeps); default arena.DefaultChunkSize.
 	ArenaChunk int
 	// Buffers is the number of blocks whose memory stays valid: with 2, a
 	// block stays valid until the second Shred after the one that made

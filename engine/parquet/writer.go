@@ -156,6 +156,12 @@ type Writer struct {
 	dictPage     pendingPage // the chunk's dictionary page, if any
 	// sizes of the chunk's dictionary page, raw and compressed (serial path)
 	dictRaw, dictComp int
+	// what the buffers above were needed for in the last files, to
+	// release them after an oversized one (see shrinkBuffers)
+	use bufferUse
+	// the largest input the zstd encoders compress in one block, without
+	// a history buffer (see shrinkBuffers)
+	zstdBlock int
 }
 
 // NewWriter starts a file on w with the given schema. It writes the
@@ -194,35 +200,46 @@ func NewWriter(w io.Writer, schema *Node, opts WriterOptions) (*Writer, error) {
 		wr.workers = 1
 	}
 	if opts.Compression == Zstd {
-		level := zstd.SpeedDefault
-		if opts.ZstdLevel > 0 {
-			level = zstd.EncoderLevelFromZstd(opts.ZstdLevel)
+		if err := wr.newZstd(); err != nil {
+			return nil, err
 		}
-		// Pages are compressed one by one, so the window need not exceed a
-		// page; column data repeats itself at short range, and a window
-		// of 256 KiB compresses 1 MiB pages of the benchmark tables within
-		// 0.2% of a window of the page, in a quarter of the memory (the
-		// default window of level 3 is 8 MiB per encoder).
-		window := zstd.MinWindowSize
-		for window < opts.PageSize && window < maxZstdWindow {
-			window <<= 1
-		}
-		for range wr.workers {
-			// Blocks without matches are entropy-coded too: random text
-			// (ids, tokens) has skewed bytes that a raw block wastes.
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
-				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
-				zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(window),
-				zstd.WithLowerEncoderMem(true))
-			if err != nil {
-				return nil, fmt.Errorf("parquet: NewWriter: zstd: %w", err)
-			}
-			wr.zencs = append(wr.zencs, enc)
-		}
-		wr.zenc = wr.zencs[0]
 	}
 	wr.start(w, false)
 	return wr, wr.err
+}
+
+// newZstd makes the writer's zstd encoders, one per compressing goroutine.
+func (w *Writer) newZstd() error {
+	level := zstd.SpeedDefault
+	if w.opts.ZstdLevel > 0 {
+		level = zstd.EncoderLevelFromZstd(w.opts.ZstdLevel)
+	}
+	// Pages are compressed one by one, so the window need not exceed a
+	// page; column data repeats itself at short range, and a window
+	// of 256 KiB compresses 1 MiB pages of the benchmark tables within
+	// 0.2% of a window of the page, in a quarter of the memory (the
+	// default window of level 3 is 8 MiB per encoder).
+	clear(w.zencs)
+	w.zencs = w.zencs[:0]
+	window := zstd.MinWindowSize
+	for window < w.opts.PageSize && window < maxZstdWindow {
+		window <<= 1
+	}
+	for range w.workers {
+		// Blocks without matches are entropy-coded too: random text
+		// (ids, tokens) has skewed bytes that a raw block wastes.
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level),
+			zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
+			zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(window),
+			zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			return fmt.Errorf("parquet: zstd: %w", err)
+		}
+		w.zencs = append(w.zencs, enc)
+	}
+	w.zenc = w.zencs[0]
+	w.zstdBlock = min(window, zstdMaxBlock)
+	return nil
 }
 
 // Reset discards the file in progress and starts a new one on w with the
@@ -250,6 +267,7 @@ func (w *Writer) ResetKeepChoices(out io.Writer) error {
 }
 
 func (w *Writer) start(out io.Writer, keepChoices bool) {
+	w.shrinkBuffers()
 	w.out = out
 	w.off = 0
 	w.err = nil
@@ -842,6 +860,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		return nil, colErr(l, "encoding levels or indices: %v", err)
 	}
 	w.flushPages()
+	w.noteChunk(c, nv)
 	l.codec, l.codecSet = w.chunkCodec, true
 	if !w.dataSeen {
 		m.dataPageOffset = base + int64(len(w.chunk))
@@ -1242,6 +1261,7 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 }
 
 func (w *Writer) compress(dst, src []byte) []byte {
+	w.notePage(len(src))
 	return compressWith(w.opts.Compression, w.zenc, dst, src)
 }
 
@@ -1303,6 +1323,7 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 		w.appendPage(&w.pending[0], levels, body, comp)
 		return
 	}
+	w.notePage(len(body))
 	p.levelsOff = len(w.stage)
 	w.stage = append(w.stage, levels...)
 	p.bodyOff = len(w.stage)

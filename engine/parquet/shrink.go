@@ -1,0 +1,155 @@
+package parquet
+
+// Releasing the buffers of an oversized file.
+//
+// A Writer keeps its buffers (pages, the encoded chunk, dictionary indices,
+// dictionary tables, the zstd encoders' history) from file to file, so that
+// files like the last ones allocate nothing. One file much larger than the
+// next ones (a big block, then small ones) would pin its memory for good:
+// at the start of each file, shrinkBuffers releases every buffer that holds
+// more than twice what the largest chunk of each of the last shrinkFiles
+// files could need (plus shrinkSlack), and it grows again to what the next
+// files need. A run of files of about the same size never releases
+// anything, so writing them stays free of allocations.
+
+const (
+	// shrinkFiles is how many files in a row must need much less than a
+	// buffer holds before it is released
+	shrinkFiles = 4
+	// shrinkSlack is the room a byte buffer may keep beyond twice the need
+	shrinkSlack = 64 << 10
+	// dictSlack is the room, in entries, the dictionary tables may keep
+	// beyond four times the need (a build reserves a batch ahead)
+	dictSlack = 2 * dictSample
+	// zstdMaxBlock is the largest input the zstd encoder compresses as
+	// one block, without a history buffer (of the window plus a block)
+	zstdMaxBlock = 128 << 10
+)
+
+// fileUse is what the chunks of one file needed.
+type fileUse struct {
+	chunks int
+	levels int // most level entries of a chunk (at least its values)
+	bytes  int // largest rawChunkBytes of a chunk
+	page   int // largest input to the compressor
+	dict   int // most entries of a dictionary built
+}
+
+// bufferUse is what the buffers were needed for in the last files.
+type bufferUse struct {
+	file   fileUse // the file being written
+	recent [shrinkFiles]fileUse
+	files  int // files recorded in recent
+	// most entries of a dictionary built since the tables were released
+	dictHeld int
+	// an input over Writer.zstdBlock was compressed since the encoders
+	// were made: they hold a history buffer
+	zstdHist bool
+	// releases counts the buffers released so far
+	releases int
+}
+
+// rawChunkBytes bounds the bytes any encoding of a chunk takes, and so
+// what each byte buffer holds for it: PLAIN values (4 bytes of length per
+// byte array), dictionary indices, deltas, levels (a byte each at most,
+// repetition and definition), a dictionary page (at most the values), a
+// compressed page (about its input).
+func rawChunkBytes(c *ColumnData, nv int) int {
+	return 2*c.NumLevels + 8*nv + len(c.Bytes)
+}
+
+// noteChunk records what a chunk of nv values needed.
+func (w *Writer) noteChunk(c *ColumnData, nv int) {
+	f := &w.use.file
+	f.chunks++
+	f.levels = max(f.levels, c.NumLevels)
+	f.bytes = max(f.bytes, rawChunkBytes(c, nv))
+	d := max(w.fixed.d32.Len(), w.fixed.d64.Len(), w.byteDic.len())
+	f.dict = max(f.dict, d)
+	w.use.dictHeld = max(w.use.dictHeld, d)
+}
+
+// notePage records an input of n bytes to the compressor.
+func (w *Writer) notePage(n int) {
+	u := &w.use
+	u.file.page = max(u.file.page, n)
+	if n > w.zstdBlock && w.zencs != nil {
+		u.zstdHist = true
+	}
+}
+
+// shrinkBuffers ends the record of the file just written (if it wrote a
+// chunk: a Reset that only extends the schema is no file) and releases
+// the buffers that hold far more than the last shrinkFiles files needed.
+func (w *Writer) shrinkBuffers() {
+	u := &w.use
+	if u.file.chunks == 0 {
+		return
+	}
+	u.recent[u.files%shrinkFiles] = u.file
+	u.files++
+	u.file = fileUse{}
+	if u.files < shrinkFiles {
+		return
+	}
+	var need fileUse
+	for _, f := range u.recent {
+		need.levels = max(need.levels, f.levels)
+		need.bytes = max(need.bytes, f.bytes)
+		need.page = max(need.page, f.page)
+		need.dict = max(need.dict, f.dict)
+	}
+	tooBig := func(held, need int) bool {
+		if held > 2*need+shrinkSlack {
+			u.releases++
+			return true
+		}
+		return false
+	}
+	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.alt, &w.comp, &w.dictBuf, &w.stage} {
+		if tooBig(cap(*b), need.bytes) {
+			*b = nil
+		}
+	}
+	for i := range w.outs {
+		if tooBig(cap(w.outs[i]), need.bytes) {
+			w.outs[i] = nil
+		}
+	}
+	if tooBig(cap(w.nulls), need.levels) {
+		w.nulls = nil
+	}
+	if tooBig(4*cap(w.idx), 4*need.levels) {
+		w.idx = nil
+	}
+	if tooBig(4*cap(w.lens), 4*need.levels) {
+		w.lens = nil
+	}
+	if u.dictHeld > 4*need.dict+dictSlack {
+		w.fixed, w.byteDic = dictFixed{}, dictBytes{}
+		u.dictHeld = 0
+		u.releases++
+	}
+	if u.zstdHist && need.page <= w.zstdBlock {
+		// New encoders, without the history buffer; EncodeAll starts
+		// every page afresh, so they compress to the same bytes.
+		if w.newZstd() == nil {
+			u.zstdHist = false
+			u.releases++
+		}
+	}
+}
+
+// heldBytes is the memory the writer's reusable buffers hold (for tests;
+// the dictionary tables are counted by their entries and the zstd
+// encoders' history by whether it is held).
+func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
+	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.alt, w.comp, w.dictBuf, w.stage, w.nulls} {
+		bytes += cap(b)
+	}
+	for _, b := range w.outs {
+		bytes += cap(b)
+	}
+	bytes += 4*cap(w.idx) + 4*cap(w.lens)
+	return bytes, w.use.dictHeld, w.use.zstdHist
+}
