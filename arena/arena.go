@@ -25,6 +25,14 @@ const Align = 64
 // and Reset merges the chunks into one.
 const DefaultChunkSize = 64 << 10
 
+// ShrinkRounds is how many rounds in a row must use less than half of an
+// arena's chunk before Reset replaces it with a smaller one. Many, so that
+// a short run of small rounds between large ones (a block cut into row
+// groups that each are a round, then a short block of several small row
+// groups) does not release memory that the next large round allocates
+// again.
+const ShrinkRounds = 16
+
 // Elem is the set of element types an Arena can hold: fixed-size values
 // without pointers.
 type Elem interface {
@@ -39,9 +47,9 @@ type Arena struct {
 	cur       int      // index of the chunk being filled
 	off       int      // bytes used in chunks[cur]
 	chunkSize int
-	used      int    // bytes handed out since the last Reset, padding included
-	peak      int    // the most bytes handed out in one round
-	recent    [4]int // bytes handed out in the last rounds
+	used      int               // bytes handed out since the last Reset, padding included
+	peak      int               // the most bytes handed out in one round
+	recent    [ShrinkRounds]int // bytes handed out in the last rounds
 	rounds    int
 }
 
@@ -118,7 +126,7 @@ func (a *Arena) advance(size int) {
 // (callers that size their slices from the last round, as the shredder's
 // columns do, keep their own margin inside it), so that the next rounds of
 // about the same size allocate nothing; and when
-// the last few rounds all used less than half of the chunk, it is replaced
+// the last ShrinkRounds rounds all used less than half of the chunk, it is replaced
 // by a smaller one, so that one big round does not pin its memory forever.
 func (a *Arena) Reset() {
 	a.peak = max(a.peak, a.used)

@@ -187,9 +187,13 @@ func TestShrinksAfterBigRound(t *testing.T) {
 	}
 	fill(1 << 20) // 8 MiB
 	big := a.Capacity()
-	for range 4 {
+	for range ShrinkRounds - 1 {
 		fill(1000)
 	}
+	if c := a.Capacity(); c != big {
+		t.Fatalf("capacity %d after %d small rounds, want %d: shrunk too soon", c, ShrinkRounds-1, big)
+	}
+	fill(1000)
 	if c := a.Capacity(); c >= big/2 || c < 8000 {
 		t.Fatalf("capacity %d after small rounds (was %d): want it shrunk but holding a round", c, big)
 	}

@@ -21,11 +21,15 @@ func TestShrinkAfterOversizedFile(t *testing.T) {
 	big := makeGroups(schema, &valueGen{rng: rand.New(rand.NewPCG(1, 1)), nullRate: 0.1, card: 60000}, 200000)[0]
 	const smallCard = 200
 	small := makeGroups(schema, &valueGen{rng: rand.New(rand.NewPCG(2, 2)), nullRate: 0.1, card: smallCard}, 2000)[0]
-	for _, opts := range []WriterOptions{
+	optionSets := []WriterOptions{
 		{Compression: Zstd, Concurrency: 1},
 		{Compression: Zstd, Concurrency: 2, DataPageV2: true},
 		{Compression: Snappy, Concurrency: 1},
-	} {
+	}
+	if testing.Short() {
+		optionSets = optionSets[:1] // slow under qemu and -race
+	}
+	for _, opts := range optionSets {
 		var out bytes.Buffer
 		w, err := NewWriter(&out, schema, opts)
 		if err != nil {
