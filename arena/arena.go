@@ -125,9 +125,11 @@ func (a *Arena) advance(size int) {
 // replaced by one chunk with a sixteenth more room than that round used
 // (callers that size their slices from the last round, as the shredder's
 // columns do, keep their own margin inside it), so that the next rounds of
-// about the same size allocate nothing; and when
-// the last ShrinkRounds rounds all used less than half of the chunk, it is replaced
-// by a smaller one, so that one big round does not pin its memory forever.
+// about the same size allocate nothing; and when the last ShrinkRounds
+// rounds all used less than two thirds of the chunk (with their sixteenth
+// of room), it is replaced by one of that size, so that one big round does
+// not pin its memory forever, nor does the first round of slices that
+// grew by copying (which leaves about twice their size used).
 func (a *Arena) Reset() {
 	a.peak = max(a.peak, a.used)
 	a.recent[a.rounds%len(a.recent)] = a.used
@@ -143,7 +145,7 @@ func (a *Arena) Reset() {
 		for _, u := range a.recent {
 			most = max(most, u)
 		}
-		if want := max(most+most/16, a.minChunk()); len(a.chunks[0]) > 2*want {
+		if want := max(most+most/16, a.minChunk()); len(a.chunks[0]) > want+want/2 {
 			a.chunks[0] = newChunk(want)
 		}
 	}
