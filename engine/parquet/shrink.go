@@ -64,7 +64,7 @@ func (w *Writer) noteChunk(c *ColumnData, nv int) {
 	f.chunks++
 	f.levels = max(f.levels, c.NumLevels)
 	f.bytes = max(f.bytes, rawChunkBytes(c, nv))
-	d := max(w.fixed.d32.Len(), w.fixed.d64.Len(), w.byteDic.len())
+	d := max(w.fixed.len(), w.fixed.d32.Len(), w.fixed.d64.Len(), w.byteDic.len())
 	f.dict = max(f.dict, d)
 	w.use.dictHeld = max(w.use.dictHeld, d)
 }
