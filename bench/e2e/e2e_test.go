@@ -371,6 +371,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 				rounds += info.RowGroups
 			}
 			var peak, retained, blockBytes int64
+			var groups int
 			for b.Loop() {
 				runtime.GC()
 				gc := debug.SetGCPercent(-1)
@@ -381,7 +382,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 					b.Fatal(err)
 				}
 				peak = max(peak, h)
-				blockBytes = info.Bytes
+				blockBytes, groups = info.Bytes, info.RowGroups
 				runtime.GC()
 				retained = max(retained, heapAlloc()-base)
 			}
@@ -390,6 +391,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 			b.ReportMetric(float64(retained), "retained-bytes")
 			b.ReportMetric(float64(len(lines)), "batch-json-bytes")
 			b.ReportMetric(float64(blockBytes), "block-bytes")
+			b.ReportMetric(float64(groups), "row-groups")
 			b.ReportMetric(float64(peak)/float64(len(lines)), "peak/batch")
 			b.ReportMetric(float64(peak)/float64(blockBytes), "peak/block")
 		})
