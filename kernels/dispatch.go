@@ -59,6 +59,10 @@ type kernelSet struct {
 	// width 1, stretches of short runs priced in it: runsRLE1Ref says what
 	// it does, and is its specification as runsRLE8Ref is runsRLE8's.
 	runsRLE1 func(dst []byte, src []uint8, e []uint64, st runState, limit int) ([]byte, runState, int)
+	// fillBytes, when not nil, sets a prefix of dst to v and returns its
+	// length: the level decoder's long RLE runs. Without it the decoder
+	// copies from a row of equal bytes (fillLevels).
+	fillBytes func(dst []uint8, v uint8) int
 
 	// The byte-stream-split kernels convert a prefix of the values between
 	// values and streams (stream s at dst[s*n:(s+1)*n], n the number of

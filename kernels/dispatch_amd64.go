@@ -22,6 +22,7 @@ var avx2 = kernelSet{
 	bitmapToLevels:     bitmapToLevelsAvx2,
 	runsRLE8:           runsRLE8Avx2,
 	runsRLE1:           runsRLE1Avx2,
+	fillBytes:          fillBytesAvx2,
 	splitBytes32:       splitBytes32Avx2,
 	splitBytes64:       splitBytes64Avx2,
 	joinBytes32:        joinBytes32Avx2,

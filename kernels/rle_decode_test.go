@@ -179,3 +179,45 @@ func FuzzDecodeLevels(f *testing.F) {
 		checkDecodeLevels(t, "fuzz", src, width, int(n), anyTrue)
 	})
 }
+
+// TestFillLevelsGuarded fills slices of every length from 0 to 600 and some
+// longer ones, at every offset within 32 bytes, with each implementation,
+// and checks every byte of the slice and 64 guard bytes on either side.
+func TestFillLevelsGuarded(t *testing.T) {
+	rows := levelRows()
+	lengths := []int{4096, 16383, 16384, 16385, 40000}
+	for n := range 601 {
+		lengths = append(lengths, n)
+	}
+	forEachImpl(t, func(t *testing.T) {
+		for _, n := range lengths {
+			for off := range 32 {
+				if n > 600 && off > 1 {
+					break
+				}
+				buf := make([]byte, 64+off+n+64)
+				for i := range buf {
+					buf[i] = 0xA5
+				}
+				v := byte(n + off)
+				d := buf[64+off : 64+off+n : 64+off+n]
+				if n > levelRowLen {
+					fillLevels(d, v, &rows[v])
+				} else if f := impl.fillBytes; f != nil {
+					if done := f(d, v); done != 0 && done != n {
+						t.Fatalf("fillBytes of %d bytes did %d", n, done)
+					}
+				}
+				for i, b := range buf {
+					want := byte(0xA5)
+					if i >= 64+off && i < 64+off+n && (n > levelRowLen || impl.fillBytes != nil && n >= 64) {
+						want = v
+					}
+					if b != want {
+						t.Fatalf("n=%d off=%d: byte %d is %#x, want %#x", n, off, i-64-off, b, want)
+					}
+				}
+			}
+		}
+	})
+}
