@@ -32,12 +32,14 @@ type BlockSource interface {
 	// block's worth (InputBytesPerBlock); its entries must stay unchanged
 	// until Done is called for it.
 	Next(ctx context.Context) ([]cdc.Entry, error)
-	// Done is called once for each batch Next returned, in the order Next
-	// returned them, when its blocks are written and its entries no
-	// longer needed; rejected lists the rows refused, with their indexes
-	// in the batch. After a failure, Done is not called for the batches
-	// that were not done yet.
-	Done(rejected []*engine.RowError)
+	// Done is called once for each batch Next returned (batch counts
+	// them from 0 in the order Next returned them) when its blocks are
+	// written and its entries no longer needed; rejected lists the rows
+	// refused, with their indexes in the batch. Batches are mostly done
+	// in order, but one whose blocks add no column to the commit may be
+	// done before the ones ahead of it. After a failure, Done is not
+	// called for the batches that were not done yet.
+	Done(batch int, rejected []*engine.RowError)
 }
 
 // FlushBlocks writes the batches src hands out as blocks, BlockEncoders of
@@ -95,6 +97,7 @@ type streamBatch struct {
 	index   []int       // kept's indexes in entries (nil: the same)
 	blocks  []*block
 	err     error
+	settled bool // ahead of its turn (see finish)
 }
 
 // stream is the state of one FlushBlocks.
@@ -107,12 +110,13 @@ type stream struct {
 	seq    int
 	eof    bool
 
-	doneMu  sync.Mutex // guards what follows: the batches finished, in order
+	doneMu  sync.Mutex // guards what follows: the batches finished
 	turn    *sync.Cond // on doneMu: a batch was settled, or the flush failed
 	merged  manifest.StructType
-	written map[int]*streamBatch // finished, waiting for the ones before
+	written map[int]*streamBatch // finished, not settled in order yet
+	inOrder int                  // the first batch not settled in order
 	settled int                  // batches settled (Done) so far
-	blocks  []*block             // settled blocks, in entry order
+	done    map[int][]*block     // the blocks of the batches settled
 	rescued int
 	rejects int
 	failed  error
@@ -135,7 +139,7 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s := &stream{w: w, src: src, filter: newLSNFilter(snap), merged: table, written: map[int]*streamBatch{}}
+	s := &stream{w: w, src: src, filter: newLSNFilter(snap), merged: table, written: map[int]*streamBatch{}, done: map[int][]*block{}}
 	s.turn = sync.NewCond(&s.doneMu)
 	var wg sync.WaitGroup
 	for _, bw := range w.encs {
@@ -147,9 +151,12 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 		})
 	}
 	wg.Wait()
-	blocks := s.blocks
-	for _, b := range s.written { // finished, not settled: after a failure
-		blocks = append(blocks, b.blocks...)
+	var blocks []*block
+	for seq := range s.seq {
+		blocks = append(blocks, s.done[seq]...)
+		if b := s.written[seq]; b != nil && !b.settled {
+			blocks = append(blocks, b.blocks...) // after a failure
+		}
 	}
 	if s.failed != nil {
 		w.dropBlocks(blocks)
@@ -260,7 +267,7 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 		return nil, 0, nil
 	}
 	// Hold at most one batch beyond those the block writers write: a
-	// batch written before the one ahead of it waits for it (to be
+	// batch written before the one ahead of it may wait for it (to be
 	// settled in order), and a writer racing ahead would otherwise take
 	// batch after batch meanwhile.
 	s.doneMu.Lock()
@@ -306,11 +313,14 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 	return b, seq, nil
 }
 
-// finish records a written batch and settles, in order, the batches
-// whose turn it is: their blocks' schemas are merged onto the table's and
-// those of the blocks before them; a block that clashes is written again
-// under the merged types (see settleSchemas); then the source is told the
-// batch is done.
+// finish records a written batch and settles the batches it can:
+// in order, each batch's blocks' schemas are merged onto the table's and
+// those of the blocks before them, and a block that clashes is written
+// again under the merged types (see settleSchemas); a batch written ahead
+// of its turn whose blocks add nothing to the schema merged so far is
+// settled at once (whatever the batches before it add, it cannot clash
+// with them: it has only columns merged already, of their types). The
+// source is told a batch is done once it is settled.
 func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 	s.doneMu.Lock()
 	defer s.doneMu.Unlock()
@@ -321,38 +331,70 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 	if s.failed != nil {
 		return nil // the flush failed: leave the batches to be dropped
 	}
+	if seq != s.inOrder && s.addsNothing(b) {
+		b.settled = true
+		s.settle(seq, b, b.blocks)
+	}
 	for {
-		b, ok := s.written[s.settled]
+		b, ok := s.written[s.inOrder]
 		if !ok || b.err != nil {
 			return nil
 		}
+		seq := s.inOrder
+		delete(s.written, seq)
+		s.inOrder++
+		if b.settled {
+			continue
+		}
 		blocks, err := s.w.settleSchemas(ctx, b.kept, b.index, s.merged, b.blocks)
-		b.blocks = blocks // what settleSchemas stored, to drop after a failure
 		if err != nil {
+			s.done[seq] = blocks // what settleSchemas stored, to drop
 			return err
 		}
-		var rejected []*engine.RowError
-		kept := blocks[:0]
 		for _, blk := range blocks {
-			rejected = append(rejected, blk.rejected...)
-			s.rescued += blk.rescued
 			if !blk.written {
-				continue // every row rejected: no file
+				continue
 			}
 			if s.merged, _, err = mergeSchema(s.merged, blk.schema); err != nil {
-				b.blocks = kept
+				s.done[seq] = blocks
 				return err
 			}
+		}
+		s.settle(seq, b, blocks)
+	}
+}
+
+// addsNothing reports whether the blocks of b have only columns merged
+// already, of the same types.
+func (s *stream) addsNothing(b *streamBatch) bool {
+	for _, blk := range b.blocks {
+		if !blk.written {
+			continue
+		}
+		if _, changed, err := mergeSchema(s.merged, blk.schema); err != nil || changed {
+			return false
+		}
+	}
+	return true
+}
+
+// settle records the blocks of batch seq and tells the source it is done.
+func (s *stream) settle(seq int, b *streamBatch, blocks []*block) {
+	var rejected []*engine.RowError
+	var kept []*block
+	for _, blk := range blocks {
+		rejected = append(rejected, blk.rejected...)
+		s.rescued += blk.rescued
+		if blk.written { // else every row was rejected: no file
 			kept = append(kept, blk)
 		}
-		slices.SortFunc(rejected, func(a, c *engine.RowError) int { return a.Index - c.Index })
-		s.blocks = append(s.blocks, kept...)
-		s.rejects += len(rejected)
-		delete(s.written, s.settled)
-		s.settled++
-		s.turn.Broadcast()
-		s.src.Done(rejected)
 	}
+	slices.SortFunc(rejected, func(a, c *engine.RowError) int { return a.Index - c.Index })
+	s.done[seq] = kept
+	s.rejects += len(rejected)
+	s.settled++
+	s.turn.Broadcast()
+	s.src.Done(seq, rejected)
 }
 
 // lsnFilter drops, batch after batch, the entries of a commit that

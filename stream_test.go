@@ -27,6 +27,7 @@ type sliceSource struct {
 	rejected [][]int // per batch, the indexes Done was given
 	inFlight int     // batches handed out and not done
 	maxHeld  int     // the most at once
+	dupDone  bool    // Done was called twice for a batch
 }
 
 func (s *sliceSource) Next(ctx context.Context) ([]cdc.Entry, error) {
@@ -45,7 +46,7 @@ func (s *sliceSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 	return b, nil
 }
 
-func (s *sliceSource) Done(rejected []*engine.RowError) {
+func (s *sliceSource) Done(batch int, rejected []*engine.RowError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inFlight--
@@ -53,7 +54,13 @@ func (s *sliceSource) Done(rejected []*engine.RowError) {
 	for _, re := range rejected {
 		idx = append(idx, re.Index)
 	}
-	s.rejected = append(s.rejected, idx)
+	for len(s.rejected) <= batch {
+		s.rejected = append(s.rejected, nil)
+	}
+	if s.rejected[batch] != nil {
+		s.dupDone = true
+	}
+	s.rejected[batch] = idx
 	s.done++
 }
 
@@ -152,8 +159,8 @@ func TestFlushBlocksLikeFlush(t *testing.T) {
 				if diff := cmp.Diff(tc.wantRejected, src.rejected); diff != "" {
 					t.Errorf("rejected rows per batch (-want +got):\n%s", diff)
 				}
-				if src.done != len(src.batches) {
-					t.Errorf("Done called %d times for %d batches", src.done, len(src.batches))
+				if src.done != len(src.batches) || src.dupDone {
+					t.Errorf("Done called %d times for %d batches (twice for one: %v)", src.done, len(src.batches), src.dupDone)
 				}
 				checkRows(t, readAll(t, w, nil), wantRows(tc.wantRows))
 				if diff := cmp.Diff(activeKeys(t, w), dataKeys(t, mem)); diff != "" {

@@ -555,18 +555,22 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 type commitSource struct {
 	l     *loader
 	order <-chan *chunk
-	mu    sync.Mutex // guards taken: Next and Done run on different goroutines
-	taken []*chunk   // handed out, not done, in order
+	mu    sync.Mutex // guards taken and reports: Next and Done run on different goroutines
+	taken []*chunk   // handed out, by batch number; nil once done
 	n     int        // chunks handed out
+	// reports holds the rejected lines of chunks done before the chunks
+	// ahead of them, so that they are reported in input order; shown is
+	// the number of chunks reported.
+	reports map[int][]rejectedLine
+	shown   int
 	// Set by Done, read once the flush returned.
 	inBytes int64
-	next    string // the input position after the last chunk done
-	// first names the position of the commit's first chunk; fatal is
-	// the error of a chunk that could not be decoded; end: the reader
-	// handed out everything.
-	first string
-	fatal error
-	end   bool
+	// first names the position of the commit's first chunk, next the
+	// one after its last; fatal is the error of a chunk that could not
+	// be decoded; end: the reader handed out everything.
+	first, next string
+	fatal       error
+	end         bool
 }
 
 // Next implements writer.BlockSource.
@@ -610,6 +614,12 @@ func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 			s.first = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
 		}
 	}
+	if c.in.binary {
+		last := c.frames[len(c.frames)-1]
+		s.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
+	} else {
+		s.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+c.lines)
+	}
 	s.n++
 	l.sum.Entries += int64(len(c.entries))
 	l.assignLSNs(c.entries)
@@ -620,21 +630,31 @@ func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 }
 
 // Done implements writer.BlockSource: the chunk's rejected lines are
-// reported, in line order, and the chunk goes back to the pool.
-func (s *commitSource) Done(rejected []*engine.RowError) {
+// reported (in input order, once the chunks before it are done too), and
+// the chunk goes back to the pool.
+func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 	l := s.l
 	s.mu.Lock()
-	c := s.taken[0]
-	s.taken = s.taken[1:]
+	c := s.taken[batch]
+	s.taken[batch] = nil
 	s.mu.Unlock()
-	l.report(c, rejected)
-	s.inBytes += int64(len(c.data))
-	if c.in.binary {
-		last := c.frames[len(c.frames)-1]
-		s.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
-	} else {
-		s.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+c.lines)
+	lines := l.rejectedLines(c, rejected)
+	s.mu.Lock()
+	if s.reports == nil {
+		s.reports = map[int][]rejectedLine{}
 	}
+	s.reports[batch] = lines
+	var ready [][]rejectedLine
+	for {
+		r, ok := s.reports[s.shown]
+		if !ok {
+			break
+		}
+		delete(s.reports, s.shown)
+		s.shown++
+		ready = append(ready, r)
+	}
+	s.inBytes += int64(len(c.data))
 	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
 		// The block just written refined the writer's estimate.
 		l.inSum += int64(len(c.data))
@@ -642,46 +662,59 @@ func (s *commitSource) Done(rejected []*engine.RowError) {
 		l.setChunkBytes(float64(l.entrySum) / float64(l.inSum))
 		l.sized.Store(true)
 	}
+	s.mu.Unlock()
 	l.pool <- c
+	for _, r := range ready {
+		l.report(r)
+	}
 }
 
-// report counts and describes the lines of a chunk that were rejected:
-// too long, undecodable, or refused by the shredder (rejected, indexes
-// into the chunk's entries).
-func (l *loader) report(c *chunk, rejected []*engine.RowError) {
-	type reject struct {
-		where string
-		line  int
-		msg   string
-	}
-	var all []reject
+// rejectedLine is a rejected line of a chunk, described.
+type rejectedLine struct {
+	where string
+	line  int
+	msg   string
+}
+
+// rejectedLines describes the lines of a chunk that were rejected: too
+// long, undecodable, or refused by the shredder (rejected, indexes into
+// the chunk's entries); in line order.
+func (l *loader) rejectedLines(c *chunk, rejected []*engine.RowError) []rejectedLine {
+	var all []rejectedLine
 	for _, s := range c.skipped {
-		all = append(all, reject{line: s.line, msg: fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes)})
+		all = append(all, rejectedLine{line: s.line, msg: fmt.Sprintf("%v: %d bytes, limit %d", cdc.ErrLineTooLong, s.length, maxLineBytes)})
 	}
 	for _, le := range c.lineErrs {
-		all = append(all, reject{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
+		all = append(all, rejectedLine{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
 	}
 	if c.in.binary {
 		for _, re := range rejected {
-			all = append(all, reject{where: binaryPosition(c, re.Index), line: re.Index, msg: re.Err.Error()})
+			all = append(all, rejectedLine{where: binaryPosition(c, re.Index), line: re.Index, msg: re.Err.Error()})
 		}
 	} else if len(rejected) > 0 {
 		// The shredder validated the rows (FrameData): place its errors
 		// on their lines, with the validating decoder's words.
 		for _, le := range engine.LineErrors(nil, c.data, c.entries, rejected, &l.jsonOpts) {
-			all = append(all, reject{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
+			all = append(all, rejectedLine{line: c.firstLine + le.Line - 1, msg: le.Err.Error()})
 		}
 	}
-	if len(all) == 0 {
+	slices.SortStableFunc(all, func(a, b rejectedLine) int { return a.line - b.line })
+	for i := range all {
+		if all[i].where == "" {
+			all[i].where = fmt.Sprintf("%s:%d", c.in.name, all[i].line)
+		}
+	}
+	return all
+}
+
+// report counts and reports rejected lines.
+func (l *loader) report(lines []rejectedLine) {
+	if len(lines) == 0 {
 		return
 	}
-	slices.SortStableFunc(all, func(a, b reject) int { return a.line - b.line })
 	l.rejectMu.Lock()
 	defer l.rejectMu.Unlock()
-	for _, r := range all {
-		if r.where == "" {
-			r.where = fmt.Sprintf("%s:%d", c.in.name, r.line)
-		}
+	for _, r := range lines {
 		l.rejectAt(r.where, r.msg)
 	}
 }

@@ -104,3 +104,48 @@ func TestTailChunk(t *testing.T) {
 		})
 	}
 }
+
+// TestReportsInInputOrder: a chunk done before the one ahead of it (the
+// writer settles such a batch early) has its rejected lines reported
+// after those of the chunk ahead.
+func TestReportsInInputOrder(t *testing.T) {
+	var stderr bytes.Buffer
+	e := &env{stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
+	w, err := writer.Open(context.Background(), writer.Options{URI: "mem://load-order-test/t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	l := &loader{e: e, w: w, o: &loadOptions{producer: "p", maxRejected: -1}, lastLSN: map[string]int64{}, perCommit: 4, pool: make(chan *chunk, 2)}
+	l.jsonOpts = cdc.JSONOptions{Producer: "p", MaxLineBytes: maxLineBytes, FrameData: true}
+	l.bar = newProgress(e, "never", -1)
+	in := &input{name: "in.jsonl", size: -1}
+	mk := func(first int, lines ...string) *chunk {
+		c := &chunk{in: in, data: []byte(strings.Join(lines, "\n") + "\n"), firstLine: first, lines: len(lines), ready: make(chan struct{})}
+		l.decode(c)
+		close(c.ready)
+		return c
+	}
+	order := make(chan *chunk, 2)
+	order <- mk(1, `{"id":1}`, `nope`)
+	order <- mk(3, `also bad`, `{"id":2}`)
+	close(order)
+	src := &commitSource{l: l, order: order}
+	for range 2 {
+		if _, err := src.Next(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.Done(1, nil)
+	if stderr.Len() != 0 {
+		t.Fatalf("chunk 1 reported before chunk 0:\n%s", stderr.String())
+	}
+	src.Done(0, nil)
+	got := stderr.String()
+	if i, j := strings.Index(got, "in.jsonl:2:"), strings.Index(got, "in.jsonl:3:"); i < 0 || j < 0 || i > j {
+		t.Errorf("rejected lines not reported in input order:\n%s", got)
+	}
+	if l.sum.Rejected != 2 || len(l.pool) != 2 {
+		t.Errorf("%d rejected, %d chunks back in the pool; want 2 and 2", l.sum.Rejected, len(l.pool))
+	}
+}
