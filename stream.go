@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -22,38 +23,50 @@ import (
 // no longer has the entries, so the caller writes them again if it wants.
 var ErrStreamConflict = errors.New("writer: a concurrent commit clashed with the streamed blocks")
 
-// A BlockSource hands FlushBlocks the entries of one commit, a batch at a
-// time. The writer calls Next and Done from its own goroutines, never two
-// Nexts or two Dones at once.
+// ErrEndOfCommit, returned by a BlockSource's Next, ends a commit: the
+// batches Next returned since the last commit are committed together, and
+// FlushBlocks goes on with the next ones, writing them while that commit
+// is made.
+var ErrEndOfCommit = errors.New("writer: end of commit")
+
+// A BlockSource hands FlushBlocks entries, a batch at a time, and learns
+// what became of them. The writer calls its methods from its own
+// goroutines: never two Nexts, two Dones or two Committeds at once.
 type BlockSource interface {
-	// Next returns the next batch of the commit, or io.EOF when the
-	// commit has them all (another error fails the flush). A batch is
-	// written as one block, or as several when it holds more than one
-	// block's worth (InputBytesPerBlock); its entries must stay unchanged
-	// until Done is called for it.
+	// Next returns the next batch, ErrEndOfCommit to end a commit there,
+	// or io.EOF when there are no more (another error fails the flush). A
+	// batch is written as one block, or as several when it holds more than
+	// one block's worth (InputBytesPerBlock); its entries must stay
+	// unchanged until Done is called for it.
 	Next(ctx context.Context) ([]cdc.Entry, error)
 	// Done is called once for each batch Next returned (batch counts
 	// them from 0 in the order Next returned them) when its blocks are
 	// written and its entries no longer needed; rejected lists the rows
 	// refused, with their indexes in the batch. Batches are mostly done
-	// in order, but one whose blocks add no column to the commit may be
+	// in order, but one whose blocks add no column to the table may be
 	// done before the ones ahead of it. After a failure, Done is not
 	// called for the batches that were not done yet.
 	Done(batch int, rejected []*engine.RowError)
+	// Committed is called after each commit, in order, with its result:
+	// the batches before batch end (those of earlier commits excepted)
+	// are in the table.
+	Committed(res FlushResult, end int)
 }
 
 // FlushBlocks writes the batches src hands out as blocks, BlockEncoders of
-// them at once, and commits them all as one commit, as Flush would
-// commit the batches' entries in one slice: the same duplicate filter (an
-// entry whose LSN its producer committed before, or that repeats one of
-// the commit's, is dropped), the same blocks and schema rules. Unlike
-// Flush it holds only the batches being written, not the commit's
-// entries: each is given back (Done) once its blocks are written, so the
-// memory does not grow with the commit. The price: when a concurrent
-// commit clashes with this one, FlushBlocks cannot write the entries
-// again and fails with an error matching ErrStreamConflict (nothing of
-// the batches committed). FlushResult.Rejected is nil: the rejected rows
-// go to Done, batch by batch.
+// them at once, and commits them a commit at each ErrEndOfCommit and at
+// the end; each commit is made as Flush would commit its batches' entries
+// in one slice: the same duplicate filter (an entry whose LSN its producer
+// committed before, or that repeats one of the commit's, is dropped), the
+// same blocks and schema rules. Unlike Flush it holds only the batches
+// being written, not a commit's entries: each is given back (Done) once
+// its blocks are written, so the memory does not grow with the commit,
+// and the block writers go on with the next commit's batches while a
+// commit is made. The price: when a concurrent commit clashes with one of
+// these, FlushBlocks cannot write the entries again and fails with an
+// error matching ErrStreamConflict (the commits before it stand). The
+// result sums the commits' (Version is the last one's; Rejected is nil:
+// the rejected rows go to Done, batch by batch).
 func (w *LakehouseWriter) FlushBlocks(ctx context.Context, src BlockSource) (FlushResult, error) {
 	if w.closed.Load() {
 		return FlushResult{}, ErrClosed
@@ -63,8 +76,7 @@ func (w *LakehouseWriter) FlushBlocks(ctx context.Context, src BlockSource) (Flu
 	if w.bw == nil {
 		return FlushResult{}, ErrClosed
 	}
-	start := time.Now()
-	res, rejected, err := w.flushBlocks(ctx, src)
+	res, err := w.flushBlocks(ctx, src)
 	if err != nil {
 		w.stats.update(func(s *Stats) {
 			s.FailedFlushes++
@@ -78,14 +90,6 @@ func (w *LakehouseWriter) FlushBlocks(ctx context.Context, src BlockSource) (Flu
 		w.cfg.Logger.Warn("writer: flush failed", "streamed", true, "err", err)
 		return res, err
 	}
-	w.stats.update(func(s *Stats) {
-		s.Flushes++
-		s.Duplicates += int64(res.Duplicates)
-		s.Rejected += int64(rejected)
-		s.LastFlush = w.cfg.Clock()
-	})
-	w.cfg.Logger.Debug("writer: flush", "streamed", true, "version", res.Version, "rows", res.RowCount, "blocks", len(res.BlockPaths),
-		"bytes", res.Bytes, "duplicates", res.Duplicates, "rejected", rejected, "took", time.Since(start))
 	return res, nil
 }
 
@@ -102,13 +106,13 @@ type streamBatch struct {
 
 // stream is the state of one FlushBlocks.
 type stream struct {
-	w      *LakehouseWriter
-	src    BlockSource
-	filter *lsnFilter
+	w   *LakehouseWriter
+	src BlockSource
 
-	nextMu sync.Mutex // guards the source's Next, the filter, seq, eof
+	nextMu sync.Mutex // guards the source's Next, cur, seq, eof
 	seq    int
 	eof    bool
+	cur    *streamCommit // the commit the batches go to
 
 	doneMu  sync.Mutex // guards what follows: the batches finished
 	turn    *sync.Cond // on doneMu: a batch was settled, or the flush failed
@@ -117,63 +121,156 @@ type stream struct {
 	inOrder int                  // the first batch not settled in order
 	settled int                  // batches settled (Done) so far
 	done    map[int][]*block     // the blocks of the batches settled
-	rescued int
-	rejects int
+	rejects map[int]int          // rows rejected, per batch settled
+	commits []*streamCommit      // commits closed, in order
+	closed  bool                 // no more commits
 	failed  error
 }
 
-func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res FlushResult, rejected int, err error) {
+// streamCommit is a commit of a streamed flush: batches [start, end).
+type streamCommit struct {
+	start, end int
+	filter     *lsnFilter
+}
+
+func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (total FlushResult, err error) {
 	snap := w.latest()
-	res.Version = snap.Version()
+	total.Version = snap.Version()
 	if err := ctx.Err(); err != nil {
-		return res, 0, err
+		return total, err
 	}
 	if snap.Metadata().SchemaString != w.bwSchema {
 		if err := w.resetBlockWriter(snap); err != nil {
-			return res, 0, err
+			return total, err
 		}
 	}
 	table, err := snap.Schema()
 	if err != nil {
-		return res, 0, err
+		return total, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	// The block writers stop at the first failure; the commits closed
+	// before it whose batches are all written are still made (with the
+	// caller's ctx).
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s := &stream{w: w, src: src, filter: newLSNFilter(snap), merged: table, written: map[int]*streamBatch{}, done: map[int][]*block{}}
+	s := &stream{w: w, src: src, merged: table, written: map[int]*streamBatch{}, done: map[int][]*block{}, rejects: map[int]int{}}
+	s.cur = &streamCommit{filter: newLSNFilter(snap)}
 	s.turn = sync.NewCond(&s.doneMu)
 	var wg sync.WaitGroup
 	for _, bw := range w.encs {
 		wg.Go(func() {
-			if err := s.work(ctx, bw); err != nil {
+			if err := s.work(wctx, bw); err != nil {
 				s.fail(err)
 				cancel()
 			}
 		})
 	}
-	wg.Wait()
-	var blocks []*block
-	for seq := range s.seq {
-		blocks = append(blocks, s.done[seq]...)
-		if b := s.written[seq]; b != nil && !b.settled {
-			blocks = append(blocks, b.blocks...) // after a failure
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		if err := s.commitAll(ctx, snap, &total); err != nil {
+			s.fail(err)
+			cancel()
 		}
-	}
+	}()
+	wg.Wait()
+	s.doneMu.Lock()
+	s.closed = true
+	s.turn.Broadcast()
+	s.doneMu.Unlock()
+	<-committed
 	if s.failed != nil {
+		// Nothing after the commits made is committed: drop its blocks.
+		var blocks []*block
+		for seq := range s.seq {
+			blocks = append(blocks, s.done[seq]...)
+			if b := s.written[seq]; b != nil && !b.settled {
+				blocks = append(blocks, b.blocks...)
+			}
+		}
 		w.dropBlocks(blocks)
 		// The block writers' state after a failure is not known: start
 		// again from the table's schema.
-		if rerr := w.resetBlockWriter(snap); rerr != nil {
-			return res, s.rejects, errors.Join(s.failed, rerr)
+		if rerr := w.resetBlockWriter(w.latest()); rerr != nil {
+			return total, errors.Join(s.failed, rerr)
 		}
-		return res, s.rejects, s.failed
+		return total, s.failed
 	}
-	res.Duplicates = s.filter.dups
-	res.Rescued = s.rescued
-	highest := s.filter.highest
+	return total, nil
+}
+
+// commitAll makes the commits of the stream in order, each once its
+// batches are settled, starting from snap, until one fails or a failure
+// of the block writers left one unfinished; total sums their results.
+func (s *stream) commitAll(ctx context.Context, snap *manifest.Snapshot, total *FlushResult) error {
+	w := s.w
+	for k := 0; ; k++ {
+		s.doneMu.Lock()
+		for !(k < len(s.commits) && s.inOrder >= s.commits[k].end) {
+			if s.closed && (k >= len(s.commits) || s.failed != nil) {
+				// No more commits, or a failure before this one's
+				// batches were all written.
+				s.doneMu.Unlock()
+				return nil
+			}
+			s.turn.Wait()
+		}
+		c := s.commits[k]
+		var blocks []*block
+		rejected := 0
+		for seq := c.start; seq < c.end; seq++ {
+			blocks = append(blocks, s.done[seq]...)
+			delete(s.done, seq)
+			rejected += s.rejects[seq]
+		}
+		s.doneMu.Unlock()
+		start := time.Now()
+		res, next, err := w.commitBlocks(ctx, snap, blocks, c.filter)
+		if err != nil {
+			return err
+		}
+		snap = next
+		w.stats.update(func(st *Stats) {
+			st.Flushes++
+			st.Duplicates += int64(res.Duplicates)
+			st.Rejected += int64(rejected)
+			st.LastFlush = w.cfg.Clock()
+		})
+		w.cfg.Logger.Debug("writer: flush", "streamed", true, "version", res.Version, "rows", res.RowCount, "blocks", len(res.BlockPaths),
+			"bytes", res.Bytes, "duplicates", res.Duplicates, "rejected", rejected, "took", time.Since(start))
+		total.Version = res.Version
+		total.BlockPaths = append(total.BlockPaths, res.BlockPaths...)
+		if total.BlockPath == "" {
+			total.BlockPath = res.BlockPath
+		}
+		total.RowCount += res.RowCount
+		total.Bytes += res.Bytes
+		total.Duplicates += res.Duplicates
+		total.Rescued += res.Rescued
+		total.Duplicate = total.RowCount == 0 && total.Duplicates > 0
+		if total.Committed == nil {
+			total.Committed = map[string]int64{}
+		}
+		maps.Copy(total.Committed, res.Committed)
+		s.src.Committed(res, c.end)
+	}
+}
+
+// commitBlocks commits the blocks of a streamed commit, whose entries
+// filter let through, on top of snap; next is the snapshot after it (snap
+// when nothing was to commit). On error its blocks are deleted, unless
+// the commit may have happened.
+func (w *LakehouseWriter) commitBlocks(ctx context.Context, snap *manifest.Snapshot, blocks []*block, filter *lsnFilter) (res FlushResult, next *manifest.Snapshot, err error) {
+	res.Version = snap.Version()
+	res.Duplicates = filter.dups
+	for _, b := range blocks {
+		res.Rescued += b.rescued
+	}
+	highest := filter.highest
 	if len(highest) == 0 && len(blocks) == 0 {
 		res.Duplicate = res.Duplicates > 0
-		res.Committed = s.filter.committed(snap)
-		return res, s.rejects, nil
+		res.Committed = filter.committed(snap)
+		return res, snap, nil
 	}
 	actions, err := w.actions(snap, blocks, highest)
 	if err != nil {
@@ -182,10 +279,10 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 		if errors.As(err, &clash) {
 			err = fmt.Errorf("%w: %w", ErrStreamConflict, err)
 		}
-		return res, s.rejects, err
+		return res, snap, err
 	}
 	if len(actions) == 0 {
-		return res, s.rejects, nil
+		return res, snap, nil
 	}
 	cr, resumed, err := w.commit(ctx, snap, actions, len(blocks))
 	if err != nil && resumed {
@@ -201,12 +298,12 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 		if next, uerr := w.table.Update(context.WithoutCancel(ctx), snap); uerr == nil {
 			w.remember(next)
 		}
-		return res, s.rejects, fmt.Errorf("%w: %w", ErrStreamConflict, err)
+		return res, snap, fmt.Errorf("%w: %w", ErrStreamConflict, err)
 	case errors.Is(err, manifest.ErrCommitUnknown):
-		return res, s.rejects, err
+		return res, snap, err
 	default:
 		w.dropBlocks(blocks)
-		return res, s.rejects, err
+		return res, snap, err
 	}
 	w.remember(cr.Snapshot)
 	if cr.CheckpointErr != nil {
@@ -221,7 +318,7 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 	if len(res.BlockPaths) > 0 {
 		res.BlockPath = res.BlockPaths[0]
 	}
-	res.Committed = s.filter.committed(cr.Snapshot)
+	res.Committed = filter.committed(cr.Snapshot)
 	w.stats.update(func(st *Stats) {
 		st.Commits++
 		st.BlocksWritten += int64(len(blocks))
@@ -229,7 +326,7 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (res
 		st.RowsWritten += res.RowCount
 		st.Rescued += int64(res.Rescued)
 	})
-	return res, s.rejects, nil
+	return res, cr.Snapshot, nil
 }
 
 func (s *stream) fail(err error) {
@@ -285,7 +382,12 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 		return nil, 0, err
 	}
 	entries, err := s.src.Next(ctx)
+	for err == ErrEndOfCommit {
+		s.closeCommit()
+		entries, err = s.src.Next(ctx)
+	}
 	if err == io.EOF {
+		s.closeCommit()
 		s.eof = true
 		return nil, 0, nil
 	}
@@ -300,7 +402,7 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 		}
 	}
 	b := &streamBatch{entries: entries}
-	b.kept, b.index = s.filter.add(entries)
+	b.kept, b.index = s.cur.filter.add(entries)
 	if s.w.source == "" && len(b.kept) > 0 {
 		// The table new block writers take; they are made while batches
 		// are settled, under doneMu.
@@ -311,6 +413,22 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 	seq := s.seq
 	s.seq++
 	return b, seq, nil
+}
+
+// closeCommit ends the commit the batches go to (if it has any) and
+// starts the next, whose filter takes the LSNs this one commits as
+// committed. Caller holds nextMu.
+func (s *stream) closeCommit() {
+	c := s.cur
+	if c.start == s.seq {
+		return
+	}
+	c.end = s.seq
+	s.cur = &streamCommit{start: s.seq, filter: c.filter.after()}
+	s.doneMu.Lock()
+	s.commits = append(s.commits, c)
+	s.turn.Broadcast()
+	s.doneMu.Unlock()
 }
 
 // finish records a written batch and settles the batches it can:
@@ -384,14 +502,13 @@ func (s *stream) settle(seq int, b *streamBatch, blocks []*block) {
 	var kept []*block
 	for _, blk := range blocks {
 		rejected = append(rejected, blk.rejected...)
-		s.rescued += blk.rescued
 		if blk.written { // else every row was rejected: no file
 			kept = append(kept, blk)
 		}
 	}
 	slices.SortFunc(rejected, func(a, c *engine.RowError) int { return a.Index - c.Index })
 	s.done[seq] = kept
-	s.rejects += len(rejected)
+	s.rejects[seq] = len(rejected)
 	s.settled++
 	s.turn.Broadcast()
 	s.src.Done(seq, rejected)
@@ -508,6 +625,20 @@ func (p *lsnProducer) seen(lsn int64) bool {
 	}
 	p.set[lsn] = true
 	return false
+}
+
+// after returns the filter of the next commit: the LSNs this one keeps
+// count as committed.
+func (f *lsnFilter) after() *lsnFilter {
+	n := &lsnFilter{snap: f.snap, highest: map[string]int64{}, prods: make(map[string]*lsnProducer, len(f.prods))}
+	for name, p := range f.prods {
+		np := &lsnProducer{txn: p.txn, hasTxn: p.hasTxn}
+		if p.any && (!np.hasTxn || p.last > np.txn) {
+			np.txn, np.hasTxn = p.last, true
+		}
+		n.prods[name] = np
+	}
+	return n
 }
 
 // committed maps each producer the filter met to its txn version in snap.

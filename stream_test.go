@@ -21,6 +21,12 @@ type sliceSource struct {
 	batches [][]cdc.Entry
 	next    int
 	err     error // returned by Next after the batches, instead of io.EOF
+	// commitEvery ends a commit after every that many batches (0: one
+	// commit)
+	commitEvery int
+	ended       bool // the last Next ended a commit
+	commits     []int
+	results     []writer.FlushResult
 
 	mu       sync.Mutex
 	done     int
@@ -31,6 +37,11 @@ type sliceSource struct {
 }
 
 func (s *sliceSource) Next(ctx context.Context) ([]cdc.Entry, error) {
+	if s.commitEvery > 0 && s.next > 0 && s.next%s.commitEvery == 0 && !s.ended {
+		s.ended = true
+		return nil, writer.ErrEndOfCommit
+	}
+	s.ended = false
 	if s.next == len(s.batches) {
 		if s.err != nil {
 			return nil, s.err
@@ -44,6 +55,13 @@ func (s *sliceSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 	s.maxHeld = max(s.maxHeld, s.inFlight)
 	s.mu.Unlock()
 	return b, nil
+}
+
+func (s *sliceSource) Committed(res writer.FlushResult, end int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commits = append(s.commits, end)
+	s.results = append(s.results, res)
 }
 
 func (s *sliceSource) Done(batch int, rejected []*engine.RowError) {
@@ -329,6 +347,77 @@ func TestFlushBlocksSchemaClash(t *testing.T) {
 	if st := w.Stats(); st.SchemaRewrites != 1 {
 		t.Errorf("%d schema rewrites, want 1", st.SchemaRewrites)
 	}
+	if diff := cmp.Diff(activeKeys(t, w), dataKeys(t, mem)); diff != "" {
+		t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
+	}
+}
+
+// TestFlushBlocksCommits: a stream of batches with a commit every two
+// batches makes those commits, in order, each filtered against the ones
+// before (an LSN committed by an earlier commit of the stream is a
+// duplicate, even if it never reached the table before).
+func TestFlushBlocksCommits(t *testing.T) {
+	for _, encoders := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("encoders=%d", encoders), func(t *testing.T) {
+			ctx := context.Background()
+			mem := upload.NewMemory()
+			w := open(t, smallBlocks(mem, encoders))
+			// 1..100, 101..200 | 150..250 (150..200 repeat), 301..400 |
+			// 260..280 (below 400, committed by the commit before) | end
+			batches := [][]cdc.Entry{batch(t, "p", 1, 100), batch(t, "p", 101, 200), batch(t, "p", 150, 250), batch(t, "p", 301, 400), batch(t, "p", 260, 280)}
+			src := &sliceSource{batches: batches, commitEvery: 2}
+			res, err := w.FlushBlocks(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]int{2, 4, 5}, src.commits); diff != "" {
+				t.Errorf("commits end at batches (-want +got):\n%s", diff)
+			}
+			var versions []int64
+			var rows []int64
+			var dups []int
+			for _, r := range src.results {
+				versions, rows, dups = append(versions, r.Version), append(rows, r.RowCount), append(dups, r.Duplicates)
+			}
+			if diff := cmp.Diff([]int64{1, 2, 2}, versions); diff != "" {
+				t.Errorf("versions (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]int64{200, 150, 0}, rows); diff != "" {
+				t.Errorf("rows per commit (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]int{0, 51, 21}, dups); diff != "" {
+				t.Errorf("duplicates per commit (-want +got):\n%s", diff)
+			}
+			if res.RowCount != 350 || res.Duplicates != 72 || res.Version != 2 || len(res.BlockPaths) != len(activeKeys(t, w)) {
+				t.Errorf("result: %d rows, %d duplicates, version %d, %d blocks", res.RowCount, res.Duplicates, res.Version, len(res.BlockPaths))
+			}
+			want := append(batch(t, "p", 1, 250), batch(t, "p", 301, 400)...)
+			checkRows(t, readAll(t, w, nil), wantRows(want))
+			if diff := cmp.Diff(activeKeys(t, w), dataKeys(t, mem)); diff != "" {
+				t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
+			}
+			if st := w.Stats(); st.Commits != 2 || st.RowsWritten != 350 {
+				t.Errorf("stats: %d commits, %d rows", st.Commits, st.RowsWritten)
+			}
+		})
+	}
+}
+
+// TestFlushBlocksFailureKeepsEarlierCommits: a source that fails after a
+// commit leaves that commit in the table and nothing of what came after.
+func TestFlushBlocksFailureKeepsEarlierCommits(t *testing.T) {
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	w := open(t, smallBlocks(mem, 2))
+	boom := errors.New("corrupt input")
+	src := &sliceSource{batches: split(batch(t, "p", 1, 300), 100, 100, 100), commitEvery: 2, err: boom}
+	if _, err := w.FlushBlocks(ctx, src); !errors.Is(err, boom) {
+		t.Fatalf("error %v, want the source's", err)
+	}
+	if diff := cmp.Diff([]int{2}, src.commits); diff != "" {
+		t.Errorf("commits end at batches (-want +got):\n%s", diff)
+	}
+	checkRows(t, readAll(t, w, nil), wantRows(batch(t, "p", 1, 200)))
 	if diff := cmp.Diff(activeKeys(t, w), dataKeys(t, mem)); diff != "" {
 		t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
 	}

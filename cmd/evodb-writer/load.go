@@ -457,15 +457,21 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	// their lines into entries, and the writer's block writers (--encoders
 	// of them, each on its own goroutine) take the decoded chunks in turn
 	// and write each as a block; every --blocks-per-commit blocks are one
-	// commit. The chunks in flight are the load's memory: one per block
-	// writer, one per decoder being read or decoded.
+	// commit, made while the block writers go on with the next ones. The
+	// chunks in flight are the load's memory: one per block writer (and
+	// one more per decoder beyond the first). A block writer that gives
+	// its chunk back waits for the next to be read and decoded, but not
+	// its core: that core reads and decodes it (reading and framing are a
+	// sixth of the work), while the other block writers go on; a chunk
+	// read ahead would only add a block's input to the memory. With one
+	// block writer, one chunk is read and decoded while it writes.
 	encoders := o.encoders
 	if encoders == 0 {
 		encoders = runtime.GOMAXPROCS(0)
 	}
 	l.encoders = encoders
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
-	depth := encoders + decoders
+	depth := max(encoders, 2) + decoders - 1
 	l.pool = make(chan *chunk, depth)
 	for range depth {
 		l.pool <- &chunk{}
@@ -504,25 +510,30 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 		readDone <- err
 	}()
 	var flushErr, readErr error
-	finished := false // the reader handed out everything
-	for !finished && flushErr == nil {
-		src := &commitSource{l: l, order: order}
-		res, err := w.FlushBlocks(ctx, src)
-		finished = src.end
-		if err == nil {
-			err = l.committed(src, res)
-		} else if src.fatal == nil || !errors.Is(err, src.fatal) {
-			err = fmt.Errorf("writing the entries from %s on (what came before is committed): %w", src.first, err)
-		}
-		if err != nil {
-			flushErr = err
-			cancel(err)
-		}
+	var finished bool // the reader handed out everything
+	src := &commitSource{l: l, order: order, stop: cancel}
+	_, err := w.FlushBlocks(ctx, src)
+	finished = src.end
+	cause := context.Cause(ctx)
+	switch {
+	case src.limit != nil:
+		err = src.limit
+	case err == nil:
+	case outer.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled):
+		// The reader failed and stopped the load: its error says why.
+		readErr, err = cause, nil
+	case src.fatal != nil && errors.Is(err, src.fatal):
+	default:
+		err = fmt.Errorf("writing the entries from %s on (what came before is committed): %w", src.firstUncommitted(), err)
+	}
+	if err != nil {
+		flushErr = err
+		cancel(err)
 	}
 	if finished {
 		readErr = <-readDone
 		wg.Wait()
-	} else {
+	} else if readErr == nil {
 		select {
 		case readErr = <-readDone:
 		default:
@@ -550,34 +561,36 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	return l.sum, nil
 }
 
-// commitSource hands the writer the decoded chunks of one commit, one
-// block's input each (writer.BlockSource).
+// commitSource hands the writer the decoded chunks, one block's input
+// each, a commit every --blocks-per-commit of them (writer.BlockSource).
 type commitSource struct {
 	l     *loader
 	order <-chan *chunk
-	mu    sync.Mutex // guards taken and reports: Next and Done run on different goroutines
-	taken []*chunk   // handed out, by batch number; nil once done
-	n     int        // chunks handed out
-	// reports holds the rejected lines of chunks done before the chunks
-	// ahead of them, so that they are reported in input order; shown is
-	// the number of chunks reported.
+	stop  context.CancelCauseFunc // ends the load (--max-rejected)
+	n     int                     // chunks handed out in the current commit
+	mu    sync.Mutex              // guards what follows: Next, Done and Committed run on different goroutines
+	taken []*chunk                // handed out, by batch number; nil once done
+	// Per batch: the input positions of its start and of its end, and
+	// its input bytes.
+	starts, ends []string
+	sizes        []int64
+	committed    int // batches committed
+	// reports holds the rejected lines of the chunks done, until their
+	// commit.
 	reports map[int][]rejectedLine
-	shown   int
-	// Set by Done, read once the flush returned.
-	inBytes int64
-	// first names the position of the commit's first chunk, next the
-	// one after its last; fatal is the error of a chunk that could not
-	// be decoded; end: the reader handed out everything.
-	first, next string
-	fatal       error
-	end         bool
+	// fatal is the error of a chunk that could not be decoded; limit the
+	// error of a load stopped by --max-rejected; end: the reader handed
+	// out everything.
+	fatal, limit error
+	end          bool
 }
 
 // Next implements writer.BlockSource.
 func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 	l := s.l
 	if s.n >= l.perCommit {
-		return nil, io.EOF
+		s.n = 0
+		return nil, writer.ErrEndOfCommit
 	}
 	c := l.pending
 	l.pending = nil
@@ -603,35 +616,44 @@ func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 		if s.n > 0 {
 			// Commit what comes before it first.
 			l.pending = c
-			return nil, io.EOF
+			s.n = 0
+			return nil, writer.ErrEndOfCommit
 		}
 		s.fatal = c.err
 		return nil, c.err
 	}
-	if s.n == 0 {
-		s.first = fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
-		if c.in.binary && len(c.frames) > 0 {
-			s.first = fmt.Sprintf("%s byte %d", c.in.name, c.frames[0].at)
-		}
-	}
+	start := fmt.Sprintf("%s line %d", c.in.name, c.firstLine)
+	end := fmt.Sprintf("%s line %d", c.in.name, c.firstLine+c.lines)
 	if c.in.binary {
-		last := c.frames[len(c.frames)-1]
-		s.next = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
-	} else {
-		s.next = fmt.Sprintf("%s line %d", c.in.name, c.firstLine+c.lines)
+		first, last := c.frames[0], c.frames[len(c.frames)-1]
+		start = fmt.Sprintf("%s byte %d", c.in.name, first.at)
+		end = fmt.Sprintf("%s byte %d", c.in.name, last.at+int64(last.n))
 	}
 	s.n++
 	l.sum.Entries += int64(len(c.entries))
 	l.assignLSNs(c.entries)
 	s.mu.Lock()
 	s.taken = append(s.taken, c)
+	s.starts, s.ends = append(s.starts, start), append(s.ends, end)
+	s.sizes = append(s.sizes, int64(len(c.data)))
 	s.mu.Unlock()
 	return c.entries, nil
 }
 
+// firstUncommitted names the input position of the first batch not
+// committed.
+func (s *commitSource) firstUncommitted() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed < len(s.starts) {
+		return s.starts[s.committed]
+	}
+	return s.l.where()
+}
+
 // Done implements writer.BlockSource: the chunk's rejected lines are
-// reported (in input order, once the chunks before it are done too), and
-// the chunk goes back to the pool.
+// described (they are reported once the chunk is committed) and the
+// chunk goes back to the pool.
 func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 	l := s.l
 	s.mu.Lock()
@@ -644,17 +666,6 @@ func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 		s.reports = map[int][]rejectedLine{}
 	}
 	s.reports[batch] = lines
-	var ready [][]rejectedLine
-	for {
-		r, ok := s.reports[s.shown]
-		if !ok {
-			break
-		}
-		delete(s.reports, s.shown)
-		s.shown++
-		ready = append(ready, r)
-	}
-	s.inBytes += int64(len(c.data))
 	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
 		// The block just written refined the writer's estimate.
 		l.inSum += int64(len(c.data))
@@ -664,8 +675,38 @@ func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 	}
 	s.mu.Unlock()
 	l.pool <- c
-	for _, r := range ready {
-		l.report(r)
+}
+
+// Committed implements writer.BlockSource: the commit's rejected lines
+// are reported, in input order, and the summary and the progress take the
+// commit in; past --max-rejected the load stops.
+func (s *commitSource) Committed(res writer.FlushResult, end int) {
+	l := s.l
+	s.mu.Lock()
+	var in int64
+	var lines []rejectedLine
+	for b := s.committed; b < end; b++ {
+		in += s.sizes[b]
+		lines = append(lines, s.reports[b]...)
+		delete(s.reports, b)
+	}
+	l.next = s.ends[end-1]
+	s.committed = end
+	s.mu.Unlock()
+	l.report(lines)
+	l.sum.Blocks += int64(len(res.BlockPaths))
+	l.sum.Rows += res.RowCount
+	l.sum.Bytes += res.Bytes
+	l.sum.Duplicates += int64(res.Duplicates)
+	l.sum.Version = res.Version
+	l.rows.Add(res.RowCount)
+	l.doneBytes.Add(in)
+	l.rejectMu.Lock()
+	err := l.checkRejected()
+	l.rejectMu.Unlock()
+	if err != nil && s.limit == nil {
+		s.limit = err
+		s.stop(err)
 	}
 }
 
@@ -717,21 +758,6 @@ func (l *loader) report(lines []rejectedLine) {
 	for _, r := range lines {
 		l.rejectAt(r.where, r.msg)
 	}
-}
-
-// committed records a commit the writer made of src's chunks.
-func (l *loader) committed(src *commitSource, res writer.FlushResult) error {
-	l.sum.Blocks += int64(len(res.BlockPaths))
-	l.sum.Rows += res.RowCount
-	l.sum.Bytes += res.Bytes
-	l.sum.Duplicates += int64(res.Duplicates)
-	l.sum.Version = res.Version
-	if src.next != "" {
-		l.next = src.next
-	}
-	l.rows.Add(res.RowCount)
-	l.doneBytes.Add(src.inBytes)
-	return l.checkRejected()
 }
 
 // where names the first input position not committed yet.
