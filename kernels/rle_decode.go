@@ -114,7 +114,11 @@ func decodeLevels(dst []uint8, src []byte, width uint, anyTrue bool) (int, error
 		if len(src)-i < need {
 			return 0, fmt.Errorf("%w: bit-packed run at byte %d of %d groups needs %d bytes, %d left", ErrTruncated, at, count, need, len(src)-i)
 		}
-		unpackLevels(dst[o:o+take], src[i:], width)
+		if width == 1 {
+			unpackLevels1(dst[o:o+take], src[i:])
+		} else {
+			unpackLevels(dst[o:o+take], src[i:], width)
+		}
 		o += take
 		i += min(size, len(src)-i)
 	}
@@ -132,4 +136,31 @@ func fillLevels(d []byte, v byte, row *[levelRowLen]byte) {
 	for f := levelRowLen; f < len(d); {
 		f += copy(d[f:], d[:min(f, levelFillChunk)])
 	}
+}
+
+// unpackLevels1 is unpackLevels at width 1: the bitmap kernel for whole
+// blocks of 64 values, then a byte of eight values at a time (spread1).
+func unpackLevels1(dst []uint8, src []byte) {
+	full := len(dst) &^ 7
+	i := 0
+	if full >= 128 {
+		i = impl.bitmapToLevels(dst[:full], src, 1, 0)
+	}
+	for ; i < full; i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:i+8], spread1(src[i/8]))
+	}
+	if full < len(dst) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], spread1(src[full/8]))
+		copy(dst[full:], b[:])
+	}
+}
+
+// spread1 returns the eight bits of b as eight bytes of 0 or 1, bit i in
+// byte i: the multiply copies b to every byte, the mask keeps bit i of byte
+// i, and adding 0x7F carries any set bit of a byte into its bit 7 (no byte
+// overflows).
+func spread1(b byte) uint64 {
+	t := uint64(b) * 0x0101010101010101 & 0x8040201008040201
+	return (t + 0x7F7F7F7F7F7F7F7F) >> 7 & 0x0101010101010101
 }

@@ -221,3 +221,16 @@ func TestFillLevelsGuarded(t *testing.T) {
 		}
 	})
 }
+
+// TestSpread1 checks spread1 on every byte against a loop over its bits.
+func TestSpread1(t *testing.T) {
+	for b := range 256 {
+		var want uint64
+		for i := range 8 {
+			want |= uint64(b>>i&1) << (8 * i)
+		}
+		if got := spread1(byte(b)); got != want {
+			t.Fatalf("spread1(%#02x) = %#016x, want %#016x", b, got, want)
+		}
+	}
+}
