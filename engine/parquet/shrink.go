@@ -3,7 +3,7 @@ package parquet
 // Releasing the buffers of an oversized file.
 //
 // A Writer keeps its buffers (pages, the encoded chunk, dictionary indices,
-// dictionary tables, the zstd encoders' history) from file to file, so that
+// dictionary tables and the builds' scratch, the zstd encoders' history) from file to file, so that
 // files like the last ones allocate nothing. One file much larger than the
 // next ones (a big block, then small ones) would pin its memory for good:
 // at the start of each file, shrinkBuffers releases every buffer that holds
@@ -125,6 +125,16 @@ func (w *Writer) shrinkBuffers() {
 	if tooBig(4*cap(w.lens), 4*need.levels) {
 		w.lens = nil
 	}
+	// Scratch of the dictionary builds that grows with a chunk's values
+	// (or the range of its integers), not with its dictionary: the words
+	// of short strings, the bitmap of an integer range.
+	if tooBig(8*cap(w.byteDic.words), 8*need.levels) {
+		w.byteDic.words = nil
+	}
+	directNeed := (directSpan*need.levels+directSlack)/8 + (directSpan*need.levels+directSlack)/16
+	if tooBig(8*cap(w.fixed.present)+4*cap(w.fixed.before), directNeed) {
+		w.fixed.present, w.fixed.before = nil, nil
+	}
 	if u.dictHeld > 4*need.dict+dictSlack {
 		w.fixed, w.byteDic = dictFixed{}, dictBytes{}
 		u.dictHeld = 0
@@ -151,5 +161,6 @@ func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
 		bytes += cap(b)
 	}
 	bytes += 4*cap(w.idx) + 4*cap(w.lens)
+	bytes += 8*cap(w.byteDic.words) + 8*cap(w.fixed.present) + 4*cap(w.fixed.before)
 	return bytes, w.use.dictHeld, w.use.zstdHist
 }
