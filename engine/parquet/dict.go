@@ -292,7 +292,12 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 	for lo := 0; lo < n; lo += dictSample {
 		hi := min(lo+dictSample, n)
 		before := d.w.Len()
-		if err := d.w.Insert(out[lo:hi], words[lo:hi]); err != nil {
+		if hi-lo > 1 && sameWords(words[lo:hi]) {
+			if err := d.w.Insert(out[lo:lo+1], words[lo:lo+1]); err != nil {
+				return false, true
+			}
+			fillIdx(out[lo+1:hi], out[lo])
+		} else if err := d.w.Insert(out[lo:hi], words[lo:hi]); err != nil {
 			return false, true
 		}
 		for _, x := range d.w.Values()[before:] {
@@ -322,7 +327,14 @@ func (d *dictBytes) buildLong(data []byte, offsets []int32, limit, max16 int, id
 	out := asI32(idx)
 	for lo := 0; lo < n; lo += dictSample {
 		hi := min(lo+dictSample, n)
-		if err := d.d.Insert(out[lo:hi], data, offsets[lo:hi+1]); err != nil {
+		if hi-lo > 1 && sameBytes(data, offsets[lo:hi+1]) {
+			// one value throughout (a producer id, a constant column):
+			// looked up once
+			if err := d.d.Insert(out[lo:lo+1], data, offsets[lo:lo+2]); err != nil {
+				return false
+			}
+			fillIdx(out[lo+1:hi], out[lo])
+		} else if err := d.d.Insert(out[lo:hi], data, offsets[lo:hi+1]); err != nil {
 			return false
 		}
 		if d.d.EncodedSize() > limit || sampleTooDistinct(hi, d.len(), max16) {
@@ -428,6 +440,50 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 	}
 	d.sorted, d.direct = true, true
 	return true, true
+}
+
+// sameBytes reports whether the values data[offsets[i]:offsets[i+1]] are
+// all equal (and within data): the offsets step by one length, and the
+// bytes they span repeat with that period. A batch of one value repeated
+// is then looked up once (see buildLong, buildShort), with the same
+// dictionary and indices as a lookup of every value. It reads offsets
+// until the first uneven step, and compares bytes only when there is none.
+func sameBytes(data []byte, offsets []int32) bool {
+	o0, next := int64(offsets[0]), int64(offsets[1])
+	step := next - o0
+	if o0 < 0 || step < 0 {
+		return false
+	}
+	for _, o := range offsets[2:] {
+		if int64(o)-next != step {
+			return false
+		}
+		next = int64(o)
+	}
+	if next > int64(len(data)) {
+		return false
+	}
+	span := data[o0:next]
+	// period step: every value equals the one before it
+	return string(span[step:]) == string(span[:int64(len(span))-step])
+}
+
+// sameWords reports whether the words are all equal to the first.
+func sameWords(words []int64) bool {
+	w0 := words[0]
+	for _, w := range words[1:] {
+		if w != w0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fillIdx sets every index of idx to x.
+func fillIdx(idx []int32, x int32) {
+	for i := range idx {
+		idx[i] = x
+	}
 }
 
 // load64le reads the little-endian word at byte i of the memory at p,
