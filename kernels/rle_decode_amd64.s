@@ -13,18 +13,16 @@ TEXT ·fillBytesAVX2(SB), NOSPLIT, $0-17
 	VMOVD        DX, X0
 	VPBROADCASTB X0, Y0
 	LEAQ         -32(AX)(CX*1), DX
-	LEAQ         -128(AX)(CX*1), CX
+	LEAQ         -64(AX)(CX*1), CX
 	CMPQ         AX, CX
 	JA           fill32
 
-fill128:
+fill64:
 	VMOVDQU Y0, (AX)
 	VMOVDQU Y0, 32(AX)
-	VMOVDQU Y0, 64(AX)
-	VMOVDQU Y0, 96(AX)
-	ADDQ    $0x80, AX
+	ADDQ    $0x40, AX
 	CMPQ    AX, CX
-	JBE     fill128
+	JBE     fill64
 
 fill32:
 	CMPQ    AX, DX
