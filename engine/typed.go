@@ -191,6 +191,11 @@ type typedCore struct {
 	// run buffers: the stretch, and the runs of each nesting depth
 	top  [1]tseg
 	segs [][]tseg
+	// runGen counts the run lists made (it changes whenever a run buffer
+	// is refilled), and shared the level entries last written by a leaf
+	// whose levels follow from its runs alone (see runLevels)
+	runGen uint64
+	shared sharedLevels
 	// blocksWritten counts the blocks encoded, for rejudgeBlocks
 	blocksWritten int
 	// touched sums the first bytes readStrings loads ahead of the copy,

@@ -50,6 +50,7 @@ func (w *typedCore) segBuf(d int) []tseg {
 func (w *typedCore) shredRows(base unsafe.Pointer, n int, meta *Meta, row0 int) error {
 	p := w.plan
 	w.top[0] = tseg{base: base, stride: p.size, n: n}
+	w.runGen++
 	top := w.top[:]
 	if meta != nil {
 		if err := w.constMeta(meta, n); err != nil {
@@ -109,6 +110,7 @@ func (w *typedCore) shredField(f *tfield, in []tseg, entries int, off uintptr, d
 			}
 		}
 		w.segs[d] = out
+		w.runGen++
 		for i := range f.fields {
 			sub := &f.fields[i]
 			if err := w.shredField(sub, out, entries, sub.off, d+1); err != nil {
@@ -143,16 +145,92 @@ func (w *typedCore) shredField(f *tfield, in []tseg, entries int, off uintptr, d
 			}
 		}
 		w.segs[d] = out
+		w.runGen++
 		return w.shredField(f.elem, out, elems, 0, d+1)
 	}
 	return w.leaf(f, in, entries, off)
+}
+
+// sharedLevels remembers which column last wrote the level entries of a
+// list of runs (runLevels): the runs (their first, their number and
+// runGen when they were made) and the levels' shape.
+type sharedLevels struct {
+	gen     uint64
+	first   *tseg
+	runs    int
+	entries int
+	col     int
+	def     uint8
+	maxDef  uint8
+}
+
+// runLevelsPath is whether leaf takes the levels of fields that are never
+// null from runLevels; tests turn it off to compare with the general path.
+var runLevelsPath = true
+
+// runLevels appends the level entries of a field f under a list whose
+// values are never null (neither a pointer nor optional): a run's first
+// entry has repetition level rep0 and the others rep, a null run's
+// definition level is its own and every other entry's f.def. Such levels
+// follow from the runs alone, so the sibling fields of a list element
+// (sku, qty, price of an item) have the same ones: the first of them
+// works them out, and the others copy its column's.
+func (w *typedCore) runLevels(c *typedColumn, f *tfield, in []tseg, entries int) {
+	a := w.a
+	hasDefs := c.maxDef > 0
+	reps := arena.Grow(a, c.reps, entries)
+	var defs []uint8
+	if hasDefs {
+		defs = arena.Grow(a, c.defs, entries)
+	}
+	sh := &w.shared
+	if len(in) > 0 && sh.gen == w.runGen && sh.first == &in[0] && sh.runs == len(in) &&
+		sh.entries == entries && sh.def == f.def && sh.maxDef == c.maxDef && sh.col != f.col {
+		src := &w.cols[sh.col]
+		reps = append(reps, src.reps[len(src.reps)-entries:]...)
+		if hasDefs {
+			defs = append(defs, src.defs[len(src.defs)-entries:]...)
+		}
+		c.reps, c.defs = reps, defs
+		return
+	}
+	for _, s := range in {
+		reps = append(reps, s.rep0)
+		if s.n == 0 {
+			if hasDefs {
+				defs = append(defs, s.def)
+			}
+			continue
+		}
+		for range s.n - 1 {
+			reps = append(reps, s.rep)
+		}
+		if hasDefs {
+			for range s.n {
+				defs = append(defs, f.def)
+			}
+		}
+	}
+	c.reps = reps
+	if hasDefs {
+		c.defs = defs
+	}
+	if len(in) > 0 {
+		*sh = sharedLevels{gen: w.runGen, first: &in[0], runs: len(in), entries: entries, col: f.col, def: f.def, maxDef: c.maxDef}
+	}
 }
 
 // leaf appends the values of the scalar field f with their level entries.
 func (w *typedCore) leaf(f *tfield, in []tseg, entries int, off uintptr) error {
 	a := w.a
 	c := &w.cols[f.col]
-	if c.maxRep > 0 {
+	hasDefs := c.maxDef > 0
+	if runLevelsPath && c.maxRep > 0 && !f.ptr && !f.zeroNull {
+		// in a list, a field that is never null: its levels follow from
+		// the runs, and are the same as its sibling fields'
+		w.runLevels(c, f, in, entries)
+		hasDefs = false // written
+	} else if c.maxRep > 0 {
 		reps := arena.Grow(a, c.reps, entries)
 		for _, s := range in {
 			reps = append(reps, s.rep0)
@@ -162,39 +240,39 @@ func (w *typedCore) leaf(f *tfield, in []tseg, entries int, off uintptr) error {
 		}
 		c.reps = reps
 	}
-	if c.maxDef > 0 {
+	if hasDefs {
 		c.defs = arena.Grow(a, c.defs, entries)
 	}
 	c.levels += entries
 	switch f.kind {
 	case tkBool:
-		c.bools = readBools(a, c.bools, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.bools = readBools(a, c.bools, &c.defs, hasDefs, f, in, entries, off)
 	case tkInt8:
-		c.i32 = readNumbers[int8](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i32 = readNumbers[int8](a, c.i32, &c.defs, hasDefs, f, in, entries, off)
 	case tkInt16:
-		c.i32 = readNumbers[int16](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i32 = readNumbers[int16](a, c.i32, &c.defs, hasDefs, f, in, entries, off)
 	case tkInt32:
-		c.i32 = readNumbers[int32](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i32 = readNumbers[int32](a, c.i32, &c.defs, hasDefs, f, in, entries, off)
 	case tkUint8:
-		c.i32 = readNumbers[uint8](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i32 = readNumbers[uint8](a, c.i32, &c.defs, hasDefs, f, in, entries, off)
 	case tkUint16:
-		c.i32 = readNumbers[uint16](a, c.i32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i32 = readNumbers[uint16](a, c.i32, &c.defs, hasDefs, f, in, entries, off)
 	case tkUint32:
-		c.i64 = readNumbers[uint32](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i64 = readNumbers[uint32](a, c.i64, &c.defs, hasDefs, f, in, entries, off)
 	case tkInt64:
-		c.i64 = readNumbers[int64](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i64 = readNumbers[int64](a, c.i64, &c.defs, hasDefs, f, in, entries, off)
 	case tkInt:
-		c.i64 = readNumbers[int](a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i64 = readNumbers[int](a, c.i64, &c.defs, hasDefs, f, in, entries, off)
 	case tkFloat32:
-		c.f32 = readNumbers[float32](a, c.f32, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.f32 = readNumbers[float32](a, c.f32, &c.defs, hasDefs, f, in, entries, off)
 	case tkFloat64:
-		c.f64 = readNumbers[float64](a, c.f64, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.f64 = readNumbers[float64](a, c.f64, &c.defs, hasDefs, f, in, entries, off)
 	case tkTime:
-		c.i64 = readTimes(a, c.i64, &c.defs, c.maxDef > 0, f, in, entries, off)
+		c.i64 = readTimes(a, c.i64, &c.defs, hasDefs, f, in, entries, off)
 	case tkString:
-		return w.readStrings(c, f, in, entries, off)
+		return w.readStrings(c, f, in, entries, off, hasDefs)
 	case tkBytes:
-		return w.readBytes(c, f, in, entries, off)
+		return w.readBytes(c, f, in, entries, off, hasDefs)
 	default:
 		return fmt.Errorf("engine: typed rows: field %s: kind %d is not a scalar", f.name, f.kind)
 	}
@@ -223,7 +301,9 @@ func readNumbers[S number, D columnNumber](a *arena.Arena, dst []D, defsp *[]uin
 	defs := *defsp
 	for _, s := range in {
 		if s.n == 0 {
-			defs = append(defs, s.def)
+			if hasDefs {
+				defs = append(defs, s.def)
+			}
 			continue
 		}
 		base := unsafe.Add(s.base, off)
@@ -270,7 +350,9 @@ func readBools(a *arena.Arena, dst []bool, defsp *[]uint8, hasDefs bool, f *tfie
 	defs := *defsp
 	for _, s := range in {
 		if s.n == 0 {
-			defs = append(defs, s.def)
+			if hasDefs {
+				defs = append(defs, s.def)
+			}
 			continue
 		}
 		base := unsafe.Add(s.base, off)
@@ -298,7 +380,9 @@ func readTimes(a *arena.Arena, dst []int64, defsp *[]uint8, hasDefs bool, f *tfi
 	defs := *defsp
 	for _, s := range in {
 		if s.n == 0 {
-			defs = append(defs, s.def)
+			if hasDefs {
+				defs = append(defs, s.def)
+			}
 			continue
 		}
 		base := unsafe.Add(s.base, off)
@@ -322,13 +406,14 @@ func readTimes(a *arena.Arena, dst []int64, defsp *[]uint8, hasDefs bool, f *tfi
 }
 
 // readBytes appends byte slices.
-func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
+func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr, hasDefs bool) error {
 	a := w.a
 	c.offs = arena.Grow(a, c.offs, entries)
-	hasDefs := c.maxDef > 0
 	for _, s := range in {
 		if s.n == 0 {
-			c.defs = append(c.defs, s.def)
+			if hasDefs {
+				c.defs = append(c.defs, s.def)
+			}
 			continue
 		}
 		base := unsafe.Add(s.base, off)
@@ -373,7 +458,7 @@ func (w *typedCore) readBytes(c *typedColumn, f *tfield, in []tseg, entries int,
 // overwritten by the next value or left past the buffer's length. Builds
 // that check memory accesses (race, asan, msan), and other architectures,
 // copy with append (see shortCopy).
-func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr) error {
+func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries int, off uintptr, hasDefs bool) error {
 	total := 0
 	var sum byte
 	for _, s := range in {
@@ -402,10 +487,11 @@ func (w *typedCore) readStrings(c *typedColumn, f *tfield, in []tseg, entries in
 	c.data = arena.Grow(w.a, c.data, total+shortRoom)
 	c.offs = arena.Grow(w.a, c.offs, entries)
 	data, offs, defs := c.data, c.offs, c.defs
-	hasDefs := c.maxDef > 0
 	for _, s := range in {
 		if s.n == 0 {
-			defs = append(defs, s.def)
+			if hasDefs {
+				defs = append(defs, s.def)
+			}
 			continue
 		}
 		base := unsafe.Add(s.base, off)

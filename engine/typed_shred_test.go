@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,135 @@ func TestTypedBlocksKeepChoices(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("block %d (-want +got):\n%s", b, diff)
 		}
+	}
+}
+
+type levelsPoint struct {
+	X float64 `parquet:"x"`
+	Y bool    `parquet:"y"`
+}
+
+type levelsItem struct {
+	A  string      `parquet:"a"`
+	B  int64       `parquet:"b"`
+	C  levelsPoint `parquet:"c"`
+	D  []int32     `parquet:"d"`
+	E  *int32      `parquet:"e"`
+	F  time.Time   `parquet:"f"`
+	G  []byte      `parquet:"g"`
+	H  uint16      `parquet:"h,optional"`
+	PC *levelsPoint
+}
+
+type levelsRow struct {
+	ID int64          `parquet:"id"`
+	L  []levelsItem   `parquet:"l"`
+	M  [][]levelsItem `parquet:"m"`
+	P  []*levelsItem  `parquet:"p"`
+	S  []string       `parquet:"s"`
+}
+
+// columnContent is what a typed column holds, for comparisons.
+type columnContent struct {
+	Levels     int
+	Defs, Reps []uint8
+	Bools      []bool
+	I32        []int32
+	I64        []int64
+	F32        []float32
+	F64        []float64
+	Data       []byte
+	Offs       []int32
+}
+
+// TestTypedRunLevels checks the levels of list fields that are never null
+// (worked out from the runs, and shared by sibling fields: runLevels)
+// against the general path's, column by column, for lists of structs with
+// required, optional, pointer, nested struct and nested list fields; nil,
+// empty and long lists; and more rows than a stretch.
+func TestTypedRunLevels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 7))
+	item := func() levelsItem {
+		it := levelsItem{A: strings.Repeat("s", rng.IntN(20)), B: rng.Int64(), C: levelsPoint{X: rng.Float64(), Y: rng.IntN(2) == 0},
+			F: time.UnixMicro(rng.Int64N(1 << 50)).UTC(), H: uint16(rng.IntN(3))}
+		if rng.IntN(3) > 0 {
+			it.D = make([]int32, rng.IntN(4))
+			for i := range it.D {
+				it.D[i] = rng.Int32()
+			}
+		}
+		if rng.IntN(2) == 0 {
+			it.E = ptr(rng.Int32())
+		}
+		if rng.IntN(2) == 0 {
+			it.G = []byte("g")
+		}
+		if rng.IntN(2) == 0 {
+			it.PC = &levelsPoint{X: 1}
+		}
+		return it
+	}
+	list := func() []levelsItem {
+		switch rng.IntN(5) {
+		case 0:
+			return nil
+		case 1:
+			return []levelsItem{}
+		}
+		l := make([]levelsItem, 1+rng.IntN(6))
+		for i := range l {
+			l[i] = item()
+		}
+		return l
+	}
+	rows := make([]levelsRow, 3000)
+	for i := range rows {
+		r := &rows[i]
+		r.ID = int64(i)
+		r.L = list()
+		if rng.IntN(4) > 0 {
+			r.M = make([][]levelsItem, rng.IntN(4))
+			for j := range r.M {
+				r.M[j] = list()
+			}
+		}
+		for range rng.IntN(4) {
+			if rng.IntN(3) == 0 {
+				r.P = append(r.P, nil)
+			} else {
+				it := item()
+				r.P = append(r.P, &it)
+			}
+		}
+		for range rng.IntN(3) {
+			r.S = append(r.S, "x")
+		}
+	}
+	shred := func(on bool) []columnContent {
+		t.Helper()
+		defer func(old bool) { runLevelsPath = old }(runLevelsPath)
+		runLevelsPath = on
+		w, err := NewTypedWriter[levelsRow](TypedOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.core.stretch >= len(rows) {
+			t.Fatalf("%d rows fit in one stretch of %d", len(rows), w.core.stretch)
+		}
+		for lo := 0; lo < len(rows); lo += 700 {
+			if err := w.AppendBatch(Meta{Op: cdc.Insert, LSN: 1, Producer: "p"}, rows[lo:min(lo+700, len(rows))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []columnContent
+		for _, c := range w.core.cols {
+			out = append(out, columnContent{Levels: c.levels, Defs: c.defs, Reps: c.reps, Bools: c.bools,
+				I32: c.i32, I64: c.i64, F32: c.f32, F64: c.f64, Data: c.data, Offs: c.offs})
+		}
+		return out
+	}
+	want, got := shred(false), shred(true)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("columns (-general path +run levels)\n%s", diff)
 	}
 }
