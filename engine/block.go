@@ -35,6 +35,15 @@ const DefaultRowGroupMemory = 0.75
 // state (the zstd encoder alone takes about 0.35 MB).
 const MinRowGroupMemory = 512 << 10
 
+// MinRowGroupOut is the smallest estimated Parquet size of a row group
+// that the memory budget may cut a block into (see
+// BlockOptions.RowGroupMemory). Row groups much smaller than that
+// compress visibly worse (a dictionary, pages and chunk metadata per row
+// group): orders blocks of 16,384 rows (about 0.5 MB), which a budget of
+// memory alone cut into row groups of under 100 KB, are 2.4 % smaller
+// with it; users blocks of 16,384 rows get 5 row groups instead of 6.
+const MinRowGroupOut = 128 << 10
+
 // First guesses of a BlockWriter's ratios, before it has written a row
 // group: Parquet bytes and column memory per entry byte. On the high side
 // for Parquet bytes (generated CDC tables give 0.05-0.12 with zstd) and
@@ -224,11 +233,14 @@ func (bw *BlockWriter) groupBytes(total, rest int) int {
 	if bw.opts.RowGroupBytes > 0 {
 		return bw.opts.RowGroupBytes
 	}
-	out := float64(total) * math.Float64frombits(bw.outPerIn.Load())
+	outPerIn := math.Float64frombits(bw.outPerIn.Load())
+	out := float64(total) * outPerIn
 	budget := max(out*bw.opts.RowGroupMemory, MinRowGroupMemory) / bw.memPerIn
 	// Row groups of equal size: the rest cut into as few as the budget
-	// allows.
+	// allows, none of them (by estimate) under MinRowGroupOut bytes of
+	// Parquet.
 	n := math.Ceil(float64(rest) / budget)
+	n = min(n, max(math.Floor(float64(rest)*outPerIn/MinRowGroupOut), 1))
 	if n <= 1 {
 		return 0
 	}

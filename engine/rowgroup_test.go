@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -182,7 +183,8 @@ func submitBatches(t *testing.T, p *Pipeline, batches [][]cdc.Entry) ([]bytes.Bu
 
 // TestRowGroupMemory checks that the default row groups follow the memory
 // budget: a batch whose columns take several times the block's estimated
-// size is cut into row groups of about equal size.
+// size is cut into row groups of about equal size, no more of them than
+// MinRowGroupOut allows.
 func TestRowGroupMemory(t *testing.T) {
 	lines := make([]string, 30000)
 	for i := range lines {
@@ -199,6 +201,14 @@ func TestRowGroupMemory(t *testing.T) {
 	}
 	out := float64(info.Bytes)
 	budget := max(out*DefaultRowGroupMemory, MinRowGroupMemory)
+	// No more row groups than blocks of MinRowGroupOut bytes fit in the
+	// block (by estimate): that can raise the budget.
+	total := 0
+	for i := range es {
+		total += es[i].Size()
+	}
+	groups := max(math.Floor(float64(total)*bw.Estimates().OutPerIn/MinRowGroupOut), 1)
+	budget = max(budget, bw.memPerIn*float64(total)/groups)
 	if info.RowGroups < 2 {
 		t.Fatalf("%d row group(s) for a block of %d bytes whose columns take about %.0f bytes", info.RowGroups, info.Bytes, bw.memPerIn*float64(len(lines)))
 	}
