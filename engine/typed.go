@@ -410,38 +410,42 @@ func (w *typedCore) readOps(f *tfield, base unsafe.Pointer, n, row0 int) error {
 func (w *typedCore) constMeta(m *Meta, n int) error {
 	a := w.a
 	op, prod := &w.cols[0], &w.cols[2]
-	for range n {
-		if err := op.addBytes(a, w.ops[m.Op]); err != nil {
-			return err
-		}
-		if err := prod.addBytes(a, unsafe.Slice(unsafe.StringData(m.Producer), len(m.Producer))); err != nil {
-			return err
-		}
+	if err := op.repeatBytes(a, w.ops[m.Op], n); err != nil {
+		return err
+	}
+	if err := prod.repeatBytes(a, unsafe.Slice(unsafe.StringData(m.Producer), len(m.Producer)), n); err != nil {
+		return err
 	}
 	op.levels += n
 	prod.levels += n
 	lsn := &w.cols[1]
-	lsn.i64 = arena.Grow(a, lsn.i64, n)
-	for range n {
-		lsn.i64 = append(lsn.i64, m.LSN)
-	}
+	lsn.i64 = repeatValue(a, lsn.i64, m.LSN, n)
 	lsn.levels += n
 	ts := &w.cols[3]
-	ts.defs = arena.Grow(a, ts.defs, n)
 	if m.CommitTime.IsZero() {
-		for range n {
-			ts.defs = append(ts.defs, 0)
-		}
+		ts.defs = repeatValue(a, ts.defs, 0, n)
 	} else {
-		us := m.CommitTime.UnixMicro()
-		ts.i64 = arena.Grow(a, ts.i64, n)
-		for range n {
-			ts.defs = append(ts.defs, 1)
-			ts.i64 = append(ts.i64, us)
-		}
+		ts.defs = repeatValue(a, ts.defs, 1, n)
+		ts.i64 = repeatValue(a, ts.i64, m.CommitTime.UnixMicro(), n)
 	}
 	ts.levels += n
 	return nil
+}
+
+// repeatValue appends n copies of v to dst (grown in a), doubling the
+// stretch copied.
+func repeatValue[T arena.Elem](a *arena.Arena, dst []T, v T, n int) []T {
+	if n <= 0 {
+		return dst
+	}
+	dst = arena.Grow(a, dst, n)
+	l := len(dst)
+	dst = dst[:l+n]
+	dst[l] = v
+	for k := 1; k < n; k *= 2 {
+		copy(dst[l+k:], dst[l:l+k])
+	}
+	return dst
 }
 
 // writeBlock encodes the appended rows as one Parquet file.

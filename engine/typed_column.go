@@ -168,18 +168,29 @@ func (c *typedColumn) errBytes(more int) error {
 	return fmt.Errorf("engine: typed rows: column %s: %d more bytes would pass the 2 GiB a block's column can hold", strings.Join(c.path, "."), more)
 }
 
-// addBytes appends a byte-array value.
-func (c *typedColumn) addBytes(a *arena.Arena, v []byte) error {
-	if len(v) > math.MaxInt32-len(c.data) {
-		return c.errBytes(len(v))
+// repeatBytes appends n copies of the byte-array value v: the bytes by
+// doubling copies, the offsets stepping by len(v).
+func (c *typedColumn) repeatBytes(a *arena.Arena, v []byte, n int) error {
+	if n <= 0 {
+		return nil
 	}
-	if cap(c.data)-len(c.data) < len(v) {
-		c.data = arena.Grow(a, c.data, len(v))
+	if len(v) > (math.MaxInt32-len(c.data))/n {
+		return c.errBytes(n * len(v))
 	}
-	c.data = append(c.data, v...)
-	if len(c.offs) == cap(c.offs) {
-		c.offs = arena.Grow(a, c.offs, 1)
+	if size := n * len(v); size > 0 {
+		c.data = arena.Grow(a, c.data, size)
+		l := len(c.data)
+		c.data = c.data[:l+size]
+		copy(c.data[l:], v)
+		for k := len(v); k < size; k *= 2 {
+			copy(c.data[l+k:], c.data[l:l+k])
+		}
 	}
-	c.offs = append(c.offs, int32(len(c.data)))
+	c.offs = arena.Grow(a, c.offs, n)
+	end := c.offs[len(c.offs)-1]
+	for range n {
+		end += int32(len(v))
+		c.offs = append(c.offs, end)
+	}
 	return nil
 }

@@ -368,3 +368,96 @@ func TestTypedRunLevels(t *testing.T) {
 		t.Fatalf("columns (-general path +run levels)\n%s", diff)
 	}
 }
+
+// TestTypedBatchMeta checks the metadata columns of AppendBatch (written
+// a batch at a time by doubling copies) against the same rows appended
+// one at a time with AppendRow and against the values themselves, for
+// batches of 1 to more than a stretch, producers empty, short and long,
+// and commit times null or set.
+func TestTypedBatchMeta(t *testing.T) {
+	metas := []Meta{
+		{Op: cdc.Insert, LSN: 7, Producer: "pg-orders", CommitTime: time.UnixMicro(1_764_000_000_123_456).UTC()},
+		{Op: cdc.Delete, LSN: -3, Producer: ""},
+		{Op: cdc.Update, LSN: 1 << 40, Producer: strings.Repeat("long-producer-", 5), CommitTime: time.UnixMicro(5).UTC()},
+	}
+	for _, n := range []int{1, 2, 3, 17, 1000, 2500} {
+		for k, m := range metas {
+			t.Run(fmt.Sprintf("%d-rows-meta-%d", n, k), func(t *testing.T) {
+				rows := make([]shortStrRow, n)
+				for i := range rows {
+					rows[i].S = strings.Repeat("v", i%5)
+				}
+				batch, err := NewTypedWriter[shortStrRow](TypedOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				single, err := NewTypedWriter[shortStrRow](TypedOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// a row before, so that the batch starts past the columns' start
+				first := Meta{Op: cdc.Insert, LSN: 1, Producer: "first"}
+				for _, w := range []*TypedWriter[shortStrRow]{batch, single} {
+					if err := w.AppendRow(first, &rows[0]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := batch.AppendBatch(m, rows); err != nil {
+					t.Fatal(err)
+				}
+				for i := range rows {
+					if err := single.AppendRow(m, &rows[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				contents := func(w *TypedWriter[shortStrRow]) []columnContent {
+					var out []columnContent
+					for _, c := range w.core.cols {
+						out = append(out, columnContent{Levels: c.levels, Defs: c.defs, Reps: c.reps, Bools: c.bools,
+							I32: c.i32, I64: c.i64, F32: c.f32, F64: c.f64, Data: c.data, Offs: c.offs})
+					}
+					return out
+				}
+				got := contents(batch)
+				if diff := cmp.Diff(contents(single), got); diff != "" {
+					t.Fatalf("columns (-AppendRow +AppendBatch)\n%s", diff)
+				}
+				// the values themselves
+				op, prod := got[0], got[2]
+				if want := "INSERT" + strings.Repeat(m.Op.String(), n); string(op.Data) != want {
+					t.Errorf("_op data %q, want %q", op.Data, want)
+				}
+				if want := "first" + strings.Repeat(m.Producer, n); string(prod.Data) != want {
+					t.Errorf("_producer data %q, want %q", prod.Data, want)
+				}
+				for i := range n {
+					if got, want := prod.Offs[i+2], int32(5+(i+1)*len(m.Producer)); got != want {
+						t.Fatalf("_producer offset %d: %d, want %d", i+2, got, want)
+					}
+					if got[1].I64[i+1] != m.LSN {
+						t.Fatalf("_lsn %d: %d, want %d", i+1, got[1].I64[i+1], m.LSN)
+					}
+				}
+				ts := got[3]
+				wantDef, wantTS := uint8(0), 0
+				if !m.CommitTime.IsZero() {
+					wantDef, wantTS = 1, n
+				}
+				// (the first row's is null)
+				if len(ts.Defs) != n+1 || len(ts.I64) != wantTS {
+					t.Fatalf("_commit_ts: %d levels, %d values, want %d and %d", len(ts.Defs), len(ts.I64), n+1, wantTS)
+				}
+				for i, d := range ts.Defs[1:] {
+					if d != wantDef {
+						t.Fatalf("_commit_ts level %d: %d, want %d", i+1, d, wantDef)
+					}
+				}
+				for i, v := range ts.I64 {
+					if v != m.CommitTime.UnixMicro() {
+						t.Fatalf("_commit_ts %d: %d, want %d", i, v, m.CommitTime.UnixMicro())
+					}
+				}
+			})
+		}
+	}
+}
