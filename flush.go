@@ -64,6 +64,9 @@ type block struct {
 	rescued  int
 	// oversize: it came out above MaxBlockBytes and was aborted.
 	oversize bool
+	// async, for a block of a streamed flush, writes it to the store on
+	// its own goroutine: the block is stored once its wait returns nil.
+	async *asyncWriter
 }
 
 // Flush writes entries into the table as one commit (see the package
@@ -424,6 +427,9 @@ func (w *LakehouseWriter) dropBlocks(blocks []*block) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, b := range blocks {
+		if b.async != nil {
+			b.async.wait() // a close still running could store it after the Delete
+		}
 		if !b.written {
 			continue
 		}
@@ -697,9 +703,14 @@ func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, 
 	for i := range chunk {
 		size += int64(chunk[i].Size())
 	}
-	out, err := w.create(ctx, b.key, int64(float64(size)*w.ratio.ratio()))
+	cctx, async := asyncBlocks(ctx)
+	out, err := w.create(cctx, b.key, int64(float64(size)*w.ratio.ratio()))
 	if err != nil {
 		return nil, false, fmt.Errorf("writer: create %s: %w", b.key, err)
+	}
+	if async {
+		b.async = newAsyncWriter(out)
+		out = b.async
 	}
 	tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
 	info, err := bw.WriteBlock(ctx, tw, chunk)
@@ -772,10 +783,15 @@ func (w *LakehouseWriter) pipelineRound(ctx context.Context, bw *engine.BlockWri
 		for i := range chunk {
 			size += int64(chunk[i].Size())
 		}
-		out, err := w.create(ctx, b.key, int64(float64(size)*w.ratio.ratio()))
+		cctx, async := asyncBlocks(ctx)
+		out, err := w.create(cctx, b.key, int64(float64(size)*w.ratio.ratio()))
 		if err != nil {
 			fail(fmt.Errorf("writer: create %s: %w", b.key, err))
 			break
+		}
+		if async {
+			b.async = newAsyncWriter(out)
+			out = b.async
 		}
 		tw := &tailWriter{w: out, ctx: ctx, store: w.store, key: b.key}
 		open = append(open, tw)
@@ -929,6 +945,11 @@ func (t *tailWriter) ReadAt(p []byte, off int64) (int, error) {
 	}
 	if !t.closed {
 		return 0, fmt.Errorf("writer: read of [%d, %d) before the block is stored", off, end)
+	}
+	if a, ok := t.w.(*asyncWriter); ok {
+		if err := a.wait(); err != nil {
+			return 0, err
+		}
 	}
 	data, err := t.store.GetRange(t.ctx, t.key, off, int64(len(p)))
 	if err != nil {

@@ -153,6 +153,7 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (tot
 	// caller's ctx).
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	wctx = withAsyncBlocks(wctx, ctx)
 	s := &stream{w: w, src: src, merged: table, written: map[int]*streamBatch{}, done: map[int][]*block{}, rejects: map[int]int{}}
 	s.cur = &streamCommit{filter: newLSNFilter(snap)}
 	s.turn = sync.NewCond(&s.doneMu)
@@ -265,6 +266,14 @@ func (w *LakehouseWriter) commitBlocks(ctx context.Context, snap *manifest.Snaps
 	res.Duplicates = filter.dups
 	for _, b := range blocks {
 		res.Rescued += b.rescued
+	}
+	// The blocks were written on their own goroutines (asyncWriter):
+	// commit them once they are all stored.
+	for _, b := range blocks {
+		if err := b.async.wait(); err != nil {
+			w.dropBlocks(blocks)
+			return res, snap, fmt.Errorf("writer: block %s: %w", b.key, err)
+		}
 	}
 	highest := filter.highest
 	if len(highest) == 0 && len(blocks) == 0 {
