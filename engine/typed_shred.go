@@ -194,22 +194,43 @@ func (w *typedCore) runLevels(c *typedColumn, f *tfield, in []tseg, entries int)
 		c.reps, c.defs = reps, defs
 		return
 	}
+	// Every entry gets the runs' rep and f.def, and then each run's first
+	// entry its rep0 and a null run's its def: a pass over the runs
+	// without a branch on their lengths, which vary from row to row.
+	l := len(reps)
+	reps = reps[:l+entries]
+	r := reps[l:]
+	rep := uint8(0)
 	for _, s := range in {
-		reps = append(reps, s.rep0)
-		if s.n == 0 {
-			if hasDefs {
-				defs = append(defs, s.def)
-			}
-			continue
+		if s.n > 1 {
+			rep = s.rep
+			break
 		}
-		for range s.n - 1 {
-			reps = append(reps, s.rep)
+	}
+	fillLevels(r, rep)
+	var d []uint8
+	if hasDefs {
+		l := len(defs)
+		defs = defs[:l+entries]
+		d = defs[l:]
+		fillLevels(d, f.def)
+	}
+	pos := 0
+	for _, s := range in {
+		r[pos] = s.rep0
+		if s.n > 1 && s.rep != rep {
+			for i := pos + 1; i < pos+s.n; i++ {
+				r[i] = s.rep
+			}
 		}
 		if hasDefs {
-			for range s.n {
-				defs = append(defs, f.def)
+			v := f.def
+			if s.n == 0 {
+				v = s.def
 			}
+			d[pos] = v
 		}
+		pos += max(s.n, 1)
 	}
 	c.reps = reps
 	if hasDefs {
@@ -217,6 +238,21 @@ func (w *typedCore) runLevels(c *typedColumn, f *tfield, in []tseg, entries int)
 	}
 	if len(in) > 0 {
 		*sh = sharedLevels{gen: w.runGen, first: &in[0], runs: len(in), entries: entries, col: f.col, def: f.def, maxDef: c.maxDef}
+	}
+}
+
+// fillLevels sets every entry of dst to v.
+func fillLevels(dst []uint8, v uint8) {
+	if len(dst) == 0 {
+		return
+	}
+	if v == 0 {
+		clear(dst)
+		return
+	}
+	dst[0] = v
+	for k := 1; k < len(dst); k *= 2 {
+		copy(dst[k:], dst[:k])
 	}
 }
 
