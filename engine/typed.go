@@ -196,6 +196,9 @@ type typedCore struct {
 	// whose levels follow from its runs alone (see runLevels)
 	runGen uint64
 	shared sharedLevels
+	// flat holds the addresses of the items of a list of runs, one after
+	// the other (see flatItems)
+	flat flatItems
 	// blocksWritten counts the blocks encoded, for rejudgeBlocks
 	blocksWritten int
 	// touched sums the first bytes readStrings loads ahead of the copy,
@@ -279,6 +282,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	}
 	w.undo = w.positions(w.undo[:0])
 	startRows, startGroups := w.rows, len(w.starts)
+	defer w.flat.drop()
 	for n > 0 {
 		inGroup := w.rows % w.opts.RowGroupRows
 		if inGroup == 0 && w.rows > 0 {
