@@ -112,6 +112,7 @@ type stream struct {
 	nextMu sync.Mutex // guards the source's Next, cur, seq, eof
 	seq    int
 	eof    bool
+	srcErr error // the source's failure: ends the stream after the commits closed before it
 	cur    *streamCommit // the commit the batches go to
 
 	doneMu  sync.Mutex // guards what follows: the batches finished
@@ -180,6 +181,9 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (tot
 	s.turn.Broadcast()
 	s.doneMu.Unlock()
 	<-committed
+	if s.failed == nil && s.srcErr != nil {
+		s.failed = s.srcErr
+	}
 	if s.failed != nil {
 		// Nothing after the commits made is committed: drop its blocks.
 		var blocks []*block
@@ -401,13 +405,16 @@ func (s *stream) next(ctx context.Context) (*streamBatch, int, error) {
 		return nil, 0, nil
 	}
 	if err != nil {
-		s.eof = true
-		return nil, 0, err
+		// The batches handed out before are written, and the commits
+		// closed before are made; the rest is dropped (see flushBlocks).
+		s.eof, s.srcErr = true, err
+		return nil, 0, nil
 	}
 	for i := range entries {
 		if e := &entries[i]; e.LSN < 0 {
 			s.eof = true
-			return nil, 0, fmt.Errorf("%w: entry %d of batch %d (producer %q) has the negative LSN %d; LSNs are 0 or more", ErrInvalidEntry, i, s.seq+1, e.Producer, e.LSN)
+			s.srcErr = fmt.Errorf("%w: entry %d of batch %d (producer %q) has the negative LSN %d; LSNs are 0 or more", ErrInvalidEntry, i, s.seq+1, e.Producer, e.LSN)
+			return nil, 0, nil
 		}
 	}
 	b := &streamBatch{entries: entries}
@@ -469,10 +476,13 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 		}
 		seq := s.inOrder
 		delete(s.written, seq)
-		s.inOrder++
 		if b.settled {
+			s.inOrder++
 			continue
 		}
+		// inOrder moves past seq only once it is settled: a commit whose
+		// batches are all in order is made, and one of them failing here
+		// must keep it from that.
 		blocks, err := s.w.settleSchemas(ctx, b.kept, b.index, s.merged, b.blocks)
 		if err != nil {
 			s.done[seq] = blocks // what settleSchemas stored, to drop
@@ -487,6 +497,7 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 				return err
 			}
 		}
+		s.inOrder++
 		s.settle(seq, b, blocks)
 	}
 }
