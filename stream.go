@@ -112,7 +112,7 @@ type stream struct {
 	nextMu sync.Mutex // guards the source's Next, cur, seq, eof
 	seq    int
 	eof    bool
-	srcErr error // the source's failure: ends the stream after the commits closed before it
+	srcErr error         // the source's failure: ends the stream after the commits closed before it
 	cur    *streamCommit // the commit the batches go to
 
 	doneMu  sync.Mutex // guards what follows: the batches finished
