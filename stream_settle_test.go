@@ -1,7 +1,6 @@
 package writer_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,11 +30,10 @@ func (s *endSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 	return es, err
 }
 
-// holdStore holds the Close of a block holding hold until release is
-// closed, and fails every Create after the first creates.
+// holdStore holds the first Create until release is closed and fails
+// every Create after the first ok ones.
 type holdStore struct {
 	upload.Store
-	hold    []byte
 	release chan struct{}
 	mu      sync.Mutex
 	creates int
@@ -46,33 +44,19 @@ func (h *holdStore) Create(ctx context.Context, key string, opts upload.PutOptio
 	h.mu.Lock()
 	h.creates++
 	n := h.creates
+	ok := h.ok
 	h.mu.Unlock()
-	if n > h.ok {
+	if n == 1 {
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if n > ok {
 		return nil, errInjected
 	}
-	w, err := h.Store.Create(ctx, key, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &holdWriter{Writer: w, h: h}, nil
-}
-
-type holdWriter struct {
-	upload.Writer
-	h   *holdStore
-	buf []byte
-}
-
-func (w *holdWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	return w.Writer.Write(p)
-}
-
-func (w *holdWriter) Close() error {
-	if bytes.Contains(w.buf, w.h.hold) {
-		<-w.h.release
-	}
-	return w.Writer.Close()
+	return h.Store.Create(ctx, key, opts)
 }
 
 // padded returns entries of producer p, LSNs from..to, with x set by
@@ -102,19 +86,21 @@ func TestFlushBlocksFailedSettleNotCommitted(t *testing.T) {
 	second := padded(t, 11, 20, func(i int) any { return fmt.Sprint("s", i) }, "w")
 	// The third batch repeats the first's LSNs: nothing to write.
 	third := padded(t, 1, 10, func(i int) any { return i }, "v")
-	hs := &holdStore{Store: mem, hold: []byte(strings.Repeat("v", 40)), release: make(chan struct{}), ok: 2}
+	hs := &holdStore{Store: mem, release: make(chan struct{}), ok: 2}
 	opts := smallBlocks(hs, 2)
 	opts.TargetBlockBytes = 64 << 10
 	opts.MaxBlockBytes = 1 << 20
 	opts.Compression = writer.CompressionNone
 	w := open(t, opts)
 	src := &endSource{sliceSource: &sliceSource{batches: [][]cdc.Entry{first, second, third}, commitEvery: 2}, ended: make(chan struct{})}
-	// The first batch's block is closed once the commit has ended, so the
-	// second batch is settled (and rewritten) after that.
+	// The first block created (of either batch: the other batch is
+	// written by the other block writer meanwhile) is held until the
+	// commit has ended, so that the second batch is settled (and
+	// rewritten) after that.
 	go func() { <-src.ended; close(hs.release) }()
-	_, err := w.FlushBlocks(ctx, src)
+	res, err := w.FlushBlocks(ctx, src)
 	if !errors.Is(err, errInjected) {
-		t.Fatalf("error %v, want the injected one", err)
+		t.Fatalf("error %v, want the injected one (%d rows, %d rewrites)", err, res.RowCount, w.Stats().SchemaRewrites)
 	}
 	if len(src.commits) != 0 {
 		t.Errorf("source told of commits ending at %v after a failed batch", src.commits)
