@@ -217,29 +217,36 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 			w.dropBlocks(blocks)
 			return res, err
 		}
-		w.remember(cr.Snapshot)
-		if cr.CheckpointErr != nil {
-			w.cfg.Logger.Warn("writer: checkpoint failed; the table is intact", "version", cr.Version, "err", cr.CheckpointErr)
-		}
-		res.Version = cr.Version
-		for _, b := range blocks {
-			res.BlockPaths = append(res.BlockPaths, b.key)
-			res.RowCount += b.rows
-			res.Bytes += b.size
-		}
-		if len(res.BlockPaths) > 0 {
-			res.BlockPath = res.BlockPaths[0]
-		}
+		w.committed(&res, cr, blocks)
 		res.Committed = committedOf(cr.Snapshot, entries)
-		w.stats.update(func(s *Stats) {
-			s.Commits++
-			s.BlocksWritten += int64(len(blocks))
-			s.BytesWritten += res.Bytes
-			s.RowsWritten += res.RowCount
-			s.Rescued += int64(res.Rescued)
-		})
 		return res, nil
 	}
+}
+
+// committed records a commit that landed, for Flush and FlushBlocks
+// alike: the writer's snapshot, a failed checkpoint in the log, the
+// version, blocks, rows and bytes in res, and the stats.
+func (w *LakehouseWriter) committed(res *FlushResult, cr manifest.CommitResult, blocks []*block) {
+	w.remember(cr.Snapshot)
+	if cr.CheckpointErr != nil {
+		w.cfg.Logger.Warn("writer: checkpoint failed; the table is intact", "version", cr.Version, "err", cr.CheckpointErr)
+	}
+	res.Version = cr.Version
+	for _, b := range blocks {
+		res.BlockPaths = append(res.BlockPaths, b.key)
+		res.RowCount += b.rows
+		res.Bytes += b.size
+	}
+	if len(res.BlockPaths) > 0 {
+		res.BlockPath = res.BlockPaths[0]
+	}
+	w.stats.update(func(s *Stats) {
+		s.Commits++
+		s.BlocksWritten += int64(len(blocks))
+		s.BytesWritten += res.Bytes
+		s.RowsWritten += res.RowCount
+		s.Rescued += int64(res.Rescued)
+	})
 }
 
 // filterCommitted returns the entries not yet committed: those whose LSN is

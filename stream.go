@@ -318,27 +318,8 @@ func (w *LakehouseWriter) commitBlocks(ctx context.Context, snap *manifest.Snaps
 		w.dropBlocks(blocks)
 		return res, snap, err
 	}
-	w.remember(cr.Snapshot)
-	if cr.CheckpointErr != nil {
-		w.cfg.Logger.Warn("writer: checkpoint failed; the table is intact", "version", cr.Version, "err", cr.CheckpointErr)
-	}
-	res.Version = cr.Version
-	for _, b := range blocks {
-		res.BlockPaths = append(res.BlockPaths, b.key)
-		res.RowCount += b.rows
-		res.Bytes += b.size
-	}
-	if len(res.BlockPaths) > 0 {
-		res.BlockPath = res.BlockPaths[0]
-	}
+	w.committed(&res, cr, blocks)
 	res.Committed = filter.committed(cr.Snapshot)
-	w.stats.update(func(st *Stats) {
-		st.Commits++
-		st.BlocksWritten += int64(len(blocks))
-		st.BytesWritten += res.Bytes
-		st.RowsWritten += res.RowCount
-		st.Rescued += int64(res.Rescued)
-	})
 	return res, cr.Snapshot, nil
 }
 
