@@ -25,8 +25,8 @@ const Align = 64
 // and Reset merges the chunks into one.
 const DefaultChunkSize = 64 << 10
 
-// ShrinkRounds is how many rounds in a row must use less than half of an
-// arena's chunk before Reset replaces it with a smaller one. Many, so that
+// ShrinkRounds is how many rounds in a row must use less than two thirds of
+// an arena's chunk before Reset replaces it with a smaller one. Many, so that
 // a short run of small rounds between large ones (a block cut into row
 // groups that each are a round, then a short block of several small row
 // groups) does not release memory that the next large round allocates
