@@ -32,6 +32,10 @@ type fakeRows struct {
 	mu          sync.Mutex
 	entries     []cdc.Entry
 	fail        atomic.Int64 // flushes still to fail
+	// hold, when set before a flush, makes Flush signal entered and
+	// wait for release before doing anything.
+	hold             atomic.Bool
+	entered, release chan struct{}
 	flushes     atomic.Int64
 	compactions atomic.Int64
 }
@@ -72,6 +76,10 @@ func openFake(ctx context.Context, name, uri string) (tableWriter, error) {
 }
 
 func (f *fakeWriter) Flush(ctx context.Context, es []cdc.Entry) (flushResult, error) {
+	if f.rows.hold.Load() {
+		f.rows.entered <- struct{}{}
+		<-f.rows.release
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rows.flushes.Add(1)

@@ -223,8 +223,13 @@ type fileInfo struct {
 	ModificationTime int64  `json:"modification_time"` // Unix milliseconds
 }
 
+// bufferedInfo counts what a table accepted and has not committed yet:
+// Entries (and their Bytes) are in its buffer or in a flush still in
+// progress (Flushing of them), so a reader never sees accepted entries
+// vanish while a flush runs.
 type bufferedInfo struct {
 	Entries    int   `json:"entries"`
+	Flushing   int   `json:"flushing"`
 	Bytes      int64 `json:"bytes"`
 	LogRecords int   `json:"log_records"`
 }
@@ -293,7 +298,7 @@ func (s *Server) describe(w http.ResponseWriter, r *http.Request, name string) {
 	if t != nil {
 		info.Open = true
 		t.mu.Lock()
-		info.Buffered = &bufferedInfo{Entries: t.buf.Len(), Bytes: t.buf.Bytes(), LogRecords: len(t.recs)}
+		info.Buffered = &bufferedInfo{Entries: t.buf.Len() + t.flushingEntries, Flushing: t.flushingEntries, Bytes: t.buf.Bytes() + t.flushingBytes, LogRecords: len(t.recs)}
 		if t.lastErr != nil {
 			info.LastError = t.lastErr.Error()
 		}

@@ -628,3 +628,45 @@ func TestDecodeBatchLineNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoCountsFlushInProgress: while a flush runs, the table info still
+// counts its entries as buffered (flushing), not as gone; after it they
+// are committed.
+func TestInfoCountsFlushInProgress(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	ts := startServer(t, cfg)
+	if r := ts.send("fl", "p", jsonBatch("p", 1, 30), nil); r.Code != 200 {
+		t.Fatalf("%d %s", r.Code, r.Raw)
+	}
+	rows := fakeRowsOf(tableURI(cfg.TableRoot, "fl"))
+	rows.entered, rows.release = make(chan struct{}), make(chan struct{})
+	rows.hold.Store(true)
+	done := make(chan int)
+	go func() {
+		req, _ := http.NewRequest("POST", ts.url+"/v1/tables/fl/flush", nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-rows.entered
+	rows.hold.Store(false)
+	info := ts.do("GET", "/v1/tables/fl", nil, nil)
+	buf, _ := info.Body["buffered"].(map[string]any)
+	if buf["entries"] != float64(30) || buf["flushing"] != float64(30) {
+		t.Errorf("info during the flush: %s, want 30 entries, all flushing", info.Raw)
+	}
+	close(rows.release)
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("flush: %d", code)
+	}
+	info = ts.do("GET", "/v1/tables/fl", nil, nil)
+	buf, _ = info.Body["buffered"].(map[string]any)
+	if buf["entries"] != float64(0) || buf["flushing"] != float64(0) || info.Body["rows"] != float64(30) {
+		t.Errorf("info after the flush: %s, want nothing buffered and 30 rows", info.Raw)
+	}
+}

@@ -33,6 +33,9 @@ type table struct {
 	lastErr   error                 // of the last flush
 	lastFlush flushResult
 	spare     []cdc.Entry // a drained batch's slice, given back to Drain
+	// entries and their input bytes drained by a flush in progress
+	flushingEntries int
+	flushingBytes   int64
 
 	flushMu sync.Mutex // one flush at a time
 	kick    chan struct{}
@@ -223,6 +226,7 @@ func (t *table) oldestRecord() (int64, bool) {
 func (t *table) flushFailed(batch *buffer.Batch, why string, err error) {
 	t.mu.Lock()
 	t.buf.Requeue(batch)
+	t.flushingEntries, t.flushingBytes = 0, 0
 	t.lastErr = err
 	t.mu.Unlock()
 	t.s.metrics.flushes.WithLabelValues("error").Inc()
@@ -248,6 +252,7 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	}
 	batch := t.buf.Drain(t.spare)
 	t.spare = nil
+	t.flushingEntries, t.flushingBytes = len(batch.Entries), batch.Bytes
 	nrecs := len(t.recs)
 	// The ranges as of this drain cover what the commit will hold.
 	var snap rangesFile
@@ -283,6 +288,7 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	clear(batch.Entries) // drop the references to the request bodies
 	t.mu.Lock()
 	t.spare = batch.Entries[:0]
+	t.flushingEntries, t.flushingBytes = 0, 0
 	t.recs = append(t.recs[:0], t.recs[nrecs:]...)
 	t.lastErr = nil
 	t.lastFlush = res
