@@ -29,15 +29,15 @@ type fakeWriter struct {
 
 // fakeRows are the entries committed to one table, across fakeWriters.
 type fakeRows struct {
-	mu          sync.Mutex
-	entries     []cdc.Entry
-	fail        atomic.Int64 // flushes still to fail
+	mu      sync.Mutex
+	entries []cdc.Entry
+	fail    atomic.Int64 // flushes still to fail
 	// hold, when set before a flush, makes Flush signal entered and
 	// wait for release before doing anything.
 	hold             atomic.Bool
 	entered, release chan struct{}
-	flushes     atomic.Int64
-	compactions atomic.Int64
+	flushes          atomic.Int64
+	compactions      atomic.Int64
 }
 
 var fakeTables sync.Map // uri -> *fakeRows
