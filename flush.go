@@ -177,15 +177,7 @@ func (w *LakehouseWriter) flush(ctx context.Context, entries []cdc.Entry) (Flush
 			// nothing to commit.
 			return res, nil
 		}
-		cr, resumed, err := w.commit(ctx, snap, actions, len(blocks))
-		if err != nil && resumed {
-			// An earlier attempt of this commit had no clear answer: keep
-			// its blocks whatever this one says (at worst they are
-			// orphans for vacuum), never delete what a commit may use.
-			for _, b := range blocks {
-				b.written = false
-			}
-		}
+		cr, err := w.commit(ctx, snap, actions, blocks)
 		switch {
 		case err == nil:
 		case errors.Is(err, manifest.ErrDuplicate) || errors.Is(err, manifest.ErrConflict):
@@ -396,15 +388,26 @@ func (w *LakehouseWriter) actions(snap *manifest.Snapshot, blocks []*block, high
 // resolved with the manifest's own recognition: the same commit id on the
 // same base makes Commit read the log after base for that id before it
 // writes anything, so the commit lands at most once.
-// resumed reports whether an attempt of unknown outcome was resumed.
-func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, actions []manifest.Action, blocks int) (res manifest.CommitResult, resumed bool, err error) {
+// When it fails after an attempt of unknown outcome, the blocks are kept
+// whatever the last attempt says (marked not written, so that no caller
+// deletes them; at worst they are orphans for vacuum): never delete what
+// a commit may use.
+func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, actions []manifest.Action, blocks []*block) (res manifest.CommitResult, err error) {
+	resumed := false
+	defer func() {
+		if err != nil && resumed {
+			for _, b := range blocks {
+				b.written = false
+			}
+		}
+	}()
 	id, err := newID()
 	if err != nil {
-		return manifest.CommitResult{}, false, err
+		return manifest.CommitResult{}, err
 	}
 	opts := manifest.CommitOptions{
 		Operation:           "WRITE",
-		OperationParameters: map[string]string{"mode": "Append", "blocks": strconv.Itoa(blocks)},
+		OperationParameters: map[string]string{"mode": "Append", "blocks": strconv.Itoa(len(blocks))},
 		CommitID:            id,
 	}
 	res, err = w.table.Commit(ctx, base, actions, opts)
@@ -413,12 +416,12 @@ func (w *LakehouseWriter) commit(ctx context.Context, base *manifest.Snapshot, a
 		resumed = true
 		w.cfg.Logger.Info("writer: commit outcome unknown, looking for it", "commit", id, "try", try, "err", err)
 		if serr := w.sleep(ctx, time.Duration(try)*50*time.Millisecond); serr != nil {
-			return res, resumed, errors.Join(err, serr)
+			return res, errors.Join(err, serr)
 		}
 		w.stats.update(func(s *Stats) { s.Retries++ })
 		res, err = w.table.Commit(ctx, base, actions, opts)
 	}
-	return res, resumed, err
+	return res, err
 }
 
 func (w *LakehouseWriter) sleep(ctx context.Context, d time.Duration) error {

@@ -297,13 +297,7 @@ func (w *LakehouseWriter) commitBlocks(ctx context.Context, snap *manifest.Snaps
 	if len(actions) == 0 {
 		return res, snap, nil
 	}
-	cr, resumed, err := w.commit(ctx, snap, actions, len(blocks))
-	if err != nil && resumed {
-		// As in flush: never delete what a commit may use.
-		for _, b := range blocks {
-			b.written = false
-		}
-	}
+	cr, err := w.commit(ctx, snap, actions, blocks)
 	switch {
 	case err == nil:
 	case errors.Is(err, manifest.ErrDuplicate) || errors.Is(err, manifest.ErrConflict):
