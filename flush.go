@@ -247,82 +247,9 @@ func (w *LakehouseWriter) committed(res *FlushResult, cr manifest.CommitResult, 
 // entries (nil when nothing was dropped: kept is then entries itself); highest is the highest LSN per producer among the kept ones.
 // Entries without a producer are always kept and carry no txn.
 func filterCommitted(entries []cdc.Entry, snap *manifest.Snapshot) (kept []cdc.Entry, index []int, highest map[string]int64, dups int) {
-	highest = map[string]int64{}
-	type key struct {
-		p   string
-		lsn int64
-	}
-	// seen is built only when a producer's LSNs stop increasing inside the
-	// batch: until then an LSN above the producer's highest so far cannot
-	// be a repeat.
-	var seen map[key]bool
-	var (
-		lastP         string
-		lastTxn       int64
-		lastHas, have bool
-	)
-	// Until the first entry is dropped, kept is entries itself (no copy)
-	// and index is nil: the identity.
-	copying := false
-	drop := func(i int) {
-		dups++
-		if !copying {
-			copying = true
-			kept = append(make([]cdc.Entry, 0, len(entries)-1), entries[:i]...)
-			index = make([]int, i, len(entries)-1)
-			for j := range index {
-				index[j] = j
-			}
-		}
-	}
-	for i := range entries {
-		e := &entries[i]
-		if e.Producer != "" {
-			if !have || e.Producer != lastP {
-				lastP, have = e.Producer, true
-				lastTxn, lastHas = snap.TxnVersion(e.Producer)
-			}
-			if lastHas && e.LSN <= lastTxn {
-				drop(i)
-				continue
-			}
-			h, ok := highest[e.Producer]
-			switch {
-			case !ok || e.LSN > h:
-				highest[e.Producer] = e.LSN
-				if seen != nil {
-					seen[key{e.Producer, e.LSN}] = true
-				}
-			default:
-				if seen == nil {
-					seen = make(map[key]bool, len(entries))
-					prev := entries[:i]
-					if copying {
-						prev = kept
-					}
-					for j := range prev {
-						if prev[j].Producer != "" {
-							seen[key{prev[j].Producer, prev[j].LSN}] = true
-						}
-					}
-				}
-				k := key{e.Producer, e.LSN}
-				if seen[k] {
-					drop(i)
-					continue
-				}
-				seen[k] = true
-			}
-		}
-		if copying {
-			kept = append(kept, *e)
-			index = append(index, i)
-		}
-	}
-	if !copying {
-		return entries, nil, highest, 0
-	}
-	return kept, index, highest, dups
+	f := newLSNFilter(snap) // the streamed flush's filter, over one batch
+	kept, index = f.add(entries)
+	return kept, index, f.highest, f.dups
 }
 
 func committedOf(snap *manifest.Snapshot, entries []cdc.Entry) map[string]int64 {

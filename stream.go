@@ -509,10 +509,10 @@ func (s *stream) settle(seq int, b *streamBatch, blocks []*block) {
 	s.src.Done(seq, rejected)
 }
 
-// lsnFilter drops, batch after batch, the entries of a commit that
-// filterCommitted would drop from all of them at once: those whose LSN
-// their producer committed before (in snap), and repeats of a (producer,
-// LSN) kept before in the commit. It remembers the LSNs kept per producer
+// lsnFilter drops, batch after batch, the entries of a commit that are
+// duplicates: those whose LSN their producer committed before (in snap),
+// and repeats of a (producer, LSN) kept before in the commit. Flush uses
+// it over one batch (filterCommitted). It remembers the LSNs kept per producer
 // (as steps of a byte or two while a producer's LSNs rise, a set once
 // they do not).
 type lsnFilter struct {
