@@ -102,10 +102,16 @@ type VacuumResult struct {
 // the error (the others are deleted); running it again retries them.
 //
 // Checkpoints drop tombstones older than the table's tombstone retention
-// (manifest.Table.Checkpoint), which is why Retention may not exceed it:
-// a file retired longer ago than that may be known to Vacuum only as an
-// orphan, aged by its store modification time, which came before its
-// removal, so it is deleted no earlier than its tombstone would allow.
+// then in force (manifest.Table.Checkpoint), which is why Retention may
+// not exceed today's: a file retired longer ago than that may be known to
+// Vacuum only as an orphan, aged by its store modification time, which
+// came before its removal, so it is deleted no earlier than its tombstone
+// would allow. When the retention was shorter at a checkpoint written
+// within today's retention (lowered, then raised again), that checkpoint
+// may have dropped tombstones still needed: the snapshot says so
+// (manifest.Snapshot.TombstonesExpiredBefore), and Vacuum then reads the
+// commits made within the retention back from the log
+// (manifest.Table.ExpiredTombstones) and keeps every file they removed.
 func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumResult, error) {
 	if t == nil {
 		return VacuumResult{}, errors.New("writer: Vacuum: nil table")
@@ -151,6 +157,18 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 	cutoff := opts.Now().Add(-opts.Retention)
 	orphanCutoff := storeNow.Add(-opts.Retention)
 	res := VacuumResult{Version: snap.Version(), Retention: opts.Retention, StoreNow: storeNow}
+	// Files retired within the retention whose tombstones a checkpoint
+	// expired under a shorter retention than today's.
+	expired, err := t.ExpiredTombstones(ctx, snap, cutoff)
+	if err != nil {
+		return VacuumResult{}, fmt.Errorf("writer: Vacuum: %w", err)
+	}
+	recent := map[string]bool{}
+	for _, r := range expired {
+		if key, err := r.Key(); err == nil {
+			recent[key] = true
+		}
+	}
 	retired := map[string]time.Time{}
 	for _, r := range snap.Tombstones() {
 		key, err := r.Key()
@@ -168,7 +186,7 @@ func Vacuum(ctx context.Context, t *manifest.Table, opts VacuumOptions) (VacuumR
 		if !strings.HasPrefix(o.Key, DataDir) {
 			continue
 		}
-		if _, ok := snap.File(o.Key); ok {
+		if _, ok := snap.File(o.Key); ok || recent[o.Key] {
 			res.Kept++
 			continue
 		}

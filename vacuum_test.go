@@ -253,3 +253,105 @@ func TestVacuumTombstoneRetention(t *testing.T) {
 	}
 	ctCheckVacuum(t, fresh, clk, want)
 }
+
+// TestVacuumRetentionLoweredThenRaised: the table's tombstone retention
+// is lowered, a checkpoint written under it drops the tombstones of a
+// compaction's inputs, and the retention is raised again (with a second
+// checkpoint, built on the first, under the raised one). The inputs are
+// then unknown to the latest snapshot and were written long ago, yet the
+// snapshot before the compaction was current within the raised
+// retention: Vacuum must keep them until the compaction is older than
+// it, then delete them.
+func TestVacuumRetentionLoweredThenRaised(t *testing.T) {
+	const (
+		high = 48 * time.Hour
+		low  = time.Hour
+	)
+	setRetention := func(t *testing.T, tbl *manifest.Table, interval string) {
+		t.Helper()
+		snap := ctSnapshot(t, tbl)
+		meta := snap.Metadata()
+		meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
+		if _, err := tbl.Commit(context.Background(), snap, []manifest.Action{{Metadata: &meta}}, manifest.CommitOptions{Operation: "SET TBLPROPERTIES"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sc := range storesNamed("memory", "local", "versitygw") {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := newCTClock()
+			start := clk.Now()
+			tbl := ctOpen(t, sc.new(t), clk)
+			if _, err := tbl.Create(ctx, ctSchema, manifest.CreateOptions{Name: "events",
+				Configuration: map[string]string{manifest.TombstoneRetentionProperty: "interval 48 hours"}}); err != nil {
+				t.Fatal(err)
+			}
+			// The blocks are written now, on the store's clock; the rest
+			// happens days later on the test's clock, which vacuums on a
+			// store whose clock is moved on by as much (laterTable).
+			ctFill(t, tbl, "p1", 4)
+			before := ctSnapshot(t, tbl)
+			want := ctRowsOf(t, tbl, before)
+			inputs := ctActiveKeys(t, before)
+			clk.Advance(3 * 24 * time.Hour)
+			compacted := clk.Now()
+			if res := ctCompact(t, tbl, clk); res.CompactedBlocks != 4 {
+				t.Fatalf("compaction: %+v", res)
+			}
+			setRetention(t, tbl, "interval 1 hour")
+			clk.Advance(2 * low)
+			if err := tbl.Checkpoint(ctx, ctSnapshot(t, tbl)); err != nil {
+				t.Fatal(err)
+			}
+			setRetention(t, tbl, "interval 48 hours")
+			clk.Advance(time.Minute)
+			if err := tbl.Checkpoint(ctx, ctSnapshot(t, tbl)); err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := manifest.Open(tbl.Store(), "", manifest.Options{Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			latest := ctSnapshot(t, fresh)
+			if n := len(latest.Tombstones()); n != 0 {
+				t.Fatalf("the latest snapshot has %d tombstones; want the checkpoint under the 1 hour retention to have dropped all 4", n)
+			}
+			if got, want := latest.TombstonesExpiredBefore(), compacted.Add(2*low-low); !got.Equal(want) {
+				t.Fatalf("TombstonesExpiredBefore = %v; want the first checkpoint's expiry %v, carried over by the second", got, want)
+			}
+
+			for _, tc := range []struct {
+				since   time.Duration // after the compaction
+				deleted []string
+			}{
+				{2*low + 2*time.Minute, nil},
+				{high - time.Minute, nil},
+				{high + time.Minute, inputs},
+			} {
+				at := compacted.Add(tc.since)
+				vr, err := writer.Vacuum(ctx, laterTable(t, tbl, clk, at.Sub(start)), writer.VacuumOptions{Now: func() time.Time { return at }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if vr.Retention != high {
+					t.Fatalf("vacuum at +%v: retention %v; want the raised %v", tc.since, vr.Retention, high)
+				}
+				if diff := cmp.Diff(tc.deleted, vr.Paths, cmpSorted); diff != "" {
+					t.Fatalf("vacuum %v after the compaction: deleted (-want +got):\n%s", tc.since, diff)
+				}
+				// The snapshot before the compaction reads while it was
+				// current within the retention, and not after.
+				_, err = ctTryRows(tbl, before)
+				if tc.deleted == nil && err != nil {
+					t.Fatalf("vacuum %v after the compaction: the snapshot before it no longer reads: %v", tc.since, err)
+				}
+				if tc.deleted != nil && !errors.Is(err, upload.ErrNotFound) {
+					t.Fatalf("vacuum %v after the compaction: the snapshot before it still reads: %v", tc.since, err)
+				}
+			}
+			if diff := cmp.Diff(want, ctRowsOf(t, tbl, ctSnapshot(t, tbl))); diff != "" {
+				t.Fatalf("latest rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/evodb/writer/engine/parquet"
 	"github.com/evodb/writer/upload"
@@ -252,8 +253,16 @@ func (sh *shredder) inner(n *parquet.Node, v any, def, rep, depth uint8) error {
 	return nil
 }
 
+// ExpiredBeforeKey is the checkpoint footer's key/value metadata entry
+// that records, in Unix milliseconds, the time before which the
+// checkpoint may lack tombstones: the latest expiry time of it and of the
+// checkpoints it was built on (see Snapshot.TombstonesExpiredBefore).
+// Delta readers ignore it.
+const ExpiredBeforeKey = "evodb.tombstonesExpiredBefore"
+
 // encodeCheckpoint writes the snapshot as a Parquet checkpoint, without
-// the tombstones deleted before expireBefore (Unix milliseconds).
+// the tombstones deleted before expireBefore (Unix milliseconds), which
+// it records under ExpiredBeforeKey together with what s lacked already.
 func encodeCheckpoint(s *Snapshot, expireBefore int64) ([]byte, int64, error) {
 	schema := checkpointSchema()
 	cols, err := parquet.LeafColumns(schema)
@@ -273,7 +282,12 @@ func encodeCheckpoint(s *Snapshot, expireBefore int64) ([]byte, int64, error) {
 		}
 	}
 	var buf bytes.Buffer
-	w, err := parquet.NewWriter(&buf, schema, parquet.WriterOptions{Compression: parquet.Zstd, Concurrency: 1})
+	expired := expireBefore
+	if !s.expiredBefore.IsZero() {
+		expired = max(expired, s.expiredBefore.UnixMilli())
+	}
+	w, err := parquet.NewWriter(&buf, schema, parquet.WriterOptions{Compression: parquet.Zstd, Concurrency: 1,
+		KeyValueMetadata: []parquet.KeyValue{{Key: ExpiredBeforeKey, Value: strconv.FormatInt(expired, 10)}}})
 	if err != nil {
 		return nil, 0, fmt.Errorf("manifest: checkpoint: %w", err)
 	}
@@ -291,17 +305,24 @@ func encodeCheckpoint(s *Snapshot, expireBefore int64) ([]byte, int64, error) {
 // names a later version.
 //
 // Tombstones expire from it as the Delta protocol allows: a remove whose
-// deletionTimestamp is older than the table's TombstoneRetention
-// (delta.deletedFileRetentionDuration, a week by default) before now, on
-// the table's clock, is left out. That is safe for Vacuum, which refuses
-// a retention longer than the tombstone retention: a file whose tombstone
-// expired was removed more than that ago, and was written before it was
-// removed, so Vacuum, finding it unknown, ages it as an orphan by its
-// store modification time and deletes it no earlier than it would have
-// by its tombstone. Readers need no tombstone: a snapshot's files are its
-// adds, and a reader of an older version starts from a checkpoint at or
-// before that version, which holds what was current then. A remove
-// without a deletionTimestamp cannot be aged and is kept.
+// deletionTimestamp is older than the retention in force at s, the
+// table's TombstoneRetention (delta.deletedFileRetentionDuration, a week
+// by default), before now on the table's clock, is left out. A remove
+// without a deletionTimestamp cannot be aged and is kept. Readers need no
+// tombstone: a snapshot's files are its adds, and a reader of an older
+// version starts from a checkpoint at or before that version, which holds
+// what was current then.
+//
+// Vacuum does need them: a file whose tombstone is gone is known to it
+// only as an orphan, aged by its write time. While the retention stays
+// the same that is safe (the file was removed more than the retention
+// ago, and written before that). But once the retention is lowered, a
+// checkpoint written under it, and then raised again, the files removed
+// between the two expiry times are still within the raised retention.
+// So the checkpoint records the time its tombstones are complete from
+// (ExpiredBeforeKey, carried over from the checkpoint s was read from
+// when that one expired more), and ExpiredTombstones reads the ones a
+// vacuum needs back from the commit files.
 func (t *Table) Checkpoint(ctx context.Context, s *Snapshot) error {
 	keep, err := s.TombstoneRetention()
 	if err != nil {
@@ -486,10 +507,24 @@ func (cr *checkpointReader) strMap(path string, mapDef uint8) map[string]string 
 }
 
 // decodeCheckpoint reads a checkpoint file into a snapshot at version v.
-func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
+// The snapshot's expiredBefore is the file's ExpiredBeforeKey, or
+// written when the file has none (a checkpoint by another writer, which
+// may have left out any tombstone deleted before it was written).
+func decodeCheckpoint(file string, data []byte, v int64, written time.Time) (*Snapshot, error) {
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, &LogError{File: file, Err: err}
+	}
+	expired := written
+	for _, kv := range f.KeyValueMetadata() {
+		if kv.Key != ExpiredBeforeKey {
+			continue
+		}
+		ms, err := strconv.ParseInt(kv.Value, 10, 64)
+		if err != nil {
+			return nil, &LogError{File: file, Err: fmt.Errorf("key/value metadata %s: %q is not a time in Unix milliseconds", ExpiredBeforeKey, kv.Value)}
+		}
+		expired = time.UnixMilli(ms).UTC()
 	}
 	cols := map[string]leafCol{}
 	s := emptySnapshot()
@@ -565,5 +600,56 @@ func decodeCheckpoint(file string, data []byte, v int64) (*Snapshot, error) {
 		return nil, &LogError{File: file, Err: errors.New("checkpoint has no protocol or no metaData")}
 	}
 	s.version = v
+	s.expiredBefore, s.expiredThrough = expired, v
 	return s, nil
+}
+
+// ExpiredTombstones returns the removes that s lacks because a checkpoint
+// in its history left them out, and that a vacuum keeping what every
+// version current since since needs must still honour: the removes of
+// the commits, up to the checkpoint s starts from, made at or after since
+// (their commit timestamp), of files not active in s. It reads them back
+// from those commit files, newest first, down to the first commit made
+// before since (commit timestamps are taken to increase with the
+// version, as SnapshotAsOf does).
+//
+// It reads nothing and returns nil when s's tombstones are complete from
+// since on (s.TombstonesExpiredBefore() is not after since): always so
+// when the tombstone retention has not been lowered below now − since at
+// a checkpoint written after since. A commit file it needs that is
+// missing is an error: the tombstones it held cannot be known.
+func (t *Table) ExpiredTombstones(ctx context.Context, s *Snapshot, since time.Time) ([]RemoveFile, error) {
+	if s == nil {
+		return nil, errors.New("manifest: ExpiredTombstones: nil snapshot")
+	}
+	if !s.expiredBefore.After(since) || s.expiredThrough < 0 {
+		return nil, nil
+	}
+	var out []RemoveFile
+	seen := map[string]bool{}
+	for v := s.expiredThrough; v >= 0; v-- {
+		c, err := t.readCommit(ctx, v)
+		if err != nil {
+			return nil, fmt.Errorf("manifest: reading back the tombstones expired by checkpoint %d (deleted before %s): %w",
+				s.expiredThrough, s.expiredBefore.UTC().Format(time.RFC3339), err)
+		}
+		if c.timestamp().Before(since) {
+			break
+		}
+		for _, a := range c.actions {
+			if a.Remove == nil {
+				continue
+			}
+			key, err := a.Remove.Key()
+			if err != nil {
+				return nil, &LogError{File: c.file, Err: err}
+			}
+			if _, active := s.files[key]; active || seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, *a.Remove)
+		}
+	}
+	return out, nil
 }

@@ -23,6 +23,13 @@ type Snapshot struct {
 	files     map[string]AddFile // store key → add
 	removed   map[string]RemoveFile
 	txns      map[string]Txn
+	// expiredBefore: a checkpoint in this snapshot's history left out the
+	// tombstones deleted before this time, its retention having expired
+	// them (zero: none was left out); expiredThrough is the version of the
+	// checkpoint this snapshot starts from (-1: none), the last commit
+	// whose removes may be missing. The commits after it are all here.
+	expiredBefore  time.Time
+	expiredThrough int64
 }
 
 // Version is the table version this snapshot shows.
@@ -62,6 +69,14 @@ func (s *Snapshot) Tombstones() []RemoveFile {
 	}
 	return out
 }
+
+// TombstonesExpiredBefore is the time before which this snapshot may lack
+// tombstones: a checkpoint in its history left out the removes deleted
+// before it, as the retention then in force allowed (the latest of those
+// times over the chain of checkpoints it was read from). Zero when the
+// snapshot holds every remove of its history. [Table.ExpiredTombstones]
+// reads the missing ones back from the commit files.
+func (s *Snapshot) TombstonesExpiredBefore() time.Time { return s.expiredBefore }
 
 // TombstoneRetention is how long the table keeps a removed file's
 // tombstone: its delta.deletedFileRetentionDuration property ("interval
@@ -106,6 +121,8 @@ func emptySnapshot() *Snapshot {
 		files:   map[string]AddFile{},
 		removed: map[string]RemoveFile{},
 		txns:    map[string]Txn{},
+
+		expiredThrough: -1,
 	}
 }
 

@@ -292,7 +292,7 @@ func (t *Table) loadCheckpoint(ctx context.Context, v int64) (*Snapshot, error) 
 	if err != nil {
 		return nil, fmt.Errorf("manifest: read %s: %w", key, err)
 	}
-	s, err := decodeCheckpoint(key, data, v)
+	s, err := decodeCheckpoint(key, data, v, info.ModTime.UTC())
 	if err != nil {
 		return nil, err
 	}
