@@ -608,7 +608,8 @@ func decodeCheckpoint(file string, data []byte, v int64, written time.Time) (*Sn
 // in its history left them out, and that a vacuum keeping what every
 // version current since since needs must still honour: the removes of
 // the commits, up to the checkpoint s starts from, made at or after since
-// (their commit timestamp), of files not active in s. It reads them back
+// (their commit timestamp), of files neither active in s nor among its
+// tombstones (which hold the latest remove of a file). It reads them back
 // from those commit files, newest first, down to the first commit made
 // before since (commit timestamps are taken to increase with the
 // version, as SnapshotAsOf does).
@@ -644,7 +645,8 @@ func (t *Table) ExpiredTombstones(ctx context.Context, s *Snapshot, since time.T
 			if err != nil {
 				return nil, &LogError{File: c.file, Err: err}
 			}
-			if _, active := s.files[key]; active || seen[key] {
+			_, active := s.files[key]
+			if _, tomb := s.removed[key]; active || tomb || seen[key] {
 				continue
 			}
 			seen[key] = true

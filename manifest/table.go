@@ -45,7 +45,10 @@
 // from the latest checkpoint and replays only the commits after it, and
 // [Table.SnapshotAsOf] from the newest checkpoint not after the time
 // asked. A checkpoint leaves out the tombstones older than the table's
-// delta.deletedFileRetentionDuration (a week by default).
+// delta.deletedFileRetentionDuration (a week by default), and records in
+// its footer the time its tombstones are complete from, so that a vacuum
+// under a retention raised since can read the dropped ones back
+// ([Table.ExpiredTombstones]).
 package manifest
 
 import (

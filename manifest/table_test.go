@@ -1150,3 +1150,119 @@ func TestParseInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredTombstones: a checkpoint written under a lowered retention
+// records how far it expired tombstones, later checkpoints carry that
+// over, and ExpiredTombstones reads the removes made since a time back
+// from the commit files only when they may be missing, leaving out the
+// files active again and the tombstones the snapshot has.
+func TestExpiredTombstones(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
+	mem := upload.NewMemory()
+	log := &getLog{Store: mem}
+	tbl, err := manifest.Open(log, "", manifest.Options{Now: clock, CheckpointInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(actions ...manifest.Action) {
+		t.Helper()
+		res, err := tbl.Commit(ctx, s, actions, manifest.CommitOptions{StampRemoves: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = res.Snapshot
+	}
+	retention := func(interval string) manifest.Action {
+		meta := s.Metadata()
+		meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
+		return manifest.Action{Metadata: &meta}
+	}
+	checkpoint := func() {
+		t.Helper()
+		if err := tbl.Checkpoint(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1))
+	set(time.Hour)
+	commit(removeAction("data/a.parquet"), removeAction("data/d.parquet"))
+	commit(retention("interval 1 hour"))
+	set(3 * time.Hour)
+	commit(removeAction("data/b.parquet"), addAction("data/d.parquet", 1)) // d is active again
+	checkpoint()                                                           // expires a (and d's remove) at t0+2h
+	// Go on from the checkpoint, as a writer started now would: the
+	// next checkpoint is built on it.
+	if s, err = tbl.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	commit(retention("interval 1 week"))
+	set(4 * time.Hour)
+	commit(removeAction("data/c.parquet"))
+	checkpoint() // a week's retention: expires nothing more
+	removedA := manifest.CommitFile(2)
+
+	fresh, err := manifest.Open(log, "", manifest.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := fresh.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := latest.TombstonesExpiredBefore(), t0.Add(2*time.Hour); !got.Equal(want) {
+		t.Fatalf("TombstonesExpiredBefore = %v; want %v, the first checkpoint's expiry carried over by the second", got, want)
+	}
+	var tombs []string
+	for _, r := range latest.Tombstones() {
+		tombs = append(tombs, r.Path)
+	}
+	if diff := cmp.Diff([]string{"data/b.parquet", "data/c.parquet"}, tombs); diff != "" {
+		t.Fatalf("tombstones (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		name  string
+		since time.Duration
+		want  []string
+		reads bool
+	}{
+		{"complete since then", 2 * time.Hour, nil, false},
+		{"complete since later", 5 * time.Hour, nil, false},
+		{"expired ones all older", 90 * time.Minute, nil, true},
+		{"a's removal within", 30 * time.Minute, []string{"data/a.parquet"}, true},
+		{"everything", 0, []string{"data/a.parquet"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log.take()
+			got, err := fresh.ExpiredTombstones(ctx, latest, t0.Add(tc.since))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paths []string
+			for _, r := range got {
+				paths = append(paths, r.Path)
+			}
+			if diff := cmp.Diff(tc.want, paths); diff != "" {
+				t.Fatalf("expired tombstones (-want +got):\n%s", diff)
+			}
+			if reads := log.take(); (len(reads) > 0) != tc.reads {
+				t.Fatalf("read %v; want reads: %v", reads, tc.reads)
+			}
+		})
+	}
+	// A commit file it needs that is gone is an error naming it.
+	if err := mem.Delete(ctx, removedA); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.ExpiredTombstones(ctx, latest, t0.Add(30*time.Minute)); err == nil || !strings.Contains(err.Error(), removedA) {
+		t.Fatalf("with %s missing: %v; want an error naming it", removedA, err)
+	}
+}
