@@ -346,13 +346,25 @@ func (d *dictBytes) buildLong(data []byte, offsets []int32, limit, max16 int, id
 
 // directSpan and directSlack bound the range of integers that buildDirect
 // takes: at most directSpan values of the range per value of the chunk,
-// plus directSlack. Its memory is a bit per value of the range and 4
-// bytes per 64 of them: at most 3 bytes per value of the chunk, or 192
-// KiB for the slack (ids up to a million in a small row group).
+// plus a slack of directSlackPer values per value of the chunk, at most
+// directSlack. Its memory is a bit per value of the range and 4 bytes per
+// 64 of them: at most 3 bytes per value of the chunk, plus 12 bytes per
+// value or 192 KiB for the slack (ids up to a million in a row group of
+// 16,384 values or more). The slack follows the chunk so that a small
+// chunk's bitmap stays about its size: a fixed 192 KiB was three times a
+// 64 KB block. A range beyond the bound goes to the hash table, which
+// gives the same dictionary and indices.
 const (
-	directSpan  = 16
-	directSlack = 1 << 20
+	directSpan     = 16
+	directSlackPer = 64
+	directSlack    = 1 << 20
 )
+
+// directMaxSpan is the widest range of integers buildDirect takes for a
+// chunk of n values.
+func directMaxSpan(n int) uint64 {
+	return uint64(directSpan)*uint64(n) + min(uint64(directSlackPer)*uint64(n), directSlack)
+}
 
 // buildDirect builds the dictionary of integers v, whose least and
 // greatest are lo and hi, without hashing when their range is small next
@@ -367,7 +379,7 @@ const (
 func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, max16 int, idx []uint32) (ok, applied bool) {
 	n := len(v)
 	span := uint64(int64(hi)) - uint64(int64(lo))
-	if n == 0 || span >= uint64(directSpan)*uint64(n)+directSlack {
+	if n == 0 || span >= directMaxSpan(n) {
 		return false, false
 	}
 	d.width = width

@@ -131,7 +131,7 @@ func (w *Writer) shrinkBuffers() {
 	if tooBig(8*cap(w.byteDic.words), 8*need.levels) {
 		w.byteDic.words = nil
 	}
-	directNeed := (directSpan*need.levels+directSlack)/8 + (directSpan*need.levels+directSlack)/16
+	directNeed := int(directMaxSpan(need.levels)/8 + directMaxSpan(need.levels)/16)
 	if tooBig(8*cap(w.fixed.present)+4*cap(w.fixed.before), directNeed) {
 		w.fixed.present, w.fixed.before = nil, nil
 	}
