@@ -202,9 +202,11 @@ func buildFixed[T uint32 | uint64](d *dictFixed, keys []T, width, limit, max16 i
 type dictBytes struct {
 	d kernels.DictBytes
 	// short: the last build keyed values as words (buildShort), its
-	// dictionary in w; slab and offsets spell out its values
+	// dictionary in w; slab and offsets spell out its values. w is the
+	// Writer's dictFixed.d64 (see Writer.linkDicts): a chunk is of one
+	// type, so one table serves both, and its memory is held once.
 	short   bool
-	w       kernels.DictInt64
+	w       *kernels.DictInt64
 	words   []int64
 	slab    []byte
 	offsets []int32
@@ -286,6 +288,9 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 		o = e
 	}
 	d.short = true
+	if d.w == nil {
+		d.w = new(kernels.DictInt64) // not linked to a Writer's
+	}
 	d.w.Reset()
 	d.slab, d.offsets = d.slab[:0], append(d.offsets[:0], 0)
 	out := asI32(idx)

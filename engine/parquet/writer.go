@@ -117,10 +117,12 @@ type Writer struct {
 	closed   bool
 
 	// buffers reused across column chunks and row groups
-	chunk   []byte // one encoded column chunk
-	page    []byte // one uncompressed page body (v1) or values section (v2)
+	chunk []byte // one encoded column chunk
+	// one uncompressed page body (v1) or values section (v2); before the
+	// chunk's first page, the encodings that the choice of encoding
+	// compares (chooseKind, dictWinsCompressed; checkSplit with dictBuf)
+	page    []byte
 	levels  []byte // v2 levels
-	alt     []byte // alternative encoding of a page, for comparisons
 	comp    []byte // compressed page
 	hdr     tWriter
 	idx     []uint32
@@ -872,6 +874,11 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	return m, nil
 }
 
+// linkDicts points the word table of the byte-string dictionary at the
+// 8-byte table of the fixed-width one: a build resets it, and the
+// dictionary a chunk built is only read while that chunk is written.
+func (w *Writer) linkDicts() { w.byteDic.w = &w.fixed.d64 }
+
 func physicalWire(t PhysicalType) int32 {
 	switch t {
 	case Boolean:
@@ -955,6 +962,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		width = 8
 		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, max16, idx)
 	case ByteArray:
+		w.linkDicts()
 		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
 	}
 	if !ok {
@@ -991,13 +999,13 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	var other int
 	switch fallback {
 	case kindDelta:
-		w.alt = w.alt[:0]
+		w.page = w.page[:0]
 		if t == Int32 {
-			w.alt = w.delta.appendInt32(w.alt, c.Int32s)
+			w.page = w.delta.appendInt32(w.page, c.Int32s)
 		} else {
-			w.alt = w.delta.appendInt64(w.alt, c.Int64s)
+			w.page = w.delta.appendInt64(w.page, c.Int64s)
 		}
-		other = len(w.alt)
+		other = len(w.page)
 	case kindPlain, kindSplit, kindDeltaLength:
 		if t == ByteArray {
 			other = int(c.Offsets[nv]-c.Offsets[0]) + 4*nv
@@ -1091,13 +1099,13 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	w.dictZ = w.compress(w.dictZ[:0], w.dictBuf)
 	w.dictZOK = true
 	dictPage := len(w.dictZ)
-	w.alt = w.appendValues(w.alt[:0], c, kindDict, dictLen, 0, n)
-	w.comp = w.compress(w.comp[:0], w.alt)
+	w.page = w.appendValues(w.page[:0], c, kindDict, dictLen, 0, n)
+	w.comp = w.compress(w.comp[:0], w.page)
 	indices := len(w.comp)
 	// A dictionary page and indices that together do not shrink leave the
 	// whole chunk uncompressed (see worthCompressing): count it so.
-	if !worthCompressing(len(w.dictBuf)+len(w.alt), dictPage+indices) {
-		dictPage, indices = len(w.dictBuf), len(w.alt)
+	if !worthCompressing(len(w.dictBuf)+len(w.page), dictPage+indices) {
+		dictPage, indices = len(w.dictBuf), len(w.page)
 	}
 	scale := func(size, of int) int64 { return int64(size) * int64(nv) / int64(of) }
 	dictCost := int64(dictPage) + scale(indices, n)
@@ -1107,30 +1115,33 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	// dictionary settles it. Low-cardinality columns, where the
 	// dictionary wins by far, end here at an eighth of the work.
 	if m := dictQuickSample; n >= 2*m {
-		w.alt = w.appendValues(w.alt[:0], c, fallback, 0, 0, m)
-		w.comp = w.compress(w.comp[:0], w.alt)
-		if quick := scale(min(len(w.comp), len(w.alt)), m); quick*dictQuickMargin.den >= dictCost*dictQuickMargin.num {
+		w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, m)
+		w.comp = w.compress(w.comp[:0], w.page)
+		if quick := scale(min(len(w.comp), len(w.page)), m); quick*dictQuickMargin.den >= dictCost*dictQuickMargin.num {
 			return true
 		}
 	}
-	w.alt = w.appendValues(w.alt[:0], c, fallback, 0, 0, n)
-	w.comp = w.compress(w.comp[:0], w.alt)
-	return dictCost < scale(min(len(w.comp), len(w.alt)), n)
+	w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, n)
+	w.comp = w.compress(w.comp[:0], w.page)
+	return dictCost < scale(min(len(w.comp), len(w.page)), n)
 }
 
 // checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
 // chunk by compressing a sample (the start of the first page) both ways.
 func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	vhi = min(vhi, vlo+splitSample)
+	// PLAIN goes to dictBuf, free in a chunk without a dictionary page
+	// (w.page holds the split values)
+	w.dictZOK = false
 	// First the first dictQuickSample values both ways: one that
 	// compresses dictQuickMargin times smaller than the other settles it
 	// (2048 prices or amounts with two decimals: 1.7 times smaller
 	// PLAIN, as in the whole sample); coordinates and the like, where the
 	// two are close, go on to the whole sample.
 	if m := dictQuickSample; vhi-vlo >= 2*m {
-		w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vlo+m)
+		w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vlo+m)
 		w.page = w.appendSplit(w.page[:0], c, vlo, vlo+m)
-		w.comp = w.compress(w.comp[:0], w.alt)
+		w.comp = w.compress(w.comp[:0], w.dictBuf)
 		plain := int64(len(w.comp))
 		w.comp = w.compress(w.comp[:0], w.page)
 		split := int64(len(w.comp))
@@ -1141,9 +1152,9 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 			return kindSplit
 		}
 	}
-	w.alt = w.appendPlainValues(w.alt[:0], c, vlo, vhi)
+	w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vhi)
 	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
-	w.comp = w.compress(w.comp[:0], w.alt)
+	w.comp = w.compress(w.comp[:0], w.dictBuf)
 	plainSize := len(w.comp)
 	w.comp = w.compress(w.comp[:0], w.page)
 	if len(w.comp) < plainSize {
