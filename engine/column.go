@@ -147,6 +147,103 @@ func (c *column) level(a *arena.Arena, row int, rep, def uint8) {
 	c.levels++
 }
 
+// The put methods add a present value and its levels (the column's
+// maxDef) in one call: the common case of a value, which a call each of
+// level and add* costs more than it takes. The levels part, written out
+// in each (a shared method would not be inlined), is level's.
+
+// putInt is level(a, row, rep, c.maxDef) then addInt(a, v).
+func (c *column) putInt(a *arena.Arena, row int, rep uint8, v int64) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, c.maxDef)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+	if len(c.i64) == cap(c.i64) {
+		c.i64 = arena.Grow(a, c.i64, 1)
+	}
+	c.i64 = append(c.i64, v)
+}
+
+// putDouble is level(a, row, rep, c.maxDef) then addDouble(a, v).
+func (c *column) putDouble(a *arena.Arena, row int, rep uint8, v float64) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, c.maxDef)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+	if len(c.f64) == cap(c.f64) {
+		c.f64 = arena.Grow(a, c.f64, 1)
+	}
+	c.f64 = append(c.f64, v)
+}
+
+// putBool is level(a, row, rep, c.maxDef) then addBool(a, v).
+func (c *column) putBool(a *arena.Arena, row int, rep uint8, v bool) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, c.maxDef)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+	if len(c.bools) == cap(c.bools) {
+		c.bools = arena.Grow(a, c.bools, 1)
+	}
+	c.bools = append(c.bools, v)
+}
+
+// putBytes is level(a, row, rep, c.maxDef) then addBytes(a, v).
+func (c *column) putBytes(a *arena.Arena, row int, rep uint8, v []byte) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, c.maxDef)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+	if cap(c.data)-len(c.data) < len(v) {
+		c.data = arena.Grow(a, c.data, len(v))
+	}
+	c.data = append(c.data, v...)
+	if len(c.offs) == cap(c.offs) {
+		c.offs = arena.Grow(a, c.offs, 1)
+	}
+	c.offs = append(c.offs, int32(len(c.data)))
+}
+
 func (c *column) addInt(a *arena.Arena, v int64) {
 	if len(c.i64) == cap(c.i64) {
 		c.i64 = arena.Grow(a, c.i64, 1)

@@ -547,18 +547,15 @@ var opNames = [...][]byte{cdc.Insert: []byte("INSERT"), cdc.Update: []byte("UPDA
 func (s *Shredder) addMeta(e *cdc.Entry) {
 	a := s.arena
 	m := s.meta
-	m[0].level(a, s.row, 0, 0)
-	m[0].addBytes(a, opNames[e.Op])
-	m[1].level(a, s.row, 0, 0)
-	m[1].addInt(a, e.LSN)
+	m[0].putBytes(a, s.row, 0, opNames[e.Op])
+	m[1].putInt(a, s.row, 0, e.LSN)
 	m[2].level(a, s.row, 0, 0)
 	m[2].data = append(arena.Grow(a, m[2].data, len(e.Producer)), e.Producer...)
 	m[2].endBytes(a)
 	if e.CommitTime.IsZero() {
 		m[3].level(a, s.row, 0, 0)
 	} else {
-		m[3].level(a, s.row, 0, 1)
-		m[3].addInt(a, e.CommitTime.UnixMicro())
+		m[3].putInt(a, s.row, 0, e.CommitTime.UnixMicro())
 	}
 	r := s.rescued
 	if s.rcount == 0 {
@@ -609,16 +606,20 @@ func (s *Shredder) object(n *node, rep uint8) error {
 	}
 	s.gen++
 	g := s.gen
-	t.i++ // '{'
-	t.ws()
+	// The position is kept in i (a register) and handed to t.i only
+	// around the calls that read or move it, so that the steps over a
+	// member do not wait on each other through memory.
+	b := t.b
+	i := skipSpace(b, t.i+1) // past '{'
 	found := 0
 	n.next = 0
-	if t.i < len(t.b) && t.b[t.i] == '}' {
-		t.i++
+	if i < len(b) && b[i] == '}' {
+		i++
 	} else {
 		for {
-			t.ws()
-			if t.i >= len(t.b) || t.b[t.i] != '"' {
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != '"' {
+				t.i = i
 				return t.fail(cdc.ErrSyntax, "%s, want a member name", t.describe())
 			}
 			var (
@@ -634,38 +635,44 @@ func (s *Shredder) object(n *node, rep uint8) error {
 			// left out (a missing value) shifts the order by one.
 			if n.next < len(n.children) {
 				p := n.children[n.next]
-				end := p.nameAt(t.b, t.i+1)
+				end := p.nameAt(b, i+1)
 				if end < 0 && n.next+1 < len(n.children) {
 					p = n.children[n.next+1]
-					if end = p.nameAt(t.b, t.i+1); end >= 0 {
+					if end = p.nameAt(b, i+1); end >= 0 {
 						n.next++
 					}
 				}
 				if end >= 0 {
-					ks, ke = t.i+1, end
-					t.i = ke + 1
-					key, c, matched = t.b[ks:ke], p, true
+					ks, ke = i+1, end
+					i = ke + 1
+					key, c, matched = b[ks:ke], p, true
 					n.next++
 				}
 			}
 			if !matched {
+				t.i = i
 				var err error
 				if ks, ke, esc, err = t.str(); err != nil {
 					return err
 				}
-				key = t.b[ks:ke]
+				i = t.i
+				key = b[ks:ke]
 				if esc {
 					s.scratch = appendUnescaped(s.scratch[:0], key)
 					key = s.scratch
 				}
 				c = n.child(key)
 			}
-			if t.i < len(t.b) && t.b[t.i] == ':' {
-				t.i++
-			} else if err := t.expect(':', "':' after a member name"); err != nil {
-				return err
+			if i < len(b) && b[i] == ':' {
+				i++
+			} else {
+				t.i = i
+				if err := t.expect(':', "':' after a member name"); err != nil {
+					return err
+				}
+				i = t.i
 			}
-			t.ws()
+			t.i = skipSpace(b, i)
 			s.path[t.depth] = pathSeg{start: ks, end: ke, escaped: esc}
 			if c != nil && len(c.leaves) == 0 {
 				c = nil // a field without columns yet
@@ -684,21 +691,24 @@ func (s *Shredder) object(n *node, rep uint8) error {
 					return err
 				}
 			}
-			t.ws()
-			if t.i >= len(t.b) {
+			i = skipSpace(b, t.i)
+			if i >= len(b) {
+				t.i = i
 				return t.fail(cdc.ErrSyntax, "unexpected end of input in an object")
 			}
-			if t.b[t.i] == ',' {
-				t.i++
+			if b[i] == ',' {
+				i++
 				continue
 			}
-			if t.b[t.i] == '}' {
-				t.i++
+			if b[i] == '}' {
+				i++
 				break
 			}
+			t.i = i
 			return t.fail(cdc.ErrSyntax, "%s, want ',' or '}'", t.describe())
 		}
 	}
+	t.i = i
 	t.depth--
 	if found != len(n.children) {
 		for _, c := range n.children {
@@ -831,14 +841,14 @@ func (s *Shredder) value(n *node, rep uint8) error {
 		col := n.col
 		switch n.typ {
 		case TypeString:
-			col.level(a, s.row, rep, col.maxDef)
 			if esc {
+				col.level(a, s.row, rep, col.maxDef)
 				col.data = appendUnescaped(arena.Grow(a, col.data, ke-ks), t.b[ks:ke])
 				// appendUnescaped never writes more than the escaped text,
 				// so the arena's room was enough.
 				col.endBytes(a)
 			} else {
-				col.addBytes(a, t.b[ks:ke])
+				col.putBytes(a, s.row, rep, t.b[ks:ke])
 			}
 			return nil
 		case TypeTimestamp:
@@ -848,8 +858,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 				raw = s.scratch
 			}
 			if v, ok := parseTimestampWith(raw, &n.date); ok {
-				col.level(a, s.row, rep, col.maxDef)
-				col.addInt(a, v)
+				col.putInt(a, s.row, rep, v)
 				return nil
 			}
 		case TypeBinary:
@@ -879,8 +888,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 			if err := t.literal(word); err != nil {
 				return err
 			}
-			n.col.level(a, s.row, rep, n.col.maxDef)
-			n.col.addBool(a, v)
+			n.col.putBool(a, s.row, rep, v)
 			return nil
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -898,8 +906,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 					v = -v
 				}
 				t.i = end
-				col.level(a, s.row, rep, col.maxDef)
-				col.addInt(a, v)
+				col.putInt(a, s.row, rep, v)
 				return nil
 			case n.typ == TypeDouble && frac < 0 && m <= 1<<53:
 				v := int64(m)
@@ -907,8 +914,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 					v = -v
 				}
 				t.i = end
-				col.level(a, s.row, rep, col.maxDef)
-				col.addDouble(a, float64(v))
+				col.putDouble(a, s.row, rep, float64(v))
 				return nil
 			case n.typ == TypeDouble && frac >= 0:
 				// m and 10^frac are exact: one division is the correctly
@@ -918,8 +924,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 					f = -f
 				}
 				t.i = end
-				col.level(a, s.row, rep, col.maxDef)
-				col.addDouble(a, f)
+				col.putDouble(a, s.row, rep, f)
 				return nil
 			}
 		}
@@ -933,8 +938,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 		case TypeInt64:
 			if isInt {
 				if v, ok := parseInt(num); ok {
-					col.level(a, s.row, rep, col.maxDef)
-					col.addInt(a, v)
+					col.putInt(a, s.row, rep, v)
 					return nil
 				}
 			}
@@ -952,8 +956,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 				f, ok = parseFloat(num)
 			}
 			if ok {
-				col.level(a, s.row, rep, col.maxDef)
-				col.addDouble(a, f)
+				col.putDouble(a, s.row, rep, f)
 				return nil
 			}
 		}
@@ -965,8 +968,7 @@ func (s *Shredder) value(n *node, rep uint8) error {
 		return err
 	}
 	if n.typ == TypeJSON {
-		n.col.level(a, s.row, rep, n.col.maxDef)
-		n.col.addBytes(a, t.b[start:t.i])
+		n.col.putBytes(a, s.row, rep, t.b[start:t.i])
 		return nil
 	}
 	s.rescueValue(n, rep, start)

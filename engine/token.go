@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 
 	"github.com/evodb/writer/cdc"
@@ -93,6 +94,20 @@ func (t *tok) ws() {
 	}
 }
 
+// skipSpace returns the index of the first byte from b[i] on that is not
+// white space (len(b) if none), as ws moves t.i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
 func (t *tok) describe() string { return jsontext.Describe(t.b, t.i) }
 
 func (t *tok) enter() error {
@@ -124,12 +139,31 @@ func (t *tok) literal(word string) error {
 // str reads a string whose opening quote is at the position and returns
 // the span of its contents (escapes kept) and whether it has escapes.
 func (t *tok) str() (start, end int, escaped bool, err error) {
+	b := t.b
 	start = t.i + 1
-	if end = jsontext.ShortString(t.b, t.i); end >= 0 {
-		t.i = end + 1
-		return start, end, false, nil
+	// Printable ASCII without escapes, eight bytes at a time, is valid as
+	// it is: a quote after such bytes ends the string. Anything else goes
+	// to ScanString from the start.
+	j := start
+	for {
+		if len(b)-j >= 8 {
+			if m := jsontext.Special8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+			continue
+		}
+		for j < len(b) && jsontext.IsPlain(b[j]) {
+			j++
+		}
+		break
 	}
-	end, escaped, err = jsontext.ScanString(t.b, t.i)
+	if j < len(b) && b[j] == '"' {
+		t.i = j + 1
+		return start, j, false, nil
+	}
+	end, escaped, err = jsontext.ScanString(b, t.i)
 	if err != nil {
 		return 0, 0, false, err
 	}

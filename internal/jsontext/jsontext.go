@@ -87,6 +87,17 @@ func quote8(x uint64) uint64 {
 	return ((q-ones)&^q | (bs-ones)&^bs) & highs
 }
 
+// Special8 returns, for the eight bytes of x (little endian), a mask with
+// the high bit of each byte set when it needs a look of its own in a
+// string (a '"', a '\\', a control byte or a byte >= 0x80). Bits above the
+// lowest one set may be false alarms, the lowest one never is; the mask
+// is 0 exactly when Plain8(x).
+func Special8(x uint64) uint64 { return quoteCtl8(x) | x&highs }
+
+// IsPlain reports whether the byte c stands for itself in a string: not
+// '"', '\\', a control byte or a byte >= 0x80.
+func IsPlain(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
+
 // ShortString returns the index of the closing quote of the string whose
 // opening quote is at b[i] when its contents are at most eight bytes of
 // printable ASCII without escapes, which are valid as they are; otherwise
