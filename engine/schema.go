@@ -272,12 +272,13 @@ type node struct {
 	next  int    // for objects: the child predicted to come next
 	// quoted: the name is written in JSON as it is (valid UTF-8, no
 	// '"', '\\' or control byte), so a member name whose text equals it
-	// is it (see nameAt); head then holds the first eight bytes of the
-	// name and its closing quote (little endian), headMask the bytes of
-	// head that hold them (fewer than eight for a short name)
-	quoted         bool
-	head, headMask uint64
-	date           dateCache // timestamp columns: the last date met
+	// is it (see nameAt). short: quoted, and the name and its closing
+	// quote take at most 16 bytes, which head and tail hold (little
+	// endian, bytes 0-7 and 8-15), headMask and tailMask the bytes of
+	// them that hold them (tailMask 0 for a name of under eight bytes).
+	quoted, short                  bool
+	head, headMask, tail, tailMask uint64
+	date                           dateCache // timestamp columns: the last date met
 
 	// inference state of a field whose type is not fixed yet
 	maxAbsInt uint64 // largest |v| of its integers
@@ -324,14 +325,15 @@ func (n *node) conflicts(name string) bool {
 func (n *node) addChild(c *node) {
 	c.parent = n
 	c.quoted = quotedAsIs(c.name)
-	if c.quoted {
-		var b [8]byte
+	c.short = c.quoted && len(c.name) < 16
+	if c.short {
+		var b, m [16]byte
 		k := copy(b[:], c.name+`"`)
-		c.head = binary.LittleEndian.Uint64(b[:])
-		c.headMask = 1<<(8*k) - 1
-		if k == 8 {
-			c.headMask = 1<<64 - 1
+		for j := range k {
+			m[j] = 0xff
 		}
+		c.head, c.tail = binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+		c.headMask, c.tailMask = binary.LittleEndian.Uint64(m[:8]), binary.LittleEndian.Uint64(m[8:])
 	}
 	n.children = append(n.children, c)
 	if n.index != nil {

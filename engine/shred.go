@@ -987,35 +987,37 @@ func (s *Shredder) list(n *node, rep uint8) error {
 	if err := t.enter(); err != nil {
 		return err
 	}
-	t.i++ // '['
-	t.ws()
-	if t.i < len(t.b) && t.b[t.i] == ']' {
-		t.i++
+	b := t.b                 // the position in i and t.i as in object
+	i := skipSpace(b, t.i+1) // past '['
+	if i < len(b) && b[i] == ']' {
+		t.i = i + 1
 		t.depth--
 		s.nulls(n.elem, rep, n.def) // present and empty
 		return nil
 	}
 	r := rep
 	for k := 0; ; k++ {
-		t.ws()
+		t.i = skipSpace(b, i)
 		s.path[t.depth] = pathSeg{start: -k - 1}
 		if err := s.value(n.elem, r); err != nil {
 			return err
 		}
 		r = n.listRep
-		t.ws()
-		if t.i >= len(t.b) {
+		i = skipSpace(b, t.i)
+		if i >= len(b) {
+			t.i = i
 			return t.fail(cdc.ErrSyntax, "unexpected end of input in an array")
 		}
-		if t.b[t.i] == ',' {
-			t.i++
+		if b[i] == ',' {
+			i++
 			continue
 		}
-		if t.b[t.i] == ']' {
-			t.i++
+		if b[i] == ']' {
+			t.i = i + 1
 			t.depth--
 			return nil
 		}
+		t.i = i
 		return t.fail(cdc.ErrSyntax, "%s, want ',' or ']'", t.describe())
 	}
 }

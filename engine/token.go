@@ -380,19 +380,16 @@ func quickNumber(b []byte, i int) (m uint64, neg bool, frac, end int, ok bool) {
 // p's, written as it is (p.quoted), and -1 otherwise; -1 says nothing of
 // the text, which the caller then scans.
 func (p *node) nameAt(b []byte, ks int) int {
-	if !p.quoted {
-		return -1
-	}
 	ke := ks + len(p.name)
-	if len(b)-ks >= 8 {
-		if binary.LittleEndian.Uint64(b[ks:])&p.headMask != p.head {
+	if p.short && len(b)-ks >= 16 {
+		// The name and its quote against the sixteen bytes at b[ks].
+		if binary.LittleEndian.Uint64(b[ks:])&p.headMask != p.head ||
+			binary.LittleEndian.Uint64(b[ks+8:])&p.tailMask != p.tail {
 			return -1
 		}
-		if len(p.name) < 8 {
-			return ke // the closing quote was among the eight bytes
-		}
+		return ke
 	}
-	if ke < len(b) && b[ke] == '"' && string(b[ks:ke]) == p.name {
+	if p.quoted && ke < len(b) && b[ke] == '"' && string(b[ks:ke]) == p.name {
 		return ke
 	}
 	return -1

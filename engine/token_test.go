@@ -105,19 +105,20 @@ func TestQuickNumber(t *testing.T) {
 
 // TestNameAt checks the one-load comparison of member names against the
 // plain rule (the text is the name and a closing quote) for names of
-// every length around eight bytes, texts that end early, and every byte
-// of the text changed in turn.
+// every length around eight and sixteen bytes, texts that end early or
+// leave sixteen bytes and more, and every byte of the text changed in
+// turn.
 func TestNameAt(t *testing.T) {
 	root := &node{typ: TypeObject}
-	names := []string{"a", "id", "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "created_at", "ünïcode", `a"b`, `a\b`, "a\x01"}
+	names := []string{"a", "id", "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "created_at", "abcdefghijklmn", "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq", "ünïcode", `a"b`, `a\b`, "a\x01"}
 	for _, name := range names {
 		p := newNode(name, TypeInt64)
 		root.addChild(p)
 		var texts []string
-		for _, tail := range []string{"", ",", `:1,"next":2}`, "x"} {
+		for _, tail := range []string{"", ",", `:1,"next":2}`, "x", `:1,"next":2,"more":3}`} {
 			texts = append(texts, name+`"`+tail, name+tail, name+"x"+`"`+tail, name[:len(name)-1]+`"`+tail)
 		}
-		full := name + `":12345678}`
+		full := name + `":12345678,"n":12345678}`
 		for i := range full {
 			for _, c := range []byte{'"', 'x', 0, 0xff} {
 				b := []byte(full)
@@ -136,7 +137,9 @@ func TestNameAt(t *testing.T) {
 			}
 		}
 	}
-	if root.children[7].quoted != true || root.children[8].quoted || root.children[9].quoted || root.children[10].quoted {
-		t.Fatalf("quoted is wrong for %q, %q, %q or %q", names[7], names[8], names[9], names[10])
+	for i, want := range []bool{true, true, true, true, true, true, true, true, true, true, true, true, false, false, false} {
+		if c := root.children[i]; c.quoted != want || c.short != (want && len(c.name) < 16) {
+			t.Fatalf("name %q: quoted %v, short %v", c.name, c.quoted, c.short)
+		}
 	}
 }
