@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/binary"
+
 	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/engine/parquet"
 )
@@ -238,6 +240,43 @@ func (c *column) putBytes(a *arena.Arena, row int, rep uint8, v []byte) {
 		c.data = arena.Grow(a, c.data, len(v))
 	}
 	c.data = append(c.data, v...)
+	if len(c.offs) == cap(c.offs) {
+		c.offs = arena.Grow(a, c.offs, 1)
+	}
+	c.offs = append(c.offs, int32(len(c.data)))
+}
+
+// putText is putBytes(a, row, rep, b[ks:ke]), copying a value of up to
+// 16 bytes, when b has 16 bytes from ks on and the column's data has room
+// for 16, as two 8-byte words (the bytes past the value are in the
+// column's spare room, and the next value overwrites them).
+func (c *column) putText(a *arena.Arena, row int, rep uint8, b []byte, ks, ke int) {
+	c.mark(row)
+	if c.maxDef > 0 {
+		if len(c.defs) == cap(c.defs) {
+			c.defs = arena.Grow(a, c.defs, 1)
+		}
+		c.defs = append(c.defs, c.maxDef)
+	}
+	if c.maxRep > 0 {
+		if len(c.reps) == cap(c.reps) {
+			c.reps = arena.Grow(a, c.reps, 1)
+		}
+		c.reps = append(c.reps, rep)
+	}
+	c.levels++
+	l, n := len(c.data), ke-ks
+	if n <= 16 && len(b)-ks >= 16 && cap(c.data)-l >= 16 {
+		d := c.data[l : l+16]
+		binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(b[ks:]))
+		binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(b[ks+8:]))
+		c.data = c.data[:l+n]
+	} else {
+		if cap(c.data)-l < n {
+			c.data = arena.Grow(a, c.data, n)
+		}
+		c.data = append(c.data, b[ks:ke]...)
+	}
 	if len(c.offs) == cap(c.offs) {
 		c.offs = arena.Grow(a, c.offs, 1)
 	}
