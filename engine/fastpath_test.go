@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evodb/writer/arena"
+	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/internal/jsontext"
+)
+
+// The shredder's fast paths for strings (tok.str's loop over plain
+// bytes, the same loop written out in value, putText's word copy) are
+// checked here against the general path: jsontext.ScanString,
+// AppendUnescaped and a plain append.
+
+// checkStr compares tok.str at b[i] (a quote) with jsontext.ScanString.
+func checkStr(t *testing.T, b []byte, i int) {
+	t.Helper()
+	tk := tok{b: b, i: i}
+	ks, ke, esc, err := tk.str()
+	wantEnd, wantEsc, wantErr := jsontext.ScanString(b, i)
+	if wantErr != nil || err != nil {
+		if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+			t.Fatalf("str(%q, %d): error %v, ScanString: %v", b, i, err, wantErr)
+		}
+		return
+	}
+	if ks != i+1 || ke != wantEnd || esc != wantEsc || tk.i != wantEnd+1 {
+		t.Fatalf("str(%q, %d) = %d, %d, %v (position %d), ScanString: end %d, escaped %v", b, i, ks, ke, esc, tk.i, wantEnd, wantEsc)
+	}
+}
+
+// TestStrAgainstScanString puts strings of plain bytes of every length
+// around the eight-byte steps, followed by each kind of byte that stops
+// the fast loop, at several offsets, and compares tok.str with
+// ScanString.
+func TestStrAgainstScanString(t *testing.T) {
+	stops := []string{`"`, `\n"`, `\u00e9"`, `\q"`, "\x01\"", "\x7f\"", "é\"", "\xff\"", "\xc3\"", ""}
+	n := 0
+	for lead := range 9 {
+		for length := range 26 {
+			for _, stop := range stops {
+				for _, after := range []string{"", `,"x":1}`, strings.Repeat(" ", 20)} {
+					b := []byte(strings.Repeat("{", lead) + `"` + strings.Repeat("a", length) + stop + after)
+					checkStr(t, b, lead)
+					n++
+				}
+			}
+		}
+	}
+	if n < 5000 {
+		t.Fatalf("only %d cases", n)
+	}
+}
+
+// FuzzStr compares tok.str with jsontext.ScanString on arbitrary bytes
+// after a quote at an arbitrary offset.
+func FuzzStr(f *testing.F) {
+	for _, s := range []string{`abc"`, `abcdefghijklmnop"`, `abcdefgh\"x"`, "abcdefg\xe9\"", `a\u00e9"`, "abcdefghij\x01\""} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(5))
+	}
+	f.Fuzz(func(t *testing.T, s []byte, lead uint8) {
+		b := append(bytes.Repeat([]byte{' '}, int(lead%24)), '"')
+		checkStr(t, append(b, s...), int(lead%24))
+	})
+}
+
+// shredString shreds the row {"s":"<content>", "p":"<pad>"} with a
+// shredder whose s and p are string columns, and returns s's value or
+// the row's error.
+func shredString(t *testing.T, s *Shredder, content []byte, pad int) ([]byte, error) {
+	t.Helper()
+	row := []byte(`{"s":"`)
+	row = append(row, content...)
+	row = append(row, `","p":"`...)
+	row = append(row, strings.Repeat("y", pad)...)
+	row = append(row, `"}`...)
+	b, err := s.Shred([]cdc.Entry{{Op: cdc.Insert, Table: "t", Data: row}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Errors) > 0 {
+		return nil, b.Errors[0].Err
+	}
+	for _, c := range b.Columns {
+		if len(c.Path) == 1 && c.Path[0] == "s" {
+			if len(c.Offsets) != 2 {
+				t.Fatalf("row %q: column s has offsets %v", row, c.Offsets)
+			}
+			return c.Bytes[c.Offsets[0]:c.Offsets[1]], nil
+		}
+	}
+	t.Fatalf("row %q: no column s", row)
+	return nil, nil
+}
+
+// FuzzShredString shreds a string value (followed by more or fewer bytes
+// of the row, so that the word copy applies or not) into a string column
+// and compares what the column holds, or the row's error, with what
+// ScanString and AppendUnescaped make of the string.
+func FuzzShredString(f *testing.F) {
+	for _, s := range []string{"abc", "abcdefghijklmnop", "abcdefghijklmnopqrstuvwxyz0123", `ab\"c`, "é", `\ud800`, "a\x01", "abcdefgh\xff"} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(17))
+	}
+	s, err := NewShredder(Options{Table: "t", Schema: &Schema{Fields: []Field{{Name: "s", Type: TypeString}, {Name: "p", Type: TypeString}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, content []byte, pad uint8) {
+		quoted := append(append([]byte{'"'}, content...), '"')
+		end, _, scanErr := jsontext.ScanString(quoted, 0)
+		if scanErr == nil && end != len(quoted)-1 {
+			return // an unescaped quote inside: not one string
+		}
+		got, err := shredString(t, s, content, int(pad%24))
+		if scanErr != nil {
+			var je *jsontext.Error
+			if !errors.As(err, &je) || !errors.Is(err, scanErr.(*jsontext.Error).Err) || je.Offset != scanErr.(*jsontext.Error).Offset+5 {
+				t.Fatalf("string %q: row error %v, ScanString: %v", content, err, scanErr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("string %q: row rejected: %v", content, err)
+		}
+		if want := jsontext.AppendUnescaped(nil, content); !bytes.Equal(got, want) {
+			t.Fatalf("string %q: column holds %q, want %q", content, got, want)
+		}
+	})
+}
+
+// TestPutText compares putText with putBytes for values of every length
+// up to 40 bytes, at offsets that leave more or fewer than 16 bytes of
+// the text, into columns whose room runs out at every point.
+func TestPutText(t *testing.T) {
+	text := []byte(strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz", 2))
+	for room := range 40 {
+		a := arena.New(0)
+		fast := &column{typ: TypeString, maxDef: 1, markRow: -1}
+		ref := &column{typ: TypeString, maxDef: 1, markRow: -1}
+		fast.reset(a, 0)
+		ref.reset(a, 0)
+		fast.data = arena.MakeAppend[byte](a, 0, room)
+		row := 0
+		for ks := 0; ks < len(text); ks += 5 {
+			for n := 0; n <= 40 && ks+n <= len(text); n++ {
+				fast.putText(a, row, 0, text, ks, ks+n)
+				ref.putBytes(a, row, 0, text[ks:ks+n])
+				row++
+			}
+		}
+		if diff := cmp.Diff(ref.data, fast.data); diff != "" {
+			t.Fatalf("room %d: data (-putBytes +putText):\n%s", room, diff)
+		}
+		if diff := cmp.Diff(ref.offs, fast.offs); diff != "" {
+			t.Fatalf("room %d: offsets (-putBytes +putText):\n%s", room, diff)
+		}
+		if diff := cmp.Diff(ref.defs, fast.defs); diff != "" || ref.levels != fast.levels {
+			t.Fatalf("room %d: levels (-putBytes +putText):\n%s", room, diff)
+		}
+	}
+}
