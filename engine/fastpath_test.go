@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
@@ -71,16 +70,20 @@ func FuzzStr(f *testing.F) {
 	})
 }
 
-// shredString shreds the row {"s":"<content>", "p":"<pad>"} with a
-// shredder whose s and p are string columns, and returns s's value or
-// the row's error.
-func shredString(t *testing.T, s *Shredder, content []byte, pad int) ([]byte, error) {
-	t.Helper()
+// stringRow is the row {"s":"<content>","p":"<pad>"}; s starts at
+// byte 5.
+func stringRow(content []byte, pad int) []byte {
 	row := []byte(`{"s":"`)
 	row = append(row, content...)
 	row = append(row, `","p":"`...)
 	row = append(row, strings.Repeat("y", pad)...)
-	row = append(row, `"}`...)
+	return append(row, `"}`...)
+}
+
+// shredString shreds row with a shredder whose s and p are string
+// columns, and returns s's value or the row's error.
+func shredString(t *testing.T, s *Shredder, row []byte) ([]byte, error) {
+	t.Helper()
 	b, err := s.Shred([]cdc.Entry{{Op: cdc.Insert, Table: "t", Data: row}})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +108,7 @@ func shredString(t *testing.T, s *Shredder, content []byte, pad int) ([]byte, er
 // and compares what the column holds, or the row's error, with what
 // ScanString and AppendUnescaped make of the string.
 func FuzzShredString(f *testing.F) {
-	for _, s := range []string{"abc", "abcdefghijklmnop", "abcdefghijklmnopqrstuvwxyz0123", `ab\"c`, "é", `\ud800`, "a\x01", "abcdefgh\xff"} {
+	for _, s := range []string{"abc", "abcdefghijklmnop", "abcdefghijklmnopqrstuvwxyz0123", `ab\"c`, "é", `\ud800`, "a\x01", "abcdefgh\xff", `\`} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(17))
 	}
@@ -114,24 +117,23 @@ func FuzzShredString(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, content []byte, pad uint8) {
-		quoted := append(append([]byte{'"'}, content...), '"')
-		end, _, scanErr := jsontext.ScanString(quoted, 0)
-		if scanErr == nil && end != len(quoted)-1 {
-			return // an unescaped quote inside: not one string
+		row := stringRow(content, int(pad%24))
+		end, _, scanErr := jsontext.ScanString(row, 5)
+		if scanErr == nil && end != 6+len(content) {
+			return // the string ends elsewhere: not the case tested
 		}
-		got, err := shredString(t, s, content, int(pad%24))
+		got, err := shredString(t, s, row)
 		if scanErr != nil {
-			var je *jsontext.Error
-			if !errors.As(err, &je) || !errors.Is(err, scanErr.(*jsontext.Error).Err) || je.Offset != scanErr.(*jsontext.Error).Offset+5 {
-				t.Fatalf("string %q: row error %v, ScanString: %v", content, err, scanErr)
+			if err == nil || err.Error() != scanErr.Error() {
+				t.Fatalf("row %q: error %v, ScanString: %v", row, err, scanErr)
 			}
 			return
 		}
 		if err != nil {
-			t.Fatalf("string %q: row rejected: %v", content, err)
+			t.Fatalf("row %q: rejected: %v", row, err)
 		}
 		if want := jsontext.AppendUnescaped(nil, content); !bytes.Equal(got, want) {
-			t.Fatalf("string %q: column holds %q, want %q", content, got, want)
+			t.Fatalf("row %q: column holds %q, want %q", row, got, want)
 		}
 	})
 }
