@@ -48,6 +48,11 @@ producer (--producer when the line names none) has committed, so that loads
 append; entries with an LSN that their producer has already committed are
 duplicates and are skipped, so a CDC file can be loaded again safely.
 
+The garbage collector runs only when the heap nears a limit well above
+what a load holds (128 blocks of the mode's target size, at least 512 MiB;
+a load reuses its memory and makes little garbage); GOGC or GOMEMLIMIT in
+the environment restore the Go runtime's own policy.
+
 Lines that cannot be read are rejected, reported on stderr (the first ten)
 and counted; the others are loaded. At the end a summary goes to stdout
 (--json for machines). A progress bar is drawn on stderr when stdout and
@@ -160,9 +165,11 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		BlockEncoders: o.encoders,
 		Logger:        newLogger(e, o.logLevel),
 	}
-	if _, err := wopts.PartitionMode.Limits(); err != nil {
+	lim, err := wopts.PartitionMode.Limits()
+	if err != nil {
 		return usagef("--mode: %v", err)
 	}
+	defer loadGC(e.getenv, lim.TargetBlockBytes)()
 	w, err := openWriter(ctx, e, &o.tf, ref, wopts)
 	if err != nil {
 		return err
