@@ -57,17 +57,19 @@ type dictFixed struct {
 	sorted bool
 	s32    []uint32
 	s64    []uint64
-	// scratch: indices in sorted order, an index's position in sorted
-	// order, and the radix sort's second buffers
-	order, rank, tmpOrder []uint32
-	tmpKeys               []uint64
+	// indices in sorted order (sortValues)
+	order []uint32
 	// direct: the last build counted the values in a bitmap of their
 	// range (buildDirect), leaving them sorted in s64 (and s32)
 	direct bool
-	// buildDirect's bitmap of the range and the count of set bits
-	// before each of its words
-	present []uint64
-	before  []uint32
+	// Scratch that no build keeps past its return, shared by the builds
+	// (a chunk makes one): the radix sort's second buffers, where it also
+	// ranks the indices (sortValues); buildDirect's bitmap of the range
+	// and the count of set bits before each of its words; the words of
+	// buildShort (dictBytes.spare64 points here in a Writer). One buffer
+	// each instead of one per use: the largest use, not their sum.
+	spare64 []uint64
+	spare32 []uint32
 }
 
 func (d *dictFixed) len() int {
@@ -130,8 +132,8 @@ func (d *dictFixed) sortValues(idx []uint32) {
 			keys[i], ord[i] = uint64(v), uint32(i)
 		}
 	}
-	tk := slices.Grow(d.tmpKeys[:0], n)[:n]
-	to := slices.Grow(d.tmpOrder[:0], n)[:n]
+	tk := slices.Grow(d.spare64[:0], n)[:n]
+	to := slices.Grow(d.spare32[:0], n)[:n]
 	var counts [8][256]int32
 	for _, k := range keys {
 		for b := range d.width {
@@ -156,9 +158,9 @@ func (d *dictFixed) sortValues(idx []uint32) {
 		keys, tk = tk, keys
 		ord, to = to, ord
 	}
-	d.s64, d.tmpKeys, d.order, d.tmpOrder = keys, tk, ord, to
-	rank := slices.Grow(d.rank[:0], n)[:n]
-	d.rank = rank
+	// the spare order buffer ranks the indices
+	rank := to
+	d.s64, d.spare64, d.order, d.spare32 = keys, tk, ord, to
 	for r, i := range ord {
 		rank[i] = uint32(r)
 	}
@@ -203,11 +205,12 @@ type dictBytes struct {
 	d kernels.DictBytes
 	// short: the last build keyed values as words (buildShort), its
 	// dictionary in w; slab and offsets spell out its values. w is the
-	// Writer's dictFixed.d64 (see Writer.linkDicts): a chunk is of one
-	// type, so one table serves both, and its memory is held once.
+	// Writer's dictFixed.d64 and words its dictFixed.spare64 (see
+	// Writer.linkDicts): a chunk is of one type, so one table and one
+	// scratch serve both, and their memory is held once.
 	short   bool
 	w       *kernels.DictInt64
-	words   []int64
+	words   *[]uint64
 	slab    []byte
 	offsets []int32
 }
@@ -255,8 +258,11 @@ const shortMax = 8
 // (applied) and, if so, whether the dictionary is kept (ok).
 func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, idx []uint32) (ok, applied bool) {
 	n := len(offsets) - 1
-	words := slices.Grow(d.words[:0], n)[:n]
-	d.words = words
+	if d.words == nil {
+		d.words = new([]uint64) // not linked to a Writer's
+	}
+	*d.words = slices.Grow((*d.words)[:0], n)[:n]
+	words := asI64(*d.words)
 	// Values starting at or before last have a word to load there. The
 	// writer checked the offsets (validateColumn); offsets that do not
 	// rise, or leave data, go to the string build, which reports them.
@@ -398,9 +404,9 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 		base, adj = 0, int64(hi)+1-int64(lo)
 	}
 	words := int(span>>6) + 1
-	d.present = slices.Grow(d.present[:0], words)[:words]
-	clear(d.present)
-	present := d.present
+	d.spare64 = slices.Grow(d.spare64[:0], words)[:words]
+	clear(d.spare64)
+	present := d.spare64
 	sample := min(n, dictSample)
 	distinct := 0
 	for _, x := range v[:sample] {
@@ -418,8 +424,8 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 		p := uint64(int64(x) - base + (int64(x)>>63)&adj)
 		present[p>>6] |= 1 << (p & 63)
 	}
-	d.before = slices.Grow(d.before[:0], words)[:words]
-	before := d.before
+	d.spare32 = slices.Grow(d.spare32[:0], words)[:words]
+	before := d.spare32
 	total := 0
 	for i, w := range present {
 		before[i] = uint32(total)

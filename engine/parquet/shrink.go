@@ -128,12 +128,13 @@ func (w *Writer) shrinkBuffers() {
 	// Scratch of the dictionary builds that grows with a chunk's values
 	// (or the range of its integers), not with its dictionary: the words
 	// of short strings, the bitmap of an integer range.
-	if tooBig(8*cap(w.byteDic.words), 8*need.levels) {
-		w.byteDic.words = nil
-	}
+	// The builds' shared scratch (dictFixed.spare64, spare32): the words
+	// of short strings (8 bytes a value), the bitmap of an integer range
+	// and its counts (see directMaxSpan), the sort's second buffers (12
+	// bytes an entry, at most a value).
 	directNeed := int(directMaxSpan(need.levels)/8 + directMaxSpan(need.levels)/16)
-	if tooBig(8*cap(w.fixed.present)+4*cap(w.fixed.before), directNeed) {
-		w.fixed.present, w.fixed.before = nil, nil
+	if tooBig(8*cap(w.fixed.spare64)+4*cap(w.fixed.spare32), max(directNeed, 12*need.levels)) {
+		w.fixed.spare64, w.fixed.spare32 = nil, nil
 	}
 	if u.dictHeld > 4*need.dict+dictSlack {
 		w.fixed, w.byteDic = dictFixed{}, dictBytes{}
@@ -161,6 +162,6 @@ func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
 		bytes += cap(b)
 	}
 	bytes += 4*cap(w.idx) + 4*cap(w.lens)
-	bytes += 8*cap(w.byteDic.words) + 8*cap(w.fixed.present) + 4*cap(w.fixed.before)
+	bytes += 8*cap(w.fixed.spare64) + 4*cap(w.fixed.spare32)
 	return bytes, w.use.dictHeld, w.use.zstdHist
 }

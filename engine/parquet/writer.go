@@ -874,10 +874,11 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	return m, nil
 }
 
-// linkDicts points the word table of the byte-string dictionary at the
-// 8-byte table of the fixed-width one: a build resets it, and the
-// dictionary a chunk built is only read while that chunk is written.
-func (w *Writer) linkDicts() { w.byteDic.w = &w.fixed.d64 }
+// linkDicts points the word table and the words of the byte-string
+// dictionary at the 8-byte table and the scratch of the fixed-width one: a
+// build resets them, and the dictionary a chunk built is only read while
+// that chunk is written.
+func (w *Writer) linkDicts() { w.byteDic.w, w.byteDic.words = &w.fixed.d64, &w.fixed.spare64 }
 
 func physicalWire(t PhysicalType) int32 {
 	switch t {
