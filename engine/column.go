@@ -25,8 +25,9 @@ type column struct {
 	data   []byte
 	offs   []int32 // offsets of byte-array values; offs[0] == 0
 
-	// where the column stood when the current row first touched it, to
-	// take a rejected row back out
+	// where a repeated column (maxRep > 0) stood when the current row
+	// first touched it, to take a rejected row back out (a column that is
+	// not repeated gets one level per row: see rollback)
 	markRow                         int
 	markLevels, markValues, markLen int
 
@@ -96,7 +97,8 @@ func (c *column) numValues() int {
 	return len(c.offs) - 1
 }
 
-// mark saves the column's position the first time row touches it.
+// mark saves the position of a repeated column the first time row
+// touches it.
 func (c *column) mark(row int) {
 	if c.markRow != row {
 		c.markRow = row
@@ -106,8 +108,27 @@ func (c *column) mark(row int) {
 	}
 }
 
-// rollback takes out everything row added.
-func (c *column) rollback(row int) {
+// rollback takes out everything row added. A column that is not repeated
+// gets exactly one level from each row the shredder accepts (a value or
+// a null), so it held accepted levels before row, and row added at most
+// one, with a value if its definition level is maxDef; a repeated column
+// goes back to its mark.
+func (c *column) rollback(row, accepted int) {
+	if c.maxRep == 0 {
+		if c.levels == accepted {
+			return
+		}
+		c.levels--
+		def := c.maxDef
+		if c.defs != nil {
+			def = c.defs[c.levels]
+			c.defs = c.defs[:c.levels]
+		}
+		if def == c.maxDef {
+			c.popValue()
+		}
+		return
+	}
 	if c.markRow != row {
 		return
 	}
@@ -132,8 +153,22 @@ func (c *column) rollback(row int) {
 	c.markRow = -1
 }
 
+// popValue takes out the column's last value.
+func (c *column) popValue() {
+	switch c.typ {
+	case TypeBool:
+		c.bools = c.bools[:len(c.bools)-1]
+	case TypeInt64, TypeTimestamp:
+		c.i64 = c.i64[:len(c.i64)-1]
+	case TypeDouble:
+		c.f64 = c.f64[:len(c.f64)-1]
+	default:
+		c.offs = c.offs[:len(c.offs)-1]
+		c.data = c.data[:c.offs[len(c.offs)-1]]
+	}
+}
+
 func (c *column) level(a *arena.Arena, row int, rep, def uint8) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -141,6 +176,7 @@ func (c *column) level(a *arena.Arena, row int, rep, def uint8) {
 		c.defs = append(c.defs, def)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}
@@ -156,7 +192,6 @@ func (c *column) level(a *arena.Arena, row int, rep, def uint8) {
 
 // putInt is level(a, row, rep, c.maxDef) then addInt(a, v).
 func (c *column) putInt(a *arena.Arena, row int, rep uint8, v int64) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -164,6 +199,7 @@ func (c *column) putInt(a *arena.Arena, row int, rep uint8, v int64) {
 		c.defs = append(c.defs, c.maxDef)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}
@@ -178,7 +214,6 @@ func (c *column) putInt(a *arena.Arena, row int, rep uint8, v int64) {
 
 // putDouble is level(a, row, rep, c.maxDef) then addDouble(a, v).
 func (c *column) putDouble(a *arena.Arena, row int, rep uint8, v float64) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -186,6 +221,7 @@ func (c *column) putDouble(a *arena.Arena, row int, rep uint8, v float64) {
 		c.defs = append(c.defs, c.maxDef)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}
@@ -200,7 +236,6 @@ func (c *column) putDouble(a *arena.Arena, row int, rep uint8, v float64) {
 
 // putBool is level(a, row, rep, c.maxDef) then addBool(a, v).
 func (c *column) putBool(a *arena.Arena, row int, rep uint8, v bool) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -208,6 +243,7 @@ func (c *column) putBool(a *arena.Arena, row int, rep uint8, v bool) {
 		c.defs = append(c.defs, c.maxDef)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}
@@ -222,7 +258,6 @@ func (c *column) putBool(a *arena.Arena, row int, rep uint8, v bool) {
 
 // putBytes is level(a, row, rep, c.maxDef) then addBytes(a, v).
 func (c *column) putBytes(a *arena.Arena, row int, rep uint8, v []byte) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -230,6 +265,7 @@ func (c *column) putBytes(a *arena.Arena, row int, rep uint8, v []byte) {
 		c.defs = append(c.defs, c.maxDef)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}
@@ -251,7 +287,6 @@ func (c *column) putBytes(a *arena.Arena, row int, rep uint8, v []byte) {
 // for 16, as two 8-byte words (the bytes past the value are in the
 // column's spare room, and the next value overwrites them).
 func (c *column) putText(a *arena.Arena, row int, rep uint8, b []byte, ks, ke int) {
-	c.mark(row)
 	if c.maxDef > 0 {
 		if len(c.defs) == cap(c.defs) {
 			c.defs = arena.Grow(a, c.defs, 1)
@@ -259,6 +294,7 @@ func (c *column) putText(a *arena.Arena, row int, rep uint8, b []byte, ks, ke in
 		c.defs = append(c.defs, c.maxDef)
 	}
 	if c.maxRep > 0 {
+		c.mark(row)
 		if len(c.reps) == cap(c.reps) {
 			c.reps = arena.Grow(a, c.reps, 1)
 		}

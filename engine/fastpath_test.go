@@ -169,3 +169,61 @@ func TestPutText(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackEveryByte rejects a row cut short at every byte (and with
+// every byte changed to one that breaks it), between two good rows, and
+// compares the block with the one the good rows make alone: a rejected
+// row leaves nothing in any column, whether repeated (taken back to its
+// mark) or not (one level taken back when the row added it).
+func TestRollbackEveryByte(t *testing.T) {
+	schemaRow := `{"id":1,"s":"abcdefghijklmnopqrst","f":1.5,"ok":true,"ts":"2026-01-01T00:00:00Z",` +
+		`"o":{"a":"x","g":{"lat":1.25,"lon":-2}},"l":["p","q"],"items":[{"sku":"k1","n":2},{"sku":"k2","n":3}],"j":null}`
+	good := []string{
+		`{"id":2,"s":"short","f":2,"ok":false,"ts":"2026-01-02T00:00:00.5Z","o":{"a":"y"},"l":[],"items":[{"sku":"k3"}]}`,
+		`{"id":3,"o":null,"l":["r"],"items":[{"sku":"k4","n":4},{"n":5}],"s":"x"}`,
+	}
+	shred := func(rows ...string) *Block {
+		t.Helper()
+		s, err := NewShredder(Options{Table: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Shred([]cdc.Entry{{Op: cdc.Insert, Table: "t", Data: []byte(schemaRow)}}); err != nil {
+			t.Fatal(err)
+		}
+		es := make([]cdc.Entry, len(rows))
+		for i, r := range rows {
+			es[i] = cdc.Entry{Op: cdc.Insert, Table: "t", Data: []byte(r), LSN: int64(len(r))}
+		}
+		b, err := s.Shred(es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	want := shred(good...)
+	if want.Stats.Rows != 2 {
+		t.Fatalf("good rows: %+v", want.Errors)
+	}
+	var bad []string
+	for k := 1; k < len(schemaRow); k++ {
+		bad = append(bad, schemaRow[:k], schemaRow[:k]+"\x01"+schemaRow[k:], schemaRow[:k]+`,"id":7`+schemaRow[k:])
+	}
+	rejected := 0
+	for _, b := range bad {
+		got := shred(good[0], b, good[1])
+		if got.Stats.Rows == 3 {
+			continue // the change left a valid row
+		}
+		rejected++
+		if got.Stats.Rows != 2 || got.Stats.Rejected != 1 {
+			t.Fatalf("row %q: %d rows, %d rejected", b, got.Stats.Rows, got.Stats.Rejected)
+		}
+		if diff := cmp.Diff(want.Columns, got.Columns); diff != "" {
+			t.Fatalf("row %q rejected, the block differs from the good rows' (-want +got):\n%s", b, diff)
+		}
+	}
+	if rejected < 2*len(schemaRow) {
+		t.Fatalf("only %d of %d rows rejected: the test checks too little", rejected, len(bad))
+	}
+}

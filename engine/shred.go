@@ -523,7 +523,7 @@ func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 		}
 		if err != nil {
 			for _, c := range s.cols {
-				c.rollback(i)
+				c.rollback(i, s.stats.Rows)
 			}
 			if err == errSchemaChange {
 				return 0, i, err
