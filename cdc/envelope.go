@@ -22,12 +22,95 @@ import (
 // a "data" object that does not end the line, a plain row) makes it give
 // up, and the line goes the general way, which also names any problem.
 
+//
+// Within a batch, the lines of one producer differ in little but their
+// lsn, commit_ts and data: the rest of a line quickEnvelope decoded is
+// kept as its shape (see envelopeShape), and a line that repeats it byte
+// for byte around those values is decoded by the shape alone.
+
+// envelopeShape is a line quickEnvelope decoded member by member, cut at
+// its integer and data values: constant text (the members before a value
+// and the value's name, the op, table and producer among them), then the
+// value, in the line's order; the data object ends the line. A line whose
+// text outside those values is the same has the same op, table and
+// producer, and the same members in the same order (so is the same kind
+// of envelope), and its values are read as quickEnvelope reads them.
+type envelopeShape struct {
+	pieces          [3]shapePiece // one per value: lsn, commit_ts, data
+	n               int           // pieces in use; 0: no shape
+	op              Op
+	table, producer string
+}
+
+// shapePiece is the constant text before a value and which value follows.
+type shapePiece struct {
+	text []byte // a span of the line the shape was taken from
+	bit  int    // 2 data, 3 lsn, 5 commit_ts (the member bits)
+}
+
+// decode decodes text into e by the shape and reports whether text has
+// it; when it has not, e is unchanged.
+func (sh *envelopeShape) decode(e *Entry, text []byte) bool {
+	n := len(text)
+	var (
+		lsn    int64
+		commit time.Time
+		data   []byte
+		i      int
+	)
+	for k := range sh.n {
+		p := &sh.pieces[k]
+		if n-i < len(p.text) || string(text[i:i+len(p.text)]) != string(p.text) {
+			return false
+		}
+		i += len(p.text)
+		if p.bit == 2 {
+			// The shape ends with the data object, up to the line's inner
+			// closing brace, and the line's closing brace.
+			if i >= n || text[i] != '{' || innerClose(text) != n-1 {
+				return false
+			}
+			data = text[i : n-1]
+			break
+		}
+		v, end, ok := plainInt(text, i)
+		if !ok {
+			return false
+		}
+		if p.bit == 3 {
+			lsn = v
+		} else {
+			commit = time.UnixMicro(v).UTC()
+		}
+		i = end
+	}
+	if data == nil {
+		return false
+	}
+	*e = Entry{Op: sh.op, Table: sh.table, Data: data, LSN: lsn, Producer: sh.producer, CommitTime: commit}
+	return true
+}
+
 // quickEnvelope decodes text into e when it is an envelope of the common
-// shape and reports whether it did; when it did not, e is unchanged.
+// shape and reports whether it did; when it did not, e is unchanged. The
+// envelope's shape is kept in cache for the next lines.
 func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache) bool {
+	if cache.shape.n > 0 && cache.shape.decode(e, text) {
+		return true
+	}
 	n := len(text)
 	if n < 2 || text[0] != '{' || text[n-1] != '}' {
 		return false
+	}
+	var (
+		shape envelopeShape // the line cut at its values, as it is read
+		from  int           // where the constant text before the next value starts
+	)
+	cut := func(bit, start int) {
+		if shape.n < len(shape.pieces) {
+			shape.pieces[shape.n] = shapePiece{text: text[from:start], bit: bit}
+		}
+		shape.n++
 	}
 	var (
 		op       Op
@@ -89,6 +172,7 @@ func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache)
 			if text[i] != '{' || tail != n-1 {
 				return false
 			}
+			cut(bit, i)
 			data = text[i:tail]
 			i = tail
 		case 3, 5: // lsn, commit_ts
@@ -96,6 +180,8 @@ func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache)
 			if !ok {
 				return false
 			}
+			cut(bit, i)
+			from = end
 			if bit == 3 {
 				lsn = v
 			} else {
@@ -120,6 +206,10 @@ func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache)
 		break
 	}
 	*e = Entry{Op: op, Table: table, Data: data, LSN: lsn, Producer: producer, CommitTime: commit}
+	if shape.n <= len(shape.pieces) {
+		shape.op, shape.table, shape.producer = op, table, producer
+		cache.shape = shape
+	}
 	return true
 }
 

@@ -153,6 +153,10 @@ type stringCache struct {
 	// ASCII without '"' or '\\'
 	plainTable, plainProducer string
 	keys                      []keySpan // the scanner's member names (UniqueKeys), reused
+	// the shape of the last envelope quickEnvelope decoded member by
+	// member (lines of the batch, which stays unchanged while it is
+	// decoded)
+	shape envelopeShape
 }
 
 func (c *stringCache) get(raw []byte, member string, last *string) (string, error) {
