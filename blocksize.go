@@ -35,43 +35,64 @@ const (
 	maxBlockRatio = 4.0
 )
 
-// blockRatio is the running estimate of block bytes per entry byte; safe
-// for concurrent use.
-type blockRatio struct {
-	mu      sync.Mutex
-	in, out float64 // decayed sums of the entry bytes and block bytes seen
+// ratioSums is a running estimate of block bytes per entry byte: the
+// decayed sums of the entry bytes and block bytes of the blocks seen.
+type ratioSums struct {
+	in, out float64
 }
 
 // observe adds a block of out bytes made of in entry bytes.
-func (r *blockRatio) observe(in, out int64) {
+func (r *ratioSums) observe(in, out int64) {
 	if in <= 0 || out <= 0 {
 		return
 	}
-	r.mu.Lock()
 	r.in = r.in/2 + float64(in)
 	r.out = r.out/2 + float64(out)
-	r.mu.Unlock()
 }
 
 // ratio returns the estimate, within [minBlockRatio, maxBlockRatio].
-func (r *blockRatio) ratio() float64 {
-	r.mu.Lock()
-	in, out := r.in, r.out
-	r.mu.Unlock()
-	if in == 0 {
+func (r ratioSums) ratio() float64 {
+	if r.in == 0 {
 		return initialBlockRatio
 	}
-	return min(max(out/in, minBlockRatio), maxBlockRatio)
+	return min(max(r.out/r.in, minBlockRatio), maxBlockRatio)
 }
 
 // inputBytes returns the entry bytes that make about blockBytes of block.
-func (r *blockRatio) inputBytes(blockBytes int64) int64 {
+func (r ratioSums) inputBytes(blockBytes int64) int64 {
 	n := float64(blockBytes) / r.ratio()
 	if n >= math.MaxInt64/2 {
 		return math.MaxInt64 / 2
 	}
 	return max(int64(n), 1)
 }
+
+// blockRatio is the writer's running estimate of block bytes per entry
+// byte; safe for concurrent use.
+type blockRatio struct {
+	mu sync.Mutex
+	s  ratioSums
+}
+
+// observe adds a block of out bytes made of in entry bytes.
+func (r *blockRatio) observe(in, out int64) {
+	r.mu.Lock()
+	r.s.observe(in, out)
+	r.mu.Unlock()
+}
+
+// sums returns the estimate as it stands.
+func (r *blockRatio) sums() ratioSums {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.s
+}
+
+// ratio returns the estimate, within [minBlockRatio, maxBlockRatio].
+func (r *blockRatio) ratio() float64 { return r.sums().ratio() }
+
+// inputBytes returns the entry bytes that make about blockBytes of block.
+func (r *blockRatio) inputBytes(blockBytes int64) int64 { return r.sums().inputBytes(blockBytes) }
 
 // BlockRatio returns the writer's current estimate of block bytes (in the
 // store) per entry byte (cdc.Entry.Size): see InputBytesPerBlock.

@@ -399,7 +399,7 @@ func newID() (string, error) {
 // that the blocks of one commit agree. On error every block it wrote is
 // deleted again (or counted an orphan).
 func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, index []int, table manifest.StructType) (blocks []*block, rejected []*engine.RowError, rescued int, err error) {
-	blocks, err = w.writeCuts(ctx, entries, index, nil, w.encs, w.cfg.BlockEncoders == 1)
+	blocks, err = w.writeCuts(ctx, entries, index, nil, w.encs, w.cfg.BlockEncoders == 1, nil)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -427,11 +427,23 @@ func (w *LakehouseWriter) writeBlocks(ctx context.Context, entries []cdc.Entry, 
 // entries cut again, with the estimate its encoding just taught, into at
 // least two blocks each, written in the next round. pipelined runs encs[0]
 // as a Pipeline. The blocks come back in entry order.
-func (w *LakehouseWriter) writeCuts(ctx context.Context, entries []cdc.Entry, index []int, cuts [][2]int, encs []*engine.BlockWriter, pipelined bool) (blocks []*block, err error) {
+//
+// The cuts and the blocks' row groups follow the writer's estimates (its
+// compression ratio and row-group estimates), which the blocks refine;
+// with est they follow est instead, and what the blocks teach goes to est
+// (see batchEst), not to the writer.
+func (w *LakehouseWriter) writeCuts(ctx context.Context, entries []cdc.Entry, index []int, cuts [][2]int, encs []*engine.BlockWriter, pipelined bool, est *batchEst) (blocks []*block, err error) {
 	lim := w.cfg.limits
+	ratio := func() ratioSums {
+		if est != nil {
+			return est.ratio
+		}
+		return w.ratio.sums()
+	}
 	if cuts == nil {
-		maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
-		cuts = blockCuts(entries, w.InputBytesPerBlock(), maxIn)
+		r := ratio()
+		maxIn := max(r.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+		cuts = blockCuts(entries, r.inputBytes(lim.TargetBlockBytes), maxIn)
 	}
 	for round := 0; len(cuts) > 0; round++ {
 		var (
@@ -442,7 +454,7 @@ func (w *LakehouseWriter) writeCuts(ctx context.Context, entries []cdc.Entry, in
 		if pipelined {
 			got, redo, rerr = w.pipelineRound(ctx, encs[0], entries, index, cuts)
 		} else {
-			got, redo, rerr = w.parallelRound(ctx, encs, entries, index, cuts)
+			got, redo, rerr = w.parallelRound(ctx, encs, entries, index, cuts, est)
 		}
 		blocks = append(blocks, got...)
 		if rerr == nil && len(redo) > 0 && round >= 64 {
@@ -453,14 +465,15 @@ func (w *LakehouseWriter) writeCuts(ctx context.Context, entries []cdc.Entry, in
 			return nil, rerr
 		}
 		cuts = cuts[:0:0]
-		maxIn := max(w.ratio.inputBytes(lim.MaxBlockBytes)*4/5, 1)
+		rs := ratio()
+		maxIn := max(rs.inputBytes(lim.MaxBlockBytes)*4/5, 1)
 		for _, r := range redo {
 			part := entries[r[0]:r[1]]
 			var in int64
 			for i := range part {
 				in += int64(part[i].Size())
 			}
-			for _, c := range blockCuts(part, w.InputBytesPerBlock(), min(maxIn, max(in/2, 1))) {
+			for _, c := range blockCuts(part, rs.inputBytes(lim.TargetBlockBytes), min(maxIn, max(in/2, 1))) {
 				cuts = append(cuts, [2]int{r[0] + c[0], r[0] + c[1]})
 			}
 		}
@@ -522,7 +535,7 @@ func (w *LakehouseWriter) settleSchemas(ctx context.Context, entries []cdc.Entry
 	}
 	// One writer for all of them: each knows the columns the ones before
 	// it added.
-	again, err := w.writeCuts(ctx, entries, index, cuts, []*engine.BlockWriter{rw}, false)
+	again, err := w.writeCuts(ctx, entries, index, cuts, []*engine.BlockWriter{rw}, false, nil)
 	if err != nil {
 		return keep, err
 	}
@@ -536,8 +549,9 @@ func (w *LakehouseWriter) settleSchemas(ctx context.Context, entries []cdc.Entry
 // is left. redo lists the cuts (of more than one entry) whose block came
 // out above MaxBlockBytes: those blocks were aborted and are not in
 // blocks. The first failure cancels the others and deletes what the round
-// stored.
-func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.BlockWriter, entries []cdc.Entry, index []int, cuts [][2]int) (blocks []*block, redo [][2]int, err error) {
+// stored. The blocks start from est's estimates and teach est, when it is
+// not nil, instead of the writer's.
+func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.BlockWriter, entries []cdc.Entry, index []int, cuts [][2]int, est *batchEst) (blocks []*block, redo [][2]int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -563,11 +577,17 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 	// over: a block's bytes, and the cuts of the next round or Flush, do
 	// not depend on how the goroutines ran.
 	start := encs[0].Estimates()
-	w.estMu.Lock()
-	if w.rgEst != nil {
-		start = *w.rgEst
+	hint := 0.0 // block bytes per entry byte, to size the stores' writes
+	if est != nil {
+		start, hint = est.rg, est.ratio.ratio()
+	} else {
+		w.estMu.Lock()
+		if w.rgEst != nil {
+			start = *w.rgEst
+		}
+		w.estMu.Unlock()
+		hint = w.ratio.ratio()
 	}
-	w.estMu.Unlock()
 	for _, bw := range encs[:min(len(encs), len(cuts))] {
 		wg.Go(func() {
 			for {
@@ -580,7 +600,7 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 					return
 				}
 				bw.SetEstimates(start)
-				b, oversize, err := w.writeOne(ctx, bw, entries, index, cuts[j], &learnt[j])
+				b, oversize, err := w.writeOne(ctx, bw, entries, index, cuts[j], hint, &learnt[j])
 				made[j], over[j] = b, oversize
 				learnt[j].est = bw.Estimates()
 				if err != nil {
@@ -591,7 +611,13 @@ func (w *LakehouseWriter) parallelRound(ctx context.Context, encs []*engine.Bloc
 		})
 	}
 	wg.Wait()
-	if firstErr == nil {
+	if firstErr == nil && est != nil {
+		for j := range learnt {
+			if l := &learnt[j]; made[j] != nil && l.in > 0 {
+				est.learn(*l)
+			}
+		}
+	} else if firstErr == nil {
 		w.estMu.Lock()
 		for j := range learnt {
 			if l := &learnt[j]; made[j] != nil && l.in > 0 {
@@ -625,11 +651,38 @@ type learnt struct {
 	est     engine.RowGroupEstimates
 }
 
+// estimates are, besides its entries and the block writer's schema, what
+// the blocks of a batch depend on: the compression ratio its cuts are
+// made by and the row-group estimates its block writers start from.
+type estimates struct {
+	ratio ratioSums
+	rg    engine.RowGroupEstimates
+}
+
+// batchEst are the estimates a batch of a streamed flush with several
+// block writers is written with: frozen for it when it starts (see
+// stream.estimatesFor), then refined by its own blocks, round after round
+// in entry order; lessons keeps what each block taught, for the writer to
+// learn once the batches before it have taught theirs. So its blocks do
+// not depend on how the block writers ran.
+type batchEst struct {
+	estimates
+	lessons []learnt
+}
+
+// learn takes in what a block of the batch taught.
+func (e *batchEst) learn(l learnt) {
+	e.ratio.observe(l.in, l.out)
+	e.rg = l.est
+	e.lessons = append(e.lessons, l)
+}
+
 // writeOne shreds, encodes and uploads the entries of one cut with bw,
-// recording in l what the block teaches (see finishWrite). oversize
-// reports a block above MaxBlockBytes (of more than one entry), aborted.
-// On error b, if not nil, may be stored: the caller deletes it.
-func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cut [2]int, l *learnt) (b *block, oversize bool, err error) {
+// recording in l what the block teaches (see finishWrite); ratio, block
+// bytes per entry byte, sizes the store's write. oversize reports a block
+// above MaxBlockBytes (of more than one entry), aborted. On error b, if
+// not nil, may be stored: the caller deletes it.
+func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, entries []cdc.Entry, index []int, cut [2]int, ratio float64, l *learnt) (b *block, oversize bool, err error) {
 	chunk := entries[cut[0]:cut[1]]
 	id, err := newID()
 	if err != nil {
@@ -641,7 +694,7 @@ func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, 
 		size += int64(chunk[i].Size())
 	}
 	cctx, async := asyncBlocks(ctx)
-	out, err := w.create(cctx, b.key, int64(float64(size)*w.ratio.ratio()))
+	out, err := w.create(cctx, b.key, int64(float64(size)*ratio))
 	if err != nil {
 		return nil, false, fmt.Errorf("writer: create %s: %w", b.key, err)
 	}

@@ -53,6 +53,20 @@ type BlockSource interface {
 	Committed(res FlushResult, end int)
 }
 
+// A BlockSizer is a BlockSource that sizes its batches by the writer's
+// estimate of the entry bytes of one block (InputBytesPerBlock). FlushBlocks
+// tells it, batch after batch in order, the estimate as it stands once
+// the blocks of that batch and of all before it are learnt from: the
+// same figures for the same batches and options, however the block
+// writers ran. A source sizing each batch by the figure a fixed number of
+// batches before it so hands out the same batches on every run, and
+// FlushBlocks cuts them into the same blocks. Learnt is called before
+// Done for the batch, or after it for a batch done ahead of its turn,
+// never for two batches at once.
+type BlockSizer interface {
+	Learnt(batch int, inputBytesPerBlock int64)
+}
+
 // FlushBlocks writes the batches src hands out as blocks, BlockEncoders of
 // them at once, and commits them a commit at each ErrEndOfCommit and at
 // the end; each commit is made as Flush would commit its batches' entries
@@ -67,6 +81,15 @@ type BlockSource interface {
 // error matching ErrStreamConflict (the commits before it stand). The
 // result sums the commits' (Version is the last one's; Rejected is nil:
 // the rejected rows go to Done, batch by batch).
+//
+// The blocks, their boundaries and bytes, depend only on the batches, the
+// options and what the writer had learnt before, as Flush's do, not on
+// how the block writers ran: with several, batch k is cut and written
+// with the compression ratio and row-group estimates learnt, in batch
+// order, from the batches before k-BlockEncoders (a writer may wait for
+// the last of those to be written), and its blocks teach the writer once
+// the batches before it have. A source that sizes its batches by the
+// writer's estimate learns it in the same order (BlockSizer).
 func (w *LakehouseWriter) FlushBlocks(ctx context.Context, src BlockSource) (FlushResult, error) {
 	if w.closed.Load() {
 		return FlushResult{}, ErrClosed
@@ -101,7 +124,8 @@ type streamBatch struct {
 	index   []int       // kept's indexes in entries (nil: the same)
 	blocks  []*block
 	err     error
-	settled bool // ahead of its turn (see finish)
+	settled bool      // ahead of its turn (see finish)
+	est     *batchEst // with several block writers: what it was written with, and learnt
 }
 
 // stream is the state of one FlushBlocks.
@@ -126,6 +150,21 @@ type stream struct {
 	commits []*streamCommit      // commits closed, in order
 	closed  bool                 // no more commits
 	failed  error
+	// With several block writers, batch seq is written with the writer's
+	// estimates as they stood once the batches before seq-lag had taught
+	// theirs, in batch order, and by a block writer that knows the schema
+	// merged from them: states[k] is that after batch k-1 (states[0] at
+	// the start). So its cuts and bytes depend on the batches before it,
+	// not on which block writer finished first or wrote what before.
+	lag    int
+	states map[int]streamState
+}
+
+// streamState is what a batch of a streamed flush with several block
+// writers is written with (see stream.states).
+type streamState struct {
+	est    estimates
+	schema *engine.Schema // declared to its block writer (nil: none)
 }
 
 // streamCommit is a commit of a streamed flush: batches [start, end).
@@ -156,12 +195,26 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (tot
 	defer cancel()
 	wctx = withAsyncBlocks(wctx, ctx)
 	s := &stream{w: w, src: src, merged: table, written: map[int]*streamBatch{}, done: map[int][]*block{}, rejects: map[int]int{}}
+	if len(w.encs) > 1 {
+		s.lag = len(w.encs)
+		w.estMu.Lock()
+		start := estimates{ratio: w.ratio.sums(), rg: w.encs[0].Estimates()}
+		if w.rgEst != nil {
+			start.rg = *w.rgEst
+		}
+		w.estMu.Unlock()
+		declared, err := declaredSchema(table, w.cfg.Schema)
+		if err != nil {
+			return total, err
+		}
+		s.states = map[int]streamState{0: {est: start, schema: declared}}
+	}
 	s.cur = &streamCommit{filter: newLSNFilter(snap)}
 	s.turn = sync.NewCond(&s.doneMu)
 	var wg sync.WaitGroup
-	for _, bw := range w.encs {
+	for i := range w.encs {
 		wg.Go(func() {
-			if err := s.work(wctx, bw); err != nil {
+			if err := s.work(wctx, i); err != nil {
 				s.fail(err)
 				cancel()
 			}
@@ -176,6 +229,7 @@ func (w *LakehouseWriter) flushBlocks(ctx context.Context, src BlockSource) (tot
 		}
 	}()
 	wg.Wait()
+	w.bw = w.encs[0] // replaced if it had to start over from a schema
 	s.doneMu.Lock()
 	s.closed = true
 	s.turn.Broadcast()
@@ -326,22 +380,121 @@ func (s *stream) fail(err error) {
 	s.doneMu.Unlock()
 }
 
-// work takes batches from the source and writes them with bw until the
-// source has no more or something fails.
-func (s *stream) work(ctx context.Context, bw *engine.BlockWriter) error {
+// work takes batches from the source and writes them with the block
+// writer w.encs[i] until the source has no more or something fails. With
+// several, a batch whose schema (see stream.states) is not exactly what
+// the block writer knows (it knows columns the batches before have not
+// brought yet, or misses some they brought) is written by a new block
+// writer that knows that schema, which then replaces it.
+func (s *stream) work(ctx context.Context, i int) error {
 	w := s.w
+	bw := w.encs[i]
 	for {
 		b, seq, err := s.next(ctx)
 		if err != nil || b == nil {
 			return err
 		}
+		if s.states != nil {
+			st, ok := s.stateFor(seq)
+			if !ok {
+				return nil // the flush failed
+			}
+			if !sameSchema(bw.Shredder().Schema(), st.schema) {
+				s.doneMu.Lock() // for w.source, set by next
+				nbw, err := w.newBlockWriter(st.schema, false)
+				s.doneMu.Unlock()
+				if err != nil {
+					return err
+				}
+				bw, w.encs[i] = nbw, nbw
+			}
+			b.est = &batchEst{estimates: st.est}
+		}
 		if len(b.kept) > 0 {
-			b.blocks, b.err = w.writeCuts(ctx, b.kept, b.index, nil, []*engine.BlockWriter{bw}, len(w.encs) == 1)
+			b.blocks, b.err = w.writeCuts(ctx, b.kept, b.index, nil, []*engine.BlockWriter{bw}, len(w.encs) == 1, b.est)
 		}
 		if err := s.finish(ctx, seq, b); err != nil {
 			return err
 		}
 	}
+}
+
+// stateFor returns what batch seq is written with, once the batches
+// before seq-lag have taught theirs; false if the flush failed meanwhile.
+func (s *stream) stateFor(seq int) (streamState, bool) {
+	k := max(seq-s.lag, 0)
+	s.doneMu.Lock()
+	defer s.doneMu.Unlock()
+	for {
+		if s.failed != nil {
+			return streamState{}, false
+		}
+		if st, ok := s.states[k]; ok {
+			if k > 0 {
+				delete(s.states, k) // batch seq is the only one to start from it
+			}
+			return st, true
+		}
+		s.turn.Wait()
+	}
+}
+
+// sameSchema reports whether a and b declare the same columns, in the
+// same order, of the same types (nil: none).
+func sameSchema(a, b *engine.Schema) bool {
+	if a == nil {
+		a = &engine.Schema{}
+	}
+	if b == nil {
+		b = &engine.Schema{}
+	}
+	return a.Strict == b.Strict && sameFields(a.Fields, b.Fields)
+}
+
+func sameFields(a, b []engine.Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Name != y.Name || x.Type != y.Type || !sameFields(x.Fields, y.Fields) || (x.Elem == nil) != (y.Elem == nil) {
+			return false
+		}
+		if x.Elem != nil && !sameFields([]engine.Field{*x.Elem}, []engine.Field{*y.Elem}) {
+			return false
+		}
+	}
+	return true
+}
+
+// learn makes the writer learn what the blocks of batch seq taught, once
+// those of every batch before it have been learnt (and its schema merged),
+// and records what the batch seq+lag starts from; it tells the source the
+// entry bytes per block now estimated (BlockSizer). Caller holds doneMu.
+func (s *stream) learn(seq int, b *streamBatch) error {
+	w := s.w
+	if b.est != nil {
+		w.estMu.Lock()
+		for _, l := range b.est.lessons {
+			w.ratio.observe(l.in, l.out)
+			w.rgEst = &l.est
+		}
+		next := estimates{ratio: w.ratio.sums(), rg: s.states[0].est.rg}
+		if w.rgEst != nil {
+			next.rg = *w.rgEst
+		}
+		w.estMu.Unlock()
+		declared, err := declaredSchema(s.merged, w.cfg.Schema)
+		if err != nil {
+			return err
+		}
+		s.states[seq+1] = streamState{est: next, schema: declared}
+		s.turn.Broadcast()
+	}
+	if sz, ok := s.src.(BlockSizer); ok {
+		sz.Learnt(seq, w.InputBytesPerBlock())
+	}
+	return nil
 }
 
 // next takes the source's next batch and filters it; nil at the end.
@@ -452,6 +605,9 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 		seq := s.inOrder
 		delete(s.written, seq)
 		if b.settled {
+			if err := s.learn(seq, b); err != nil {
+				return err
+			}
 			s.inOrder++
 			continue
 		}
@@ -471,6 +627,10 @@ func (s *stream) finish(ctx context.Context, seq int, b *streamBatch) error {
 				s.done[seq] = blocks
 				return err
 			}
+		}
+		if err := s.learn(seq, b); err != nil {
+			s.done[seq] = blocks
+			return err
 		}
 		s.inOrder++
 		s.settle(seq, b, blocks)

@@ -2,6 +2,7 @@ package writer_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -421,4 +422,103 @@ func TestFlushBlocksFailureKeepsEarlierCommits(t *testing.T) {
 	if diff := cmp.Diff(activeKeys(t, w), dataKeys(t, mem)); diff != "" {
 		t.Errorf("objects under data/ are not the table's files (-table +store):\n%s", diff)
 	}
+}
+
+// TestFlushBlocksDeterministic: the same batches streamed into a new
+// table with several block writers make the same files, byte for byte,
+// on every run, however the block writers ran: each batch is cut and
+// written with the estimates learnt, in batch order, from the batches
+// before it, not from those that happened to finish first. The batches
+// switch between data that compresses well and data that does not, so
+// that the estimates move while the batches are written, and a source
+// sizing its batches by the writer's estimate (BlockSizer) is told the
+// same figures every time.
+func TestFlushBlocksDeterministic(t *testing.T) {
+	var batches [][]cdc.Entry
+	lsn := int64(1)
+	for i, n := range []int{300, 40, 500, 260, 90, 420, 330, 10, 380, 270, 460, 150} {
+		batches = append(batches, genRows(uint64(i), "p", lsn, n, i%4 >= 2))
+		lsn += int64(n)
+	}
+	runs := 4
+	if testing.Short() {
+		runs = 3
+	}
+	for _, encoders := range []int{2, 3} {
+		t.Run(fmt.Sprintf("encoders=%d", encoders), func(t *testing.T) {
+			var first *streamedFiles
+			for run := range runs {
+				got := streamFiles(t, encoders, batches)
+				if first == nil {
+					first = got
+					n := 0
+					for _, c := range got.Files {
+						n += len(c)
+					}
+					if n < 2*len(batches) || len(got.Files) != 3 {
+						t.Fatalf("%d files in %d commits for %d batches; want several blocks a batch, 3 commits", n, len(got.Files), len(batches))
+					}
+					continue
+				}
+				if diff := cmp.Diff(first, got); diff != "" {
+					t.Fatalf("run %d wrote other files than run 0 (-run 0 +run %d):\n%s", run, run, diff)
+				}
+			}
+		})
+	}
+}
+
+// streamedFiles is what a FlushBlocks wrote: each commit's files (sha256
+// and rows, in the commit's order) and the estimates the source was told.
+type streamedFiles struct {
+	Files   [][]string
+	Learnt  []int64
+	Commits []int
+}
+
+// learntSource is a sliceSource that records what BlockSizer tells it.
+type learntSource struct {
+	sliceSource
+	learnt []int64
+}
+
+func (s *learntSource) Learnt(batch int, inputBytesPerBlock int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if batch != len(s.learnt) {
+		panic(fmt.Sprintf("Learnt(%d) after %d batches", batch, len(s.learnt)))
+	}
+	s.learnt = append(s.learnt, inputBytesPerBlock)
+}
+
+func streamFiles(t *testing.T, encoders int, batches [][]cdc.Entry) *streamedFiles {
+	t.Helper()
+	ctx := context.Background()
+	mem := upload.NewMemory()
+	w := open(t, smallBlocks(mem, encoders))
+	src := &learntSource{sliceSource: sliceSource{batches: batches, commitEvery: 4}}
+	res, err := w.FlushBlocks(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []cdc.Entry
+	for _, b := range batches {
+		want = append(want, b...)
+	}
+	if res.RowCount != int64(len(want)) {
+		t.Fatalf("%d rows written, want %d", res.RowCount, len(want))
+	}
+	out := &streamedFiles{Learnt: src.learnt, Commits: src.commits}
+	for _, r := range src.results {
+		var files []string
+		for _, p := range r.BlockPaths {
+			data, _, err := mem.Get(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, fmt.Sprintf("%x", sha256.Sum256(data)))
+		}
+		out.Files = append(out.Files, files)
+	}
+	return out
 }

@@ -423,11 +423,23 @@ type loader struct {
 	// the chunk taken from order but not loaded yet, the ratio's sums.
 	pending         *chunk
 	inSum, entrySum int64
-	lastLSN         map[string]int64
-	rejectMu        sync.Mutex // guards reports and sum.Rejected
-	reports         int
-	sum             loadSummary
-	next            string // the first input position not committed, for messages
+	// Chunk k is sized by the writer's estimate as it stood after chunk
+	// k-sizeLag, learnt in chunk order (writer.BlockSizer): sizes[j] is
+	// the size that gives, and sizedMu guards it and learnt, closed and
+	// replaced when sizes grows. So the chunks, and the blocks, are the
+	// same on every run, and the reader seldom waits: the chunks in
+	// flight are fewer than sizeLag, so chunk k-sizeLag is written
+	// before chunk k can be read, unless one block lags far behind.
+	sizeLag  int
+	sent     int // chunks handed to the writer (by the reader)
+	sizedMu  sync.Mutex
+	sizes    []int64
+	learnt   chan struct{}
+	lastLSN  map[string]int64
+	rejectMu sync.Mutex // guards reports and sum.Rejected
+	reports  int
+	sum      loadSummary
+	next     string // the first input position not committed, for messages
 }
 
 const (
@@ -480,6 +492,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
 	depth := max(encoders, 2) + decoders - 1
 	l.pool = make(chan *chunk, depth)
+	l.sizeLag, l.learnt = depth+1, make(chan struct{})
 	for range depth {
 		l.pool <- &chunk{}
 	}
@@ -577,11 +590,11 @@ type commitSource struct {
 	n     int                     // chunks handed out in the current commit
 	mu    sync.Mutex              // guards what follows: Next, Done and Committed run on different goroutines
 	taken []*chunk                // handed out, by batch number; nil once done
-	// Per batch: the input positions of its start and of its end, and
-	// its input bytes.
-	starts, ends []string
-	sizes        []int64
-	committed    int // batches committed
+	// Per batch: the input positions of its start and of its end, its
+	// input bytes and its entries' bytes.
+	starts, ends      []string
+	sizes, entrySizes []int64
+	committed         int // batches committed
 	// reports holds the rejected lines of the chunks done, until their
 	// commit.
 	reports map[int][]rejectedLine
@@ -643,6 +656,7 @@ func (s *commitSource) Next(ctx context.Context) ([]cdc.Entry, error) {
 	s.taken = append(s.taken, c)
 	s.starts, s.ends = append(s.starts, start), append(s.ends, end)
 	s.sizes = append(s.sizes, int64(len(c.data)))
+	s.entrySizes = append(s.entrySizes, c.entrySize)
 	s.mu.Unlock()
 	return c.entries, nil
 }
@@ -673,15 +687,57 @@ func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 		s.reports = map[int][]rejectedLine{}
 	}
 	s.reports[batch] = lines
-	if l.o.batchRows == 0 && c.entrySize > 0 && len(c.data) > 0 {
-		// The block just written refined the writer's estimate.
-		l.inSum += int64(len(c.data))
-		l.entrySum += c.entrySize
-		l.setChunkBytes(float64(l.entrySum) / float64(l.inSum))
-		l.sized.Store(true)
-	}
 	s.mu.Unlock()
 	l.pool <- c
+}
+
+// Learnt implements writer.BlockSizer: the writer's estimate after the
+// blocks of chunk batch and of all before it sizes chunk batch+sizeLag,
+// with the entry bytes per input byte of the same chunks.
+func (s *commitSource) Learnt(batch int, inputBytesPerBlock int64) {
+	l := s.l
+	s.mu.Lock()
+	l.inSum += s.sizes[batch]
+	l.entrySum += s.entrySizes[batch]
+	s.mu.Unlock()
+	perInput := initialRatio
+	if l.inSum > 0 && l.entrySum > 0 {
+		perInput = float64(l.entrySum) / float64(l.inSum)
+	}
+	size := clamp(int64(float64(inputBytesPerBlock)/perInput), minChunkBytes, maxChunkBytes)
+	l.sizedMu.Lock()
+	l.sizes = append(l.sizes, size)
+	if l.learnt != nil {
+		close(l.learnt)
+	}
+	l.learnt = make(chan struct{})
+	l.sizedMu.Unlock()
+}
+
+// sizeNext sizes the next chunk (chunkBytes): by the estimate after the
+// chunk sizeLag before it once the writer has learnt it, waiting for
+// that if need be; the first chunks keep the initial size.
+func (l *loader) sizeNext(ctx context.Context) error {
+	j := l.sent - l.sizeLag
+	if l.o.batchRows != 0 || l.sizeLag == 0 || j < 0 {
+		return nil
+	}
+	for {
+		l.sizedMu.Lock()
+		learnt := l.learnt
+		if j < len(l.sizes) {
+			l.chunkBytes.Store(l.sizes[j])
+			l.sizedMu.Unlock()
+			l.sized.Store(true)
+			return nil
+		}
+		l.sizedMu.Unlock()
+		select {
+		case <-learnt:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 }
 
 // Committed implements writer.BlockSource: the commit's rejected lines
@@ -781,6 +837,10 @@ func clamp(v, lo, hi int64) int64 { return min(max(v, lo), hi) }
 func (l *loader) getChunk(ctx context.Context, in *input) (*chunk, error) {
 	select {
 	case c := <-l.pool:
+		if err := l.sizeNext(ctx); err != nil {
+			l.pool <- c
+			return nil, err
+		}
 		// Buffers only grow, with room for the estimate to grow a little:
 		// a new one is tens of megabytes of fresh memory for the kernel
 		// to fault in and for the collector to account for.
@@ -809,6 +869,7 @@ func (l *loader) read(ctx context.Context, inputs []*input, work, order chan<- *
 	send := func(c *chunk) error {
 		select {
 		case order <- c:
+			l.sent++
 		case <-ctx.Done():
 			l.pool <- c
 			return context.Cause(ctx)
