@@ -86,7 +86,8 @@ type BlockSizer interface {
 // options and what the writer had learnt before, as Flush's do, not on
 // how the block writers ran: with several, batch k is cut and written
 // with the compression ratio and row-group estimates learnt, in batch
-// order, from the batches before k-BlockEncoders (a writer may wait for
+// order, from the batches before k-BlockEncoders (from the first batch at
+// least, once BlockEncoders batches were handed out; a writer may wait for
 // the last of those to be written), and its blocks teach the writer once
 // the batches before it have. A source that sizes its batches by the
 // writer's estimate learns it in the same order (BlockSizer).
@@ -421,8 +422,15 @@ func (s *stream) work(ctx context.Context, i int) error {
 
 // stateFor returns what batch seq is written with, once the batches
 // before seq-lag have taught theirs; false if the flush failed meanwhile.
+// The first lag batches, written at once, start from the writer's state
+// before the flush; the next lag from the state after the first batch,
+// so that the estimates of the start, which the first blocks correct
+// most, are left soon (the writer waits for the first batch at most once).
 func (s *stream) stateFor(seq int) (streamState, bool) {
-	k := max(seq-s.lag, 0)
+	k := 0
+	if seq >= s.lag {
+		k = max(seq-s.lag, 1)
+	}
 	s.doneMu.Lock()
 	defer s.doneMu.Unlock()
 	for {
@@ -430,7 +438,7 @@ func (s *stream) stateFor(seq int) (streamState, bool) {
 			return streamState{}, false
 		}
 		if st, ok := s.states[k]; ok {
-			if k > 0 {
+			if k > 1 {
 				delete(s.states, k) // batch seq is the only one to start from it
 			}
 			return st, true

@@ -428,18 +428,21 @@ type loader struct {
 	// the size that gives, and sizedMu guards it and learnt, closed and
 	// replaced when sizes grows. So the chunks, and the blocks, are the
 	// same on every run, and the reader seldom waits: the chunks in
-	// flight are fewer than sizeLag, so chunk k-sizeLag is written
-	// before chunk k can be read, unless one block lags far behind.
-	sizeLag  int
-	sent     int // chunks handed to the writer (by the reader)
-	sizedMu  sync.Mutex
-	sizes    []int64
-	learnt   chan struct{}
-	lastLSN  map[string]int64
-	rejectMu sync.Mutex // guards reports and sum.Rejected
-	reports  int
-	sum      loadSummary
-	next     string // the first input position not committed, for messages
+	// flight (depth) are fewer than sizeLag (with one block writer, which
+	// writes them in order, as many), so chunk k-sizeLag is written before
+	// chunk k can be read, unless one block lags far behind. The first
+	// depth chunks, read before any is written, keep the initial size;
+	// the ones up to sizeLag take the estimate after the first chunk.
+	sizeLag, depth int
+	sent           int // chunks handed to the writer (by the reader)
+	sizedMu        sync.Mutex
+	sizes          []int64
+	learnt         chan struct{}
+	lastLSN        map[string]int64
+	rejectMu       sync.Mutex // guards reports and sum.Rejected
+	reports        int
+	sum            loadSummary
+	next           string // the first input position not committed, for messages
 }
 
 const (
@@ -492,7 +495,10 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 	decoders := max(1, runtime.GOMAXPROCS(0)/2)
 	depth := max(encoders, 2) + decoders - 1
 	l.pool = make(chan *chunk, depth)
-	l.sizeLag, l.learnt = depth+1, make(chan struct{})
+	l.depth, l.sizeLag, l.learnt = depth, depth+1, make(chan struct{})
+	if encoders == 1 {
+		l.sizeLag = depth
+	}
 	for range depth {
 		l.pool <- &chunk{}
 	}
@@ -715,13 +721,14 @@ func (s *commitSource) Learnt(batch int, inputBytesPerBlock int64) {
 }
 
 // sizeNext sizes the next chunk (chunkBytes): by the estimate after the
-// chunk sizeLag before it once the writer has learnt it, waiting for
-// that if need be; the first chunks keep the initial size.
+// chunk sizeLag before it (the first chunk at least) once the writer has
+// learnt it, waiting for that if need be; the first depth chunks keep the
+// initial size.
 func (l *loader) sizeNext(ctx context.Context) error {
-	j := l.sent - l.sizeLag
-	if l.o.batchRows != 0 || l.sizeLag == 0 || j < 0 {
+	if l.o.batchRows != 0 || l.sizeLag == 0 || l.sent < l.depth {
 		return nil
 	}
+	j := max(l.sent-l.sizeLag, 0)
 	for {
 		l.sizedMu.Lock()
 		learnt := l.learnt
