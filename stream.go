@@ -408,6 +408,7 @@ func (s *stream) work(ctx context.Context, i int) error {
 					return err
 				}
 				bw, w.encs[i] = nbw, nbw
+				w.cfg.Logger.Debug("writer: a block writer starts over from the schema merged in batch order", "batch", seq)
 			}
 			b.est = &batchEst{estimates: st.est}
 		}
