@@ -49,9 +49,10 @@ append; entries with an LSN that their producer has already committed are
 duplicates and are skipped, so a CDC file can be loaded again safely.
 
 The garbage collector runs only when the heap nears a limit well above
-what a load holds (128 blocks of the mode's target size, at least 512 MiB;
-a load reuses its memory and makes little garbage); GOGC or GOMEMLIMIT in
-the environment restore the Go runtime's own policy.
+what a load holds (128 blocks of the mode's target size, at least 512 MiB
+and an eighth of the machine's memory, raised to three times the live heap
+when that is more; a load reuses its memory and makes little garbage);
+GOGC or GOMEMLIMIT in the environment restore the Go runtime's own policy.
 
 Lines that cannot be read are rejected, reported on stderr (the first ten)
 and counted; the others are loaded. At the end a summary goes to stdout
@@ -72,6 +73,7 @@ type loadOptions struct {
 	logLevel        string
 	cpuProfile      string
 	maxRejected     int
+	gc              *gcLimit // the collector's policy (nil: the runtime's)
 }
 
 func (o *loadOptions) register(fs *flagSet) {
@@ -169,7 +171,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("--mode: %v", err)
 	}
-	defer loadGC(e.getenv, lim.TargetBlockBytes)()
+	gc, restoreGC := loadGC(e.getenv, lim.TargetBlockBytes)
+	defer restoreGC()
+	o.gc = gc
 	w, err := openWriter(ctx, e, &o.tf, ref, wopts)
 	if err != nil {
 		return err
@@ -695,6 +699,8 @@ func (s *commitSource) Done(batch int, rejected []*engine.RowError) {
 	s.reports[batch] = lines
 	s.mu.Unlock()
 	l.pool <- c
+	// The memory limit follows the working set (see loadGC).
+	l.o.gc.follow(liveHeap())
 }
 
 // Learnt implements writer.BlockSizer: the writer's estimate after the
