@@ -114,3 +114,99 @@ func TestResetKeepChoices(t *testing.T) {
 		t.Fatal("ResetKeepChoices(nil): no error")
 	}
 }
+
+// TestResetKeepChoicesCodec checks that ResetKeepChoices leaves a column
+// uncompressed without judging it again once plainRunsToKeep files in a
+// row found its compression far from paying (plainClear), that a file
+// whose column compresses breaks the run, and that Reset judges again;
+// every file reads back whole, with the codec its column chunk reports.
+func TestResetKeepChoicesCodec(t *testing.T) {
+	const n = 4096
+	schema := flatSchema(&Node{Name: "x", Type: Int64})
+	// noise: deltas of random 62-bit values, which zstd cannot shrink;
+	// steps: a counter, which it shrinks to almost nothing
+	noise := func(seed uint64) []ColumnData {
+		v := make([]int64, n)
+		x := seed
+		for i := range v {
+			x = x*6364136223846793005 + 1442695040888963407
+			v[i] = int64(x >> 2)
+		}
+		return []ColumnData{{Path: []string{"x"}, Leaf: schema.Children[0], NumLevels: n, Int64s: v}}
+	}
+	steps := func() []ColumnData {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(i) * 3
+		}
+		return []ColumnData{{Path: []string{"x"}, Leaf: schema.Children[0], NumLevels: n, Int64s: v}}
+	}
+	type step struct {
+		reset     string // "new", "keep" or "plain"
+		group     []ColumnData
+		codec     Compression // of the chunk written
+		kept      bool        // codec set before the chunk, not judged
+		plainRuns uint8       // after the file
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"kept after two files", []step{
+			{"new", noise(1), Uncompressed, false, 1},
+			{"keep", noise(2), Uncompressed, false, 2},
+			{"keep", noise(3), Uncompressed, true, 2},
+			// kept even for data that would compress, until judged again
+			{"keep", steps(), Uncompressed, true, 2},
+			{"plain", steps(), Zstd, false, 0},
+			{"keep", noise(4), Uncompressed, false, 1},
+		}},
+		{"a compressed file breaks the run", []step{
+			{"new", noise(1), Uncompressed, false, 1},
+			{"keep", steps(), Zstd, false, 0},
+			{"keep", noise(2), Uncompressed, false, 1},
+			{"keep", noise(3), Uncompressed, false, 2},
+			{"keep", steps(), Uncompressed, true, 2},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var w *Writer
+			for i, s := range tc.steps {
+				var buf bytes.Buffer
+				var err error
+				switch s.reset {
+				case "new":
+					w, err = NewWriter(&buf, schema, WriterOptions{Compression: Zstd})
+				case "keep":
+					err = w.ResetKeepChoices(&buf)
+				default:
+					err = w.Reset(&buf)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := &w.leaves[0]
+				if l.codecSet != s.kept {
+					t.Errorf("file %d: codec set before the chunk: %v, want %v", i, l.codecSet, s.kept)
+				}
+				if err := w.WriteRowGroup(s.group); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if l.plainRuns != s.plainRuns {
+					t.Errorf("file %d: plainRuns %d, want %d", i, l.plainRuns, s.plainRuns)
+				}
+				f, got := readAll(t, buf.Bytes())
+				if diff := cmp.Diff([][]ColumnData{s.group}, got, cmpColumns); diff != "" {
+					t.Fatalf("file %d: columns differ (-want +got):\n%s", i, diff)
+				}
+				if c := f.RowGroups()[0].Columns[0].Compression; c != s.codec {
+					t.Errorf("file %d: codec %v, want %v", i, c, s.codec)
+				}
+			}
+		})
+	}
+}

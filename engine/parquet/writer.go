@@ -96,6 +96,13 @@ type leaf struct {
 	// chunk (some readers take the first chunk's codec for all of them)
 	codec    Compression
 	codecSet bool
+	// plainRuns counts the files in a row (up to plainRunsToKeep) whose
+	// first chunk, of minChoiceSample values or more, found compression
+	// far from paying for the column (see plainClear); from
+	// plainRunsToKeep on, a file after ResetKeepChoices writes it
+	// uncompressed at once, instead of compressing its first page again
+	// to find the same
+	plainRuns uint8
 	// value encoding chosen, for the next chunks of the file, by
 	// compressing a large enough sample of a chunk both ways (zstd only):
 	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN
@@ -155,7 +162,10 @@ type Writer struct {
 	// that compression does not pay (see worthCompressing)
 	chunkCodec   Compression
 	codecChecked bool
-	dictPage     pendingPage // the chunk's dictionary page, if any
+	// plainClear: the chunk's first page saved less than half what
+	// worthCompressing asks (see plainClear)
+	plainClear bool
+	dictPage   pendingPage // the chunk's dictionary page, if any
 	// sizes of the chunk's dictionary page, raw and compressed (serial path)
 	dictRaw, dictComp int
 	// what the buffers above were needed for in the last files, to
@@ -257,9 +267,11 @@ func (w *Writer) Reset(out io.Writer) error {
 // ResetKeepChoices is Reset, except that the value encodings the file
 // before chose for its columns by compressing a sample both ways
 // (dictionary or not; BYTE_STREAM_SPLIT or PLAIN) stay chosen for the new
-// file instead of being judged again from its first chunks: a writer of
-// many files of like data pays for the judging once. A chosen dictionary
-// still falls back when the new values overflow it.
+// file instead of being judged again from its first chunks, and so does
+// the choice to leave a column uncompressed because its first page did
+// not shrink: a writer of many files of like data pays for the judging
+// once. A chosen dictionary still falls back when the new values overflow
+// it.
 func (w *Writer) ResetKeepChoices(out io.Writer) error {
 	if out == nil {
 		return errors.New("parquet: ResetKeepChoices: nil io.Writer")
@@ -280,6 +292,9 @@ func (w *Writer) start(out io.Writer, keepChoices bool) {
 		l.codecSet = false
 		if !keepChoices {
 			l.dictChosen, l.splitChosen = false, false
+			l.plainRuns = 0
+		} else if l.plainRuns >= plainRunsToKeep {
+			l.codec, l.codecSet = Uncompressed, true
 		}
 	}
 	w.write([]byte("PAR1"))
@@ -590,7 +605,7 @@ func (w *Writer) Extend(schema *Node) error {
 			nl.maxRep != l.maxRep || !slices.Equal(nl.repDef, l.repDef) {
 			return fmt.Errorf("parquet: Extend: column %s changes its type or levels", where)
 		}
-		nl.codec, nl.codecSet = l.codec, l.codecSet
+		nl.codec, nl.codecSet, nl.plainRuns = l.codec, l.codecSet, l.plainRuns
 		nl.dictChoice, nl.dictChosen = l.dictChoice, l.dictChosen
 		nl.splitChoice, nl.splitChosen = l.splitChoice, l.splitChosen
 		remap[i] = j
@@ -778,6 +793,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	base := w.off
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
 	w.chunkCodec, w.codecChecked = w.opts.Compression, false
+	w.plainClear = false
 	w.dictRaw, w.dictComp = 0, 0
 	w.dictZOK = false
 	if l.codecSet {
@@ -863,6 +879,14 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	}
 	w.flushPages()
 	w.noteChunk(c, nv)
+	if !l.codecSet && w.opts.Compression != Uncompressed {
+		// this chunk's first page judged the codec (if it had one)
+		if w.chunkCodec == Uncompressed && w.plainClear && nv >= minChoiceSample {
+			l.plainRuns = min(l.plainRuns+1, plainRunsToKeep)
+		} else {
+			l.plainRuns = 0
+		}
+	}
 	l.codec, l.codecSet = w.chunkCodec, true
 	if !w.dataSeen {
 		m.dataPageOffset = base + int64(len(w.chunk))
@@ -1322,6 +1346,7 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 				w.dictRaw, w.dictComp = len(body), len(comp)
 			} else if !w.codecChecked {
 				w.codecChecked = true
+				w.plainClear = plainClear(w.dictRaw+len(body), w.dictComp+len(comp))
 				if !worthCompressing(w.dictRaw+len(body), w.dictComp+len(comp)) {
 					w.uncompressChunk()
 					comp = body
@@ -1353,6 +1378,23 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 // spares their decompression to readers and their compression to the
 // writer.
 func worthCompressing(raw, comp int) bool { return comp*16 <= raw*15 }
+
+// plainClear reports whether a first data page (with the dictionary page)
+// that compressed from raw to comp bytes saved less than a thirty-second,
+// half what worthCompressing asks: a column so far from paying is left
+// uncompressed in the next files of ResetKeepChoices too (jittered
+// timestamps save a percent or two, block after block; see
+// plainRunsToKeep), where one near the line (a dictionary of four
+// currencies and their indices save 5 to 7 percent, and some blocks pass)
+// is judged again in each file.
+func plainClear(raw, comp int) bool { return comp*32 > raw*31 }
+
+// plainRunsToKeep is how many files in a row must find a column's
+// compression far from paying before ResetKeepChoices stops judging it:
+// one file's judgement can be an outlier (a batch's small last block,
+// whose four currencies save nothing, where full blocks save 5 to 7
+// percent).
+const plainRunsToKeep = 2
 
 // uncompressChunk switches the chunk being written to no compression
 // before its first data page: a dictionary page already laid out is laid
@@ -1422,6 +1464,7 @@ func (w *Writer) flushPages() {
 			raw += p.bodyEnd - p.bodyOff
 			comp += len(w.outs[i])
 			if p.typ != pageDictionary {
+				w.plainClear = plainClear(raw, comp)
 				if !worthCompressing(raw, comp) {
 					w.chunkCodec = Uncompressed
 					w.chunkMeta.codec = Uncompressed
