@@ -3,6 +3,7 @@ package parquet
 import (
 	"encoding/binary"
 	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"unsafe"
 
@@ -213,11 +214,14 @@ type dictBytes struct {
 	words   *[]uint64
 	slab    []byte
 	offsets []int32
+	// small holds the words of a short build while they are few (see
+	// wordTable); d.w takes over past wordTableMax of them
+	small wordTable
 }
 
 func (d *dictBytes) len() int {
 	if d.short {
-		return d.w.Len()
+		return len(d.offsets) - 1
 	}
 	return d.d.Len()
 }
@@ -225,7 +229,7 @@ func (d *dictBytes) len() int {
 // size is the PLAIN size of the dictionary.
 func (d *dictBytes) size() int {
 	if d.short {
-		return 4*d.w.Len() + len(d.slab)
+		return 4*(len(d.offsets)-1) + len(d.slab)
 	}
 	return d.d.EncodedSize()
 }
@@ -298,10 +302,44 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 		d.w = new(kernels.DictInt64) // not linked to a Writer's
 	}
 	d.w.Reset()
+	d.small.reset()
 	d.slab, d.offsets = d.slab[:0], append(d.offsets[:0], 0)
 	out := asI32(idx)
+	// the words go to d.small while it takes them, then to d.w
+	inSmall := true
 	for lo := 0; lo < n; lo += dictSample {
 		hi := min(lo+dictSample, n)
+		if inSmall {
+			before := len(d.small.values)
+			var took bool
+			if hi-lo > 1 && sameWords(words[lo:hi]) {
+				if took = d.small.insert(out[lo:lo+1], words[lo:lo+1]); took {
+					fillIdx(out[lo+1:hi], out[lo])
+				}
+			} else {
+				took = d.small.insert(out[lo:hi], words[lo:hi])
+			}
+			if took {
+				for _, x := range d.small.values[before:] {
+					d.appendWord(x)
+				}
+				if d.size() > limit || sampleTooDistinct(hi, d.len(), max16) {
+					return false, true
+				}
+				continue
+			}
+			// d.w takes the dictionary so far, in order (so with the
+			// same indices), and the batch again
+			d.small.values = d.small.values[:before]
+			inSmall = false
+			if before > 0 {
+				scratch := slices.Grow(d.small.scratch[:0], before)[:before]
+				d.small.scratch = scratch
+				if err := d.w.Insert(scratch, d.small.values); err != nil {
+					return false, true
+				}
+			}
+		}
 		before := d.w.Len()
 		if hi-lo > 1 && sameWords(words[lo:hi]) {
 			if err := d.w.Insert(out[lo:lo+1], words[lo:lo+1]); err != nil {
@@ -312,15 +350,132 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 			return false, true
 		}
 		for _, x := range d.w.Values()[before:] {
-			d.slab = binary.LittleEndian.AppendUint64(d.slab, uint64(x))
-			d.slab = d.slab[:len(d.slab)-8+(bits.Len64(uint64(x))+7)/8]
-			d.offsets = append(d.offsets, int32(len(d.slab)))
+			d.appendWord(x)
 		}
 		if d.size() > limit || sampleTooDistinct(hi, d.len(), max16) {
 			return false, true
 		}
 	}
 	return true, true
+}
+
+// appendWord appends the value of word x (see buildShort) to the
+// dictionary's slab and offsets.
+func (d *dictBytes) appendWord(x int64) {
+	d.slab = binary.LittleEndian.AppendUint64(d.slab, uint64(x))
+	d.slab = d.slab[:len(d.slab)-8+(bits.Len64(uint64(x))+7)/8]
+	d.offsets = append(d.offsets, int32(len(d.slab)))
+}
+
+// wordTable maps words to dictionary indices, in first-seen order, for
+// dictionaries of at most wordTableMax entries: an open-addressing table
+// of (word, index + 1) slots, probed linearly from the slot the word
+// hashes to, kept at most half full. For a few values (ops, codes,
+// currencies: a table of a cache line or two) or a few thousand (SKUs), a
+// word costs one hash, a load or two and a compare that almost always
+// hits, under half the time of the batch kernel, which is built for large
+// dictionaries whose probes miss the cache. Its hash is seeded at random
+// per table, and a word that needs more than wordTableProbes steps
+// (collisions crafted against the hash) makes insert give up, as a
+// dictionary past wordTableMax does: the batch kernel takes over.
+type wordTable struct {
+	seed   uint64
+	shift  uint8 // 64 - log2(len(slots))
+	slots  []wordSlot
+	values []int64 // the dictionary, in first-seen order
+	// scratch for the indices of values when the batch kernel takes over
+	scratch []int32
+}
+
+type wordSlot struct {
+	key uint64
+	idx uint32 // index + 1; 0: empty
+}
+
+const (
+	wordTableMax    = 1 << 8
+	wordTableMin    = 64 // slots of an empty table
+	wordTableProbes = 64
+	wordTableMix    = 0x9e3779b97f4a7c15
+)
+
+// reset empties the table, keeping its memory.
+func (t *wordTable) reset() {
+	if t.slots == nil {
+		t.seed = rand.Uint64()
+	}
+	t.setSlots(wordTableMin)
+	t.values = t.values[:0]
+}
+
+// setSlots makes the table n empty slots (a power of two).
+func (t *wordTable) setSlots(n int) {
+	if cap(t.slots) >= n {
+		t.slots = t.slots[:n]
+		clear(t.slots)
+	} else {
+		t.slots = make([]wordSlot, n)
+	}
+	t.shift = uint8(64 - bits.TrailingZeros(uint(n)))
+}
+
+// insert writes the index of each of words to out, adding the new ones to
+// the dictionary. It returns false, having added some of words or none,
+// when the dictionary would pass wordTableMax entries or a word takes
+// too many probes.
+func (t *wordTable) insert(out []int32, words []int64) bool {
+	out = out[:len(words)]
+	slots, seed, shift := t.slots, t.seed, t.shift&63
+	mask := uint64(len(slots) - 1)
+	for i, w := range words {
+		h := (uint64(w) ^ seed) * wordTableMix >> shift
+		for step := 0; ; step++ {
+			s := &slots[h&mask]
+			if s.idx == 0 {
+				if len(t.values) == wordTableMax {
+					return false
+				}
+				t.values = append(t.values, w)
+				s.key, s.idx = uint64(w), uint32(len(t.values))
+				out[i] = int32(len(t.values) - 1)
+				if 2*len(t.values) > len(slots) {
+					if !t.grow() {
+						return false
+					}
+					slots, shift = t.slots, t.shift&63
+					mask = uint64(len(slots) - 1)
+				}
+				break
+			}
+			if s.key == uint64(w) {
+				out[i] = int32(s.idx - 1)
+				break
+			}
+			if step == wordTableProbes {
+				return false
+			}
+			h++
+		}
+	}
+	return true
+}
+
+// grow doubles the slots and puts the dictionary back in; false if a word
+// takes too many probes.
+func (t *wordTable) grow() bool {
+	t.setSlots(2 * len(t.slots))
+	slots, mask := t.slots, uint64(len(t.slots)-1)
+	for j, w := range t.values {
+		h := (uint64(w) ^ t.seed) * wordTableMix >> (t.shift & 63)
+		for step := 0; slots[h&mask].idx != 0; step++ {
+			if step == wordTableProbes {
+				return false
+			}
+			h++
+		}
+		slots[h&mask] = wordSlot{key: uint64(w), idx: uint32(j + 1)}
+	}
+	return true
 }
 
 func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []uint32) bool {

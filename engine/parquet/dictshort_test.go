@@ -1,7 +1,9 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -155,4 +157,95 @@ func FuzzBuildShort(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWordTable checks the short build where its word table hands over to
+// the batch kernel: a dictionary that grows past wordTableMax, words
+// crafted (with the seed known) to share their home slot past
+// wordTableProbes, and batches of one value: the decision, the indices
+// and the dictionary are the string build's.
+func TestWordTable(t *testing.T) {
+	// words whose hashes under seed share their top 24 bits: one home
+	// slot in any table of up to 2^24 slots
+	const seed = 0x5eed
+	inv := uint64(wordTableMix)
+	for range 6 {
+		inv *= 2 - wordTableMix*inv
+	}
+	var colliding []string
+	for y := uint64(1); len(colliding) < 3*wordTableProbes; y++ {
+		w := (0xabcdef<<40|y)*inv ^ seed
+		if (w-ones8)&^w&high8 != 0 {
+			continue // a zero byte: not a short value
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], w)
+		colliding = append(colliding, string(b[:]))
+	}
+	// grow, putting such words back, gives up as insert does
+	var tb wordTable
+	tb.reset()
+	tb.seed = seed
+	for _, c := range colliding[:wordTableProbes+2] {
+		tb.values = append(tb.values, int64(binary.LittleEndian.Uint64([]byte(c))))
+	}
+	if tb.grow() {
+		t.Error("grow put back words sharing one home slot past wordTableProbes")
+	}
+	r := rand.New(rand.NewPCG(3, 7))
+	cases := []struct {
+		name   string
+		values func(i int) string
+		n      int
+		seeded bool
+	}{
+		{"past wordTableMax", func(i int) string {
+			// a first batch of few values (the sample), then new ones
+			if i < dictSample {
+				return "x" + strconv.Itoa(r.IntN(10))
+			}
+			return strconv.Itoa(i)
+		}, 2*wordTableMax + dictSample/2, false},
+		{"colliding words", func(i int) string { return colliding[(i*7)%len(colliding)] }, 3 * dictSample, true},
+		{"colliding late", func(i int) string {
+			if i < 2*dictSample {
+				return "v" + strconv.Itoa(i%50)
+			}
+			return colliding[i%len(colliding)]
+		}, 4 * dictSample, true},
+		{"one value a batch", func(i int) string { return "b" + strconv.Itoa(i/dictSample) }, 5*dictSample + 3, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var data []byte
+			offsets := []int32{0}
+			for i := range tc.n {
+				data = append(data, tc.values(i)...)
+				offsets = append(offsets, int32(len(data)))
+			}
+			var short, long dictBytes
+			if tc.seeded {
+				short.small.reset()
+				short.small.seed = seed
+			}
+			gotIdx, wantIdx := make([]uint32, tc.n), make([]uint32, tc.n)
+			ok, applied := short.buildShort(data, offsets, 1<<20, 15, gotIdx)
+			if !applied {
+				t.Fatal("buildShort did not take the column")
+			}
+			want := long.buildLong(data, offsets, 1<<20, 15, wantIdx)
+			if ok != want || !ok {
+				t.Fatalf("word build kept the dictionary: %v, string build: %v (both should)", ok, want)
+			}
+			if diff := cmp.Diff(wantIdx, gotIdx); diff != "" {
+				t.Fatalf("indices (-string +word)\n%s", diff)
+			}
+			if diff := cmp.Diff(long.appendValues(nil), short.appendValues(nil)); diff != "" {
+				t.Fatalf("dictionary page (-string +word)\n%s", diff)
+			}
+			if short.len() != long.len() || short.size() != long.size() {
+				t.Fatalf("len, size %d, %d; want %d, %d", short.len(), short.size(), long.len(), long.size())
+			}
+		})
+	}
 }

@@ -138,6 +138,7 @@ func (w *Writer) shrinkBuffers() {
 	}
 	if u.dictHeld > 4*need.dict+dictSlack {
 		w.fixed, w.byteDic = dictFixed{}, dictBytes{}
+		w.dropDictCache()
 		u.dictHeld = 0
 		u.releases++
 	}
@@ -163,5 +164,6 @@ func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
 	}
 	bytes += 4*cap(w.idx) + 4*cap(w.lens)
 	bytes += 8*cap(w.fixed.spare64) + 4*cap(w.fixed.spare32)
+	bytes += w.dictCacheHeld
 	return bytes, w.use.dictHeld, w.use.zstdHist
 }

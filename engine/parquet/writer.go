@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -108,6 +109,9 @@ type leaf struct {
 	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN
 	dictChoice, splitChoice valueKind
 	dictChosen, splitChosen bool
+	// the last dictionary page compressed for the column, raw and
+	// compressed (see cachedDictPage)
+	dictPageRaw, dictPageComp []byte
 }
 
 // Writer writes one Parquet file, a row group at a time. It is not safe
@@ -145,8 +149,14 @@ type Writer struct {
 	// reuses it instead of compressing the same bytes again
 	dictZ   []byte
 	dictZOK bool
-	zenc    *zstd.Encoder
-	nulls   []uint8 // zero levels of the chunks of nulls Close writes
+	// bytes held by the leaves' dictionary page caches (cachedDictPage),
+	// and the pages it did not compress again (for tests)
+	dictCacheHeld int
+	dictCacheHits int
+	// the leaf of the chunk being written
+	chunkLeaf *leaf
+	zenc      *zstd.Encoder
+	nulls     []uint8 // zero levels of the chunks of nulls Close writes
 
 	// pages of the chunk being written, before compression
 	stage   []byte
@@ -606,6 +616,7 @@ func (w *Writer) Extend(schema *Node) error {
 			return fmt.Errorf("parquet: Extend: column %s changes its type or levels", where)
 		}
 		nl.codec, nl.codecSet, nl.plainRuns = l.codec, l.codecSet, l.plainRuns
+		nl.dictPageRaw, nl.dictPageComp = l.dictPageRaw, l.dictPageComp
 		nl.dictChoice, nl.dictChosen = l.dictChoice, l.dictChosen
 		nl.splitChoice, nl.splitChosen = l.splitChoice, l.splitChosen
 		remap[i] = j
@@ -792,6 +803,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.pending = w.pending[:0]
 	base := w.off
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
+	w.chunkLeaf = l
 	w.chunkCodec, w.codecChecked = w.opts.Compression, false
 	w.plainClear = false
 	w.dictRaw, w.dictComp = 0, 0
@@ -1338,6 +1350,8 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 		if w.chunkCodec != Uncompressed {
 			if p.typ == pageDictionary && w.dictZOK {
 				comp = w.dictZ
+			} else if p.typ == pageDictionary {
+				comp = w.cachedDictPage(body)
 			} else {
 				w.comp = w.compress(w.comp[:0], body)
 				comp = w.comp
@@ -1367,6 +1381,55 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 	w.stage = append(w.stage, body...)
 	p.bodyEnd = len(w.stage)
 	w.pending = append(w.pending, p)
+}
+
+// Dictionary pages of a column often repeat from one row group or file to
+// the next: a sorted dictionary of prices, quantities or codes holds the
+// same values as long as every one of them occurs in each chunk. The
+// compressor turns the same bytes into the same bytes (every page is
+// compressed afresh), so such a page is compressed once and its
+// compressed bytes reused while it repeats. A leaf keeps its last page up
+// to dictCacheMax bytes, and the leaves together up to dictCacheBudget.
+const (
+	dictCacheMax    = 256 << 10
+	dictCacheBudget = 1 << 20
+)
+
+// dictCacheOn is whether cachedDictPage keeps pages; tests turn it off to
+// compare with compressing every page.
+var dictCacheOn = true
+
+// cachedDictPage returns the dictionary page body compressed, reusing the
+// chunk's leaf's last one if body is the same.
+func (w *Writer) cachedDictPage(body []byte) []byte {
+	l := w.chunkLeaf
+	if l != nil && l.dictPageComp != nil && bytes.Equal(l.dictPageRaw, body) {
+		w.notePage(len(body))
+		w.dictCacheHits++
+		return l.dictPageComp
+	}
+	w.comp = w.compress(w.comp[:0], body)
+	if l == nil || !dictCacheOn {
+		return w.comp
+	}
+	held := len(l.dictPageRaw) + len(l.dictPageComp)
+	if need := len(body) + len(w.comp); len(body) <= dictCacheMax && w.dictCacheHeld-held+need <= dictCacheBudget {
+		l.dictPageRaw = append(l.dictPageRaw[:0], body...)
+		l.dictPageComp = append(l.dictPageComp[:0], w.comp...)
+		w.dictCacheHeld += need - held
+	} else if held > 0 {
+		l.dictPageRaw, l.dictPageComp = nil, nil
+		w.dictCacheHeld -= held
+	}
+	return w.comp
+}
+
+// dropDictCache empties the leaves' dictionary page caches.
+func (w *Writer) dropDictCache() {
+	for i := range w.leaves {
+		w.leaves[i].dictPageRaw, w.leaves[i].dictPageComp = nil, nil
+	}
+	w.dictCacheHeld = 0
 }
 
 // worthCompressing reports whether a column whose first data page (with
@@ -1422,8 +1485,13 @@ func (w *Writer) flushPages() {
 			w.outs = append(w.outs, nil)
 		}
 		first := 0
-		if n > 0 && w.dictZOK && w.pending[0].typ == pageDictionary {
-			w.outs[0] = append(w.outs[0][:0], w.dictZ...)
+		if n > 0 && w.pending[0].typ == pageDictionary {
+			p := &w.pending[0]
+			if w.dictZOK {
+				w.outs[0] = append(w.outs[0][:0], w.dictZ...)
+			} else {
+				w.outs[0] = append(w.outs[0][:0], w.cachedDictPage(w.stage[p.bodyOff:p.bodyEnd])...)
+			}
 			first = 1
 		}
 		workers := min(w.workers, n-first)

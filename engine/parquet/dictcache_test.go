@@ -1,0 +1,99 @@
+package parquet
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDictPageCache checks that reusing a column's compressed dictionary
+// page while it repeats (cachedDictPage) writes the same bytes as
+// compressing every page, serially and on two goroutines, across row
+// groups and files, and that the pages are reused where they repeat.
+func TestDictPageCache(t *testing.T) {
+	const n = 6000
+	schema := flatSchema(&Node{Name: "q", Type: Int64}, &Node{Name: "s", Type: ByteArray, Logical: String})
+	// group draws its values from the first k of a fixed set, each of
+	// them at least once: sorted, the integer dictionary is the same for
+	// the same k; the strings' one, in first-seen order, changes with the
+	// seed
+	group := func(k int, seed uint64) []ColumnData {
+		r := rand.New(rand.NewPCG(seed, 1))
+		q := make([]int64, n)
+		var data []byte
+		offs := []int32{0}
+		for i := range q {
+			// every value once, then skewed ones (whose indices compress)
+			v := i
+			if i >= k {
+				v = min(r.IntN(k), r.IntN(k), r.IntN(k))
+			}
+			q[i] = int64(100 + 7*v)
+			data = fmt.Appendf(data, "code-%d", r.IntN(k))
+			offs = append(offs, int32(len(data)))
+		}
+		return []ColumnData{
+			{Path: []string{"q"}, Leaf: schema.Children[0], NumLevels: n, Int64s: q},
+			{Path: []string{"s"}, Leaf: schema.Children[1], NumLevels: n, Bytes: data, Offsets: offs},
+		}
+	}
+	// files of row groups, one writer, ResetKeepChoices between files
+	files := [][][]ColumnData{
+		{group(40, 1), group(40, 2)},
+		{group(40, 3)},
+		{group(41, 4), group(40, 5)},
+		{group(40, 6)},
+	}
+	write := func(t *testing.T, concurrency int, cache bool) ([][]byte, int) {
+		t.Helper()
+		defer func(on bool) { dictCacheOn = on }(dictCacheOn)
+		dictCacheOn = cache
+		var out [][]byte
+		var w *Writer
+		for i, groups := range files {
+			var buf bytes.Buffer
+			var err error
+			if i == 0 {
+				w, err = NewWriter(&buf, schema, WriterOptions{Compression: Zstd, Concurrency: concurrency})
+			} else {
+				err = w.ResetKeepChoices(&buf)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range groups {
+				if err := w.WriteRowGroup(g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, got := readAll(t, buf.Bytes())
+			if diff := cmp.Diff(groups, got, cmpColumns); diff != "" {
+				t.Fatalf("file %d: columns differ (-want +got):\n%s", i, diff)
+			}
+			out = append(out, buf.Bytes())
+		}
+		return out, w.dictCacheHits
+	}
+	for _, concurrency := range []int{1, 2} {
+		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) {
+			want, _ := write(t, concurrency, false)
+			got, hits := write(t, concurrency, true)
+			if !cmp.Equal(want, got) {
+				t.Fatal("files differ with the dictionary page cache")
+			}
+			// the integers' page is compressed by the choice of encoding
+			// in the first row group, then kept from the second, reused
+			// in the third, replaced in the fourth (41 values) and the
+			// fifth, and reused in the last
+			if hits != 2 {
+				t.Errorf("%d dictionary pages reused, want 2", hits)
+			}
+		})
+	}
+}
