@@ -257,12 +257,32 @@ func (w *typedCore) items(in []tseg) []unsafe.Pointer {
 	if len(in) > 0 && fl.gen == w.runGen && fl.first == &in[0] && fl.runs == len(in) {
 		return fl.ptrs
 	}
+	// A run of up to flatSpread items (most lists are short, of lengths
+	// that vary from row to row) writes flatSpread addresses at once,
+	// those past its last item repeating the last (so that every one is
+	// a valid address), and the next run writes over them: no loop whose
+	// exit depends on the run's length.
 	ptrs := fl.ptrs[:0]
+	k := 0
 	for _, s := range in {
-		for i := range s.n {
-			ptrs = append(ptrs, at(s.base, s.stride, i))
+		n := s.n
+		if n > flatSpread || k+flatSpread > cap(ptrs) {
+			ptrs = ptrs[:k]
+			for i := range n {
+				ptrs = append(ptrs, at(s.base, s.stride, i))
+			}
+			k = len(ptrs)
+			continue
 		}
+		last := uintptr(max(n-1, 0)) * s.stride
+		p := (*[flatSpread]unsafe.Pointer)(ptrs[k : k+flatSpread])
+		p[0] = s.base
+		p[1] = unsafe.Add(s.base, min(s.stride, last))
+		p[2] = unsafe.Add(s.base, min(2*s.stride, last))
+		p[3] = unsafe.Add(s.base, min(3*s.stride, last))
+		k += n
 	}
+	ptrs = ptrs[:k]
 	fl.ptrs = ptrs
 	if len(in) > 0 {
 		fl.gen, fl.first, fl.runs = w.runGen, &in[0], len(in)
@@ -270,9 +290,13 @@ func (w *typedCore) items(in []tseg) []unsafe.Pointer {
 	return ptrs
 }
 
-// drop forgets the addresses (so that they do not keep the rows alive).
+// flatSpread is how many addresses items writes for a short run.
+const flatSpread = 4
+
+// drop forgets the addresses (so that they do not keep the rows alive),
+// those items left past the length too.
 func (fl *flatItems) drop() {
-	clear(fl.ptrs)
+	clear(fl.ptrs[:cap(fl.ptrs)])
 	*fl = flatItems{ptrs: fl.ptrs[:0]}
 }
 

@@ -461,3 +461,29 @@ func TestTypedBatchMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedFlatDropped checks that the item addresses items works out
+// (and those it writes past a short run's end) are all forgotten when an
+// Append returns, so that they do not keep the rows alive.
+func TestTypedFlatDropped(t *testing.T) {
+	rows := make([]levelsRow, 500)
+	for i := range rows {
+		rows[i].L = make([]levelsItem, i%7)
+	}
+	w, err := NewTypedWriter[levelsRow](TypedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AppendBatch(Meta{Op: cdc.Insert, LSN: 1, Producer: "p"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	ptrs := w.core.flat.ptrs
+	if cap(ptrs) == 0 {
+		t.Fatal("no item addresses were worked out")
+	}
+	for i, p := range ptrs[:cap(ptrs)] {
+		if p != nil {
+			t.Fatalf("address %d of %d (length %d) kept after Append", i, cap(ptrs), len(ptrs))
+		}
+	}
+}

@@ -371,13 +371,14 @@ func (d *dictBytes) appendWord(x int64) {
 // dictionaries of at most wordTableMax entries: an open-addressing table
 // of (word, index + 1) slots, probed linearly from the slot the word
 // hashes to, kept at most half full. For a few values (ops, codes,
-// currencies: a table of a cache line or two) or a few thousand (SKUs), a
-// word costs one hash, a load or two and a compare that almost always
-// hits, under half the time of the batch kernel, which is built for large
-// dictionaries whose probes miss the cache. Its hash is seeded at random
-// per table, and a word that needs more than wordTableProbes steps
-// (collisions crafted against the hash) makes insert give up, as a
-// dictionary past wordTableMax does: the batch kernel takes over.
+// currencies, statuses: a table of a few cache lines), a word costs one
+// hash, a load and a compare that almost always hits, about half the time
+// of the batch kernel, which is built for large dictionaries whose probes
+// miss the cache (past a few hundred values, the kernel is the faster).
+// Its hash is seeded at random per table, and a word that needs more than
+// wordTableProbes steps (collisions crafted against the hash) makes insert
+// give up, as a dictionary past wordTableMax does: the batch kernel takes
+// over.
 type wordTable struct {
 	seed   uint64
 	shift  uint8 // 64 - log2(len(slots))
