@@ -618,7 +618,10 @@ func decodeCheckpoint(file string, data []byte, v int64, written time.Time) (*Sn
 // since on (s.TombstonesExpiredBefore() is not after since): always so
 // when the tombstone retention has not been lowered below now − since at
 // a checkpoint written after since. A commit file it needs that is
-// missing is an error: the tombstones it held cannot be known.
+// missing is an error: the tombstones it held cannot be known. The oldest
+// commits may be missing, removed by a log cleanup (see cleanedUp): those
+// were made before since when the table's log retention reaches back past
+// it, and the reading stops there.
 func (t *Table) ExpiredTombstones(ctx context.Context, s *Snapshot, since time.Time) ([]RemoveFile, error) {
 	if s == nil {
 		return nil, errors.New("manifest: ExpiredTombstones: nil snapshot")
@@ -630,6 +633,9 @@ func (t *Table) ExpiredTombstones(ctx context.Context, s *Snapshot, since time.T
 	seen := map[string]bool{}
 	for v := s.expiredThrough; v >= 0; v-- {
 		c, err := t.readCommit(ctx, v)
+		if err != nil && errors.Is(err, upload.ErrNotFound) && t.cleanedUp(ctx, s, v, since) {
+			break // it and the commits before it were made before since
+		}
 		if err != nil {
 			return nil, fmt.Errorf("manifest: reading back the tombstones expired by checkpoint %d (deleted before %s): %w",
 				s.expiredThrough, s.expiredBefore.UTC().Format(time.RFC3339), err)
@@ -654,4 +660,36 @@ func (t *Table) ExpiredTombstones(ctx context.Context, s *Snapshot, since time.T
 		}
 	}
 	return out, nil
+}
+
+// cleanedUp reports whether commit v, found missing, was removed by a log
+// cleanup and so made before since. Delta writers remove only the oldest
+// commits (before a checkpoint), and only once older than the table's log
+// retention (LogRetentionProperty): so v must come before every commit
+// file left, and that retention must reach back past since (a file older
+// than it at the cleanup, which came before now, was made before
+// now − retention, not after since). Anything else, or a failure to list
+// the log, is not a cleanup: the caller reports the missing file.
+func (t *Table) cleanedUp(ctx context.Context, s *Snapshot, v int64, since time.Time) bool {
+	keep := DefaultLogRetention
+	if p, ok := s.metadata.Configuration[LogRetentionProperty]; ok {
+		d, err := ParseInterval(p)
+		if err != nil {
+			return false
+		}
+		keep = d
+	}
+	if t.opts.Now().Add(-keep).After(since) {
+		return false
+	}
+	infos, err := t.store.List(ctx, LogDir)
+	if err != nil {
+		return false
+	}
+	for _, in := range infos {
+		if c, ok := parseCommitFile(in.Key); ok && c < v {
+			return false // a gap, not the cleaned-up start of the log
+		}
+	}
+	return true
 }

@@ -11,6 +11,16 @@ import (
 // configuration) holding how long tombstones are kept, as in Delta Lake.
 const TombstoneRetentionProperty = "delta.deletedFileRetentionDuration"
 
+// LogRetentionProperty is the table property holding how long commit
+// files are kept before a log cleanup may remove them (those before a
+// checkpoint), as in Delta Lake; this package removes none, but other
+// writers of the table may.
+const LogRetentionProperty = "delta.logRetentionDuration"
+
+// DefaultLogRetention is the log retention of a table without
+// LogRetentionProperty: 30 days, Delta Lake's default.
+const DefaultLogRetention = 30 * 24 * time.Hour
+
 // DefaultTombstoneRetention is the tombstone retention of a table without
 // TombstoneRetentionProperty: a week, Delta Lake's default.
 const DefaultTombstoneRetention = 7 * 24 * time.Hour

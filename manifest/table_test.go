@@ -1266,3 +1266,93 @@ func TestExpiredTombstones(t *testing.T) {
 		t.Fatalf("with %s missing: %v; want an error naming it", removedA, err)
 	}
 }
+
+// TestExpiredTombstonesLogCleanedUp: the commits before a checkpoint that
+// are older than the table's log retention may be cleaned up (Delta
+// writers delete them, oldest first). When a checkpoint written under a
+// lowered retention makes ExpiredTombstones read the log back, the first
+// commit before since, which only tells it to stop, may be one of those:
+// that is the end of what it needs, not a missing commit. A commit
+// missing between two that are there is still an error.
+func TestExpiredTombstonesLogCleanedUp(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
+	mem := upload.NewMemory()
+	tbl, err := manifest.Open(mem, "", manifest.Options{Now: clock, CheckpointInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(actions ...manifest.Action) {
+		t.Helper()
+		res, err := tbl.Commit(ctx, s, actions, manifest.CommitOptions{StampRemoves: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = res.Snapshot
+	}
+	retention := func(interval string) manifest.Action {
+		meta := s.Metadata()
+		meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
+		return manifest.Action{Metadata: &meta}
+	}
+	const day = 24 * time.Hour
+	commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1)) // v1
+	// Forty quiet days, then the retention is lowered, a file removed and
+	// a checkpoint written that expires its tombstone.
+	set(40 * day)
+	commit(retention("interval 1 hour"))   // v2
+	commit(removeAction("data/a.parquet")) // v3
+	set(40*day + 3*time.Hour)
+	if err := tbl.Checkpoint(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	commit(retention("interval 1 week")) // v4
+	// The log cleanup of a Delta writer (a 30-day log retention) drops
+	// the commits before the checkpoint older than that: v0 and v1.
+	for v := range int64(2) {
+		if err := mem.Delete(ctx, manifest.CommitFile(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(40*day + 4*time.Hour)
+	fresh, err := manifest.Open(mem, "", manifest.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := fresh.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := clock().Add(-7 * day) // a vacuum under the week's retention
+	got, err := fresh.ExpiredTombstones(ctx, latest, since)
+	if err != nil {
+		t.Fatalf("ExpiredTombstones after the log cleanup: %v; want a's remove (v3), the commits cleaned up being 40 days old", err)
+	}
+	var paths []string
+	for _, r := range got {
+		paths = append(paths, r.Path)
+	}
+	if diff := cmp.Diff([]string{"data/a.parquet"}, paths); diff != "" {
+		t.Fatalf("expired tombstones (-want +got):\n%s", diff)
+	}
+	// Since further back than the log retention (30 days), the commits
+	// cleaned up may have been made after it: they are needed, and missing.
+	if _, err := fresh.ExpiredTombstones(ctx, latest, clock().Add(-35*day)); err == nil || !strings.Contains(err.Error(), manifest.CommitFile(1)) {
+		t.Fatalf("since 35 days back: %v; want an error naming %s", err, manifest.CommitFile(1))
+	}
+	// A commit missing after one that is there (v2) is not a cleanup.
+	if err := mem.Delete(ctx, manifest.CommitFile(3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.ExpiredTombstones(ctx, latest, since); err == nil || !strings.Contains(err.Error(), manifest.CommitFile(3)) {
+		t.Fatalf("with %s missing and %s there: %v; want an error naming the missing one", manifest.CommitFile(3), manifest.CommitFile(2), err)
+	}
+}
