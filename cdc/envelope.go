@@ -24,9 +24,10 @@ import (
 
 //
 // Within a batch, the lines of one producer differ in little but their
-// lsn, commit_ts and data: the rest of a line quickEnvelope decoded is
-// kept as its shape (see envelopeShape), and a line that repeats it byte
-// for byte around those values is decoded by the shape alone.
+// op, lsn, commit_ts and data: the rest of a line quickEnvelope decoded
+// is kept as the shape of its op (see envelopeShape), and a line that
+// repeats one of the shapes byte for byte around those values is decoded
+// by the shape alone.
 
 // envelopeShape is a line quickEnvelope decoded member by member, cut at
 // its integer and data values: constant text (the members before a value
@@ -95,8 +96,15 @@ func (sh *envelopeShape) decode(e *Entry, text []byte) bool {
 // shape and reports whether it did; when it did not, e is unchanged. The
 // envelope's shape is kept in cache for the next lines.
 func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache) bool {
-	if cache.shape.n > 0 && cache.shape.decode(e, text) {
+	// The shape of the last line first, then those of the other ops.
+	if sh := &cache.shapes[cache.lastShape]; sh.n > 0 && sh.decode(e, text) {
 		return true
+	}
+	for k := range cache.shapes {
+		if sh := &cache.shapes[k]; k != cache.lastShape && sh.n > 0 && sh.decode(e, text) {
+			cache.lastShape = k
+			return true
+		}
 	}
 	n := len(text)
 	if n < 2 || text[0] != '{' || text[n-1] != '}' {
@@ -208,7 +216,8 @@ func quickEnvelope(e *Entry, text []byte, opts *JSONOptions, cache *stringCache)
 	*e = Entry{Op: op, Table: table, Data: data, LSN: lsn, Producer: producer, CommitTime: commit}
 	if shape.n <= len(shape.pieces) {
 		shape.op, shape.table, shape.producer = op, table, producer
-		cache.shape = shape
+		cache.lastShape = int(op) - 1
+		cache.shapes[cache.lastShape] = shape
 	}
 	return true
 }

@@ -153,10 +153,11 @@ type stringCache struct {
 	// ASCII without '"' or '\\'
 	plainTable, plainProducer string
 	keys                      []keySpan // the scanner's member names (UniqueKeys), reused
-	// the shape of the last envelope quickEnvelope decoded member by
-	// member (lines of the batch, which stays unchanged while it is
-	// decoded)
-	shape envelopeShape
+	// the shape of the last envelope of each op quickEnvelope decoded
+	// member by member (lines of the batch, which stays unchanged while
+	// it is decoded), by op - 1; lastShape is the last one a line had
+	shapes    [3]envelopeShape
+	lastShape int
 }
 
 func (c *stringCache) get(raw []byte, member string, last *string) (string, error) {

@@ -1,33 +1,37 @@
 package cdc
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// checkShape decodes first with quickEnvelope (which keeps its shape)
-// and then next with the same cache, and compares what it makes of next
-// with quickEnvelope on a cache of its own (member by member): the shape
-// takes a line only when that takes it, and gives the same entry.
-func checkShape(t *testing.T, opts *JSONOptions, first, next []byte) (taken bool) {
+// checkShape decodes the lines of firsts with quickEnvelope (which keeps
+// their shapes) and then next with the same cache, and compares what it
+// makes of next with quickEnvelope on a cache of its own (member by
+// member): a shape takes a line only when that takes it, and gives the
+// same entry.
+func checkShape(t *testing.T, opts *JSONOptions, next []byte, firsts ...[]byte) (taken bool) {
 	t.Helper()
 	var cache stringCache
 	var e Entry
-	quickEnvelope(&e, first, opts, &cache)
+	for _, f := range firsts {
+		quickEnvelope(&e, f, opts, &cache)
+	}
 	var got, want Entry
 	ok := quickEnvelope(&got, next, opts, &cache)
 	wantOK := quickEnvelope(&want, next, opts, &stringCache{})
 	if ok != wantOK {
-		t.Fatalf("after %q, quickEnvelope(%q) = %v, on its own %v", first, next, ok, wantOK)
+		t.Fatalf("after %q, quickEnvelope(%q) = %v, on its own %v", firsts, next, ok, wantOK)
 	}
 	if ok {
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Fatalf("after %q, %q (-on its own +after):\n%s", first, next, diff)
+			t.Fatalf("after %q, %q (-on its own +after):\n%s", firsts, next, diff)
 		}
 	}
-	return ok && cache.shape.n > 0
+	return ok
 }
 
 // TestEnvelopeShape decodes, after lines of several shapes, the same
@@ -62,11 +66,16 @@ func TestEnvelopeShape(t *testing.T) {
 		}
 	}
 	taken := 0
-	for _, f := range firsts {
+	for i, f := range firsts {
+		// After the line alone, and after it and lines of the other ops
+		// (the shapes of all three kept).
+		other := strings.Replace(strings.Replace(f, "INSERT", "DELETE", 1), "UPDATE", "INSERT", 1)
+		third := strings.Replace(strings.Replace(f, "INSERT", "UPDATE", 1), "DELETE", "UPDATE", 1)
 		for _, n := range nexts {
-			if checkShape(t, opts, []byte(f), []byte(n)) {
+			if checkShape(t, opts, []byte(n), []byte(f)) {
 				taken++
 			}
+			checkShape(t, opts, []byte(n), []byte(f), []byte(other), []byte(third), []byte(firsts[(i+1)%len(firsts)]))
 		}
 	}
 	if taken < 500 {
@@ -75,7 +84,8 @@ func TestEnvelopeShape(t *testing.T) {
 }
 
 // FuzzEnvelopeShape compares quickEnvelope on a line after another (the
-// first's shape kept) with quickEnvelope on the line alone.
+// first's shape kept, alone or with the shapes of lines of other ops)
+// with quickEnvelope on the line alone.
 func FuzzEnvelopeShape(f *testing.F) {
 	first := `{"op":"INSERT","table":"users","lsn":1,"producer":"pg-users","commit_ts":1767225600000063,"data":{"id":489}}`
 	f.Add([]byte(first), []byte(strings.Replace(first, `"lsn":1`, `"lsn":22`, 1)))
@@ -83,6 +93,10 @@ func FuzzEnvelopeShape(f *testing.F) {
 	f.Add([]byte(`{"op":"UPDATE","data":{},"lsn":7}`), []byte(`{"op":"UPDATE","data":{},"lsn":8}`))
 	f.Add([]byte(`{"lsn":3,"op":"INSERT","data":{}}`), []byte(`{"lsn":3,"op":"INSERT","data":{"a":1} }`))
 	f.Fuzz(func(t *testing.T, first, next []byte) {
-		checkShape(t, &JSONOptions{FrameData: true}, first, next)
+		opts := &JSONOptions{FrameData: true}
+		checkShape(t, opts, next, first)
+		// With the shapes of the other ops kept as well.
+		checkShape(t, opts, next, first, bytes.Replace(first, []byte("INSERT"), []byte("UPDATE"), 1),
+			bytes.Replace(first, []byte("INSERT"), []byte("DELETE"), 1))
 	})
 }
