@@ -122,8 +122,8 @@ func (d *dictFixed) sortValues(idx []uint32) {
 	if n < 2 {
 		return
 	}
-	keys := slices.Grow(d.s64[:0], n)[:n]
-	ord := slices.Grow(d.order[:0], n)[:n]
+	d.s64, d.order = fit(d.s64, n), fit(d.order, n)
+	keys, ord := d.s64, d.order
 	if d.width == 4 {
 		for i, v := range d.d32.Values() {
 			keys[i], ord[i] = uint64(uint32(v)), uint32(i)
@@ -133,8 +133,8 @@ func (d *dictFixed) sortValues(idx []uint32) {
 			keys[i], ord[i] = uint64(v), uint32(i)
 		}
 	}
-	tk := slices.Grow(d.spare64[:0], n)[:n]
-	to := slices.Grow(d.spare32[:0], n)[:n]
+	d.spare64, d.spare32 = fit(d.spare64, n), fit(d.spare32, n)
+	tk, to := d.spare64, d.spare32
 	var counts [8][256]int32
 	for _, k := range keys {
 		for b := range d.width {
@@ -159,14 +159,24 @@ func (d *dictFixed) sortValues(idx []uint32) {
 		keys, tk = tk, keys
 		ord, to = to, ord
 	}
+	// The sorted values go back to s64 and order if the passes left them
+	// in the spare buffers, which keep their role: the spare buffers are
+	// sized by the largest scratch any build needs (a chunk's words, a
+	// bitmap), s64 and order by the largest dictionary; swapping them would
+	// move a small buffer to a big role and grow it again in every file.
+	if &keys[0] != &d.s64[0] {
+		copy(tk, keys)
+		copy(to, ord)
+		keys, tk = tk, keys
+		ord, to = to, ord
+	}
 	// the spare order buffer ranks the indices
 	rank := to
-	d.s64, d.spare64, d.order, d.spare32 = keys, tk, ord, to
 	for r, i := range ord {
 		rank[i] = uint32(r)
 	}
 	if d.width == 4 {
-		d.s32 = slices.Grow(d.s32[:0], n)[:n]
+		d.s32 = fit(d.s32, n)
 		for r, k := range keys {
 			d.s32[r] = uint32(k)
 		}
@@ -265,7 +275,7 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 	if d.words == nil {
 		d.words = new([]uint64) // not linked to a Writer's
 	}
-	*d.words = slices.Grow((*d.words)[:0], n)[:n]
+	*d.words = fit(*d.words, n)
 	words := asI64(*d.words)
 	// Values starting at or before last have a word to load there. The
 	// writer checked the offsets (validateColumn); offsets that do not
@@ -560,7 +570,7 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 		base, adj = 0, int64(hi)+1-int64(lo)
 	}
 	words := int(span>>6) + 1
-	d.spare64 = slices.Grow(d.spare64[:0], words)[:words]
+	d.spare64 = fit(d.spare64, words)
 	clear(d.spare64)
 	present := d.spare64
 	sample := min(n, dictSample)
@@ -580,7 +590,7 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 		p := uint64(int64(x) - base + (int64(x)>>63)&adj)
 		present[p>>6] |= 1 << (p & 63)
 	}
-	d.spare32 = slices.Grow(d.spare32[:0], words)[:words]
+	d.spare32 = fit(d.spare32, words)
 	before := d.spare32
 	total := 0
 	for i, w := range present {
@@ -590,7 +600,7 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 	if total > limit/width {
 		return false, true
 	}
-	keys := slices.Grow(d.s64[:0], total)[:0]
+	keys := fit(d.s64, total)[:0]
 	for i, w := range present {
 		for ; w != 0; w &= w - 1 {
 			p := int64(i<<6 + bits.TrailingZeros64(w))
@@ -607,7 +617,7 @@ func buildDirect[T int32 | int64](d *dictFixed, v []T, lo, hi T, width, limit, m
 	}
 	d.s64 = keys
 	if width == 4 {
-		d.s32 = slices.Grow(d.s32[:0], total)[:total]
+		d.s32 = fit(d.s32, total)
 		for r, k := range keys {
 			d.s32[r] = uint32(k)
 		}
@@ -669,4 +679,16 @@ func fillIdx(idx []int32, x int32) {
 // which the caller has checked to hold it.
 func load64le(p unsafe.Pointer, i int) uint64 {
 	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
+}
+
+// fit returns s with length n, reusing its memory if it holds n; else a
+// new slice of n with an eighth of room. Unlike slices.Grow, which
+// doubles a small slice, the dictionary builds' scratch then holds about
+// what the largest chunk needed, not up to twice that. The elements are
+// not cleared when s is reused.
+func fit[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n, n+n/8)
 }
