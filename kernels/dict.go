@@ -161,6 +161,7 @@ type table64 struct {
 	slots  []uint64
 	values []uint64
 	hashes []uint32
+	mem    *DictMemory // where ctrl and slots come from, if shared
 }
 
 // tableGroups returns the number of groups (a power of two, at least
@@ -229,8 +230,9 @@ func (t *table64) reserve(extra int) {
 		return
 	}
 	groups := tableGroups(need)
-	t.ctrl = make([]byte, groups*dictGroup)
-	t.slots = make([]uint64, 2*groups*dictGroup)
+	var words []uint64
+	t.ctrl, words = t.mem.take(groups*dictGroup, 2*groups*dictGroup)
+	t.slots = words
 	t.gmask = uint32(groups - 1)
 	t.limit = groups * dictGroup / 8 * 7
 	if cap(t.values) < t.limit {
@@ -369,9 +371,46 @@ func (t *table32) reset() {
 }
 
 func (t *table64) reset() {
+	if t.mem != nil && t.ctrl != nil {
+		// the memory may hold another table's entries, or have been
+		// replaced by a larger one: take it again, cleared, at this size
+		t.ctrl, t.slots = t.mem.take(len(t.ctrl), len(t.slots))
+	}
 	clear(t.ctrl)
 	t.values = t.values[:0]
 }
+
+// DictMemory is hash table memory that dictionaries built one at a time
+// can share (DictInt64.ShareMemory, DictBytes.ShareMemory): it holds the
+// largest table any of them needed, not one table each. A dictionary
+// sharing it must be Reset before each build, since another one's build
+// overwrites its table; its values (Values, Len) are its own and stay. The
+// zero value is empty and ready for use.
+type DictMemory struct {
+	ctrl  []byte
+	words []uint64
+}
+
+// take returns nctrl control bytes, cleared, and nwords words (not
+// cleared: the control bytes say which hold entries), from m if it has
+// them, else new; a nil m gives new memory.
+func (m *DictMemory) take(nctrl, nwords int) ([]byte, []uint64) {
+	if m == nil {
+		return make([]byte, nctrl), make([]uint64, nwords)
+	}
+	if cap(m.ctrl) < nctrl {
+		m.ctrl = make([]byte, nctrl)
+	}
+	if cap(m.words) < nwords {
+		m.words = make([]uint64, nwords)
+	}
+	ctrl := m.ctrl[:nctrl]
+	clear(ctrl)
+	return ctrl, m.words[:nwords]
+}
+
+// Bytes is the memory m holds.
+func (m *DictMemory) Bytes() int { return cap(m.ctrl) + 8*cap(m.words) }
 
 func checkInsert(kind string, indexes, have int) error {
 	if indexes < have {
@@ -458,6 +497,10 @@ func (d *DictInt64) EncodedSize() int { return 8 * len(d.t.values) }
 // Reset empties the dictionary and keeps its memory for the next column
 // chunk.
 func (d *DictInt64) Reset() { d.t.reset() }
+
+// ShareMemory makes d take its hash table from m from its next Reset or
+// growth on (see DictMemory); nil gives it memory of its own again.
+func (d *DictInt64) ShareMemory(m *DictMemory) { d.t.mem = m }
 
 // DictFloat64 builds the dictionary of a DOUBLE column. Values are told
 // apart by their bit patterns: -0.0 and +0.0 are two entries, and so are NaNs

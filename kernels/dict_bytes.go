@@ -31,6 +31,7 @@ type DictBytes struct {
 	offsets []int32 // len(offsets) == Len()+1 once the table is in use
 	keys    []bytesKey
 	hashes  []uint32
+	mem     *DictMemory // where ctrl and slots come from, if shared
 }
 
 // bytesKey holds the key words of a value (valueKey) and its meta word: its
@@ -104,8 +105,7 @@ func (d *DictBytes) reserve(extra int) {
 		return
 	}
 	groups := tableGroups(d.Len() + extra)
-	d.ctrl = make([]byte, groups*dictGroup)
-	d.slots = make([]bytesKey, groups*dictGroup)
+	d.takeTable(groups * dictGroup)
 	d.gmask = uint32(groups - 1)
 	d.limit = groups * dictGroup / 8 * 7
 	for i := range d.Len() {
@@ -362,9 +362,27 @@ func (d *DictBytes) EncodedSize() int { return 4*d.Len() + len(d.slab) }
 // Reset empties the dictionary and keeps its memory for the next column
 // chunk.
 func (d *DictBytes) Reset() {
+	if d.mem != nil && d.ctrl != nil {
+		// the memory may hold another table's entries, or have been
+		// replaced by a larger one: take it again, cleared, at this size
+		d.takeTable(len(d.slots))
+	}
 	clear(d.ctrl)
 	d.slab = d.slab[:0]
 	if d.ctrl != nil {
 		d.offsets = append(d.offsets[:0], 0)
 	}
+}
+
+// ShareMemory makes d take its hash table from m from its next Reset or
+// growth on (see DictMemory); nil gives it memory of its own again.
+func (d *DictBytes) ShareMemory(m *DictMemory) { d.mem = m }
+
+// takeTable points ctrl and slots at a table of n slots, its control bytes
+// cleared (from d.mem, if shared).
+func (d *DictBytes) takeTable(n int) {
+	const words = int(unsafe.Sizeof(bytesKey{}) / 8)
+	ctrl, w := d.mem.take(n, words*n)
+	d.ctrl = ctrl
+	d.slots = unsafe.Slice((*bytesKey)(unsafe.Pointer(unsafe.SliceData(w))), n)
 }

@@ -1,5 +1,7 @@
 package parquet
 
+import "github.com/evodb/writer/kernels"
+
 // Releasing the buffers of an oversized file.
 //
 // A Writer keeps its buffers (pages, the encoded chunk, dictionary indices,
@@ -137,7 +139,7 @@ func (w *Writer) shrinkBuffers() {
 		w.fixed.spare64, w.fixed.spare32 = nil, nil
 	}
 	if u.dictHeld > 4*need.dict+dictSlack {
-		w.fixed, w.byteDic = dictFixed{}, dictBytes{}
+		w.fixed, w.byteDic, w.dictMem = dictFixed{}, dictBytes{}, kernels.DictMemory{}
 		w.dropDictCache()
 		u.dictHeld = 0
 		u.releases++

@@ -143,6 +143,9 @@ type Writer struct {
 	delta   deltaEncoder
 	fixed   dictFixed
 	byteDic dictBytes
+	// dictMem holds the hash table of the 8-byte dictionary and of the
+	// string one (see linkDicts)
+	dictMem kernels.DictMemory
 	dictBuf []byte
 	// dictZ is dictBuf compressed by the choice of encoding
 	// (dictWinsCompressed), if dictZOK: the chunk's dictionary page
@@ -911,10 +914,15 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 }
 
 // linkDicts points the word table and the words of the byte-string
-// dictionary at the 8-byte table and the scratch of the fixed-width one: a
-// build resets them, and the dictionary a chunk built is only read while
-// that chunk is written.
-func (w *Writer) linkDicts() { w.byteDic.w, w.byteDic.words = &w.fixed.d64, &w.fixed.spare64 }
+// dictionary at the 8-byte table and the scratch of the fixed-width one,
+// and has the 8-byte table and the string table share one table's memory:
+// a build resets them, a chunk builds one dictionary, and the dictionary
+// a chunk built is only read (its values) while that chunk is written.
+func (w *Writer) linkDicts() {
+	w.byteDic.w, w.byteDic.words = &w.fixed.d64, &w.fixed.spare64
+	w.fixed.d64.ShareMemory(&w.dictMem)
+	w.byteDic.d.ShareMemory(&w.dictMem)
+}
 
 func physicalWire(t PhysicalType) int32 {
 	switch t {
@@ -977,6 +985,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	}
 	var ok bool
 	var width int
+	w.linkDicts()
 	switch t {
 	case Int32:
 		width = 4
@@ -999,7 +1008,6 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		width = 8
 		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, max16, idx)
 	case ByteArray:
-		w.linkDicts()
 		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
 	}
 	if !ok {
