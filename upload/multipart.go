@@ -499,17 +499,27 @@ func (w *MultipartWriter) uploadPart(num int, buf []byte) {
 		c.parts.Add(1)
 		c.bytes.Add(int64(len(buf)))
 	}
+	// The counters move under the progress lock, so that every report
+	// counts one part more than the one before it, even when two parts
+	// finish at once.
+	w.progress.Lock()
+	defer w.progress.Unlock()
 	w.uploaded.Add(int64(len(buf)))
 	w.partsDone.Add(1)
-	w.report(false)
+	w.reportLocked(false)
 }
 
 func (w *MultipartWriter) report(done bool) {
+	w.progress.Lock()
+	defer w.progress.Unlock()
+	w.reportLocked(done)
+}
+
+// reportLocked calls OnProgress; w.progress is held.
+func (w *MultipartWriter) reportLocked(done bool) {
 	if w.mp.OnProgress == nil {
 		return
 	}
-	w.progress.Lock()
-	defer w.progress.Unlock()
 	w.mp.OnProgress(Progress{Key: w.key, Written: w.written.Load(), Uploaded: w.uploaded.Load(), Parts: int(w.partsDone.Load()), Done: done})
 }
 

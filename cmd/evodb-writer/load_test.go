@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,10 +95,11 @@ func TestLoadModesCutBlocks(t *testing.T) {
 	// entries (about 350 bytes each) make several target blocks, four per
 	// commit. The first chunks are sized with the writer's initial,
 	// conservative compression estimate; once blocks were written, they
-	// come out within 0.5–1.5 times the target.
-	const target, maxBlock = 64 << 10, 2 << 20
+	// come out within 0.5–1.5 times the target. The last input, between
+	// one and two chunks, is shared evenly by the two block writers.
+	const target, maxBlock, encoders = 64 << 10, 2 << 20, 2
 	table := filepath.Join(dir, "small")
-	r := ok(t, runOpts{}, "load", "--table", table, "--mode", "do-sqlite", "--json", data)
+	r := ok(t, runOpts{}, "load", "--table", table, "--mode", "do-sqlite", "--encoders", strconv.Itoa(encoders), "--json", data)
 	s := decodeSummary(t, r.stdout)
 	if s.Rows != rows || s.Blocks < 4 {
 		t.Fatalf("do-sqlite load: %+v, want %d rows in 4 or more blocks", s, rows)
@@ -106,9 +108,23 @@ func TestLoadModesCutBlocks(t *testing.T) {
 	if snap.Version() > (s.Blocks+3)/4+2 {
 		t.Errorf("%d blocks took %d commits, want about one per 4 blocks", s.Blocks, snap.Version())
 	}
-	// Block names sort by creation time.
+	// The blocks in input order: by their first LSN (two block writers
+	// create them in either order).
 	files := snap.Files()
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	first := make(map[string]int64, len(files))
+	for _, f := range files {
+		st, err := f.ParseStats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := st.MinValues["_lsn"].(json.Number)
+		lsn, err := n.Int64()
+		if err != nil {
+			t.Fatalf("block %s: no minimum _lsn in its stats %s", f.Path, f.Stats)
+		}
+		first[f.Path] = lsn
+	}
+	sort.Slice(files, func(i, j int) bool { return first[files[i].Path] < first[files[j].Path] })
 	var sizes []int64
 	for _, f := range files {
 		sizes = append(sizes, f.Size)
@@ -116,12 +132,22 @@ func TestLoadModesCutBlocks(t *testing.T) {
 			t.Errorf("block %s is %d bytes, above the mode's maximum %d", f.Path, f.Size, maxBlock)
 		}
 	}
-	// The later half, but for the last block (the end of the input).
-	for _, n := range sizes[len(sizes)/2 : len(sizes)-1] {
-		if n < target/2 || n > target*3/2 {
-			t.Errorf("a block of %d bytes after the warm-up, outside 0.5–1.5 times the target %d: %v", n, target, sizes)
+	// The later half: whole chunks within 0.5–1.5 times the target, the
+	// shared tail at least a quarter each and half a target together.
+	tail := len(sizes) - encoders
+	for i, n := range sizes[len(sizes)/2:] {
+		i += len(sizes) / 2
+		lo := int64(target / 2)
+		if i >= tail {
+			lo = target / 4
+		}
+		if n < lo || n > target*3/2 {
+			t.Errorf("block %d of %d is %d bytes after the warm-up, outside %d–%d (target %d): %v", i, len(sizes), n, lo, target*3/2, target, sizes)
 			break
 		}
+	}
+	if sum := sizes[tail] + sizes[tail+1]; sum < target/2 {
+		t.Errorf("the last two blocks make %d bytes, want at least %d: %v", sum, target/2, sizes)
 	}
 	nfiles, nrows, _ := tableTotals(t, snap)
 	if int64(nfiles) != s.Blocks || nrows != rows {
