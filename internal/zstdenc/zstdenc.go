@@ -1,0 +1,464 @@
+// Package zstdenc is a zstd encoder (RFC 8878) whose memory follows its
+// input: a fast single-pass match finder with a hash table sized to the
+// input, Huffman-coded literals (huff0) and sequences coded with the
+// predefined FSE distributions (or RLE where a block has one code).
+//
+// It writes one frame per EncodeAll call, with Single_Segment and
+// Frame_Content_Size set and no checksum, in blocks of at most 128 KiB.
+// Any zstd decoder reads its output; decoding is left to one.
+//
+// An Encoder holds only what its largest input needed: the hash table
+// (4 bytes per entry, between 2^minTableBits and 2^maxTableBits entries,
+// about one per two input bytes), the literals and sequences of one
+// block, and the Huffman scratch. It is not safe for concurrent use.
+package zstdenc
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/klauspost/compress/huff0"
+)
+
+const (
+	magic        = 0xFD2FB528
+	maxBlockSize = 128 << 10
+	minTableBits = 8
+	// maxTableBits bounds the hash table at 64 KiB
+	maxTableBits = 14
+	// minMatch is the shortest match searched for
+	minMatch = 4
+	// huffMin is the fewest literals worth a Huffman table
+	huffMin = 32
+)
+
+// Encoder compresses byte slices into zstd frames. The zero value is
+// ready to use.
+type Encoder struct {
+	table []uint32 // hash of 6 bytes → last position in the input
+	lits  []byte   // literals of the block being encoded
+	seqs  []seq    // sequences of the block being encoded
+	huff  huff0.Scratch
+	rep   [3]uint32 // repeat offsets, as the decoder has them
+}
+
+// seq is one sequence: litLen literals, then matchLen bytes copied from
+// the offset offVal stands for (offVal 1..3 name a repeat offset,
+// larger ones are the offset plus 3).
+type seq struct {
+	litLen, matchLen, offVal uint32
+}
+
+// MaxEncodedSize is an upper bound of the size of a frame of n bytes.
+func MaxEncodedSize(n int) int {
+	return 18 + n + 3*(n/maxBlockSize+1)
+}
+
+// EncodeAll appends to dst one zstd frame holding src and returns it.
+func (e *Encoder) EncodeAll(dst, src []byte) []byte {
+	dst = appendFrameHeader(dst, len(src))
+	if len(src) == 0 {
+		return appendBlockHeader(dst, true, blockRaw, 0)
+	}
+	e.prepareTable(len(src))
+	e.rep = [3]uint32{1, 4, 8}
+	for start := 0; start < len(src); start += maxBlockSize {
+		end := min(start+maxBlockSize, len(src))
+		dst = e.appendBlock(dst, src, start, end, end == len(src))
+	}
+	return dst
+}
+
+func appendFrameHeader(dst []byte, n int) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, magic)
+	// Frame_Header_Descriptor: Frame_Content_Size_Flag in bits 7-6,
+	// Single_Segment_Flag in bit 5, no checksum, no dictionary.
+	const single = 1 << 5
+	switch {
+	case n < 256:
+		return append(dst, single, byte(n))
+	case n < 65536+256:
+		dst = append(dst, 1<<6|single)
+		return binary.LittleEndian.AppendUint16(dst, uint16(n-256))
+	case uint64(n) <= 1<<32-1:
+		dst = append(dst, 2<<6|single)
+		return binary.LittleEndian.AppendUint32(dst, uint32(n))
+	}
+	dst = append(dst, 3<<6|single)
+	return binary.LittleEndian.AppendUint64(dst, uint64(n))
+}
+
+const (
+	blockRaw        = 0
+	blockRLE        = 1
+	blockCompressed = 2
+)
+
+func appendBlockHeader(dst []byte, last bool, typ, size int) []byte {
+	h := uint32(size)<<3 | uint32(typ)<<1
+	if last {
+		h |= 1
+	}
+	return append(dst, byte(h), byte(h>>8), byte(h>>16))
+}
+
+// prepareTable sizes the hash table to about one entry per two input
+// bytes within its bounds, and clears it.
+func (e *Encoder) prepareTable(n int) {
+	b := bits.Len(uint(n/2)) // next power of two of n/2, roughly
+	b = min(max(b, minTableBits), maxTableBits)
+	size := 1 << b
+	if cap(e.table) < size {
+		e.table = make([]uint32, size)
+	}
+	e.table = e.table[:size]
+	clear(e.table)
+}
+
+func (e *Encoder) appendBlock(dst, src []byte, start, end int, last bool) []byte {
+	block := src[start:end]
+	if allSame(block) {
+		dst = appendBlockHeader(dst, last, blockRLE, len(block))
+		return append(dst, block[0])
+	}
+	rep := e.rep
+	e.findSequences(src, start, end)
+	hdr := len(dst)
+	dst = appendBlockHeader(dst, last, blockCompressed, 0)
+	body := len(dst)
+	dst = e.appendLiterals(dst)
+	dst = e.appendSequences(dst)
+	size := len(dst) - body
+	if size >= len(block) {
+		// the decoder never sees these sequences: its repeat offsets
+		// stay as they were
+		e.rep = rep
+		dst = appendBlockHeader(dst[:hdr], last, blockRaw, len(block))
+		return append(dst, block...)
+	}
+	appendBlockHeader(dst[hdr:hdr], last, blockCompressed, size)
+	return dst
+}
+
+func allSame(b []byte) bool {
+	c := b[0]
+	for _, x := range b[1:] {
+		if x != c {
+			return false
+		}
+	}
+	return true
+}
+
+func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+func hash6(v uint64, shift uint8) uint32 {
+	const prime6 = 227718039650203
+	return uint32(((v << 16) * prime6) >> shift)
+}
+
+// findSequences splits src[start:end] into sequences (e.seqs) and
+// literals (e.lits); matches may reach back anywhere in src before
+// their position, as the frame's window is its whole content.
+func (e *Encoder) findSequences(src []byte, start, end int) {
+	e.lits = e.lits[:0]
+	e.seqs = e.seqs[:0]
+	shift := uint8(64 - bits.Len(uint(len(e.table))-1))
+	table := e.table
+	anchor := start
+	// positions from which 8 bytes can be read inside the block
+	limit := end - 8
+	ip := start
+	lastOff := int(e.rep[0])
+	for ip < limit {
+		cv := load64(src, ip)
+		h := hash6(cv, shift)
+		cand := int(table[h])
+		table[h] = uint32(ip)
+		// the last offset, one byte ahead
+		if r := ip + 1 - lastOff; lastOff > 0 && r >= 0 && load32(src, r) == uint32(cv>>8) {
+			ip = e.match(src, ip+1, r, anchor, start, end)
+			anchor = ip
+			lastOff = int(e.rep[0])
+			e.insert(src, ip, limit, shift)
+			continue
+		}
+		if cand < ip && load32(src, cand) == uint32(cv) {
+			ip = e.match(src, ip, cand, anchor, start, end)
+			anchor = ip
+			lastOff = int(e.rep[0])
+			e.insert(src, ip, limit, shift)
+			continue
+		}
+		ip += 1 + (ip-anchor)>>6
+	}
+	e.lits = append(e.lits, src[anchor:end]...)
+}
+
+// insert puts positions just before ip into the table, where the next
+// matches of repetitive data start.
+func (e *Encoder) insert(src []byte, ip, limit int, shift uint8) {
+	if ip-2 < limit && ip >= 2 {
+		e.table[hash6(load64(src, ip-2), shift)] = uint32(ip - 2)
+	}
+}
+
+// match extends the match of src[ip:] with src[cand:] both ways, records
+// it with the literals before it and returns the position after it.
+func (e *Encoder) match(src []byte, ip, cand, anchor, start, end int) int {
+	for ip > anchor && cand > 0 && src[ip-1] == src[cand-1] {
+		ip--
+		cand--
+	}
+	n := minMatch
+	for ip+n+8 <= end {
+		if d := load64(src, ip+n) ^ load64(src, cand+n); d != 0 {
+			n += bits.TrailingZeros64(d) >> 3
+			goto done
+		}
+		n += 8
+	}
+	for ip+n < end && src[ip+n] == src[cand+n] {
+		n++
+	}
+done:
+	e.lits = append(e.lits, src[anchor:ip]...)
+	e.seqs = append(e.seqs, seq{
+		litLen:   uint32(ip - anchor),
+		matchLen: uint32(n),
+		offVal:   e.offValue(uint32(ip-cand), uint32(ip-anchor)),
+	})
+	return ip + n
+}
+
+// offValue is the Offset_Value that encodes offset off after litLen
+// literals, and updates the repeat offsets as the decoder will
+// (RFC 8878, 3.1.2.5).
+func (e *Encoder) offValue(off, litLen uint32) uint32 {
+	r := &e.rep
+	if litLen != 0 {
+		switch off {
+		case r[0]:
+			return 1
+		case r[1]:
+			r[0], r[1] = r[1], r[0]
+			return 2
+		case r[2]:
+			r[0], r[1], r[2] = r[2], r[0], r[1]
+			return 3
+		}
+	} else {
+		// with no literals the codes shift by one: 1 is the second
+		// repeat offset, 2 the third, 3 the first minus one
+		switch off {
+		case r[1]:
+			r[0], r[1] = r[1], r[0]
+			return 1
+		case r[2]:
+			r[0], r[1], r[2] = r[2], r[0], r[1]
+			return 2
+		case r[0] - 1:
+			r[0], r[1], r[2] = off, r[0], r[1]
+			return 3
+		}
+	}
+	r[0], r[1], r[2] = off, r[0], r[1]
+	return off + 3
+}
+
+// appendLiterals writes the Literals_Section of e.lits (RFC 8878,
+// 3.1.1.3.1): Huffman-coded where that is smaller, else raw or RLE.
+func (e *Encoder) appendLiterals(dst []byte) []byte {
+	lits := e.lits
+	n := len(lits)
+	if n >= huffMin {
+		e.huff.Reuse = huff0.ReusePolicyNone
+		var out []byte
+		var err error
+		single := n < 1024
+		if single {
+			out, _, err = huff0.Compress1X(lits, &e.huff)
+		} else {
+			out, _, err = huff0.Compress4X(lits, &e.huff)
+		}
+		switch err {
+		case nil:
+			c := len(out)
+			switch {
+			case single:
+				h := 2 | 0<<2 | uint32(n)<<4 | uint32(c)<<14
+				dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+			case n < 1024:
+				h := 2 | 1<<2 | uint32(n)<<4 | uint32(c)<<14
+				dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+			case n < 16384:
+				h := 2 | 2<<2 | uint32(n)<<4 | uint32(c)<<18
+				dst = binary.LittleEndian.AppendUint32(dst, h)
+			default:
+				h := 2 | 3<<2 | uint64(n)<<4 | uint64(c)<<22
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(h))
+				dst = append(dst, byte(h>>32))
+			}
+			return append(dst, out...)
+		case huff0.ErrUseRLE:
+			return append(appendLitHeader(dst, 1, n), lits[0])
+		}
+	}
+	return append(appendLitHeader(dst, 0, n), lits...)
+}
+
+// appendLitHeader writes the header of raw (typ 0) or RLE (typ 1) literals.
+func appendLitHeader(dst []byte, typ uint32, n int) []byte {
+	switch {
+	case n < 32:
+		return append(dst, byte(typ|uint32(n)<<3))
+	case n < 4096:
+		h := typ | 1<<2 | uint32(n)<<4
+		return append(dst, byte(h), byte(h>>8))
+	}
+	h := typ | 3<<2 | uint32(n)<<4
+	return append(dst, byte(h), byte(h>>8), byte(h>>16))
+}
+
+// Symbol compression modes of the sequences section.
+const (
+	modePredefined = 0
+	modeRLE        = 1
+)
+
+// appendSequences writes the Sequences_Section of e.seqs (RFC 8878,
+// 3.1.1.3.2).
+func (e *Encoder) appendSequences(dst []byte) []byte {
+	seqs := e.seqs
+	n := len(seqs)
+	switch {
+	case n < 128:
+		dst = append(dst, byte(n))
+	case n < 0x7F00:
+		dst = append(dst, byte(n>>8)+0x80, byte(n))
+	default:
+		dst = append(dst, 0xFF)
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(n-0x7F00))
+	}
+	if n == 0 {
+		return dst
+	}
+	// one code for the whole block: RLE mode, no state bits at all
+	llRLE, mlRLE, ofRLE := n > 1, n > 1, n > 1
+	ll0, ml0, of0 := llCode(seqs[0].litLen), mlCode(seqs[0].matchLen), ofCode(seqs[0].offVal)
+	for _, s := range seqs[1:] {
+		llRLE = llRLE && llCode(s.litLen) == ll0
+		mlRLE = mlRLE && mlCode(s.matchLen) == ml0
+		ofRLE = ofRLE && ofCode(s.offVal) == of0
+	}
+	var modes byte
+	if llRLE {
+		modes |= modeRLE << 6
+	}
+	if ofRLE {
+		modes |= modeRLE << 4
+	}
+	if mlRLE {
+		modes |= modeRLE << 2
+	}
+	dst = append(dst, modes)
+	if llRLE {
+		dst = append(dst, ll0)
+	}
+	if ofRLE {
+		dst = append(dst, of0)
+	}
+	if mlRLE {
+		dst = append(dst, ml0)
+	}
+
+	// The decoder reads the bit stream backwards: the last sequence is
+	// written first, and the initial states last.
+	w := bitWriter{dst: dst}
+	last := seqs[n-1]
+	llc, mlc, ofc := llCode(last.litLen), mlCode(last.matchLen), ofCode(last.offVal)
+	llState, mlState, ofState := uint32(llEnc.first[llc]), uint32(mlEnc.first[mlc]), uint32(ofEnc.first[ofc])
+	w.extras(last, llc, mlc, ofc)
+	for i := n - 2; i >= 0; i-- {
+		s := seqs[i]
+		llc, mlc, ofc := llCode(s.litLen), mlCode(s.matchLen), ofCode(s.offVal)
+		// states: the decoder updates literal length, match length,
+		// offset, in that order
+		if !ofRLE {
+			ofState = w.encode(ofEnc, ofc, ofState)
+		}
+		if !mlRLE {
+			mlState = w.encode(mlEnc, mlc, mlState)
+		}
+		if !llRLE {
+			llState = w.encode(llEnc, llc, llState)
+		}
+		w.flush()
+		w.extras(s, llc, mlc, ofc)
+	}
+	// initial states: the decoder reads literal length, offset, match
+	// length
+	if !mlRLE {
+		w.add(mlState, mlLog)
+	}
+	if !ofRLE {
+		w.add(ofState, ofLog)
+	}
+	if !llRLE {
+		w.add(llState, llLog)
+	}
+	return w.close()
+}
+
+func ofCode(offVal uint32) uint8 { return uint8(bits.Len32(offVal) - 1) }
+
+// bitWriter writes a bit stream that is read backwards, low bits first
+// in each byte.
+type bitWriter struct {
+	dst []byte
+	acc uint64
+	n   uint
+}
+
+func (w *bitWriter) add(v uint32, n uint8) {
+	w.acc |= uint64(v) << w.n
+	w.n += uint(n)
+}
+
+// flush writes the whole bytes; afterwards fewer than 8 bits wait.
+func (w *bitWriter) flush() {
+	k := w.n >> 3
+	w.dst = binary.LittleEndian.AppendUint64(w.dst, w.acc)
+	w.dst = w.dst[:len(w.dst)-8+int(k)]
+	w.acc >>= k * 8
+	w.n &= 7
+}
+
+// encode writes the bits that take the decoder from the state of
+// symbol s back to state x, and returns the state of s.
+func (w *bitWriter) encode(t *fseEnc, s uint8, x uint32) uint32 {
+	i := int(s)<<t.log + int(x)
+	w.add(uint32(t.off[i]), t.nb[i])
+	return uint32(t.next[i])
+}
+
+// extras writes the extra bits of a sequence: the decoder reads offset,
+// match length, literal length, so they are written the other way round.
+func (w *bitWriter) extras(s seq, llc, mlc, ofc uint8) {
+	w.add(s.litLen-llBase[llc], llBits[llc])
+	w.add(s.matchLen-mlBase[mlc], mlBits[mlc])
+	w.flush()
+	w.add(s.offVal-1<<ofc, ofc)
+	w.flush()
+}
+
+// close ends the stream with its marker bit.
+func (w *bitWriter) close() []byte {
+	w.add(1, 1)
+	w.flush()
+	if w.n > 0 {
+		w.dst = append(w.dst, byte(w.acc))
+	}
+	return w.dst
+}
