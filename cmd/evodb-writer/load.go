@@ -458,6 +458,16 @@ const (
 	maxLineBytes  = 1 << 20
 )
 
+// pipeline returns how many decoders a load with encoders block writers
+// runs on procs cores (GOMAXPROCS), and how many chunks it holds in flight
+// (depth). The first depth chunks are read before any block is written:
+// they keep the initial size, so a load's first depth blocks are its
+// warm-up, longer on a machine with more cores.
+func pipeline(encoders, procs int) (decoders, depth int) {
+	decoders = max(1, procs/2)
+	return decoders, max(encoders, 2) + decoders - 1
+}
+
 // setChunkBytes sizes the input chunk so that it makes one block of the
 // target size, with the writer's latest estimate of the entry bytes of
 // one block and entryPerInput entry bytes per input byte.
@@ -496,8 +506,7 @@ func load(outer context.Context, e *env, w *writer.LakehouseWriter, o *loadOptio
 		encoders = runtime.GOMAXPROCS(0)
 	}
 	l.encoders = encoders
-	decoders := max(1, runtime.GOMAXPROCS(0)/2)
-	depth := max(encoders, 2) + decoders - 1
+	decoders, depth := pipeline(encoders, runtime.GOMAXPROCS(0))
 	l.pool = make(chan *chunk, depth)
 	l.depth, l.sizeLag, l.learnt = depth, depth+1, make(chan struct{})
 	if encoders == 1 {

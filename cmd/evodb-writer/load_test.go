@@ -93,65 +93,78 @@ func TestLoadModesCutBlocks(t *testing.T) {
 	ok(t, runOpts{}, "gen", "--rows", strconv.FormatInt(rows, 10), "--out", data)
 	// do-sqlite aims at blocks of 64 KB of Parquet, 2 MB at most: the
 	// entries (about 350 bytes each) make several target blocks, four per
-	// commit. The first chunks are sized with the writer's initial,
-	// conservative compression estimate; once blocks were written, they
-	// come out within 0.5–1.5 times the target. The last input, between
-	// one and two chunks, is shared evenly by the two block writers.
+	// commit. The chunks read before any block is written (the pipeline's
+	// depth, which grows with the cores: GOMAXPROCS is set for the load,
+	// so that the test knows it) are sized with the writer's initial,
+	// conservative compression estimate; the blocks of the chunks after
+	// them come out within 0.5–1.5 times the target. The last input,
+	// between one and two chunks, is shared evenly by the two block
+	// writers.
 	const target, maxBlock, encoders = 64 << 10, 2 << 20, 2
-	table := filepath.Join(dir, "small")
-	r := ok(t, runOpts{}, "load", "--table", table, "--mode", "do-sqlite", "--encoders", strconv.Itoa(encoders), "--json", data)
-	s := decodeSummary(t, r.stdout)
-	if s.Rows != rows || s.Blocks < 4 {
-		t.Fatalf("do-sqlite load: %+v, want %d rows in 4 or more blocks", s, rows)
-	}
-	snap := snapshotOf(t, table)
-	if snap.Version() > (s.Blocks+3)/4+2 {
-		t.Errorf("%d blocks took %d commits, want about one per 4 blocks", s.Blocks, snap.Version())
-	}
-	// The blocks in input order: by their first LSN (two block writers
-	// create them in either order).
-	files := snap.Files()
-	first := make(map[string]int64, len(files))
-	for _, f := range files {
-		st, err := f.ParseStats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := st.MinValues["_lsn"].(json.Number)
-		lsn, err := n.Int64()
-		if err != nil {
-			t.Fatalf("block %s: no minimum _lsn in its stats %s", f.Path, f.Stats)
-		}
-		first[f.Path] = lsn
-	}
-	sort.Slice(files, func(i, j int) bool { return first[files[i].Path] < first[files[j].Path] })
-	var sizes []int64
-	for _, f := range files {
-		sizes = append(sizes, f.Size)
-		if f.Size > maxBlock {
-			t.Errorf("block %s is %d bytes, above the mode's maximum %d", f.Path, f.Size, maxBlock)
-		}
-	}
-	// The later half: whole chunks within 0.5–1.5 times the target, the
-	// shared tail at least a quarter each and half a target together.
-	tail := len(sizes) - encoders
-	for i, n := range sizes[len(sizes)/2:] {
-		i += len(sizes) / 2
-		lo := int64(target / 2)
-		if i >= tail {
-			lo = target / 4
-		}
-		if n < lo || n > target*3/2 {
-			t.Errorf("block %d of %d is %d bytes after the warm-up, outside %d–%d (target %d): %v", i, len(sizes), n, lo, target*3/2, target, sizes)
-			break
-		}
-	}
-	if sum := sizes[tail] + sizes[tail+1]; sum < target/2 {
-		t.Errorf("the last two blocks make %d bytes, want at least %d: %v", sum, target/2, sizes)
-	}
-	nfiles, nrows, _ := tableTotals(t, snap)
-	if int64(nfiles) != s.Blocks || nrows != rows {
-		t.Errorf("table: %d files, %d rows; summary %d blocks, %d rows", nfiles, nrows, s.Blocks, rows)
+	for _, procs := range []int{1, 8} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
+			table := filepath.Join(dir, fmt.Sprintf("small-%d", procs))
+			r := ok(t, runOpts{env: []string{"GOMAXPROCS=" + strconv.Itoa(procs)}},
+				"load", "--table", table, "--mode", "do-sqlite", "--encoders", strconv.Itoa(encoders), "--json", data)
+			s := decodeSummary(t, r.stdout)
+			if s.Rows != rows || s.Blocks < 4 {
+				t.Fatalf("do-sqlite load: %+v, want %d rows in 4 or more blocks", s, rows)
+			}
+			snap := snapshotOf(t, table)
+			if snap.Version() > (s.Blocks+3)/4+2 {
+				t.Errorf("%d blocks took %d commits, want about one per 4 blocks", s.Blocks, snap.Version())
+			}
+			// The blocks in input order: by their first LSN (two block
+			// writers create them in either order).
+			files := snap.Files()
+			first := make(map[string]int64, len(files))
+			for _, f := range files {
+				st, err := f.ParseStats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, _ := st.MinValues["_lsn"].(json.Number)
+				lsn, err := n.Int64()
+				if err != nil {
+					t.Fatalf("block %s: no minimum _lsn in its stats %s", f.Path, f.Stats)
+				}
+				first[f.Path] = lsn
+			}
+			sort.Slice(files, func(i, j int) bool { return first[files[i].Path] < first[files[j].Path] })
+			var sizes []int64
+			for _, f := range files {
+				sizes = append(sizes, f.Size)
+				if f.Size > maxBlock {
+					t.Errorf("block %s is %d bytes, above the mode's maximum %d", f.Path, f.Size, maxBlock)
+				}
+			}
+			// After the warm-up: whole chunks within 0.5–1.5 times the
+			// target, the shared tail at least a quarter each and half a
+			// target together.
+			_, warm := pipeline(encoders, procs)
+			t.Logf("%d blocks in input order, the first %d the warm-up: %v", len(sizes), warm, sizes)
+			tail := len(sizes) - encoders
+			if tail <= warm {
+				t.Fatalf("%d blocks, %d of them the warm-up: no whole block after it to check: %v", len(sizes), warm, sizes)
+			}
+			for i := warm; i < len(sizes); i++ {
+				n, lo := sizes[i], int64(target/2)
+				if i >= tail {
+					lo = target / 4
+				}
+				if n < lo || n > target*3/2 {
+					t.Errorf("block %d of %d is %d bytes after the warm-up of %d, outside %d–%d (target %d): %v", i, len(sizes), n, warm, lo, target*3/2, target, sizes)
+					break
+				}
+			}
+			if sum := sizes[tail] + sizes[tail+1]; sum < target/2 {
+				t.Errorf("the last two blocks make %d bytes, want at least %d: %v", sum, target/2, sizes)
+			}
+			nfiles, nrows, _ := tableTotals(t, snap)
+			if int64(nfiles) != s.Blocks || nrows != rows {
+				t.Errorf("table: %d files, %d rows; summary %d blocks, %d rows", nfiles, nrows, s.Blocks, rows)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,15 @@ func inProcess(t *testing.T, o runOpts, args []string) result {
 			t.Skip("AWS_* settings need the built command: " + noBinary)
 		}
 		vars[k] = v
+	}
+	// GOMAXPROCS, which the built command's runtime would take from its
+	// environment, is set in this process for the command's run.
+	if v, ok := vars["GOMAXPROCS"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("GOMAXPROCS=%q: want a positive number", v)
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
 	}
 	var stdout, stderr bytes.Buffer
 	e := &env{
