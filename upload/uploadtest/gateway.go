@@ -60,18 +60,41 @@ func FindVersityGW() (string, error) {
 }
 
 // StartGateway starts versitygw with its data in dir and waits until it
-// answers.
+// answers. The port is a free one picked just before versitygw starts;
+// if another process took it meanwhile (versitygw exits: address in
+// use), it starts again on another, three times at most.
 func StartGateway(dir string) (*Gateway, error) {
 	bin, err := FindVersityGW()
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		g, err := startGateway(bin, dir)
+		if errors.Is(err, errPortTaken) && attempt < 3 {
+			continue
+		}
+		return g, err
+	}
+}
+
+// errPortTaken: versitygw exited because its port was in use.
+var errPortTaken = errors.New("port taken")
+
+// freeAddr returns a loopback address with a port free at the time.
+var freeAddr = func() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func startGateway(bin, dir string) (*Gateway, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
 	g := &Gateway{
 		Endpoint:  "http://" + addr,
 		AccessKey: "evodbtestkey",
@@ -93,14 +116,24 @@ func StartGateway(dir string) (*Gateway, error) {
 	defer tick.Stop()
 	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
+	// The probe lists the buckets with this server's own secret: only
+	// this versitygw answers it (not another server that holds the port),
+	// and a server that never answers holds it up for 2 s at most.
+	probe := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := g.Client(nil).ListBuckets(ctx, &s3.ListBucketsInput{}, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+		return err
+	}
 	for {
-		resp, err := http.Get(g.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
+		if probe() == nil {
 			return g, nil
 		}
 		select {
 		case <-g.exited:
+			if strings.Contains(g.logs.String(), "address already in use") {
+				return nil, fmt.Errorf("versitygw exited before answering: %w: %s", errPortTaken, g.logs.String())
+			}
 			return nil, fmt.Errorf("versitygw exited before answering: %s", g.logs.String())
 		case <-deadline.C:
 			g.Close()
