@@ -10,6 +10,7 @@ import (
 
 	"github.com/evodb/writer"
 	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/upload"
 )
 
 // TestCommitOfChunks: two chunks written as one commit (a chunk is one
@@ -17,7 +18,7 @@ import (
 // and the chunks go back to the pool.
 func TestCommitOfChunks(t *testing.T) {
 	ctx := context.Background()
-	w, err := writer.Open(ctx, writer.Options{URI: "mem://load-group-test/t", BlockEncoders: 2})
+	w, err := writer.Open(ctx, writer.Options{Store: upload.NewMemory(), BlockEncoders: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestTailChunk(t *testing.T) {
 func TestReportsInInputOrder(t *testing.T) {
 	var stderr bytes.Buffer
 	e := &env{stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(string) string { return "" }}
-	w, err := writer.Open(context.Background(), writer.Options{URI: "mem://load-order-test/t"})
+	w, err := writer.Open(context.Background(), writer.Options{Store: upload.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
 	}
