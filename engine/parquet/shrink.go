@@ -10,19 +10,25 @@ import "github.com/evodb/writer/kernels"
 // next ones (a big block, then small ones) would pin its memory for good:
 // at the start of each file, shrinkBuffers releases every buffer that holds
 // more than twice what the largest chunk of each of the last shrinkFiles
-// files could need (plus shrinkSlack), and it grows again to what the next
-// files need. A run of files of about the same size never releases
-// anything, so writing them stays free of allocations.
+// files could need (plus shrinkSlack; the dictionary tables: twice the
+// most entries a dictionary of those files had, plus dictSlack), and it
+// grows again to what the next files need. A run of files of about the
+// same size never releases anything, so writing them stays free of
+// allocations. The slacks are small, so that a writer that settles on
+// small files (64 KB blocks) after large ones comes back to about what a
+// new writer of those small files holds: a slack of 64 KiB a buffer and
+// 8,192 dictionary entries kept about 1.2 MB of a 4.7 MB block's buffers
+// and tables in a writer of 64 KB blocks.
 
 const (
 	// shrinkFiles is how many files in a row must need much less than a
 	// buffer holds before it is released
 	shrinkFiles = 4
 	// shrinkSlack is the room a byte buffer may keep beyond twice the need
-	shrinkSlack = 64 << 10
+	shrinkSlack = 4 << 10
 	// dictSlack is the room, in entries, the dictionary tables may keep
-	// beyond four times the need (a build reserves a batch ahead)
-	dictSlack = 2 * dictSample
+	// beyond twice the need (a build reserves a batch of 256 ahead)
+	dictSlack = 1024
 	// zstdMaxBlock is the largest input the zstd encoder compresses as
 	// one block, without a history buffer (of the window plus a block)
 	zstdMaxBlock = 128 << 10
@@ -108,13 +114,19 @@ func (w *Writer) shrinkBuffers() {
 		}
 		return false
 	}
-	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.comp, &w.dictBuf, &w.stage} {
+	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.dictBuf, &w.stage} {
 		if tooBig(cap(*b), need.bytes) {
 			*b = nil
 		}
 	}
+	// the compressor's outputs: at most about its largest input
+	for _, b := range [...]*[]byte{&w.comp, &w.dictZ} {
+		if tooBig(cap(*b), need.page) {
+			*b = nil
+		}
+	}
 	for i := range w.outs {
-		if tooBig(cap(w.outs[i]), need.bytes) {
+		if tooBig(cap(w.outs[i]), need.page) {
 			w.outs[i] = nil
 		}
 	}
@@ -138,7 +150,7 @@ func (w *Writer) shrinkBuffers() {
 	if tooBig(8*cap(w.fixed.spare64)+4*cap(w.fixed.spare32), max(directNeed, 12*need.levels)) {
 		w.fixed.spare64, w.fixed.spare32 = nil, nil
 	}
-	if u.dictHeld > 4*need.dict+dictSlack {
+	if u.dictHeld > 2*need.dict+dictSlack {
 		w.fixed, w.byteDic, w.dictMem = dictFixed{}, dictBytes{}, kernels.DictMemory{}
 		w.dropDictCache()
 		u.dictHeld = 0
@@ -158,7 +170,7 @@ func (w *Writer) shrinkBuffers() {
 // the dictionary tables are counted by their entries and the zstd
 // encoders' history by whether it is held).
 func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
-	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.comp, w.dictBuf, w.stage, w.nulls} {
+	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.comp, w.dictBuf, w.dictZ, w.stage, w.nulls} {
 		bytes += cap(b)
 	}
 	for _, b := range w.outs {

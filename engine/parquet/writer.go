@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 	"strings"
@@ -110,8 +111,12 @@ type leaf struct {
 	dictChoice, splitChoice valueKind
 	dictChosen, splitChosen bool
 	// the last dictionary page compressed for the column, raw and
-	// compressed (see cachedDictPage)
+	// compressed (see cachedDictPage), kept once a page repeated
 	dictPageRaw, dictPageComp []byte
+	// hash of the column's last dictionary page (dictPageSeen: there was
+	// one), to keep a page only when it repeats the one before
+	dictPageHash uint64
+	dictPageSeen bool
 }
 
 // Writer writes one Parquet file, a row group at a time. It is not safe
@@ -1253,7 +1258,7 @@ func (w *Writer) appendValues(dst []byte, c *ColumnData, kind valueKind, dictLen
 			return w.delta.appendInt32(dst, nil)
 		}
 		off := c.Offsets[vlo : vhi+1]
-		lens := slices.Grow(w.lens[:0], len(off)-1)[:len(off)-1]
+		lens := fit(w.lens, len(off)-1)
 		for i := range lens {
 			lens[i] = off[i+1] - off[i]
 		}
@@ -1358,6 +1363,7 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 		if w.chunkCodec != Uncompressed {
 			if p.typ == pageDictionary && w.dictZOK {
 				comp = w.dictZ
+				w.keepDictPage(body, comp, false)
 			} else if p.typ == pageDictionary {
 				comp = w.cachedDictPage(body)
 			} else {
@@ -1397,7 +1403,11 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 // compressor turns the same bytes into the same bytes (every page is
 // compressed afresh), so such a page is compressed once and its
 // compressed bytes reused while it repeats. A leaf keeps its last page up
-// to dictCacheMax bytes, and the leaves together up to dictCacheBudget.
+// to dictCacheMax bytes, and the leaves together up to dictCacheBudget,
+// but only a page that repeated the one before it (by a hash of the
+// pages): a dictionary that changes from chunk to chunk (a few thousand
+// scores or ids of a row group, a page of 20 KB or more next to a 0.7 MB
+// block) is not held for nothing between files.
 const (
 	dictCacheMax    = 256 << 10
 	dictCacheBudget = 1 << 20
@@ -1406,6 +1416,9 @@ const (
 // dictCacheOn is whether cachedDictPage keeps pages; tests turn it off to
 // compare with compressing every page.
 var dictCacheOn = true
+
+// dictPageSeed seeds the hash of dictionary pages (keepDictPage).
+var dictPageSeed = maphash.MakeSeed()
 
 // cachedDictPage returns the dictionary page body compressed, reusing the
 // chunk's leaf's last one if body is the same.
@@ -1417,19 +1430,38 @@ func (w *Writer) cachedDictPage(body []byte) []byte {
 		return l.dictPageComp
 	}
 	w.comp = w.compress(w.comp[:0], body)
+	w.keepDictPage(body, w.comp, true)
+	return w.comp
+}
+
+// keepDictPage records the chunk's dictionary page body, just compressed
+// to comp: the leaf keeps both when body repeats the leaf's last page
+// (their hashes are equal) and mayKeep, and otherwise drops the page it
+// kept, unless that is body. The first row group of a file, whose
+// dictionary page the choice of encoding compressed (dictZ), records the
+// page's hash but keeps no page: the next file judges its first row
+// group again (Reset), so only the file's next row groups could reuse it,
+// and they keep it when they repeat it.
+func (w *Writer) keepDictPage(body, comp []byte, mayKeep bool) {
+	l := w.chunkLeaf
 	if l == nil || !dictCacheOn {
-		return w.comp
+		return
 	}
+	h := maphash.Bytes(dictPageSeed, body)
+	repeated := l.dictPageSeen && l.dictPageHash == h
+	l.dictPageHash, l.dictPageSeen = h, true
 	held := len(l.dictPageRaw) + len(l.dictPageComp)
-	if need := len(body) + len(w.comp); len(body) <= dictCacheMax && w.dictCacheHeld-held+need <= dictCacheBudget {
+	if !mayKeep && held > 0 && bytes.Equal(l.dictPageRaw, body) {
+		return
+	}
+	if need := len(body) + len(comp); mayKeep && repeated && len(body) <= dictCacheMax && w.dictCacheHeld-held+need <= dictCacheBudget {
 		l.dictPageRaw = append(l.dictPageRaw[:0], body...)
-		l.dictPageComp = append(l.dictPageComp[:0], w.comp...)
+		l.dictPageComp = append(l.dictPageComp[:0], comp...)
 		w.dictCacheHeld += need - held
 	} else if held > 0 {
 		l.dictPageRaw, l.dictPageComp = nil, nil
 		w.dictCacheHeld -= held
 	}
-	return w.comp
 }
 
 // dropDictCache empties the leaves' dictionary page caches.
@@ -1497,6 +1529,7 @@ func (w *Writer) flushPages() {
 			p := &w.pending[0]
 			if w.dictZOK {
 				w.outs[0] = append(w.outs[0][:0], w.dictZ...)
+				w.keepDictPage(w.stage[p.bodyOff:p.bodyEnd], w.dictZ, false)
 			} else {
 				w.outs[0] = append(w.outs[0][:0], w.cachedDictPage(w.stage[p.bodyOff:p.bodyEnd])...)
 			}
