@@ -72,9 +72,15 @@ func (w *Writer) noteChunk(c *ColumnData, nv int) {
 	f.chunks++
 	f.levels = max(f.levels, c.NumLevels)
 	f.bytes = max(f.bytes, rawChunkBytes(c, nv))
-	d := max(w.fixed.len(), w.fixed.d32.Len(), w.fixed.d64.Len(), w.byteDic.len())
-	f.dict = max(f.dict, d)
-	w.use.dictHeld = max(w.use.dictHeld, d)
+}
+
+// noteDict records a dictionary build that reached entries entries
+// (kept or not). Only the chunk's own build counts: a dictionary of
+// another type keeps the length of its last build, which may be a file
+// long past.
+func (w *Writer) noteDict(entries int) {
+	w.use.file.dict = max(w.use.file.dict, entries)
+	w.use.dictHeld = max(w.use.dictHeld, entries)
 }
 
 // notePage records an input of n bytes to the compressor.

@@ -1015,6 +1015,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	case ByteArray:
 		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
 	}
+	w.noteDict(w.dictLen(t))
 	if !ok {
 		return fallback
 	}
