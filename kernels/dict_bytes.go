@@ -374,6 +374,17 @@ func (d *DictBytes) Reset() {
 	}
 }
 
+// UseBuffers gives d the memory of slab and offsets, from length 0, for
+// the values of the dictionary it builds from its next Reset on: it
+// appends to them, and Values returns them (or, once a build outgrew
+// them, the larger slices appending made). A caller that owns scratch
+// memory idle while d's dictionary is built and read lends it so, instead
+// of d keeping memory of its own; it must not write the memory while it
+// reads d's values.
+func (d *DictBytes) UseBuffers(slab []byte, offsets []int32) {
+	d.slab, d.offsets = slab[:0], offsets[:0]
+}
+
 // ShareMemory makes d take its hash table from m from its next Reset or
 // growth on (see DictMemory); nil gives it memory of its own again.
 func (d *DictBytes) ShareMemory(m *DictMemory) { d.mem = m }

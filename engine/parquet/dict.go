@@ -97,6 +97,22 @@ func (d *dictFixed) appendValues(dst []byte) []byte {
 	return appendPlainInt64(dst, d.d64.Values())
 }
 
+// wordBytes is the memory of v as bytes, from length 0.
+func wordBytes(v []uint64) []byte {
+	if cap(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*cap(v))[:0]
+}
+
+// roomI32 is the memory of v as int32s, from length 0.
+func roomI32(v []uint32) []int32 {
+	if cap(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(v))), cap(v))[:0]
+}
+
 func asI64(v []uint64) []int64 {
 	if len(v) == 0 {
 		return nil
@@ -227,6 +243,11 @@ type dictBytes struct {
 	// small holds the words of a short build while they are few (see
 	// wordTable); d.w takes over past wordTableMax of them
 	small wordTable
+	// slabMem and offMem, if set, are lent to d.d for the values of a
+	// long build (see buildLong): the Writer's dictFixed.spare64 and
+	// spare32, idle while a chunk of strings is written
+	slabMem *[]uint64
+	offMem  *[]uint32
 }
 
 func (d *dictBytes) len() int {
@@ -499,6 +520,21 @@ func (d *dictBytes) build(data []byte, offsets []int32, limit, max16 int, idx []
 // buildLong builds the dictionary on the string hash table.
 func (d *dictBytes) buildLong(data []byte, offsets []int32, limit, max16 int, idx []uint32) bool {
 	d.short = false
+	if d.slabMem != nil {
+		// The dictionary's values go to the lent scratch; a build that
+		// outgrows it leaves larger scratch for the next one, so that
+		// builds like it append in place.
+		d.d.UseBuffers(wordBytes(*d.slabMem), roomI32(*d.offMem))
+		defer func() {
+			slab, offs := d.d.Values()
+			if cap(slab) > 8*cap(*d.slabMem) {
+				*d.slabMem = make([]uint64, (cap(slab)+7)/8)
+			}
+			if cap(offs) > cap(*d.offMem) {
+				*d.offMem = make([]uint32, cap(offs))
+			}
+		}()
+	}
 	d.d.Reset()
 	n := len(offsets) - 1
 	out := asI32(idx)

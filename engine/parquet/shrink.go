@@ -152,8 +152,11 @@ func (w *Writer) shrinkBuffers() {
 	// of short strings (8 bytes a value), the bitmap of an integer range
 	// and its counts (see directMaxSpan), the sort's second buffers (12
 	// bytes an entry, at most a value).
+	// They also hold the values of string dictionaries (lent to the
+	// string table, see linkDicts): at most a chunk's bytes and an
+	// offset per value.
 	directNeed := int(directMaxSpan(need.levels)/8 + directMaxSpan(need.levels)/16)
-	if tooBig(8*cap(w.fixed.spare64)+4*cap(w.fixed.spare32), max(directNeed, 12*need.levels)) {
+	if tooBig(8*cap(w.fixed.spare64)+4*cap(w.fixed.spare32), max(directNeed, 12*need.levels, need.bytes+4*need.levels)) {
 		w.fixed.spare64, w.fixed.spare32 = nil, nil
 	}
 	if u.dictHeld > 2*need.dict+dictSlack {
