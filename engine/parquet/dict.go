@@ -248,6 +248,12 @@ type dictBytes struct {
 	// spare32, idle while a chunk of strings is written
 	slabMem *[]uint64
 	offMem  *[]uint32
+	// shortSlabMem and shortOffMem, if set, are lent for slab and
+	// offsets in a short build (see buildShort): the Writer's
+	// dictFixed.s64 and order, idle while a chunk of strings is written
+	// (spare64 holds the words then)
+	shortSlabMem *[]uint64
+	shortOffMem  *[]uint32
 }
 
 func (d *dictBytes) len() int {
@@ -334,6 +340,19 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 	}
 	d.w.Reset()
 	d.small.reset()
+	if d.shortSlabMem != nil {
+		// the values go to the lent scratch, grown for the next build
+		// when this one outgrows it
+		d.slab, d.offsets = wordBytes(*d.shortSlabMem), roomI32(*d.shortOffMem)
+		defer func() {
+			if cap(d.slab) > 8*cap(*d.shortSlabMem) {
+				*d.shortSlabMem = make([]uint64, (cap(d.slab)+7)/8)
+			}
+			if cap(d.offsets) > cap(*d.shortOffMem) {
+				*d.shortOffMem = make([]uint32, cap(d.offsets))
+			}
+		}()
+	}
 	d.slab, d.offsets = d.slab[:0], append(d.offsets[:0], 0)
 	out := asI32(idx)
 	// the words go to d.small while it takes them, then to d.w

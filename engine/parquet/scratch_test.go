@@ -86,9 +86,10 @@ func TestSmallChunkScratch(t *testing.T) {
 }
 
 // TestStringDictionaryInScratch: the string table keeps the values of its
-// dictionary in the fixed-width builds' scratch (idle while a chunk of
-// strings is written), growing it when a dictionary outgrows it, instead
-// of memory of its own; files written so are the bytes a new writer
+// dictionary in the fixed-width builds' scratch, and a short strings'
+// build its values in the sorted values' buffers (both idle while a chunk
+// of strings is written), growing them when a dictionary outgrows them,
+// instead of memory of their own; files written so are the bytes a new writer
 // writes, and a run of like files leaves the scratch where it is.
 func TestStringDictionaryInScratch(t *testing.T) {
 	schema := flatSchema(
@@ -161,6 +162,15 @@ func TestStringDictionaryInScratch(t *testing.T) {
 		}
 		if unsafe.Pointer(unsafe.SliceData(offs)) != unsafe.Pointer(unsafe.SliceData(w.fixed.spare32)) {
 			t.Errorf("file %d: the string dictionary's offsets are not in the scratch", i)
+		}
+		// the codes' dictionary (short strings) is in the sorted
+		// values' buffers
+		if !w.byteDic.short {
+			t.Fatalf("file %d: the codes' dictionary is not a short build", i)
+		}
+		if unsafe.Pointer(unsafe.SliceData(w.byteDic.slab)) != unsafe.Pointer(unsafe.SliceData(w.fixed.s64)) ||
+			unsafe.Pointer(unsafe.SliceData(w.byteDic.offsets)) != unsafe.Pointer(unsafe.SliceData(w.fixed.order)) {
+			t.Errorf("file %d: the short strings' dictionary is not in the sorted values' buffers", i)
 		}
 	}
 	// settled on like files (the large one's memory released), the

@@ -920,13 +920,15 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 
 // linkDicts points the word table and the words of the byte-string
 // dictionary at the 8-byte table and the scratch of the fixed-width one,
-// lends that scratch to the string table for its values, and has the
+// lends that scratch to the string table for its values and the sorted
+// values' buffers to the short strings' values, and has the
 // 8-byte table and the string table share one table's memory: a build
 // resets them, a chunk builds one dictionary, and the dictionary a chunk
 // built is only read (its values) while that chunk is written.
 func (w *Writer) linkDicts() {
 	w.byteDic.w, w.byteDic.words = &w.fixed.d64, &w.fixed.spare64
 	w.byteDic.slabMem, w.byteDic.offMem = &w.fixed.spare64, &w.fixed.spare32
+	w.byteDic.shortSlabMem, w.byteDic.shortOffMem = &w.fixed.s64, &w.fixed.order
 	w.fixed.d64.ShareMemory(&w.dictMem)
 	w.byteDic.d.ShareMemory(&w.dictMem)
 }
