@@ -479,6 +479,12 @@ func TestCompactConcurrentWriters(t *testing.T) {
 	store := s3Store(t, upload.S3Options{})
 	tbl := ctNewTable(t, store, clk)
 	const writers, rowsPerFlush = 4, 5
+	// Halfway the writers wait until a compaction has landed (or a
+	// compactor failed), so that one lands between their flushes whatever
+	// the scheduling; before and after that, they flush while the
+	// compactors run.
+	compacted, failed := make(chan struct{}), make(chan struct{})
+	var compactedOnce, failedOnce sync.Once
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for i := range writers {
@@ -490,6 +496,12 @@ func TestCompactConcurrentWriters(t *testing.T) {
 		wg.Go(func() {
 			p := fmt.Sprintf("writer%d", i)
 			for j := range flushes {
+				if j == flushes/2 {
+					select {
+					case <-compacted:
+					case <-failed:
+					}
+				}
 				if _, err := lw.Flush(ctx, ctBatch(p, int64(1+j*rowsPerFlush), rowsPerFlush)); err != nil {
 					errs <- fmt.Errorf("%s flush %d: %w", p, j, err)
 					return
@@ -518,12 +530,14 @@ func TestCompactConcurrentWriters(t *testing.T) {
 				switch {
 				case err == nil && res.NewBlocks > 0:
 					results["compacted"]++
+					compactedOnce.Do(func() { close(compacted) })
 				case err == nil:
 					results["nothing to do"]++
 				case errors.Is(err, manifest.ErrConflict):
 					results["conflict"]++
 				default:
 					results["error: "+err.Error()]++
+					failedOnce.Do(func() { close(failed) })
 				}
 				mu.Unlock()
 			}
