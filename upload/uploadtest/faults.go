@@ -174,6 +174,17 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
+// objectKey returns the object key of a path-style request path
+// (/bucket/key), without the bucket: the tests' buckets have random
+// names, and which requests get a fault must not depend on them.
+func objectKey(path string) string {
+	p := strings.TrimPrefix(path, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return ""
+}
+
 // choose returns the fault for this request, counting it.
 func (t *Transport) choose(op Op, key string, part int) Fault {
 	t.mu.Lock()
@@ -251,7 +262,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	q := r.URL.Query()
 	part, _ := strconv.Atoi(q.Get("partNumber"))
 	uploadID := q.Get("uploadId")
-	fault := t.choose(op, r.URL.Path, part)
+	fault := t.choose(op, objectKey(r.URL.Path), part)
 
 	drop := func() {
 		if r.Body != nil {
