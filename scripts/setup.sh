@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests and benchmarks need on a fresh machine:
-# Go modules, qemu-user-static (arm64 tests), versitygw (S3 tests), node and
+# Go modules, qemu-user-static (arm64 tests), zstd (the reference decoder
+# for internal/zstdenc's tests), versitygw (S3 tests), node and
 # DuckDB (@duckdb/node-api in bench/duckdb: interop tests and benchmarks).
 # Safe to run again: each step is skipped when already done. Steps that
 # use the network are tried up to 4 times (RETRIES), waiting 5 s, 10 s,
@@ -41,6 +42,12 @@ apt_install() {
 if ! command -v qemu-aarch64-static >/dev/null; then
 	echo "setup: installing qemu-user-static"
 	apt_install qemu-user-static
+fi
+
+# the reference zstd decoder: internal/zstdenc checks its frames with it
+if ! command -v zstd >/dev/null; then
+	echo "setup: installing zstd"
+	apt_install zstd
 fi
 
 if ! command -v versitygw >/dev/null && [ ! -x "$GOBIN/versitygw" ]; then

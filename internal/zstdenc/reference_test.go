@@ -1,0 +1,282 @@
+package zstdenc
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The readers of our Parquet files (DuckDB, Spark, arrow) decompress
+// with the reference zstd library, which is stricter in places than the
+// klauspost decoder the other tests use. These tests decode our frames
+// with the reference command line tool.
+
+// refTool returns the path of the zstd command line tool. Without it
+// the test is skipped, except under CI (CI set), where it fails:
+// scripts/setup.sh installs it there.
+func refTool(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("zstd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the zstd command line tool is missing (scripts/setup.sh installs it): %v", err)
+		}
+		t.Skip("the zstd command line tool is not installed (apt-get install zstd, or run scripts/setup.sh): frames not checked against the reference decoder")
+	}
+	return path
+}
+
+// refCase is one input of the reference corpus.
+type refCase struct {
+	name string
+	src  []byte
+}
+
+// refCheck encodes every case with e and decodes the frames with the
+// reference decoder: all of them at once, one file of concatenated
+// frames (the tool decodes it to the concatenated inputs); where that
+// fails, each frame alone, to name the inputs it fails on.
+func refCheck(t *testing.T, tool string, e *Encoder, cases []refCase) {
+	t.Helper()
+	dir := t.TempDir()
+	var all, want []byte
+	frames := make([][]byte, len(cases))
+	for i, c := range cases {
+		frames[i] = e.EncodeAll(nil, c.src)
+		all = append(all, frames[i]...)
+		want = append(want, c.src...)
+	}
+	got, err := refDecode(tool, filepath.Join(dir, "all.zst"), all)
+	if err == nil && bytes.Equal(got, want) {
+		return
+	}
+	bad := 0
+	for i, c := range cases {
+		got, err := refDecode(tool, filepath.Join(dir, fmt.Sprintf("%d.zst", i)), frames[i])
+		switch {
+		case err != nil:
+			t.Errorf("%s (%d bytes, frame of %d): the reference decoder rejects the frame: %v", c.name, len(c.src), len(frames[i]), err)
+		case !bytes.Equal(got, c.src):
+			t.Errorf("%s (%d bytes, frame of %d): the reference decoder reads other bytes: %s", c.name, len(c.src), len(frames[i]), firstDiff(got, c.src))
+		default:
+			continue
+		}
+		if bad++; bad == 10 {
+			t.Fatal("more failing inputs not listed")
+		}
+	}
+	if bad == 0 {
+		t.Fatalf("the batch of %d frames fails (%v) but each frame alone decodes", len(cases), err)
+	}
+}
+
+// refDecode writes frames to path and decodes it with zstd -d -c.
+func refDecode(tool, path string, frames []byte) ([]byte, error) {
+	if err := os.WriteFile(path, frames, 0o600); err != nil {
+		return nil, err
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(tool, "-d", "-c", "-q", path)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.Bytes(), nil
+}
+
+// skewed draws n bytes with counts following the Fibonacci numbers
+// (shuffled, so that few matches form): the Huffman tree of such
+// literals is as deep as the table log allows.
+func skewed(r *rand.Rand, n, symbols int) []byte {
+	w := []int{1, 1}
+	for len(w) < symbols {
+		w = append(w, w[len(w)-1]+w[len(w)-2])
+	}
+	total := 0
+	for _, x := range w {
+		total += x
+	}
+	b := make([]byte, 0, n)
+	for s, x := range w {
+		k := max(x*n/total, 1)
+		for range k {
+			b = append(b, byte(s*7+1))
+		}
+	}
+	r.Shuffle(len(b), func(i, j int) { b[i], b[j] = b[j], b[i] })
+	for len(b) < n {
+		b = append(b, b[r.IntN(len(b))])
+	}
+	return b[:n]
+}
+
+// repeats copies units from a few distances back, with no literals in
+// between where noLits, so that sequences come with a literal length of
+// zero and offsets that the repeat history holds (including the first
+// repeat offset minus one: distances 48 and 47).
+func repeats(r *rand.Rand, n int, noLits bool) []byte {
+	src := randomBytes(r, 256)
+	dists := []int{16, 48, 112, 47, 111, 200}
+	for len(src) < n {
+		if !noLits && r.IntN(2) == 0 {
+			src = append(src, randomBytes(r, 1+r.IntN(3))...)
+		}
+		from := len(src) - dists[r.IntN(len(dists))]
+		for i := range 6 + r.IntN(12) {
+			src = append(src, src[from+i])
+		}
+	}
+	return src[:n]
+}
+
+// varied mixes matches of many lengths and offsets with literal runs of
+// many lengths, so that every code stream has a spread of codes (the
+// block's own FSE tables where the encoder builds them) and long
+// lengths with many extra bits.
+func varied(r *rand.Rand, n int) []byte {
+	src := text(r, 1024)
+	for len(src) < n {
+		src = append(src, randomBytes(r, int(r.ExpFloat64()*20))...)
+		d := 1 + min(int(r.ExpFloat64()*float64(len(src))/8), len(src)-1)
+		from := len(src) - d
+		for i := range 4 + int(r.ExpFloat64()*60) {
+			src = append(src, src[from+i])
+		}
+	}
+	return src[:n]
+}
+
+// refCorpus is the inputs checked against the reference decoder: sizes
+// at the frame header's and the block's boundaries, one and several
+// blocks, raw, RLE and compressed blocks, each literals section format,
+// repeat offsets after zero literals, skewed literals (deep Huffman
+// trees), the fuzz seeds.
+func refCorpus(short bool) []refCase {
+	r := rand.New(rand.NewPCG(2026, 11))
+	const blk = maxBlockSize
+	var cs []refCase
+	add := func(name string, src []byte) { cs = append(cs, refCase{name, src}) }
+	add("empty", nil)
+	add("one byte", []byte{0x5a})
+	add("two bytes", []byte{1, 2})
+	for _, n := range []int{3, 7, 8, 9, 31, 32, 33, 100} {
+		add(fmt.Sprintf("text %d", n), text(r, n))
+	}
+	for _, n := range []int{2, 100, blk - 1, blk, blk + 1, 2*blk + 5} {
+		add(fmt.Sprintf("all same %d", n), bytes.Repeat([]byte{0xee}, n))
+	}
+	// Frame_Content_Size: 1 byte below 256, 2 bytes (less 256) below
+	// 65,792, 4 bytes above
+	for _, n := range []int{255, 256, 257, 1023, 1024, 1025, 4095, 4096, 16383, 16384, 65535, 65536, 65537, 65791, 65792, 65793} {
+		add(fmt.Sprintf("text %d", n), text(r, n))
+		add(fmt.Sprintf("column %d", n), columnLike(r, n))
+	}
+	for _, n := range []int{1, 31, 32, 1000, 4096, 65536, blk - 1, blk, blk + 1, 200_000} {
+		add(fmt.Sprintf("random %d", n), randomBytes(r, n))
+	}
+	for _, n := range []int{blk - 1, blk, blk + 1, 2*blk - 1, 2 * blk, 3*blk + 7} {
+		add(fmt.Sprintf("column %d", n), columnLike(r, n))
+		add(fmt.Sprintf("varied %d", n), varied(r, n))
+	}
+	add("same then random", append(bytes.Repeat([]byte{9}, blk), randomBytes(r, 1000)...))
+	add("random then same", append(randomBytes(r, blk), bytes.Repeat([]byte{9}, blk+3)...))
+	add("random then text", append(randomBytes(r, blk+100), text(r, blk)...))
+	add("text, random, text", slices.Concat(text(r, blk), randomBytes(r, blk), text(r, blk)))
+	for _, n := range []int{300, 5000, 60_000, blk + 10_000} {
+		add(fmt.Sprintf("repeats %d", n), repeats(r, n, false))
+		add(fmt.Sprintf("repeats without literals %d", n), repeats(r, n, true))
+	}
+	for _, n := range []int{40, 1000, 1100, 20_000, 70_000, blk + 1} {
+		for _, k := range []int{3, 12, 20, 40} {
+			add(fmt.Sprintf("skewed %d of %d symbols", n, k), skewed(r, n, k))
+		}
+	}
+	for _, n := range []int{50, 500, 5000, 50_000} {
+		add(fmt.Sprintf("varied %d", n), varied(r, n))
+	}
+	// periodic data: one offset for the whole block (RLE offset codes)
+	for _, p := range []int{1, 2, 3, 4, 7, 64, 1000} {
+		unit := randomBytes(r, p)
+		add(fmt.Sprintf("period %d", p), bytes.Repeat(unit, 40_000/p+1))
+	}
+	for i, s := range fuzzSeeds {
+		add(fmt.Sprintf("fuzz seed %d", i), fuzzInput(s.src, s.repeat))
+	}
+	if !short {
+		add("text 1M", text(r, 1<<20))
+		add("column 1M", columnLike(r, 1<<20))
+		add("varied 1M", varied(r, 1<<20))
+	}
+	return cs
+}
+
+// TestReferenceDecoder decodes the frames of the reference corpus with
+// the reference decoder, with one encoder reused across all of them and
+// with a fresh one each.
+func TestReferenceDecoder(t *testing.T) {
+	tool := refTool(t)
+	cases := refCorpus(testing.Short())
+	t.Run("reused encoder", func(t *testing.T) {
+		var e Encoder
+		refCheck(t, tool, &e, cases)
+	})
+	t.Run("fresh encoders", func(t *testing.T) {
+		for _, c := range cases {
+			var e Encoder
+			refCheck(t, tool, &e, []refCase{c})
+		}
+	})
+}
+
+// TestReferenceDecoderRandom is a seeded randomized run through the
+// reference decoder: inputs of random sizes made of random pieces
+// (random bytes, text, runs, copies from earlier at random distances,
+// skewed bytes), in batches.
+func TestReferenceDecoderRandom(t *testing.T) {
+	tool := refTool(t)
+	rounds, perRound := 8, 40
+	if testing.Short() {
+		rounds = 2
+	}
+	r := rand.New(rand.NewPCG(77, 2026))
+	var e Encoder
+	for round := range rounds {
+		var cases []refCase
+		for i := range perRound {
+			n := int(r.ExpFloat64() * 20_000)
+			if i%10 == 0 {
+				n = r.IntN(3 * maxBlockSize)
+			}
+			src := make([]byte, 0, n)
+			for len(src) < n {
+				k := 1 + r.IntN(min(n-len(src), 4000))
+				switch r.IntN(6) {
+				case 0:
+					src = append(src, randomBytes(r, k)...)
+				case 1:
+					src = append(src, text(r, k)...)
+				case 2:
+					src = append(src, bytes.Repeat([]byte{byte(r.Uint32())}, k)...)
+				case 3:
+					src = append(src, skewed(r, k, 2+r.IntN(30))...)
+				default:
+					if len(src) == 0 {
+						continue
+					}
+					from := r.IntN(len(src))
+					for j := range k {
+						src = append(src, src[from+j])
+					}
+				}
+			}
+			cases = append(cases, refCase{fmt.Sprintf("round %d input %d", round, i), src[:n]})
+		}
+		refCheck(t, tool, &e, cases)
+	}
+}
