@@ -3,6 +3,7 @@ package zstdenc
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -152,6 +153,34 @@ func varied(r *rand.Rand, n int) []byte {
 	return src[:n]
 }
 
+// markedPeriod repeats a unit of 64 bytes below 128 and overwrites a
+// byte every 400 to 600 bytes with a marker of 128 or more: one value
+// for all where same (and the last 8 bytes of each block, which the
+// encoder leaves to literals), else a counter.
+func markedPeriod(r *rand.Rand, n int, same bool) []byte {
+	unit := randomBytes(r, 64)
+	for i := range unit {
+		unit[i] &= 0x7f
+	}
+	b := bytes.Repeat(unit, n/64+1)[:n]
+	for i, k := 400+r.IntN(200), 0; i < n; i, k = i+400+r.IntN(200), k+1 {
+		b[i] = 0xc0
+		if !same {
+			b[i] = 0x80 | byte(k)
+		}
+	}
+	if same {
+		// the last bytes of a block are literals: markers too
+		for end := min(maxBlockSize, n); ; end = min(end+maxBlockSize, n) {
+			copy(b[max(end-8, 0):end], bytes.Repeat([]byte{0xc0}, 8))
+			if end == n {
+				break
+			}
+		}
+	}
+	return b
+}
+
 // refCorpus is the inputs checked against the reference decoder: sizes
 // at the frame header's and the block's boundaries, one and several
 // blocks, raw, RLE and compressed blocks, each literals section format,
@@ -205,6 +234,12 @@ func refCorpus(short bool) []refCase {
 		unit := randomBytes(r, p)
 		add(fmt.Sprintf("period %d", p), bytes.Repeat(unit, 40_000/p+1))
 	}
+	// a period broken by a marker byte every 400-600 bytes: past the
+	// first block every sequence is one literal and a match at the
+	// repeat offset (RLE offset codes); with one marker value for all,
+	// the literals are RLE
+	add("marked period, counter markers", markedPeriod(r, 3*blk, false))
+	add("marked period, one marker", markedPeriod(r, 3*blk, true))
 	for i, s := range fuzzSeeds {
 		add(fmt.Sprintf("fuzz seed %d", i), fuzzInput(s.src, s.repeat))
 	}
@@ -278,5 +313,152 @@ func TestReferenceDecoderRandom(t *testing.T) {
 			cases = append(cases, refCase{fmt.Sprintf("round %d input %d", round, i), src[:n]})
 		}
 		refCheck(t, tool, &e, cases)
+	}
+}
+
+// frameFeatures lists what a frame uses, read from its headers: the
+// Frame_Content_Size field's size, each block's type, each literals
+// section's type and size format, each sequences section's count size
+// and symbol compression modes. It returns an error where the frame is
+// not laid out as RFC 8878 describes.
+func frameFeatures(frame []byte, seen map[string]int) error {
+	if len(frame) < 6 || frame[0] != 0x28 || frame[1] != 0xb5 || frame[2] != 0x2f || frame[3] != 0xfd {
+		return fmt.Errorf("no magic number")
+	}
+	fhd := frame[4]
+	single := fhd>>5&1 == 1
+	fcs := [4]int{0, 2, 4, 8}[fhd>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	seen[fmt.Sprintf("frame content size in %d bytes", fcs)]++
+	p := 5 + fcs + [4]int{0, 1, 2, 4}[fhd&3]
+	if !single {
+		p++
+	}
+	blocks := 0
+	for {
+		if p+3 > len(frame) {
+			return fmt.Errorf("block header at %d past the frame's end", p)
+		}
+		h := int(frame[p]) | int(frame[p+1])<<8 | int(frame[p+2])<<16
+		p += 3
+		last, typ, size := h&1 == 1, h>>1&3, h>>3
+		blocks++
+		seen[[]string{"raw block", "RLE block", "compressed block", "reserved block"}[typ]]++
+		n := size
+		if typ == blockRLE {
+			n = 1
+		}
+		if p+n > len(frame) {
+			return fmt.Errorf("block of %d bytes at %d past the frame's end", n, p)
+		}
+		if typ == blockCompressed {
+			if err := blockFeatures(frame[p:p+n], seen); err != nil {
+				return fmt.Errorf("block %d: %v", blocks, err)
+			}
+		}
+		p += n
+		if last {
+			break
+		}
+	}
+	if blocks > 1 {
+		seen["several blocks"]++
+	}
+	if p != len(frame) {
+		return fmt.Errorf("%d bytes after the last block", len(frame)-p)
+	}
+	return nil
+}
+
+func blockFeatures(b []byte, seen map[string]int) error {
+	typ, sf := b[0]&3, b[0]>>2&3
+	var hdr, size int
+	switch {
+	case typ < 2:
+		switch sf {
+		case 0, 2:
+			hdr, size = 1, int(b[0]>>3)
+		case 1:
+			hdr, size = 2, int(b[0]>>4)|int(b[1])<<4
+		default:
+			hdr, size = 3, int(b[0]>>4)|int(b[1])<<4|int(b[2])<<12
+		}
+		if typ == 1 {
+			size = 1
+		}
+		seen[fmt.Sprintf("%s literals, %d-byte header", []string{"raw", "RLE"}[typ], hdr)]++
+	default:
+		hdr = []int{3, 3, 4, 5}[sf]
+		var h uint64
+		for i := range hdr {
+			h |= uint64(b[i]) << (8 * i)
+		}
+		bitsN := []uint{10, 10, 14, 18}[sf]
+		size = int(h >> (4 + bitsN) & (1<<bitsN - 1))
+		streams := 4
+		if sf == 0 {
+			streams = 1
+		}
+		seen[fmt.Sprintf("%s literals, %d stream(s), %d-bit sizes", []string{"", "", "Huffman", "treeless"}[typ], streams, bitsN)]++
+	}
+	p := hdr + size
+	if p >= len(b) {
+		return fmt.Errorf("literals section of %d bytes leaves no sequences section in %d", p, len(b))
+	}
+	switch c := b[p]; {
+	case c == 0:
+		seen["no sequences"]++
+		return nil
+	case c < 128:
+		seen["sequences count in 1 byte"]++
+		p++
+	case c < 255:
+		seen["sequences count in 2 bytes"]++
+		p += 2
+	default:
+		seen["sequences count in 3 bytes"]++
+		p += 3
+	}
+	modes := b[p]
+	if modes&3 != 0 {
+		return fmt.Errorf("reserved bits of the symbol compression modes set: %#x", modes)
+	}
+	names := []string{"predefined", "RLE", "FSE compressed", "repeat"}
+	seen["literal lengths "+names[modes>>6]]++
+	seen["offsets "+names[modes>>4&3]]++
+	seen["match lengths "+names[modes>>2&3]]++
+	return nil
+}
+
+// TestReferenceCorpusCoverage checks that the reference corpus reaches
+// the header fields and section formats the encoder can write. RLE
+// literals (32 or more literals of one value in a block) and RLE offset
+// codes depend on the match finder's choices, and are only logged.
+func TestReferenceCorpusCoverage(t *testing.T) {
+	seen := map[string]int{}
+	var e Encoder
+	for _, c := range refCorpus(true) {
+		if err := frameFeatures(e.EncodeAll(nil, c.src), seen); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	for _, f := range []string{
+		"frame content size in 1 bytes", "frame content size in 2 bytes", "frame content size in 4 bytes",
+		"raw block", "RLE block", "compressed block", "several blocks",
+		"raw literals, 1-byte header", "raw literals, 2-byte header", "raw literals, 3-byte header",
+		"Huffman literals, 1 stream(s), 10-bit sizes", "Huffman literals, 4 stream(s), 14-bit sizes", "Huffman literals, 4 stream(s), 18-bit sizes",
+		"no sequences", "sequences count in 1 byte", "sequences count in 2 bytes",
+		"literal lengths predefined", "offsets predefined", "match lengths predefined",
+		"literal lengths RLE", "match lengths RLE",
+	} {
+		if seen[f] == 0 {
+			t.Errorf("no frame of the reference corpus has %s", f)
+		}
+	}
+	keys := slices.Sorted(maps.Keys(seen))
+	for _, k := range keys {
+		t.Logf("%6d  %s", seen[k], k)
 	}
 }
