@@ -248,6 +248,13 @@ func TestDuckDBReadsOurBlocks(t *testing.T) {
 		o    engine.BlockOptions
 	}{
 		{"zstd", engine.BlockOptions{RowGroupBytes: 1 << 20}},
+		// zstd levels 1 and 2 compress pages below 64 KiB with the
+		// project's own encoder (internal/zstdenc): small pages send all
+		// of them through it
+		{"zstd1-small-pages", engine.BlockOptions{RowGroupBytes: 300 << 10,
+			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1, PageSize: 16 << 10}}},
+		{"zstd2-v2-small-pages", engine.BlockOptions{RowGroupBytes: 300 << 10,
+			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 2, DataPageV2: true, PageSize: 48 << 10}}},
 		{"snappy-v2-small-pages", engine.BlockOptions{RowGroupBytes: 300 << 10,
 			Parquet: parquet.WriterOptions{Compression: parquet.Snappy, DataPageV2: true, PageSize: 8 << 10}}},
 	} {

@@ -9,6 +9,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,6 +133,73 @@ func TestRealPages(t *testing.T) {
 			t.Logf("%d pages, %d bytes: ours %d, klauspost SpeedFastest %d (%.4f)", len(ps.pages), ps.bytes, ours, theirs, float64(ours)/float64(theirs))
 		})
 	}
+}
+
+// TestRealPagesReference decodes our frames of every page of users,
+// orders and events blocks with the reference decoder (the zstd command
+// line tool, as DuckDB, Spark and arrow read them with the reference
+// library): the frames of a block in one file, then frame by frame
+// where that fails. Without the tool it is skipped, except under CI.
+func TestRealPagesReference(t *testing.T) {
+	tool, err := exec.LookPath("zstd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the zstd command line tool is missing (scripts/setup.sh installs it): %v", err)
+		}
+		t.Skip("the zstd command line tool is not installed (apt-get install zstd, or run scripts/setup.sh)")
+	}
+	rows := []int{1450, 16384}
+	if !testing.Short() {
+		rows = append(rows, 122_880)
+	}
+	dir := t.TempDir()
+	var e zstdenc.Encoder
+	for _, ps := range sets(t, rows...) {
+		t.Run(ps.name, func(t *testing.T) {
+			var all, want []byte
+			frames := make([][]byte, len(ps.pages))
+			for i, p := range ps.pages {
+				frames[i] = e.EncodeAll(nil, p)
+				all = append(all, frames[i]...)
+				want = append(want, p...)
+			}
+			if got, err := refDecode(tool, filepath.Join(dir, ps.name+".zst"), all); err == nil && bytes.Equal(got, want) {
+				return
+			}
+			bad := 0
+			for i, p := range ps.pages {
+				got, err := refDecode(tool, filepath.Join(dir, fmt.Sprintf("%s-%d.zst", ps.name, i)), frames[i])
+				switch {
+				case err != nil:
+					t.Errorf("page %d (%d bytes, frame of %d): the reference decoder rejects the frame: %v", i, len(p), len(frames[i]), err)
+				case !bytes.Equal(got, p):
+					t.Errorf("page %d (%d bytes, frame of %d): the reference decoder reads %d other bytes", i, len(p), len(frames[i]), len(got))
+				default:
+					continue
+				}
+				if bad++; bad == 10 {
+					t.Fatal("more failing pages not listed")
+				}
+			}
+			if bad == 0 {
+				t.Fatalf("the %d frames together fail, each alone decodes", len(frames))
+			}
+		})
+	}
+}
+
+// refDecode writes frames to path and decodes it with zstd -d -c.
+func refDecode(tool, path string, frames []byte) ([]byte, error) {
+	if err := os.WriteFile(path, frames, 0o600); err != nil {
+		return nil, err
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(tool, "-d", "-c", "-q", path)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.Bytes(), nil
 }
 
 // fastest is the klauspost encoder as the writer configured it for
