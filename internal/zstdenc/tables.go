@@ -62,23 +62,15 @@ var (
 	mlCodeSmall [128]uint8
 )
 
-// fseEnc is the encoding side of one FSE table: for symbol s and the
-// state X the following symbol left (0 <= X < table size),
-// next[s<<log+X] is the state that encodes s from X, and nb[...] the
-// number of low bits of X - baseline the decoder reads to get back to X.
-type fseEnc struct {
-	log  uint8
-	next []uint8
-	nb   []uint8
-	// first[s] is a state holding symbol s, the start state of the last
-	// sequence of a block
-	first []uint8
-	// offset[s<<log+X] = X - baseline(next state): the bits to write
-	off []uint8
-}
+// The predefined tables, built once (about 1 KB, read only).
+var llPre, mlPre, ofPre fseTable
 
-// The predefined tables, built once: about 13 KB, read only.
-var llEnc, mlEnc, ofEnc = buildFSE(llDefault, llLog), buildFSE(mlDefault, mlLog), buildFSE(ofDefault, ofLog)
+func init() {
+	var spread [1 << maxLog]uint8
+	llPre.build(llDefault, llLog, spread[:])
+	mlPre.build(mlDefault, mlLog, spread[:])
+	ofPre.build(ofDefault, ofLog, spread[:])
+}
 
 func init() {
 	code := 0
@@ -114,61 +106,3 @@ func mlCode(ml uint32) uint8 {
 	return uint8(bits.Len32(v)-1) + 36
 }
 
-// buildFSE lays out the decoding table of a normalized distribution as
-// the format defines it (RFC 8878, 4.1.1) and inverts it into an
-// encoding table.
-func buildFSE(norm []int16, log uint8) *fseEnc {
-	size := 1 << log
-	symbols := make([]uint8, size)
-	high := size - 1
-	for s, c := range norm {
-		if c == -1 {
-			symbols[high] = uint8(s)
-			high--
-		}
-	}
-	step := size>>1 + size>>3 + 3
-	pos := 0
-	for s, c := range norm {
-		for range max(c, 0) {
-			symbols[pos] = uint8(s)
-			pos = (pos + step) & (size - 1)
-			for pos > high {
-				pos = (pos + step) & (size - 1)
-			}
-		}
-	}
-	if pos != 0 {
-		panic("zstdenc: bad predefined distribution")
-	}
-	e := &fseEnc{
-		log:   log,
-		next:  make([]uint8, len(norm)<<log),
-		nb:    make([]uint8, len(norm)<<log),
-		off:   make([]uint8, len(norm)<<log),
-		first: make([]uint8, len(norm)),
-	}
-	count := make([]int, len(norm))
-	for s, c := range norm {
-		count[s] = max(int(c), 1)
-	}
-	seen := make([]bool, len(norm))
-	for u := range size {
-		s := int(symbols[u])
-		if !seen[s] {
-			seen[s] = true
-			e.first[s] = uint8(u)
-		}
-		nx := count[s]
-		count[s]++
-		nb := int(log) + 1 - bits.Len(uint(nx))
-		base := nx<<nb - size
-		for x := base; x < base+1<<nb; x++ {
-			i := s<<log + x
-			e.next[i] = uint8(u)
-			e.nb[i] = uint8(nb)
-			e.off[i] = uint8(x - base)
-		}
-	}
-	return e
-}

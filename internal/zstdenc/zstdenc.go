@@ -40,6 +40,11 @@ type Encoder struct {
 	seqs  []seq    // sequences of the block being encoded
 	huff  huff0.Scratch
 	rep   [3]uint32 // repeat offsets, as the decoder has them
+	// code streams (literal length, match length, offset) of the block
+	// and the tables built for them
+	streams [3]codeStream
+	tables  [3]fseTable
+	spread  [1 << maxLog]uint8
 }
 
 // seq is one sequence: litLen literals, then matchLen bytes copied from
@@ -325,7 +330,53 @@ func appendLitHeader(dst []byte, typ uint32, n int) []byte {
 const (
 	modePredefined = 0
 	modeRLE        = 1
+	modeFSE        = 2
 )
+
+// codeStream is what the encoder chose for one of the three code
+// streams of a block.
+type codeStream struct {
+	mode  uint8
+	table *fseTable
+	count [maxSymbols]uint32
+	norm  [maxSymbols]int16
+	rle   uint8
+	top   int // the highest code present
+}
+
+// choose picks the cheapest of RLE, the predefined table and a table
+// of the block's own counts (written in the block), for n codes whose
+// histogram is c.count.
+func (c *codeStream) choose(n int, maxSym int, pre *fseTable, preNorm []int16, preLog, maxTableLog uint8, custom *fseTable, spread []uint8) {
+	present, top := 0, 0
+	for s, k := range c.count[:maxSym+1] {
+		if k > 0 {
+			present++
+			top = s
+		}
+	}
+	c.top = top
+	if present == 1 && n > 1 {
+		c.mode, c.rle = modeRLE, uint8(top)
+		return
+	}
+	c.mode, c.table = modePredefined, pre
+	preBits, ok := tableCost(preNorm, c.count[:top+1], preLog)
+	if n < 16 && ok {
+		return
+	}
+	log := uint8(bits.Len(uint(n))) - 2
+	log = max(log, uint8(bits.Len(uint(present)))+1, 5)
+	log = min(log, maxTableLog)
+	normalize(c.norm[:top+1], c.count[:top+1], n, log)
+	ownBits, _ := tableCost(c.norm[:top+1], c.count[:top+1], log)
+	// the table description: about log bits per symbol up to the last
+	ownBits += float64(4 + (top+1)*int(log))
+	if !ok || ownBits < preBits {
+		custom.build(c.norm[:top+1], log, spread)
+		c.mode, c.table = modeFSE, custom
+	}
+}
 
 // appendSequences writes the Sequences_Section of e.seqs (RFC 8878,
 // 3.1.1.3.2).
@@ -344,33 +395,29 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	if n == 0 {
 		return dst
 	}
-	// one code for the whole block: RLE mode, no state bits at all
-	llRLE, mlRLE, ofRLE := n > 1, n > 1, n > 1
-	ll0, ml0, of0 := llCode(seqs[0].litLen), mlCode(seqs[0].matchLen), ofCode(seqs[0].offVal)
-	for _, s := range seqs[1:] {
-		llRLE = llRLE && llCode(s.litLen) == ll0
-		mlRLE = mlRLE && mlCode(s.matchLen) == ml0
-		ofRLE = ofRLE && ofCode(s.offVal) == of0
+	ll, ml, of := &e.streams[0], &e.streams[1], &e.streams[2]
+	clear(ll.count[:])
+	clear(ml.count[:])
+	clear(of.count[:])
+	maxOf := uint8(0)
+	for _, s := range seqs {
+		ll.count[llCode(s.litLen)]++
+		ml.count[mlCode(s.matchLen)]++
+		oc := ofCode(s.offVal)
+		of.count[oc]++
+		maxOf = max(maxOf, oc)
 	}
-	var modes byte
-	if llRLE {
-		modes |= modeRLE << 6
-	}
-	if ofRLE {
-		modes |= modeRLE << 4
-	}
-	if mlRLE {
-		modes |= modeRLE << 2
-	}
-	dst = append(dst, modes)
-	if llRLE {
-		dst = append(dst, ll0)
-	}
-	if ofRLE {
-		dst = append(dst, of0)
-	}
-	if mlRLE {
-		dst = append(dst, ml0)
+	ll.choose(n, 35, &llPre, llDefault, llLog, 9, &e.tables[0], e.spread[:])
+	ml.choose(n, 52, &mlPre, mlDefault, mlLog, 9, &e.tables[1], e.spread[:])
+	of.choose(n, int(maxOf), &ofPre, ofDefault, ofLog, 8, &e.tables[2], e.spread[:])
+	dst = append(dst, ll.mode<<6|of.mode<<4|ml.mode<<2)
+	for _, c := range []*codeStream{ll, of, ml} {
+		switch c.mode {
+		case modeRLE:
+			dst = append(dst, c.rle)
+		case modeFSE:
+			dst = appendNCount(dst, c.norm[:c.top+1], c.table.log)
+		}
 	}
 
 	// The decoder reads the bit stream backwards: the last sequence is
@@ -378,35 +425,44 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	w := bitWriter{dst: dst}
 	last := seqs[n-1]
 	llc, mlc, ofc := llCode(last.litLen), mlCode(last.matchLen), ofCode(last.offVal)
-	llState, mlState, ofState := uint32(llEnc.first[llc]), uint32(mlEnc.first[mlc]), uint32(ofEnc.first[ofc])
+	var llState, mlState, ofState uint32
+	if ll.mode != modeRLE {
+		llState = uint32(ll.table.sym[llc].first)
+	}
+	if ml.mode != modeRLE {
+		mlState = uint32(ml.table.sym[mlc].first)
+	}
+	if of.mode != modeRLE {
+		ofState = uint32(of.table.sym[ofc].first)
+	}
 	w.extras(last, llc, mlc, ofc)
 	for i := n - 2; i >= 0; i-- {
 		s := seqs[i]
 		llc, mlc, ofc := llCode(s.litLen), mlCode(s.matchLen), ofCode(s.offVal)
 		// states: the decoder updates literal length, match length,
 		// offset, in that order
-		if !ofRLE {
-			ofState = w.encode(ofEnc, ofc, ofState)
+		if of.mode != modeRLE {
+			ofState = w.encode(of.table, ofc, ofState)
 		}
-		if !mlRLE {
-			mlState = w.encode(mlEnc, mlc, mlState)
+		if ml.mode != modeRLE {
+			mlState = w.encode(ml.table, mlc, mlState)
 		}
-		if !llRLE {
-			llState = w.encode(llEnc, llc, llState)
+		if ll.mode != modeRLE {
+			llState = w.encode(ll.table, llc, llState)
 		}
 		w.flush()
 		w.extras(s, llc, mlc, ofc)
 	}
 	// initial states: the decoder reads literal length, offset, match
 	// length
-	if !mlRLE {
-		w.add(mlState, mlLog)
+	if ml.mode != modeRLE {
+		w.add(mlState&(1<<ml.table.log-1), ml.table.log)
 	}
-	if !ofRLE {
-		w.add(ofState, ofLog)
+	if of.mode != modeRLE {
+		w.add(ofState&(1<<of.table.log-1), of.table.log)
 	}
-	if !llRLE {
-		w.add(llState, llLog)
+	if ll.mode != modeRLE {
+		w.add(llState&(1<<ll.table.log-1), ll.table.log)
 	}
 	return w.close()
 }
@@ -433,14 +489,6 @@ func (w *bitWriter) flush() {
 	w.dst = w.dst[:len(w.dst)-8+int(k)]
 	w.acc >>= k * 8
 	w.n &= 7
-}
-
-// encode writes the bits that take the decoder from the state of
-// symbol s back to state x, and returns the state of s.
-func (w *bitWriter) encode(t *fseEnc, s uint8, x uint32) uint32 {
-	i := int(s)<<t.log + int(x)
-	w.add(uint32(t.off[i]), t.nb[i])
-	return uint32(t.next[i])
 }
 
 // extras writes the extra bits of a sequence: the decoder reads offset,
