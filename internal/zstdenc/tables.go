@@ -105,4 +105,3 @@ func mlCode(ml uint32) uint8 {
 	}
 	return uint8(bits.Len32(v)-1) + 36
 }
-

@@ -110,7 +110,7 @@ func appendBlockHeader(dst []byte, last bool, typ, size int) []byte {
 // prepareTable sizes the hash table to about one entry per two input
 // bytes within its bounds, and clears it.
 func (e *Encoder) prepareTable(n int) {
-	b := bits.Len(uint(n/2)) // next power of two of n/2, roughly
+	b := bits.Len(uint(n / 2)) // next power of two of n/2, roughly
 	b = min(max(b, minTableBits), maxTableBits)
 	size := 1 << b
 	if cap(e.table) < size {
