@@ -275,3 +275,96 @@ func TestMemoryFollowsInput(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalize checks that normalized counts sum to the table size and
+// keep every present symbol.
+func TestNormalize(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	tests := []struct {
+		name  string
+		count []uint32
+		log   uint8
+	}{
+		{"two symbols", []uint32{1, 1000}, 5},
+		{"many rare", append(make([]uint32, 30), 1, 1, 1, 1, 1, 1000000), 6},
+		{"all rare", []uint32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 6},
+		{"flat", []uint32{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 9},
+	}
+	for i := range 20 {
+		c := make([]uint32, 1+r.IntN(maxSymbols))
+		for j := range c {
+			if r.IntN(3) > 0 {
+				c[j] = uint32(r.ExpFloat64() * 100)
+			}
+		}
+		c[len(c)-1]++
+		tests = append(tests, struct {
+			name  string
+			count []uint32
+			log   uint8
+		}{"random " + strconv.Itoa(i), c, 9})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			total := 0
+			for _, c := range tc.count {
+				total += int(c)
+			}
+			norm := make([]int16, len(tc.count))
+			normalize(norm, tc.count, total, tc.log)
+			sum := 0
+			for s, n := range norm {
+				if (tc.count[s] > 0) != (n > 0) {
+					t.Errorf("symbol %d: count %d, normalized %d", s, tc.count[s], n)
+				}
+				sum += int(n)
+			}
+			if sum != 1<<tc.log {
+				t.Errorf("normalized counts sum to %d, want %d", sum, 1<<tc.log)
+			}
+		})
+	}
+}
+
+// TestModes checks that the sequence code streams take each mode where
+// it pays: a block's own table for varied codes, RLE for one code.
+func TestModes(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	// 13 fresh bytes below 128 (starting with one that alternates, so
+	// that no match runs on past the pattern, and ending in a counter, so
+	// that no bytes before the pattern repeat), then the same 16 bytes above 128:
+	// every sequence but the first has 13 literals and a 16-byte match
+	// at the last offset
+	pattern := randomBytes(r, 16)
+	for i := range pattern {
+		pattern[i] |= 0x80
+	}
+	var regular []byte
+	for i := 0; len(regular) < 50_000; i++ {
+		regular = append(regular, byte(i&1))
+		for range 10 {
+			regular = append(regular, byte(r.IntN(128)))
+		}
+		regular = append(regular, byte(i>>7), byte(i&127))
+		regular = append(regular, pattern...)
+	}
+	tests := []struct {
+		name string
+		src  []byte
+		want [3]uint8 // literal length, match length, offset
+	}{
+		{"column", columnLike(r, 100_000), [3]uint8{modeFSE, modeFSE, modeFSE}},
+		{"regular", regular, [3]uint8{modeFSE, modeRLE, modeFSE}},
+		{"few sequences", []byte("abcdefgh abcdefgh abcdefgh, ijklmnop ijklmnop ijklmnop"), [3]uint8{modePredefined, modePredefined, modePredefined}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Encoder
+			roundTrip(t, &e, tc.src)
+			got := [3]uint8{e.streams[0].mode, e.streams[1].mode, e.streams[2].mode}
+			if got != tc.want {
+				t.Errorf("modes %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
