@@ -181,16 +181,25 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 		h := hash6(cv, shift)
 		cand := int(table[h])
 		table[h] = uint32(ip)
-		// the last offset, one byte ahead
-		if r := ip + 1 - lastOff; lastOff > 0 && r >= 0 && load32(src, r) == uint32(cv>>8) {
-			ip = e.match(src, ip+1, r, anchor, start, end)
-			anchor = ip
-			lastOff = int(e.rep[0])
-			e.insert(src, ip, limit, shift)
-			continue
-		}
-		if cand < ip && load32(src, cand) == uint32(cv) {
-			ip = e.match(src, ip, cand, anchor, start, end)
+		// the last offset one byte ahead, and the table's candidate: where
+		// both match, the longer one if it reaches as far and the literals
+		// it saves (about 8 bits each) outweigh its offset's bits, else
+		// the last offset
+		r := ip + 1 - lastOff
+		repOK := lastOff > 0 && r >= 0 && load32(src, r) == uint32(cv>>8)
+		candOK := cand < ip && load32(src, cand) == uint32(cv)
+		if repOK || candOK {
+			var mp, mc, n int
+			if repOK {
+				mp, mc, n = extend(src, ip+1, r, anchor, end)
+			}
+			if candOK {
+				if p, c, k := extend(src, ip, cand, anchor, end); !repOK || p+k >= mp+n && (k-n)*8 > bits.Len(uint(p-c)) {
+					mp, mc, n = p, c, k
+				}
+			}
+			e.record(src, anchor, mp, mc, n)
+			ip = mp + n
 			anchor = ip
 			lastOff = int(e.rep[0])
 			e.insert(src, ip, limit, shift)
@@ -209,9 +218,10 @@ func (e *Encoder) insert(src []byte, ip, limit int, shift uint8) {
 	}
 }
 
-// match extends the match of src[ip:] with src[cand:] both ways, records
-// it with the literals before it and returns the position after it.
-func (e *Encoder) match(src []byte, ip, cand, anchor, start, end int) int {
+// extend extends the match of src[ip:] with src[cand:] (of at least
+// minMatch bytes) back to anchor and forward to end, and returns its
+// start, the start of its source and its length.
+func extend(src []byte, ip, cand, anchor, end int) (int, int, int) {
 	for ip > anchor && cand > 0 && src[ip-1] == src[cand-1] {
 		ip--
 		cand--
@@ -219,22 +229,25 @@ func (e *Encoder) match(src []byte, ip, cand, anchor, start, end int) int {
 	n := minMatch
 	for ip+n+8 <= end {
 		if d := load64(src, ip+n) ^ load64(src, cand+n); d != 0 {
-			n += bits.TrailingZeros64(d) >> 3
-			goto done
+			return ip, cand, n + bits.TrailingZeros64(d)>>3
 		}
 		n += 8
 	}
 	for ip+n < end && src[ip+n] == src[cand+n] {
 		n++
 	}
-done:
+	return ip, cand, n
+}
+
+// record appends the sequence of the literals src[anchor:ip] and the
+// match of n bytes at ip with src[cand:].
+func (e *Encoder) record(src []byte, anchor, ip, cand, n int) {
 	e.lits = append(e.lits, src[anchor:ip]...)
 	e.seqs = append(e.seqs, seq{
 		litLen:   uint32(ip - anchor),
 		matchLen: uint32(n),
 		offVal:   e.offValue(uint32(ip-cand), uint32(ip-anchor)),
 	})
-	return ip + n
 }
 
 // offValue is the Offset_Value that encodes offset off after litLen

@@ -330,7 +330,7 @@ func TestNormalize(t *testing.T) {
 // it pays: a block's own table for varied codes, RLE for one code.
 func TestModes(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	// 13 fresh bytes below 128 (starting with one that alternates, so
+	// 13 fresh bytes below 128 (starting with i mod 3, so
 	// that no match runs on past the pattern, and ending in a counter, so
 	// that no bytes before the pattern repeat), then the same 16 bytes above 128:
 	// every sequence but the first has 13 literals and a 16-byte match
@@ -341,7 +341,7 @@ func TestModes(t *testing.T) {
 	}
 	var regular []byte
 	for i := 0; len(regular) < 50_000; i++ {
-		regular = append(regular, byte(i&1))
+		regular = append(regular, byte(i%3))
 		for range 10 {
 			regular = append(regular, byte(r.IntN(128)))
 		}
