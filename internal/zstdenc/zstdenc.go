@@ -35,7 +35,7 @@ const (
 // Encoder compresses byte slices into zstd frames. The zero value is
 // ready to use.
 type Encoder struct {
-	table []uint32 // hash of 6 bytes → last position in the input
+	table []uint32 // hash of 6 bytes → last position in the input, mod 2^32
 	lits  []byte   // literals of the block being encoded
 	seqs  []seq    // sequences of the block being encoded
 	huff  huff0.Scratch
@@ -179,7 +179,9 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 	for ip < limit {
 		cv := load64(src, ip)
 		h := hash6(cv, shift)
-		cand := int(table[h])
+		// positions are kept modulo 2^32: the distance back is right for
+		// inputs of any size, as long as it is below 4 GiB
+		cand := ip - int(uint32(ip)-table[h])
 		table[h] = uint32(ip)
 		// the last offset one byte ahead, and the table's candidate: where
 		// both match, the longer one if it reaches as far and the literals
