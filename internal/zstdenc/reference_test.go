@@ -2,7 +2,9 @@ package zstdenc
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -39,17 +41,17 @@ type refCase struct {
 	src  []byte
 }
 
-// refCheck encodes every case with e and decodes the frames with the
+// refCheck encodes every case with encode and decodes the frames with the
 // reference decoder: all of them at once, one file of concatenated
 // frames (the tool decodes it to the concatenated inputs); where that
 // fails, each frame alone, to name the inputs it fails on.
-func refCheck(t *testing.T, tool string, e *Encoder, cases []refCase) {
+func refCheck(t *testing.T, tool string, encode func([]byte) []byte, cases []refCase) {
 	t.Helper()
 	dir := t.TempDir()
 	var all, want []byte
 	frames := make([][]byte, len(cases))
 	for i, c := range cases {
-		frames[i] = e.EncodeAll(nil, c.src)
+		frames[i] = encode(c.src)
 		all = append(all, frames[i]...)
 		want = append(want, c.src...)
 	}
@@ -181,6 +183,25 @@ func markedPeriod(r *rand.Rand, n int, same bool) []byte {
 	return b
 }
 
+// sparseCodes is 6-byte matches between 3 to 5 random bytes, with
+// 70,000 random bytes copied once (a match length code near 52) or left
+// as the literals of one sequence (literal length code 35).
+func sparseCodes(r *rand.Rand, longLiterals bool) []byte {
+	long := randomBytes(r, 70_000)
+	src := slices.Clone(long)
+	if longLiterals {
+		src = src[:66_000]
+	}
+	for len(src) < 120_000 {
+		src = append(src, randomBytes(r, 3+r.IntN(3))...)
+		src = append(src, "ABCDEF"...)
+	}
+	if !longLiterals {
+		src = append(src, long...)
+	}
+	return src
+}
+
 // refCorpus is the inputs checked against the reference decoder: sizes
 // at the frame header's and the block's boundaries, one and several
 // blocks, raw, RLE and compressed blocks, each literals section format,
@@ -240,6 +261,11 @@ func refCorpus(short bool) []refCase {
 	// the literals are RLE
 	add("marked period, counter markers", markedPeriod(r, 3*blk, false))
 	add("marked period, one marker", markedPeriod(r, 3*blk, true))
+	// code histograms with long runs of absent codes between present
+	// ones (the table description's repeat flags), literal length code
+	// 35 and match length codes near 52
+	add("sparse codes, long match", sparseCodes(r, false))
+	add("sparse codes, long literals", sparseCodes(r, true))
 	for i, s := range fuzzSeeds {
 		add(fmt.Sprintf("fuzz seed %d", i), fuzzInput(s.src, s.repeat))
 	}
@@ -259,13 +285,16 @@ func TestReferenceDecoder(t *testing.T) {
 	cases := refCorpus(testing.Short())
 	t.Run("reused encoder", func(t *testing.T) {
 		var e Encoder
-		refCheck(t, tool, &e, cases)
+		refCheck(t, tool, func(src []byte) []byte { return e.EncodeAll(nil, src) }, cases)
 	})
 	t.Run("fresh encoders", func(t *testing.T) {
-		for _, c := range cases {
-			var e Encoder
-			refCheck(t, tool, &e, []refCase{c})
+		if testing.Short() {
+			t.Skip("with -short, only the reused encoder (TestRoundTrip checks that a fresh one writes the same frames)")
 		}
+		refCheck(t, tool, func(src []byte) []byte {
+			var e Encoder
+			return e.EncodeAll(nil, src)
+		}, cases)
 	})
 }
 
@@ -312,7 +341,7 @@ func TestReferenceDecoderRandom(t *testing.T) {
 			}
 			cases = append(cases, refCase{fmt.Sprintf("round %d input %d", round, i), src[:n]})
 		}
-		refCheck(t, tool, &e, cases)
+		refCheck(t, tool, func(src []byte) []byte { return e.EncodeAll(nil, src) }, cases)
 	}
 }
 
@@ -452,6 +481,7 @@ func TestReferenceCorpusCoverage(t *testing.T) {
 		"no sequences", "sequences count in 1 byte", "sequences count in 2 bytes",
 		"literal lengths predefined", "offsets predefined", "match lengths predefined",
 		"literal lengths RLE", "match lengths RLE",
+		"literal lengths FSE compressed", "offsets FSE compressed", "match lengths FSE compressed",
 	} {
 		if seen[f] == 0 {
 			t.Errorf("no frame of the reference corpus has %s", f)
@@ -460,5 +490,51 @@ func TestReferenceCorpusCoverage(t *testing.T) {
 	keys := slices.Sorted(maps.Keys(seen))
 	for _, k := range keys {
 		t.Logf("%6d  %s", seen[k], k)
+	}
+}
+
+// TestFarOffsetReference encodes a match 2^29 bytes back: its offset
+// code (29) is past the predefined offset distribution (codes 0 to 28),
+// which took the encoder out of its table (index out of range) before
+// it wrote tables of its own. The reference decoder must read the frame
+// back. 512 MiB of input: skipped with -short.
+func TestFarOffsetReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("512 MiB of input: skipped with -short")
+	}
+	tool := refTool(t)
+	r := rand.New(rand.NewPCG(29, 29))
+	x := randomBytes(r, 64)
+	src := make([]byte, 1<<29+2000)
+	copy(src, x)
+	copy(src[1<<29:], x)
+	copy(src[1<<29+64:], randomBytes(r, 1000))
+	var e Encoder
+	frame := e.EncodeAll(nil, src)
+	if len(frame) > 1<<20 {
+		t.Errorf("frame of %d bytes for zeros and 2 KB", len(frame))
+	}
+	path := filepath.Join(t.TempDir(), "far.zst")
+	if err := os.WriteFile(path, frame, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// the frame's window is its 512 MiB: above the tool's default limit
+	cmd := exec.Command(tool, "-d", "-c", "-q", "--memory=1024MB", path)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	n, copyErr := io.Copy(h, out)
+	if err := cmd.Wait(); err != nil || copyErr != nil {
+		t.Fatalf("the reference decoder rejects the frame: %v %v: %s", err, copyErr, errb.String())
+	}
+	if want := sha256.Sum256(src); n != int64(len(src)) || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("the reference decoder reads %d other bytes (want %d)", n, len(src))
 	}
 }
