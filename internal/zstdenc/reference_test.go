@@ -363,6 +363,7 @@ func frameFeatures(frame []byte, seen map[string]int) error {
 	seen[fmt.Sprintf("frame content size in %d bytes", fcs)]++
 	p := 5 + fcs + [4]int{0, 1, 2, 4}[fhd&3]
 	if !single {
+		seen["window descriptor"]++
 		p++
 	}
 	blocks := 0
@@ -493,48 +494,72 @@ func TestReferenceCorpusCoverage(t *testing.T) {
 	}
 }
 
-// TestFarOffsetReference encodes a match 2^29 bytes back: its offset
-// code (29) is past the predefined offset distribution (codes 0 to 28),
-// which took the encoder out of its table (index out of range) before
-// it wrote tables of its own. The reference decoder must read the frame
-// back. 512 MiB of input: skipped with -short.
-func TestFarOffsetReference(t *testing.T) {
+// TestWindowReference decodes frames of inputs around the 8 MiB window
+// with the reference decoder limited to 8 MB of window, what RFC 8878
+// (3.1.1.1.2) recommends decoders support: an input of 8 MiB is a
+// Single_Segment frame (its window is its size), larger ones declare a
+// window of 8 MiB and match no further back, even where the input
+// repeats from further back (before, a 9 MiB input made a 9 MiB window
+// that decoder refused, and a 512 MiB one took an offset code past the
+// predefined distribution). Skipped with -short (9 to 512 MiB inputs).
+func TestWindowReference(t *testing.T) {
 	if testing.Short() {
-		t.Skip("512 MiB of input: skipped with -short")
+		t.Skip("inputs of 8 to 512 MiB: skipped with -short")
 	}
 	tool := refTool(t)
 	r := rand.New(rand.NewPCG(29, 29))
-	x := randomBytes(r, 64)
-	src := make([]byte, 1<<29+2000)
-	copy(src, x)
-	copy(src[1<<29:], x)
-	copy(src[1<<29+64:], randomBytes(r, 1000))
+	far := func(n, dist int) []byte {
+		x := randomBytes(r, 64)
+		src := make([]byte, n)
+		copy(src, x)
+		copy(src[dist:], x)
+		copy(src[dist+64:], text(r, 1000))
+		return src
+	}
+	tests := []struct {
+		name string
+		src  []byte
+	}{
+		{"8 MiB", varied(r, maxWindow)},
+		{"8 MiB + 1", varied(r, maxWindow+1)},
+		{"repeat from 8 MiB + 1 back", far(maxWindow+1+2000, maxWindow+1)},
+		{"repeat from 8 MiB back", far(maxWindow+2000, maxWindow)},
+		{"repeat from 9 MiB back", far(9<<20+2000, 9<<20)},
+		{"repeat from 512 MiB back", far(1<<29+2000, 1<<29)},
+	}
 	var e Encoder
-	frame := e.EncodeAll(nil, src)
-	if len(frame) > 1<<20 {
-		t.Errorf("frame of %d bytes for zeros and 2 KB", len(frame))
-	}
-	path := filepath.Join(t.TempDir(), "far.zst")
-	if err := os.WriteFile(path, frame, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// the frame's window is its 512 MiB: above the tool's default limit
-	cmd := exec.Command(tool, "-d", "-c", "-q", "--memory=1024MB", path)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	n, copyErr := io.Copy(h, out)
-	if err := cmd.Wait(); err != nil || copyErr != nil {
-		t.Fatalf("the reference decoder rejects the frame: %v %v: %s", err, copyErr, errb.String())
-	}
-	if want := sha256.Sum256(src); n != int64(len(src)) || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("the reference decoder reads %d other bytes (want %d)", n, len(src))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := e.EncodeAll(nil, tc.src)
+			seen := map[string]int{}
+			if err := frameFeatures(frame, seen); err != nil {
+				t.Fatal(err)
+			}
+			if single := seen["window descriptor"] == 0; single != (len(tc.src) <= maxWindow) {
+				t.Errorf("%d bytes: Single_Segment %v", len(tc.src), single)
+			}
+			path := filepath.Join(t.TempDir(), "w.zst")
+			if err := os.WriteFile(path, frame, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(tool, "-d", "-c", "-q", "--memory=8MB", path)
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			n, copyErr := io.Copy(h, out)
+			if err := cmd.Wait(); err != nil || copyErr != nil {
+				t.Fatalf("the reference decoder with an 8 MB window rejects the frame: %v %v: %s", err, copyErr, strings.TrimSpace(errb.String()))
+			}
+			if want := sha256.Sum256(tc.src); n != int64(len(tc.src)) || !bytes.Equal(h.Sum(nil), want[:]) {
+				t.Fatalf("the reference decoder reads %d other bytes (want %d)", n, len(tc.src))
+			}
+		})
 	}
 }

@@ -3,9 +3,13 @@
 // input, Huffman-coded literals (huff0) and sequences coded with the
 // predefined FSE distributions (or RLE where a block has one code).
 //
-// It writes one frame per EncodeAll call, with Single_Segment and
-// Frame_Content_Size set and no checksum, in blocks of at most 128 KiB.
-// Any zstd decoder reads its output; decoding is left to one.
+// It writes one frame per EncodeAll call, with Frame_Content_Size set and
+// no checksum, in blocks of at most 128 KiB. Inputs up to 8 MiB make
+// Single_Segment frames (their window is their size); larger ones declare
+// a window of 8 MiB and match no further back, the most RFC 8878
+// (3.1.1.1.2) recommends, so that decoders with the usual memory limits
+// (the reference one refuses windows above 128 MiB by default) read them.
+// Decoding is left to any zstd decoder.
 //
 // An Encoder holds only what its largest input needed: the hash table
 // (4 bytes per entry, between 2^minTableBits and 2^maxTableBits entries,
@@ -30,6 +34,9 @@ const (
 	minMatch = 4
 	// huffMin is the fewest literals worth a Huffman table
 	huffMin = 32
+	// maxWindow is the largest window a frame needs: larger inputs are
+	// not Single_Segment frames and match no further back than this
+	maxWindow = 8 << 20
 )
 
 // Encoder compresses byte slices into zstd frames. The zero value is
@@ -79,6 +86,16 @@ func appendFrameHeader(dst []byte, n int) []byte {
 	// Frame_Header_Descriptor: Frame_Content_Size_Flag in bits 7-6,
 	// Single_Segment_Flag in bit 5, no checksum, no dictionary.
 	const single = 1 << 5
+	if n > maxWindow {
+		// Window_Descriptor: Exponent 13 (2^(10+13) = 8 MiB), Mantissa 0
+		const window = (23 - 10) << 3
+		if uint64(n) <= 1<<32-1 {
+			dst = append(dst, 2<<6, window)
+			return binary.LittleEndian.AppendUint32(dst, uint32(n))
+		}
+		dst = append(dst, 3<<6, window)
+		return binary.LittleEndian.AppendUint64(dst, uint64(n))
+	}
 	switch {
 	case n < 256:
 		return append(dst, single, byte(n))
@@ -189,7 +206,7 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 		// the last offset
 		r := ip + 1 - lastOff
 		repOK := lastOff > 0 && r >= 0 && load32(src, r) == uint32(cv>>8)
-		candOK := cand < ip && load32(src, cand) == uint32(cv)
+		candOK := cand < ip && ip-cand <= maxWindow && load32(src, cand) == uint32(cv)
 		if repOK || candOK {
 			var mp, mc, n int
 			if repOK {
