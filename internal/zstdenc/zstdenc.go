@@ -12,14 +12,17 @@
 // Decoding is left to any zstd decoder.
 //
 // An Encoder holds only what its largest input needed: the hash table
-// (4 bytes per entry, between 2^minTableBits and 2^maxTableBits entries,
-// about one per two input bytes), the literals and sequences of one
-// block, and the Huffman scratch. It is not safe for concurrent use.
+// (between 2^minTableBits and 2^maxTableBits entries, about one per two
+// input bytes, of 2 bytes for inputs up to 64 KiB and 4 above), the
+// literals and sequences of one block, and the Huffman scratch; the
+// Huffman-coded literals are written straight into the output. It is
+// not safe for concurrent use.
 package zstdenc
 
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 
 	"github.com/klauspost/compress/huff0"
 )
@@ -28,7 +31,8 @@ const (
 	magic        = 0xFD2FB528
 	maxBlockSize = 128 << 10
 	minTableBits = 8
-	// maxTableBits bounds the hash table at 64 KiB
+	// maxTableBits bounds the hash table at 2^14 entries (32 KiB of
+	// 16-bit positions, 64 KiB of 32-bit ones)
 	maxTableBits = 14
 	// minMatch is the shortest match searched for
 	minMatch = 4
@@ -42,17 +46,24 @@ const (
 // Encoder compresses byte slices into zstd frames. The zero value is
 // ready to use.
 type Encoder struct {
-	table []uint32 // hash of 6 bytes → last position in the input, mod 2^32
-	lits  []byte   // literals of the block being encoded
-	seqs  []seq    // sequences of the block being encoded
-	huff  huff0.Scratch
-	rep   [3]uint32 // repeat offsets, as the decoder has them
+	// hash of 6 bytes → last position in the input, mod 2^32, or mod
+	// 2^16 for inputs up to 64 KiB (each kept once grown)
+	table     []uint32
+	table16   []uint16
+	repBefore [3]uint32 // e.rep before the block being encoded
+	lits      []byte    // literals of the block being encoded
+	seqs      []seq     // sequences of the block being encoded
+	huff      huff0.Scratch
+	rep       [3]uint32 // repeat offsets, as the decoder has them
 	// code streams (literal length, match length, offset) of the block
 	// and the tables built for them
 	streams [3]codeStream
 	tables  [3]fseTable
 	spread  [1 << maxLog]uint8
 }
+
+// pos is the type of the hash table's positions.
+type pos interface{ uint16 | uint32 }
 
 // seq is one sequence: litLen literals, then matchLen bytes copied from
 // the offset offVal stands for (offVal 1..3 name a repeat offset,
@@ -72,11 +83,31 @@ func (e *Encoder) EncodeAll(dst, src []byte) []byte {
 	if len(src) == 0 {
 		return appendBlockHeader(dst, true, blockRaw, 0)
 	}
-	e.prepareTable(len(src))
 	e.rep = [3]uint32{1, 4, 8}
+	// positions of inputs up to 64 KiB fit in 16 bits: half the table's
+	// memory for the same entries
+	b := tableBits(len(src))
+	var t16 []uint16
+	var t32 []uint32
+	if len(src) <= 1<<16 {
+		t16 = prepareTable(&e.table16, b)
+	} else {
+		t32 = prepareTable(&e.table, b)
+	}
 	for start := 0; start < len(src); start += maxBlockSize {
 		end := min(start+maxBlockSize, len(src))
-		dst = e.appendBlock(dst, src, start, end, end == len(src))
+		last := end == len(src)
+		if block := src[start:end]; allSame(block) {
+			dst = appendBlockHeader(dst, last, blockRLE, len(block))
+			dst = append(dst, block[0])
+			continue
+		}
+		if t16 != nil {
+			findSequences(e, t16, src, start, end)
+		} else {
+			findSequences(e, t32, src, start, end)
+		}
+		dst = e.appendBlock(dst, src[start:end], last)
 	}
 	return dst
 }
@@ -124,27 +155,31 @@ func appendBlockHeader(dst []byte, last bool, typ, size int) []byte {
 	return append(dst, byte(h), byte(h>>8), byte(h>>16))
 }
 
-// prepareTable sizes the hash table to about one entry per two input
-// bytes within its bounds, and clears it.
-func (e *Encoder) prepareTable(n int) {
+// tableBits is the log of the hash table's entries for n input bytes:
+// about one entry per two input bytes, within its bounds.
+func tableBits(n int) int {
 	b := bits.Len(uint(n / 2)) // next power of two of n/2, roughly
-	b = min(max(b, minTableBits), maxTableBits)
-	size := 1 << b
-	if cap(e.table) < size {
-		e.table = make([]uint32, size)
-	}
-	e.table = e.table[:size]
-	clear(e.table)
+	return min(max(b, minTableBits), maxTableBits)
 }
 
-func (e *Encoder) appendBlock(dst, src []byte, start, end int, last bool) []byte {
-	block := src[start:end]
-	if allSame(block) {
-		dst = appendBlockHeader(dst, last, blockRLE, len(block))
-		return append(dst, block[0])
+// prepareTable returns the hash table of 2^b entries of positions mod
+// 2^k (k the bits of T), cleared, in the capacity of *t.
+func prepareTable[T pos](t *[]T, b int) []T {
+	size := 1 << b
+	if cap(*t) < size {
+		*t = make([]T, size)
 	}
-	rep := e.rep
-	e.findSequences(src, start, end)
+	*t = (*t)[:size]
+	clear(*t)
+	return *t
+}
+
+// appendBlock writes the block of the sequences and literals
+// findSequences found in block, or block raw if that is smaller.
+func (e *Encoder) appendBlock(dst, block []byte, last bool) []byte {
+	// the decoder's repeat offsets before the block (findSequences has
+	// moved e.rep on)
+	rep := e.repBefore
 	hdr := len(dst)
 	dst = appendBlockHeader(dst, last, blockCompressed, 0)
 	body := len(dst)
@@ -183,11 +218,11 @@ func hash6(v uint64, shift uint8) uint32 {
 // findSequences splits src[start:end] into sequences (e.seqs) and
 // literals (e.lits); matches may reach back anywhere in src before
 // their position, as the frame's window is its whole content.
-func (e *Encoder) findSequences(src []byte, start, end int) {
+func findSequences[T pos](e *Encoder, table []T, src []byte, start, end int) {
+	e.repBefore = e.rep
 	e.lits = e.lits[:0]
 	e.seqs = e.seqs[:0]
-	shift := uint8(64 - bits.Len(uint(len(e.table))-1))
-	table := e.table
+	shift := uint8(64 - bits.Len(uint(len(table))-1))
 	anchor := start
 	// positions from which 8 bytes can be read inside the block
 	limit := end - 8
@@ -196,10 +231,12 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 	for ip < limit {
 		cv := load64(src, ip)
 		h := hash6(cv, shift)
-		// positions are kept modulo 2^32: the distance back is right for
-		// inputs of any size, as long as it is below 4 GiB
-		cand := ip - int(uint32(ip)-table[h])
-		table[h] = uint32(ip)
+		// positions are kept modulo 2^k (k the bits of T): the distance
+		// back is right for inputs of any size, as long as it is below
+		// 2^k; a candidate further back is some other position before
+		// ip, which the comparison below checks as any other
+		cand := ip - int(T(ip)-table[h])
+		table[h] = T(ip)
 		// the last offset one byte ahead, and the table's candidate: where
 		// both match, the longer one if it reaches as far and the literals
 		// it saves (about 8 bits each) outweigh its offset's bits, else
@@ -221,7 +258,7 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 			ip = mp + n
 			anchor = ip
 			lastOff = int(e.rep[0])
-			e.insert(src, ip, limit, shift)
+			insert(table, src, ip, limit, shift)
 			continue
 		}
 		ip += 1 + (ip-anchor)>>6
@@ -231,9 +268,9 @@ func (e *Encoder) findSequences(src []byte, start, end int) {
 
 // insert puts positions just before ip into the table, where the next
 // matches of repetitive data start.
-func (e *Encoder) insert(src []byte, ip, limit int, shift uint8) {
+func insert[T pos](table []T, src []byte, ip, limit int, shift uint8) {
 	if ip-2 < limit && ip >= 2 {
-		e.table[hash6(load64(src, ip-2), shift)] = uint32(ip - 2)
+		table[hash6(load64(src, ip-2), shift)] = T(ip - 2)
 	}
 }
 
@@ -311,17 +348,41 @@ func (e *Encoder) appendLiterals(dst []byte) []byte {
 	n := len(lits)
 	if n >= huffMin {
 		e.huff.Reuse = huff0.ReusePolicyNone
+		single := n < 1024
+		// huff0 writes into dst past the room of the header (whose size
+		// n sets), so that no buffer of its own holds a copy of the
+		// output: the header is written in front afterwards.
+		hlen := 3
+		switch {
+		case single || n < 1024:
+		case n < 16384:
+			hlen = 4
+		default:
+			hlen = 5
+		}
+		if cap(dst)-len(dst) < hlen+huffMin {
+			dst = slices.Grow(dst, hlen+huffMin)
+		}
+		at := len(dst) + hlen
+		e.huff.Out = dst[at:at]
 		var out []byte
 		var err error
-		single := n < 1024
 		if single {
 			out, _, err = huff0.Compress1X(lits, &e.huff)
 		} else {
 			out, _, err = huff0.Compress4X(lits, &e.huff)
 		}
+		// the scratch must not keep dst (nor what huff0 grew from it)
+		e.huff.Out, e.huff.OutData, e.huff.OutTable = nil, nil, nil
 		switch err {
 		case nil:
 			c := len(out)
+			inPlace := c > 0 && at+c <= cap(dst) && &dst[:at+1][at] == &out[0]
+			if !inPlace {
+				// huff0 outgrew dst's room: keep what it wrote before
+				// the header is written over dst's tail
+				out = slices.Clone(out)
+			}
 			switch {
 			case single:
 				h := 2 | 0<<2 | uint32(n)<<4 | uint32(c)<<14
@@ -336,6 +397,9 @@ func (e *Encoder) appendLiterals(dst []byte) []byte {
 				h := 2 | 3<<2 | uint64(n)<<4 | uint64(c)<<22
 				dst = binary.LittleEndian.AppendUint32(dst, uint32(h))
 				dst = append(dst, byte(h>>32))
+			}
+			if inPlace {
+				return dst[:at+c]
 			}
 			return append(dst, out...)
 		case huff0.ErrUseRLE:

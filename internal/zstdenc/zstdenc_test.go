@@ -135,6 +135,12 @@ func TestRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(fresh.EncodeAll(nil, tc.src), e.EncodeAll(nil, tc.src)); diff != "" {
 				t.Errorf("a used encoder writes another frame than a fresh one (-fresh +used):\n%s", diff)
 			}
+			// the same frame whether the literals are Huffman-coded in
+			// dst's room or outgrow it; dst's spare bytes are garbage
+			roomy := bytes.Repeat([]byte{0xA5}, MaxEncodedSize(len(tc.src)))
+			if diff := cmp.Diff(e.EncodeAll(nil, tc.src), e.EncodeAll(roomy[:0], tc.src)); diff != "" {
+				t.Errorf("the frame written into a roomy dst differs (-nil dst +roomy dst):\n%s", diff)
+			}
 		})
 	}
 }
@@ -265,13 +271,19 @@ func TestMemoryFollowsInput(t *testing.T) {
 	}{
 		{100, 1 << minTableBits},
 		{5000, 4096},
+		{1 << 16, 1 << maxTableBits},
 		{100_000, 1 << maxTableBits},
 	}
 	for _, tc := range tests {
 		var e Encoder
 		e.EncodeAll(nil, text(rand.New(rand.NewPCG(1, 1)), tc.n))
-		if len(e.table) != tc.want {
-			t.Errorf("%d input bytes: table of %d entries, want %d", tc.n, len(e.table), tc.want)
+		// inputs up to 64 KiB have 16-bit positions, larger ones 32-bit
+		got, other := len(e.table16), len(e.table)
+		if tc.n > 1<<16 {
+			got, other = other, got
+		}
+		if got != tc.want || other != 0 {
+			t.Errorf("%d input bytes: tables of %d and %d entries, want %d and none", tc.n, got, other, tc.want)
 		}
 	}
 }
