@@ -377,12 +377,9 @@ func (e *Encoder) appendLiterals(dst []byte) []byte {
 		switch err {
 		case nil:
 			c := len(out)
+			// where huff0 outgrew dst's room, out is an array of its own,
+			// which the header written into dst's tail leaves alone
 			inPlace := c > 0 && at+c <= cap(dst) && &dst[:at+1][at] == &out[0]
-			if !inPlace {
-				// huff0 outgrew dst's room: keep what it wrote before
-				// the header is written over dst's tail
-				out = slices.Clone(out)
-			}
 			switch {
 			case single:
 				h := 2 | 0<<2 | uint32(n)<<4 | uint32(c)<<14
