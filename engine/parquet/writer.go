@@ -163,7 +163,8 @@ type Writer struct {
 	dictBuf []byte
 	// dictZ is dictBuf compressed by the choice of encoding
 	// (dictWinsCompressed), if dictZOK: the chunk's dictionary page
-	// reuses it instead of compressing the same bytes again
+	// reuses it instead of compressing the same bytes again. It lies in
+	// the chunk's memory, past its end, and is dropped with the chunk
 	dictZ   []byte
 	dictZOK bool
 	// bytes held by the leaves' dictionary page caches (cachedDictPage),
@@ -836,7 +837,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.chunkCodec, w.codecChecked = w.opts.Compression, false
 	w.plainClear = false
 	w.dictRaw, w.dictComp = 0, 0
-	w.dictZOK = false
+	w.dictZ, w.dictZOK = nil, false
 	if l.codecSet {
 		w.chunkCodec, w.codecChecked = l.codec, true
 		m.codec = l.codec
@@ -919,6 +920,8 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		return nil, colErr(l, "encoding levels or indices: %v", err)
 	}
 	w.flushPages()
+	// dictZ was the chunk's memory: not held past the chunk
+	w.dictZ, w.dictZOK = nil, false
 	w.noteChunk(c, nv)
 	if !l.codecSet && w.opts.Compression != Uncompressed {
 		// this chunk's first page judged the codec (if it had one)
@@ -1172,7 +1175,14 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	n := min(nv, dictCompareSample)
 	dictLen := w.dictLen(c.Leaf.Type)
 	w.dictBuf = w.appendDictValues(w.dictBuf[:0], c.Leaf.Type)
-	w.dictZ = w.compress(w.dictZ[:0], w.dictBuf)
+	// The chunk is empty while its encoding is chosen: the compressed
+	// dictionary waits past its end, where the dictionary page is laid
+	// out (appendPage moves it behind the page header), instead of in a
+	// buffer of its own that a chunk whose dictionary loses (name, email)
+	// never uses. A larger output the compressor allocated becomes the
+	// chunk's memory.
+	w.dictZ = w.compress(w.chunk[:0], w.dictBuf)
+	w.chunk = w.dictZ[:0]
 	w.dictZOK = true
 	dictPage := len(w.dictZ)
 	w.page = w.appendValues(w.page[:0], c, kindDict, dictLen, 0, n)
@@ -1652,9 +1662,25 @@ func (w *Writer) appendPage(p *pendingPage, levels, body, comp []byte) {
 	h.compressedSize = int32(len(levels) + len(comp))
 	w.hdr.buf = w.hdr.buf[:0]
 	w.hdr.pageHeader(&h)
-	w.chunk = append(w.chunk, w.hdr.buf...)
-	w.chunk = append(w.chunk, levels...)
-	w.chunk = append(w.chunk, comp...)
+	if at := len(w.chunk); len(comp) > 0 && cap(w.chunk) > at && &w.chunk[:at+1][at] == &comp[0] {
+		// comp waits in the chunk's memory past its end (dictZ, see
+		// dictWinsCompressed): move it behind the header and levels
+		hl := len(w.hdr.buf) + len(levels)
+		need := at + hl + len(comp)
+		buf := w.chunk[:cap(w.chunk)]
+		if need > len(buf) {
+			buf = make([]byte, need+need/8)
+			copy(buf, w.chunk)
+		}
+		copy(buf[at+hl:need], comp)
+		copy(buf[at:], w.hdr.buf)
+		copy(buf[at+len(w.hdr.buf):], levels)
+		w.chunk = buf[:need]
+	} else {
+		w.chunk = append(w.chunk, w.hdr.buf...)
+		w.chunk = append(w.chunk, levels...)
+		w.chunk = append(w.chunk, comp...)
+	}
 	m.uncompressedSize += int64(len(w.hdr.buf)) + int64(h.uncompressedSize)
 	m.compressedSize += int64(len(w.hdr.buf)) + int64(h.compressedSize)
 }
