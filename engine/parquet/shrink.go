@@ -126,9 +126,6 @@ func (w *Writer) shrinkBuffers() {
 		}
 	}
 	// the compressor's outputs: at most about its largest input
-	if tooBig(cap(w.comp), need.page) {
-		w.comp = nil
-	}
 	for i := range w.outs {
 		if tooBig(cap(w.outs[i]), need.page) {
 			w.outs[i] = nil
@@ -177,7 +174,7 @@ func (w *Writer) shrinkBuffers() {
 // the dictionary tables are counted by their entries and the zstd
 // encoders' history by whether it is held).
 func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
-	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.comp, w.dictBuf, w.stage, w.nulls} {
+	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.dictBuf, w.stage, w.nulls} {
 		bytes += cap(b)
 	}
 	for _, b := range w.outs {

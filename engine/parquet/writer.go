@@ -148,7 +148,6 @@ type Writer struct {
 	// compares (chooseKind, dictWinsCompressed; checkSplit with dictBuf)
 	page    []byte
 	levels  []byte // v2 levels
-	comp    []byte // compressed page
 	hdr     tWriter
 	idx     []uint32
 	lens    []int32
@@ -1181,13 +1180,11 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	// buffer of its own that a chunk whose dictionary loses (name, email)
 	// never uses. A larger output the compressor allocated becomes the
 	// chunk's memory.
-	w.dictZ = w.compress(w.chunk[:0], w.dictBuf)
-	w.chunk = w.dictZ[:0]
+	w.dictZ = w.compressTail(0, w.dictBuf)
 	w.dictZOK = true
 	dictPage := len(w.dictZ)
 	w.page = w.appendValues(w.page[:0], c, kindDict, dictLen, 0, n)
-	w.comp = w.compress(w.comp[:0], w.page)
-	indices := len(w.comp)
+	indices := w.compressedLen(w.page)
 	// A dictionary page and indices that together do not shrink leave the
 	// whole chunk uncompressed (see worthCompressing): count it so.
 	if !worthCompressing(len(w.dictBuf)+len(w.page), dictPage+indices) {
@@ -1202,14 +1199,12 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	// dictionary wins by far, end here at an eighth of the work.
 	if m := dictQuickSample; n >= 2*m {
 		w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, m)
-		w.comp = w.compress(w.comp[:0], w.page)
-		if quick := scale(min(len(w.comp), len(w.page)), m); quick*dictQuickMargin.den >= dictCost*dictQuickMargin.num {
+		if quick := scale(min(w.compressedLen(w.page), len(w.page)), m); quick*dictQuickMargin.den >= dictCost*dictQuickMargin.num {
 			return true
 		}
 	}
 	w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, n)
-	w.comp = w.compress(w.comp[:0], w.page)
-	return dictCost < scale(min(len(w.comp), len(w.page)), n)
+	return dictCost < scale(min(w.compressedLen(w.page), len(w.page)), n)
 }
 
 // checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
@@ -1227,10 +1222,8 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	if m := dictQuickSample; vhi-vlo >= 2*m {
 		w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vlo+m)
 		w.page = w.appendSplit(w.page[:0], c, vlo, vlo+m)
-		w.comp = w.compress(w.comp[:0], w.dictBuf)
-		plain := int64(len(w.comp))
-		w.comp = w.compress(w.comp[:0], w.page)
-		split := int64(len(w.comp))
+		plain := int64(w.compressedLen(w.dictBuf))
+		split := int64(w.compressedLen(w.page))
 		switch q := dictQuickMargin; {
 		case split*q.den >= plain*q.num:
 			return kindPlain
@@ -1240,10 +1233,8 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	}
 	w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vhi)
 	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
-	w.comp = w.compress(w.comp[:0], w.dictBuf)
-	plainSize := len(w.comp)
-	w.comp = w.compress(w.comp[:0], w.page)
-	if len(w.comp) < plainSize {
+	plainSize := w.compressedLen(w.dictBuf)
+	if w.compressedLen(w.page) < plainSize {
 		return kindSplit
 	}
 	return kindPlain
@@ -1357,6 +1348,72 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 	}}, w.page, lv)
 }
 
+// pageHeaderRoom is the room compressTail leaves for a page's header
+// (its thrift encoding takes 20 to 40 bytes); a larger header moves the
+// compressed body further.
+const pageHeaderRoom = 48
+
+// compressTail compresses src into the chunk's memory past its end, skip
+// bytes after it, and returns the compressed bytes: they stay there until
+// the chunk is appended to (appendPage moves them behind their page's
+// header). A chunk's pages, and the samples its choice of encoding
+// compresses (compressedLen), thus take the chunk's memory, which their
+// bytes end up in or which is idle before the chunk's first page, instead
+// of a buffer of their own. The bytes between the chunk's end and skip
+// (dictZ) are kept if the memory grows.
+func (w *Writer) compressTail(skip int, src []byte) []byte {
+	at := len(w.chunk) + skip
+	if at > cap(w.chunk) {
+		w.growChunk(at, at+len(src)/2)
+	}
+	out := w.compress(w.chunk[at:at], src)
+	if len(out) > 0 && tailOffset(w.chunk, out) != at {
+		// the compressor needed more room and allocated it
+		w.growChunk(at, at+len(out))
+		out = w.chunk[at : at+copy(w.chunk[at:cap(w.chunk)], out)]
+	}
+	return out
+}
+
+// growChunk gives the chunk memory for need bytes and an eighth more,
+// keeping its bytes up to keep (past its end: what waits there).
+func (w *Writer) growChunk(keep, need int) {
+	buf := make([]byte, need+need/8)
+	copy(buf, w.chunk[:min(keep, cap(w.chunk))])
+	w.chunk = buf[:len(w.chunk)]
+}
+
+// tailOffset is the offset of p in the memory of buf if p starts past
+// buf's end (in its capacity), else -1.
+func tailOffset(buf, p []byte) int {
+	if len(p) == 0 || len(buf) == cap(buf) {
+		return -1
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(buf[:cap(buf)])))
+	q := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	if q < base+uintptr(len(buf)) || q >= base+uintptr(cap(buf)) {
+		return -1
+	}
+	return int(q - base)
+}
+
+// compressedLen is the compressed size of src (a sample the choice of
+// encoding compresses), compressed past the chunk's end and after the
+// compressed dictionary waiting there (dictZ).
+func (w *Writer) compressedLen(src []byte) int {
+	skip := 0
+	if w.dictZOK {
+		skip = len(w.dictZ)
+	}
+	n := len(w.compressTail(skip, src))
+	if w.dictZOK {
+		// the chunk's memory may have grown, with dictZ in it
+		at := len(w.chunk)
+		w.dictZ = w.chunk[at : at+len(w.dictZ)]
+	}
+	return n
+}
+
 func (w *Writer) compress(dst, src []byte) []byte {
 	w.notePage(len(src))
 	return compressWith(w.opts.Compression, w.zenc, w.zown, dst, src)
@@ -1408,8 +1465,7 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 			} else if p.typ == pageDictionary {
 				comp = w.cachedDictPage(body)
 			} else {
-				w.comp = w.compress(w.comp[:0], body)
-				comp = w.comp
+				comp = w.compressTail(pageHeaderRoom+len(levels), body)
 			}
 			if p.typ == pageDictionary {
 				w.dictRaw, w.dictComp = len(body), len(comp)
@@ -1470,9 +1526,9 @@ func (w *Writer) cachedDictPage(body []byte) []byte {
 		w.dictCacheHits++
 		return l.dictPageComp
 	}
-	w.comp = w.compress(w.comp[:0], body)
-	w.keepDictPage(body, w.comp, true)
-	return w.comp
+	comp := w.compressTail(pageHeaderRoom, body)
+	w.keepDictPage(body, comp, true)
+	return comp
 }
 
 // keepDictPage records the chunk's dictionary page body, just compressed
@@ -1662,9 +1718,10 @@ func (w *Writer) appendPage(p *pendingPage, levels, body, comp []byte) {
 	h.compressedSize = int32(len(levels) + len(comp))
 	w.hdr.buf = w.hdr.buf[:0]
 	w.hdr.pageHeader(&h)
-	if at := len(w.chunk); len(comp) > 0 && cap(w.chunk) > at && &w.chunk[:at+1][at] == &comp[0] {
-		// comp waits in the chunk's memory past its end (dictZ, see
-		// dictWinsCompressed): move it behind the header and levels
+	if tailOffset(w.chunk, comp) >= 0 {
+		// comp waits in the chunk's memory past its end (compressTail):
+		// move it behind the header and levels
+		at := len(w.chunk)
 		hl := len(w.hdr.buf) + len(levels)
 		need := at + hl + len(comp)
 		buf := w.chunk[:cap(w.chunk)]
