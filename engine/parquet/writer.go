@@ -166,6 +166,10 @@ type Writer struct {
 	// the chunk's memory, past its end, and is dropped with the chunk
 	dictZ   []byte
 	dictZOK bool
+	// dictRedo: the choice of encoding compressed dictBuf but dropped
+	// the result (over dictZKeepMax bytes): the chunk's dictionary page
+	// is compressed again, as dictZ would have been used
+	dictRedo bool
 	// bytes held by the leaves' dictionary page caches (cachedDictPage),
 	// and the pages it did not compress again (for tests)
 	dictCacheHeld int
@@ -836,7 +840,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.chunkCodec, w.codecChecked = w.opts.Compression, false
 	w.plainClear = false
 	w.dictRaw, w.dictComp = 0, 0
-	w.dictZ, w.dictZOK = nil, false
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
 	if l.codecSet {
 		w.chunkCodec, w.codecChecked = l.codec, true
 		m.codec = l.codec
@@ -856,7 +860,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	var dictLen int
 	if kind == kindDict {
 		dictLen = w.dictLen(l.node.Type)
-		if !w.dictZOK {
+		if !w.dictZOK && !w.dictRedo {
 			// else dictWinsCompressed left the same values there
 			w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
 		}
@@ -920,7 +924,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	}
 	w.flushPages()
 	// dictZ was the chunk's memory: not held past the chunk
-	w.dictZ, w.dictZOK = nil, false
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
 	w.noteChunk(c, nv)
 	if !l.codecSet && w.opts.Compression != Uncompressed {
 		// this chunk's first page judged the codec (if it had one)
@@ -1203,6 +1207,14 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 			return true
 		}
 	}
+	// The whole sample's fallback, the largest of these compressions,
+	// takes the place of a large compressed dictionary: a dictionary that
+	// still wins (a close call) is compressed again for its page, to the
+	// same bytes, instead of a near-unique column's (name, email) being
+	// held beside the sample for nothing.
+	if len(w.dictZ) > dictZKeepMax {
+		w.dictZ, w.dictZOK, w.dictRedo = nil, false, true
+	}
 	w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, n)
 	return dictCost < scale(min(w.compressedLen(w.page), len(w.page)), n)
 }
@@ -1213,7 +1225,7 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	vhi = min(vhi, vlo+splitSample)
 	// PLAIN goes to dictBuf, free in a chunk without a dictionary page
 	// (w.page holds the split values)
-	w.dictZOK = false
+	w.dictZOK, w.dictRedo = false, false
 	// First the first dictQuickSample values both ways: one that
 	// compresses dictQuickMargin times smaller than the other settles it
 	// (2048 prices or amounts with two decimals: 1.7 times smaller
@@ -1353,6 +1365,11 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 // compressed body further.
 const pageHeaderRoom = 48
 
+// dictZKeepMax is the largest compressed dictionary the choice of
+// encoding keeps while it compresses the fallback's whole sample (see
+// dictWinsCompressed).
+const dictZKeepMax = 4 << 10
+
 // compressTail compresses src into the chunk's memory past its end, skip
 // bytes after it, and returns the compressed bytes: they stay there until
 // the chunk is appended to (appendPage moves them behind their page's
@@ -1459,8 +1476,11 @@ func (w *Writer) stagePage(p pendingPage, body, levels []byte) {
 		// compress and lay out at once: no staging copy
 		comp := body
 		if w.chunkCodec != Uncompressed {
-			if p.typ == pageDictionary && w.dictZOK {
+			if p.typ == pageDictionary && (w.dictZOK || w.dictRedo) {
 				comp = w.dictZ
+				if w.dictRedo {
+					comp = w.compressTail(pageHeaderRoom, body)
+				}
 				w.keepDictPage(body, comp, false)
 			} else if p.typ == pageDictionary {
 				comp = w.cachedDictPage(body)
@@ -1624,7 +1644,10 @@ func (w *Writer) flushPages() {
 		first := 0
 		if n > 0 && w.pending[0].typ == pageDictionary {
 			p := &w.pending[0]
-			if w.dictZOK {
+			if w.dictRedo {
+				w.outs[0] = w.compress(w.outs[0][:0], w.stage[p.bodyOff:p.bodyEnd])
+				w.keepDictPage(w.stage[p.bodyOff:p.bodyEnd], w.outs[0], false)
+			} else if w.dictZOK {
 				w.outs[0] = append(w.outs[0][:0], w.dictZ...)
 				w.keepDictPage(w.stage[p.bodyOff:p.bodyEnd], w.dictZ, false)
 			} else {
