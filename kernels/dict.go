@@ -412,6 +412,19 @@ func (m *DictMemory) take(nctrl, nwords int) ([]byte, []uint64) {
 // Bytes is the memory m holds.
 func (m *DictMemory) Bytes() int { return cap(m.ctrl) + 8*cap(m.words) }
 
+// Spare returns the memory of m's table slots as an empty byte slice with
+// their capacity (nil if m holds none), for the caller to use while no
+// dictionary that shares m is built: its bytes are the slots, which the
+// next build overwrites (and which a dictionary never reads without its
+// control bytes, cleared by its Reset), and a build after that
+// overwrites them. A dictionary's values (Values, Len) are not in it.
+func (m *DictMemory) Spare() []byte {
+	if cap(m.words) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(m.words))), 8*cap(m.words))[:0]
+}
+
 func checkInsert(kind string, indexes, have int) error {
 	if indexes < have {
 		return fmt.Errorf("%w: %s.Insert of %d values needs as many indexes, have %d",

@@ -120,7 +120,7 @@ func (w *Writer) shrinkBuffers() {
 		}
 		return false
 	}
-	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.dictBuf, &w.stage} {
+	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.dictOwn, &w.stage} {
 		if tooBig(cap(*b), need.bytes) {
 			*b = nil
 		}
@@ -174,7 +174,7 @@ func (w *Writer) shrinkBuffers() {
 // the dictionary tables are counted by their entries and the zstd
 // encoders' history by whether it is held).
 func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
-	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.dictBuf, w.stage, w.nulls} {
+	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.dictOwn, w.stage, w.nulls} {
 		bytes += cap(b)
 	}
 	for _, b := range w.outs {

@@ -159,7 +159,12 @@ type Writer struct {
 	// dictMem holds the hash table of the 8-byte dictionary and of the
 	// string one (see linkDicts)
 	dictMem kernels.DictMemory
+	// dictBuf holds the chunk's dictionary PLAIN-encoded (or checkSplit's
+	// PLAIN sample), in the hash table's slots (dictMem.Spare), idle once
+	// the chunk's dictionary is built, when they have room, else in
+	// dictOwn; it is dropped with the chunk (dictBufMem)
 	dictBuf []byte
+	dictOwn []byte
 	// dictZ is dictBuf compressed by the choice of encoding
 	// (dictWinsCompressed), if dictZOK: the chunk's dictionary page
 	// reuses it instead of compressing the same bytes again. It lies in
@@ -862,7 +867,8 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 		dictLen = w.dictLen(l.node.Type)
 		if !w.dictZOK && !w.dictRedo {
 			// else dictWinsCompressed left the same values there
-			w.dictBuf = w.appendDictValues(w.dictBuf[:0], l.node.Type)
+			w.dictBuf = w.appendDictValues(w.dictBufMem(w.dictBytes(l.node.Type)), l.node.Type)
+			w.keepDictBuf()
 		}
 		m.dictPageOffset = base
 		m.hasDictOffset = true
@@ -925,6 +931,8 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.flushPages()
 	// dictZ was the chunk's memory: not held past the chunk
 	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
+	// dictBuf may be the hash table's memory, which the next build takes
+	w.dictBuf = nil
 	w.noteChunk(c, nv)
 	if !l.codecSet && w.opts.Compression != Uncompressed {
 		// this chunk's first page judged the codec (if it had one)
@@ -1129,6 +1137,32 @@ func (w *Writer) dictLen(t PhysicalType) int {
 	return w.fixed.len()
 }
 
+// dictBytes is the size of the chunk's dictionary PLAIN-encoded.
+func (w *Writer) dictBytes(t PhysicalType) int {
+	if t == ByteArray {
+		return w.byteDic.size()
+	}
+	return w.fixed.len() * plainWidth(t)
+}
+
+// dictBufMem is empty memory for dictBuf, of need bytes or more: the hash
+// table's slots if they have room (nothing reads them until the next
+// chunk's build, which comes after this chunk's pages), else dictOwn.
+func (w *Writer) dictBufMem(need int) []byte {
+	if s := w.dictMem.Spare(); cap(s) >= need {
+		return s
+	}
+	return w.dictOwn[:0]
+}
+
+// keepDictBuf keeps dictBuf's memory as dictOwn unless it is the hash
+// table's.
+func (w *Writer) keepDictBuf() {
+	if s := w.dictMem.Spare(); cap(s) == 0 || cap(w.dictBuf) == 0 || unsafe.SliceData(s[:1]) != unsafe.SliceData(w.dictBuf[:1]) {
+		w.dictOwn = w.dictBuf
+	}
+}
+
 func (w *Writer) appendDictValues(dst []byte, t PhysicalType) []byte {
 	if t == ByteArray {
 		return w.byteDic.appendValues(dst)
@@ -1177,7 +1211,8 @@ func (w *Writer) levelsPerPage(c *ColumnData, nv int, kind valueKind, dictLen in
 func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) bool {
 	n := min(nv, dictCompareSample)
 	dictLen := w.dictLen(c.Leaf.Type)
-	w.dictBuf = w.appendDictValues(w.dictBuf[:0], c.Leaf.Type)
+	w.dictBuf = w.appendDictValues(w.dictBufMem(w.dictBytes(c.Leaf.Type)), c.Leaf.Type)
+	w.keepDictBuf()
 	// The chunk is empty while its encoding is chosen: the compressed
 	// dictionary waits past its end, where the dictionary page is laid
 	// out (appendPage moves it behind the page header), instead of in a
@@ -1232,7 +1267,8 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	// PLAIN, as in the whole sample); coordinates and the like, where the
 	// two are close, go on to the whole sample.
 	if m := dictQuickSample; vhi-vlo >= 2*m {
-		w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vlo+m)
+		w.dictBuf = w.appendPlainValues(w.dictBufMem(m*plainWidth(c.Leaf.Type)), c, vlo, vlo+m)
+		w.keepDictBuf()
 		w.page = w.appendSplit(w.page[:0], c, vlo, vlo+m)
 		plain := int64(w.compressedLen(w.dictBuf))
 		split := int64(w.compressedLen(w.page))
@@ -1243,7 +1279,8 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 			return kindSplit
 		}
 	}
-	w.dictBuf = w.appendPlainValues(w.dictBuf[:0], c, vlo, vhi)
+	w.dictBuf = w.appendPlainValues(w.dictBufMem((vhi-vlo)*plainWidth(c.Leaf.Type)), c, vlo, vhi)
+	w.keepDictBuf()
 	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
 	plainSize := w.compressedLen(w.dictBuf)
 	if w.compressedLen(w.page) < plainSize {
