@@ -1149,7 +1149,7 @@ func (w *Writer) dictBytes(t PhysicalType) int {
 // table's slots if they have room (nothing reads them until the next
 // chunk's build, which comes after this chunk's pages), else dictOwn.
 func (w *Writer) dictBufMem(need int) []byte {
-	if s := w.dictMem.Spare(); cap(s) >= need {
+	if s := w.dictMem.Spare(); dictBufInTable && cap(s) >= need {
 		return s
 	}
 	return w.dictOwn[:0]
@@ -1404,8 +1404,12 @@ const pageHeaderRoom = 48
 
 // dictZKeepMax is the largest compressed dictionary the choice of
 // encoding keeps while it compresses the fallback's whole sample (see
-// dictWinsCompressed).
-const dictZKeepMax = 4 << 10
+// dictWinsCompressed); tests raise it to compare with keeping every one.
+var dictZKeepMax = 4 << 10
+
+// dictBufInTable is whether dictBuf takes the hash table's memory when it
+// has room (dictBufMem); tests turn it off to compare.
+var dictBufInTable = true
 
 // compressTail compresses src into the chunk's memory past its end, skip
 // bytes after it, and returns the compressed bytes: they stay there until
