@@ -12,7 +12,8 @@ import (
 // an integer and a string dictionary that share one DictMemory, in sizes
 // that make either table the larger one and grow it mid-build: each build
 // gives the indices and values of dictionary encoding, the integer
-// dictionary's values stay readable after the string one's build, and the
+// dictionary's values stay readable after the string one's build and
+// after the slots' memory (Spare) was written over between builds, and the
 // shared memory ends up the size of the largest table, not the sum.
 func TestDictShareMemory(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
@@ -73,6 +74,25 @@ func TestDictShareMemory(t *testing.T) {
 			if diff := cmp.Diff(wantDict, di.Values(), cmpopts.EquateEmpty()); diff != "" {
 				t.Fatalf("%s: integer values after the string build (-want +got):\n%s", tc.name, diff)
 			}
+			// the slots' memory, lent out between builds (Spare) and
+			// scribbled over: the values stay, and the next builds
+			// (after Reset) are right
+			sp := mem.Spare()
+			if len(sp) != 0 || cap(sp) == 0 || cap(sp) > mem.Bytes() {
+				t.Fatalf("%s: Spare gives %d bytes of %d, want none of at most %d", tc.name, len(sp), cap(sp), mem.Bytes())
+			}
+			sp = sp[:cap(sp)]
+			for i := range sp {
+				sp[i] = 0xa5
+			}
+			if diff := cmp.Diff(wantDict, di.Values(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("%s: integer values after the spare was written (-want +got):\n%s", tc.name, diff)
+			}
+			dslab, doffs = ds.Values()
+			for i := range gotSDict {
+				gotSDict[i] = string(dslab[doffs[i]:doffs[i+1]])
+			}
+			checkEncoding(t, wantS, sidx, wantSDict, gotSDict)
 		}
 		// one table's memory: the largest (30,000 values of 20,000
 		// distinct: 32,768 slots of 16 bytes), not that plus the strings'
