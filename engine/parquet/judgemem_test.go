@@ -44,7 +44,8 @@ func judgeFile(rng *rand.Rand, schema *Node, n int) []ColumnData {
 }
 
 // TestJudgingMemory writes files whose first chunks are judged (near-unique
-// and low-cardinality columns, 700 to 6,000 rows), serially and on two
+// and low-cardinality columns, 700 to 6,000 rows; 1,450 at most with
+// -short), serially and on two
 // goroutines, with one reused writer: the bytes are those of a new writer
 // and of a writer that keeps every compressed dictionary of the judging
 // and its PLAIN dictionaries in a buffer of their own (the rules off); the
@@ -62,7 +63,11 @@ func TestJudgingMemory(t *testing.T) {
 	)
 	rng := rand.New(rand.NewPCG(11, 12))
 	var files [][]ColumnData
-	for _, n := range []int{1450, 3280, 700, 6000, 3280} {
+	sizes := []int{1450, 3280, 700, 6000, 3280}
+	if testing.Short() {
+		sizes = []int{1450, 700, 1450}
+	}
+	for _, n := range sizes {
 		files = append(files, judgeFile(rng, schema, n))
 	}
 	for _, conc := range []int{1, 2} {
