@@ -1150,6 +1150,11 @@ func (w *Writer) dictBytes(t PhysicalType) int {
 // chunk's build, which comes after this chunk's pages), else dictOwn.
 func (w *Writer) dictBufMem(need int) []byte {
 	if s := w.dictMem.Spare(); dictBufInTable && cap(s) >= need {
+		if cap(w.dictOwn) <= cap(s) {
+			// (left by chunks before the table had memory): the
+			// table serves whatever it would
+			w.dictOwn = nil
+		}
 		return s
 	}
 	return w.dictOwn[:0]
