@@ -50,9 +50,9 @@ type Encoder struct {
 	// 2^16 for inputs up to 64 KiB (each kept once grown)
 	table     []uint32
 	table16   []uint16
-	repBefore [3]uint32 // e.rep before the block being encoded
-	lits      []byte    // literals of the block being encoded
-	seqs      []seq     // sequences of the block being encoded
+	repBefore [3]uint32   // e.rep before the block being encoded
+	lits      []byte      // literals of the block being encoded
+	seqs      []packedSeq // sequences of the block being encoded
 	huff      huff0.Scratch
 	rep       [3]uint32 // repeat offsets, as the decoder has them
 	// code streams (literal length, match length, offset) of the block
@@ -70,6 +70,20 @@ type pos interface{ uint16 | uint32 }
 // larger ones are the offset plus 3).
 type seq struct {
 	litLen, matchLen, offVal uint32
+}
+
+// packedSeq is a seq in 8 bytes, as the encoder keeps a block's
+// sequences: litLen in bits 0-16 (below the block size, 2^17), matchLen
+// in bits 17-34 (at most the block size) and offVal from bit 35 (at most
+// maxWindow+3, below 2^24).
+type packedSeq uint64
+
+func pack(s seq) packedSeq {
+	return packedSeq(uint64(s.litLen) | uint64(s.matchLen)<<17 | uint64(s.offVal)<<35)
+}
+
+func (p packedSeq) unpack() seq {
+	return seq{litLen: uint32(p) & (1<<17 - 1), matchLen: uint32(p>>17) & (1<<18 - 1), offVal: uint32(p >> 35)}
 }
 
 // MaxEncodedSize is an upper bound of the size of a frame of n bytes.
@@ -299,11 +313,11 @@ func extend(src []byte, ip, cand, anchor, end int) (int, int, int) {
 // match of n bytes at ip with src[cand:].
 func (e *Encoder) record(src []byte, anchor, ip, cand, n int) {
 	e.lits = append(e.lits, src[anchor:ip]...)
-	e.seqs = append(e.seqs, seq{
+	e.seqs = append(e.seqs, pack(seq{
 		litLen:   uint32(ip - anchor),
 		matchLen: uint32(n),
 		offVal:   e.offValue(uint32(ip-cand), uint32(ip-anchor)),
-	})
+	}))
 }
 
 // offValue is the Offset_Value that encodes offset off after litLen
@@ -493,7 +507,8 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	clear(ml.count[:])
 	clear(of.count[:])
 	maxOf := uint8(0)
-	for _, s := range seqs {
+	for _, p := range seqs {
+		s := p.unpack()
 		ll.count[llCode(s.litLen)]++
 		ml.count[mlCode(s.matchLen)]++
 		oc := ofCode(s.offVal)
@@ -516,7 +531,7 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	// The decoder reads the bit stream backwards: the last sequence is
 	// written first, and the initial states last.
 	w := bitWriter{dst: dst}
-	last := seqs[n-1]
+	last := seqs[n-1].unpack()
 	llc, mlc, ofc := llCode(last.litLen), mlCode(last.matchLen), ofCode(last.offVal)
 	var llState, mlState, ofState uint32
 	if ll.mode != modeRLE {
@@ -530,7 +545,7 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	}
 	w.extras(last, llc, mlc, ofc)
 	for i := n - 2; i >= 0; i-- {
-		s := seqs[i]
+		s := seqs[i].unpack()
 		llc, mlc, ofc := llCode(s.litLen), mlCode(s.matchLen), ofCode(s.offVal)
 		// states: the decoder updates literal length, match length,
 		// offset, in that order

@@ -380,3 +380,20 @@ func TestModes(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedSeq checks that a packed sequence keeps every field at the
+// bounds a block and the window set.
+func TestPackedSeq(t *testing.T) {
+	tests := []seq{
+		{0, minMatch, 1},
+		{maxBlockSize - minMatch, minMatch, 3},
+		{0, maxBlockSize, maxWindow + 3},
+		{12345, 678, 91011},
+		{maxBlockSize - 1, maxBlockSize, 1 << 23},
+	}
+	for _, s := range tests {
+		if diff := cmp.Diff(s, pack(s).unpack(), cmp.AllowUnexported(seq{})); diff != "" {
+			t.Errorf("sequence %+v (-want +got):\n%s", s, diff)
+		}
+	}
+}
