@@ -117,6 +117,14 @@ func DecodeJSONLines(dst []Entry, data []byte, opts *JSONOptions) ([]Entry, []*L
 				continue
 			}
 			dst = dst[:len(dst)-1]
+		} else if !quick && len(text) <= maxLine {
+			// The fast path for validated envelopes (validated.go).
+			dst = append(dst, Entry{})
+			if quickValidated(&dst[len(dst)-1], text, maxDepth, opts, &cache) {
+				off = next
+				continue
+			}
+			dst = dst[:len(dst)-1]
 		}
 		if len(text) > maxLine {
 			errs = append(errs, &LineError{Line: line, Offset: off,
