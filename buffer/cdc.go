@@ -272,6 +272,7 @@ func (b *CDC) AddBatch(es []cdc.Entry) (AddResult, error) {
 	var r AddResult
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.reserve(len(es))
 	for i := range es {
 		switch err := b.add(&es[i]); {
 		case err == nil:
@@ -283,6 +284,26 @@ func (b *CDC) AddBatch(es []cdc.Entry) (AddResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// reserve makes room for n more entries. The storage grows by doubling,
+// not by append's steps of a quarter for large slices: a buffer fills up
+// to a flush's worth of entries (hundreds of thousands in a service), so
+// every step copies many megabytes of entries, with write barriers while
+// the garbage collector runs; doubling copies each entry about once. It
+// grows no further than MaxEntries while the entries fit.
+func (b *CDC) reserve(n int) {
+	need := len(b.entries) + n
+	if need <= cap(b.entries) {
+		return
+	}
+	c := max(2*cap(b.entries), need, 256)
+	if need <= b.maxEntries {
+		c = min(c, b.maxEntries)
+	}
+	grown := make([]cdc.Entry, len(b.entries), c)
+	copy(grown, b.entries)
+	b.entries = grown
 }
 
 // add buffers *e, or returns why not: ErrDuplicate itself for a

@@ -605,3 +605,39 @@ func TestSetMaxBytes(t *testing.T) {
 		t.Error("no byte trigger once MaxBytes is the bytes buffered")
 	}
 }
+
+// TestAddBatchGrowth adds batches up to and past MaxEntries: the storage
+// grows by doubling, stops at MaxEntries while the entries fit, grows on
+// past it when they do not, and keeps every entry in order.
+func TestAddBatchGrowth(t *testing.T) {
+	const maxEntries = 5000
+	b := newCDC(t, Options{MaxEntries: maxEntries, MaxBytes: 1 << 40})
+	var caps []int
+	lsn := int64(0)
+	for range 7 {
+		es := make([]cdc.Entry, 1000)
+		for i := range es {
+			lsn++
+			es[i] = entry("p", lsn, 0)
+		}
+		if res, err := b.AddBatch(es); err != nil || res.Accepted != len(es) {
+			t.Fatalf("AddBatch = %+v, %v", res, err)
+		}
+		b.mu.Lock()
+		caps = append(caps, cap(b.entries))
+		b.mu.Unlock()
+	}
+	want := []int{1000, 2000, 4000, 4000, 5000, 10000, 10000}
+	if diff := cmp.Diff(want, caps); diff != "" {
+		t.Fatalf("capacity after each batch (-want +got):\n%s", diff)
+	}
+	batch := b.Drain(nil)
+	if len(batch.Entries) != int(lsn) {
+		t.Fatalf("drained %d entries, want %d", len(batch.Entries), lsn)
+	}
+	for i, e := range batch.Entries {
+		if e.LSN != int64(i+1) {
+			t.Fatalf("entry %d has LSN %d", i, e.LSN)
+		}
+	}
+}
