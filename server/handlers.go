@@ -63,9 +63,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	s.metrics.bodyBytes.Add(float64(len(body)))
 	esp := entryPool.Get().(*[]cdc.Entry)
+	kept := false // the table holds the body (its entries alias it)
 	defer func() {
 		clear(*esp)
 		entryPool.Put(esp)
+		if !kept {
+			putBody(body)
+		}
 	}()
 	es, be := decodeBatch((*esp)[:0], f, body, name, producer)
 	*esp = es
@@ -91,6 +95,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	head := appendRecordHeader(make([]byte, 0, 16+len(name)+len(producer)), f, name, producer)
 	res, err := t.add(es, head, body)
+	kept = res.kept
 	var ge *lsnGapError
 	if errors.As(err, &ge) {
 		s.metrics.entries.WithLabelValues("conflict").Add(float64(len(es)))
@@ -180,10 +185,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, 
 }
 
 // readAll reads r to the end; n, if not negative, is the expected size.
+// A body of known size is read into a buffer from the pool (bodies.go).
 func readAll(r io.Reader, n int64) ([]byte, error) {
 	if n >= 0 {
-		b := make([]byte, n)
+		b := getBody(int(n))
 		if _, err := io.ReadFull(r, b); err != nil {
+			putBody(b)
 			return nil, err
 		}
 		var one [1]byte
@@ -191,6 +198,7 @@ func readAll(r io.Reader, n int64) ([]byte, error) {
 			if err == nil {
 				err = errors.New("body longer than its Content-Length")
 			}
+			putBody(b)
 			return nil, err
 		}
 		return b, nil

@@ -30,6 +30,10 @@ type table struct {
 	ranges    map[string]*lsnRanges // per seeded producer: the LSNs accepted
 	persist   bool                  // write the ranges file before each commit
 	recs      []int64               // log positions of records with entries not yet committed
+	// bodies are the request bodies the buffered entries alias, in the
+	// order they were added, handed back for reuse (putBody) once a flush
+	// that drained their entries has committed them
+	bodies [][]byte
 	lastErr   error                 // of the last flush
 	lastFlush flushResult
 	spare     []cdc.Entry // a drained batch's slice, given back to Drain
@@ -123,6 +127,9 @@ type addResult struct {
 	accepted, duplicates int
 	acked                map[string]int64 // producer -> highest LSN accepted so far
 	end                  int64            // log position to sync before acknowledging
+	// kept: entries of the batch are in the buffer, so the table holds
+	// body until they are committed; the caller must not reuse it
+	kept bool
 }
 
 // add buffers the entries of a decoded batch and appends the batch's
@@ -140,6 +147,10 @@ func (t *table) add(es []cdc.Entry, head, body []byte) (addResult, error) {
 	res, err := t.buf.AddBatch(es)
 	r.accepted, r.duplicates = res.Accepted, res.Duplicates
 	recordAccepted(es[:res.Accepted+res.Duplicates], t.rangesOf)
+	if r.accepted > 0 {
+		t.bodies = append(t.bodies, body)
+		r.kept = true
+	}
 	if err != nil {
 		// Cannot happen for a validated batch (no memory limit); the
 		// entries before the failure are in the buffer, so log them.
@@ -253,7 +264,7 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	batch := t.buf.Drain(t.spare)
 	t.spare = nil
 	t.flushingEntries, t.flushingBytes = len(batch.Entries), batch.Bytes
-	nrecs := len(t.recs)
+	nrecs, nbodies := len(t.recs), len(t.bodies)
 	// The ranges as of this drain cover what the commit will hold.
 	var snap rangesFile
 	save := t.persist
@@ -290,6 +301,15 @@ func (t *table) flush(ctx context.Context, why string) (flushResult, int, error)
 	t.spare = batch.Entries[:0]
 	t.flushingEntries, t.flushingBytes = 0, 0
 	t.recs = append(t.recs[:0], t.recs[nrecs:]...)
+	// The drained entries were all the buffer held, so they were the
+	// only ones to alias the bodies added before the drain; they are
+	// cleared above and the writer keeps no reference to them.
+	for _, b := range t.bodies[:nbodies] {
+		putBody(b)
+	}
+	rest := copy(t.bodies, t.bodies[nbodies:])
+	clear(t.bodies[rest:])
+	t.bodies = t.bodies[:rest]
 	t.lastErr = nil
 	t.lastFlush = res
 	t.mu.Unlock()
