@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -185,6 +186,121 @@ func FuzzQuickValidated(f *testing.F) {
 		}
 		if diff := cmp.Diff(general, quick); diff != "" {
 			t.Fatalf("%q after %q (-general +quick):\n%s", line, first, diff)
+		}
+	})
+}
+
+// checkQuickRow validates the row at the start of b with quickRow and
+// with the scanner (as the general path does, inside a line's object),
+// and fails unless quickRow takes the row exactly when want says so and,
+// when it does, the scanner accepts it with the same end.
+func checkQuickRow(t *testing.T, b []byte, maxDepth int, unique, want bool) {
+	t.Helper()
+	end, took := quickRow(b, 0, maxDepth, unique, &stringCache{})
+	s := scanner{b: b, depth: 1, maxDepth: maxDepth, unique: unique}
+	err := s.object()
+	if took && (err != nil || s.i != end) {
+		t.Fatalf("quickRow took %q up to %d; the scanner: %v, up to %d", b, end, err, s.i)
+	}
+	if took != want {
+		t.Fatalf("quickRow took %q: %v, want %v (scanner: %v)", b, took, want, err)
+	}
+}
+
+// TestQuickRow checks the row validator of the fast path against the
+// scanner: it takes the common rows, with their white space, non-ASCII
+// strings, escapes in values and nested values, and gives up on rows it
+// does not handle or that the scanner refuses.
+func TestQuickRow(t *testing.T) {
+	tests := []struct {
+		name   string
+		row    string
+		unique bool
+		quick  bool
+	}{
+		{"service row", `{"id":1,"user":"user-1","type":"view","amount":0.01,"ok":true}`, true, true},
+		{"empty", `{}`, true, true},
+		{"empty with white space", "{ \t}", true, true},
+		{"white space everywhere", "{ \"a\" : 1 ,\r\n\"b\"\t:\"x\" }", true, true},
+		{"numbers", `{"a":0,"b":-0,"c":-12.5e+3,"d":1E5,"e":0.25,"f":123456789012345678901234567890}`, true, true},
+		{"literals", `{"a":true,"b":false,"c":null}`, true, true},
+		{"non-ASCII and escaped values", `{"a":"Zoë","b":"\u00e9\n\"","c":"😀"}`, true, true},
+		{"nested values", `{"a":{"b":[1,{"c":"d"}],"e":{}},"f":[]}`, true, true},
+		{"long plain string", `{"a":"` + strings.Repeat("x", 100) + `"}`, true, true},
+		{"trailing bytes after the row", `{"a":1},"lsn":1}`, true, true},
+		{"16 members", `{` + rowMembers(16) + `}`, true, true},
+		{"17 members", `{` + rowMembers(17) + `}`, true, false},
+		{"17 members, names not checked", `{` + rowMembers(17) + `}`, false, true},
+		{"repeated name", `{"a":1,"b":2,"a":3}`, true, false},
+		{"repeated name, not checked", `{"a":1,"b":2,"a":3}`, false, true},
+		{"repeated nested name", `{"a":{"b":1,"b":2}}`, true, false},
+		{"escaped name", `{"\u0061":1}`, true, false},
+		{"non-ASCII name", `{"é":1}`, true, false},
+		{"leading zero", `{"a":01}`, true, false},
+		{"bare minus", `{"a":-}`, true, false},
+		{"point without digits", `{"a":1.}`, true, false},
+		{"exponent without digits", `{"a":1e+}`, true, false},
+		{"NaN", `{"a":NaN}`, true, false},
+		{"negative Infinity", `{"a":-Infinity}`, true, false},
+		{"bad literal", `{"a":tru}`, true, false},
+		{"literal run on", `{"a":truex}`, true, false},
+		{"trailing comma", `{"a":1,}`, true, false},
+		{"missing colon", `{"a" 1}`, true, false},
+		{"unterminated string", `{"a":"x`, true, false},
+		{"bad escape", `{"a":"\x"}`, true, false},
+		{"invalid UTF-8", "{\"a\":\"\xff\"}", true, false},
+		{"control byte", "{\"a\":\"\x01\"}", true, false},
+		{"truncated", `{"a":1`, true, false},
+		{"unclosed nested", `{"a":[1,2}`, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkQuickRow(t, []byte(tt.row), 64, tt.unique, tt.quick)
+		})
+	}
+	// The depth limit: the row is level 2 of its line.
+	deep := func(levels int) []byte {
+		return []byte(strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1))
+	}
+	checkQuickRow(t, deep(1), 2, true, true)
+	checkQuickRow(t, deep(1), 1, true, false)
+	checkQuickRow(t, deep(3), 4, true, true)
+	checkQuickRow(t, deep(4), 4, true, false)
+	checkQuickRow(t, []byte(`{"a":[[1]]}`), 4, true, true)
+	checkQuickRow(t, []byte(`{"a":[[1]]}`), 3, true, false)
+}
+
+// rowMembers is n members "k0":0, "k1":1, ... joined by commas.
+func rowMembers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i)
+	}
+	return b.String()
+}
+
+// FuzzQuickRow compares the fast path's row validator with the scanner on
+// arbitrary text after an opening brace.
+func FuzzQuickRow(f *testing.F) {
+	f.Add([]byte(`"id":1,"user":"user-1","type":"view","amount":0.01,"ok":true}`), true, 64)
+	f.Add([]byte(`"a":{"b":[1,{"c":"d"}],"e":{}},"f":[],"a":2}`), true, 64)
+	f.Add([]byte(` "a" : -1.5e-3 , "b" : "\u00e9" }`), false, 64)
+	f.Add([]byte(`"a":[[[1]]]}`), true, 4)
+	f.Fuzz(func(t *testing.T, rest []byte, unique bool, maxDepth int) {
+		if maxDepth < 1 || maxDepth > 64 {
+			return
+		}
+		b := append([]byte{'{'}, rest...)
+		end, took := quickRow(b, 0, maxDepth, unique, &stringCache{})
+		if !took {
+			return
+		}
+		s := scanner{b: b, depth: 1, maxDepth: maxDepth, unique: unique}
+		if err := s.object(); err != nil || s.i != end {
+			t.Fatalf("quickRow took %q up to %d; the scanner: %v, up to %d", b, end, err, s.i)
 		}
 	})
 }
