@@ -464,8 +464,14 @@ func (b *CDC) Bytes() int64 {
 // Drain empties the buffer and returns its entries. The returned
 // Batch.Entries is the buffer's own slice, handed over; dst, if it has
 // capacity, becomes the buffer's storage for the next entries (pass the
-// Entries of a batch that is done with to recycle it). With Backpressure,
-// the batch's bytes count as uploading until Release or Requeue.
+// Entries of a batch that is done with to recycle it). Drain clears
+// dst[:len(dst)], so that the buffer holds no reference to what they
+// held; the elements past len(dst) are taken to be zero, as those of a
+// fresh slice, of a cleared one resliced to [:0], or of a batch's Entries
+// (the buffer never writes past the entries it holds), and are not
+// cleared again: a buffer of a flush's worth of entries is tens of
+// megabytes. With Backpressure, the batch's bytes count as uploading
+// until Release or Requeue.
 func (b *CDC) Drain(dst []cdc.Entry) Batch {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -492,7 +498,7 @@ func (b *CDC) Drain(dst []cdc.Entry) Batch {
 	}
 	b.stats.Drains++
 	b.stats.DrainedEntries += int64(len(b.entries))
-	clear(dst[:cap(dst)])
+	clear(dst)
 	b.entries = dst[:0]
 	b.bytes = 0
 	b.oldest = time.Time{}
