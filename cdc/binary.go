@@ -220,12 +220,19 @@ func DecodeBinaryBatch(dst []Entry, b []byte, opts *JSONOptions) ([]Entry, error
 		if op&hasCommitTime != 0 {
 			e.CommitTime = time.UnixMicro(micros).UTC()
 		}
-		s := scanner{b: data, maxDepth: maxDepth, unique: opts != nil && opts.UniqueKeys, keys: keys[:0]}
+		unique := opts != nil && opts.UniqueKeys
 		if len(data) == 0 || data[0] != '{' {
 			r.off = dataOff
 			r.fail("entry %d (LSN %d): row is not a JSON object", i, lsn)
 			break
 		}
+		// The row of the common kind is checked by the fast path of the
+		// JSON lines decoder (validated.go); any other, or any problem,
+		// by the scanner, which names it.
+		if end, ok := quickRow(data, 0, 1, maxDepth, unique, &keys); ok && skipWS(data, end) == len(data) {
+			continue
+		}
+		s := scanner{b: data, maxDepth: maxDepth, unique: unique, keys: keys[:0]}
 		err := s.value()
 		keys = s.keys
 		if err != nil {

@@ -92,7 +92,7 @@ func quickValidated(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cach
 				return false
 			}
 			unique := opts != nil && opts.UniqueKeys
-			end, ok := quickRow(text, i, maxDepth, unique, cache)
+			end, ok := quickRow(text, i, 2, maxDepth, unique, &cache.keys)
 			if !ok {
 				// Depth 1 is the line's own object, as in the general path.
 				s := scanner{b: text, i: i, depth: 1, maxDepth: maxDepth, unique: unique, keys: cache.keys[:0]}
@@ -137,17 +137,18 @@ func quickValidated(e *Entry, text []byte, maxDepth int, opts *JSONOptions, cach
 	return true
 }
 
-// quickRow validates the row object whose opening brace is at b[i], in a
-// line whose own object is level 1, as scanner.object does there (the
-// same depth limit, grammar, UTF-8 and, with unique, member names given
-// once), for a row of the common kind: at most smallObject members, each
-// named by printable ASCII without escapes. It returns the index just
-// past the object and true, or false when it gives up: on any other row,
-// and on any problem, which the scanner then finds and names. Strings
-// that are not plain ASCII go to jsontext.ScanString and nested objects
-// and arrays to the scanner itself, as the scanner's own steps would.
-func quickRow(b []byte, i, maxDepth int, unique bool, cache *stringCache) (int, bool) {
-	const depth = 2 // the row's level
+// quickRow validates the row object whose opening brace is at b[i] and
+// whose nesting level is depth (2 in a JSON line, whose own object is
+// level 1; 1 for the row of a binary batch), as scanner.object does there
+// (the same depth limit, grammar, UTF-8 and, with unique, member names
+// given once), for a row of the common kind: at most smallObject members,
+// each named by printable ASCII without escapes. It returns the index
+// just past the object and true, or false when it gives up: on any other
+// row, and on any problem, which the scanner then finds and names.
+// Strings that are not plain ASCII go to jsontext.ScanString and nested
+// objects and arrays to the scanner itself, as the scanner's own steps
+// would. keys is the scanner's storage for member names, reused.
+func quickRow(b []byte, i, depth, maxDepth int, unique bool, keys *[]keySpan) (int, bool) {
 	if depth > maxDepth {
 		return 0, false
 	}
@@ -223,9 +224,9 @@ func quickRow(b []byte, i, maxDepth int, unique bool, cache *stringCache) (int, 
 			}
 			i += 4
 		case c == '{' || c == '[':
-			s := scanner{b: b, i: i, depth: depth, maxDepth: maxDepth, unique: unique, keys: cache.keys[:0]}
+			s := scanner{b: b, i: i, depth: depth, maxDepth: maxDepth, unique: unique, keys: (*keys)[:0]}
 			err := s.value()
-			cache.keys = s.keys
+			*keys = s.keys
 			if err != nil {
 				return 0, false
 			}

@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -196,7 +197,7 @@ func FuzzQuickValidated(f *testing.F) {
 // when it does, the scanner accepts it with the same end.
 func checkQuickRow(t *testing.T, b []byte, maxDepth int, unique, want bool) {
 	t.Helper()
-	end, took := quickRow(b, 0, maxDepth, unique, &stringCache{})
+	end, took := quickRow(b, 0, 2, maxDepth, unique, new([]keySpan))
 	s := scanner{b: b, depth: 1, maxDepth: maxDepth, unique: unique}
 	err := s.object()
 	if took && (err != nil || s.i != end) {
@@ -294,13 +295,58 @@ func FuzzQuickRow(f *testing.F) {
 			return
 		}
 		b := append([]byte{'{'}, rest...)
-		end, took := quickRow(b, 0, maxDepth, unique, &stringCache{})
-		if !took {
-			return
-		}
-		s := scanner{b: b, depth: 1, maxDepth: maxDepth, unique: unique}
-		if err := s.object(); err != nil || s.i != end {
-			t.Fatalf("quickRow took %q up to %d; the scanner: %v, up to %d", b, end, err, s.i)
+		// At level 2 (a JSON line's row) and at level 1 (a binary
+		// batch's row).
+		for depth := 1; depth <= 2; depth++ {
+			end, took := quickRow(b, 0, depth, maxDepth, unique, new([]keySpan))
+			if !took {
+				continue
+			}
+			s := scanner{b: b, depth: depth - 1, maxDepth: maxDepth, unique: unique}
+			if err := s.object(); err != nil || s.i != end {
+				t.Fatalf("quickRow at level %d took %q up to %d; the scanner: %v, up to %d", depth, b, end, err, s.i)
+			}
 		}
 	})
+}
+
+// TestBinaryBatchRows decodes binary batches of one row each, rows the
+// fast path takes and rows it gives up on, and checks that each is
+// accepted or refused as the scanner alone decides (level 1: the row is
+// the whole value), with the error naming the row.
+func TestBinaryBatchRows(t *testing.T) {
+	rows := []string{
+		`{"id":1,"user":"user-1","type":"view","amount":0.01,"ok":true}`,
+		`{ "a" : [1, {"b": "é"}] }`,
+		`{` + rowMembers(17) + `}`,
+		`{"\u0061":1,"b":2}`,
+		`{"a":1,"a":2}`,
+		`{"\u0061":1,"a":2}`,
+		`{"a":{"b":1,"b":2}}`,
+		`{"a":01}`,
+		`{"a":1} x`,
+		`{"a":1}  `,
+		`{"a":[[[[1]]]]}`,
+	}
+	for _, unique := range []bool{false, true} {
+		for _, row := range rows {
+			b, err := AppendBinaryBatch(nil, []Entry{{Op: Insert, Table: "t", Producer: "p", LSN: 1, Data: []byte(row)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := &JSONOptions{MaxDepth: 4, UniqueKeys: unique}
+			_, err = DecodeBinaryBatch(nil, b, opts)
+			s := scanner{b: []byte(row), maxDepth: 4, unique: unique}
+			want := s.value()
+			if s.ws(); want == nil && s.i != len(row) {
+				want = errors.New("bytes after the object")
+			}
+			if (err == nil) != (want == nil) {
+				t.Fatalf("row %q (unique %v): DecodeBinaryBatch: %v; the scanner: %v", row, unique, err, want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "entry 0 (LSN 1)") {
+				t.Fatalf("row %q: error %q does not name the entry", row, err)
+			}
+		}
+	}
 }
