@@ -24,17 +24,17 @@ type table struct {
 
 	// mu orders, per table, adding to the buffer and appending to the
 	// log, so that the log replays into the same buffer state.
-	mu        sync.Mutex
-	buf       *buffer.CDC
-	seeded    map[string]bool       // producers whose committed LSN the buffer knows
-	ranges    map[string]*lsnRanges // per seeded producer: the LSNs accepted
-	persist   bool                  // write the ranges file before each commit
-	recs      []int64               // log positions of records with entries not yet committed
+	mu      sync.Mutex
+	buf     *buffer.CDC
+	seeded  map[string]bool       // producers whose committed LSN the buffer knows
+	ranges  map[string]*lsnRanges // per seeded producer: the LSNs accepted
+	persist bool                  // write the ranges file before each commit
+	recs    []int64               // log positions of records with entries not yet committed
 	// bodies are the request bodies the buffered entries alias, in the
 	// order they were added, handed back for reuse (putBody) once a flush
 	// that drained their entries has committed them
-	bodies [][]byte
-	lastErr   error                 // of the last flush
+	bodies    [][]byte
+	lastErr   error // of the last flush
 	lastFlush flushResult
 	spare     []cdc.Entry // a drained batch's slice, given back to Drain
 	// entries and their input bytes drained by a flush in progress
