@@ -73,12 +73,14 @@ func TestJudgingMemory(t *testing.T) {
 	for _, conc := range []int{1, 2} {
 		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) {
 			opts := WriterOptions{Compression: Zstd, Concurrency: conc}
-			// rulesOn: dictZKeepMax as it is and dictBufInTable
+			// rulesOn: dictZKeepMax as it is, dictBufInTable and pageInTable
 			write := func(rulesOn bool) (out [][]byte, held []int, w *Writer) {
 				t.Helper()
-				defer func(k int, in bool) { dictZKeepMax, dictBufInTable = k, in }(dictZKeepMax, dictBufInTable)
+				defer func(k int, in, pin bool) {
+					dictZKeepMax, dictBufInTable, pageInTable = k, in, pin
+				}(dictZKeepMax, dictBufInTable, pageInTable)
 				if !rulesOn {
-					dictZKeepMax, dictBufInTable = math.MaxInt, false
+					dictZKeepMax, dictBufInTable, pageInTable = math.MaxInt, false, false
 				}
 				w, err := NewWriter(io.Discard, schema, opts)
 				if err != nil {

@@ -41,6 +41,9 @@ type fileUse struct {
 	bytes  int // largest rawChunkBytes of a chunk
 	page   int // largest input to the compressor
 	dict   int // most entries of a dictionary built
+	// largest page that did not lie in the hash table's memory (see
+	// Writer.pageMem)
+	ownPage int
 }
 
 // bufferUse is what the buffers were needed for in the last files.
@@ -112,6 +115,7 @@ func (w *Writer) shrinkBuffers() {
 		need.bytes = max(need.bytes, f.bytes)
 		need.page = max(need.page, f.page)
 		need.dict = max(need.dict, f.dict)
+		need.ownPage = max(need.ownPage, f.ownPage)
 	}
 	tooBig := func(held, need int) bool {
 		if held > 2*need+shrinkSlack {
@@ -120,10 +124,16 @@ func (w *Writer) shrinkBuffers() {
 		}
 		return false
 	}
-	for _, b := range [...]*[]byte{&w.chunk, &w.page, &w.levels, &w.dictOwn, &w.stage} {
+	for _, b := range [...]*[]byte{&w.chunk, &w.levels, &w.dictOwn, &w.stage} {
 		if tooBig(cap(*b), need.bytes) {
 			*b = nil
 		}
+	}
+	// the page's own memory: like the other byte buffers while pages
+	// need it, none once the hash table's memory held every page of the
+	// last files
+	if tooBig(cap(w.pageOwn), need.bytes) || (need.ownPage == 0 && cap(w.pageOwn) > 0) {
+		w.pageOwn = nil
 	}
 	// the compressor's outputs: at most about its largest input
 	for i := range w.outs {
@@ -174,7 +184,7 @@ func (w *Writer) shrinkBuffers() {
 // the dictionary tables are counted by their entries and the zstd
 // encoders' history by whether it is held).
 func (w *Writer) heldBytes() (bytes, dictEntries int, zstdHist bool) {
-	for _, b := range [...][]byte{w.chunk, w.page, w.levels, w.dictOwn, w.stage, w.nulls} {
+	for _, b := range [...][]byte{w.chunk, w.pageOwn, w.levels, w.dictOwn, w.stage, w.nulls} {
 		bytes += cap(b)
 	}
 	for _, b := range w.outs {

@@ -145,8 +145,12 @@ type Writer struct {
 	chunk []byte // one encoded column chunk
 	// one uncompressed page body (v1) or values section (v2); before the
 	// chunk's first page, the encodings that the choice of encoding
-	// compares (chooseKind, dictWinsCompressed; checkSplit with dictBuf)
+	// compares (chooseKind, dictWinsCompressed; checkSplit with dictBuf).
+	// It lies in the hash table's slots past dictBuf (dictMem.Spare) when
+	// they have more room than pageOwn, else in pageOwn (pageMem); it is
+	// dropped with the chunk
 	page    []byte
+	pageOwn []byte
 	levels  []byte // v2 levels
 	hdr     tWriter
 	idx     []uint32
@@ -839,6 +843,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.chunk = w.chunk[:0]
 	w.stage = w.stage[:0]
 	w.pending = w.pending[:0]
+	w.dropPage()
 	base := w.off
 	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
 	w.chunkLeaf = l
@@ -931,8 +936,10 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	w.flushPages()
 	// dictZ was the chunk's memory: not held past the chunk
 	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
-	// dictBuf may be the hash table's memory, which the next build takes
+	// dictBuf and page may be the hash table's memory, which the next
+	// build takes
 	w.dictBuf = nil
+	w.dropPage()
 	w.noteChunk(c, nv)
 	if !l.codecSet && w.opts.Compression != Uncompressed {
 		// this chunk's first page judged the codec (if it had one)
@@ -1089,7 +1096,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	var other int
 	switch fallback {
 	case kindDelta:
-		w.page = w.page[:0]
+		w.page = w.pageMem()
 		if t == Int32 {
 			w.page = w.delta.appendInt32(w.page, c.Int32s)
 		} else {
@@ -1168,6 +1175,56 @@ func (w *Writer) keepDictBuf() {
 	}
 }
 
+// pageMem is empty memory for page: the hash table's slots past dictBuf
+// (when dictBuf is there) if they have at least pageOwn's room (nothing
+// reads them until the next chunk's build, which comes after this chunk's
+// pages), else pageOwn. A page that outgrew the slots is kept as pageOwn
+// first (keepPage).
+func (w *Writer) pageMem() []byte {
+	w.keepPage()
+	s := w.dictMem.Spare()
+	if !pageInTable || cap(s) == 0 {
+		return w.pageOwn[:0]
+	}
+	at := 0
+	if inBuf(s, w.dictBuf) {
+		at = len(w.dictBuf)
+	}
+	if rest := s[at:at:cap(s)]; cap(rest) >= cap(w.pageOwn) {
+		// the slots serve whatever pageOwn would (which shrinkBuffers
+		// releases once no page needed it for shrinkFiles files)
+		return rest
+	}
+	return w.pageOwn[:0]
+}
+
+// keepPage keeps page's memory as pageOwn unless it is the hash table's,
+// and records the page's need of it.
+func (w *Writer) keepPage() {
+	if cap(w.page) > 0 && !inBuf(w.dictMem.Spare(), w.page) {
+		w.pageOwn = w.page[:0]
+		w.use.file.ownPage = max(w.use.file.ownPage, len(w.page))
+	}
+}
+
+// dropPage keeps page's memory (keepPage) and lets go of page, which may
+// be the hash table's slots: the next build takes them.
+func (w *Writer) dropPage() {
+	w.keepPage()
+	w.page = nil
+}
+
+// inBuf reports whether p starts in the memory of buf (within its
+// capacity); an empty-capacity p or buf is in neither.
+func inBuf(buf, p []byte) bool {
+	if cap(buf) == 0 || cap(p) == 0 {
+		return false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(buf[:cap(buf)])))
+	q := uintptr(unsafe.Pointer(unsafe.SliceData(p[:cap(p)])))
+	return q >= base && q < base+uintptr(cap(buf))
+}
+
 func (w *Writer) appendDictValues(dst []byte, t PhysicalType) []byte {
 	if t == ByteArray {
 		return w.byteDic.appendValues(dst)
@@ -1227,7 +1284,7 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	w.dictZ = w.compressTail(0, w.dictBuf)
 	w.dictZOK = true
 	dictPage := len(w.dictZ)
-	w.page = w.appendValues(w.page[:0], c, kindDict, dictLen, 0, n)
+	w.page = w.appendValues(w.pageMem(), c, kindDict, dictLen, 0, n)
 	indices := w.compressedLen(w.page)
 	// A dictionary page and indices that together do not shrink leave the
 	// whole chunk uncompressed (see worthCompressing): count it so.
@@ -1242,7 +1299,7 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	// dictionary settles it. Low-cardinality columns, where the
 	// dictionary wins by far, end here at an eighth of the work.
 	if m := dictQuickSample; n >= 2*m {
-		w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, m)
+		w.page = w.appendValues(w.pageMem(), c, fallback, 0, 0, m)
 		if quick := scale(min(w.compressedLen(w.page), len(w.page)), m); quick*dictQuickMargin.den >= dictCost*dictQuickMargin.num {
 			return true
 		}
@@ -1255,7 +1312,7 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	if len(w.dictZ) > dictZKeepMax {
 		w.dictZ, w.dictZOK, w.dictRedo = nil, false, true
 	}
-	w.page = w.appendValues(w.page[:0], c, fallback, 0, 0, n)
+	w.page = w.appendValues(w.pageMem(), c, fallback, 0, 0, n)
 	return dictCost < scale(min(w.compressedLen(w.page), len(w.page)), n)
 }
 
@@ -1274,7 +1331,7 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	if m := dictQuickSample; vhi-vlo >= 2*m {
 		w.dictBuf = w.appendPlainValues(w.dictBufMem(m*plainWidth(c.Leaf.Type)), c, vlo, vlo+m)
 		w.keepDictBuf()
-		w.page = w.appendSplit(w.page[:0], c, vlo, vlo+m)
+		w.page = w.appendSplit(w.pageMem(), c, vlo, vlo+m)
 		plain := int64(w.compressedLen(w.dictBuf))
 		split := int64(w.compressedLen(w.page))
 		switch q := dictQuickMargin; {
@@ -1286,7 +1343,7 @@ func (w *Writer) checkSplit(c *ColumnData, vlo, vhi int) valueKind {
 	}
 	w.dictBuf = w.appendPlainValues(w.dictBufMem((vhi-vlo)*plainWidth(c.Leaf.Type)), c, vlo, vhi)
 	w.keepDictBuf()
-	w.page = w.appendSplit(w.page[:0], c, vlo, vhi)
+	w.page = w.appendSplit(w.pageMem(), c, vlo, vhi)
 	plainSize := w.compressedLen(w.dictBuf)
 	if w.compressedLen(w.page) < plainSize {
 		return kindSplit
@@ -1364,7 +1421,7 @@ func (w *Writer) appendLevelsPrefixed(dst []byte, v []uint8, max uint8) []byte {
 func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind valueKind, dictLen, lo, hi, vlo, vhi int) {
 	numLevels := int32(hi - lo)
 	if !w.opts.DataPageV2 {
-		body := w.page[:0]
+		body := w.pageMem()
 		if l.maxRep > 0 {
 			body = w.appendLevelsPrefixed(body, c.RepLevels[lo:hi], l.maxRep)
 		}
@@ -1394,7 +1451,7 @@ func (w *Writer) writeDataPage(m *columnMeta, c *ColumnData, l *leaf, kind value
 		lv = w.hybrid.appendLevels(lv, c.DefLevels[lo:hi], bitWidth(uint64(l.maxDef)))
 	}
 	w.levels = lv
-	w.page = w.appendValues(w.page[:0], c, kind, dictLen, vlo, vhi)
+	w.page = w.appendValues(w.pageMem(), c, kind, dictLen, vlo, vhi)
 	w.stagePage(pendingPage{typ: pageDataV2, dataV2: dataPageHeaderV2{
 		numValues: numLevels, numNulls: numLevels - int32(vhi-vlo), numRows: rows,
 		encoding: kind.encoding(), defLen: int32(len(lv) - repLen), repLen: int32(repLen),
@@ -1415,6 +1472,10 @@ var dictZKeepMax = 4 << 10
 // dictBufInTable is whether dictBuf takes the hash table's memory when it
 // has room (dictBufMem); tests turn it off to compare.
 var dictBufInTable = true
+
+// pageInTable is whether page takes the hash table's memory past dictBuf
+// when it has room (pageMem); tests turn it off to compare.
+var pageInTable = true
 
 // compressTail compresses src into the chunk's memory past its end, skip
 // bytes after it, and returns the compressed bytes: they stay there until
