@@ -126,7 +126,12 @@ func appendDeltaHeader(dst []byte, n int, first int64) []byte {
 // values. When dst has room for the largest possible encoding it is not
 // reallocated, and the call allocates nothing.
 func AppendDeltaInt64(dst []byte, src []int64) []byte {
-	return appendDelta(dst, src, maxDeltaLen64(len(src)), &deltaPool64, impl.deltaEncode64, impl.packMiniblocks64)
+	if len(src) < 2 {
+		return appendDelta(dst, src, maxDeltaLen64(len(src)), nil, nil, nil, impl.deltaEncode64, impl.packMiniblocks64)
+	}
+	s := deltaPool64.Get().(*deltaScratch[int64, uint64])
+	defer deltaPool64.Put(s)
+	return appendDelta(dst, src, maxDeltaLen64(len(src)), s.adj[:], s.mins[:], s.widths[:], impl.deltaEncode64, impl.packMiniblocks64)
 }
 
 // AppendDeltaInt32 appends src encoded as a DELTA_BINARY_PACKED stream to
@@ -135,13 +140,64 @@ func AppendDeltaInt64(dst []byte, src []int64) []byte {
 // header of zero values. When dst has room for the largest possible
 // encoding it is not reallocated, and the call allocates nothing.
 func AppendDeltaInt32(dst []byte, src []int32) []byte {
-	return appendDelta(dst, src, maxDeltaLen32(len(src)), &deltaPool32, impl.deltaEncode32, impl.packMiniblocks32)
+	if len(src) < 2 {
+		return appendDelta(dst, src, maxDeltaLen32(len(src)), nil, nil, nil, impl.deltaEncode32, impl.packMiniblocks32)
+	}
+	s := deltaPool32.Get().(*deltaScratch[int32, uint32])
+	defer deltaPool32.Put(s)
+	return appendDelta(dst, src, maxDeltaLen32(len(src)), s.adj[:], s.mins[:], s.widths[:], impl.deltaEncode32, impl.packMiniblocks32)
+}
+
+// DeltaEncoder encodes DELTA_BINARY_PACKED streams of both widths, as
+// AppendDeltaInt64 and AppendDeltaInt32 do, with working memory of its
+// own that the two widths share (the functions take theirs from a pool
+// that holds one per width and per P in use): a long-lived encoder, such
+// as a Parquet writer's, holds one scratch of about 16 KiB instead. The
+// zero value is ready for use; it is not safe for concurrent use.
+type DeltaEncoder struct {
+	s *deltaEncScratch
+}
+
+// deltaEncScratch is the encoder's working memory, typed for int64 and
+// viewed as int32 by the narrower width (it holds no pointers).
+type deltaEncScratch struct {
+	adj    [deltaChunkBlocks * DeltaBlockLen]uint64
+	mins   [deltaChunkBlocks]int64
+	widths [deltaChunkBlocks * DeltaMiniblocks]uint8
+}
+
+func (e *DeltaEncoder) scratch() *deltaEncScratch {
+	if e.s == nil {
+		e.s = new(deltaEncScratch)
+	}
+	return e.s
+}
+
+// AppendInt64 is AppendDeltaInt64 with e's working memory.
+func (e *DeltaEncoder) AppendInt64(dst []byte, src []int64) []byte {
+	if len(src) < 2 {
+		return appendDelta(dst, src, maxDeltaLen64(len(src)), nil, nil, nil, impl.deltaEncode64, impl.packMiniblocks64)
+	}
+	s := e.scratch()
+	return appendDelta(dst, src, maxDeltaLen64(len(src)), s.adj[:], s.mins[:], s.widths[:], impl.deltaEncode64, impl.packMiniblocks64)
+}
+
+// AppendInt32 is AppendDeltaInt32 with e's working memory.
+func (e *DeltaEncoder) AppendInt32(dst []byte, src []int32) []byte {
+	if len(src) < 2 {
+		return appendDelta(dst, src, maxDeltaLen32(len(src)), nil, nil, nil, impl.deltaEncode32, impl.packMiniblocks32)
+	}
+	s := e.scratch()
+	adj := unsafe.Slice((*uint32)(unsafe.Pointer(&s.adj[0])), deltaChunkBlocks*DeltaBlockLen)
+	mins := unsafe.Slice((*int32)(unsafe.Pointer(&s.mins[0])), deltaChunkBlocks)
+	return appendDelta(dst, src, maxDeltaLen32(len(src)), adj, mins, s.widths[:], impl.deltaEncode32, impl.packMiniblocks32)
 }
 
 // appendDelta is the encoder of both widths: maxLen bounds the encoding of
-// src, pool holds deltaScratch[S, U], and encode and pack are the width's
-// deltaEncode and packMiniblocks kernels.
-func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int, pool *sync.Pool,
+// src; adj, mins and widths are working memory for deltaChunkBlocks
+// blocks (needed only for two values or more), and encode and pack are
+// the width's deltaEncode and packMiniblocks kernels.
+func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int, sAdj []U, sMins []S, sWidths []uint8,
 	encode func(dst []U, src []S, mins []S, widths []uint8), pack func(dst []byte, src []U, widths []uint8)) []byte {
 	dst = reserve(dst, maxLen)
 	var first S
@@ -152,8 +208,6 @@ func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int
 	if len(src) < 2 {
 		return dst
 	}
-	s := pool.Get().(*deltaScratch[S, U])
-	defer pool.Put(s)
 
 	// pos is the index of the first value of the next block; src[pos-1] is
 	// the value its first delta is taken from.
@@ -161,7 +215,7 @@ func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int
 	for len(src)-pos >= DeltaBlockLen {
 		k := min((len(src)-pos)/DeltaBlockLen, deltaChunkBlocks)
 		n := k * DeltaBlockLen
-		adj, mins, widths := s.adj[:n], s.mins[:k], s.widths[:k*DeltaMiniblocks]
+		adj, mins, widths := sAdj[:n], sMins[:k], sWidths[:k*DeltaMiniblocks]
 		encode(adj, src[pos-1:pos+n], mins, widths)
 		// The chunk's blocks are laid out now that their mins and widths
 		// are known, so each block's packing may use the bytes up to the
@@ -183,16 +237,16 @@ func appendDelta[S deltaSigned, U deltaUnsigned](dst []byte, src []S, maxLen int
 		pos += n
 	}
 	if pos < len(src) {
-		dst = appendDeltaTail(dst, src[pos-1:], s, pack)
+		dst = appendDeltaTail(dst, src[pos-1:], sAdj, sWidths, pack)
 	}
 	return dst
 }
 
 // appendDeltaTail appends the last block, of len(src)-1 < 128 deltas taken
 // over src, with arithmetic that wraps at the width of S.
-func appendDeltaTail[S deltaSigned, U deltaUnsigned](dst []byte, src []S, s *deltaScratch[S, U], pack func(dst []byte, src []U, widths []uint8)) []byte {
+func appendDeltaTail[S deltaSigned, U deltaUnsigned](dst []byte, src []S, sAdj []U, sWidths []uint8, pack func(dst []byte, src []U, widths []uint8)) []byte {
 	n := len(src) - 1
-	adj := s.adj[:DeltaBlockLen]
+	adj := sAdj[:DeltaBlockLen]
 	minDelta := src[1] - src[0]
 	for i := range n {
 		d := src[i+1] - src[i]
@@ -201,7 +255,7 @@ func appendDeltaTail[S deltaSigned, U deltaUnsigned](dst []byte, src []S, s *del
 	}
 	used := (n + MiniblockLen - 1) / MiniblockLen
 	clear(adj[n : used*MiniblockLen])
-	w := s.widths[:DeltaMiniblocks]
+	w := sWidths[:DeltaMiniblocks]
 	clear(w)
 	for m := range used {
 		var or U

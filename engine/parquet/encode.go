@@ -102,13 +102,17 @@ func (e *hybridEncoder) appendIndices(dst []byte, v []uint32, width uint) []byte
 	return out
 }
 
-// deltaEncoder writes DELTA_BINARY_PACKED with the kernels.
-type deltaEncoder struct{}
-
-func (deltaEncoder) appendInt64(dst []byte, v []int64) []byte {
-	return kernels.AppendDeltaInt64(dst, v)
+// deltaEncoder writes DELTA_BINARY_PACKED with the kernels, with one
+// working memory for both widths that the writer holds (instead of the
+// kernels' pool, which holds one per width and per P in use).
+type deltaEncoder struct {
+	enc kernels.DeltaEncoder
 }
 
-func (deltaEncoder) appendInt32(dst []byte, v []int32) []byte {
-	return kernels.AppendDeltaInt32(dst, v)
+func (d *deltaEncoder) appendInt64(dst []byte, v []int64) []byte {
+	return d.enc.AppendInt64(dst, v)
+}
+
+func (d *deltaEncoder) appendInt32(dst []byte, v []int32) []byte {
+	return d.enc.AppendInt32(dst, v)
 }
