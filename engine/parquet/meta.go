@@ -149,6 +149,10 @@ type columnMeta struct {
 	dictPageOffset   int64 // 0 when absent
 	hasDictOffset    bool
 	stats            *Statistics
+	// the writer's: stats points at statsOwn, whose Min and Max are in
+	// statBytes, so that a reused columnMeta allocates nothing
+	statsOwn  Statistics
+	statBytes []byte
 }
 
 type columnChunk struct {

@@ -595,9 +595,10 @@ func (w *Writer) WriteRowGroup(cols []ColumnData) error {
 		}
 		rows = r
 	}
-	rg := rowGroup{numRows: rows, fileOffset: w.off, columns: make([]columnChunk, len(cols))}
+	rg := rowGroup{numRows: rows, fileOffset: w.off, columns: w.groupColumns(len(cols))}
 	for i := range cols {
-		m, err := w.writeChunk(&cols[i], &w.leaves[i])
+		// (the metadata of an earlier file's chunk, if any, is reused)
+		m, err := w.writeChunk(&cols[i], &w.leaves[i], rg.columns[i].meta)
 		if err != nil {
 			return err
 		}
@@ -608,6 +609,19 @@ func (w *Writer) WriteRowGroup(cols []ColumnData) error {
 	w.meta.rowGroups = append(w.meta.rowGroups, rg)
 	w.meta.numRows += rows
 	return nil
+}
+
+// groupColumns is the chunk list of a new row group of n columns: that of
+// the last file's row group at the same place if it has room (the
+// writer's rowGroups keep them past their length), whose column chunks'
+// metadata writeChunk then reuses, else new.
+func (w *Writer) groupColumns(n int) []columnChunk {
+	if g := len(w.meta.rowGroups); g < cap(w.meta.rowGroups) {
+		if old := w.meta.rowGroups[:g+1][g].columns; cap(old) >= n {
+			return old[:n]
+		}
+	}
+	return make([]columnChunk, n)
 }
 
 func (m *columnMeta) chunkStart() int64 {
@@ -727,7 +741,7 @@ func (w *Writer) Backfill(g int, cols []ColumnData) error {
 }
 
 func (w *Writer) backfillChunk(rg *rowGroup, j int, c *ColumnData) error {
-	m, err := w.writeChunk(c, &w.leaves[j])
+	m, err := w.writeChunk(c, &w.leaves[j], nil)
 	if err != nil {
 		return err
 	}
@@ -831,14 +845,21 @@ func (k valueKind) encoding() Encoding {
 	return EncPlain
 }
 
-// writeChunk encodes one column chunk into w.chunk and writes it out.
-func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
+// writeChunk encodes one column chunk into w.chunk and writes it out. Its
+// metadata go to m, the metadata of a chunk of a file already written (and
+// its buffers), or to new ones if m is nil.
+func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta, error) {
 	nv := c.NumValues()
-	m := &columnMeta{
+	if m == nil {
+		m = new(columnMeta)
+	}
+	*m = columnMeta{
 		typ:       physicalWire(l.node.Type),
 		path:      l.path,
 		codec:     w.opts.Compression,
 		numValues: int64(c.NumLevels),
+		encodings: m.encodings[:0],
+		statBytes: m.statBytes[:0],
 	}
 	w.chunk = w.chunk[:0]
 	w.stage = w.stage[:0]
@@ -861,12 +882,13 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf) (*columnMeta, error) {
 	if kind == kindDict && l.node.Type == ByteArray {
 		// the dictionary holds every distinct value: compare those only
 		slab, offsets := w.byteDic.values()
-		stats, _ = columnStats(&ColumnData{Leaf: l.node, NumLevels: c.NumLevels - nv + len(offsets) - 1,
-			Bytes: slab, Offsets: offsets}, nil)
+		stats, m.statBytes = columnStats(&ColumnData{Leaf: l.node, NumLevels: c.NumLevels - nv + len(offsets) - 1,
+			Bytes: slab, Offsets: offsets}, m.statBytes)
 	} else {
-		stats, _ = columnStats(c, nil)
+		stats, m.statBytes = columnStats(c, m.statBytes)
 	}
-	m.stats = &stats
+	m.statsOwn = stats
+	m.stats = &m.statsOwn
 	var dictLen int
 	if kind == kindDict {
 		dictLen = w.dictLen(l.node.Type)
