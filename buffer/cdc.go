@@ -291,15 +291,18 @@ func (b *CDC) AddBatch(es []cdc.Entry) (AddResult, error) {
 // to a flush's worth of entries (hundreds of thousands in a service), so
 // every step copies many megabytes of entries, with write barriers while
 // the garbage collector runs; doubling copies each entry about once. It
-// grows no further than MaxEntries while the entries fit.
+// grows no further than a quarter past MaxEntries while the entries fit:
+// the buffer fills a little past MaxEntries before the flush it triggers
+// drains it (a batch goes in whole, and more arrive meanwhile), and
+// doubling there would allocate twice a flush's worth.
 func (b *CDC) reserve(n int) {
 	need := len(b.entries) + n
 	if need <= cap(b.entries) {
 		return
 	}
 	c := max(2*cap(b.entries), need, 256)
-	if need <= b.maxEntries {
-		c = min(c, b.maxEntries)
+	if limit := b.maxEntries + b.maxEntries/4; need <= limit {
+		c = min(c, limit)
 	}
 	grown := make([]cdc.Entry, len(b.entries), c)
 	copy(grown, b.entries)

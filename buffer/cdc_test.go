@@ -607,8 +607,8 @@ func TestSetMaxBytes(t *testing.T) {
 }
 
 // TestAddBatchGrowth adds batches up to and past MaxEntries: the storage
-// grows by doubling, stops at MaxEntries while the entries fit, grows on
-// past it when they do not, and keeps every entry in order.
+// grows by doubling, stops a quarter past MaxEntries while the entries
+// fit, grows on past it when they do not, and keeps every entry in order.
 func TestAddBatchGrowth(t *testing.T) {
 	const maxEntries = 5000
 	b := newCDC(t, Options{MaxEntries: maxEntries, MaxBytes: 1 << 40})
@@ -627,7 +627,7 @@ func TestAddBatchGrowth(t *testing.T) {
 		caps = append(caps, cap(b.entries))
 		b.mu.Unlock()
 	}
-	want := []int{1000, 2000, 4000, 4000, 5000, 10000, 10000}
+	want := []int{1000, 2000, 4000, 4000, 6250, 6250, 12500}
 	if diff := cmp.Diff(want, caps); diff != "" {
 		t.Fatalf("capacity after each batch (-want +got):\n%s", diff)
 	}
