@@ -472,7 +472,7 @@ func (c *codeStream) choose(n int, maxSym int, pre *fseTable, preNorm []int16, p
 	if n < 16 && ok {
 		return
 	}
-	log := uint8(bits.Len(uint(n))) - 2
+	log := uint8(max(bits.Len(uint(n))-2, 0))
 	log = max(log, uint8(bits.Len(uint(present)))+1, 5)
 	log = min(log, maxTableLog)
 	normalize(c.norm[:top+1], c.count[:top+1], n, log)
