@@ -1040,12 +1040,115 @@ func parseVersion(key string) (int64, bool) {
 	return v, err == nil
 }
 
+// expiryTable is the scaffolding of the tombstone expiry tests: a table
+// at the root of a memory store, read and written through store (the
+// memory store or a wrapper of it), on a manual clock that stays at t0
+// until set moves it, with no automatic checkpoints, and the snapshot of
+// its last commit.
+type expiryTable struct {
+	t     *testing.T
+	ctx   context.Context
+	t0    time.Time
+	mu    sync.Mutex
+	now   time.Time
+	mem   *upload.Memory
+	store upload.Store
+	tbl   *manifest.Table
+	s     *manifest.Snapshot
+	// commits is what commit passes (StampRemoves dates removes by the
+	// commit's time)
+	commits manifest.CommitOptions
+}
+
+// newExpiryTable creates the table with the configuration conf; wrap
+// (nil: none) puts a wrapper around the memory store.
+func newExpiryTable(t *testing.T, t0 time.Time, conf map[string]string, commits manifest.CommitOptions, wrap func(upload.Store) upload.Store) *expiryTable {
+	t.Helper()
+	e := &expiryTable{t: t, ctx: context.Background(), t0: t0, now: t0, mem: upload.NewMemory(), commits: commits}
+	e.store = e.mem
+	if wrap != nil {
+		e.store = wrap(e.mem)
+	}
+	tbl, err := manifest.Open(e.store, "", manifest.Options{Now: e.clock, CheckpointInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tbl = tbl
+	if e.s, err = tbl.Create(e.ctx, testSchema, manifest.CreateOptions{Configuration: conf}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// clock is the table's clock.
+func (e *expiryTable) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+// set moves the clock to t0+d.
+func (e *expiryTable) set(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.t0.Add(d)
+	e.mu.Unlock()
+}
+
+// commit commits actions on the last snapshot.
+func (e *expiryTable) commit(actions ...manifest.Action) {
+	e.t.Helper()
+	res, err := e.tbl.Commit(e.ctx, e.s, actions, e.commits)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.s = res.Snapshot
+}
+
+// retention is the metadata action that sets the tombstone retention to
+// interval.
+func (e *expiryTable) retention(interval string) manifest.Action {
+	meta := e.s.Metadata()
+	meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
+	return manifest.Action{Metadata: &meta}
+}
+
+// checkpoint writes the checkpoint of the last snapshot.
+func (e *expiryTable) checkpoint() {
+	e.t.Helper()
+	if err := e.tbl.Checkpoint(e.ctx, e.s); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// reopen opens the table afresh, as a new writer would, on the same
+// clock, and returns it with its latest snapshot.
+func (e *expiryTable) reopen() (*manifest.Table, *manifest.Snapshot) {
+	e.t.Helper()
+	fresh, err := manifest.Open(e.store, "", manifest.Options{Now: e.clock})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	latest, err := fresh.Snapshot(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fresh, latest
+}
+
+// tombstonePaths is the paths of removes.
+func tombstonePaths(removes []manifest.RemoveFile) []string {
+	var paths []string
+	for _, r := range removes {
+		paths = append(paths, r.Path)
+	}
+	return paths
+}
+
 // TestCheckpointTombstoneExpiry: a checkpoint leaves out the tombstones
 // older than the table's delta.deletedFileRetentionDuration (a week when
 // unset) and keeps the others, and those without a deletionTimestamp; the
 // active files are unchanged and a bad property is an error naming it.
 func TestCheckpointTombstoneExpiry(t *testing.T) {
-	ctx := context.Background()
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name    string
@@ -1061,20 +1164,9 @@ func TestCheckpointTombstoneExpiry(t *testing.T) {
 		{"unknown unit", map[string]string{manifest.TombstoneRetentionProperty: "interval 7 fortnights"}, nil, "unknown unit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			now := t0
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
-			mem := upload.NewMemory()
-			tbl, err := manifest.Open(mem, "", manifest.Options{Now: clock, CheckpointInterval: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{Configuration: tc.conf})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s = mustCommit(t, tbl, s, addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1)).Snapshot
+			// removes keep the deletionTimestamp they are given (c none)
+			e := newExpiryTable(t, t0, tc.conf, manifest.CommitOptions{}, nil)
+			e.commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1))
 			rm := func(key string, at *time.Duration) manifest.Action {
 				a := removeAction(key)
 				a.Remove.DeletionTimestamp = nil
@@ -1085,11 +1177,11 @@ func TestCheckpointTombstoneExpiry(t *testing.T) {
 				return a
 			}
 			zero, fifty := time.Duration(0), 50*time.Minute
-			s = mustCommit(t, tbl, s, rm("data/a.parquet", &zero)).Snapshot
-			set(fifty)
-			s = mustCommit(t, tbl, s, rm("data/b.parquet", &fifty), rm("data/c.parquet", nil)).Snapshot
-			set(90 * time.Minute)
-			err = tbl.Checkpoint(ctx, s)
+			e.commit(rm("data/a.parquet", &zero))
+			e.set(fifty)
+			e.commit(rm("data/b.parquet", &fifty), rm("data/c.parquet", nil))
+			e.set(90 * time.Minute)
+			err := e.tbl.Checkpoint(e.ctx, e.s)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("checkpoint: %v; want an error naming %q", err, tc.wantErr)
@@ -1099,25 +1191,14 @@ func TestCheckpointTombstoneExpiry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fresh, err := manifest.Open(mem, "", manifest.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := fresh.Snapshot(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kept []string
-			for _, r := range got.Tombstones() {
-				kept = append(kept, r.Path)
-			}
-			if diff := cmp.Diff(tc.kept, kept); diff != "" {
+			_, got := e.reopen()
+			if diff := cmp.Diff(tc.kept, tombstonePaths(got.Tombstones())); diff != "" {
 				t.Errorf("tombstones in the checkpoint (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(keys(t, s), keys(t, got)); diff != "" {
+			if diff := cmp.Diff(keys(t, e.s), keys(t, got)); diff != "" {
 				t.Errorf("active files from the checkpoint (-replayed +checkpoint):\n%s", diff)
 			}
-			if n := len(s.Tombstones()); n != 3 {
+			if n := len(e.s.Tombstones()); n != 3 {
 				t.Errorf("the replayed snapshot has %d tombstones; want all 3 (only checkpoints expire them)", n)
 			}
 		})
@@ -1157,75 +1238,37 @@ func TestParseInterval(t *testing.T) {
 // from the commit files only when they may be missing, leaving out the
 // files active again and the tombstones the snapshot has.
 func TestExpiredTombstones(t *testing.T) {
-	ctx := context.Background()
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	now := t0
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
-	mem := upload.NewMemory()
-	log := &getLog{Store: mem}
-	tbl, err := manifest.Open(log, "", manifest.Options{Now: clock, CheckpointInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	commit := func(actions ...manifest.Action) {
-		t.Helper()
-		res, err := tbl.Commit(ctx, s, actions, manifest.CommitOptions{StampRemoves: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s = res.Snapshot
-	}
-	retention := func(interval string) manifest.Action {
-		meta := s.Metadata()
-		meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
-		return manifest.Action{Metadata: &meta}
-	}
-	checkpoint := func() {
-		t.Helper()
-		if err := tbl.Checkpoint(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1))
-	set(time.Hour)
-	commit(removeAction("data/a.parquet"), removeAction("data/d.parquet"))
-	commit(retention("interval 1 hour"))
-	set(3 * time.Hour)
-	commit(removeAction("data/b.parquet"), addAction("data/d.parquet", 1)) // d is active again
-	checkpoint()                                                           // expires a (and d's remove) at t0+2h
+	var log *getLog
+	e := newExpiryTable(t, t0, nil, manifest.CommitOptions{StampRemoves: true}, func(s upload.Store) upload.Store {
+		log = &getLog{Store: s}
+		return log
+	})
+	ctx := e.ctx
+	e.commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1), addAction("data/c.parquet", 1), addAction("data/d.parquet", 1))
+	e.set(time.Hour)
+	e.commit(removeAction("data/a.parquet"), removeAction("data/d.parquet"))
+	e.commit(e.retention("interval 1 hour"))
+	e.set(3 * time.Hour)
+	e.commit(removeAction("data/b.parquet"), addAction("data/d.parquet", 1)) // d is active again
+	e.checkpoint()                                                           // expires a (and d's remove) at t0+2h
 	// Go on from the checkpoint, as a writer started now would: the
 	// next checkpoint is built on it.
-	if s, err = tbl.Snapshot(ctx); err != nil {
+	var err error
+	if e.s, err = e.tbl.Snapshot(ctx); err != nil {
 		t.Fatal(err)
 	}
-	commit(retention("interval 1 week"))
-	set(4 * time.Hour)
-	commit(removeAction("data/c.parquet"))
-	checkpoint() // a week's retention: expires nothing more
+	e.commit(e.retention("interval 1 week"))
+	e.set(4 * time.Hour)
+	e.commit(removeAction("data/c.parquet"))
+	e.checkpoint() // a week's retention: expires nothing more
 	removedA := manifest.CommitFile(2)
 
-	fresh, err := manifest.Open(log, "", manifest.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest, err := fresh.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh, latest := e.reopen()
 	if got, want := latest.TombstonesExpiredBefore(), t0.Add(2*time.Hour); !got.Equal(want) {
 		t.Fatalf("TombstonesExpiredBefore = %v; want %v, the first checkpoint's expiry carried over by the second", got, want)
 	}
-	var tombs []string
-	for _, r := range latest.Tombstones() {
-		tombs = append(tombs, r.Path)
-	}
-	if diff := cmp.Diff([]string{"data/b.parquet", "data/c.parquet"}, tombs); diff != "" {
+	if diff := cmp.Diff([]string{"data/b.parquet", "data/c.parquet"}, tombstonePaths(latest.Tombstones())); diff != "" {
 		t.Fatalf("tombstones (-want +got):\n%s", diff)
 	}
 	for _, tc := range []struct {
@@ -1246,11 +1289,7 @@ func TestExpiredTombstones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var paths []string
-			for _, r := range got {
-				paths = append(paths, r.Path)
-			}
-			if diff := cmp.Diff(tc.want, paths); diff != "" {
+			if diff := cmp.Diff(tc.want, tombstonePaths(got)); diff != "" {
 				t.Fatalf("expired tombstones (-want +got):\n%s", diff)
 			}
 			if reads := log.take(); (len(reads) > 0) != tc.reads {
@@ -1259,7 +1298,7 @@ func TestExpiredTombstones(t *testing.T) {
 		})
 	}
 	// A commit file it needs that is gone is an error naming it.
-	if err := mem.Delete(ctx, removedA); err != nil {
+	if err := e.mem.Delete(ctx, removedA); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fresh.ExpiredTombstones(ctx, latest, t0.Add(30*time.Minute)); err == nil || !strings.Contains(err.Error(), removedA) {
@@ -1275,81 +1314,43 @@ func TestExpiredTombstones(t *testing.T) {
 // that is the end of what it needs, not a missing commit. A commit
 // missing between two that are there is still an error.
 func TestExpiredTombstonesLogCleanedUp(t *testing.T) {
-	ctx := context.Background()
 	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	now := t0
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
-	mem := upload.NewMemory()
-	tbl, err := manifest.Open(mem, "", manifest.Options{Now: clock, CheckpointInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := tbl.Create(ctx, testSchema, manifest.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	commit := func(actions ...manifest.Action) {
-		t.Helper()
-		res, err := tbl.Commit(ctx, s, actions, manifest.CommitOptions{StampRemoves: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s = res.Snapshot
-	}
-	retention := func(interval string) manifest.Action {
-		meta := s.Metadata()
-		meta.Configuration = map[string]string{manifest.TombstoneRetentionProperty: interval}
-		return manifest.Action{Metadata: &meta}
-	}
+	e := newExpiryTable(t, t0, nil, manifest.CommitOptions{StampRemoves: true}, nil)
+	ctx := e.ctx
 	const day = 24 * time.Hour
-	commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1)) // v1
+	e.commit(addAction("data/a.parquet", 1), addAction("data/b.parquet", 1)) // v1
 	// Forty quiet days, then the retention is lowered, a file removed and
 	// a checkpoint written that expires its tombstone.
-	set(40 * day)
-	commit(retention("interval 1 hour"))   // v2
-	commit(removeAction("data/a.parquet")) // v3
-	set(40*day + 3*time.Hour)
-	if err := tbl.Checkpoint(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	commit(retention("interval 1 week")) // v4
+	e.set(40 * day)
+	e.commit(e.retention("interval 1 hour")) // v2
+	e.commit(removeAction("data/a.parquet")) // v3
+	e.set(40*day + 3*time.Hour)
+	e.checkpoint()
+	e.commit(e.retention("interval 1 week")) // v4
 	// The log cleanup of a Delta writer (a 30-day log retention) drops
 	// the commits before the checkpoint older than that: v0 and v1.
 	for v := range int64(2) {
-		if err := mem.Delete(ctx, manifest.CommitFile(v)); err != nil {
+		if err := e.mem.Delete(ctx, manifest.CommitFile(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	set(40*day + 4*time.Hour)
-	fresh, err := manifest.Open(mem, "", manifest.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest, err := fresh.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	since := clock().Add(-7 * day) // a vacuum under the week's retention
+	e.set(40*day + 4*time.Hour)
+	fresh, latest := e.reopen()
+	since := e.clock().Add(-7 * day) // a vacuum under the week's retention
 	got, err := fresh.ExpiredTombstones(ctx, latest, since)
 	if err != nil {
 		t.Fatalf("ExpiredTombstones after the log cleanup: %v; want a's remove (v3), the commits cleaned up being 40 days old", err)
 	}
-	var paths []string
-	for _, r := range got {
-		paths = append(paths, r.Path)
-	}
-	if diff := cmp.Diff([]string{"data/a.parquet"}, paths); diff != "" {
+	if diff := cmp.Diff([]string{"data/a.parquet"}, tombstonePaths(got)); diff != "" {
 		t.Fatalf("expired tombstones (-want +got):\n%s", diff)
 	}
 	// Since further back than the log retention (30 days), the commits
 	// cleaned up may have been made after it: they are needed, and missing.
-	if _, err := fresh.ExpiredTombstones(ctx, latest, clock().Add(-35*day)); err == nil || !strings.Contains(err.Error(), manifest.CommitFile(1)) {
+	if _, err := fresh.ExpiredTombstones(ctx, latest, e.clock().Add(-35*day)); err == nil || !strings.Contains(err.Error(), manifest.CommitFile(1)) {
 		t.Fatalf("since 35 days back: %v; want an error naming %s", err, manifest.CommitFile(1))
 	}
 	// A commit missing after one that is there (v2) is not a cleanup.
-	if err := mem.Delete(ctx, manifest.CommitFile(3)); err != nil {
+	if err := e.mem.Delete(ctx, manifest.CommitFile(3)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fresh.ExpiredTombstones(ctx, latest, since); err == nil || !strings.Contains(err.Error(), manifest.CommitFile(3)) {
