@@ -74,6 +74,9 @@ func TestRLELiterals(t *testing.T) {
 			cases = append(cases, refCase{tc.name, src})
 		})
 	}
+	if t.Failed() {
+		return
+	}
 	refCheck(t, tool, func(src []byte) []byte { return e.EncodeAll(nil, src) }, cases)
 }
 
@@ -180,6 +183,9 @@ func TestSequencesCount3Bytes(t *testing.T) {
 			cases = append(cases, refCase{fmt.Sprintf("%d sequences", tc.seqs), src})
 			frames = append(frames, frame)
 		})
+	}
+	if t.Failed() {
+		return
 	}
 	i := 0
 	refCheck(t, tool, func([]byte) []byte { i++; return frames[i-1] }, cases)
