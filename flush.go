@@ -716,6 +716,7 @@ func (w *LakehouseWriter) writeOne(ctx context.Context, bw *engine.BlockWriter, 
 // block of rows gives observe its entry and block bytes, for the
 // compression estimate.
 func (w *LakehouseWriter) finishWrite(b *block, tw *tailWriter, size int64, info *engine.BlockInfo, err error, index []int, observe func(in, out int64)) (oversize bool, _ error) {
+	defer tw.release() // the footer was read (or the block dropped)
 	if err == nil && info.Rows > 0 {
 		observe(size, info.Bytes)
 		if info.Bytes > w.cfg.limits.MaxBlockBytes && b.cut[1]-b.cut[0] > 1 {
@@ -877,13 +878,39 @@ type tailWriter struct {
 	tail   []byte // the last bytes written; tail ends at offset n
 	closed bool
 	done   bool // closed or aborted
+	// released: the tail went back to tailBuffers; ReadAt reads from the
+	// store.
+	released bool
+}
+
+// release gives the tail buffer back for other blocks once the footer
+// has been read; reads after it go to the store.
+func (t *tailWriter) release() {
+	if t.released {
+		return
+	}
+	t.released = true
+	if t.tail != nil && cap(t.tail) == 2*tailKeep {
+		b := t.tail[:0]
+		tailBuffers.Put(&b)
+	}
+	t.tail = nil
 }
 
 const tailKeep = 256 << 10
 
+// tailBuffers keeps the tail buffers of blocks whose footer was read (see
+// tailWriter.release), 2*tailKeep bytes each, for the next blocks: a new
+// one grown by append for every block was megabytes of fresh memory per
+// block for the kernel to fault in.
+var tailBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2*tailKeep); return &b }}
+
 func (t *tailWriter) Write(p []byte) (int, error) {
 	if t.n < int64(len(t.head)) {
 		copy(t.head[t.n:], p)
+	}
+	if t.tail == nil && !t.released {
+		t.tail = (*tailBuffers.Get().(*[]byte))[:0]
 	}
 	n, err := t.w.Write(p)
 	t.n += int64(n)

@@ -796,7 +796,11 @@ func (p *lsnProducer) seen(lsn int64) bool {
 func (f *lsnFilter) after() *lsnFilter {
 	n := &lsnFilter{snap: f.snap, highest: map[string]int64{}, prods: make(map[string]*lsnProducer, len(f.prods))}
 	for name, p := range f.prods {
-		np := &lsnProducer{txn: p.txn, hasTxn: p.hasTxn}
+		// The steps buffer goes on to the next commit's producer (this
+		// commit's filter no longer adds): a load's commits of hundreds
+		// of thousands of entries each do not grow one afresh.
+		np := &lsnProducer{txn: p.txn, hasTxn: p.hasTxn, rising: p.rising[:0]}
+		p.rising = nil
 		if p.any && (!np.hasTxn || p.last > np.txn) {
 			np.txn, np.hasTxn = p.last, true
 		}

@@ -674,7 +674,54 @@ func (s *Shredder) object(n *node, rep uint8) error {
 				}
 				i = t.i
 			}
-			t.i = skipSpace(b, i)
+			i = skipSpace(b, i)
+			// The common leaves (a plain string, a plain integer, a
+			// boolean in a column of that type) are read here, sparing
+			// value its call and its dispatch; anything else goes to
+			// value, which reads it from the start.
+			if c != nil && c.col != nil && c.seen != g && i < len(b) {
+				col := c.col
+				done := -1
+				switch ch := b[i]; {
+				case ch == '"' && (c.typ == TypeString || c.typ == TypeTimestamp):
+					for j := i + 1; len(b)-j >= 8; j += 8 {
+						if m := jsontext.Special8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+							if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
+								if c.typ == TypeString {
+									col.putText(s.arena, s.row, rep, b, i+1, j)
+									done = j + 1
+								} else if v, ok := parseTimestampWith(b[i+1:j], &c.date); ok {
+									col.putInt(s.arena, s.row, rep, v)
+									done = j + 1
+								}
+							}
+							break
+						}
+					}
+				case ch-'0' <= 9 && c.typ == TypeInt64:
+					if m, _, frac, end, ok := quickNumber(b, i); ok && frac < 0 {
+						col.putInt(s.arena, s.row, rep, int64(m))
+						done = end
+					}
+				case ch == 't' && c.typ == TypeBool:
+					if len(b)-i >= 4 && string(b[i:i+4]) == "true" {
+						col.putBool(s.arena, s.row, rep, true)
+						done = i + 4
+					}
+				case ch == 'f' && c.typ == TypeBool:
+					if len(b)-i >= 5 && string(b[i:i+5]) == "false" {
+						col.putBool(s.arena, s.row, rep, false)
+						done = i + 5
+					}
+				}
+				if done >= 0 {
+					c.seen = g
+					found++
+					i = skipSpace(b, done)
+					goto member
+				}
+			}
+			t.i = i
 			s.path[t.depth] = pathSeg{start: ks, end: ke, escaped: esc}
 			if c != nil && len(c.leaves) == 0 {
 				c = nil // a field without columns yet
@@ -694,6 +741,7 @@ func (s *Shredder) object(n *node, rep uint8) error {
 				}
 			}
 			i = skipSpace(b, t.i)
+		member:
 			if i >= len(b) {
 				t.i = i
 				return t.fail(cdc.ErrSyntax, "unexpected end of input in an object")

@@ -113,9 +113,14 @@ func (t *tok) describe() string { return jsontext.Describe(t.b, t.i) }
 func (t *tok) enter() error {
 	t.depth++
 	if t.depth > t.maxDepth {
-		return t.fail(cdc.ErrTooDeep, "more than %d levels", t.maxDepth)
+		return t.tooDeep()
 	}
 	return nil
+}
+
+// tooDeep is enter's error, out of line so that enter is inlined.
+func (t *tok) tooDeep() error {
+	return t.fail(cdc.ErrTooDeep, "more than %d levels", t.maxDepth)
 }
 
 // expect consumes white space and then the byte c.
