@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"time"
 
@@ -83,6 +84,12 @@ type Options struct {
 	// block, in entry bytes; by default row groups are sized by memory
 	// (engine.BlockOptions.RowGroupMemory).
 	RowGroupBytes int
+	// RowGroupMemory sizes row groups by the memory of their shredded
+	// columns, as a multiple of the block's Parquet size
+	// [engine.DefaultRowGroupMemory] (see engine.BlockOptions): larger row
+	// groups take less CPU to encode and compress better, at the price of
+	// memory. Ignored when RowGroupBytes is set.
+	RowGroupMemory float64
 
 	// BlockEncoders is how many blocks a Flush that makes several blocks
 	// (a batch above InputBytesPerBlock) shreds, encodes and uploads at
@@ -180,6 +187,9 @@ func (o Options) config() (config, error) {
 	}
 	if o.RowGroupBytes < 0 {
 		return c, fmt.Errorf("writer: Options: negative RowGroupBytes %d", o.RowGroupBytes)
+	}
+	if o.RowGroupMemory < 0 || math.IsNaN(o.RowGroupMemory) || math.IsInf(o.RowGroupMemory, 0) {
+		return c, fmt.Errorf("writer: Options: RowGroupMemory %v is not a positive number (or 0 for the default)", o.RowGroupMemory)
 	}
 	if o.PartSize != 0 && (o.PartSize < upload.MinPartSize || o.PartSize > upload.MaxPartSize) {
 		return c, fmt.Errorf("writer: Options: part size %d outside [%d, %d]", o.PartSize, int64(upload.MinPartSize), int64(upload.MaxPartSize))

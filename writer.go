@@ -152,9 +152,10 @@ func (w *LakehouseWriter) resetBlockWriter(snap *manifest.Snapshot) error {
 // shredder starts from the declared schema (nil: none).
 func (w *LakehouseWriter) newBlockWriter(declared *engine.Schema, pipelined bool) (*engine.BlockWriter, error) {
 	opts := engine.BlockOptions{
-		Shredder:      engine.Options{Schema: declared, Table: w.source},
-		RowGroupBytes: w.cfg.RowGroupBytes,
-		Pipelined:     pipelined,
+		Shredder:       engine.Options{Schema: declared, Table: w.source},
+		RowGroupBytes:  w.cfg.RowGroupBytes,
+		RowGroupMemory: w.cfg.RowGroupMemory,
+		Pipelined:      pipelined,
 	}
 	switch w.cfg.Compression {
 	case CompressionNone:
