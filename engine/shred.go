@@ -218,6 +218,9 @@ type Shredder struct {
 	scratch []byte
 	ptr     []byte
 	stats   Stats
+	// the last producer addMeta met, and its name followed by 16 zeros
+	producer     string
+	producerText []byte
 }
 
 // pathSeg is one step of the path to the value being shredded: a member
@@ -544,16 +547,29 @@ func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 	return end, 0, nil
 }
 
-var opNames = [...][]byte{cdc.Insert: []byte("INSERT"), cdc.Update: []byte("UPDATE"), cdc.Delete: []byte("DELETE")}
+// opNames are the _op values, each padded to 16 bytes (column.putText
+// copies sixteen bytes at a time).
+var opNames = [...][16]byte{cdc.Insert: padOp("INSERT"), cdc.Update: padOp("UPDATE"), cdc.Delete: padOp("DELETE")}
+
+func padOp(name string) (b [16]byte) {
+	copy(b[:], name)
+	return b
+}
+
+const opNameLen = 6
 
 func (s *Shredder) addMeta(e *cdc.Entry) {
 	a := s.arena
 	m := s.meta
-	m[0].putBytes(a, s.row, 0, opNames[e.Op])
+	m[0].putText(a, s.row, 0, opNames[e.Op][:], 0, opNameLen)
 	m[1].putInt(a, s.row, 0, e.LSN)
-	m[2].level(a, s.row, 0, 0)
-	m[2].data = append(arena.Grow(a, m[2].data, len(e.Producer)), e.Producer...)
-	m[2].endBytes(a)
+	// The producer's name, from a copy with room after it (putText reads
+	// sixteen bytes at a time); entries mostly repeat the one before.
+	if e.Producer != s.producer {
+		s.producer = e.Producer
+		s.producerText = append(append(s.producerText[:0], e.Producer...), make([]byte, 16)...)
+	}
+	m[2].putText(a, s.row, 0, s.producerText, 0, len(e.Producer))
 	if e.CommitTime.IsZero() {
 		m[3].level(a, s.row, 0, 0)
 	} else {

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // A string column becomes a timestamp column when every string of it in
 // the block that introduces it is an RFC 3339 date-time:
@@ -18,43 +21,64 @@ import "time"
 // Unix epoch.
 func parseTimestamp(b []byte) (int64, bool) { return parseTimestampWith(b, nil) }
 
-// dateCache remembers the last date a timestamp column met and its day
-// number: the rows of a block mostly repeat a few dates.
+// dateCache remembers the last date and minute a timestamp column met:
+// the rows of a block mostly repeat a few dates, and rows written in time
+// order repeat the minute too.
 type dateCache struct {
 	text [10]byte // "YYYY-MM-DD"
 	days int64
 	ok   bool
+	// minute: the first 16 bytes of the last text ("YYYY-MM-DDTHH:MM",
+	// validated, its separator included) as two little-endian words, and
+	// its seconds since the epoch (without the offset)
+	minHead, minTail uint64
+	minSecs          int64
+	minOK            bool
 }
 
 // parseTimestampWith is parseTimestamp, taking the day number of the date
-// from dc when the text's date is the one dc remembers (dc may be nil).
+// (or the seconds of date, hour and minute) from dc when the text's date
+// (or the text up to the minute) is the one dc remembers (dc may be nil).
 func parseTimestampWith(b []byte, dc *dateCache) (int64, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
 		return 0, false
 	}
-	if c := b[10]; c != 'T' && c != 't' && c != ' ' {
-		return 0, false
-	}
-	var days int64
-	if dc != nil && dc.ok && string(b[:10]) == string(dc.text[:]) {
-		days = dc.days
+	var base int64 // seconds of the date, hour and minute
+	if dc != nil && dc.minOK && binary.LittleEndian.Uint64(b) == dc.minHead && binary.LittleEndian.Uint64(b[8:]) == dc.minTail {
+		base = dc.minSecs
 	} else {
-		year, ok1 := digitsN(b[0:4])
-		month, ok2 := digitsN(b[5:7])
-		day, ok3 := digitsN(b[8:10])
-		if !(ok1 && ok2 && ok3) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
+		if c := b[10]; c != 'T' && c != 't' && c != ' ' {
 			return 0, false
 		}
-		days = daysFromCivil(year, month, day)
+		var days int64
+		if dc != nil && dc.ok && string(b[:10]) == string(dc.text[:]) {
+			days = dc.days
+		} else {
+			year, ok1 := digitsN(b[0:4])
+			month, ok2 := digitsN(b[5:7])
+			day, ok3 := digitsN(b[8:10])
+			if !(ok1 && ok2 && ok3) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
+				return 0, false
+			}
+			days = daysFromCivil(year, month, day)
+			if dc != nil {
+				copy(dc.text[:], b[:10])
+				dc.days, dc.ok = days, true
+			}
+		}
+		hour, ok4 := digitsN(b[11:13])
+		minute, ok5 := digitsN(b[14:16])
+		if !(ok4 && ok5) || hour > 23 || minute > 59 {
+			return 0, false
+		}
+		base = days*86400 + int64(hour*3600+minute*60)
 		if dc != nil {
-			copy(dc.text[:], b[:10])
-			dc.days, dc.ok = days, true
+			dc.minHead, dc.minTail = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+			dc.minSecs, dc.minOK = base, true
 		}
 	}
-	hour, ok4 := digitsN(b[11:13])
-	minute, ok5 := digitsN(b[14:16])
 	sec, ok6 := digitsN(b[17:19])
-	if !(ok4 && ok5 && ok6) || hour > 23 || minute > 59 || sec > 59 {
+	if !ok6 || sec > 59 {
 		return 0, false
 	}
 	i := 19
@@ -73,9 +97,7 @@ func parseTimestampWith(b []byte, dc *dateCache) (int64, bool) {
 		if n == 0 {
 			return 0, false
 		}
-		for ; n < 6; n++ {
-			micros *= 10
-		}
+		micros *= pow10Micros[n]
 	}
 	if i >= len(b) {
 		return 0, false
@@ -104,9 +126,12 @@ func parseTimestampWith(b []byte, dc *dateCache) (int64, bool) {
 	if i != len(b) {
 		return 0, false
 	}
-	secs := days*86400 + int64(hour*3600+minute*60+sec) - offset
+	secs := base + int64(sec) - offset
 	return secs*1e6 + micros, true
 }
+
+// pow10Micros[n] scales a fraction of n digits to microseconds.
+var pow10Micros = [7]int64{1e6, 1e5, 1e4, 1e3, 1e2, 10, 1}
 
 func digitsN(b []byte) (int, bool) {
 	v := 0

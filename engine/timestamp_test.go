@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,13 @@ func TestParseTimestampWithCache(t *testing.T) {
 		"2026-11-25 00:00:01Z", "2026-11-26T00:00:00Z", "2026-11-25T10:00:00Z", "2023-02-29T00:00:00Z",
 		"2023-02-29T00:00:01Z", "2024-02-29T00:00:00Z", "2024-02-29T12:00:00.000001Z", "2026-11-25",
 		"2026-11-25T10:00:00.1234567Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-01:00",
+		// The minute cache: the same first 16 bytes with other seconds,
+		// fractions, zones, and with what follows them invalid.
+		"2026-11-25T10:07:00Z", "2026-11-25T10:07:59.999999Z", "2026-11-25T10:07:60Z", "2026-11-25T10:07:0xZ",
+		"2026-11-25T10:07.00Z", "2026-11-25T10:07:01.Z", "2026-11-25T10:07:01-23:59", "2026-11-25T10:07:01+24:00",
+		"2026-11-25T10:07:01", "2026-11-25T10:07:01Zz", "2026-11-25t10:07:02Z", "2026-11-25T10:07:03Z",
+		"2026-11-25 10:07:04z", "2026-11-25T10:08:00Z", "2026-11-25T10:60:00Z", "2026-11-25T10:07:05Z",
+		"2026-11-25x10:07:05Z", "2026-11-25T10:07:05Z",
 	}
 	var dc dateCache
 	for _, in := range ins {
@@ -77,7 +85,47 @@ func TestParseTimestampWithCache(t *testing.T) {
 			t.Errorf("%q with the cache: %d, %v; without: %d, %v", in, got, ok, want, wantOK)
 		}
 	}
-	if !dc.ok || string(dc.text[:]) != "0001-01-01" {
-		t.Errorf("the cache holds %q (ok %v), want the last valid date 0001-01-01", dc.text, dc.ok)
+	if !dc.ok || string(dc.text[:]) != "2026-11-25" {
+		t.Errorf("the cache holds %q (ok %v), want the last valid date 2026-11-25", dc.text, dc.ok)
 	}
+	var minute [16]byte
+	binary.LittleEndian.PutUint64(minute[:], dc.minHead)
+	binary.LittleEndian.PutUint64(minute[8:], dc.minTail)
+	if !dc.minOK || string(minute[:]) != "2026-11-25T10:07" {
+		t.Errorf("the minute cache holds %q (ok %v), want the last valid minute 2026-11-25T10:07", minute, dc.minOK)
+	}
+}
+
+// FuzzParseTimestampCache parses two texts in turn with one cache (the
+// second one may share the first one's date or minute) and checks each
+// result against the parser without a cache and, for a valid text, against
+// time.Parse.
+func FuzzParseTimestampCache(f *testing.F) {
+	f.Add("2026-11-25T10:07:00Z", "2026-11-25T10:07:59.5Z")
+	f.Add("2026-11-25T10:07:00Z", "2026-11-25T10:07:60Z")
+	f.Add("2026-11-25 10:07:00+01:00", "2026-11-25 10:07:01-01:00")
+	f.Add("2024-02-29T23:59:59.999999Z", "2024-02-29T23:59:00.1z")
+	f.Add("2026-11-25T10:07:00Z", "2026-11-25T10:07-00Z")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var dc dateCache
+		for _, in := range []string{a, b, a} {
+			want, wantOK := parseTimestamp([]byte(in))
+			got, ok := parseTimestampWith([]byte(in), &dc)
+			if got != want || ok != wantOK {
+				t.Fatalf("%q with the cache: %d, %v; without: %d, %v", in, got, ok, want, wantOK)
+			}
+			if !ok {
+				continue
+			}
+			std := []byte(strings.ToUpper(in))
+			std[10] = 'T'
+			ref, err := time.Parse(time.RFC3339Nano, string(std))
+			if err != nil {
+				t.Fatalf("%q parsed as %d, but time.Parse: %v", in, got, err)
+			}
+			if ref.UnixMicro() != got {
+				t.Fatalf("%q parsed as %d, time.Parse gives %d", in, got, ref.UnixMicro())
+			}
+		}
+	})
 }
