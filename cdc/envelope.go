@@ -88,7 +88,9 @@ func (sh *envelopeShape) decode(e *Entry, text []byte) bool {
 	if data == nil {
 		return false
 	}
-	*e = Entry{Op: sh.op, Table: sh.table, Data: data, LSN: lsn, Producer: sh.producer, CommitTime: commit}
+	// Field by field: a composite literal is built on the stack and copied
+	// in 16-byte moves that wait for the 8-byte stores they read.
+	e.Op, e.Table, e.Data, e.LSN, e.Producer, e.CommitTime = sh.op, sh.table, data, lsn, sh.producer, commit
 	return true
 }
 
