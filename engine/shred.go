@@ -1082,12 +1082,29 @@ func (s *Shredder) list(n *node, rep uint8) error {
 		return nil
 	}
 	r := rep
+	elem := n.elem
 	for k := 0; ; k++ {
-		t.i = skipSpace(b, i)
+		i = skipSpace(b, i)
+		// Booleans in a list of booleans are read here (the common case
+		// of value's, without its call).
+		if elem.typ == TypeBool && elem.col != nil && i < len(b) {
+			if b[i] == 't' && len(b)-i >= 4 && string(b[i:i+4]) == "true" {
+				elem.col.putBool(s.arena, s.row, r, true)
+				t.i = i + 4
+				goto next
+			}
+			if b[i] == 'f' && len(b)-i >= 5 && string(b[i:i+5]) == "false" {
+				elem.col.putBool(s.arena, s.row, r, false)
+				t.i = i + 5
+				goto next
+			}
+		}
+		t.i = i
 		s.path[t.depth] = pathSeg{start: -k - 1}
-		if err := s.value(n.elem, r); err != nil {
+		if err := s.value(elem, r); err != nil {
 			return err
 		}
+	next:
 		r = n.listRep
 		i = skipSpace(b, t.i)
 		if i >= len(b) {
