@@ -20,7 +20,9 @@ func FuzzLineChunker(f *testing.F) {
 	f.Add([]byte("no newline at all"), uint8(5), uint8(200), uint8(1))
 	f.Fuzz(func(t *testing.T, input []byte, size, maxLine, maxLines uint8) {
 		limit := int(maxLine) + 1
-		c := &lineChunker{r: iotest.HalfReader(bytes.NewReader(input)), maxLine: limit, maxChunk: 1 << 16}
+		// Reads of a few bytes at most, whose newlines are counted as
+		// they come.
+		c := &lineChunker{r: iotest.HalfReader(bytes.NewReader(input)), maxLine: limit, maxChunk: 1 << 16, piece: int(size%5) + 1}
 		var kept, skippedLines []int
 		var got [][]byte
 		buf := make([]byte, 0, int(size)+1)

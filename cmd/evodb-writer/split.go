@@ -25,6 +25,8 @@ type lineChunker struct {
 	offset   int64 // bytes handed out (or skipped) so far
 	// skipping is set while the rest of an overlong line is discarded.
 	skipping bool
+	// piece is the most read at once (0: readPiece).
+	piece int
 }
 
 // tooLong records a line that was skipped for its length.
@@ -42,6 +44,10 @@ type tooLong struct {
 func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine int, skipped []tooLong, err error) {
 	buf = append(buf[:0], c.carry...)
 	c.carry = c.carry[:0]
+	// newlines counts the newlines of buf: those of each piece read are
+	// counted right after the read, while the piece is in the cache,
+	// rather than in a pass of their own over the whole chunk.
+	newlines := countLines(buf)
 	firstLine = c.line + 1
 	for {
 		if c.skipping {
@@ -51,13 +57,14 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 			}
 			buf = append(buf[:0], c.carry...)
 			c.carry = c.carry[:0]
+			newlines = countLines(buf)
 			continue
 		}
 		// Enough lines already?
 		if maxLines > 0 {
 			if cut := nthLineEnd(buf, maxLines); cut >= 0 {
 				c.carry = append(c.carry, buf[cut:]...)
-				return c.finish(buf[:cut], firstLine, skipped)
+				return c.finish(buf[:cut], firstLine, skipped, -1)
 			}
 		}
 		if len(buf) == cap(buf) || c.eof {
@@ -69,11 +76,12 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 					}
 					return buf, firstLine, nil, io.EOF
 				}
-				return c.finish(buf, firstLine, skipped)
+				return c.finish(buf, firstLine, skipped, newlines)
 			}
 			if last >= 0 && (maxLines == 0 || cap(buf) >= c.maxChunk) {
+				// The carry, after the last newline, holds none.
 				c.carry = append(c.carry, buf[last+1:]...)
-				return c.finish(buf[:last+1], firstLine, skipped)
+				return c.finish(buf[:last+1], firstLine, skipped, newlines)
 			}
 			// One line fills the whole buffer (or the chunk is to hold
 			// maxLines lines and has room to grow).
@@ -84,13 +92,19 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 				c.skipping = true
 				firstLine = c.line + 1
 				buf = buf[:0]
+				newlines = 0
 				continue
 			}
 			grown := make([]byte, len(buf), max(2*cap(buf), 4096))
 			copy(grown, buf)
 			buf = grown
 		}
-		n, err := c.r.Read(buf[len(buf):cap(buf)])
+		piece := c.piece
+		if piece <= 0 {
+			piece = readPiece
+		}
+		n, err := c.r.Read(buf[len(buf):min(cap(buf), len(buf)+piece)])
+		newlines += countLines(buf[len(buf) : len(buf)+n])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			c.eof = true
@@ -100,8 +114,16 @@ func (c *lineChunker) next(buf []byte, maxLines int) (chunk []byte, firstLine in
 	}
 }
 
-func (c *lineChunker) finish(chunk []byte, firstLine int, skipped []tooLong) ([]byte, int, []tooLong, error) {
-	c.line += countLines(chunk)
+// readPiece is the most lineChunker reads at once (a piece whose newlines
+// are counted while it is in the cache).
+const readPiece = 256 << 10
+
+// finish ends a chunk holding newlines newlines (-1: not counted yet).
+func (c *lineChunker) finish(chunk []byte, firstLine int, skipped []tooLong, newlines int) ([]byte, int, []tooLong, error) {
+	if newlines < 0 {
+		newlines = countLines(chunk)
+	}
+	c.line += newlines
 	if len(chunk) > 0 && chunk[len(chunk)-1] != '\n' {
 		c.line++ // the last line of the input, without its newline
 	}
