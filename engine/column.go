@@ -381,3 +381,21 @@ func (c *column) columnData(leaf *parquet.Node) parquet.ColumnData {
 	}
 	return cd
 }
+
+// tryPutInt is putInt for the common case, small enough to be inlined: a
+// column that is not repeated, with room for the value and its level. It
+// reports whether it added the value; if not, putInt does.
+func (c *column) tryPutInt(v int64) bool {
+	n, d := len(c.i64), len(c.defs)
+	if c.maxRep != 0 || n >= cap(c.i64) || (c.maxDef > 0 && d >= cap(c.defs)) {
+		return false
+	}
+	if c.maxDef > 0 {
+		c.defs = c.defs[:d+1]
+		c.defs[d] = c.maxDef
+	}
+	c.levels++
+	c.i64 = c.i64[:n+1]
+	c.i64[n] = v
+	return true
+}

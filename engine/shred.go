@@ -562,7 +562,9 @@ func (s *Shredder) addMeta(e *cdc.Entry) {
 	a := s.arena
 	m := s.meta
 	m[0].putText(a, s.row, 0, opNames[e.Op][:], 0, opNameLen)
-	m[1].putInt(a, s.row, 0, e.LSN)
+	if !m[1].tryPutInt(e.LSN) {
+		m[1].putInt(a, s.row, 0, e.LSN)
+	}
 	// The producer's name, from a copy with room after it (putText reads
 	// sixteen bytes at a time); entries mostly repeat the one before.
 	if e.Producer != s.producer {
@@ -573,7 +575,9 @@ func (s *Shredder) addMeta(e *cdc.Entry) {
 	if e.CommitTime.IsZero() {
 		m[3].level(a, s.row, 0, 0)
 	} else {
-		m[3].putInt(a, s.row, 0, e.CommitTime.UnixMicro())
+		if v := e.CommitTime.UnixMicro(); !m[3].tryPutInt(v) {
+			m[3].putInt(a, s.row, 0, v)
+		}
 	}
 	r := s.rescued
 	if s.rcount == 0 {
@@ -707,10 +711,28 @@ func (s *Shredder) object(n *node, rep uint8) error {
 						if m := jsontext.Special8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
 							if j += bits.TrailingZeros64(m) >> 3; b[j] == '"' {
 								if c.typ == TypeString {
-									col.putText(s.arena, s.row, rep, b, i+1, j)
+									// col.putText, written out for a value of up to
+									// 16 bytes in a column with room (no call, and
+									// object's registers stay as they are)
+									ks, l, nb, d, o := i+1, len(col.data), j-i-1, len(col.defs), len(col.offs)
+									if nb <= 16 && len(b)-ks >= 16 && cap(col.data)-l >= 16 && col.maxRep == 0 && d < cap(col.defs) && o < cap(col.offs) {
+										w := col.data[l : l+16]
+										binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(b[ks:]))
+										binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(b[ks+8:]))
+										col.data = col.data[:l+nb]
+										col.defs = col.defs[:d+1]
+										col.defs[d] = col.maxDef
+										col.levels++
+										col.offs = col.offs[:o+1]
+										col.offs[o] = int32(l + nb)
+									} else {
+										col.putText(s.arena, s.row, rep, b, ks, j)
+									}
 									done = j + 1
 								} else if v, ok := parseTimestampWith(b[i+1:j], &c.date); ok {
-									col.putInt(s.arena, s.row, rep, v)
+									if !col.tryPutInt(v) {
+										col.putInt(s.arena, s.row, rep, v)
+									}
 									done = j + 1
 								}
 							}
@@ -718,9 +740,19 @@ func (s *Shredder) object(n *node, rep uint8) error {
 						}
 					}
 				case ch-'0' <= 9 && c.typ == TypeInt64:
-					if m, _, frac, end, ok := quickNumber(b, i); ok && frac < 0 {
-						col.putInt(s.arena, s.row, rep, int64(m))
-						done = end
+					// A plain integer of up to 18 digits (quickNumber's,
+					// without a fraction), read without a call.
+					j := i
+					var m uint64
+					for j < len(b) && b[j]-'0' <= 9 {
+						m = m*10 + uint64(b[j]-'0')
+						j++
+					}
+					if nd := j - i; nd <= 18 && (ch != '0' || nd == 1) && (j >= len(b) || (b[j] != '.' && b[j]|0x20 != 'e')) {
+						if !col.tryPutInt(int64(m)) {
+							col.putInt(s.arena, s.row, rep, int64(m))
+						}
+						done = j
 					}
 				case ch == 't' && c.typ == TypeBool:
 					if len(b)-i >= 4 && string(b[i:i+4]) == "true" {
