@@ -121,6 +121,14 @@ func blockCuts(entries []cdc.Entry, perBlock, maxIn int64) [][2]int {
 	}
 	perBlock = max(min(perBlock, maxIn), 1)
 	n := max((total+perBlock/2)/perBlock, (total+maxIn-1)/maxIn, 1)
+	if n == 1 && total <= maxIn {
+		// One block (a batch sized to one, as load's are): no second
+		// pass over the entries.
+		if len(entries) == 0 {
+			return nil
+		}
+		return [][2]int{{0, len(entries)}}
+	}
 	// The k-th block ends near k·total/n entry bytes.
 	var out [][2]int
 	start, size, done := 0, int64(0), int64(0)
