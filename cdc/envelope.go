@@ -2,7 +2,6 @@ package cdc
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"time"
 
 	"github.com/evodb/writer/internal/jsontext"
@@ -62,7 +61,7 @@ func (sh *envelopeShape) decode(e *Entry, text []byte) bool {
 	)
 	for k := range sh.n {
 		p := &sh.pieces[k]
-		if !hasAt(text, i, p.text) {
+		if n-i < len(p.text) || string(text[i:i+len(p.text)]) != string(p.text) {
 			return false
 		}
 		i += len(p.text)
@@ -93,27 +92,6 @@ func (sh *envelopeShape) decode(e *Entry, text []byte) bool {
 	// in 16-byte moves that wait for the 8-byte stores they read.
 	e.Op, e.Table, e.Data, e.LSN, e.Producer, e.CommitTime = sh.op, sh.table, data, lsn, sh.producer, commit
 	return true
-}
-
-// hasAt reports whether text holds p at i, comparing eight bytes at a
-// time (the pieces of a shape are tens of bytes: a call to the runtime's
-// comparison for each cost more than the comparison).
-func hasAt(text []byte, i int, p []byte) bool {
-	if i < 0 || len(text)-i < len(p) {
-		return false
-	}
-	t := text[i : i+len(p)]
-	n := len(p)
-	if n < 8 {
-		return string(t) == string(p)
-	}
-	for k := 0; k < n-8; k += 8 {
-		if binary.LittleEndian.Uint64(t[k:]) != binary.LittleEndian.Uint64(p[k:]) {
-			return false
-		}
-	}
-	// The last eight bytes (overlapping the ones compared before).
-	return binary.LittleEndian.Uint64(t[n-8:]) == binary.LittleEndian.Uint64(p[n-8:])
 }
 
 // quickEnvelope decodes text into e when it is an envelope of the common
@@ -300,53 +278,28 @@ func (c *stringCache) plainString(text []byte, i int, last *string) (string, int
 // overflow) at text[i], not negative, followed by ',' or '}', and returns
 // it and the index just past it.
 func plainInt(text []byte, i int) (int64, int, bool) {
-	const ones = 0x0101010101010101
 	start := i
-	var v uint64
-	// Eight bytes at a time: eight digits (commit times have 16), or the
-	// k < 8 digits the word starts with, read as one word whose first
-	// 8-k bytes are '0'.
-	for len(text)-i >= 8 {
-		x := binary.LittleEndian.Uint64(text[i:])
-		if d, ok := jsontext.Digits8(x); ok {
-			if i-start >= 16 {
-				return 0, 0, false
-			}
-			v = v*1e8 + d
-			i += 8
-			continue
+	var v int64
+	// Eight digits at a time while there are (commit times have 16).
+	for i-start < 16 && len(text)-i >= 8 {
+		d, ok := jsontext.Digits8(binary.LittleEndian.Uint64(text[i:]))
+		if !ok {
+			break
 		}
-		// A byte that is not a digit has a high nibble other than 3, or
-		// gets one when 6 is added to it; the first such byte is exact
-		// (the digits before it carry nothing into it).
-		nd := (x&(ones*0xf0) ^ ones*0x30) | ((x+ones*6)&(ones*0xf0) ^ ones*0x30)
-		if k := bits.TrailingZeros64(nd) >> 3; k > 0 {
-			d, _ := jsontext.Digits8(x<<(64-8*k) | ones*'0'>>(8*k))
-			v = v*pow10Int[k] + d
-			i += k
-		}
-		return plainIntEnd(text, start, i, v)
+		v = v*1e8 + int64(d)
+		i += 8
 	}
 	for i < len(text) && i-start <= 18 {
 		c := text[i]
 		if c < '0' || c > '9' {
 			break
 		}
-		v = v*10 + uint64(c-'0')
+		v = v*10 + int64(c-'0')
 		i++
 	}
-	return plainIntEnd(text, start, i, v)
-}
-
-// pow10Int[k] is 10^k.
-var pow10Int = [8]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7}
-
-// plainIntEnd checks the digits text[start:i] of value v, read by
-// plainInt: 1 to 18 of them, no leading zero, followed by ',' or '}'.
-func plainIntEnd(text []byte, start, i int, v uint64) (int64, int, bool) {
 	digits := i - start
 	if digits == 0 || digits > 18 || (text[start] == '0' && digits > 1) || i >= len(text) || (text[i] != ',' && text[i] != '}') {
 		return 0, 0, false
 	}
-	return int64(v), i, true
+	return v, i, true
 }

@@ -59,17 +59,3 @@ func FuzzPlainInt(f *testing.F) {
 		}
 	})
 }
-
-func TestHasAt(t *testing.T) {
-	text := []byte(`{"op":"INSERT","table":"events","lsn":213,"producer":"pg-events","commit_ts":1,"data":{}}`)
-	for i := -1; i <= len(text)+1; i++ {
-		for n := 0; n <= 40; n++ {
-			for _, p := range [][]byte{text[max(0, min(i, len(text))):min(len(text), max(0, i)+n)], []byte(`,"producer":"pg-events","commit_ts":`)[:min(n, 36)]} {
-				want := i >= 0 && i+len(p) <= len(text) && string(text[i:i+len(p)]) == string(p)
-				if got := hasAt(text, i, p); got != want {
-					t.Fatalf("hasAt(text, %d, %q) = %v, want %v", i, p, got, want)
-				}
-			}
-		}
-	}
-}
