@@ -787,7 +787,18 @@ func (s *Shredder) object(n *node, rep uint8) error {
 				}
 				c.seen = g
 				found++
-				if err := s.value(c, rep); err != nil {
+				// A group or a list goes straight to object or list, as
+				// value would send it.
+				var err error
+				switch {
+				case i < len(b) && b[i] == '{' && c.typ == TypeObject:
+					err = s.object(c, rep)
+				case i < len(b) && b[i] == '[' && c.typ == TypeList:
+					err = s.list(c, rep)
+				default:
+					err = s.value(c, rep)
+				}
+				if err != nil {
 					return err
 				}
 			}
