@@ -1015,8 +1015,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (l *loader) decode(c *chunk) {
 	c.entries = c.entries[:0]
 	if n := c.lines + 1; cap(c.entries) < n && !c.in.binary {
-		// One entry per line: grown once, not by doubling as it fills.
-		c.entries = make([]cdc.Entry, 0, n+n/8)
+		// One entry per line: grown once, not by doubling as it fills,
+		// and for as many lines of this size as the chunk's buffer holds
+		// (the first chunks are cut small, the later ones fill the
+		// buffer): entries grown again later would be fresh memory, and
+		// the room not used costs no memory until it is (at most eight
+		// times the lines of this chunk: the heap counts the room).
+		size := n + n/8
+		if avg := len(c.data) / n; avg > 0 {
+			size = max(size, min(cap(c.buf)/avg, 8*n))
+		}
+		c.entries = make([]cdc.Entry, 0, size)
 	}
 	if !c.in.binary {
 		c.entries, c.lineErrs = cdc.DecodeJSONLines(c.entries, c.data, &l.jsonOpts)
