@@ -897,24 +897,30 @@ func (t *tailWriter) release() {
 	t.tail = nil
 }
 
-const tailKeep = 256 << 10
+const (
+	tailKeep  = 256 << 10
+	tailSmall = 64 << 10
+)
 
 // tailBuffers keeps the tail buffers of blocks whose footer was read (see
 // tailWriter.release), 2*tailKeep bytes each, for the next blocks: a new
 // one grown by append for every block was megabytes of fresh memory per
-// block for the kernel to fault in.
+// block for the kernel to fault in. The tail of a block of up to
+// tailSmall bytes grows by append (a small block needs no such buffer).
 var tailBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2*tailKeep); return &b }}
 
 func (t *tailWriter) Write(p []byte) (int, error) {
 	if t.n < int64(len(t.head)) {
 		copy(t.head[t.n:], p)
 	}
-	if t.tail == nil && !t.released {
-		t.tail = (*tailBuffers.Get().(*[]byte))[:0]
-	}
 	n, err := t.w.Write(p)
 	t.n += int64(n)
 	p = p[:n]
+	// A tail that outgrows tailSmall (the block is not a small one) moves
+	// to a buffer of tailBuffers, which holds the most it keeps.
+	if want := min(len(t.tail)+len(p), 2*tailKeep); want > cap(t.tail) && want > tailSmall && !t.released {
+		t.tail = append((*tailBuffers.Get().(*[]byte))[:0], t.tail...)
+	}
 	if len(p) >= tailKeep {
 		t.tail = append(t.tail[:0], p[len(p)-tailKeep:]...)
 	} else {
