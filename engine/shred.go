@@ -202,6 +202,9 @@ type Shredder struct {
 	batch   []cdc.Entry
 	pos     int  // the first row next has not shredded
 	inBytes int  // entry bytes of the rows the last pass accepted
+	// passBytes: entry bytes of every row the last pass went over
+	// (accepted or rejected)
+	passBytes int
 	rest    int  // entry bytes of the rows from pos on
 	started bool // next returned the first part
 
@@ -415,9 +418,7 @@ func (s *Shredder) next(maxBytes int) (*Block, error) {
 		s.frozen = true
 	}
 	s.pos = end
-	for i := first; i < end; i++ {
-		s.rest -= s.batch[i].Size()
-	}
+	s.rest -= s.passBytes
 	return s.finish(first, end, true)
 }
 
@@ -506,7 +507,7 @@ func (s *Shredder) startPass(bytes int) {
 // returns the index of the row that needs it (only when not frozen).
 func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 	entries := s.batch
-	size := 0
+	size, all := 0, 0
 	for i := first; i < end; i++ {
 		e := &entries[i]
 		s.row = i
@@ -524,6 +525,8 @@ func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 		default:
 			err = s.shredRow(e.Data)
 		}
+		es := e.Size()
+		all += es
 		if err != nil {
 			for _, c := range s.cols {
 				c.rollback(i, s.stats.Rows)
@@ -537,13 +540,13 @@ func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 		}
 		s.addMeta(e)
 		s.stats.Rows++
-		size += e.Size()
+		size += es
 		if maxBytes > 0 && size >= maxBytes {
-			s.inBytes = size
+			s.inBytes, s.passBytes = size, all
 			return i + 1, 0, nil
 		}
 	}
-	s.inBytes = size
+	s.inBytes, s.passBytes = size, all
 	return end, 0, nil
 }
 
