@@ -200,13 +200,13 @@ type Shredder struct {
 
 	// the batch being shredded a part at a time (begin, next)
 	batch   []cdc.Entry
-	pos     int  // the first row next has not shredded
-	inBytes int  // entry bytes of the rows the last pass accepted
+	pos     int // the first row next has not shredded
+	inBytes int // entry bytes of the rows the last pass accepted
 	// passBytes: entry bytes of every row the last pass went over
 	// (accepted or rejected)
 	passBytes int
-	rest    int  // entry bytes of the rows from pos on
-	started bool // next returned the first part
+	rest      int  // entry bytes of the rows from pos on
+	started   bool // next returned the first part
 
 	// state of the batch and row being shredded
 	t       tok
