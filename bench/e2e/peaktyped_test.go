@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"testing"
+
+	arrowparquet "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pgo "github.com/parquet-go/parquet-go"
+	pgozstd "github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/evodb/writer/engine"
+)
+
+// peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
+// about 64 KB, 0.7 MB and 5 MB of Parquet with ours.
+var peakTypedRows = []int{1_300, 14_000, 100_000}
+
+// BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
+// writer takes to write one file of the first n orders rows (the same Go
+// structs for every writer; zstd level 1 / fastest; one row group), the
+// way BenchmarkPeakHeap measures ours from JSON entries: the heap above a
+// base taken after a full GC before the writer is made, with the garbage
+// collector off while the file is written, after a warm-up of several
+// files. Ours is engine.TypedWriter (Append, WriteBlock); parquet-go's
+// GenericWriter is reused with Reset; arrow-go's pqarrow has no reuse, so
+// each file is a new FileWriter (its record, the input in its world, is
+// built before the base, as the structs are for the others). peak/block
+// is the peak over the file's bytes.
+func BenchmarkPeakHeapTyped(b *testing.B) {
+	for _, rows := range peakTypedRows {
+		b.Run(strconv.Itoa(rows)+"rows/impl=ours", func(b *testing.B) {
+			orders := loadTyped(b).orders[:rows]
+			ctx := context.Background()
+			var w *engine.TypedWriter[order]
+			measurePeak(b, func() int64 {
+				if w == nil {
+					w = newOrderWriter(b)
+				}
+				if err := w.Append(orders); err != nil {
+					b.Fatal(err)
+				}
+				info, err := w.WriteBlock(ctx, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return info.Bytes
+			})
+		})
+		b.Run(strconv.Itoa(rows)+"rows/impl=parquet-go", func(b *testing.B) {
+			orders := loadTyped(b).orders[:rows]
+			var w *pgo.GenericWriter[order]
+			measurePeak(b, func() int64 {
+				var out counter
+				if w == nil {
+					w = pgo.NewGenericWriter[order](&out, pgo.Compression(&pgozstd.Codec{Level: pgozstd.SpeedFastest}),
+						pgo.MaxRowsPerRowGroup(int64(rows)))
+				} else {
+					w.Reset(&out)
+				}
+				if _, err := w.Write(orders); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				return out.n
+			})
+		})
+		b.Run(strconv.Itoa(rows)+"rows/impl=arrow-go", func(b *testing.B) {
+			orders := loadTyped(b).orders[:rows]
+			schema := orderArrowSchema()
+			rec := orderRecord(schema, orders)
+			defer rec.Release()
+			props := arrowparquet.NewWriterProperties(arrowparquet.WithCompression(compress.Codecs.Zstd), arrowparquet.WithCompressionLevel(1),
+				arrowparquet.WithMaxRowGroupLength(int64(rows)))
+			measurePeak(b, func() int64 {
+				var out counter
+				fw, err := pqarrow.NewFileWriter(schema, &out, props, pqarrow.DefaultWriterProps())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := fw.Write(rec); err != nil {
+					b.Fatal(err)
+				}
+				if err := fw.Close(); err != nil {
+					b.Fatal(err)
+				}
+				return out.n
+			})
+		})
+	}
+}
+
+// measurePeak takes the base heap, warms write up on 8 files, then
+// reports the largest heap above the base while one file is written with
+// the collector off (peak-heap-bytes), the file's bytes and their ratio.
+func measurePeak(b *testing.B, write func() int64) {
+	b.Helper()
+	runtime.GC()
+	base := heapAlloc()
+	for range 8 {
+		write()
+	}
+	var peak, size int64
+	for b.Loop() {
+		runtime.GC()
+		gc := debug.SetGCPercent(-1)
+		size = write()
+		h := heapAlloc() - base
+		debug.SetGCPercent(gc)
+		peak = max(peak, h)
+	}
+	runtime.GC()
+	b.ReportMetric(float64(heapAlloc()-base), "retained-bytes")
+	runtime.KeepAlive(write)
+	b.ReportMetric(float64(peak), "peak-heap-bytes")
+	b.ReportMetric(float64(size), "block-bytes")
+	b.ReportMetric(float64(peak)/float64(size), "peak/block")
+}
