@@ -14,11 +14,12 @@ import (
 	pgo "github.com/parquet-go/parquet-go"
 	pgozstd "github.com/parquet-go/parquet-go/compress/zstd"
 
+	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/engine"
 )
 
 // peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
-// about 64 KB, 0.7 MB and 5 MB of Parquet with ours.
+// about 46 KB, 0.36 MB and 2.3 MB of Parquet with ours.
 var peakTypedRows = []int{1_300, 14_000, 100_000}
 
 // BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
@@ -27,11 +28,13 @@ var peakTypedRows = []int{1_300, 14_000, 100_000}
 // way BenchmarkPeakHeap measures ours from JSON entries: the heap above a
 // base taken after a full GC before the writer is made, with the garbage
 // collector off while the file is written, after a warm-up of several
-// files. Ours is engine.TypedWriter (Append, WriteBlock); parquet-go's
-// GenericWriter is reused with Reset; arrow-go's pqarrow has no reuse, so
-// each file is a new FileWriter (its record, the input in its world, is
-// built before the base, as the structs are for the others). peak/block
-// is the peak over the file's bytes.
+// files (as many as ours needs to settle its arena). Ours is
+// engine.TypedWriter (Append, WriteBlock); parquet-go's GenericWriter is
+// reused with Reset; arrow-go's pqarrow has no reuse, so each file is a
+// new FileWriter (its record, the input in its world, is built before the
+// base, as the structs are for the others). peak/block is the peak over
+// the file's bytes; retained-bytes what the writer holds after the last
+// file (after a GC).
 func BenchmarkPeakHeapTyped(b *testing.B) {
 	for _, rows := range peakTypedRows {
 		b.Run(strconv.Itoa(rows)+"rows/impl=ours", func(b *testing.B) {
@@ -97,14 +100,16 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 	}
 }
 
-// measurePeak takes the base heap, warms write up on 8 files, then
+// measurePeak takes the base heap, warms write up on arena.ShrinkRounds+2
+// files (ours settles its arena after arena.ShrinkRounds blocks, see
+// arena.Reset; the peers get the same warm-up), then
 // reports the largest heap above the base while one file is written with
 // the collector off (peak-heap-bytes), the file's bytes and their ratio.
 func measurePeak(b *testing.B, write func() int64) {
 	b.Helper()
 	runtime.GC()
 	base := heapAlloc()
-	for range 8 {
+	for range arena.ShrinkRounds + 2 {
 		write()
 	}
 	var peak, size int64
