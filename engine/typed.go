@@ -86,8 +86,13 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 //
 // Rows are appended into arena memory, a column at a time, with no heap
 // allocation once the arena has grown to a block; WriteBlock encodes the
-// rows appended since the last block as one Parquet file. A TypedWriter
-// is not safe for concurrent use.
+// rows appended since the last block as one Parquet file. Until then the
+// writer holds those rows as raw columns (for the orders rows of
+// bench/e2e, about nine times their Parquet size), plus its encoder's
+// buffers, which follow the largest column chunk: its memory grows with
+// the rows of a block, so bound it by writing blocks of fewer rows
+// (BenchmarkPeakHeapTyped in bench/e2e measures it). A TypedWriter is not
+// safe for concurrent use.
 type TypedWriter[T any] struct {
 	core typedCore
 }
