@@ -373,11 +373,9 @@ func BenchmarkPeakHeap(b *testing.B) {
 			var peak, retained, blockBytes int64
 			var groups int
 			for b.Loop() {
-				runtime.GC()
-				gc := debug.SetGCPercent(-1)
-				info, err := bw.WriteBlock(ctx, io.Discard, es)
-				h := heapAlloc() - base
-				debug.SetGCPercent(gc)
+				var info *engine.BlockInfo
+				var err error
+				h := heapDuring(base, func() { info, err = bw.WriteBlock(ctx, io.Discard, es) })
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -396,6 +394,17 @@ func BenchmarkPeakHeap(b *testing.B) {
 			b.ReportMetric(float64(peak)/float64(blockBytes), "peak/block")
 		})
 	}
+}
+
+// heapDuring runs write after a full GC with the collector off and
+// returns the heap above base right after it: with no collection while
+// write runs, the heap only grows, so this is write's high-water mark
+// (garbage included).
+func heapDuring(base int64, write func()) int64 {
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	write()
+	return heapAlloc() - base
 }
 
 // heapAlloc is the bytes of heap objects, live or not yet swept

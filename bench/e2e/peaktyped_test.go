@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"testing"
 
@@ -114,12 +113,7 @@ func measurePeak(b *testing.B, write func() int64) {
 	}
 	var peak, size int64
 	for b.Loop() {
-		runtime.GC()
-		gc := debug.SetGCPercent(-1)
-		size = write()
-		h := heapAlloc() - base
-		debug.SetGCPercent(gc)
-		peak = max(peak, h)
+		peak = max(peak, heapDuring(base, func() { size = write() }))
 	}
 	runtime.GC()
 	b.ReportMetric(float64(heapAlloc()-base), "retained-bytes")
