@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,23 @@ type TypedOptions struct {
 	// RowGroupRows is the number of rows of a row group (the last one of a
 	// block may hold fewer); 0 means DefaultRowGroupRows.
 	RowGroupRows int
+	// RowGroupMemory, if positive, bounds the memory the rows appended
+	// since the last block take as raw columns: when the next stretch of
+	// rows would take them past RowGroupMemory bytes, the rows in memory
+	// are encoded (as a row group, or several if RowGroupRows cuts them)
+	// and held as Parquet bytes until WriteBlock or Flush writes the
+	// block, which then writes those bytes out first. The writer's memory
+	// is then about the block's Parquet bytes plus RowGroupMemory plus its
+	// encoder's buffers, instead of the whole block's raw columns (for the
+	// orders rows of bench/e2e, nine times their Parquet size). Row groups
+	// end at the budget, whatever RowGroupRows says, and smaller row
+	// groups compress worse (orders rows in row groups of 12,288 rows
+	// instead of 122,880: 14.5 % more bytes), so set it to several times
+	// the block's Parquet size if that memory is there. The rows of a
+	// batch encoded before the batch failed (a string that is not UTF-8,
+	// an invalid op) are taken back with it. 0 leaves memory unbounded:
+	// the rows stay raw until the block is written.
+	RowGroupMemory int
 }
 
 // Meta is the metadata of a row: its _op, _lsn, _producer and _commit_ts
@@ -90,9 +108,9 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 // writer holds those rows as raw columns (for the orders rows of
 // bench/e2e, about nine times their Parquet size), plus its encoder's
 // buffers, which follow the largest column chunk: its memory grows with
-// the rows of a block, so bound it by writing blocks of fewer rows
-// (BenchmarkPeakHeapTyped in bench/e2e measures it). A TypedWriter is not
-// safe for concurrent use.
+// the rows of a block, unless TypedOptions.RowGroupMemory bounds it by
+// encoding row groups as they fill (BenchmarkPeakHeapTyped in bench/e2e
+// measures both). A TypedWriter is not safe for concurrent use.
 type TypedWriter[T any] struct {
 	core typedCore
 }
@@ -109,6 +127,9 @@ func NewTypedWriter[T any](opts TypedOptions) (*TypedWriter[T], error) {
 	}
 	if opts.RowGroupRows == 0 {
 		opts.RowGroupRows = DefaultRowGroupRows
+	}
+	if opts.RowGroupMemory < 0 {
+		return nil, fmt.Errorf("engine: NewTypedWriter: negative RowGroupMemory %d", opts.RowGroupMemory)
 	}
 	w := &TypedWriter[T]{}
 	w.core.init(plan, opts)
@@ -187,10 +208,8 @@ type typedCore struct {
 	// the last Flush is written
 	done chan struct{}
 	// undo holds every column's position before the batch being appended
-	undo  []typedPos
-	pw    *parquet.Writer
-	group []parquet.ColumnData
-	ops   [4][]byte // _op values, by cdc.Op
+	undo []typedPos
+	ops  [4][]byte // _op values, by cdc.Op
 	// stretch is how many rows are shredded a column at a time
 	stretch int
 	// run buffers: the stretch, and the runs of each nesting depth
@@ -204,8 +223,6 @@ type typedCore struct {
 	// flat holds the addresses of the items of a list of runs, one after
 	// the other (see flatItems)
 	flat flatItems
-	// blocksWritten counts the blocks encoded, for rejudgeBlocks
-	blocksWritten int
 	// touched sums the first bytes readStrings loads ahead of the copy,
 	// kept so that the compiler keeps the loads
 	touched byte
@@ -219,18 +236,38 @@ const rejudgeBlocks = 16
 // a typical L2 cache.
 const stretchBytes = 128 << 10
 
-// typedBlock is the rows of one block, in arena memory.
+// typedBlock is the rows of one block: in arena memory, and the row
+// groups already encoded (see TypedOptions.RowGroupMemory) in held.
 type typedBlock struct {
 	a    *arena.Arena
 	cols []typedColumn
+	// rows counts the block's rows, held ones included
 	rows int
-	// starts holds, for each row group begun, every column's position at
-	// its first row
-	starts []typedPos
+	// starts holds, for each row group in memory, every column's position
+	// at its first row; groupRows is the number of rows of the last one
+	starts    []typedPos
+	groupRows int
+	// checkAt is the number of rows in memory from which append measures
+	// their memory again (see spillDue)
+	checkAt int
+
+	// the block's encoder (each block has its own: one may be encoded by
+	// Flush's goroutine while row groups of the other are), and whether it
+	// has begun the block's file
+	pw    *parquet.Writer
+	begun bool
+	// files counts the files pw has begun, for rejudgeBlocks
+	files int
+	group []parquet.ColumnData
+	// held is the block's file up to its held row groups, heldGroups of
+	// them with heldRows rows, encoded before the block was written
+	held       heldFile
+	heldGroups int
+	heldRows   int
 }
 
 func newTypedBlock(plan *typedPlan) *typedBlock {
-	b := &typedBlock{a: arena.New(0), cols: make([]typedColumn, len(plan.leaves))}
+	b := &typedBlock{a: arena.New(0), cols: make([]typedColumn, len(plan.leaves)), group: make([]parquet.ColumnData, len(plan.leaves))}
 	for i, l := range plan.leaves {
 		b.cols[i] = typedColumn{leaf: l.node, path: l.path, maxDef: l.maxDef, maxRep: l.maxRep}
 	}
@@ -249,7 +286,6 @@ func (w *typedCore) init(plan *typedPlan, opts TypedOptions) {
 	for _, op := range []cdc.Op{cdc.Insert, cdc.Update, cdc.Delete} {
 		w.ops[op] = []byte(op.String())
 	}
-	w.group = make([]parquet.ColumnData, len(w.cols))
 }
 
 // reset empties the block for the next one, keeping its memory.
@@ -263,6 +299,19 @@ func (w *typedBlock) reset() {
 	}
 	w.rows = 0
 	w.starts = w.positions(w.starts[:0])
+	w.groupRows, w.checkAt = 0, 0
+	w.held.reset()
+	w.heldGroups, w.heldRows = 0, 0
+	w.begun = false
+}
+
+// memory is the bytes the block's columns take in memory.
+func (w *typedBlock) memory() int {
+	n := 0
+	for i := range w.cols {
+		n += w.cols[i].bytesAt(w.cols[i].pos())
+	}
+	return n
 }
 
 // positions appends every column's position to dst.
@@ -285,48 +334,167 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	case meta != nil && !meta.Op.Valid():
 		return fmt.Errorf("engine: typed rows: invalid op %v", meta.Op)
 	}
-	w.undo = w.positions(w.undo[:0])
-	startRows, startGroups := w.rows, len(w.starts)
+	b := w.typedBlock
+	w.undo = b.positions(w.undo[:0])
+	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows,
+		markGroups: b.heldGroups, markHeld: b.held.n}
 	defer w.flat.drop()
 	for n > 0 {
-		inGroup := w.rows % w.opts.RowGroupRows
-		if inGroup == 0 && w.rows > 0 {
+		if w.spillDue(min(n, w.stretch)) {
+			if err := w.spill(&st); err != nil {
+				return errors.Join(err, w.undoBatch(&st))
+			}
+		}
+		if b.groupRows == w.opts.RowGroupRows {
 			// the row group before is full: the next one starts here
-			w.starts = w.positions(w.starts)
+			b.starts = b.positions(b.starts)
+			b.groupRows = 0
 		}
 		// Rows go a stretch at a time, every column of the stretch in turn:
 		// a stretch stays in cache while its columns are read, where a
 		// column at a time over the whole batch would read the batch from
 		// memory once per column.
-		k := min(n, w.opts.RowGroupRows-inGroup, w.stretch)
-		if err := w.shredRows(base, k, meta, w.rows-startRows); err != nil {
-			for i := range w.cols {
-				w.cols[i].truncate(w.undo[i])
-			}
-			w.rows, w.starts = startRows, w.starts[:startGroups]
-			return err
+		k := min(n, w.opts.RowGroupRows-b.groupRows, w.stretch)
+		if err := w.shredRows(base, k, meta, b.rows-st.rows); err != nil {
+			return errors.Join(err, w.undoBatch(&st))
 		}
-		w.rows += k
+		b.rows += k
+		b.groupRows += k
 		n -= k
 		if n > 0 {
 			// (never a pointer past the rows' end)
 			base = unsafe.Add(base, uintptr(k)*p.size)
 		}
 	}
-	if err := w.checkStrings(); err != nil {
-		for i := range w.cols {
-			w.cols[i].truncate(w.undo[i])
-		}
-		w.rows, w.starts = startRows, w.starts[:startGroups]
+	if err := w.checkStrings(st.rowBase); err != nil {
+		return errors.Join(err, w.undoBatch(&st))
+	}
+	return nil
+}
+
+// batchStart is the state of the block before a batch, to take the batch
+// back if it fails.
+type batchStart struct {
+	rows, groupRows int
+	groups          int // row groups in memory
+	// rowBase is the number of rows of the batch before w.undo: those
+	// encoded into the held file
+	rowBase int
+	// spilled: rows of the batch were encoded into the held file (and
+	// every row before the batch too)
+	spilled bool
+	// the held file of the rows before the batch: its row groups, bytes
+	markGroups, markHeld int
+}
+
+// spillDue is whether the rows in memory, with k more, would pass
+// RowGroupMemory. It measures their memory only when they may: from
+// checkAt rows, which it sets, after a measure, to the rows in memory
+// plus half the rows that fit the rest of the budget.
+func (w *typedCore) spillDue(k int) bool {
+	b := w.typedBlock
+	limit := w.opts.RowGroupMemory
+	inMem := b.rows - b.heldRows
+	if limit <= 0 || inMem == 0 || inMem+k <= b.checkAt {
+		return false
+	}
+	mem := b.memory()
+	per := float64(mem) / float64(inMem)
+	if float64(mem)+per*float64(k) > float64(limit) {
+		return true
+	}
+	b.checkAt = inMem + int(float64(limit-mem)/per/2)
+	return false
+}
+
+// spill encodes the rows in memory into the block's held file and empties
+// the columns for the next rows. Rows from before the batch st began go
+// in row groups of their own, before those of the batch, so that a batch
+// that fails later is taken back without them. On error nothing is held
+// that was not before.
+func (w *typedCore) spill(st *batchStart) error {
+	b := w.typedBlock
+	// The batch's rows in memory are checked before they are encoded.
+	if err := w.checkStrings(st.rowBase); err != nil {
 		return err
 	}
+	if err := w.begin(b); err != nil {
+		return err
+	}
+	g0, h0 := b.heldGroups, b.held.n
+	nc := len(b.cols)
+	split := -1
+	if !st.spilled && st.rows > b.heldRows && b.rows > st.rows {
+		// rows of the batch follow rows from before it in memory: a row
+		// group ends where the batch began, unless one begins there anyway
+		split = st.groups
+		if len(b.starts) == split*nc || !slices.Equal(b.starts[split*nc:(split+1)*nc], w.undo) {
+			b.starts = slices.Insert(b.starts, split*nc, w.undo...)
+		}
+	}
+	groups := len(b.starts) / nc
+	err := w.writeGroups(context.Background(), b, 0, max(split, 0))
+	if err == nil && split >= 0 {
+		st.markGroups, st.markHeld = b.pw.RowGroups(), b.held.n
+	}
+	if err == nil {
+		err = w.writeGroups(context.Background(), b, max(split, 0), groups)
+	}
+	if err != nil {
+		if split >= 0 {
+			b.starts = b.starts[:st.groups*nc]
+		}
+		if rerr := b.pw.Rewind(&b.held, g0, int64(h0)); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		b.held.n = h0
+		return err
+	}
+	if !st.spilled && b.rows == st.rows {
+		// only rows from before the batch were in memory
+		st.markGroups, st.markHeld = b.pw.RowGroups(), b.held.n
+	}
+	b.heldGroups, b.heldRows = b.pw.RowGroups(), b.rows
+	for i := range b.cols {
+		b.cols[i].remember()
+		b.cols[i].truncate(typedPos{})
+	}
+	b.starts = b.positions(b.starts[:0])
+	b.groupRows, b.checkAt = 0, 0
+	w.undo = b.positions(w.undo[:0])
+	st.rowBase, st.spilled = b.rows-st.rows, true
+	return nil
+}
+
+// undoBatch takes back the rows of the batch st began: those in memory,
+// and those spilled into the held file.
+func (w *typedCore) undoBatch(st *batchStart) error {
+	b := w.typedBlock
+	for i := range b.cols {
+		b.cols[i].truncate(w.undo[i])
+	}
+	b.rows, b.checkAt = st.rows, 0
+	if !st.spilled {
+		b.starts, b.groupRows = b.starts[:st.groups*len(b.cols)], st.groupRows
+		return nil
+	}
+	// Every row in memory was the batch's; the held file goes back to the
+	// rows before it (Rewind cannot fail here: the mark is a row-group end
+	// of the file in progress).
+	if err := b.pw.Rewind(&b.held, st.markGroups, int64(st.markHeld)); err != nil {
+		return fmt.Errorf("engine: typed rows: taking the batch back: %w", err)
+	}
+	b.held.n = st.markHeld
+	b.heldGroups, b.heldRows = st.markGroups, st.rows
+	b.starts, b.groupRows = b.positions(b.starts[:0]), 0
 	return nil
 }
 
 // checkStrings checks that the string values the batch just appended
 // (every column's part after w.undo) are valid UTF-8, as Parquet's String
 // type requires, and names the first row and field that is not.
-func (w *typedCore) checkStrings() error {
+// row0 is the batch's index of the row at w.undo.
+func (w *typedCore) checkStrings(row0 int) error {
 	for i := range w.cols {
 		c := &w.cols[i]
 		if c.leaf.Logical != parquet.String {
@@ -352,7 +520,7 @@ func (w *typedCore) checkStrings() error {
 				seen++
 			}
 		}
-		return fmt.Errorf("%w: row %d: field %s: %q is not valid UTF-8", ErrTypedString, row, strings.Join(c.path, "."), c.data[c.offs[v]:c.offs[v+1]])
+		return fmt.Errorf("%w: row %d: field %s: %q is not valid UTF-8", ErrTypedString, row0+row, strings.Join(c.path, "."), c.data[c.offs[v]:c.offs[v+1]])
 	}
 	return nil
 }
@@ -510,41 +678,46 @@ func (w *typedCore) wait() {
 	}
 }
 
-// encode writes block b as one Parquet file.
-func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*BlockInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// begin begins block b's file, on b.held, unless it has begun.
+func (w *typedCore) begin(b *typedBlock) error {
+	if b.begun {
+		return nil
 	}
-	cw := &countingWriter{w: out}
-	if w.pw == nil {
-		pw, err := parquet.NewWriter(cw, w.plan.schema, w.opts.Parquet)
+	if b.pw == nil {
+		pw, err := parquet.NewWriter(&b.held, w.plan.schema, w.opts.Parquet)
 		if err != nil {
-			return nil, fmt.Errorf("engine: parquet writer: %w", err)
+			return fmt.Errorf("engine: parquet writer: %w", err)
 		}
-		w.pw = pw
+		b.pw = pw
 	} else {
 		// The value encodings judged on a block's first chunks (by
 		// compressing samples both ways) hold for the next blocks of the
 		// same row type; they are judged again every rejudgeBlocks
 		// blocks, in case the data changed.
 		var err error
-		if w.blocksWritten%rejudgeBlocks == 0 {
-			err = w.pw.Reset(cw)
+		if b.files%rejudgeBlocks == 0 {
+			err = b.pw.Reset(&b.held)
 		} else {
-			err = w.pw.ResetKeepChoices(cw)
+			err = b.pw.ResetKeepChoices(&b.held)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("engine: parquet writer: %w", err)
+			return fmt.Errorf("engine: parquet writer: %w", err)
 		}
 	}
-	w.blocksWritten++
-	defer clear(w.group) // drop references to the arena
-	info := &BlockInfo{Schema: w.plan.schema, Rows: int64(b.rows), Stats: Stats{Rows: b.rows, Passes: 1}}
+	b.files++
+	b.begun = true
+	return nil
+}
+
+// writeGroups encodes block b's row groups in memory from g0 to g1
+// (indices of b.starts; the last one ends at the columns' positions).
+func (w *typedCore) writeGroups(ctx context.Context, b *typedBlock, g0, g1 int) error {
+	defer clear(b.group) // drop references to the arena
 	nc := len(b.cols)
 	groups := len(b.starts) / nc
-	for g := range groups {
+	for g := g0; g < g1; g++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		lo := b.starts[g*nc : (g+1)*nc]
 		for i := range b.cols {
@@ -552,19 +725,100 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 			if g+1 < groups {
 				hi = b.starts[(g+1)*nc+i]
 			}
-			w.group[i] = b.cols[i].columnData(lo[i], hi)
+			b.group[i] = b.cols[i].columnData(lo[i], hi)
 		}
-		if w.group[0].NumLevels == 0 {
-			break // an empty block has no row group
+		if b.group[0].NumLevels == 0 {
+			continue // no rows in memory: no row group
 		}
-		if err := w.pw.WriteRowGroup(w.group); err != nil {
-			return nil, fmt.Errorf("engine: row group %d: %w", g, err)
+		if err := b.pw.WriteRowGroup(b.group); err != nil {
+			return fmt.Errorf("engine: row group %d: %w", b.pw.RowGroups(), err)
 		}
-		info.RowGroups++
 	}
-	if err := w.pw.Close(); err != nil {
-		return nil, fmt.Errorf("engine: closing the block: %w", err)
+	return nil
+}
+
+// encode writes block b as one Parquet file: its held bytes, then its row
+// groups in memory and the footer. On error the block is as it was, held
+// bytes included, to be written again.
+func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*BlockInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	info.Bytes = cw.n
-	return info, nil
+	if err := w.begin(b); err != nil {
+		return nil, err
+	}
+	cw := &countingWriter{w: out}
+	err := b.held.writeTo(cw)
+	if err == nil {
+		b.held.out = cw
+		err = w.writeGroups(ctx, b, 0, len(b.starts)/len(b.cols))
+		if err == nil {
+			if err = b.pw.Close(); err != nil {
+				err = fmt.Errorf("engine: closing the block: %w", err)
+			}
+		}
+		b.held.out = nil
+	}
+	if err != nil {
+		if rerr := b.pw.Rewind(&b.held, b.heldGroups, int64(b.held.n)); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	return &BlockInfo{Schema: w.plan.schema, Rows: int64(b.rows), RowGroups: b.pw.RowGroups(), Bytes: cw.n,
+		Stats: Stats{Rows: b.rows, Passes: 1}}, nil
+}
+
+// heldPiece is the size of the pieces of a heldFile.
+const heldPiece = 64 << 10
+
+// heldFile is the start of a block's file, its row groups encoded before
+// the block is written (see TypedOptions.RowGroupMemory): n bytes, in
+// pieces of heldPiece bytes kept for the next blocks. While out is set,
+// writes go there instead.
+type heldFile struct {
+	pieces [][]byte
+	n      int
+	out    io.Writer
+}
+
+func (h *heldFile) Write(p []byte) (int, error) {
+	if h.out != nil {
+		return h.out.Write(p)
+	}
+	size := len(p)
+	for len(p) > 0 {
+		i := h.n / heldPiece
+		if i == len(h.pieces) {
+			h.pieces = append(h.pieces, make([]byte, heldPiece))
+		}
+		c := copy(h.pieces[i][h.n%heldPiece:], p)
+		p = p[c:]
+		h.n += c
+	}
+	return size, nil
+}
+
+// writeTo writes the held bytes to out.
+func (h *heldFile) writeTo(out io.Writer) error {
+	for i, rest := 0, h.n; rest > 0; i++ {
+		k := min(rest, heldPiece)
+		n, err := out.Write(h.pieces[i][:k])
+		if err == nil && n != k {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return fmt.Errorf("engine: writing the block's held row groups at offset %d: %w", h.n-rest+n, err)
+		}
+		rest -= k
+	}
+	return nil
+}
+
+// reset empties h, keeping the pieces the last block used.
+func (h *heldFile) reset() {
+	used := (h.n + heldPiece - 1) / heldPiece
+	clear(h.pieces[used:])
+	h.pieces = h.pieces[:used]
+	h.n = 0
 }

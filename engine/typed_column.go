@@ -194,3 +194,23 @@ func (c *typedColumn) repeatBytes(a *arena.Arena, v []byte, n int) error {
 	}
 	return nil
 }
+
+// bytesAt is the memory the column's entries up to p take.
+func (c *typedColumn) bytesAt(p typedPos) int {
+	n := p.data
+	if c.maxDef > 0 {
+		n += p.levels
+	}
+	if c.maxRep > 0 {
+		n += p.levels
+	}
+	switch c.leaf.Type {
+	case parquet.Boolean:
+		n += p.values
+	case parquet.Int64, parquet.Double:
+		n += 8 * p.values
+	default: // 4-byte values, or the offsets of byte arrays
+		n += 4 * p.values
+	}
+	return n
+}

@@ -140,6 +140,8 @@ type Writer struct {
 	meta     fileMeta
 	err      error // sticky I/O error
 	closed   bool
+	// extended: Extend changed the schema of the file in progress
+	extended bool
 
 	// buffers reused across column chunks and row groups
 	chunk []byte // one encoded column chunk
@@ -338,6 +340,7 @@ func (w *Writer) start(out io.Writer, keepChoices bool) {
 	w.off = 0
 	w.err = nil
 	w.closed = false
+	w.extended = false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
 	for i := range w.leaves {
 		l := &w.leaves[i]
@@ -687,6 +690,7 @@ func (w *Writer) Extend(schema *Node) error {
 	}
 	w.schema, w.elements, w.leaves = schema, elements, leaves
 	w.meta.schema = elements
+	w.extended = true
 	return nil
 }
 
@@ -785,6 +789,37 @@ func (w *Writer) fillNulls() error {
 			}
 		}
 	}
+	return nil
+}
+
+// RowGroups is the number of row groups of the file in progress.
+func (w *Writer) RowGroups() int { return len(w.meta.rowGroups) }
+
+// Rewind takes the file in progress back to the end of its first groups
+// row groups, as if the later ones (and the footer, if Close wrote it)
+// had not been written, and clears an I/O error: the writer goes on with
+// the next row group at offset off, on out. The caller keeps the file's
+// bytes up to off (the first groups row groups end there: off is the
+// offset the writer had after writing them) and makes out continue them,
+// so that a file whose tail failed to be written, or was given up, can be
+// finished again. It fails for a file whose schema was extended (Extend),
+// whose chunks need not lie in row-group order.
+func (w *Writer) Rewind(out io.Writer, groups int, off int64) error {
+	switch {
+	case out == nil:
+		return errors.New("parquet: Rewind: nil io.Writer")
+	case w.extended:
+		return errors.New("parquet: Rewind: the file's schema was extended")
+	case groups < 0 || groups > len(w.meta.rowGroups):
+		return fmt.Errorf("parquet: Rewind: %d row groups of %d", groups, len(w.meta.rowGroups))
+	case off < 4 || groups < len(w.meta.rowGroups) && off != w.meta.rowGroups[groups].fileOffset:
+		return fmt.Errorf("parquet: Rewind: row group %d does not end at offset %d", groups, off)
+	}
+	for _, rg := range w.meta.rowGroups[groups:] {
+		w.meta.numRows -= rg.numRows
+	}
+	w.meta.rowGroups = w.meta.rowGroups[:groups]
+	w.out, w.off, w.err, w.closed = out, off, nil, false
 	return nil
 }
 
