@@ -744,23 +744,31 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := w.begin(b); err != nil {
-		return nil, err
-	}
 	cw := &countingWriter{w: out}
-	err := b.held.writeTo(cw)
-	if err == nil {
+	// A block that has begun its file holds its start; another one begins
+	// it on out.
+	held := b.begun
+	if !held {
 		b.held.out = cw
-		err = w.writeGroups(ctx, b, 0, len(b.starts)/len(b.cols))
-		if err == nil {
-			if err = b.pw.Close(); err != nil {
-				err = fmt.Errorf("engine: closing the block: %w", err)
-			}
-		}
-		b.held.out = nil
 	}
+	err := w.begin(b)
+	if err == nil && held {
+		err = b.held.writeTo(cw)
+		b.held.out = cw
+	}
+	if err == nil {
+		err = w.writeGroups(ctx, b, 0, len(b.starts)/len(b.cols))
+	}
+	if err == nil {
+		if err = b.pw.Close(); err != nil {
+			err = fmt.Errorf("engine: closing the block: %w", err)
+		}
+	}
+	b.held.out = nil
 	if err != nil {
-		if rerr := b.pw.Rewind(&b.held, b.heldGroups, int64(b.held.n)); rerr != nil {
+		if !held {
+			b.begun = false // the next try begins the file again
+		} else if rerr := b.pw.Rewind(&b.held, b.heldGroups, int64(b.held.n)); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return nil, err

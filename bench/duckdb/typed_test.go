@@ -67,66 +67,76 @@ func TestTypedRowsDuckDB(t *testing.T) {
 		}
 		rows[i] = r
 	}
-	w, err := engine.NewTypedWriter[typedRow](engine.TypedOptions{RowGroupRows: 300})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.AppendBatch(engine.Meta{Op: cdc.Insert, LSN: 42, Producer: "typed", CommitTime: base}, rows); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "typed.parquet")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src := "read_parquet(" + Quote(path) + ")"
-	out, err := Run(context.Background(), 1,
-		`SELECT count(*) AS n, count(amount) AS amounts, sum(amount) AS sum_amount, count(status) AS statuses,
-			count(*) FILTER (WHERE items IS NULL) AS null_lists,
-			sum(len(items)) AS items, sum(list_sum(list_transform(items, x -> x.qty))) AS sum_qty,
-			min(placed_at)::VARCHAR AS first_at, max(order_id) AS max_id,
-			count(DISTINCT _op) AS ops, min(_lsn) AS lsn, min(_producer) AS producer, min(_commit_ts)::VARCHAR AS commit_ts
-		 FROM `+src,
-		`SELECT order_id, amount, status, placed_at::VARCHAR AS placed_at, to_json(items)::VARCHAR AS items
-		 FROM `+src+` WHERE order_id IN (1, 2, 3, 4, 1999) ORDER BY order_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg := out.Results[0].Rows[0]
-	num := func(k string) string { return fmt.Sprint(agg[k]) }
-	got := map[string]string{
-		"n": num("n"), "amounts": num("amounts"), "sum_amount": num("sum_amount"), "statuses": num("statuses"),
-		"null_lists": num("null_lists"), "items": num("items"), "sum_qty": num("sum_qty"), "first_at": num("first_at"),
-		"max_id": num("max_id"), "ops": num("ops"), "lsn": num("lsn"), "producer": num("producer"), "commit_ts": num("commit_ts"),
-	}
-	want := map[string]string{
-		"n": fmt.Sprint(n), "amounts": fmt.Sprint(amounts), "sum_amount": fmt.Sprint(sumAmount), "statuses": fmt.Sprint(statuses),
-		"null_lists": fmt.Sprint(nullLists), "items": fmt.Sprint(items), "sum_qty": fmt.Sprint(sumQty),
-		"first_at": "2026-11-26 06:00:00+00", "max_id": fmt.Sprint(n), "ops": "1", "lsn": "42", "producer": "typed",
-		"commit_ts": "2026-11-26 06:00:00+00",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("DuckDB aggregates (-written +DuckDB):\n%s", diff)
-	}
-	var sample []string
-	for _, r := range out.Results[1].Rows {
-		b, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sample = append(sample, string(b))
-	}
-	wantSample := []string{
-		`{"amount":null,"items":null,"order_id":"1","placed_at":"2026-11-26 06:00:00+00","status":null}`,
-		`{"amount":1.25,"items":"[]","order_id":"2","placed_at":"2026-11-26 06:00:01+00","status":"paid"}`,
-		`{"amount":2.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5}]","order_id":"3","placed_at":"2026-11-26 06:00:02+00","status":"shipped"}`,
-		`{"amount":3.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5},{\"sku\":\"SKU-2\",\"qty\":3,\"price\":1.5}]","order_id":"4","placed_at":"2026-11-26 06:00:03+00","status":"new"}`,
-		`{"amount":498.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5}]","order_id":"1999","placed_at":"2026-11-26 06:33:18+00","status":"new"}`,
-	}
-	if diff := cmp.Diff(wantSample, sample); diff != "" {
-		t.Fatalf("DuckDB sample rows (-written +DuckDB):\n%s", diff)
+	// Row groups of 300 rows; and row groups cut by a memory budget too
+	// (encoded while the rows are appended, held until the block is
+	// written).
+	for name, opts := range map[string]engine.TypedOptions{
+		"row-groups-of-300": {RowGroupRows: 300},
+		"row-group-memory":  {RowGroupRows: 300, RowGroupMemory: 16 << 10},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, err := engine.NewTypedWriter[typedRow](opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.AppendBatch(engine.Meta{Op: cdc.Insert, LSN: 42, Producer: "typed", CommitTime: base}, rows); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "typed.parquet")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src := "read_parquet(" + Quote(path) + ")"
+			out, err := Run(context.Background(), 1,
+				`SELECT count(*) AS n, count(amount) AS amounts, sum(amount) AS sum_amount, count(status) AS statuses,
+					count(*) FILTER (WHERE items IS NULL) AS null_lists,
+					sum(len(items)) AS items, sum(list_sum(list_transform(items, x -> x.qty))) AS sum_qty,
+					min(placed_at)::VARCHAR AS first_at, max(order_id) AS max_id,
+					count(DISTINCT _op) AS ops, min(_lsn) AS lsn, min(_producer) AS producer, min(_commit_ts)::VARCHAR AS commit_ts
+				 FROM `+src,
+				`SELECT order_id, amount, status, placed_at::VARCHAR AS placed_at, to_json(items)::VARCHAR AS items
+				 FROM `+src+` WHERE order_id IN (1, 2, 3, 4, 1999) ORDER BY order_id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agg := out.Results[0].Rows[0]
+			num := func(k string) string { return fmt.Sprint(agg[k]) }
+			got := map[string]string{
+				"n": num("n"), "amounts": num("amounts"), "sum_amount": num("sum_amount"), "statuses": num("statuses"),
+				"null_lists": num("null_lists"), "items": num("items"), "sum_qty": num("sum_qty"), "first_at": num("first_at"),
+				"max_id": num("max_id"), "ops": num("ops"), "lsn": num("lsn"), "producer": num("producer"), "commit_ts": num("commit_ts"),
+			}
+			want := map[string]string{
+				"n": fmt.Sprint(n), "amounts": fmt.Sprint(amounts), "sum_amount": fmt.Sprint(sumAmount), "statuses": fmt.Sprint(statuses),
+				"null_lists": fmt.Sprint(nullLists), "items": fmt.Sprint(items), "sum_qty": fmt.Sprint(sumQty),
+				"first_at": "2026-11-26 06:00:00+00", "max_id": fmt.Sprint(n), "ops": "1", "lsn": "42", "producer": "typed",
+				"commit_ts": "2026-11-26 06:00:00+00",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("DuckDB aggregates (-written +DuckDB):\n%s", diff)
+			}
+			var sample []string
+			for _, r := range out.Results[1].Rows {
+				b, err := json.Marshal(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sample = append(sample, string(b))
+			}
+			wantSample := []string{
+				`{"amount":null,"items":null,"order_id":"1","placed_at":"2026-11-26 06:00:00+00","status":null}`,
+				`{"amount":1.25,"items":"[]","order_id":"2","placed_at":"2026-11-26 06:00:01+00","status":"paid"}`,
+				`{"amount":2.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5}]","order_id":"3","placed_at":"2026-11-26 06:00:02+00","status":"shipped"}`,
+				`{"amount":3.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5},{\"sku\":\"SKU-2\",\"qty\":3,\"price\":1.5}]","order_id":"4","placed_at":"2026-11-26 06:00:03+00","status":"new"}`,
+				`{"amount":498.25,"items":"[{\"sku\":\"SKU-0\",\"qty\":1,\"price\":1.5},{\"sku\":\"SKU-1\",\"qty\":2,\"price\":1.5}]","order_id":"1999","placed_at":"2026-11-26 06:33:18+00","status":"new"}`,
+			}
+			if diff := cmp.Diff(wantSample, sample); diff != "" {
+				t.Fatalf("DuckDB sample rows (-written +DuckDB):\n%s", diff)
+			}
+		})
 	}
 }

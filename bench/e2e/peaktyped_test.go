@@ -15,11 +15,16 @@ import (
 
 	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/engine"
+	"github.com/evodb/writer/engine/parquet"
 )
 
 // peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
 // about 46 KB, 0.36 MB and 2.3 MB of Parquet with ours.
 var peakTypedRows = []int{1_300, 14_000, 100_000}
+
+// peakTypedMemory are the TypedOptions.RowGroupMemory budgets ours is
+// measured with (0: none, the rows stay raw until WriteBlock).
+var peakTypedMemory = []int{0, 1 << 20, 4 << 20}
 
 // BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
 // writer takes to write one file of the first n orders rows (the same Go
@@ -28,7 +33,9 @@ var peakTypedRows = []int{1_300, 14_000, 100_000}
 // base taken after a full GC before the writer is made, with the garbage
 // collector off while the file is written, after a warm-up of several
 // files (as many as ours needs to settle its arena). Ours is
-// engine.TypedWriter (Append, WriteBlock); parquet-go's GenericWriter is
+// engine.TypedWriter (Append, WriteBlock), without and with a
+// RowGroupMemory budget (rowgroupmemory=), which cuts the file into more
+// row groups (row-groups) to bound the raw rows held; parquet-go's GenericWriter is
 // reused with Reset; arrow-go's pqarrow has no reuse, so each file is a
 // new FileWriter (its record, the input in its world, is built before the
 // base, as the structs are for the others). peak/block is the peak over
@@ -36,24 +43,37 @@ var peakTypedRows = []int{1_300, 14_000, 100_000}
 // file (after a GC).
 func BenchmarkPeakHeapTyped(b *testing.B) {
 	for _, rows := range peakTypedRows {
-		b.Run(strconv.Itoa(rows)+"rows/impl=ours", func(b *testing.B) {
-			orders := loadTyped(b).orders[:rows]
-			ctx := context.Background()
-			var w *engine.TypedWriter[order]
-			measurePeak(b, func() int64 {
-				if w == nil {
-					w = newOrderWriter(b)
-				}
-				if err := w.Append(orders); err != nil {
-					b.Fatal(err)
-				}
-				info, err := w.WriteBlock(ctx, io.Discard)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return info.Bytes
+		for _, mem := range peakTypedMemory {
+			name := strconv.Itoa(rows) + "rows/impl=ours"
+			if mem > 0 {
+				name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
+			}
+			b.Run(name, func(b *testing.B) {
+				orders := loadTyped(b).orders[:rows]
+				ctx := context.Background()
+				var w *engine.TypedWriter[order]
+				measurePeak(b, func() int64 {
+					if w == nil {
+						var err error
+						w, err = engine.NewTypedWriter[order](engine.TypedOptions{
+							Parquet:      parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1},
+							RowGroupRows: batchRows, RowGroupMemory: mem})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := w.Append(orders); err != nil {
+						b.Fatal(err)
+					}
+					info, err := w.WriteBlock(ctx, io.Discard)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(info.RowGroups), "row-groups")
+					return info.Bytes
+				})
 			})
-		})
+		}
 		b.Run(strconv.Itoa(rows)+"rows/impl=parquet-go", func(b *testing.B) {
 			orders := loadTyped(b).orders[:rows]
 			var w *pgo.GenericWriter[order]

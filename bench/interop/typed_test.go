@@ -103,6 +103,8 @@ func typedBlocks(t *testing.T, orders []typedOrder) map[string][]byte {
 		"zstd-row-groups":  {RowGroupRows: 700},
 		"uncompressed-v2":  {Uncompressed: true, Parquet: parquet.WriterOptions{DataPageV2: true}},
 		"snappy-small-pgs": {Parquet: parquet.WriterOptions{Compression: parquet.Snappy, PageSize: 2000}},
+		// row groups encoded as the rows are appended, cut by memory
+		"row-group-memory": {RowGroupMemory: 24 << 10},
 	}
 	out := map[string][]byte{}
 	for name, opts := range sets {

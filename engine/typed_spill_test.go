@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evodb/writer/cdc"
+)
+
+// failAfter takes n bytes, then fails every write.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errors.New("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestTypedRowGroupMemory appends batches of every size (some of them
+// refused for a bad string) to writers with a memory budget, checks that
+// the rows in memory stay near it, and that each block, written first to
+// a writer that fails part way and then again, or by Flush, reads back as
+// the rows accepted, in row groups of at most RowGroupRows rows.
+func TestTypedRowGroupMemory(t *testing.T) {
+	budgets, blocks, batches, big := []int{1, 4 << 10, 48 << 10, 1 << 20}, 4, 30, 2500
+	if testing.Short() {
+		budgets, blocks, batches, big = []int{1, 48 << 10}, 2, 12, 1200
+	}
+	for k, budget := range budgets {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(k), 11))
+			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: budget, RowGroupRows: 700})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for block := range blocks {
+				var want []Row
+				lsn := int64(block * 1_000_000)
+				maxMem := 0
+				for range batches {
+					n := 1 + rng.IntN(300)
+					if rng.IntN(5) == 0 {
+						n = 1 + rng.IntN(big)
+					}
+					vals := make([]typedAll, n)
+					for i := range vals {
+						vals[i] = randomTypedAll(rng)
+					}
+					meta := Meta{Op: cdc.Update, LSN: lsn, Producer: "p"}
+					lsn++
+					bad := -1
+					if rng.IntN(6) == 0 {
+						bad = rng.IntN(n)
+						vals[bad].Str = "bad \xff"
+					}
+					before := w.Rows()
+					var err error
+					if n < 4 && bad < 0 {
+						for i := range vals {
+							if err = w.AppendRow(meta, &vals[i]); err != nil {
+								break
+							}
+						}
+					} else {
+						err = w.AppendBatch(meta, vals)
+					}
+					if bad >= 0 {
+						if !errors.Is(err, ErrTypedString) || !bytes.Contains([]byte(err.Error()), fmt.Appendf(nil, "row %d:", bad)) {
+							t.Fatalf("batch with a bad string at row %d: %v", bad, err)
+						}
+						if w.Rows() != before {
+							t.Fatalf("%d rows after a refused batch, had %d", w.Rows(), before)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range vals {
+						want = append(want, Row{Op: meta.Op, LSN: meta.LSN, Producer: meta.Producer, Data: expectData(t, vals[i])})
+					}
+					b := w.core.typedBlock
+					maxMem = max(maxMem, b.memory())
+					// at most one stretch past the budget
+					if inMem := b.rows - b.heldRows; inMem > 0 {
+						stretch := b.memory() / inMem * w.core.stretch
+						if b.memory() > budget+2*stretch && inMem > w.core.stretch {
+							t.Fatalf("%d bytes of %d rows in memory, budget %d", b.memory(), inMem, budget)
+						}
+					}
+				}
+				var buf bytes.Buffer
+				var info *BlockInfo
+				if block%2 == 1 {
+					done := make(chan struct{})
+					if err := w.Flush(context.Background(), &buf, func(i *BlockInfo, err error) {
+						if err != nil {
+							t.Error(err)
+						} else {
+							c := *i
+							info = &c
+						}
+						close(done)
+					}); err != nil {
+						t.Fatal(err)
+					}
+					<-done
+					w.Wait()
+					if info == nil {
+						t.FailNow()
+					}
+				} else {
+					held := w.core.typedBlock.held.n
+					for _, n := range []int{0, held / 2, held + 10, held + 5000} {
+						if _, err := w.WriteBlock(context.Background(), &failAfter{n: n}); err == nil {
+							if n >= held+5000 {
+								break // the whole file fit
+							}
+							t.Fatalf("WriteBlock failing after %d bytes succeeded", n)
+						}
+						if w.Rows() != len(want) {
+							t.Fatalf("%d rows after a failed write, want %d", w.Rows(), len(want))
+						}
+					}
+					if info, err = w.WriteBlock(context.Background(), &buf); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if info.Rows != int64(len(want)) || info.Bytes != int64(buf.Len()) {
+					t.Fatalf("info: %d rows, %d bytes; want %d, %d", info.Rows, info.Bytes, len(want), buf.Len())
+				}
+				got, bf := readTypedBlock(t, buf.Bytes())
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("block %d differs (-want +got):\n%s", block, diff)
+				}
+				if bf.NumRowGroups() != info.RowGroups {
+					t.Fatalf("%d row groups, info says %d", bf.NumRowGroups(), info.RowGroups)
+				}
+				if budget <= 48<<10 && info.RowGroups < len(want)/700+2 {
+					t.Fatalf("%d row groups for %d rows with a budget of %d", info.RowGroups, len(want), budget)
+				}
+				for g := range bf.NumRowGroups() {
+					cols, err := bf.Columns(g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n := cols[1].NumLevels; n < 1 || n > 700 {
+						t.Fatalf("row group %d has %d rows", g, n)
+					}
+				}
+				t.Logf("block %d: %d rows, %d row groups, %d bytes, at most %d bytes in memory", block, len(want), info.RowGroups, info.Bytes, maxMem)
+			}
+		})
+	}
+}
