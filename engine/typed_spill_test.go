@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evodb/writer/cdc"
+	"github.com/evodb/writer/engine/parquet"
 )
 
 // failAfter takes n bytes, then fails every write.
@@ -161,5 +163,23 @@ func TestTypedRowGroupMemory(t *testing.T) {
 				t.Logf("block %d: %d rows, %d row groups, %d bytes, at most %d bytes in memory", block, len(want), info.RowGroups, info.Bytes, maxMem)
 			}
 		})
+	}
+}
+
+// TestTypedOptionErrors: options no block can be written with are
+// refused by NewTypedWriter, naming what is wrong.
+func TestTypedOptionErrors(t *testing.T) {
+	for _, tc := range []struct {
+		opts TypedOptions
+		want string
+	}{
+		{TypedOptions{RowGroupMemory: -1}, "negative RowGroupMemory -1"},
+		{TypedOptions{RowGroupRows: -5}, "negative RowGroupRows -5"},
+		{TypedOptions{Parquet: parquet.WriterOptions{ZstdLevel: 40}}, "zstd level 40"},
+		{TypedOptions{Parquet: parquet.WriterOptions{Concurrency: -2}}, "negative concurrency -2"},
+	} {
+		if _, err := NewTypedWriter[typedAll](tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error naming %q", tc.opts, err, tc.want)
+		}
 	}
 }

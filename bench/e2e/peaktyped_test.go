@@ -24,7 +24,7 @@ var peakTypedRows = []int{1_300, 14_000, 100_000}
 
 // peakTypedMemory are the TypedOptions.RowGroupMemory budgets ours is
 // measured with (0: none, the rows stay raw until WriteBlock).
-var peakTypedMemory = []int{0, 1 << 20, 4 << 20}
+var peakTypedMemory = []int{0, 512 << 10, 1 << 20, 4 << 20}
 
 // BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
 // writer takes to write one file of the first n orders rows (the same Go
@@ -46,7 +46,7 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 		for _, mem := range peakTypedMemory {
 			name := strconv.Itoa(rows) + "rows/impl=ours"
 			if mem > 0 {
-				name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
+				name += "/rowgroupmemory=" + strconv.Itoa(mem>>10) + "KiB"
 			}
 			b.Run(name, func(b *testing.B) {
 				orders := loadTyped(b).orders[:rows]

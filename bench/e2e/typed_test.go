@@ -114,7 +114,9 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // in row groups of 122,880 rows, from the same Go values (the order
 // structs, metadata fields included) for every writer: ours is
 // engine.TypedWriter (one block per batch of 122,880 rows; ours/pipelined
-// encodes each block on a second goroutine while the next is appended),
+// encodes each block on a second goroutine while the next is appended;
+// ours/rowgroupmemory=4MiB bounds the raw rows held, with smaller row
+// groups),
 // the peers
 // parquet-go's GenericWriter and arrow-go's pqarrow (one file, row groups
 // of 122,880 rows). from=json-entries/impl=ours is not a typed-rows case,
@@ -166,6 +168,31 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			w.Wait()
 			if failed != nil {
 				b.Fatal(failed)
+			}
+			return out.n
+		}
+		measureRows(b, len(td.orders), run)
+	})
+	b.Run("ours/rowgroupmemory=4MiB", func(b *testing.B) {
+		// A memory budget: each block's row groups are encoded while its
+		// rows are appended, cut at 4 MiB of raw columns (about 20,000
+		// rows), and held until WriteBlock.
+		td := loadTyped(b)
+		w, err := engine.NewTypedWriter[order](engine.TypedOptions{
+			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows, RowGroupMemory: 4 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		run := func() int64 {
+			var out counter
+			for lo := 0; lo < len(td.orders); lo += batchRows {
+				if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := w.WriteBlock(ctx, &out); err != nil {
+					b.Fatal(err)
+				}
 			}
 			return out.n
 		}
