@@ -349,7 +349,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	b := w.typedBlock
 	w.undo = b.positions(w.undo[:0])
 	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows,
-		markGroups: b.heldGroups, markHeld: b.held.n}
+		begun: b.begun, markGroups: b.heldGroups, markHeld: b.held.n}
 	defer w.flat.drop()
 	for n > 0 {
 		if w.spillDue(min(n, w.stretch)) {
@@ -395,7 +395,9 @@ type batchStart struct {
 	// spilled: rows of the batch were encoded into the held file (and
 	// every row before the batch too)
 	spilled bool
-	// the held file of the rows before the batch: its row groups, bytes
+	// the held file of the rows before the batch: whether the block's file
+	// had begun, its row groups, bytes
+	begun                bool
 	markGroups, markHeld int
 }
 
@@ -431,7 +433,7 @@ func (w *typedCore) spill(st *batchStart) error {
 		return err
 	}
 	if err := w.begin(b); err != nil {
-		return err
+		return fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
 	}
 	g0, h0 := b.heldGroups, b.held.n
 	nc := len(b.cols)
@@ -447,7 +449,7 @@ func (w *typedCore) spill(st *batchStart) error {
 	groups := len(b.starts) / nc
 	err := w.writeGroups(context.Background(), b, 0, max(split, 0))
 	if err == nil && split >= 0 {
-		st.markGroups, st.markHeld = b.pw.RowGroups(), b.held.n
+		st.begun, st.markGroups, st.markHeld = true, b.pw.RowGroups(), b.held.n
 	}
 	if err == nil {
 		err = w.writeGroups(context.Background(), b, max(split, 0), groups)
@@ -456,6 +458,7 @@ func (w *typedCore) spill(st *batchStart) error {
 		if split >= 0 {
 			b.starts = b.starts[:st.groups*nc]
 		}
+		err = fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
 		if rerr := b.pw.Rewind(&b.held, g0, int64(h0)); rerr != nil {
 			return errors.Join(err, rerr)
 		}
@@ -464,7 +467,7 @@ func (w *typedCore) spill(st *batchStart) error {
 	}
 	if !st.spilled && b.rows == st.rows {
 		// only rows from before the batch were in memory
-		st.markGroups, st.markHeld = b.pw.RowGroups(), b.held.n
+		st.begun, st.markGroups, st.markHeld = true, b.pw.RowGroups(), b.held.n
 	}
 	b.heldGroups, b.heldRows = b.pw.RowGroups(), b.rows
 	for i := range b.cols {
@@ -491,14 +494,20 @@ func (w *typedCore) undoBatch(st *batchStart) error {
 		return nil
 	}
 	// Every row in memory was the batch's; the held file goes back to the
-	// rows before it (Rewind cannot fail here: the mark is a row-group end
-	// of the file in progress).
+	// rows before it: to the end of their row groups, or, if the block's
+	// file had not begun before the batch, to nothing (the next row group
+	// or block begins it again).
+	b.starts, b.groupRows = b.positions(b.starts[:0]), 0
+	b.heldRows = st.rows
+	if !st.begun {
+		b.held.n, b.heldGroups, b.begun = 0, 0, false
+		return nil
+	}
+	b.held.n, b.heldGroups = st.markHeld, st.markGroups
 	if err := b.pw.Rewind(&b.held, st.markGroups, int64(st.markHeld)); err != nil {
+		// (not reached: the mark is the end of a row group of the file)
 		return fmt.Errorf("engine: typed rows: taking the batch back: %w", err)
 	}
-	b.held.n = st.markHeld
-	b.heldGroups, b.heldRows = st.markGroups, st.rows
-	b.starts, b.groupRows = b.positions(b.starts[:0]), 0
 	return nil
 }
 

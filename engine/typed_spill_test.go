@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -181,5 +182,79 @@ func TestTypedOptionErrors(t *testing.T) {
 		if _, err := NewTypedWriter[typedAll](tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want an error naming %q", tc.opts, err, tc.want)
 		}
+	}
+}
+
+// TestTypedRowGroupMemoryFirstBatch refuses a batch that spilled row
+// groups before its bad row, as the first batch of a block (the block's
+// file not begun yet), in every way a block starts: a new writer, after
+// WriteBlock, after Reset, after Flush; and after rows from before it in
+// the same block. The block written next holds exactly the rows accepted.
+func TestTypedRowGroupMemoryFirstBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ctx := context.Background()
+	for _, start := range []string{"new", "after-writeblock", "after-reset", "after-flush", "after-rows"} {
+		t.Run(start, func(t *testing.T) {
+			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: 1, RowGroupRows: 700})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []Row
+			good := func(n int, lsn int64) {
+				vals := make([]typedAll, n)
+				for i := range vals {
+					vals[i] = randomTypedAll(rng)
+					want = append(want, Row{Op: cdc.Insert, LSN: lsn, Producer: "p", Data: expectData(t, vals[i])})
+				}
+				if err := w.AppendBatch(Meta{Op: cdc.Insert, LSN: lsn, Producer: "p"}, vals); err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch start {
+			case "after-writeblock":
+				good(10, 1)
+				if _, err := w.WriteBlock(ctx, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+			case "after-reset":
+				good(3*w.core.stretch, 1) // spilled, then dropped
+				w.Reset()
+			case "after-flush":
+				good(10, 1)
+				if err := w.Flush(ctx, io.Discard, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want = nil
+			if start == "after-rows" {
+				good(5, 2)
+			}
+			before := w.Rows()
+			bad := make([]typedAll, 3*w.core.stretch+5)
+			for i := range bad {
+				bad[i] = randomTypedAll(rng)
+			}
+			bad[len(bad)-1].Str = "bad \xff"
+			if err := w.AppendBatch(Meta{Op: cdc.Delete, LSN: 9}, bad); !errors.Is(err, ErrTypedString) || strings.Contains(err.Error(), "taking the batch back") {
+				t.Fatalf("batch with a bad last row: %v", err)
+			}
+			if w.Rows() != before {
+				t.Fatalf("Rows() = %d after a refused batch, had %d", w.Rows(), before)
+			}
+			good(2*w.core.stretch, 3)
+			var buf bytes.Buffer
+			info, err := w.WriteBlock(ctx, &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, bf := readTypedBlock(t, buf.Bytes())
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s", diff)
+			}
+			if info.Rows != int64(len(want)) || bf.NumRows() != info.Rows || bf.NumRowGroups() != info.RowGroups {
+				t.Fatalf("info %d rows, %d row groups; file %d rows, %d row groups; want %d rows",
+					info.Rows, info.RowGroups, bf.NumRows(), bf.NumRowGroups(), len(want))
+			}
+		})
 	}
 }

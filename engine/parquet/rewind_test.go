@@ -92,6 +92,7 @@ func TestRewind(t *testing.T) {
 		{&buf, -1, 4, "-1 row groups of 3"},
 		{&buf, 1, int64(keep) + 1, "row group 1 does not end at offset"},
 		{&buf, 0, 0, "row group 0 does not end at offset 0"},
+		{&buf, 0, 5, "row group 0 does not end at offset 5"},
 	} {
 		var err error
 		if tc.out == nil {

@@ -812,7 +812,7 @@ func (w *Writer) Rewind(out io.Writer, groups int, off int64) error {
 		return errors.New("parquet: Rewind: the file's schema was extended")
 	case groups < 0 || groups > len(w.meta.rowGroups):
 		return fmt.Errorf("parquet: Rewind: %d row groups of %d", groups, len(w.meta.rowGroups))
-	case off < 4 || groups < len(w.meta.rowGroups) && off != w.meta.rowGroups[groups].fileOffset:
+	case off < 4 || groups == 0 && off != 4 || groups > 0 && groups < len(w.meta.rowGroups) && off != w.meta.rowGroups[groups].fileOffset:
 		return fmt.Errorf("parquet: Rewind: row group %d does not end at offset %d", groups, off)
 	}
 	for _, rg := range w.meta.rowGroups[groups:] {
