@@ -351,6 +351,14 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows,
 		begun: b.begun, markGroups: b.heldGroups, markHeld: b.held.n}
 	defer w.flat.drop()
+	// Rows in memory that the whole batch would take past the budget are
+	// encoded before it, in row groups of their own, so that the budget
+	// rarely cuts a row group where a batch began (see spill).
+	if w.spillDue(n) {
+		if err := w.spill(&st); err != nil {
+			return errors.Join(err, w.undoBatch(&st))
+		}
+	}
 	for n > 0 {
 		if w.spillDue(min(n, w.stretch)) {
 			if err := w.spill(&st); err != nil {

@@ -258,3 +258,51 @@ func TestTypedRowGroupMemoryFirstBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestTypedRowGroupMemoryBatches appends batches of identical rows, each
+// of several stretches, under a budget of about three and a half batches:
+// the rows in memory are encoded before the batch that would pass the
+// budget, so every row group but the last holds three whole batches.
+func TestTypedRowGroupMemoryBatches(t *testing.T) {
+	row := randomTypedAll(rand.New(rand.NewPCG(3, 3)))
+	probe, err := NewTypedWriter[typedAll](TypedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3*probe.core.stretch + 1
+	batch := make([]typedAll, n)
+	for i := range batch {
+		batch[i] = row
+	}
+	if err := probe.AppendBatch(Meta{Op: cdc.Insert}, batch); err != nil {
+		t.Fatal(err)
+	}
+	per := probe.core.typedBlock.memory() / len(batch)
+	w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: 7 * n / 2 * per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := w.AppendBatch(Meta{Op: cdc.Insert}, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	info, err := w.WriteBlock(context.Background(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bf := readTypedBlock(t, buf.Bytes())
+	var sizes []int
+	for g := range bf.NumRowGroups() {
+		cols, err := bf.Columns(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, cols[1].NumLevels)
+	}
+	want := []int{3 * n, 3 * n, 3 * n, 3 * n, 3 * n, 3 * n, 2 * n}
+	if diff := cmp.Diff(want, sizes); diff != "" || info.RowGroups != len(want) {
+		t.Fatalf("row group sizes (-want +got):\n%s", diff)
+	}
+}
