@@ -48,11 +48,13 @@ type TypedOptions struct {
 	// block of 100,000 orders rows takes 4.1 times its file at its peak
 	// with 4 MiB (5 row groups, 9 % more bytes) and 2.1 times with 1 MiB
 	// (19 row groups, 30 % more), against 13 times without a budget
-	// (BenchmarkPeakHeapTyped). A row group also ends where a batch
-	// begins when the budget is reached during that batch, so that the
-	// rows of a batch that fails (a string that is not UTF-8, an invalid
-	// op) are taken back with it, those already encoded included. 0 leaves
-	// memory unbounded: the rows stay raw until the block is written.
+	// (BenchmarkPeakHeapTyped). Rows in memory that the next batch would
+	// take past the budget are encoded before it, so row groups end
+	// between batches, except in a batch larger than the budget, which is
+	// cut within; the rows of a batch that fails (a string that is not
+	// UTF-8, an invalid op) are taken back with it, those already encoded
+	// included. 0 leaves memory unbounded: the rows stay raw until the
+	// block is written.
 	RowGroupMemory int
 }
 
