@@ -15,7 +15,6 @@ import (
 
 	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/engine"
-	"github.com/evodb/writer/engine/parquet"
 )
 
 // peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
@@ -54,13 +53,7 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 				var w *engine.TypedWriter[order]
 				measurePeak(b, func() int64 {
 					if w == nil {
-						var err error
-						w, err = engine.NewTypedWriter[order](engine.TypedOptions{
-							Parquet:      parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1},
-							RowGroupRows: batchRows, RowGroupMemory: mem})
-						if err != nil {
-							b.Fatal(err)
-						}
+						w = newOrderWriter(b, mem)
 					}
 					if err := w.Append(orders); err != nil {
 						b.Fatal(err)

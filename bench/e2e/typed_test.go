@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -84,11 +85,11 @@ func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 }
 
 // newOrderWriter is the TypedWriter of the ours cases: zstd level 1, row
-// groups of batchRows rows.
-func newOrderWriter(b *testing.B) *engine.TypedWriter[order] {
+// groups of batchRows rows, and the given TypedOptions.RowGroupMemory.
+func newOrderWriter(b *testing.B, rowGroupMemory int) *engine.TypedWriter[order] {
 	b.Helper()
 	w, err := engine.NewTypedWriter[order](engine.TypedOptions{
-		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows})
+		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows, RowGroupMemory: rowGroupMemory})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,30 +125,39 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // cdc entries whose data is JSON, so it parses JSON the others do not; it
 // is kept to show that cost.
 func BenchmarkTypedRowsToParquet(b *testing.B) {
-	b.Run("ours", func(b *testing.B) {
-		td := loadTyped(b)
-		w := newOrderWriter(b)
-		ctx := context.Background()
-		run := func() int64 {
-			var out counter
-			for lo := 0; lo < len(td.orders); lo += batchRows {
-				if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := w.WriteBlock(ctx, &out); err != nil {
-					b.Fatal(err)
-				}
-			}
-			return out.n
+	// rowgroupmemory=4MiB: a memory budget, each block's row groups
+	// encoded while its rows are appended, cut at 4 MiB of raw columns
+	// (about 20,000 rows), and held until WriteBlock.
+	for _, mem := range []int{0, 4 << 20} {
+		name := "ours"
+		if mem > 0 {
+			name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
 		}
-		measureRows(b, len(td.orders), run)
-	})
+		b.Run(name, func(b *testing.B) {
+			td := loadTyped(b)
+			w := newOrderWriter(b, mem)
+			ctx := context.Background()
+			run := func() int64 {
+				var out counter
+				for lo := 0; lo < len(td.orders); lo += batchRows {
+					if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.WriteBlock(ctx, &out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return out.n
+			}
+			measureRows(b, len(td.orders), run)
+		})
+	}
 	b.Run("ours/pipelined", func(b *testing.B) {
 		// Flush: a block is encoded on a second goroutine while the next
 		// one is appended, so this case uses up to two cores: its wall
 		// ns/row and its cpu-ns/row differ.
 		td := loadTyped(b)
-		w := newOrderWriter(b)
+		w := newOrderWriter(b, 0)
 		ctx := context.Background()
 		var failed error
 		then := func(_ *engine.BlockInfo, err error) {
@@ -168,31 +178,6 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			w.Wait()
 			if failed != nil {
 				b.Fatal(failed)
-			}
-			return out.n
-		}
-		measureRows(b, len(td.orders), run)
-	})
-	b.Run("ours/rowgroupmemory=4MiB", func(b *testing.B) {
-		// A memory budget: each block's row groups are encoded while its
-		// rows are appended, cut at 4 MiB of raw columns (about 20,000
-		// rows), and held until WriteBlock.
-		td := loadTyped(b)
-		w, err := engine.NewTypedWriter[order](engine.TypedOptions{
-			Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows, RowGroupMemory: 4 << 20})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		run := func() int64 {
-			var out counter
-			for lo := 0; lo < len(td.orders); lo += batchRows {
-				if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := w.WriteBlock(ctx, &out); err != nil {
-					b.Fatal(err)
-				}
 			}
 			return out.n
 		}
@@ -244,7 +229,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 // and dropped with Reset, nothing encoded.
 func BenchmarkTypedShred(b *testing.B) {
 	td := loadTyped(b)
-	w := newOrderWriter(b)
+	w := newOrderWriter(b, 0)
 	measureRows(b, len(td.orders), func() int64 {
 		for lo := 0; lo < len(td.orders); lo += batchRows {
 			if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
