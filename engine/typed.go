@@ -35,11 +35,14 @@ type TypedOptions struct {
 	// block may hold fewer); 0 means DefaultRowGroupRows.
 	RowGroupRows int
 	// RowGroupMemory, if positive, bounds the memory the rows appended
-	// since the last block take as raw columns: when the next stretch of
-	// rows would take them past RowGroupMemory bytes, the rows in memory
-	// are encoded (as a row group, or several if RowGroupRows cuts them)
-	// and held as Parquet bytes until WriteBlock or Flush writes the
-	// block, which then writes those bytes out first. The writer's memory
+	// since the last block take as raw columns: when the next row would
+	// take them past RowGroupMemory bytes, the rows in memory are encoded
+	// (as a row group, or several if RowGroupRows cuts them) and held as
+	// Parquet bytes until WriteBlock or Flush writes the block, which then
+	// writes those bytes out first. Rows are taken to cost what the rows
+	// in memory cost on average, measured again at least every 64 rows, so
+	// rows that grow pass the budget by a little, and a single row larger
+	// than the budget makes a row group of its own. The writer's memory
 	// is then about the block's Parquet bytes plus RowGroupMemory plus its
 	// encoder's buffers, instead of the whole block's raw columns (for the
 	// orders rows of bench/e2e, nine times their Parquet size). Row groups
@@ -182,8 +185,9 @@ func (w *TypedWriter[T]) AppendRow(meta Meta, row *T) error {
 }
 
 // WriteBlock writes the rows appended since the last block to out as one
-// Parquet file, streaming each row group out as soon as it is encoded,
-// after waiting for the block of a Flush.
+// Parquet file, after waiting for the block of a Flush: the row groups
+// Append encoded already (see TypedOptions.RowGroupMemory) first, then
+// each of the others as soon as it is encoded.
 // On error the rows stay appended, so that the block can be written again
 // (to another io.Writer) or dropped with Reset.
 func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
@@ -221,7 +225,9 @@ type typedCore struct {
 	// done is closed when the block handed to the encoding goroutine by
 	// the last Flush is written
 	done chan struct{}
-	// undo holds every column's position before the batch being appended
+	// undo holds every column's position at the first row still in memory
+	// of the batch being appended: before the batch, or at the columns'
+	// start once part of the batch was encoded (see spill)
 	undo []typedPos
 	ops  [4][]byte // _op values, by cdc.Op
 	// stretch is how many rows are shredded a column at a time
@@ -261,9 +267,11 @@ type typedBlock struct {
 	// at its first row; groupRows is the number of rows of the last one
 	starts    []typedPos
 	groupRows int
-	// checkAt is the number of rows in memory from which append measures
-	// their memory again (see spillDue)
+	// checkAt is the number of rows in memory up to which append takes
+	// them to fit RowGroupMemory without measuring them again, and perRow
+	// their bytes per row at the last measure (see roomRows)
 	checkAt int
+	perRow  float64
 
 	// the block's encoder (each block has its own: one may be encoded by
 	// Flush's goroutine while row groups of the other are), and whether it
@@ -353,30 +361,39 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows,
 		begun: b.begun, markGroups: b.heldGroups, markHeld: b.held.n}
 	defer w.flat.drop()
+	budget := w.opts.RowGroupMemory > 0
 	// Rows in memory that the whole batch would take past the budget are
 	// encoded before it, in row groups of their own, so that the budget
 	// rarely cuts a row group where a batch began (see spill).
-	if w.spillDue(n) {
+	if budget && b.rows > b.heldRows && w.roomRows(n) < n {
 		if err := w.spill(&st); err != nil {
 			return errors.Join(err, w.undoBatch(&st))
 		}
 	}
 	for n > 0 {
-		if w.spillDue(min(n, w.stretch)) {
-			if err := w.spill(&st); err != nil {
-				return errors.Join(err, w.undoBatch(&st))
+		// Rows go a stretch at a time, every column of the stretch in turn:
+		// a stretch stays in cache while its columns are read, where a
+		// column at a time over the whole batch would read the batch from
+		// memory once per column.
+		k := min(n, w.stretch)
+		if budget {
+			// no more rows than fit the budget, after encoding those in
+			// memory if not one more does
+			fit := w.roomRows(k)
+			if fit < 1 && b.rows > b.heldRows {
+				if err := w.spill(&st); err != nil {
+					return errors.Join(err, w.undoBatch(&st))
+				}
+				fit = w.roomRows(k)
 			}
+			k = min(k, max(fit, 1))
 		}
 		if b.groupRows == w.opts.RowGroupRows {
 			// the row group before is full: the next one starts here
 			b.starts = b.positions(b.starts)
 			b.groupRows = 0
 		}
-		// Rows go a stretch at a time, every column of the stretch in turn:
-		// a stretch stays in cache while its columns are read, where a
-		// column at a time over the whole batch would read the batch from
-		// memory once per column.
-		k := min(n, w.opts.RowGroupRows-b.groupRows, w.stretch)
+		k = min(k, w.opts.RowGroupRows-b.groupRows)
 		if err := w.shredRows(base, k, meta, b.rows-st.rows); err != nil {
 			return errors.Join(err, w.undoBatch(&st))
 		}
@@ -411,24 +428,36 @@ type batchStart struct {
 	markGroups, markHeld int
 }
 
-// spillDue is whether the rows in memory, with k more, would pass
-// RowGroupMemory. It measures their memory only when they may: from
-// checkAt rows, which it sets, after a measure, to the rows in memory
-// plus half the rows that fit the rest of the budget.
-func (w *typedCore) spillDue(k int) bool {
+// Rows measured at most between two measures of the memory of the rows in
+// memory (see roomRows), and rows shredded to measure a row's bytes when
+// none has been measured yet.
+const (
+	measureRows = 64
+	probeRows   = 16
+)
+
+// roomRows is how many more rows fit in RowGroupMemory beside the rows in
+// memory, estimated from their bytes per row (of the last measure, if no
+// row is in memory), at least k if they are known to fit: the memory is
+// measured again once more than measureRows rows or than half the room
+// left were shredded since the last measure, so that rows that grow are
+// seen.
+func (w *typedCore) roomRows(k int) int {
 	b := w.typedBlock
-	limit := w.opts.RowGroupMemory
 	inMem := b.rows - b.heldRows
-	if limit <= 0 || inMem == 0 || inMem+k <= b.checkAt {
-		return false
+	if inMem+k <= b.checkAt {
+		return b.checkAt - inMem
 	}
-	mem := b.memory()
-	per := float64(mem) / float64(inMem)
-	if float64(mem)+per*float64(k) > float64(limit) {
-		return true
+	if inMem > 0 {
+		b.perRow = float64(b.memory()) / float64(inMem)
 	}
-	b.checkAt = inMem + int(float64(limit-mem)/per/2)
-	return false
+	if b.perRow <= 0 {
+		b.checkAt = 0
+		return probeRows
+	}
+	fit := int(max(float64(w.opts.RowGroupMemory)/b.perRow-float64(inMem), 0))
+	b.checkAt = inMem + min(fit/2, measureRows)
+	return fit
 }
 
 // spill encodes the rows in memory into the block's held file and empties
