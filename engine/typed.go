@@ -50,7 +50,7 @@ type TypedOptions struct {
 	// groups compress worse (a dictionary per chunk, shorter pages): a
 	// block of 100,000 orders rows takes 4.1 times its file at its peak
 	// with 4 MiB (5 row groups, 9 % more bytes) and 2.1 times with 1 MiB
-	// (19 row groups, 30 % more), against 13 times without a budget
+	// (18 row groups, 29 % more), against 13 times without a budget
 	// (BenchmarkPeakHeapTyped). Rows in memory that the next batch would
 	// take past the budget are encoded before it, so row groups end
 	// between batches, except in a batch larger than the budget, which is
