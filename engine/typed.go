@@ -198,7 +198,11 @@ func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockI
 // goroutine, which encodes them as one Parquet file written to out, and
 // returns at once: appending the next block overlaps encoding this one,
 // on a second core, at the cost of a second block's memory (and a second
-// encoder, for the row groups RowGroupMemory encodes). Flush first
+// encoder, for the row groups RowGroupMemory encodes). Row groups that
+// RowGroupMemory has Append encode are encoded on the caller's goroutine,
+// so with a budget smaller than a block Flush overlaps little (orders rows
+// of bench/e2e, blocks of 122,880 rows, a 4 MiB budget: 583 ns a row with
+// Flush, 684 with WriteBlock; 355 with Flush and no budget). Flush first
 // waits for the block of the Flush before to be written. then, if not
 // nil, is called on the encoding goroutine with the outcome (the
 // BlockInfo is valid during the call); a block that fails is dropped

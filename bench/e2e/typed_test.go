@@ -116,8 +116,8 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // structs, metadata fields included) for every writer: ours is
 // engine.TypedWriter (one block per batch of 122,880 rows; ours/pipelined
 // encodes each block on a second goroutine while the next is appended;
-// ours/rowgroupmemory=4MiB bounds the raw rows held, with smaller row
-// groups),
+// rowgroupmemory=4MiB bounds the raw rows held, with smaller row groups,
+// for each of the two),
 // the peers
 // parquet-go's GenericWriter and arrow-go's pqarrow (one file, row groups
 // of 122,880 rows). from=json-entries/impl=ours is not a typed-rows case,
@@ -152,37 +152,43 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 			measureRows(b, len(td.orders), run)
 		})
 	}
-	b.Run("ours/pipelined", func(b *testing.B) {
-		// Flush: a block is encoded on a second goroutine while the next
-		// one is appended, so this case uses up to two cores: its wall
-		// ns/row and its cpu-ns/row differ.
-		td := loadTyped(b)
-		w := newOrderWriter(b, 0)
-		ctx := context.Background()
-		var failed error
-		then := func(_ *engine.BlockInfo, err error) {
-			if err != nil && failed == nil {
-				failed = err
-			}
+	for _, mem := range []int{0, 4 << 20} {
+		name := "ours/pipelined"
+		if mem > 0 {
+			name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
 		}
-		run := func() int64 {
-			var out counter
-			for lo := 0; lo < len(td.orders); lo += batchRows {
-				if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Flush(ctx, &out, then); err != nil {
-					b.Fatal(err)
+		b.Run(name, func(b *testing.B) {
+			// Flush: a block is encoded on a second goroutine while the next
+			// one is appended, so this case uses up to two cores: its wall
+			// ns/row and its cpu-ns/row differ.
+			td := loadTyped(b)
+			w := newOrderWriter(b, mem)
+			ctx := context.Background()
+			var failed error
+			then := func(_ *engine.BlockInfo, err error) {
+				if err != nil && failed == nil {
+					failed = err
 				}
 			}
-			w.Wait()
-			if failed != nil {
-				b.Fatal(failed)
+			run := func() int64 {
+				var out counter
+				for lo := 0; lo < len(td.orders); lo += batchRows {
+					if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
+						b.Fatal(err)
+					}
+					if err := w.Flush(ctx, &out, then); err != nil {
+						b.Fatal(err)
+					}
+				}
+				w.Wait()
+				if failed != nil {
+					b.Fatal(failed)
+				}
+				return out.n
 			}
-			return out.n
-		}
-		measureRows(b, len(td.orders), run)
-	})
+			measureRows(b, len(td.orders), run)
+		})
+	}
 	b.Run("from=json-entries/impl=ours", func(b *testing.B) {
 		td := loadTyped(b)
 		bw, err := engine.NewBlockWriter(engine.BlockOptions{Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}})
