@@ -480,25 +480,31 @@ func (w *typedCore) spill(st *batchStart) error {
 	}
 	g0, h0 := b.heldGroups, b.held.n
 	nc := len(b.cols)
-	split := -1
-	if !st.spilled && st.rows > b.heldRows && b.rows > st.rows {
+	// pre is the number of row groups in memory that hold rows from before
+	// the batch only: after them, the held file is the mark to take the
+	// batch back to
+	pre, inserted := 0, false
+	switch {
+	case st.spilled: // every row in memory is the batch's
+	case b.rows == st.rows: // none is
+		pre = len(b.starts) / nc
+	case st.rows > b.heldRows:
 		// rows of the batch follow rows from before it in memory: a row
 		// group ends where the batch began, unless one begins there anyway
-		split = st.groups
-		if len(b.starts) == split*nc || !slices.Equal(b.starts[split*nc:(split+1)*nc], w.undo) {
-			b.starts = slices.Insert(b.starts, split*nc, w.undo...)
+		pre = st.groups
+		if len(b.starts) == pre*nc || !slices.Equal(b.starts[pre*nc:(pre+1)*nc], w.undo) {
+			b.starts, inserted = slices.Insert(b.starts, pre*nc, w.undo...), true
 		}
 	}
-	groups := len(b.starts) / nc
-	err := w.writeGroups(context.Background(), b, 0, max(split, 0))
-	if err == nil && split >= 0 {
+	err := w.writeGroups(context.Background(), b, 0, pre)
+	if err == nil && !st.spilled {
 		st.begun, st.markGroups, st.markHeld = true, b.pw.RowGroups(), b.held.n
 	}
 	if err == nil {
-		err = w.writeGroups(context.Background(), b, max(split, 0), groups)
+		err = w.writeGroups(context.Background(), b, pre, len(b.starts)/nc)
 	}
 	if err != nil {
-		if split >= 0 {
+		if inserted {
 			b.starts = b.starts[:st.groups*nc]
 		}
 		err = fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
@@ -507,10 +513,6 @@ func (w *typedCore) spill(st *batchStart) error {
 		}
 		b.held.n = h0
 		return err
-	}
-	if !st.spilled && b.rows == st.rows {
-		// only rows from before the batch were in memory
-		st.begun, st.markGroups, st.markHeld = true, b.pw.RowGroups(), b.held.n
 	}
 	b.heldGroups, b.heldRows = b.pw.RowGroups(), b.rows
 	for i := range b.cols {
