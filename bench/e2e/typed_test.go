@@ -125,69 +125,56 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // cdc entries whose data is JSON, so it parses JSON the others do not; it
 // is kept to show that cost.
 func BenchmarkTypedRowsToParquet(b *testing.B) {
-	// rowgroupmemory=4MiB: a memory budget, each block's row groups
-	// encoded while its rows are appended, cut at 4 MiB of raw columns
-	// (about 20,000 rows), and held until WriteBlock.
-	for _, mem := range []int{0, 4 << 20} {
-		name := "ours"
-		if mem > 0 {
-			name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
+	// pipelined: Flush, a block encoded on a second goroutine while the
+	// next one is appended, so that case uses up to two cores: its wall
+	// ns/row and its cpu-ns/row differ. rowgroupmemory=4MiB: a memory
+	// budget, each block's row groups encoded while its rows are appended,
+	// cut at 4 MiB of raw columns (about 20,000 rows), and held until the
+	// block is written.
+	for _, pipelined := range []bool{false, true} {
+		for _, mem := range []int{0, 4 << 20} {
+			name := "ours"
+			if pipelined {
+				name += "/pipelined"
+			}
+			if mem > 0 {
+				name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
+			}
+			b.Run(name, func(b *testing.B) {
+				td := loadTyped(b)
+				w := newOrderWriter(b, mem)
+				ctx := context.Background()
+				var failed error
+				then := func(_ *engine.BlockInfo, err error) {
+					if err != nil && failed == nil {
+						failed = err
+					}
+				}
+				run := func() int64 {
+					var out counter
+					for lo := 0; lo < len(td.orders); lo += batchRows {
+						if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
+							b.Fatal(err)
+						}
+						var err error
+						if pipelined {
+							err = w.Flush(ctx, &out, then)
+						} else {
+							_, err = w.WriteBlock(ctx, &out)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					w.Wait()
+					if failed != nil {
+						b.Fatal(failed)
+					}
+					return out.n
+				}
+				measureRows(b, len(td.orders), run)
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			td := loadTyped(b)
-			w := newOrderWriter(b, mem)
-			ctx := context.Background()
-			run := func() int64 {
-				var out counter
-				for lo := 0; lo < len(td.orders); lo += batchRows {
-					if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := w.WriteBlock(ctx, &out); err != nil {
-						b.Fatal(err)
-					}
-				}
-				return out.n
-			}
-			measureRows(b, len(td.orders), run)
-		})
-	}
-	for _, mem := range []int{0, 4 << 20} {
-		name := "ours/pipelined"
-		if mem > 0 {
-			name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
-		}
-		b.Run(name, func(b *testing.B) {
-			// Flush: a block is encoded on a second goroutine while the next
-			// one is appended, so this case uses up to two cores: its wall
-			// ns/row and its cpu-ns/row differ.
-			td := loadTyped(b)
-			w := newOrderWriter(b, mem)
-			ctx := context.Background()
-			var failed error
-			then := func(_ *engine.BlockInfo, err error) {
-				if err != nil && failed == nil {
-					failed = err
-				}
-			}
-			run := func() int64 {
-				var out counter
-				for lo := 0; lo < len(td.orders); lo += batchRows {
-					if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
-						b.Fatal(err)
-					}
-					if err := w.Flush(ctx, &out, then); err != nil {
-						b.Fatal(err)
-					}
-				}
-				w.Wait()
-				if failed != nil {
-					b.Fatal(failed)
-				}
-				return out.n
-			}
-			measureRows(b, len(td.orders), run)
-		})
 	}
 	b.Run("from=json-entries/impl=ours", func(b *testing.B) {
 		td := loadTyped(b)
