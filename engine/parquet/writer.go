@@ -212,6 +212,26 @@ type Writer struct {
 	dictPage   pendingPage // the chunk's dictionary page, if any
 	// sizes of the chunk's dictionary page, raw and compressed (serial path)
 	dictRaw, dictComp int
+
+	// the row group in progress, written a piece at a time (see
+	// pieces.go): each column's chunk, and the rows after each piece
+	streams   []leafStream
+	pieceRows []int64
+	// marked: MarkPieces was called at row group markGroups; savedOK: that
+	// row group has ended since, and saved and savedRows hold its chunks
+	marked     bool
+	markGroups int
+	savedOK    bool
+	saved      []leafStream
+	savedRows  []int64
+	// scratch of the pieces: a piece's metadata, statistics, dictionary
+	// indices and values, a dictionary page compressed, merged statistics
+	pieceMeta  columnMeta
+	pieceStat  []byte
+	pieceIdx   []uint32
+	pieceBuf   []byte
+	pieceZ     []byte
+	pieceMerge []byte
 	// what the buffers above were needed for in the last files, to
 	// release them after an oversized one (see shrinkBuffers)
 	use bufferUse
@@ -341,6 +361,11 @@ func (w *Writer) start(out io.Writer, keepChoices bool) {
 	w.err = nil
 	w.closed = false
 	w.extended = false
+	w.pieceRows = w.pieceRows[:0]
+	for i := range w.streams {
+		w.streams[i].reset()
+	}
+	w.marked, w.savedOK = false, false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
 	for i := range w.leaves {
 		l := &w.leaves[i]
@@ -584,6 +609,9 @@ func (w *Writer) WriteRowGroup(cols []ColumnData) error {
 	if w.err != nil {
 		return w.err
 	}
+	if len(w.pieceRows) > 0 {
+		return errors.New("parquet: WriteRowGroup while a row group written in pieces is in progress (see EndRowGroup)")
+	}
 	if len(cols) != len(w.leaves) {
 		return fmt.Errorf("parquet: WriteRowGroup: %d columns for a schema of %d leaves: %w", len(cols), len(w.leaves), ErrInvalidColumn)
 	}
@@ -652,6 +680,9 @@ func (w *Writer) Extend(schema *Node) error {
 	}
 	if w.err != nil {
 		return w.err
+	}
+	if len(w.pieceRows) > 0 {
+		return errors.New("parquet: Extend while a row group written in pieces is in progress")
 	}
 	elements, leaves, err := flattenSchema(schema)
 	if err != nil {
@@ -832,6 +863,10 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		w.closed = true
 		return w.err
+	}
+	if err := w.EndRowGroup(); err != nil {
+		w.closed = true
+		return err
 	}
 	if err := w.fillNulls(); err != nil {
 		w.closed = true

@@ -1,0 +1,677 @@
+package parquet
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"unsafe"
+
+	"github.com/evodb/writer/kernels"
+)
+
+// A row group written a piece at a time (WritePiece, EndRowGroup): each
+// piece, a run of whole rows, is encoded at once into data pages that the
+// writer holds for each column, and EndRowGroup writes each column's
+// chunk: its dictionary page, built over every piece, then its pages. A
+// caller that cannot hold a row group's raw values (see
+// engine.TypedOptions.RowGroupMemory) holds its encoded pages instead,
+// and the file keeps the row groups, and so the dictionaries, it would
+// have had.
+//
+// A chunk's value encoding is chosen on its first piece, as WriteRowGroup
+// chooses it on a whole chunk, if that piece has enough values to judge
+// by (dictSample); a smaller one starts the chunk with a dictionary. A
+// dictionary then lives on over the next pieces, each adding its new
+// values to it (in first-seen order after those of a first piece judged
+// whole, which are sorted as usual); when the pieces keep bringing
+// mostly new values, or the dictionary passes DictionaryLimit, the next
+// pages fall back to the encoding the chunk would have had without one,
+// and the dictionary page holds the values of the pages before. Pages end
+// where pieces end.
+
+// pieceJudgeValues is how many values the pieces of a chunk after its
+// first must bring between two judgements of its dictionary: when more
+// than half of them were new to it, the dictionary is not repaying its
+// values and the chunk falls back (see leafStream.extend).
+const pieceJudgeValues = 1024
+
+// pieceRec is the state of a column's chunk in progress after one of its
+// pieces: everything a rewind to that piece restores.
+type pieceRec struct {
+	pagesEnd  int   // end of the piece's pages in leafStream.pages
+	levels    int64 // level entries so far (the chunk's num_values)
+	unc, comp int64 // sizes of the pages so far, headers included
+	kinds     uint8 // bit 1<<kind for each value encoding a page used
+	// statistics of the values so far; Min and Max are in statBytes
+	stats     Statistics
+	statBytes []byte
+	// noMinMax: a piece had values but no min or max (a byte array too
+	// long for statistics): the chunk gets a null count only
+	noMinMax bool
+}
+
+// leafStream is a column's chunk of the row group in progress.
+type leafStream struct {
+	pages []byte
+	// recs[:n] hold the state after each piece; the ones past n keep
+	// their memory for the next pieces
+	recs []pieceRec
+	n    int
+	// chosen: the chunk's value encoding, kind, was chosen on its first
+	// piece with values; codec is the chunk's compression, fixed by its
+	// first piece's first page
+	chosen bool
+	kind   valueKind
+	codec  Compression
+	// the chunk's dictionary while kind is kindDict, built on by each
+	// piece (d32 for 4-byte values, d64 for 8-byte ones, db for byte
+	// arrays); once the chunk fell back (frozen), dictPlain holds its
+	// dictN values PLAIN-encoded for the dictionary page
+	d32       kernels.DictInt32
+	d64       kernels.DictInt64
+	db        kernels.DictBytes
+	frozen    bool
+	dictPlain []byte
+	dictN     int
+	// values and new dictionary entries since the last judgement
+	seen, fresh int
+	// provisional: the chunk started with a dictionary, its first piece
+	// too small to judge by
+	provisional bool
+}
+
+// reset empties s for the next chunk, keeping its memory.
+func (s *leafStream) reset() {
+	s.pages = s.pages[:0]
+	s.n = 0
+	s.chosen, s.frozen, s.provisional = false, false, false
+	s.dictPlain, s.dictN = s.dictPlain[:0], 0
+	s.seen, s.fresh = 0, 0
+	s.d32.Reset()
+	s.d64.Reset()
+	s.db.Reset()
+}
+
+func (s *leafStream) last() *pieceRec {
+	if s.n == 0 {
+		return nil
+	}
+	return &s.recs[s.n-1]
+}
+
+// dictLen is the number of values of the chunk's dictionary.
+func (s *leafStream) dictLen(t PhysicalType) int {
+	switch {
+	case s.frozen:
+		return s.dictN
+	case t == ByteArray:
+		return s.db.Len()
+	case t == Int32 || t == Float:
+		return s.d32.Len()
+	}
+	return s.d64.Len()
+}
+
+// dictSize is the PLAIN size of the chunk's dictionary.
+func (s *leafStream) dictSize(t PhysicalType) int {
+	switch {
+	case s.frozen:
+		return len(s.dictPlain)
+	case t == ByteArray:
+		return s.db.EncodedSize()
+	case t == Int32 || t == Float:
+		return s.d32.EncodedSize()
+	}
+	return s.d64.EncodedSize()
+}
+
+// appendDict appends the chunk's dictionary PLAIN-encoded.
+func (s *leafStream) appendDict(dst []byte, t PhysicalType) []byte {
+	switch {
+	case s.frozen:
+		return append(dst, s.dictPlain...)
+	case t == ByteArray:
+		slab, offsets := s.db.Values()
+		return appendPlainBytes(dst, slab, offsets, 0, s.db.Len())
+	case t == Int32 || t == Float:
+		return appendPlainInt32(dst, s.d32.Values())
+	}
+	return appendPlainInt64(dst, s.d64.Values())
+}
+
+// insert adds the values of c to the chunk's dictionary, their indices to
+// idx.
+func (s *leafStream) insert(c *ColumnData, idx []int32) error {
+	switch c.Leaf.Type {
+	case Int32:
+		return s.d32.Insert(idx, c.Int32s)
+	case Float:
+		return s.d32.Insert(idx, asI32(asU32(c.Floats)))
+	case Int64:
+		return s.d64.Insert(idx, c.Int64s)
+	case Double:
+		return s.d64.Insert(idx, asI64(asU64(c.Doubles)))
+	case ByteArray:
+		return s.db.Insert(idx, c.Bytes, c.Offsets[:len(idx)+1])
+	}
+	return fmt.Errorf("no dictionary for %v values", c.Leaf.Type)
+}
+
+// fallbackKind is the value encoding of a chunk of type t without a
+// dictionary (see chooseKind).
+func fallbackKind(t PhysicalType, compression Compression) valueKind {
+	switch t {
+	case Int32, Int64:
+		return kindDelta
+	case Float, Double:
+		if compression != Uncompressed {
+			return kindSplit
+		}
+	case ByteArray:
+		return kindDeltaLength
+	}
+	return kindPlain
+}
+
+// pieceKind chooses the value encoding of a piece of the chunk of s; for
+// kindDict it leaves the indices of the piece's values in w.idx and
+// returns the dictionary's length.
+func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (valueKind, int, error) {
+	t := l.node.Type
+	if !s.chosen && nv == 0 {
+		// nothing to judge by: the next piece with values chooses
+		return fallbackKind(t, w.opts.Compression), 0, nil
+	}
+	if !s.chosen && nv < dictSample && t != Boolean && w.opts.DictionaryLimit >= 0 && (!l.dictChosen || l.dictChoice == kindDict) {
+		// Too few values to judge by (in a few hundred, a dictionary of
+		// a few thousand names looks like distinct values): the chunk
+		// starts with a dictionary, which the next pieces judge by how
+		// many new values they bring.
+		s.chosen, s.kind, s.provisional = true, kindDict, true
+	}
+	if !s.chosen {
+		kind := w.chooseKind(c, l, nv)
+		s.chosen, s.kind = true, kind
+		if kind != kindDict {
+			return kind, 0, nil
+		}
+		// The chunk's dictionary starts as the one chooseKind built (sorted,
+		// for numbers): its values go into s's own, in the same order, so
+		// that the indices in w.idx hold.
+		n := w.dictLen(t)
+		idx := fit(w.pieceIdx, n)
+		w.pieceIdx = idx
+		var err error
+		if t == ByteArray {
+			slab, offsets := w.byteDic.values()
+			err = s.db.Insert(asI32(idx), slab, offsets)
+		} else {
+			buf := w.appendDictValues(w.pieceBuf[:0], t)
+			w.pieceBuf = buf
+			if w.fixed.width == 4 {
+				err = s.d32.Insert(asI32(idx), unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(buf))), n))
+			} else {
+				err = s.d64.Insert(asI32(idx), unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(buf))), n))
+			}
+		}
+		if err == nil && s.dictLen(t) != n {
+			err = errors.New("the dictionary's values are not distinct")
+		}
+		if err != nil {
+			return 0, 0, colErr(l, "dictionary: %v", err)
+		}
+		return kindDict, n, nil
+	}
+	if s.kind != kindDict || nv == 0 {
+		return s.kind, s.dictLen(t), nil
+	}
+	if cap(w.idx) < nv {
+		w.idx = make([]uint32, nv, nv+nv/4)
+	}
+	before := s.dictLen(t)
+	if err := s.insert(c, asI32(w.idx[:nv])); err != nil {
+		return 0, 0, colErr(l, "dictionary: %v", err)
+	}
+	after := s.dictLen(t)
+	s.seen += nv
+	s.fresh += after - before
+	limit := w.opts.DictionaryLimit
+	fallBack := s.dictSize(t) > limit
+	if s.seen >= pieceJudgeValues {
+		fallBack = fallBack || 2*s.fresh > s.seen
+		if !fallBack && s.provisional {
+			// judged once as chooseKind judges a chunk, on this piece
+			s.provisional = false
+			fallBack = !w.pieceDictPays(c, s, nv, before, after)
+		}
+		s.seen, s.fresh = 0, 0
+	}
+	if !fallBack {
+		return kindDict, after, nil
+	}
+	// The values of this piece on go without the dictionary; the page
+	// keeps the values it holds (some of this piece's, unused, among them).
+	s.dictPlain = s.appendDict(s.dictPlain[:0], t)
+	s.dictN = after
+	s.frozen = true
+	s.d32, s.d64, s.db = kernels.DictInt32{}, kernels.DictInt64{}, kernels.DictBytes{}
+	s.kind = fallbackKind(t, w.opts.Compression)
+	return s.kind, s.dictN, nil
+}
+
+// pieceDictPays reports whether the dictionary indices of the piece c of
+// nv values (in w.idx), with the values it added to the dictionary (from
+// before to after), take fewer bytes, compressed as its pages would be,
+// than the piece in the chunk's fallback encoding.
+func (w *Writer) pieceDictPays(c *ColumnData, s *leafStream, nv, before, after int) bool {
+	t := c.Leaf.Type
+	size := func(b []byte) int {
+		if w.opts.Compression == Uncompressed {
+			return len(b)
+		}
+		return min(len(b), w.compressedLen(b))
+	}
+	w.page = w.appendValues(w.pageMem(), c, kindDict, after, 0, nv)
+	dict := size(w.page)
+	switch t {
+	case ByteArray:
+		slab, offsets := s.db.Values()
+		w.pieceBuf = appendPlainBytes(w.pieceBuf[:0], slab, offsets, before, after)
+	case Int32, Float:
+		w.pieceBuf = appendPlainInt32(w.pieceBuf[:0], s.d32.Values()[before:after])
+	default:
+		w.pieceBuf = appendPlainInt64(w.pieceBuf[:0], s.d64.Values()[before:after])
+	}
+	dict += size(w.pieceBuf)
+	w.page = w.appendValues(w.pageMem(), c, fallbackKind(t, w.opts.Compression), 0, 0, nv)
+	return dict <= size(w.page)
+}
+
+// WritePiece encodes cols, one per leaf of the schema in schema order and
+// each holding the same whole rows, as the next rows of the row group in
+// progress, which it begins if there is none; EndRowGroup (or Close)
+// writes the row group out. The pieces are held in memory, encoded. cols
+// are validated as WriteRowGroup's are; a piece that fails is rejected
+// whole (the pieces before stay).
+func (w *Writer) WritePiece(cols []ColumnData) error {
+	if w.closed {
+		return errors.New("parquet: WritePiece after Close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.extended {
+		return errors.New("parquet: WritePiece: the file's schema was extended")
+	}
+	if len(cols) != len(w.leaves) {
+		return fmt.Errorf("parquet: WritePiece: %d columns for a schema of %d leaves: %w", len(cols), len(w.leaves), ErrInvalidColumn)
+	}
+	var rows int64 = -1
+	for i := range cols {
+		r, err := validateColumn(&cols[i], &w.leaves[i])
+		if err != nil {
+			return err
+		}
+		if rows >= 0 && r != rows {
+			return colErr(&w.leaves[i], "%d rows, column %s has %d", r, strings.Join(w.leaves[0].path, "."), rows)
+		}
+		rows = r
+	}
+	if rows == 0 {
+		return nil
+	}
+	if len(w.streams) != len(w.leaves) {
+		w.streams = make([]leafStream, len(w.leaves))
+	}
+	n := len(w.pieceRows)
+	for i := range cols {
+		if err := w.writePiece(&cols[i], &w.leaves[i], &w.streams[i]); err != nil {
+			w.truncatePieces(n)
+			return err
+		}
+	}
+	w.pieceRows = append(w.pieceRows, w.OpenRows()+rows)
+	return nil
+}
+
+// OpenRows is the number of rows of the row group in progress (the pieces
+// written since the last row group ended).
+func (w *Writer) OpenRows() int64 {
+	if len(w.pieceRows) == 0 {
+		return 0
+	}
+	return w.pieceRows[len(w.pieceRows)-1]
+}
+
+// writePiece encodes c, a piece of the chunk of s, into pages appended to
+// s.pages, as writeChunk encodes a chunk (less its dictionary page).
+func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
+	nv := c.NumValues()
+	m := &w.pieceMeta
+	*m = columnMeta{typ: physicalWire(l.node.Type), path: l.path, codec: w.opts.Compression}
+	w.chunk = w.chunk[:0]
+	w.stage = w.stage[:0]
+	w.pending = w.pending[:0]
+	w.dropPage()
+	w.chunkMeta, w.chunkBase, w.dataSeen = m, 0, false
+	w.chunkLeaf = l
+	w.chunkCodec, w.codecChecked = w.opts.Compression, false
+	w.plainClear = false
+	w.dictRaw, w.dictComp = 0, 0
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
+	switch {
+	case s.n > 0:
+		w.chunkCodec, w.codecChecked = s.codec, true
+	case l.codecSet:
+		w.chunkCodec, w.codecChecked = l.codec, true
+	}
+	m.codec = w.chunkCodec
+
+	kind, dictLen, err := w.pieceKind(c, l, s, nv)
+	if err != nil {
+		return err
+	}
+	if s.n == 0 && s.provisional && !w.codecChecked {
+		// Indices of a dictionary that may not last do not judge the
+		// chunk's codec: its pages are compressed.
+		w.codecChecked = true
+	}
+	var kinds uint8
+	perPage := w.levelsPerPage(c, nv, kind, dictLen)
+	vlo := 0
+	splitChecked := false
+	for lo := 0; lo < c.NumLevels; {
+		hi := min(lo+perPage, c.NumLevels)
+		if l.maxRep > 0 {
+			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
+				hi++
+			}
+		}
+		vhi := vlo + (hi - lo)
+		if l.maxDef > 0 {
+			vhi -= kernels.NullCountLevels(c.DefLevels[lo:hi], l.maxDef)
+		}
+		if kind == kindSplit && !splitChecked {
+			splitChecked = true
+			if l.splitChosen {
+				kind = l.splitChoice
+			} else {
+				kind = w.checkSplit(c, vlo, vhi)
+				if vhi-vlo >= minChoiceSample {
+					l.splitChoice, l.splitChosen = kind, true
+				}
+			}
+		}
+		kinds |= 1 << kind
+		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
+		vlo, lo = vhi, hi
+	}
+	if err := w.hybrid.err; err != nil {
+		w.hybrid.err = nil
+		return colErr(l, "encoding levels or indices: %v", err)
+	}
+	w.flushPages()
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
+	w.dictBuf = nil
+	w.dropPage()
+	w.noteChunk(c, nv)
+	if s.n == 0 {
+		s.codec = w.chunkCodec
+		l.codec, l.codecSet = w.chunkCodec, true
+	}
+
+	// the state after the piece
+	if len(s.recs) == s.n {
+		s.recs = append(s.recs, pieceRec{})
+	}
+	r := &s.recs[s.n]
+	if p := s.last(); p != nil {
+		r.levels, r.unc, r.comp, r.kinds, r.noMinMax = p.levels, p.unc, p.comp, p.kinds, p.noMinMax
+		r.statBytes = append(r.statBytes[:0], p.statBytes...)
+		r.stats = p.stats
+		r.stats.Min, r.stats.Max = nil, nil
+		if p.stats.Min != nil {
+			k := len(p.stats.Min)
+			r.stats.Min = r.statBytes[:k:k]
+			r.stats.Max = r.statBytes[k:len(r.statBytes):len(r.statBytes)]
+		}
+	} else {
+		*r = pieceRec{statBytes: r.statBytes[:0]}
+	}
+	s.pages = append(s.pages, w.chunk...)
+	r.pagesEnd = len(s.pages)
+	r.levels += int64(c.NumLevels)
+	r.unc += m.uncompressedSize
+	r.comp += m.compressedSize
+	r.kinds |= kinds
+	var ps Statistics
+	ps, w.pieceStat = columnStats(c, w.pieceStat[:0])
+	w.mergeStats(r, &ps, nv, l.node.Type)
+	s.n++
+	return nil
+}
+
+// mergeStats merges the statistics of a piece of nv values into r.
+func (w *Writer) mergeStats(r *pieceRec, ps *Statistics, nv int, t PhysicalType) {
+	r.stats.HasNullCount = true
+	r.stats.NullCount += ps.NullCount
+	if r.noMinMax {
+		return
+	}
+	if ps.Min == nil {
+		// a piece without min and max: NaNs alone (ignored), or byte
+		// arrays too long for statistics (none for the chunk then)
+		if nv > 0 && t == ByteArray {
+			r.noMinMax = true
+			r.stats.Min, r.stats.Max = nil, nil
+			r.statBytes = r.statBytes[:0]
+		}
+		return
+	}
+	lo, hi := ps.Min, ps.Max
+	if r.stats.Min != nil {
+		if !statLess(lo, r.stats.Min, t) {
+			lo = r.stats.Min
+		}
+		if !statLess(r.stats.Max, hi, t) {
+			hi = r.stats.Max
+		}
+	}
+	// (lo and hi may lie in r.statBytes: through a copy)
+	w.pieceMerge = append(append(w.pieceMerge[:0], lo...), hi...)
+	r.statBytes = append(r.statBytes[:0], w.pieceMerge...)
+	k := len(lo)
+	r.stats.Min = r.statBytes[:k:k]
+	r.stats.Max = r.statBytes[k:len(r.statBytes):len(r.statBytes)]
+}
+
+// statLess reports whether encoded statistic a orders before b for
+// values of type t.
+func statLess(a, b []byte, t PhysicalType) bool {
+	switch t {
+	case Int32:
+		return int32(binary.LittleEndian.Uint32(a)) < int32(binary.LittleEndian.Uint32(b))
+	case Int64:
+		return int64(binary.LittleEndian.Uint64(a)) < int64(binary.LittleEndian.Uint64(b))
+	case Float:
+		return math.Float32frombits(binary.LittleEndian.Uint32(a)) < math.Float32frombits(binary.LittleEndian.Uint32(b))
+	case Double:
+		return math.Float64frombits(binary.LittleEndian.Uint64(a)) < math.Float64frombits(binary.LittleEndian.Uint64(b))
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// truncatePieces takes the row group in progress back to its first n
+// pieces. A chunk's dictionary keeps the values the later pieces added
+// (unused by its pages, which is allowed), and a chunk that fell back
+// stays so.
+func (w *Writer) truncatePieces(n int) {
+	w.pieceRows = w.pieceRows[:n]
+	for i := range w.streams {
+		s := &w.streams[i]
+		s.n = min(s.n, n)
+		if r := s.last(); r != nil {
+			s.pages = s.pages[:r.pagesEnd]
+		} else {
+			s.pages = s.pages[:0]
+		}
+	}
+}
+
+// PieceMark is the state of a file in progress to take it back to
+// (RewindPieces): its row groups, its offset, the pieces of the row group
+// in progress.
+type PieceMark struct {
+	Groups int
+	Off    int64
+	Pieces int
+}
+
+// MarkPieces returns the file's state, to take it back to with
+// RewindPieces, and keeps what that needs: if a later EndRowGroup ends
+// the row group in progress, its pieces are kept aside until the next
+// MarkPieces or DropMark.
+func (w *Writer) MarkPieces() PieceMark {
+	w.marked, w.markGroups, w.savedOK = true, len(w.meta.rowGroups), false
+	return PieceMark{Groups: len(w.meta.rowGroups), Off: w.off, Pieces: len(w.pieceRows)}
+}
+
+// DropMark forgets the last MarkPieces.
+func (w *Writer) DropMark() {
+	w.marked, w.savedOK = false, false
+}
+
+// RewindPieces takes the file back to mark m, the last MarkPieces (see
+// Rewind for out and for the caller's part): the row groups ended since
+// are dropped, and the row group in progress is the one of the mark, with
+// its pieces at the mark.
+func (w *Writer) RewindPieces(out io.Writer, m PieceMark) error {
+	if !w.marked || m.Groups != w.markGroups {
+		return fmt.Errorf("parquet: RewindPieces: no mark at row group %d", m.Groups)
+	}
+	ended := m.Groups < len(w.meta.rowGroups)
+	if ended && (!w.savedOK || m.Groups+1 > len(w.meta.rowGroups)) || !ended && m.Pieces > len(w.pieceRows) {
+		return fmt.Errorf("parquet: RewindPieces: %d pieces of row group %d are gone", m.Pieces, m.Groups)
+	}
+	if err := w.Rewind(out, m.Groups, m.Off); err != nil {
+		return err
+	}
+	if ended {
+		w.streams, w.saved = w.saved, w.streams
+		w.pieceRows, w.savedRows = w.savedRows, w.pieceRows
+		w.savedOK = false
+	}
+	w.truncatePieces(m.Pieces)
+	return nil
+}
+
+// EndRowGroup writes the row group in progress out: for each column, its
+// dictionary page if a page used it, then its pages. Without one it does
+// nothing. After an I/O error, Rewind (or RewindPieces) to the row group
+// before keeps its pieces for another try.
+func (w *Writer) EndRowGroup() error {
+	if w.closed {
+		return errors.New("parquet: EndRowGroup after Close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	rows := w.OpenRows()
+	if rows == 0 {
+		return nil
+	}
+	rg := rowGroup{numRows: rows, fileOffset: w.off, columns: w.groupColumns(len(w.leaves))}
+	for i := range w.leaves {
+		l, s := &w.leaves[i], &w.streams[i]
+		m := rg.columns[i].meta
+		if m == nil {
+			m = new(columnMeta)
+		}
+		r := s.last()
+		*m = columnMeta{
+			typ:       physicalWire(l.node.Type),
+			path:      l.path,
+			codec:     s.codec,
+			numValues: r.levels,
+			encodings: m.encodings[:0],
+			statBytes: append(m.statBytes[:0], r.statBytes...),
+		}
+		m.statsOwn = r.stats
+		if r.stats.Min != nil {
+			k := len(r.stats.Min)
+			m.statsOwn.Min = m.statBytes[:k:k]
+			m.statsOwn.Max = m.statBytes[k:len(m.statBytes):len(m.statBytes)]
+		}
+		m.stats = &m.statsOwn
+		base := w.off
+		if r.kinds&(1<<kindDict) != 0 {
+			m.hasDictOffset, m.dictPageOffset = true, base
+			n := s.dictLen(l.node.Type)
+			body := s.appendDict(w.pieceBuf[:0], l.node.Type)
+			w.pieceBuf = body
+			comp := body
+			if s.codec != Uncompressed {
+				comp = w.compress(w.pieceZ[:0], body)
+				w.pieceZ = comp
+			}
+			h := pageHeader{typ: pageDictionary, uncompressedSize: int32(len(body)), compressedSize: int32(len(comp)),
+				dict: &dictPageHeader{numValues: int32(n), encoding: EncPlain}}
+			w.hdr.buf = w.hdr.buf[:0]
+			w.hdr.pageHeader(&h)
+			m.uncompressedSize += int64(len(w.hdr.buf) + len(body))
+			m.compressedSize += int64(len(w.hdr.buf) + len(comp))
+			w.write(w.hdr.buf)
+			w.write(comp)
+			m.encodings = append(m.encodings, EncPlain)
+		}
+		m.dataPageOffset = w.off
+		w.write(s.pages[:r.pagesEnd])
+		m.uncompressedSize += r.unc
+		m.compressedSize += r.comp
+		if l.maxDef > 0 || l.maxRep > 0 {
+			m.encodings = append(m.encodings, EncRLE)
+		}
+		for k := kindPlain; k <= kindDeltaLength; k++ {
+			if r.kinds&(1<<k) != 0 {
+				if e := k.encoding(); !containsEnc(m.encodings, e) {
+					m.encodings = append(m.encodings, e)
+				}
+			}
+		}
+		rg.columns[i] = columnChunk{fileOffset: m.chunkStart(), meta: m}
+		rg.totalByteSize += m.uncompressedSize
+		rg.compressedSize += m.compressedSize
+		if w.err != nil {
+			return w.err
+		}
+	}
+	w.meta.rowGroups = append(w.meta.rowGroups, rg)
+	w.meta.numRows += rows
+	if w.marked && w.markGroups == len(w.meta.rowGroups)-1 {
+		// the marked row group: its pieces are kept for RewindPieces
+		w.streams, w.saved = w.saved, w.streams
+		w.pieceRows, w.savedRows = w.savedRows, w.pieceRows
+		if len(w.streams) != len(w.leaves) {
+			w.streams = make([]leafStream, len(w.leaves))
+		}
+		w.savedOK = true
+	}
+	w.pieceRows = w.pieceRows[:0]
+	for i := range w.streams {
+		w.streams[i].reset()
+	}
+	return nil
+}
+
+func containsEnc(encs []Encoding, e Encoding) bool {
+	for _, x := range encs {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}

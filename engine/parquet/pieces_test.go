@@ -1,0 +1,418 @@
+package parquet
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// concatCols is the row group of the rows of parts, one after the other.
+func concatCols(parts [][]ColumnData) []ColumnData {
+	out := make([]ColumnData, len(parts[0]))
+	for i := range out {
+		c := &out[i]
+		p0 := &parts[0][i]
+		c.Path, c.Leaf, c.MaxDef, c.MaxRep = p0.Path, p0.Leaf, p0.MaxDef, p0.MaxRep
+		c.Offsets = []int32{0}
+		for _, p := range parts {
+			q := &p[i]
+			c.NumLevels += q.NumLevels
+			c.DefLevels = append(c.DefLevels, q.DefLevels...)
+			c.RepLevels = append(c.RepLevels, q.RepLevels...)
+			c.Bools = append(c.Bools, q.Bools...)
+			c.Int32s = append(c.Int32s, q.Int32s...)
+			c.Int64s = append(c.Int64s, q.Int64s...)
+			c.Floats = append(c.Floats, q.Floats...)
+			c.Doubles = append(c.Doubles, q.Doubles...)
+			if q.Leaf.Type == ByteArray {
+				for k := 0; k+1 < len(q.Offsets); k++ {
+					c.Bytes = append(c.Bytes, q.Bytes[q.Offsets[k]:q.Offsets[k+1]]...)
+					c.Offsets = append(c.Offsets, int32(len(c.Bytes)))
+				}
+			}
+		}
+		if c.Leaf.Type != ByteArray {
+			c.Offsets = nil
+		}
+		for _, s := range []*[]uint8{&c.DefLevels, &c.RepLevels} {
+			if len(*s) == 0 {
+				*s = nil
+			}
+		}
+		if c.Leaf.Type == ByteArray && len(c.Bytes) == 0 {
+			c.Bytes = nil
+		}
+	}
+	return out
+}
+
+// normalize makes the empty slices of a read row group nil, as concatCols
+// makes them, so that cmp compares values only.
+func normalize(groups [][]ColumnData) {
+	for _, g := range groups {
+		for i := range g {
+			c := &g[i]
+			if len(c.DefLevels) == 0 {
+				c.DefLevels = nil
+			}
+			if len(c.RepLevels) == 0 {
+				c.RepLevels = nil
+			}
+			if len(c.Bools) == 0 {
+				c.Bools = nil
+			}
+			if len(c.Int32s) == 0 {
+				c.Int32s = nil
+			}
+			if len(c.Int64s) == 0 {
+				c.Int64s = nil
+			}
+			if len(c.Floats) == 0 {
+				c.Floats = nil
+			}
+			if len(c.Doubles) == 0 {
+				c.Doubles = nil
+			}
+			if len(c.Bytes) == 0 {
+				c.Bytes = nil
+			}
+			if c.Leaf.Type != ByteArray {
+				c.Offsets = nil
+			} else if len(c.Offsets) == 0 {
+				c.Offsets = []int32{0}
+			}
+		}
+	}
+}
+
+// pieceSpec is a row group to write: in pieces of the given rows, or
+// whole with WriteRowGroup.
+type pieceSpec struct {
+	whole  bool
+	pieces [][]ColumnData
+}
+
+func writePieces(t *testing.T, schema *Node, opts WriterOptions, specs []pieceSpec) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, s := range specs {
+		if s.whole {
+			if err := w.WriteRowGroup(concatCols(s.pieces)); err != nil {
+				t.Fatalf("row group %d: %v", g, err)
+			}
+			continue
+		}
+		for k, p := range s.pieces {
+			if err := w.WritePiece(p); err != nil {
+				t.Fatalf("row group %d, piece %d: %v", g, k, err)
+			}
+		}
+		if err := w.EndRowGroup(); err != nil {
+			t.Fatalf("row group %d: %v", g, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestPiecesRoundTrip writes random row groups a piece at a time (pieces
+// of 0 to 2,500 rows, low-cardinality values turning to distinct ones so
+// that dictionaries fall back) between whole ones, with every option set,
+// reads them back, and checks each chunk's statistics against those of
+// the same row group written whole.
+func TestPiecesRoundTrip(t *testing.T) {
+	seeds := 16
+	if testing.Short() {
+		seeds = 6
+	}
+	sizes := []int{0, 1, 7, 90, 300, 1100, 2500}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(uint64(seed), 11))
+		schema := randomSchema(rng, 4, 3)
+		for k, os := range optionSets {
+			if testing.Short() && k%2 == 1 {
+				continue
+			}
+			t.Run(fmt.Sprintf("seed%d/%s", seed, os.name), func(t *testing.T) {
+				prng := rand.New(rand.NewPCG(uint64(seed), uint64(k)+100))
+				g := &valueGen{rng: prng, nullRate: 0.15}
+				s := newTestShredder(schema)
+				var specs []pieceSpec
+				for grp := range 3 {
+					spec := pieceSpec{whole: grp == 1}
+					np := 1 + prng.IntN(6)
+					for p := range np {
+						// low cardinality first, then (on odd seeds) distinct values
+						g.card = 5
+						if seed%2 == 1 && p >= np/2 {
+							g.card = 0
+						}
+						for range sizes[prng.IntN(len(sizes))] {
+							s.row(schema, g.row(schema))
+						}
+						spec.pieces = append(spec.pieces, s.take())
+					}
+					specs = append(specs, spec)
+				}
+				data := writePieces(t, schema, os.opts, specs)
+				f, got := readAll(t, data)
+				var want [][]ColumnData
+				for _, sp := range specs {
+					if c := concatCols(sp.pieces); sp.whole || rowsOf(c) > 0 {
+						want = append(want, c)
+					}
+				}
+				normalize(got)
+				normalize(want)
+				if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+					t.Fatalf("columns differ (-want +got):\n%s", diff)
+				}
+				// the same row groups, whole
+				refData := writeFile(t, schema, os.opts, want...)
+				ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for gi, rg := range f.RowGroups() {
+					for ci, cc := range rg.Columns {
+						rc := ref.RowGroups()[gi].Columns[ci]
+						if cc.NumValues != rc.NumValues {
+							t.Errorf("row group %d, %s: %d values, whole %d", gi, strings.Join(cc.Path, "."), cc.NumValues, rc.NumValues)
+						}
+						if diff := cmp.Diff(rc.Statistics, cc.Statistics); diff != "" {
+							t.Errorf("row group %d, %s: statistics differ from the whole chunk's (-whole +pieces):\n%s",
+								gi, strings.Join(cc.Path, "."), diff)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// stringGroup is a row group of a required string column s and an
+// optional int64 column n.
+func stringGroup(schema *Node, strs []string) []ColumnData {
+	s := ColumnData{Path: []string{"s"}, Leaf: schema.Children[0], NumLevels: len(strs), Offsets: []int32{0}}
+	n := ColumnData{Path: []string{"n"}, Leaf: schema.Children[1], MaxDef: 1, NumLevels: len(strs)}
+	for i, v := range strs {
+		s.Bytes = append(s.Bytes, v...)
+		s.Offsets = append(s.Offsets, int32(len(s.Bytes)))
+		if i%7 == 3 {
+			n.DefLevels = append(n.DefLevels, 0)
+			continue
+		}
+		n.DefLevels = append(n.DefLevels, 1)
+		n.Int64s = append(n.Int64s, int64(len(v)*1000+(i*7919)%97))
+	}
+	return []ColumnData{s, n}
+}
+
+func stringSchema() *Node {
+	return flatSchema(&Node{Name: "s", Type: ByteArray, Logical: String},
+		&Node{Name: "n", Type: Int64, Repetition: Optional})
+}
+
+// TestPiecesOneDictionary: the pieces of a row group of repeating values
+// share one dictionary page, so that the file is about the size of the
+// same rows written whole, where one row group per piece repeats it.
+func TestPiecesOneDictionary(t *testing.T) {
+	schema := stringSchema()
+	opts := WriterOptions{Compression: Zstd, ZstdLevel: 1}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pieces [][]ColumnData
+	for range 20 {
+		strs := make([]string, 1000)
+		for i := range strs {
+			strs[i] = fmt.Sprintf("customer-%04d", rng.IntN(300))
+		}
+		pieces = append(pieces, stringGroup(schema, strs))
+	}
+	pieced := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
+	whole := writeFile(t, schema, opts, concatCols(pieces))
+	groups := writeFile(t, schema, opts, pieces...)
+	f, got := readAll(t, pieced)
+	want := [][]ColumnData{concatCols(pieces)}
+	normalize(got)
+	normalize(want)
+	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+		t.Fatalf("columns differ (-want +got):\n%s", diff)
+	}
+	c := f.RowGroups()[0].Columns[0]
+	if !c.HasDictionary || !slices.Contains(c.Encodings, EncRLEDictionary) || slices.Contains(c.Encodings, EncDeltaLengthBytes) {
+		t.Errorf("s: dictionary %v, encodings %v; want the dictionary alone", c.HasDictionary, c.Encodings)
+	}
+	t.Logf("pieced %d bytes, whole %d, a row group per piece %d", len(pieced), len(whole), len(groups))
+	if len(pieced) > len(whole)*5/4 {
+		t.Errorf("pieced file %d bytes, more than 1.25 times the whole one's %d", len(pieced), len(whole))
+	}
+	if len(pieced)*4 > len(groups)*3 {
+		t.Errorf("pieced file %d bytes, more than 3/4 of the %d of a row group per piece", len(pieced), len(groups))
+	}
+}
+
+// TestPiecesDictionaryFallback: a string column whose pieces turn from a
+// few values to distinct ones keeps its dictionary for the first pages
+// and falls back for the next, in one chunk that every value reads back
+// from.
+func TestPiecesDictionaryFallback(t *testing.T) {
+	schema := stringSchema()
+	for _, opts := range []WriterOptions{{Compression: Zstd}, {}, {DataPageV2: true, Compression: Snappy}, {DictionaryLimit: 2000}} {
+		var pieces [][]ColumnData
+		for p := range 8 {
+			strs := make([]string, 700)
+			for i := range strs {
+				if p < 2 {
+					strs[i] = fmt.Sprintf("status-%d", i%4)
+				} else {
+					strs[i] = fmt.Sprintf("id-%d-%d", p, i)
+				}
+			}
+			pieces = append(pieces, stringGroup(schema, strs))
+		}
+		data := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
+		f, got := readAll(t, data)
+		want := [][]ColumnData{concatCols(pieces)}
+		normalize(got)
+		normalize(want)
+		if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+			t.Fatalf("%+v: columns differ (-want +got):\n%s", opts, diff)
+		}
+		c := f.RowGroups()[0].Columns[0]
+		if !c.HasDictionary || !slices.Contains(c.Encodings, EncRLEDictionary) || !slices.Contains(c.Encodings, EncDeltaLengthBytes) {
+			t.Errorf("%+v: s: dictionary %v, encodings %v; want a dictionary and DELTA_LENGTH_BYTE_ARRAY after it", opts, c.HasDictionary, c.Encodings)
+		}
+	}
+}
+
+// TestPiecesRewind takes a row group in pieces back to a mark: with only
+// pieces after it, after the marked row group ended and another began,
+// and after its end failed to be written; then finishes the file and
+// reads back exactly the pieces kept and added.
+func TestPiecesRewind(t *testing.T) {
+	schema := stringSchema()
+	piece := func(tag string, n int) []ColumnData {
+		strs := make([]string, n)
+		for i := range strs {
+			strs[i] = fmt.Sprintf("%s-%d", tag, i%3)
+		}
+		return stringGroup(schema, strs)
+	}
+	for _, opts := range []WriterOptions{{Compression: Zstd}, {Concurrency: 3, PageSize: 256, Compression: Snappy}} {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, schema, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		p1, p2, p3, p4, p5, p6, p7 := piece("a", 10), piece("b", 20), piece("c", 30), piece("d", 40), piece("e", 50), piece("f", 60), piece("g", 5)
+		must(w.WritePiece(p1))
+		mark := w.MarkPieces()
+		must(w.WritePiece(p2))
+		must(w.WritePiece(p3))
+		if err := w.WriteRowGroup(p4); err == nil {
+			t.Fatal("WriteRowGroup while pieces are in progress succeeded")
+		}
+		// back to p1 alone, the row group still in progress
+		must(w.RewindPieces(&buf, mark))
+		if w.OpenRows() != 10 {
+			t.Fatalf("OpenRows %d after the rewind, want 10", w.OpenRows())
+		}
+		must(w.WritePiece(p4))
+		mark = w.MarkPieces()
+		must(w.WritePiece(p5))
+		must(w.EndRowGroup())
+		must(w.WritePiece(p6))
+		must(w.EndRowGroup())
+		must(w.WritePiece(p7))
+		// back to p1, p4 in progress: the two row groups after are dropped
+		buf.Truncate(int(mark.Off))
+		must(w.RewindPieces(&buf, mark))
+		if w.RowGroups() != 0 || w.OpenRows() != 50 {
+			t.Fatalf("%d row groups, %d rows in progress after the rewind; want 0, 50", w.RowGroups(), w.OpenRows())
+		}
+		// the end fails, and is written again
+		mark = w.MarkPieces()
+		must(w.WritePiece(p6))
+		must(w.Rewind(failingWriter{}, mark.Groups, mark.Off))
+		if err := w.EndRowGroup(); err == nil {
+			t.Fatal("EndRowGroup to a failing writer succeeded")
+		}
+		buf.Truncate(int(mark.Off))
+		must(w.RewindPieces(&buf, mark))
+		must(w.WritePiece(p3))
+		must(w.EndRowGroup())
+		w.DropMark()
+		if err := w.RewindPieces(&buf, mark); err == nil {
+			t.Fatal("RewindPieces after DropMark succeeded")
+		}
+		must(w.WritePiece(p7))
+		must(w.Close()) // ends the row group in progress
+		_, got := readAll(t, buf.Bytes())
+		want := [][]ColumnData{concatCols([][]ColumnData{p1, p4, p3}), concatCols([][]ColumnData{p7})}
+		normalize(got)
+		normalize(want)
+		if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+			t.Fatalf("%+v: columns differ (-want +got):\n%s", opts, diff)
+		}
+	}
+}
+
+// TestPieceErrors: a bad piece is refused whole, naming the column, and
+// the pieces before it stay.
+func TestPieceErrors(t *testing.T) {
+	schema := stringSchema()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := stringGroup(schema, []string{"x", "y", "z"})
+	if err := w.WritePiece(good); err != nil {
+		t.Fatal(err)
+	}
+	bad := stringGroup(schema, []string{"x", "y"})
+	bad[1] = stringGroup(schema, []string{"x", "y", "z"})[1]
+	err = w.WritePiece(bad)
+	if err == nil || !strings.Contains(err.Error(), "column n") && !strings.Contains(err.Error(), "column s") {
+		t.Fatalf("piece of unequal columns: %v", err)
+	}
+	if err := w.WritePiece(good[:1]); err == nil || !strings.Contains(err.Error(), "1 columns for a schema of 2") {
+		t.Fatalf("piece of one column: %v", err)
+	}
+	if err := w.RewindPieces(&buf, PieceMark{}); err == nil || !strings.Contains(err.Error(), "no mark") {
+		t.Fatalf("RewindPieces without a mark: %v", err)
+	}
+	if w.OpenRows() != 3 {
+		t.Fatalf("OpenRows %d, want 3", w.OpenRows())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WritePiece(good); err == nil {
+		t.Fatal("WritePiece after Close succeeded")
+	}
+	_, got := readAll(t, buf.Bytes())
+	want := [][]ColumnData{concatCols([][]ColumnData{good})}
+	normalize(got)
+	normalize(want)
+	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+		t.Fatalf("columns differ (-want +got):\n%s", diff)
+	}
+}
