@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,25 +36,26 @@ type TypedOptions struct {
 	// RowGroupMemory, if positive, bounds the memory the rows appended
 	// since the last block take as raw columns: when the next row would
 	// take them past RowGroupMemory bytes, the rows in memory are encoded
-	// (as a row group, or several if RowGroupRows cuts them) and held as
-	// Parquet bytes until WriteBlock or Flush writes the block, which then
-	// writes those bytes out first. Rows are taken to cost what the rows
-	// in memory cost on average, measured again at least every 64 rows, so
-	// rows that grow pass the budget by a little, and a single row larger
-	// than the budget makes a row group of its own. The writer's memory
-	// is then about the block's Parquet bytes plus RowGroupMemory plus its
-	// encoder's buffers, instead of the whole block's raw columns (for the
-	// orders rows of bench/e2e, nine times their Parquet size). Row groups
-	// end at the budget, whatever RowGroupRows says, and smaller row
-	// groups compress worse (a dictionary per chunk, shorter pages): a
-	// block of 100,000 orders rows takes 4.1 times its file at its peak
-	// with 4 MiB (5 row groups, 9 % more bytes) and 2.1 times with 1 MiB
-	// (18 row groups, 29 % more), against 13 times without a budget
-	// (BenchmarkPeakHeapTyped). Rows in memory that the next batch would
-	// take past the budget are encoded before it, so row groups end
-	// between batches, except in a batch larger than the budget, which is
-	// cut within; the rows of a batch that fails (a string that is not
-	// UTF-8, an invalid op) are taken back with it, those already encoded
+	// at once as pieces of their row groups (parquet.Writer.WritePiece):
+	// pages, held until the row group ends (its chunks are then written
+	// to memory the block holds until WriteBlock or Flush writes it out)
+	// or the block is written. The budget cuts pages, not row groups:
+	// they keep RowGroupRows rows and one dictionary per column chunk, so
+	// the block is about the size it has without a budget (for 100,000
+	// orders rows of bench/e2e, 2.6 % larger with 4 MiB, 22 % with
+	// 512 KiB, where the first pieces are too small to judge encodings
+	// by). Rows are taken to cost what the rows in memory cost on
+	// average, measured again at least every 64 rows, so rows that grow
+	// pass the budget by a little, and a single row larger than the
+	// budget makes a piece of its own. The writer's memory is then about
+	// the block's Parquet bytes plus RowGroupMemory plus its encoder's
+	// buffers and dictionaries, instead of the whole block's raw columns
+	// (for the orders rows, nine times their Parquet size; see
+	// BenchmarkPeakHeapTyped). Rows in memory that the next batch would
+	// take past the budget are encoded before it, so pieces end between
+	// batches, except in a batch larger than the budget, which is cut
+	// within; the rows of a batch that fails (a string that is not UTF-8,
+	// an invalid op) are taken back with it, those already encoded
 	// included. 0 leaves memory unbounded: the rows stay raw until the
 	// block is written.
 	RowGroupMemory int
@@ -285,11 +285,14 @@ type typedBlock struct {
 	// files counts the files pw has begun, for rejudgeBlocks
 	files int
 	group []parquet.ColumnData
-	// held is the block's file up to its held row groups, heldGroups of
-	// them with heldRows rows, encoded before the block was written
-	held       heldFile
-	heldGroups int
-	heldRows   int
+	// held is the block's file up to its row groups encoded before the
+	// block is written; pw holds the pieces of the row group in progress
+	// (see spill). They hold the block's first heldRows rows.
+	held     heldFile
+	heldRows int
+	// ends holds every column's position at the end of the rows spill or
+	// encode writes
+	ends []typedPos
 }
 
 func newTypedBlock(plan *typedPlan) *typedBlock {
@@ -327,7 +330,7 @@ func (w *typedBlock) reset() {
 	w.starts = w.positions(w.starts[:0])
 	w.groupRows, w.checkAt = 0, 0
 	w.held.reset()
-	w.heldGroups, w.heldRows = 0, 0
+	w.heldRows = 0
 	w.begun = false
 }
 
@@ -362,8 +365,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	}
 	b := w.typedBlock
 	w.undo = b.positions(w.undo[:0])
-	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows,
-		begun: b.begun, markGroups: b.heldGroups, markHeld: b.held.n}
+	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows}
 	defer w.flat.drop()
 	budget := w.opts.RowGroupMemory > 0
 	// Rows in memory that the whole batch would take past the budget are
@@ -412,6 +414,9 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	if err := w.checkStrings(st.rowBase); err != nil {
 		return errors.Join(err, w.undoBatch(&st))
 	}
+	if st.spilled {
+		b.pw.DropMark()
+	}
 	return nil
 }
 
@@ -421,15 +426,12 @@ type batchStart struct {
 	rows, groupRows int
 	groups          int // row groups in memory
 	// rowBase is the number of rows of the batch before w.undo: those
-	// encoded into the held file
+	// encoded by spill
 	rowBase int
-	// spilled: rows of the batch were encoded into the held file (and
-	// every row before the batch too)
+	// spilled: the rows in memory were encoded (spill), those before the
+	// batch up to mark, those of the batch after it
 	spilled bool
-	// the held file of the rows before the batch: whether the block's file
-	// had begun, its row groups, bytes
-	begun                bool
-	markGroups, markHeld int
+	mark    parquet.PieceMark
 }
 
 // Rows measured at most between two measures of the memory of the rows in
@@ -464,70 +466,104 @@ func (w *typedCore) roomRows(k int) int {
 	return fit
 }
 
-// spill encodes the rows in memory into the block's held file and empties
-// the columns for the next rows. Rows from before the batch st began go
-// in row groups of their own, before those of the batch, so that a batch
-// that fails later is taken back without them. On error nothing is held
-// that was not before.
+// spill encodes the rows in memory as pieces of the block's row groups
+// (parquet.Writer.WritePiece): those of a row group in memory that ended
+// are written out to the held file, those of the last one stay in the
+// encoder as the row group in progress. The columns are then emptied for
+// the next rows. At the first spill of a batch, the rows from before it
+// are encoded first and the encoder marked after them (st.mark), so that
+// a batch that fails later is taken back to there. On error nothing is
+// held that was not before, but for the rows before the batch, which stay
+// held if they were.
 func (w *typedCore) spill(st *batchStart) error {
 	b := w.typedBlock
 	// The batch's rows in memory are checked before they are encoded.
 	if err := w.checkStrings(st.rowBase); err != nil {
 		return err
 	}
-	if err := w.begin(b); err != nil {
+	wrap := func(err error) error {
 		return fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
 	}
-	g0, h0 := b.heldGroups, b.held.n
-	nc := len(b.cols)
-	// pre is the number of row groups in memory that hold rows from before
-	// the batch only: after them, the held file is the mark to take the
-	// batch back to
-	pre, inserted := 0, false
-	switch {
-	case st.spilled: // every row in memory is the batch's
-	case b.rows == st.rows: // none is
-		pre = len(b.starts) / nc
-	case st.rows > b.heldRows:
-		// rows of the batch follow rows from before it in memory: a row
-		// group ends where the batch began, unless one begins there anyway
-		pre = st.groups
-		if len(b.starts) == pre*nc || !slices.Equal(b.starts[pre*nc:(pre+1)*nc], w.undo) {
-			b.starts, inserted = slices.Insert(b.starts, pre*nc, w.undo...), true
+	if err := w.begin(b); err != nil {
+		return wrap(err)
+	}
+	end := b.positions(b.ends[:0])
+	b.ends = end
+	// from the columns' start (the first row group in memory's), to where
+	// the batch began, then to the end
+	g := 0
+	from := b.starts[:len(b.cols)]
+	if !st.spilled {
+		back := b.pw.MarkPieces()
+		if err := w.writeSpan(b, from, w.undo, &g); err != nil {
+			b.held.n = int(back.Off)
+			if rerr := b.pw.RewindPieces(&b.held, back); rerr != nil {
+				return errors.Join(wrap(err), rerr)
+			}
+			return wrap(err)
 		}
+		st.mark, st.spilled = b.pw.MarkPieces(), true
+		from = w.undo
 	}
-	err := w.writeGroups(context.Background(), b, 0, pre)
-	if err == nil && !st.spilled {
-		st.begun, st.markGroups, st.markHeld = true, b.pw.RowGroups(), b.held.n
-	}
-	if err == nil {
-		err = w.writeGroups(context.Background(), b, pre, len(b.starts)/nc)
-	}
-	if err != nil {
-		if inserted {
-			b.starts = b.starts[:st.groups*nc]
-		}
-		err = fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
-		if rerr := b.pw.Rewind(&b.held, g0, int64(h0)); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		b.held.n = h0
-		return err
-	}
-	b.heldGroups, b.heldRows = b.pw.RowGroups(), b.rows
+	err := w.writeSpan(b, from, end, &g)
+	// The rows in memory are held now, up to the mark at least: undoBatch
+	// takes the pieces back to it if this failed.
+	b.heldRows = b.rows
 	for i := range b.cols {
 		b.cols[i].remember()
 		b.cols[i].truncate(typedPos{})
 	}
 	b.starts = b.positions(b.starts[:0])
-	b.groupRows, b.checkAt = 0, 0
+	b.groupRows, b.checkAt = int(b.pw.OpenRows()), 0
 	w.undo = b.positions(w.undo[:0])
-	st.rowBase, st.spilled = b.rows-st.rows, true
+	st.rowBase = b.rows - st.rows
+	if err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+// writeSpan encodes the rows in memory of block b from positions from to
+// positions to, a piece per row group in memory, from the row group *g
+// (the one from lies in) on, and ends each row group in memory that ends
+// within the span, advancing *g past it.
+func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error {
+	defer clear(b.group) // drop references to the arena
+	nc := len(b.cols)
+	groups := len(b.starts) / nc
+	for ; *g < groups; *g++ {
+		ends := *g+1 < groups
+		for i := range b.cols {
+			lo, hi := b.starts[*g*nc+i], b.cols[i].pos()
+			if ends {
+				hi = b.starts[(*g+1)*nc+i]
+			}
+			if from[i].levels > lo.levels {
+				lo = from[i]
+			}
+			if to[i].levels < hi.levels {
+				hi = to[i]
+			}
+			if lo.levels > hi.levels {
+				lo = hi
+			}
+			b.group[i] = b.cols[i].columnData(lo, hi)
+		}
+		if err := b.pw.WritePiece(b.group); err != nil {
+			return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)
+		}
+		if !ends || b.starts[(*g+1)*nc].levels > to[0].levels {
+			return nil // the span ends within the row group
+		}
+		if err := b.pw.EndRowGroup(); err != nil {
+			return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)
+		}
+	}
 	return nil
 }
 
 // undoBatch takes back the rows of the batch st began: those in memory,
-// and those spilled into the held file.
+// and those spilled into the encoder.
 func (w *typedCore) undoBatch(st *batchStart) error {
 	b := w.typedBlock
 	for i := range b.cols {
@@ -538,19 +574,15 @@ func (w *typedCore) undoBatch(st *batchStart) error {
 		b.starts, b.groupRows = b.starts[:st.groups*len(b.cols)], st.groupRows
 		return nil
 	}
-	// Every row in memory was the batch's; the held file goes back to the
-	// rows before it: to the end of their row groups, or, if the block's
-	// file had not begun before the batch, to nothing (the next row group
-	// or block begins it again).
-	b.starts, b.groupRows = b.positions(b.starts[:0]), 0
+	// Every row in memory was the batch's; the encoder goes back to the
+	// rows before it.
 	b.heldRows = st.rows
-	if !st.begun {
-		b.held.n, b.heldGroups, b.begun = 0, 0, false
-		return nil
-	}
-	b.held.n, b.heldGroups = st.markHeld, st.markGroups
-	if err := b.pw.Rewind(&b.held, st.markGroups, int64(st.markHeld)); err != nil {
-		// (not reached: the mark is the end of a row group of the file)
+	b.held.n = int(st.mark.Off)
+	err := b.pw.RewindPieces(&b.held, st.mark)
+	b.pw.DropMark()
+	b.starts, b.groupRows = b.positions(b.starts[:0]), int(b.pw.OpenRows())
+	if err != nil {
+		// (not reached: the mark is the encoder's last)
 		return fmt.Errorf("engine: typed rows: taking the batch back: %w", err)
 	}
 	return nil
@@ -803,9 +835,11 @@ func (w *typedCore) writeGroups(ctx context.Context, b *typedBlock, g0, g1 int) 
 	return nil
 }
 
-// encode writes block b as one Parquet file: its held bytes, then its row
-// groups in memory and the footer. On error the block is as it was, held
-// bytes included, to be written again.
+// encode writes block b as one Parquet file: its held bytes, then the
+// row group in progress in the encoder (its pieces, and the rows in
+// memory of the first row group in memory), the other row groups in
+// memory, and the footer. On error the block is as it was, held bytes and
+// pieces included, to be written again.
 func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*BlockInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -818,12 +852,29 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 		b.held.out = cw
 	}
 	err := w.begin(b)
+	var mark parquet.PieceMark
 	if err == nil && held {
+		mark = b.pw.MarkPieces()
 		err = b.held.writeTo(cw)
 		b.held.out = cw
 	}
+	g := 0
+	if err == nil && b.pw.OpenRows() > 0 {
+		// the first row group in memory is the rest of the one in progress
+		nc := len(b.cols)
+		g = 1
+		to := b.positions(b.ends[:0])
+		b.ends = to
+		if len(b.starts) > nc {
+			to = b.starts[nc : 2*nc]
+		}
+		first := 0
+		if err = w.writeSpan(b, b.starts[:nc], to, &first); err == nil {
+			err = b.pw.EndRowGroup()
+		}
+	}
 	if err == nil {
-		err = w.writeGroups(ctx, b, 0, len(b.starts)/len(b.cols))
+		err = w.writeGroups(ctx, b, g, len(b.starts)/len(b.cols))
 	}
 	if err == nil {
 		if err = b.pw.Close(); err != nil {
@@ -834,7 +885,7 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	if err != nil {
 		if !held {
 			b.begun = false // the next try begins the file again
-		} else if rerr := b.pw.Rewind(&b.held, b.heldGroups, int64(b.held.n)); rerr != nil {
+		} else if rerr := b.pw.RewindPieces(&b.held, mark); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return nil, err

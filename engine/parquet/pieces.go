@@ -33,10 +33,8 @@ import (
 // and the dictionary page holds the values of the pages before. Pages end
 // where pieces end.
 
-// pieceJudgeValues is how many values the pieces of a chunk after its
-// first must bring between two judgements of its dictionary: when more
-// than half of them were new to it, the dictionary is not repaying its
-// values and the chunk falls back (see leafStream.extend).
+// pieceJudgeValues is how many values the pieces of a chunk must bring
+// between two judgements of its dictionary (see Writer.pieceKind).
 const pieceJudgeValues = 1024
 
 // pieceRec is the state of a column's chunk in progress after one of its
@@ -54,9 +52,58 @@ type pieceRec struct {
 	noMinMax bool
 }
 
+// pieceBytes is bytes appended in blocks of up to pieceBlock bytes
+// (from pieceBlockMin, doubling), kept for reuse: the pages of a chunk
+// grow without copies, and without the copies' garbage, which at its peak
+// would weigh as much as the pages.
+type pieceBytes struct {
+	blocks [][]byte
+	n      int
+}
+
+const (
+	pieceBlockMin = 4 << 10
+	pieceBlock    = 64 << 10
+)
+
+func (b *pieceBytes) append(p []byte) {
+	for len(p) > 0 {
+		i, at := b.locate(b.n)
+		if i == len(b.blocks) {
+			b.blocks = append(b.blocks, make([]byte, min(pieceBlockMin<<i, pieceBlock)))
+		}
+		c := copy(b.blocks[i][at:], p)
+		p = p[c:]
+		b.n += c
+	}
+}
+
+// locate is the block of offset off, and the offset within it.
+func (b *pieceBytes) locate(off int) (int, int) {
+	for i, size := 0, pieceBlockMin; ; i++ {
+		if off < size {
+			return i, off
+		}
+		off -= size
+		size = min(size*2, pieceBlock)
+	}
+}
+
+// writeTo writes the first n bytes with w.write.
+func (b *pieceBytes) writeTo(w *Writer, n int) {
+	for _, blk := range b.blocks {
+		if n == 0 {
+			return
+		}
+		k := min(n, len(blk))
+		w.write(blk[:k])
+		n -= k
+	}
+}
+
 // leafStream is a column's chunk of the row group in progress.
 type leafStream struct {
-	pages []byte
+	pages pieceBytes
 	// recs[:n] hold the state after each piece; the ones past n keep
 	// their memory for the next pieces
 	recs []pieceRec
@@ -77,8 +124,10 @@ type leafStream struct {
 	frozen    bool
 	dictPlain []byte
 	dictN     int
-	// values and new dictionary entries since the last judgement
+	// values and new dictionary entries since the last judgement, and the
+	// share of new values at the last one
 	seen, fresh int
+	lastFresh   float64
 	// provisional: the chunk started with a dictionary, its first piece
 	// too small to judge by
 	provisional bool
@@ -86,11 +135,11 @@ type leafStream struct {
 
 // reset empties s for the next chunk, keeping its memory.
 func (s *leafStream) reset() {
-	s.pages = s.pages[:0]
+	s.pages.n = 0
 	s.n = 0
 	s.chosen, s.frozen, s.provisional = false, false, false
 	s.dictPlain, s.dictN = s.dictPlain[:0], 0
-	s.seen, s.fresh = 0, 0
+	s.seen, s.fresh, s.lastFresh = 0, 0, 0
 	s.d32.Reset()
 	s.d64.Reset()
 	s.db.Reset()
@@ -242,11 +291,19 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	limit := w.opts.DictionaryLimit
 	fallBack := s.dictSize(t) > limit
 	if s.seen >= pieceJudgeValues {
-		fallBack = fallBack || 2*s.fresh > s.seen
+		// The share of new values among those since the last judgement
+		// tells a dictionary that will not pay: nearly all new (ids, free
+		// text), or more than half new and not falling (amounts of many
+		// digits). One of a few thousand values (prices, names) brings
+		// mostly new ones at first too, but fewer and fewer: it is kept,
+		// as a judgement of the whole chunk keeps it.
+		fresh := float64(s.fresh) / float64(s.seen)
+		fallBack = fallBack || fresh > 15.0/16 || fresh > 0.5 && s.lastFresh > 0 && fresh > s.lastFresh*15/16
+		s.lastFresh = fresh
 		if !fallBack && s.provisional {
-			// judged once as chooseKind judges a chunk, on this piece
+			// judged once, on this piece, by its compressed size
 			s.provisional = false
-			fallBack = !w.pieceDictPays(c, s, nv, before, after)
+			fallBack = !w.pieceDictPays(c, s, nv)
 		}
 		s.seen, s.fresh = 0, 0
 	}
@@ -264,30 +321,21 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 }
 
 // pieceDictPays reports whether the dictionary indices of the piece c of
-// nv values (in w.idx), with the values it added to the dictionary (from
-// before to after), take fewer bytes, compressed as its pages would be,
-// than the piece in the chunk's fallback encoding.
-func (w *Writer) pieceDictPays(c *ColumnData, s *leafStream, nv, before, after int) bool {
-	t := c.Leaf.Type
+// nv values (in w.idx) take fewer bytes, compressed as its pages would
+// be, than the piece in the chunk's fallback encoding. The dictionary's
+// own values are left out: a piece of a chunk that has just begun adds
+// most of them, and the chunk's later pieces pay for them (the share of
+// new values judges that).
+func (w *Writer) pieceDictPays(c *ColumnData, s *leafStream, nv int) bool {
 	size := func(b []byte) int {
 		if w.opts.Compression == Uncompressed {
 			return len(b)
 		}
 		return min(len(b), w.compressedLen(b))
 	}
-	w.page = w.appendValues(w.pageMem(), c, kindDict, after, 0, nv)
+	w.page = w.appendValues(w.pageMem(), c, kindDict, s.dictLen(c.Leaf.Type), 0, nv)
 	dict := size(w.page)
-	switch t {
-	case ByteArray:
-		slab, offsets := s.db.Values()
-		w.pieceBuf = appendPlainBytes(w.pieceBuf[:0], slab, offsets, before, after)
-	case Int32, Float:
-		w.pieceBuf = appendPlainInt32(w.pieceBuf[:0], s.d32.Values()[before:after])
-	default:
-		w.pieceBuf = appendPlainInt64(w.pieceBuf[:0], s.d64.Values()[before:after])
-	}
-	dict += size(w.pieceBuf)
-	w.page = w.appendValues(w.pageMem(), c, fallbackKind(t, w.opts.Compression), 0, 0, nv)
+	w.page = w.appendValues(w.pageMem(), c, fallbackKind(c.Leaf.Type, w.opts.Compression), 0, 0, nv)
 	return dict <= size(w.page)
 }
 
@@ -326,6 +374,17 @@ func (w *Writer) WritePiece(cols []ColumnData) error {
 	}
 	if len(w.streams) != len(w.leaves) {
 		w.streams = make([]leafStream, len(w.leaves))
+	}
+	if w.keep {
+		// the chunks of the marked row group, which ended, move aside
+		if len(w.saved) != len(w.leaves) {
+			w.saved = make([]leafStream, len(w.leaves))
+		}
+		w.streams, w.saved = w.saved, w.streams
+		for i := range w.streams {
+			w.streams[i].reset()
+		}
+		w.keep, w.savedOK = false, true
 	}
 	n := len(w.pieceRows)
 	for i := range cols {
@@ -375,8 +434,9 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 	if err != nil {
 		return err
 	}
-	if s.n == 0 && s.provisional && !w.codecChecked {
-		// Indices of a dictionary that may not last do not judge the
+	if s.n == 0 && !w.codecChecked {
+		// A piece's first page, a small part of the chunk (indices of a
+		// dictionary that may not last, or will grow), does not judge the
 		// chunk's codec: its pages are compressed.
 		w.codecChecked = true
 	}
@@ -442,8 +502,8 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 	} else {
 		*r = pieceRec{statBytes: r.statBytes[:0]}
 	}
-	s.pages = append(s.pages, w.chunk...)
-	r.pagesEnd = len(s.pages)
+	s.pages.append(w.chunk)
+	r.pagesEnd = s.pages.n
 	r.levels += int64(c.NumLevels)
 	r.unc += m.uncompressedSize
 	r.comp += m.compressedSize
@@ -515,9 +575,9 @@ func (w *Writer) truncatePieces(n int) {
 		s := &w.streams[i]
 		s.n = min(s.n, n)
 		if r := s.last(); r != nil {
-			s.pages = s.pages[:r.pagesEnd]
+			s.pages.n = r.pagesEnd
 		} else {
-			s.pages = s.pages[:0]
+			s.pages.n = 0
 		}
 	}
 }
@@ -536,13 +596,26 @@ type PieceMark struct {
 // the row group in progress, its pieces are kept aside until the next
 // MarkPieces or DropMark.
 func (w *Writer) MarkPieces() PieceMark {
-	w.marked, w.markGroups, w.savedOK = true, len(w.meta.rowGroups), false
+	w.dropKept()
+	w.marked, w.markGroups = true, len(w.meta.rowGroups)
 	return PieceMark{Groups: len(w.meta.rowGroups), Off: w.off, Pieces: len(w.pieceRows)}
 }
 
 // DropMark forgets the last MarkPieces.
 func (w *Writer) DropMark() {
-	w.marked, w.savedOK = false, false
+	w.dropKept()
+	w.marked = false
+}
+
+// dropKept forgets the chunks of an ended row group kept for a rewind.
+func (w *Writer) dropKept() {
+	if w.keep {
+		w.keep = false
+		for i := range w.streams {
+			w.streams[i].reset()
+		}
+	}
+	w.savedOK = false
 }
 
 // RewindPieces takes the file back to mark m, the last MarkPieces (see
@@ -554,17 +627,27 @@ func (w *Writer) RewindPieces(out io.Writer, m PieceMark) error {
 		return fmt.Errorf("parquet: RewindPieces: no mark at row group %d", m.Groups)
 	}
 	ended := m.Groups < len(w.meta.rowGroups)
-	if ended && (!w.savedOK || m.Groups+1 > len(w.meta.rowGroups)) || !ended && m.Pieces > len(w.pieceRows) {
+	if ended && m.Pieces > 0 && !w.keep && !w.savedOK || !ended && m.Pieces > len(w.pieceRows) {
 		return fmt.Errorf("parquet: RewindPieces: %d pieces of row group %d are gone", m.Pieces, m.Groups)
 	}
 	if err := w.Rewind(out, m.Groups, m.Off); err != nil {
 		return err
 	}
-	if ended {
-		w.streams, w.saved = w.saved, w.streams
+	switch {
+	case ended && m.Pieces > 0:
+		// the marked row group's chunks: in streams still, or in saved
+		if !w.keep {
+			w.streams, w.saved = w.saved, w.streams
+		}
 		w.pieceRows, w.savedRows = w.savedRows, w.pieceRows
-		w.savedOK = false
+	case ended:
+		// the marked row group had no pieces: none is in progress
+		w.pieceRows = w.pieceRows[:0]
+		for i := range w.streams {
+			w.streams[i].reset()
+		}
 	}
+	w.keep, w.savedOK = false, false
 	w.truncatePieces(m.Pieces)
 	return nil
 }
@@ -629,7 +712,7 @@ func (w *Writer) EndRowGroup() error {
 			m.encodings = append(m.encodings, EncPlain)
 		}
 		m.dataPageOffset = w.off
-		w.write(s.pages[:r.pagesEnd])
+		s.pages.writeTo(w, r.pagesEnd)
 		m.uncompressedSize += r.unc
 		m.compressedSize += r.comp
 		if l.maxDef > 0 || l.maxRep > 0 {
@@ -652,13 +735,12 @@ func (w *Writer) EndRowGroup() error {
 	w.meta.rowGroups = append(w.meta.rowGroups, rg)
 	w.meta.numRows += rows
 	if w.marked && w.markGroups == len(w.meta.rowGroups)-1 {
-		// the marked row group: its pieces are kept for RewindPieces
-		w.streams, w.saved = w.saved, w.streams
-		w.pieceRows, w.savedRows = w.savedRows, w.pieceRows
-		if len(w.streams) != len(w.leaves) {
-			w.streams = make([]leafStream, len(w.leaves))
-		}
-		w.savedOK = true
+		// the marked row group: its chunks stay for RewindPieces, in
+		// streams until another row group's piece needs them (see
+		// WritePiece)
+		w.pieceRows, w.savedRows = w.savedRows[:0], w.pieceRows
+		w.keep = true
+		return nil
 	}
 	w.pieceRows = w.pieceRows[:0]
 	for i := range w.streams {

@@ -362,6 +362,17 @@ func TestPiecesRewind(t *testing.T) {
 		if err := w.RewindPieces(&buf, mark); err == nil {
 			t.Fatal("RewindPieces after DropMark succeeded")
 		}
+		// a mark between row groups, then whole row groups: back to it
+		mark = w.MarkPieces()
+		must(w.WriteRowGroup(p5))
+		must(w.WritePiece(p6))
+		must(w.EndRowGroup())
+		must(w.WritePiece(p2))
+		buf.Truncate(int(mark.Off))
+		must(w.RewindPieces(&buf, mark))
+		if w.RowGroups() != 1 || w.OpenRows() != 0 {
+			t.Fatalf("%d row groups, %d rows in progress after the rewind; want 1, 0", w.RowGroups(), w.OpenRows())
+		}
 		must(w.WritePiece(p7))
 		must(w.Close()) // ends the row group in progress
 		_, got := readAll(t, buf.Bytes())

@@ -217,10 +217,13 @@ type Writer struct {
 	// pieces.go): each column's chunk, and the rows after each piece
 	streams   []leafStream
 	pieceRows []int64
-	// marked: MarkPieces was called at row group markGroups; savedOK: that
-	// row group has ended since, and saved and savedRows hold its chunks
+	// marked: MarkPieces was called at row group markGroups. That row
+	// group may have ended since: keep, its chunks are still in streams;
+	// savedOK, they were moved to saved; either way with its rows in
+	// savedRows
 	marked     bool
 	markGroups int
+	keep       bool
 	savedOK    bool
 	saved      []leafStream
 	savedRows  []int64
@@ -365,7 +368,7 @@ func (w *Writer) start(out io.Writer, keepChoices bool) {
 	for i := range w.streams {
 		w.streams[i].reset()
 	}
-	w.marked, w.savedOK = false, false
+	w.marked, w.keep, w.savedOK = false, false, false
 	w.meta = fileMeta{version: 2, schema: w.elements, rowGroups: w.meta.rowGroups[:0]}
 	for i := range w.leaves {
 		l := &w.leaves[i]
