@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evodb/writer/bench/internal/pqcheck"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine"
 )
@@ -73,6 +74,9 @@ func TestTypedRowsDuckDB(t *testing.T) {
 	for name, opts := range map[string]engine.TypedOptions{
 		"row-groups-of-300": {RowGroupRows: 300},
 		"row-group-memory":  {RowGroupRows: 300, RowGroupMemory: 16 << 10},
+		// one row group in pieces, whose unique columns' first
+		// dictionaries fall back
+		"row-group-memory-pieces": {RowGroupMemory: 16 << 10},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w, err := engine.NewTypedWriter[typedRow](opts)
@@ -85,6 +89,11 @@ func TestTypedRowsDuckDB(t *testing.T) {
 			var buf bytes.Buffer
 			if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
 				t.Fatal(err)
+			}
+			if opts.RowGroupMemory > 0 && opts.RowGroupRows == 0 {
+				if ok, err := pqcheck.HasMixedChunk(buf.Bytes()); err != nil || !ok {
+					t.Fatalf("no column chunk has dictionary pages and others (%v): DuckDB is not shown one", err)
+				}
 			}
 			path := filepath.Join(t.TempDir(), "typed.parquet")
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	pgo "github.com/parquet-go/parquet-go"
 
+	"github.com/evodb/writer/bench/internal/pqcheck"
 	"github.com/evodb/writer/engine"
 	"github.com/evodb/writer/engine/parquet"
 )
@@ -103,8 +104,10 @@ func typedBlocks(t *testing.T, orders []typedOrder) map[string][]byte {
 		"zstd-row-groups":  {RowGroupRows: 700},
 		"uncompressed-v2":  {Uncompressed: true, Parquet: parquet.WriterOptions{DataPageV2: true}},
 		"snappy-small-pgs": {Parquet: parquet.WriterOptions{Compression: parquet.Snappy, PageSize: 2000}},
-		// row groups encoded as the rows are appended, cut by memory
-		"row-group-memory": {RowGroupMemory: 24 << 10},
+		// row groups encoded a piece at a time as the rows are appended,
+		// cut by memory (in one row group, and in several)
+		"row-group-memory":        {RowGroupMemory: 24 << 10},
+		"row-group-memory-groups": {RowGroupMemory: 24 << 10, RowGroupRows: 1100},
 	}
 	out := map[string][]byte{}
 	for name, opts := range sets {
@@ -120,6 +123,13 @@ func typedBlocks(t *testing.T, orders []typedOrder) map[string][]byte {
 			t.Fatal(err)
 		}
 		out[name] = buf.Bytes()
+		if opts.RowGroupMemory > 0 {
+			// a column chunk with dictionary pages and others after them,
+			// for the readers to be shown one
+			if ok, err := pqcheck.HasMixedChunk(buf.Bytes()); err != nil || !ok {
+				t.Fatalf("%s: no column chunk has dictionary pages and others (%v)", name, err)
+			}
+		}
 	}
 	return out
 }
@@ -129,7 +139,7 @@ func typedBlocks(t *testing.T, orders []typedOrder) map[string][]byte {
 func TestTypedParquetGo(t *testing.T) {
 	n := 3000
 	if testing.Short() {
-		n = 500
+		n = 1500
 	}
 	orders := randomTypedOrders(rand.New(rand.NewPCG(4, 4)), n, 100)
 	for name, data := range typedBlocks(t, orders) {

@@ -315,7 +315,10 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	s.dictPlain = s.appendDict(s.dictPlain[:0], t)
 	s.dictN = after
 	s.frozen = true
-	s.d32, s.d64, s.db = kernels.DictInt32{}, kernels.DictInt64{}, kernels.DictBytes{}
+	// (emptied, their memory kept for the next chunks)
+	s.d32.Reset()
+	s.d64.Reset()
+	s.db.Reset()
 	s.kind = fallbackKind(t, w.opts.Compression)
 	return s.kind, s.dictN, nil
 }
