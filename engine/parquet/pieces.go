@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strings"
 	"unsafe"
 
@@ -512,10 +513,53 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 	r.comp += m.compressedSize
 	r.kinds |= kinds
 	var ps Statistics
-	ps, w.pieceStat = columnStats(c, w.pieceStat[:0])
+	if kinds == 1<<kindDict && l.node.Type == ByteArray && !s.frozen {
+		ps = w.dictPieceStats(c, s, nv)
+	} else {
+		ps, w.pieceStat = columnStats(c, w.pieceStat[:0])
+	}
 	w.mergeStats(r, &ps, nv, l.node.Type)
 	s.n++
 	return nil
+}
+
+// dictPieceStats is columnStats of a piece of byte arrays whose indices
+// are in w.idx, computed over the dictionary values the piece uses, each
+// once, instead of over its values.
+func (w *Writer) dictPieceStats(c *ColumnData, s *leafStream, nv int) Statistics {
+	st := Statistics{NullCount: int64(c.NumLevels - nv), HasNullCount: true}
+	slab, offsets := s.db.Values()
+	used := fit(w.pieceUsed, (len(offsets)+62)/64)
+	clear(used)
+	w.pieceUsed = used
+	for _, i := range w.idx[:nv] {
+		used[i>>6] |= 1 << (i & 63)
+	}
+	var lo, hi []byte
+	first := true
+	for k, word := range used {
+		for word != 0 {
+			e := k*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			v := slab[offsets[e]:offsets[e+1]]
+			switch {
+			case first:
+				lo, hi, first = v, v, false
+			case bytes.Compare(v, lo) < 0:
+				lo = v
+			case bytes.Compare(v, hi) > 0:
+				hi = v
+			}
+		}
+	}
+	if first || len(lo) > maxStatBytes || len(hi) > maxStatBytes {
+		return st
+	}
+	buf := append(append(w.pieceStat[:0], lo...), hi...)
+	w.pieceStat = buf
+	st.Min = buf[:len(lo):len(lo)]
+	st.Max = buf[len(lo):len(buf):len(buf)]
+	return st
 }
 
 // mergeStats merges the statistics of a piece of nv values into r.

@@ -427,3 +427,43 @@ func TestPieceErrors(t *testing.T) {
 		t.Fatalf("columns differ (-want +got):\n%s", diff)
 	}
 }
+
+// TestPiecesBoundedCardinality: a column of a few thousand distinct
+// values (prices), whose first pieces bring mostly new values, keeps its
+// dictionary (the share of new values falls) and its compression (a
+// piece's first page does not judge the codec): the chunk written in
+// small pieces is within 15 % of the chunk written whole.
+func TestPiecesBoundedCardinality(t *testing.T) {
+	schema := flatSchema(&Node{Name: "price", Type: Double})
+	opts := WriterOptions{Compression: Zstd, ZstdLevel: 1}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pieces [][]ColumnData
+	for k := range 40 {
+		n := 6500
+		if k == 0 {
+			n = 40 // a first piece too small to judge by
+		}
+		c := ColumnData{Path: []string{"price"}, Leaf: schema.Children[0], NumLevels: n}
+		for range n {
+			c.Doubles = append(c.Doubles, float64(rng.IntN(20000))/100+0.5)
+		}
+		pieces = append(pieces, []ColumnData{c})
+	}
+	pieced := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
+	whole := writeFile(t, schema, opts, concatCols(pieces))
+	f, got := readAll(t, pieced)
+	want := [][]ColumnData{concatCols(pieces)}
+	normalize(got)
+	normalize(want)
+	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
+		t.Fatalf("columns differ (-want +got):\n%s", diff)
+	}
+	c := f.RowGroups()[0].Columns[0]
+	t.Logf("pieced %d bytes (%v, %v), whole %d", len(pieced), c.Encodings, c.Compression, len(whole))
+	if c.Compression != Zstd || !c.HasDictionary || slices.Contains(c.Encodings, EncByteStreamSplit) {
+		t.Errorf("chunk %v with %v, dictionary %v; want zstd and the dictionary alone", c.Compression, c.Encodings, c.HasDictionary)
+	}
+	if len(pieced) > len(whole)*115/100 {
+		t.Errorf("pieced file %d bytes, more than 1.15 times the whole one's %d", len(pieced), len(whole))
+	}
+}

@@ -235,6 +235,7 @@ type Writer struct {
 	pieceBuf   []byte
 	pieceZ     []byte
 	pieceMerge []byte
+	pieceUsed  []uint64
 	// what the buffers above were needed for in the last files, to
 	// release them after an oversized one (see shrinkBuffers)
 	use bufferUse
