@@ -252,29 +252,10 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 		// The chunk's dictionary starts as the one chooseKind built (sorted,
 		// for numbers): its values go into s's own, in the same order, so
 		// that the indices in w.idx hold.
-		n := w.dictLen(t)
-		idx := fit(w.pieceIdx, n)
-		w.pieceIdx = idx
-		var err error
-		if t == ByteArray {
-			slab, offsets := w.byteDic.values()
-			err = s.db.Insert(asI32(idx), slab, offsets)
-		} else {
-			buf := w.appendDictValues(w.pieceBuf[:0], t)
-			w.pieceBuf = buf
-			if w.fixed.width == 4 {
-				err = s.d32.Insert(asI32(idx), unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(buf))), n))
-			} else {
-				err = s.d64.Insert(asI32(idx), unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(buf))), n))
-			}
-		}
-		if err == nil && s.dictLen(t) != n {
-			err = errors.New("the dictionary's values are not distinct")
-		}
-		if err != nil {
+		if err := w.addPieceDict(c, s, nv); err != nil {
 			return 0, 0, colErr(l, "dictionary: %v", err)
 		}
-		return kindDict, n, nil
+		return kindDict, s.dictLen(t), nil
 	}
 	if s.kind != kindDict || nv == 0 {
 		return s.kind, s.dictLen(t), nil
@@ -283,7 +264,15 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 		w.idx = make([]uint32, nv, nv+nv/4)
 	}
 	before := s.dictLen(t)
-	if err := s.insert(c, asI32(w.idx[:nv])); err != nil {
+	var err error
+	if w.buildDict(c, w.opts.DictionaryLimit, 16, w.idx[:nv]) {
+		// the piece's own dictionary, built the fast ways a chunk's is, then
+		// its few values into the chunk's
+		err = w.addPieceDict(c, s, nv)
+	} else {
+		err = s.insert(c, asI32(w.idx[:nv]))
+	}
+	if err != nil {
 		return 0, 0, colErr(l, "dictionary: %v", err)
 	}
 	after := s.dictLen(t)
@@ -322,6 +311,37 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	s.db.Reset()
 	s.kind = fallbackKind(t, w.opts.Compression)
 	return s.kind, s.dictN, nil
+}
+
+// addPieceDict adds the values of the dictionary just built in w.fixed or
+// w.byteDic, for the nv values of piece c, to the chunk's dictionary, and
+// turns their indices in w.idx into the chunk dictionary's.
+func (w *Writer) addPieceDict(c *ColumnData, s *leafStream, nv int) error {
+	t := c.Leaf.Type
+	n := w.dictLen(t)
+	w.pieceIdx = fit(w.pieceIdx, n)
+	m := asI32(w.pieceIdx)
+	var err error
+	if t == ByteArray {
+		slab, offsets := w.byteDic.values()
+		err = s.db.Insert(m, slab, offsets)
+	} else {
+		buf := w.appendDictValues(w.pieceBuf[:0], t)
+		w.pieceBuf = buf
+		if w.fixed.width == 4 {
+			err = s.d32.Insert(m, unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(buf))), n))
+		} else {
+			err = s.d64.Insert(m, unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(buf))), n))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	idx := w.idx[:nv]
+	for i, j := range idx {
+		idx[i] = uint32(m[j])
+	}
+	return nil
 }
 
 // pieceDictPays reports whether the dictionary indices of the piece c of

@@ -1130,34 +1130,14 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	if byCompression {
 		max16 = dictSampleMax16Compressed
 	}
-	var ok bool
 	var width int
-	w.linkDicts()
+	ok := w.buildDict(c, limit, max16, idx)
 	switch t {
-	case Int32:
+	case Int32, Float:
 		width = 4
-		lo, hi, _ := kernels.MinMaxInt32(c.Int32s)
-		var direct bool
-		if ok, direct = buildDirect(&w.fixed, c.Int32s, lo, hi, 4, limit, max16, idx); !direct {
-			ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, max16, idx)
-		}
-	case Int64:
+	case Int64, Double:
 		width = 8
-		lo, hi, _ := kernels.MinMaxInt64(c.Int64s)
-		var direct bool
-		if ok, direct = buildDirect(&w.fixed, c.Int64s, lo, hi, 8, limit, max16, idx); !direct {
-			ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, max16, idx)
-		}
-	case Float:
-		width = 4
-		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, max16, idx)
-	case Double:
-		width = 8
-		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, max16, idx)
-	case ByteArray:
-		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
 	}
-	w.noteDict(w.dictLen(t))
 	if !ok {
 		return fallback
 	}
@@ -1210,6 +1190,36 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		return kindDict
 	}
 	return fallback
+}
+
+// buildDict builds the dictionary of c's values in w.fixed or w.byteDic
+// and their indices in idx (see the builders in dict.go), and reports
+// whether it holds them all within limit (and max16).
+func (w *Writer) buildDict(c *ColumnData, limit, max16 int, idx []uint32) bool {
+	var ok bool
+	w.linkDicts()
+	switch c.Leaf.Type {
+	case Int32:
+		lo, hi, _ := kernels.MinMaxInt32(c.Int32s)
+		var direct bool
+		if ok, direct = buildDirect(&w.fixed, c.Int32s, lo, hi, 4, limit, max16, idx); !direct {
+			ok = buildFixed(&w.fixed, asU32(c.Int32s), 4, limit, max16, idx)
+		}
+	case Int64:
+		lo, hi, _ := kernels.MinMaxInt64(c.Int64s)
+		var direct bool
+		if ok, direct = buildDirect(&w.fixed, c.Int64s, lo, hi, 8, limit, max16, idx); !direct {
+			ok = buildFixed(&w.fixed, asU64(c.Int64s), 8, limit, max16, idx)
+		}
+	case Float:
+		ok = buildFixed(&w.fixed, asU32(c.Floats), 4, limit, max16, idx)
+	case Double:
+		ok = buildFixed(&w.fixed, asU64(c.Doubles), 8, limit, max16, idx)
+	case ByteArray:
+		ok = w.byteDic.build(c.Bytes, c.Offsets, limit, max16, idx)
+	}
+	w.noteDict(w.dictLen(c.Leaf.Type))
+	return ok
 }
 
 func asU32[T int32 | float32](v []T) []uint32 {
