@@ -18,8 +18,8 @@ import (
 )
 
 // peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
-// about 46 KB, 0.36 MB and 2.3 MB of Parquet with ours.
-var peakTypedRows = []int{1_300, 14_000, 100_000}
+// about 46 KB, 0.36 MB, 2.3 MB and 23 MB of Parquet with ours.
+var peakTypedRows = []int{1_300, 14_000, 100_000, 1_000_000}
 
 // peakTypedMemory are the TypedOptions.RowGroupMemory budgets ours is
 // measured with (0: none, the rows stay raw until WriteBlock).
@@ -32,9 +32,10 @@ var peakTypedMemory = []int{0, 512 << 10, 1 << 20, 4 << 20}
 // base taken after a full GC before the writer is made, with the garbage
 // collector off while the file is written, after a warm-up of several
 // files (as many as ours needs to settle its arena). Ours is
-// engine.TypedWriter (Append, WriteBlock), without and with a
-// RowGroupMemory budget (rowgroupmemory=), which cuts the file into more
-// row groups (row-groups) to bound the raw rows held; parquet-go's GenericWriter is
+// engine.TypedWriter (Append, WriteBlock; row groups of 122,880 rows),
+// without and with a RowGroupMemory budget (rowgroupmemory=), which
+// encodes the rows held a piece of a row group at a time to bound them
+// (row-groups: the file's); parquet-go's GenericWriter is
 // reused with Reset; arrow-go's pqarrow has no reuse, so each file is a
 // new FileWriter (its record, the input in its world, is built before the
 // base, as the structs are for the others). peak/block is the peak over

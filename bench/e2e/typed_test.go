@@ -116,8 +116,8 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // structs, metadata fields included) for every writer: ours is
 // engine.TypedWriter (one block per batch of 122,880 rows; ours/pipelined
 // encodes each block on a second goroutine while the next is appended;
-// rowgroupmemory=4MiB bounds the raw rows held, with smaller row groups,
-// for each of the two),
+// rowgroupmemory=4MiB bounds the raw rows held, encoding them a piece of
+// the row group at a time, for each of the two),
 // the peers
 // parquet-go's GenericWriter and arrow-go's pqarrow (one file, row groups
 // of 122,880 rows). from=json-entries/impl=ours is not a typed-rows case,
@@ -128,9 +128,9 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 	// pipelined: Flush, a block encoded on a second goroutine while the
 	// next one is appended, so that case uses up to two cores: its wall
 	// ns/row and its cpu-ns/row differ. rowgroupmemory=4MiB: a memory
-	// budget, each block's row groups encoded while its rows are appended,
-	// cut at 4 MiB of raw columns (about 20,000 rows), and held until the
-	// block is written.
+	// budget, each block's row group encoded while its rows are appended,
+	// a piece at every 4 MiB of raw columns (about 14,000 rows), and held
+	// until the block is written.
 	for _, pipelined := range []bool{false, true} {
 		for _, mem := range []int{0, 4 << 20} {
 			name := "ours"
