@@ -413,11 +413,30 @@ func TestPieceErrors(t *testing.T) {
 	if w.OpenRows() != 3 {
 		t.Fatalf("OpenRows %d, want 3", w.OpenRows())
 	}
+	wider := flatSchema(schema.Children[0], schema.Children[1], &Node{Name: "x", Type: Int32, Repetition: Optional})
+	if err := w.Extend(wider); err == nil || !strings.Contains(err.Error(), "in pieces") {
+		t.Fatalf("Extend while pieces are in progress: %v", err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.WritePiece(good); err == nil {
 		t.Fatal("WritePiece after Close succeeded")
+	}
+	// a file whose schema was extended takes no pieces
+	var other bytes.Buffer
+	w2, err := NewWriter(&other, schema, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.WriteRowGroup(good); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Extend(wider); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.WritePiece(good); err == nil || !strings.Contains(err.Error(), "extended") {
+		t.Fatalf("WritePiece after Extend: %v", err)
 	}
 	_, got := readAll(t, buf.Bytes())
 	want := [][]ColumnData{concatCols([][]ColumnData{good})}
