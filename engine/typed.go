@@ -229,6 +229,8 @@ type typedCore struct {
 	// done is closed when the block handed to the encoding goroutine by
 	// the last Flush is written
 	done chan struct{}
+	// pieceFault, set by tests, fails a piece before it is encoded
+	pieceFault func() error
 	// undo holds every column's position at the first row still in memory
 	// of the batch being appended: before the batch, or at the columns'
 	// start once part of the batch was encoded (see spill)
@@ -548,6 +550,11 @@ func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error 
 				lo = hi
 			}
 			b.group[i] = b.cols[i].columnData(lo, hi)
+		}
+		if w.pieceFault != nil {
+			if err := w.pieceFault(); err != nil {
+				return err
+			}
 		}
 		if err := b.pw.WritePiece(b.group); err != nil {
 			return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)

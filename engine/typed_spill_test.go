@@ -374,3 +374,83 @@ func TestTypedRowGroupMemoryGrowingRows(t *testing.T) {
 		t.Logf("batches of %d: at most %d bytes in memory, %d row groups", batch, most, info.RowGroups)
 	}
 }
+
+// TestTypedRowGroupMemoryPieceFails fails the k-th piece the writer
+// encodes, for every k of a script of batches and writes: a batch whose
+// piece fails is refused whole (its rows taken back, those before it
+// kept, encoded or not), a write whose piece fails leaves the block to be
+// written again, and each block reads back as exactly the rows accepted.
+func TestTypedRowGroupMemoryPieceFails(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	batches := make([][]typedAll, 14)
+	for i := range batches {
+		batches[i] = make([]typedAll, 1+rng.IntN(120))
+		for j := range batches[i] {
+			batches[i][j] = randomTypedAll(rng)
+		}
+	}
+	injected := errors.New("injected piece failure")
+	step := 1
+	if testing.Short() {
+		step = 3 // every third piece
+	}
+	for k := 0; ; k += step {
+		w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: 12 << 10, RowGroupRows: 250})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls, failed := 0, false
+		w.core.pieceFault = func() error {
+			calls++
+			if calls == k+1 {
+				failed = true
+				return injected
+			}
+			return nil
+		}
+		var want []Row
+		meta := Meta{Op: cdc.Insert, LSN: 7, Producer: "p"}
+		for i, batch := range batches {
+			before := w.Rows()
+			if err := w.AppendBatch(meta, batch); err != nil {
+				if !errors.Is(err, injected) || !strings.Contains(err.Error(), "RowGroupMemory") {
+					t.Fatalf("k=%d: batch %d: %v", k, i, err)
+				}
+				if w.Rows() != before {
+					t.Fatalf("k=%d: %d rows after a refused batch, had %d", k, w.Rows(), before)
+				}
+				// the same batch again, now that the fault is spent
+				if err := w.AppendBatch(meta, batch); err != nil {
+					t.Fatalf("k=%d: batch %d again: %v", k, i, err)
+				}
+			}
+			for j := range batch {
+				want = append(want, Row{Op: meta.Op, LSN: meta.LSN, Producer: meta.Producer, Data: expectData(t, batch[j])})
+			}
+		}
+		var buf bytes.Buffer
+		if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+			if !errors.Is(err, injected) {
+				t.Fatalf("k=%d: WriteBlock: %v", k, err)
+			}
+			if w.Rows() != len(want) {
+				t.Fatalf("k=%d: %d rows after a failed write, want %d", k, w.Rows(), len(want))
+			}
+			buf.Reset()
+			if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+				t.Fatalf("k=%d: WriteBlock again: %v", k, err)
+			}
+		}
+		got, _ := readTypedBlock(t, buf.Bytes())
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("k=%d: block differs (-want +got):\n%s", k, diff)
+		}
+		if !failed {
+			if k < 10 {
+				t.Fatalf("only %d pieces: the script does not spill enough", calls)
+			}
+			t.Logf("%d pieces, each failed once", calls)
+			break // every piece was failed once
+		}
+	}
+}
