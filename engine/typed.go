@@ -42,16 +42,18 @@ type TypedOptions struct {
 	// or the block is written. The budget cuts pages, not row groups:
 	// they keep RowGroupRows rows and one dictionary per column chunk, so
 	// the block is about the size it has without a budget (for 100,000
-	// orders rows of bench/e2e, 2.6 % larger with 4 MiB, 22 % with
-	// 512 KiB, where the first pieces are too small to judge encodings
-	// by). Rows are taken to cost what the rows in memory cost on
+	// orders rows of bench/e2e, 2.4 % larger with 4 MiB, 8.7 % with
+	// 512 KiB, whose first pieces are too small to judge encodings by).
+	// Rows are taken to cost what the rows in memory cost on
 	// average, measured again at least every 64 rows, so rows that grow
 	// pass the budget by a little, and a single row larger than the
 	// budget makes a piece of its own. The writer's memory is then about
 	// the block's Parquet bytes plus RowGroupMemory plus its encoder's
 	// buffers and dictionaries, instead of the whole block's raw columns
-	// (for the orders rows, nine times their Parquet size; see
-	// BenchmarkPeakHeapTyped). Rows in memory that the next batch would
+	// (for the orders rows, nine times their Parquet size): a block of
+	// 1 M orders rows peaks at 1.8 times its file with 4 MiB, against 9.8
+	// times without (BenchmarkPeakHeapTyped). Encoding pieces costs about
+	// a quarter more CPU per row. Rows in memory that the next batch would
 	// take past the budget are encoded before it, so pieces end between
 	// batches, except in a batch larger than the budget, which is cut
 	// within; the rows of a batch that fails (a string that is not UTF-8,
@@ -117,8 +119,8 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 // bench/e2e, about nine times their Parquet size), plus its encoder's
 // buffers, which follow the largest column chunk: its memory grows with
 // the rows of a block, unless TypedOptions.RowGroupMemory bounds it by
-// encoding row groups as they fill (BenchmarkPeakHeapTyped in bench/e2e
-// measures both). A TypedWriter is not safe for concurrent use.
+// encoding the rows past it a piece of their row group at a time
+// (BenchmarkPeakHeapTyped in bench/e2e measures both). A TypedWriter is not safe for concurrent use.
 type TypedWriter[T any] struct {
 	core typedCore
 }
@@ -186,8 +188,9 @@ func (w *TypedWriter[T]) AppendRow(meta Meta, row *T) error {
 
 // WriteBlock writes the rows appended since the last block to out as one
 // Parquet file, after waiting for the block of a Flush: the row groups
-// Append encoded already (see TypedOptions.RowGroupMemory) first, then
-// each of the others as soon as it is encoded.
+// Append ended already (see TypedOptions.RowGroupMemory) first, then the
+// row group in progress (the pieces Append encoded, then the rows in
+// memory), then each of the others as soon as it is encoded.
 // On error the rows stay appended, so that the block can be written again
 // (to another io.Writer) or dropped with Reset.
 func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockInfo, error) {
@@ -198,11 +201,11 @@ func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockI
 // goroutine, which encodes them as one Parquet file written to out, and
 // returns at once: appending the next block overlaps encoding this one,
 // on a second core, at the cost of a second block's memory (and a second
-// encoder, for the row groups RowGroupMemory encodes). Row groups that
+// encoder, for the pieces RowGroupMemory encodes). The pieces that
 // RowGroupMemory has Append encode are encoded on the caller's goroutine,
 // so with a budget smaller than a block Flush overlaps little (orders rows
-// of bench/e2e, blocks of 122,880 rows, a 4 MiB budget: 583 ns a row with
-// Flush, 684 with WriteBlock; 355 with Flush and no budget). Flush first
+// of bench/e2e, blocks of 122,880 rows, a 4 MiB budget: 527 ns a row with
+// Flush, 582 with WriteBlock; 311 with Flush and no budget). Flush first
 // waits for the block of the Flush before to be written. then, if not
 // nil, is called on the encoding goroutine with the outcome (the
 // BlockInfo is valid during the call); a block that fails is dropped
@@ -262,8 +265,9 @@ const rejudgeBlocks = 16
 // a typical L2 cache.
 const stretchBytes = 128 << 10
 
-// typedBlock is the rows of one block: in arena memory, and the row
-// groups already encoded (see TypedOptions.RowGroupMemory) in held.
+// typedBlock is the rows of one block: in arena memory, and those already
+// encoded (see TypedOptions.RowGroupMemory): the row groups ended, in
+// held, and the pieces of the one in progress, in pw.
 type typedBlock struct {
 	a    *arena.Arena
 	cols []typedColumn
@@ -904,7 +908,7 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 // heldPiece is the size of the pieces of a heldFile.
 const heldPiece = 64 << 10
 
-// heldFile is the start of a block's file, its row groups encoded before
+// heldFile is the start of a block's file, its row groups ended before
 // the block is written (see TypedOptions.RowGroupMemory): n bytes, in
 // pieces of heldPiece bytes kept for the next blocks. While out is set,
 // writes go there instead.
