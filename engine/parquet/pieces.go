@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"strings"
 	"unsafe"
 
 	"github.com/evodb/writer/kernels"
@@ -379,19 +378,9 @@ func (w *Writer) WritePiece(cols []ColumnData) error {
 	if w.extended {
 		return errors.New("parquet: WritePiece: the file's schema was extended")
 	}
-	if len(cols) != len(w.leaves) {
-		return fmt.Errorf("parquet: WritePiece: %d columns for a schema of %d leaves: %w", len(cols), len(w.leaves), ErrInvalidColumn)
-	}
-	var rows int64 = -1
-	for i := range cols {
-		r, err := validateColumn(&cols[i], &w.leaves[i])
-		if err != nil {
-			return err
-		}
-		if rows >= 0 && r != rows {
-			return colErr(&w.leaves[i], "%d rows, column %s has %d", r, strings.Join(w.leaves[0].path, "."), rows)
-		}
-		rows = r
+	rows, err := w.validateGroup("WritePiece", cols)
+	if err != nil {
+		return err
 	}
 	if rows == 0 {
 		return nil
@@ -465,34 +454,8 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 		w.codecChecked = true
 	}
 	var kinds uint8
-	perPage := w.levelsPerPage(c, nv, kind, dictLen)
-	vlo := 0
-	splitChecked := false
-	for lo := 0; lo < c.NumLevels; {
-		hi := min(lo+perPage, c.NumLevels)
-		if l.maxRep > 0 {
-			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
-				hi++
-			}
-		}
-		vhi := vlo + (hi - lo)
-		if l.maxDef > 0 {
-			vhi -= kernels.NullCountLevels(c.DefLevels[lo:hi], l.maxDef)
-		}
-		if kind == kindSplit && !splitChecked {
-			splitChecked = true
-			if l.splitChosen {
-				kind = l.splitChoice
-			} else {
-				kind = w.checkSplit(c, vlo, vhi)
-				if vhi-vlo >= minChoiceSample {
-					l.splitChoice, l.splitChosen = kind, true
-				}
-			}
-		}
-		kinds |= 1 << kind
-		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
-		vlo, lo = vhi, hi
+	if kind = w.writePages(m, c, l, kind, dictLen); c.NumLevels > 0 {
+		kinds = 1 << kind
 	}
 	if err := w.hybrid.err; err != nil {
 		w.hybrid.err = nil

@@ -39,48 +39,24 @@ func concatCols(parts [][]ColumnData) []ColumnData {
 		if c.Leaf.Type != ByteArray {
 			c.Offsets = nil
 		}
-		for _, s := range []*[]uint8{&c.DefLevels, &c.RepLevels} {
-			if len(*s) == 0 {
-				*s = nil
-			}
-		}
-		if c.Leaf.Type == ByteArray && len(c.Bytes) == 0 {
-			c.Bytes = nil
-		}
 	}
 	return out
 }
 
-// normalize makes the empty slices of a read row group nil, as concatCols
-// makes them, so that cmp compares values only.
+// normalize makes the empty slices of row groups nil (and the offsets of
+// no byte arrays {0}), so that cmp compares values only.
 func normalize(groups [][]ColumnData) {
 	for _, g := range groups {
 		for i := range g {
 			c := &g[i]
-			if len(c.DefLevels) == 0 {
-				c.DefLevels = nil
-			}
-			if len(c.RepLevels) == 0 {
-				c.RepLevels = nil
-			}
-			if len(c.Bools) == 0 {
-				c.Bools = nil
-			}
-			if len(c.Int32s) == 0 {
-				c.Int32s = nil
-			}
-			if len(c.Int64s) == 0 {
-				c.Int64s = nil
-			}
-			if len(c.Floats) == 0 {
-				c.Floats = nil
-			}
-			if len(c.Doubles) == 0 {
-				c.Doubles = nil
-			}
-			if len(c.Bytes) == 0 {
-				c.Bytes = nil
-			}
+			nilIfEmpty(&c.DefLevels)
+			nilIfEmpty(&c.RepLevels)
+			nilIfEmpty(&c.Bools)
+			nilIfEmpty(&c.Int32s)
+			nilIfEmpty(&c.Int64s)
+			nilIfEmpty(&c.Floats)
+			nilIfEmpty(&c.Doubles)
+			nilIfEmpty(&c.Bytes)
 			if c.Leaf.Type != ByteArray {
 				c.Offsets = nil
 			} else if len(c.Offsets) == 0 {
@@ -88,6 +64,26 @@ func normalize(groups [][]ColumnData) {
 			}
 		}
 	}
+}
+
+func nilIfEmpty[T any](s *[]T) {
+	if len(*s) == 0 {
+		*s = nil
+	}
+}
+
+// checkGroups reads the file data and checks that its row groups are
+// want, value for value (empty slices and nil alike).
+func checkGroups(t *testing.T, data []byte, want ...[]ColumnData) *File {
+	t.Helper()
+	f, got := readAll(t, data)
+	w := slices.Clone(want)
+	normalize(got)
+	normalize(w)
+	if diff := cmp.Diff(w, got, cmpColumns); diff != "" {
+		t.Fatalf("columns differ (-want +got):\n%s", diff)
+	}
+	return f
 }
 
 // pieceSpec is a row group to write: in pieces of the given rows, or
@@ -166,18 +162,13 @@ func TestPiecesRoundTrip(t *testing.T) {
 					specs = append(specs, spec)
 				}
 				data := writePieces(t, schema, os.opts, specs)
-				f, got := readAll(t, data)
 				var want [][]ColumnData
 				for _, sp := range specs {
 					if c := concatCols(sp.pieces); sp.whole || rowsOf(c) > 0 {
 						want = append(want, c)
 					}
 				}
-				normalize(got)
-				normalize(want)
-				if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-					t.Fatalf("columns differ (-want +got):\n%s", diff)
-				}
+				f := checkGroups(t, data, want...)
 				// the same row groups, whole
 				refData := writeFile(t, schema, os.opts, want...)
 				ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
@@ -242,13 +233,7 @@ func TestPiecesOneDictionary(t *testing.T) {
 	pieced := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
 	whole := writeFile(t, schema, opts, concatCols(pieces))
 	groups := writeFile(t, schema, opts, pieces...)
-	f, got := readAll(t, pieced)
-	want := [][]ColumnData{concatCols(pieces)}
-	normalize(got)
-	normalize(want)
-	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-		t.Fatalf("columns differ (-want +got):\n%s", diff)
-	}
+	f := checkGroups(t, pieced, concatCols(pieces))
 	c := f.RowGroups()[0].Columns[0]
 	if !c.HasDictionary || !slices.Contains(c.Encodings, EncRLEDictionary) || slices.Contains(c.Encodings, EncDeltaLengthBytes) {
 		t.Errorf("s: dictionary %v, encodings %v; want the dictionary alone", c.HasDictionary, c.Encodings)
@@ -282,13 +267,7 @@ func TestPiecesDictionaryFallback(t *testing.T) {
 			pieces = append(pieces, stringGroup(schema, strs))
 		}
 		data := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
-		f, got := readAll(t, data)
-		want := [][]ColumnData{concatCols(pieces)}
-		normalize(got)
-		normalize(want)
-		if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-			t.Fatalf("%+v: columns differ (-want +got):\n%s", opts, diff)
-		}
+		f := checkGroups(t, data, concatCols(pieces))
 		c := f.RowGroups()[0].Columns[0]
 		if !c.HasDictionary || !slices.Contains(c.Encodings, EncRLEDictionary) || !slices.Contains(c.Encodings, EncDeltaLengthBytes) {
 			t.Errorf("%+v: s: dictionary %v, encodings %v; want a dictionary and DELTA_LENGTH_BYTE_ARRAY after it", opts, c.HasDictionary, c.Encodings)
@@ -375,13 +354,7 @@ func TestPiecesRewind(t *testing.T) {
 		}
 		must(w.WritePiece(p7))
 		must(w.Close()) // ends the row group in progress
-		_, got := readAll(t, buf.Bytes())
-		want := [][]ColumnData{concatCols([][]ColumnData{p1, p4, p3}), concatCols([][]ColumnData{p7})}
-		normalize(got)
-		normalize(want)
-		if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-			t.Fatalf("%+v: columns differ (-want +got):\n%s", opts, diff)
-		}
+		checkGroups(t, buf.Bytes(), concatCols([][]ColumnData{p1, p4, p3}), concatCols([][]ColumnData{p7}))
 	}
 }
 
@@ -438,13 +411,7 @@ func TestPieceErrors(t *testing.T) {
 	if err := w2.WritePiece(good); err == nil || !strings.Contains(err.Error(), "extended") {
 		t.Fatalf("WritePiece after Extend: %v", err)
 	}
-	_, got := readAll(t, buf.Bytes())
-	want := [][]ColumnData{concatCols([][]ColumnData{good})}
-	normalize(got)
-	normalize(want)
-	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-		t.Fatalf("columns differ (-want +got):\n%s", diff)
-	}
+	checkGroups(t, buf.Bytes(), concatCols([][]ColumnData{good}))
 }
 
 // TestPiecesBoundedCardinality: a column of a few thousand distinct
@@ -470,13 +437,7 @@ func TestPiecesBoundedCardinality(t *testing.T) {
 	}
 	pieced := writePieces(t, schema, opts, []pieceSpec{{pieces: pieces}})
 	whole := writeFile(t, schema, opts, concatCols(pieces))
-	f, got := readAll(t, pieced)
-	want := [][]ColumnData{concatCols(pieces)}
-	normalize(got)
-	normalize(want)
-	if diff := cmp.Diff(want, got, cmpColumns); diff != "" {
-		t.Fatalf("columns differ (-want +got):\n%s", diff)
-	}
+	f := checkGroups(t, pieced, concatCols(pieces))
 	c := f.RowGroups()[0].Columns[0]
 	t.Logf("pieced %d bytes (%v, %v), whole %d", len(pieced), c.Encodings, c.Compression, len(whole))
 	if c.Compression != Zstd || !c.HasDictionary || slices.Contains(c.Encodings, EncByteStreamSplit) {

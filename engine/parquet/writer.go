@@ -616,19 +616,9 @@ func (w *Writer) WriteRowGroup(cols []ColumnData) error {
 	if len(w.pieceRows) > 0 {
 		return errors.New("parquet: WriteRowGroup while a row group written in pieces is in progress (see EndRowGroup)")
 	}
-	if len(cols) != len(w.leaves) {
-		return fmt.Errorf("parquet: WriteRowGroup: %d columns for a schema of %d leaves: %w", len(cols), len(w.leaves), ErrInvalidColumn)
-	}
-	var rows int64 = -1
-	for i := range cols {
-		r, err := validateColumn(&cols[i], &w.leaves[i])
-		if err != nil {
-			return err
-		}
-		if rows >= 0 && r != rows {
-			return colErr(&w.leaves[i], "%d rows, column %s has %d", r, strings.Join(w.leaves[0].path, "."), rows)
-		}
-		rows = r
+	rows, err := w.validateGroup("WriteRowGroup", cols)
+	if err != nil {
+		return err
 	}
 	rg := rowGroup{numRows: rows, fileOffset: w.off, columns: w.groupColumns(len(cols))}
 	for i := range cols {
@@ -644,6 +634,26 @@ func (w *Writer) WriteRowGroup(cols []ColumnData) error {
 	w.meta.rowGroups = append(w.meta.rowGroups, rg)
 	w.meta.numRows += rows
 	return nil
+}
+
+// validateGroup validates cols, one column per leaf of the schema, and
+// returns their rows (the same in each); op names the caller.
+func (w *Writer) validateGroup(op string, cols []ColumnData) (int64, error) {
+	if len(cols) != len(w.leaves) {
+		return 0, fmt.Errorf("parquet: %s: %d columns for a schema of %d leaves: %w", op, len(cols), len(w.leaves), ErrInvalidColumn)
+	}
+	var rows int64 = -1
+	for i := range cols {
+		r, err := validateColumn(&cols[i], &w.leaves[i])
+		if err != nil {
+			return 0, err
+		}
+		if rows >= 0 && r != rows {
+			return 0, colErr(&w.leaves[i], "%d rows, column %s has %d", r, strings.Join(w.leaves[0].path, "."), rows)
+		}
+		rows = r
+	}
+	return rows, nil
 }
 
 // groupColumns is the chunk list of a new row group of n columns: that of
@@ -976,42 +986,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 		w.stagePage(pendingPage{typ: pageDictionary, dict: dictPageHeader{numValues: int32(dictLen), encoding: EncPlain}}, w.dictBuf, nil)
 	}
 
-	// page boundaries
-	perPage := w.levelsPerPage(c, nv, kind, dictLen)
-	vlo := 0
-	splitChecked := false
-	// an empty chunk (an empty row group) has no pages at all: a page of
-	// zero values has empty level sections, which some readers reject
-	for lo := 0; lo < c.NumLevels; {
-		hi := min(lo+perPage, c.NumLevels)
-		if l.maxRep > 0 {
-			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
-				hi++
-			}
-		}
-		vhi := vlo + (hi - lo)
-		if l.maxDef > 0 {
-			vhi -= kernels.NullCountLevels(c.DefLevels[lo:hi], l.maxDef)
-		}
-		if kind == kindSplit && !splitChecked {
-			splitChecked = true
-			switch {
-			case l.splitChosen:
-				kind = l.splitChoice
-			default:
-				kind = w.checkSplit(c, vlo, vhi)
-				if vhi-vlo >= minChoiceSample {
-					l.splitChoice, l.splitChosen = kind, true
-				}
-			}
-		}
-		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
-		vlo = vhi
-		lo = hi
-		if hi >= c.NumLevels {
-			break
-		}
-	}
+	kind = w.writePages(m, c, l, kind, dictLen)
 
 	// encodings list
 	encs := m.encodings[:0]
@@ -1054,6 +1029,43 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 		return nil, w.err
 	}
 	return m, nil
+}
+
+// writePages writes the data pages of c in value encoding kind, each of
+// about PageSize bytes and of whole rows (an empty chunk has none: a page
+// of no values has empty level sections, which some readers reject), and
+// returns the encoding they used: BYTE_STREAM_SPLIT is judged on the
+// first page against PLAIN (or taken as the file chose it).
+func (w *Writer) writePages(m *columnMeta, c *ColumnData, l *leaf, kind valueKind, dictLen int) valueKind {
+	perPage := w.levelsPerPage(c, c.NumValues(), kind, dictLen)
+	vlo := 0
+	splitChecked := false
+	for lo := 0; lo < c.NumLevels; {
+		hi := min(lo+perPage, c.NumLevels)
+		if l.maxRep > 0 {
+			for hi < c.NumLevels && c.RepLevels[hi] != 0 {
+				hi++
+			}
+		}
+		vhi := vlo + (hi - lo)
+		if l.maxDef > 0 {
+			vhi -= kernels.NullCountLevels(c.DefLevels[lo:hi], l.maxDef)
+		}
+		if kind == kindSplit && !splitChecked {
+			splitChecked = true
+			if l.splitChosen {
+				kind = l.splitChoice
+			} else {
+				kind = w.checkSplit(c, vlo, vhi)
+				if vhi-vlo >= minChoiceSample {
+					l.splitChoice, l.splitChosen = kind, true
+				}
+			}
+		}
+		w.writeDataPage(m, c, l, kind, dictLen, lo, hi, vlo, vhi)
+		vlo, lo = vhi, hi
+	}
+	return kind
 }
 
 // linkDicts points the word table and the words of the byte-string
