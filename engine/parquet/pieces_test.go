@@ -447,3 +447,70 @@ func TestPiecesBoundedCardinality(t *testing.T) {
 		t.Errorf("pieced file %d bytes, more than 1.15 times the whole one's %d", len(pieced), len(whole))
 	}
 }
+
+// FuzzPieces writes random row groups of a random schema a piece at a
+// time (the script's bytes: piece sizes, cardinalities, an option set,
+// whole row groups among them) and checks that they read back as written,
+// with each chunk's statistics those of the same row group written whole.
+func FuzzPieces(f *testing.F) {
+	f.Add(uint64(1), []byte{3, 200, 0, 17, 255, 1})
+	f.Add(uint64(7), []byte{130, 5, 5, 5, 5, 5, 5, 5, 64, 0, 9})
+	f.Add(uint64(12), []byte{9, 250, 251, 252, 1, 2, 3, 128, 40})
+	f.Fuzz(func(t *testing.T, seed uint64, script []byte) {
+		if len(script) == 0 || len(script) > 40 {
+			return
+		}
+		rng := rand.New(rand.NewPCG(seed, 3))
+		schema := randomSchema(rng, 4, 3)
+		opts := optionSets[int(script[0])%len(optionSets)].opts
+		g := &valueGen{rng: rng, nullRate: 0.2}
+		s := newTestShredder(schema)
+		var specs []pieceSpec
+		spec := pieceSpec{}
+		for _, b := range script[1:] {
+			switch {
+			case b == 255: // end the row group
+				specs = append(specs, spec)
+				spec = pieceSpec{}
+				continue
+			case b == 254: // the next row group is written whole
+				spec.whole = true
+				continue
+			}
+			// low bits: rows (up to 500); high bit: distinct values
+			g.card = 6
+			if b&128 != 0 {
+				g.card = 0
+			}
+			for range int(b&127) * 4 {
+				s.row(schema, g.row(schema))
+			}
+			spec.pieces = append(spec.pieces, s.take())
+		}
+		specs = append(specs, spec)
+		var want [][]ColumnData
+		for i := range specs {
+			if len(specs[i].pieces) == 0 {
+				specs[i].pieces = [][]ColumnData{s.take()}
+			}
+			if c := concatCols(specs[i].pieces); specs[i].whole || rowsOf(c) > 0 {
+				want = append(want, c)
+			}
+		}
+		f := checkGroups(t, writePieces(t, schema, opts, specs), want...)
+		refData := writeFile(t, schema, opts, want...)
+		ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for gi, rg := range f.RowGroups() {
+			for ci, cc := range rg.Columns {
+				rc := ref.RowGroups()[gi].Columns[ci]
+				if diff := cmp.Diff(rc.Statistics, cc.Statistics); diff != "" || cc.NumValues != rc.NumValues {
+					t.Fatalf("row group %d, %s: %d values (whole %d), statistics (-whole +pieces):\n%s",
+						gi, strings.Join(cc.Path, "."), cc.NumValues, rc.NumValues, diff)
+				}
+			}
+		}
+	})
+}
