@@ -503,10 +503,9 @@ func (w *typedCore) spill(st *batchStart) error {
 		back := b.pw.MarkPieces()
 		if err := w.writeSpan(b, from, w.undo, &g); err != nil {
 			b.held.n = int(back.Off)
-			if rerr := b.pw.RewindPieces(&b.held, back); rerr != nil {
-				return errors.Join(wrap(err), rerr)
-			}
-			return wrap(err)
+			rerr := b.pw.RewindPieces(&b.held, back)
+			b.pw.DropMark()
+			return errors.Join(wrap(err), rerr)
 		}
 		st.mark, st.spilled = b.pw.MarkPieces(), true
 		from = w.undo
