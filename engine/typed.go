@@ -895,8 +895,9 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	if err != nil {
 		if !held {
 			b.begun = false // the next try begins the file again
-		} else if rerr := b.pw.RewindPieces(&b.held, mark); rerr != nil {
-			err = errors.Join(err, rerr)
+		} else {
+			err = errors.Join(err, b.pw.RewindPieces(&b.held, mark))
+			b.pw.DropMark()
 		}
 		return nil, err
 	}
