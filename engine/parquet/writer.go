@@ -848,7 +848,8 @@ func (w *Writer) RowGroups() int { return len(w.meta.rowGroups) }
 // offset the writer had after writing them) and makes out continue them,
 // so that a file whose tail failed to be written, or was given up, can be
 // finished again. It fails for a file whose schema was extended (Extend),
-// whose chunks need not lie in row-group order.
+// whose chunks need not lie in row-group order. The row group in progress
+// (WritePiece) keeps its pieces; RewindPieces takes them back as well.
 func (w *Writer) Rewind(out io.Writer, groups int, off int64) error {
 	switch {
 	case out == nil:
