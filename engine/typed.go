@@ -528,6 +528,29 @@ func (w *typedCore) spill(st *batchStart) error {
 	return nil
 }
 
+// fillGroup sets b.group to the columns of row group g in memory (of
+// b.starts; the last one ends at the columns' positions), cut to the rows
+// from positions from to positions to if they are not nil.
+func (b *typedBlock) fillGroup(g int, from, to []typedPos) {
+	nc := len(b.cols)
+	for i := range b.cols {
+		lo, hi := b.starts[g*nc+i], b.cols[i].pos()
+		if (g+1)*nc < len(b.starts) {
+			hi = b.starts[(g+1)*nc+i]
+		}
+		if from != nil && from[i].levels > lo.levels {
+			lo = from[i]
+		}
+		if to != nil && to[i].levels < hi.levels {
+			hi = to[i]
+		}
+		if lo.levels > hi.levels {
+			lo = hi
+		}
+		b.group[i] = b.cols[i].columnData(lo, hi)
+	}
+}
+
 // writeSpan encodes the rows in memory of block b from positions from to
 // positions to, a piece per row group in memory, from the row group *g
 // (the one from lies in) on, and ends each row group in memory that ends
@@ -538,22 +561,7 @@ func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error 
 	groups := len(b.starts) / nc
 	for ; *g < groups; *g++ {
 		ends := *g+1 < groups
-		for i := range b.cols {
-			lo, hi := b.starts[*g*nc+i], b.cols[i].pos()
-			if ends {
-				hi = b.starts[(*g+1)*nc+i]
-			}
-			if from[i].levels > lo.levels {
-				lo = from[i]
-			}
-			if to[i].levels < hi.levels {
-				hi = to[i]
-			}
-			if lo.levels > hi.levels {
-				lo = hi
-			}
-			b.group[i] = b.cols[i].columnData(lo, hi)
-		}
+		b.fillGroup(*g, from, to)
 		if w.pieceFault != nil {
 			if err := w.pieceFault(); err != nil {
 				return err
@@ -821,20 +829,11 @@ func (w *typedCore) begin(b *typedBlock) error {
 // (indices of b.starts; the last one ends at the columns' positions).
 func (w *typedCore) writeGroups(ctx context.Context, b *typedBlock, g0, g1 int) error {
 	defer clear(b.group) // drop references to the arena
-	nc := len(b.cols)
-	groups := len(b.starts) / nc
 	for g := g0; g < g1; g++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		lo := b.starts[g*nc : (g+1)*nc]
-		for i := range b.cols {
-			hi := b.cols[i].pos()
-			if g+1 < groups {
-				hi = b.starts[(g+1)*nc+i]
-			}
-			b.group[i] = b.cols[i].columnData(lo[i], hi)
-		}
+		b.fillGroup(g, nil, nil)
 		if b.group[0].NumLevels == 0 {
 			continue // no rows in memory: no row group
 		}

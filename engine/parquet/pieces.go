@@ -425,23 +425,12 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 	nv := c.NumValues()
 	m := &w.pieceMeta
 	*m = columnMeta{typ: physicalWire(l.node.Type), path: l.path, codec: w.opts.Compression}
-	w.chunk = w.chunk[:0]
-	w.stage = w.stage[:0]
-	w.pending = w.pending[:0]
-	w.dropPage()
-	w.chunkMeta, w.chunkBase, w.dataSeen = m, 0, false
-	w.chunkLeaf = l
-	w.chunkCodec, w.codecChecked = w.opts.Compression, false
-	w.plainClear = false
-	w.dictRaw, w.dictComp = 0, 0
-	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
-	switch {
-	case s.n > 0:
+	w.beginChunk(m, l, 0)
+	if s.n > 0 {
+		// the codec of the chunk's first piece
 		w.chunkCodec, w.codecChecked = s.codec, true
-	case l.codecSet:
-		w.chunkCodec, w.codecChecked = l.codec, true
+		m.codec = s.codec
 	}
-	m.codec = w.chunkCodec
 
 	kind, dictLen, err := w.pieceKind(c, l, s, nv)
 	if err != nil {
@@ -457,15 +446,9 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 	if kind = w.writePages(m, c, l, kind, dictLen); c.NumLevels > 0 {
 		kinds = 1 << kind
 	}
-	if err := w.hybrid.err; err != nil {
-		w.hybrid.err = nil
-		return colErr(l, "encoding levels or indices: %v", err)
+	if err := w.endPages(c, l, nv); err != nil {
+		return err
 	}
-	w.flushPages()
-	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
-	w.dictBuf = nil
-	w.dropPage()
-	w.noteChunk(c, nv)
 	if s.n == 0 {
 		s.codec = w.chunkCodec
 		l.codec, l.codecSet = w.chunkCodec, true

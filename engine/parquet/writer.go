@@ -946,21 +946,8 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 		encodings: m.encodings[:0],
 		statBytes: m.statBytes[:0],
 	}
-	w.chunk = w.chunk[:0]
-	w.stage = w.stage[:0]
-	w.pending = w.pending[:0]
-	w.dropPage()
 	base := w.off
-	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
-	w.chunkLeaf = l
-	w.chunkCodec, w.codecChecked = w.opts.Compression, false
-	w.plainClear = false
-	w.dictRaw, w.dictComp = 0, 0
-	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
-	if l.codecSet {
-		w.chunkCodec, w.codecChecked = l.codec, true
-		m.codec = l.codec
-	}
+	w.beginChunk(m, l, base)
 
 	kind := w.chooseKind(c, l, nv)
 	var stats Statistics
@@ -1001,18 +988,9 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 		encs = append(encs, e)
 	}
 	m.encodings = encs
-	if err := w.hybrid.err; err != nil {
-		w.hybrid.err = nil
-		return nil, colErr(l, "encoding levels or indices: %v", err)
+	if err := w.endPages(c, l, nv); err != nil {
+		return nil, err
 	}
-	w.flushPages()
-	// dictZ was the chunk's memory: not held past the chunk
-	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
-	// dictBuf and page may be the hash table's memory, which the next
-	// build takes
-	w.dictBuf = nil
-	w.dropPage()
-	w.noteChunk(c, nv)
 	if !l.codecSet && w.opts.Compression != Uncompressed {
 		// this chunk's first page judged the codec (if it had one)
 		if w.chunkCodec == Uncompressed && w.plainClear && nv >= minChoiceSample {
@@ -1067,6 +1045,46 @@ func (w *Writer) writePages(m *columnMeta, c *ColumnData, l *leaf, kind valueKin
 		vlo, lo = vhi, hi
 	}
 	return kind
+}
+
+// beginChunk readies the writer's chunk state for a chunk of leaf l whose
+// metadata go to m (codec set) and whose bytes are laid out from offset
+// base: no pages yet, the writer's codec or the one the file's first
+// chunk of l fixed.
+func (w *Writer) beginChunk(m *columnMeta, l *leaf, base int64) {
+	w.chunk = w.chunk[:0]
+	w.stage = w.stage[:0]
+	w.pending = w.pending[:0]
+	w.dropPage()
+	w.chunkMeta, w.chunkBase, w.dataSeen = m, base, false
+	w.chunkLeaf = l
+	w.chunkCodec, w.codecChecked = w.opts.Compression, false
+	w.plainClear = false
+	w.dictRaw, w.dictComp = 0, 0
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
+	if l.codecSet {
+		w.chunkCodec, w.codecChecked = l.codec, true
+		m.codec = l.codec
+	}
+}
+
+// endPages ends the pages of a chunk of c (nv values) of leaf l: it
+// fails if levels or indices could not be encoded, else lays the pages
+// out in w.chunk and drops the chunk's scratch.
+func (w *Writer) endPages(c *ColumnData, l *leaf, nv int) error {
+	if err := w.hybrid.err; err != nil {
+		w.hybrid.err = nil
+		return colErr(l, "encoding levels or indices: %v", err)
+	}
+	w.flushPages()
+	// dictZ was the chunk's memory: not held past the chunk
+	w.dictZ, w.dictZOK, w.dictRedo = nil, false, false
+	// dictBuf and page may be the hash table's memory, which the next
+	// build takes
+	w.dictBuf = nil
+	w.dropPage()
+	w.noteChunk(c, nv)
+	return nil
 }
 
 // linkDicts points the word table and the words of the byte-string
