@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"unsafe"
 
 	"github.com/evodb/writer/kernels"
@@ -705,23 +706,17 @@ func (w *Writer) EndRowGroup() error {
 		m.stats = &m.statsOwn
 		base := w.off
 		if r.kinds&(1<<kindDict) != 0 {
+			// the dictionary page, laid out in w.chunk as writeChunk lays
+			// out a chunk's (its sizes go to m)
+			w.beginChunk(m, l, base)
+			w.chunkCodec, w.codecChecked = s.codec, true
+			m.codec = s.codec
 			m.hasDictOffset, m.dictPageOffset = true, base
-			n := s.dictLen(l.node.Type)
-			body := s.appendDict(w.pieceBuf[:0], l.node.Type)
-			w.pieceBuf = body
-			comp := body
-			if s.codec != Uncompressed {
-				comp = w.compress(w.pieceZ[:0], body)
-				w.pieceZ = comp
-			}
-			h := pageHeader{typ: pageDictionary, uncompressedSize: int32(len(body)), compressedSize: int32(len(comp)),
-				dict: &dictPageHeader{numValues: int32(n), encoding: EncPlain}}
-			w.hdr.buf = w.hdr.buf[:0]
-			w.hdr.pageHeader(&h)
-			m.uncompressedSize += int64(len(w.hdr.buf) + len(body))
-			m.compressedSize += int64(len(w.hdr.buf) + len(comp))
-			w.write(w.hdr.buf)
-			w.write(comp)
+			w.pieceBuf = s.appendDict(w.pieceBuf[:0], l.node.Type)
+			w.stagePage(pendingPage{typ: pageDictionary, dict: dictPageHeader{numValues: int32(s.dictLen(l.node.Type)), encoding: EncPlain}}, w.pieceBuf, nil)
+			w.flushPages()
+			w.dropPage()
+			w.write(w.chunk)
 			m.encodings = append(m.encodings, EncPlain)
 		}
 		m.dataPageOffset = w.off
@@ -733,7 +728,7 @@ func (w *Writer) EndRowGroup() error {
 		}
 		for k := kindPlain; k <= kindDeltaLength; k++ {
 			if r.kinds&(1<<k) != 0 {
-				if e := k.encoding(); !containsEnc(m.encodings, e) {
+				if e := k.encoding(); !slices.Contains(m.encodings, e) {
 					m.encodings = append(m.encodings, e)
 				}
 			}
@@ -760,13 +755,4 @@ func (w *Writer) EndRowGroup() error {
 		w.streams[i].reset()
 	}
 	return nil
-}
-
-func containsEnc(encs []Encoding, e Encoding) bool {
-	for _, x := range encs {
-		if x == e {
-			return true
-		}
-	}
-	return false
 }

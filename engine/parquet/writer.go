@@ -228,12 +228,11 @@ type Writer struct {
 	saved      []leafStream
 	savedRows  []int64
 	// scratch of the pieces: a piece's metadata, statistics, dictionary
-	// indices and values, a dictionary page compressed, merged statistics
+	// indices and values (a dictionary page among them), merged statistics
 	pieceMeta  columnMeta
 	pieceStat  []byte
 	pieceIdx   []uint32
 	pieceBuf   []byte
-	pieceZ     []byte
 	pieceMerge []byte
 	pieceUsed  []uint64
 	// what the buffers above were needed for in the last files, to
