@@ -404,6 +404,14 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 			// the row group before is full: the next one starts here
 			b.starts = b.positions(b.starts)
 			b.groupRows = 0
+			if !budget {
+				// Without a budget, a row group is encoded once it is
+				// full and the block goes on past it: the block holds
+				// at most one row group raw (see RowGroupMemory).
+				if err := w.spill(&st); err != nil {
+					return errors.Join(err, w.undoBatch(&st))
+				}
+			}
 		}
 		k = min(k, w.opts.RowGroupRows-b.groupRows)
 		if err := w.shredRows(base, k, meta, b.rows-st.rows); err != nil {
@@ -488,6 +496,9 @@ func (w *typedCore) spill(st *batchStart) error {
 		return err
 	}
 	wrap := func(err error) error {
+		if w.opts.RowGroupMemory == 0 {
+			return fmt.Errorf("engine: typed rows: encoding a full row group: %w", err)
+		}
 		return fmt.Errorf("engine: typed rows: encoding rows past RowGroupMemory: %w", err)
 	}
 	if err := w.begin(b); err != nil {
@@ -915,6 +926,9 @@ type heldFile struct {
 	pieces [][]byte
 	n      int
 	out    io.Writer
+	// recent holds the pieces used by the last blocks, round robin
+	recent [arena.ShrinkRounds]int
+	blocks int
 }
 
 func (h *heldFile) Write(p []byte) (int, error) {
@@ -950,10 +964,18 @@ func (h *heldFile) writeTo(out io.Writer) error {
 	return nil
 }
 
-// reset empties h, keeping the pieces the last block used.
+// reset empties h, keeping as many pieces as the most any of the last
+// arena.ShrinkRounds blocks used, so that blocks of alternating sizes
+// (several row groups, then a short one) do not allocate them again.
 func (h *heldFile) reset() {
-	used := (h.n + heldPiece - 1) / heldPiece
-	clear(h.pieces[used:])
-	h.pieces = h.pieces[:used]
+	h.recent[h.blocks%len(h.recent)] = (h.n + heldPiece - 1) / heldPiece
+	h.blocks++
+	keep := 0
+	for _, n := range h.recent {
+		keep = max(keep, n)
+	}
+	keep = min(keep, len(h.pieces))
+	clear(h.pieces[keep:])
+	h.pieces = h.pieces[:keep]
 	h.n = 0
 }

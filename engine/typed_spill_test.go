@@ -35,13 +35,13 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // a writer that fails part way and then again, or by Flush, reads back as
 // the rows accepted, in row groups of at most RowGroupRows rows.
 func TestTypedRowGroupMemory(t *testing.T) {
-	budgets, blocks, batches, big := []int{1, 4 << 10, 48 << 10, 1 << 20}, 4, 30, 2500
+	budgets, blocks, batches, big := []int{0, 1, 4 << 10, 48 << 10, 1 << 20}, 4, 30, 2500
 	if testing.Short() {
-		budgets, blocks, batches, big = []int{1, 48 << 10}, 2, 12, 1200
+		budgets, blocks, batches, big = []int{0, 1, 48 << 10}, 2, 12, 1200
 	}
 	for k, budget := range budgets {
 		batches, big := batches, big
-		if budget < 8<<10 {
+		if budget > 0 && budget < 8<<10 {
 			// row groups of a row or a few: fewer rows
 			batches, big = batches/2, big/4
 		}
@@ -102,8 +102,13 @@ func TestTypedRowGroupMemory(t *testing.T) {
 					// within the budget, but for the estimate's error or a
 					// single row larger than the budget (these rows take
 					// about 400 bytes, up to 2 KiB)
-					if m := b.memory(); m > budget+budget/8+2048 {
+					if m := b.memory(); budget > 0 && m > budget+budget/8+2048 {
 						t.Fatalf("%d bytes of %d rows in memory, budget %d", m, b.rows-b.heldRows, budget)
+					}
+					// without a budget, a full row group is encoded as the
+					// next begins: at most a row group is in memory
+					if inMem := b.rows - b.heldRows; budget == 0 && inMem > 700 {
+						t.Fatalf("%d rows in memory without a budget, row groups of 700", inMem)
 					}
 				}
 				spilled := w.core.typedBlock.heldRows
@@ -154,8 +159,11 @@ func TestTypedRowGroupMemory(t *testing.T) {
 				if bf.NumRowGroups() != info.RowGroups {
 					t.Fatalf("%d row groups, info says %d", bf.NumRowGroups(), info.RowGroups)
 				}
-				if budget <= 48<<10 && spilled == 0 {
+				if budget > 0 && budget <= 48<<10 && spilled == 0 {
 					t.Fatalf("%d rows with a budget of %d: none was encoded before the block", len(want), budget)
+				}
+				if budget == 0 && spilled != (len(want)-1)/700*700 {
+					t.Fatalf("%d rows without a budget: %d encoded before the block, want the full row groups", len(want), spilled)
 				}
 				// the budget cuts pieces, not row groups: every row group
 				// but the last has RowGroupRows rows
@@ -203,9 +211,20 @@ func TestTypedOptionErrors(t *testing.T) {
 func TestTypedRowGroupMemoryFirstBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	ctx := context.Background()
-	for _, start := range []string{"new", "after-writeblock", "after-reset", "after-flush", "after-rows"} {
-		t.Run(start, func(t *testing.T) {
-			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: 1, RowGroupRows: 700})
+	for _, c := range []struct {
+		start  string
+		budget int
+	}{{"new", 1}, {"after-writeblock", 1}, {"after-reset", 1}, {"after-flush", 1}, {"after-rows", 1},
+		{"new/nobudget", 0}, {"after-writeblock/nobudget", 0}, {"after-reset/nobudget", 0}, {"after-flush/nobudget", 0}, {"after-rows/nobudget", 0}} {
+		start, _, _ := strings.Cut(c.start, "/")
+		t.Run(c.start, func(t *testing.T) {
+			// without a budget, the bad batch (of over 3 stretches) spans
+			// row groups, which are encoded before it fails
+			rows := 700
+			if c.budget == 0 {
+				rows = 50
+			}
+			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: c.budget, RowGroupRows: rows})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,13 +408,19 @@ func TestTypedRowGroupMemoryPieceFails(t *testing.T) {
 			batches[i][j] = randomTypedAll(rng)
 		}
 	}
-	injected := errors.New("injected piece failure")
 	step := 1
 	if testing.Short() {
 		step = 3 // every third piece
 	}
+	for _, opts := range []TypedOptions{{RowGroupMemory: 12 << 10, RowGroupRows: 250}, {RowGroupRows: 60}} {
+		pieceFails(t, batches, step, opts)
+	}
+}
+
+func pieceFails(t *testing.T, batches [][]typedAll, step int, opts TypedOptions) {
+	injected := errors.New("injected piece failure")
 	for k := 0; ; k += step {
-		w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupMemory: 12 << 10, RowGroupRows: 250})
+		w, err := NewTypedWriter[typedAll](opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +438,7 @@ func TestTypedRowGroupMemoryPieceFails(t *testing.T) {
 		for i, batch := range batches {
 			before := w.Rows()
 			if err := w.AppendBatch(meta, batch); err != nil {
-				if !errors.Is(err, injected) || !strings.Contains(err.Error(), "RowGroupMemory") {
+				if !errors.Is(err, injected) || !strings.Contains(err.Error(), "engine: typed rows: encoding") {
 					t.Fatalf("k=%d: batch %d: %v", k, i, err)
 				}
 				if w.Rows() != before {
@@ -449,7 +474,7 @@ func TestTypedRowGroupMemoryPieceFails(t *testing.T) {
 			if k < 10 {
 				t.Fatalf("only %d pieces: the script does not spill enough", calls)
 			}
-			t.Logf("%d pieces, each failed once", calls)
+			t.Logf("RowGroupMemory %d, RowGroupRows %d: %d pieces, each failed once", opts.RowGroupMemory, opts.RowGroupRows, calls)
 			break // every piece was failed once
 		}
 	}

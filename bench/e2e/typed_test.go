@@ -117,7 +117,9 @@ func measureRows(b *testing.B, rows int, run func() int64) {
 // engine.TypedWriter (one block per batch of 122,880 rows; ours/pipelined
 // encodes each block on a second goroutine while the next is appended;
 // rowgroupmemory=4MiB bounds the raw rows held, encoding them a piece of
-// the row group at a time, for each of the two),
+// the row group at a time, for each of the two; blockgroups=8 writes a
+// block every 8 batches, so that each row group but a block's last is
+// encoded by Append once the next one begins),
 // the peers
 // parquet-go's GenericWriter and arrow-go's pqarrow (one file, row groups
 // of 122,880 rows). from=json-entries/impl=ours is not a typed-rows case,
@@ -131,14 +133,29 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 	// budget, each block's row group encoded while its rows are appended,
 	// a piece at every 4 MiB of raw columns (about 14,000 rows), and held
 	// until the block is written.
+	type config struct {
+		pipelined   bool
+		mem, groups int
+	}
+	var configs []config
 	for _, pipelined := range []bool{false, true} {
 		for _, mem := range []int{0, 4 << 20} {
+			configs = append(configs, config{pipelined, mem, 1})
+		}
+		configs = append(configs, config{pipelined, 0, 8})
+	}
+	for _, c := range configs {
+		pipelined, mem := c.pipelined, c.mem
+		{
 			name := "ours"
 			if pipelined {
 				name += "/pipelined"
 			}
 			if mem > 0 {
 				name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
+			}
+			if c.groups > 1 {
+				name += "/blockgroups=" + strconv.Itoa(c.groups)
 			}
 			b.Run(name, func(b *testing.B) {
 				td := loadTyped(b)
@@ -152,9 +169,12 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 				}
 				run := func() int64 {
 					var out counter
-					for lo := 0; lo < len(td.orders); lo += batchRows {
+					for i, lo := 0, 0; lo < len(td.orders); i, lo = i+1, lo+batchRows {
 						if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
 							b.Fatal(err)
+						}
+						if (i+1)%c.groups != 0 && lo+batchRows < len(td.orders) {
+							continue // the block goes on
 						}
 						var err error
 						if pipelined {

@@ -611,7 +611,7 @@ type PieceMark struct {
 // MarkPieces or DropMark.
 func (w *Writer) MarkPieces() PieceMark {
 	w.dropKept()
-	w.marked, w.markGroups = true, len(w.meta.rowGroups)
+	w.marked, w.markGroups, w.markPieces = true, len(w.meta.rowGroups), len(w.pieceRows)
 	return PieceMark{Groups: len(w.meta.rowGroups), Off: w.off, Pieces: len(w.pieceRows)}
 }
 
@@ -742,10 +742,12 @@ func (w *Writer) EndRowGroup() error {
 	}
 	w.meta.rowGroups = append(w.meta.rowGroups, rg)
 	w.meta.numRows += rows
-	if w.marked && w.markGroups == len(w.meta.rowGroups)-1 {
-		// the marked row group: its chunks stay for RewindPieces, in
-		// streams until another row group's piece needs them (see
-		// WritePiece)
+	if w.marked && w.markGroups == len(w.meta.rowGroups)-1 && w.markPieces > 0 {
+		// the marked row group, marked after pieces of it: its chunks
+		// stay for RewindPieces, in streams until another row group's
+		// piece needs them (see WritePiece). (A mark before its first
+		// piece takes the file back to no row group in progress: nothing
+		// of it is needed.)
 		w.pieceRows, w.savedRows = w.savedRows[:0], w.pieceRows
 		w.keep = true
 		return nil

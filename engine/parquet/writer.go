@@ -217,12 +217,14 @@ type Writer struct {
 	// pieces.go): each column's chunk, and the rows after each piece
 	streams   []leafStream
 	pieceRows []int64
-	// marked: MarkPieces was called at row group markGroups. That row
-	// group may have ended since: keep, its chunks are still in streams;
-	// savedOK, they were moved to saved; either way with its rows in
-	// savedRows
+	// marked: MarkPieces was called at row group markGroups, after
+	// markPieces of its pieces. That row group may have ended since: if
+	// the mark was after pieces of it, keep, its chunks are still in
+	// streams; savedOK, they were moved to saved; either way with its
+	// rows in savedRows
 	marked     bool
 	markGroups int
+	markPieces int
 	keep       bool
 	savedOK    bool
 	saved      []leafStream
