@@ -49,17 +49,25 @@ type TypedOptions struct {
 	// pass the budget by a little, and a single row larger than the
 	// budget makes a piece of its own. The writer's memory is then about
 	// the block's Parquet bytes plus RowGroupMemory plus its encoder's
-	// buffers and dictionaries, instead of the whole block's raw columns
-	// (for the orders rows, nine times their Parquet size): a block of
-	// 1 M orders rows peaks at 1.8 times its file with 4 MiB, against 9.8
-	// times without (BenchmarkPeakHeapTyped). Encoding pieces costs about
-	// a quarter more CPU per row. Rows in memory that the next batch would
+	// buffers and dictionaries, instead of a row group's raw columns (for
+	// the orders rows, nine times their Parquet size): a block of 1 M
+	// orders rows (nine row groups) peaks at 1.5 times its file with
+	// 4 MiB, 1.8 times with 8 MiB, against 2.7 times without
+	// (BenchmarkPeakHeapTyped). Encoding pieces costs about a tenth to a
+	// quarter more CPU per row. Rows in memory that the next batch would
 	// take past the budget are encoded before it, so pieces end between
 	// batches, except in a batch larger than the budget, which is cut
 	// within; the rows of a batch that fails (a string that is not UTF-8,
 	// an invalid op) are taken back with it, those already encoded
-	// included. 0 leaves memory unbounded: the rows stay raw until the
-	// block is written.
+	// included.
+	//
+	// 0 sets no budget: the rows of the row group in progress stay raw
+	// until the block is written, and a full row group is encoded once a
+	// row of the next one is appended (as one piece, or two when it began
+	// before the batch that fills it, so that the batch can be taken
+	// back), and held like the row groups a budget ends. A block thus holds at most one row group of
+	// raw columns, whatever its number of rows; a block of one row group
+	// is encoded by WriteBlock or Flush alone.
 	RowGroupMemory int
 }
 
@@ -115,12 +123,14 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 // Rows are appended into arena memory, a column at a time, with no heap
 // allocation once the arena has grown to a block; WriteBlock encodes the
 // rows appended since the last block as one Parquet file. Until then the
-// writer holds those rows as raw columns (for the orders rows of
-// bench/e2e, about nine times their Parquet size), plus its encoder's
-// buffers, which follow the largest column chunk: its memory grows with
-// the rows of a block, unless TypedOptions.RowGroupMemory bounds it by
-// encoding the rows past it a piece of their row group at a time
-// (BenchmarkPeakHeapTyped in bench/e2e measures both). A TypedWriter is not safe for concurrent use.
+// writer holds the rows of the row group in progress as raw columns (for
+// the orders rows of bench/e2e, about nine times their Parquet size), the
+// row groups before it encoded (each once the next one began), plus its
+// encoder's buffers, which follow the largest column chunk;
+// TypedOptions.RowGroupMemory bounds the raw rows further by encoding
+// those past it a piece of their row group at a time
+// (BenchmarkPeakHeapTyped in bench/e2e measures both). A TypedWriter is
+// not safe for concurrent use.
 type TypedWriter[T any] struct {
 	core typedCore
 }
@@ -201,9 +211,10 @@ func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockI
 // goroutine, which encodes them as one Parquet file written to out, and
 // returns at once: appending the next block overlaps encoding this one,
 // on a second core, at the cost of a second block's memory (and a second
-// encoder, for the pieces RowGroupMemory encodes). The pieces that
-// RowGroupMemory has Append encode are encoded on the caller's goroutine,
-// so with a budget smaller than a block Flush overlaps little (orders rows
+// encoder, for the row groups and pieces Append encodes). The full row
+// groups and the pieces that Append encodes (see RowGroupMemory) are
+// encoded on the caller's goroutine, so Flush overlaps only the last row
+// group of a block, and with a budget smaller than a block little (orders rows
 // of bench/e2e, blocks of 122,880 rows, a 4 MiB budget: 527 ns a row with
 // Flush, 582 with WriteBlock; 311 with Flush and no budget). Flush first
 // waits for the block of the Flush before to be written. then, if not
@@ -565,7 +576,9 @@ func (b *typedBlock) fillGroup(g int, from, to []typedPos) {
 // writeSpan encodes the rows in memory of block b from positions from to
 // positions to, a piece per row group in memory, from the row group *g
 // (the one from lies in) on, and ends each row group in memory that ends
-// within the span, advancing *g past it.
+// within the span, advancing *g past it. A row group the span holds
+// whole, none of it encoded before, is written whole (WriteRowGroup: its
+// chunks one at a time, as they are without pieces).
 func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error {
 	defer clear(b.group) // drop references to the arena
 	nc := len(b.cols)
@@ -577,6 +590,15 @@ func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error 
 			if err := w.pieceFault(); err != nil {
 				return err
 			}
+		}
+		if ends && b.pw.OpenRows() == 0 && from[0].levels <= b.starts[*g*nc].levels && b.starts[(*g+1)*nc].levels <= to[0].levels {
+			if b.group[0].NumLevels == 0 {
+				continue
+			}
+			if err := b.pw.WriteRowGroup(b.group); err != nil {
+				return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)
+			}
+			continue
 		}
 		if err := b.pw.WritePiece(b.group); err != nil {
 			return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)

@@ -139,7 +139,7 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 	}
 	var configs []config
 	for _, pipelined := range []bool{false, true} {
-		for _, mem := range []int{0, 4 << 20} {
+		for _, mem := range []int{0, 4 << 20, 8 << 20} {
 			configs = append(configs, config{pipelined, mem, 1})
 		}
 		configs = append(configs, config{pipelined, 0, 8})
