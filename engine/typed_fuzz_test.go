@@ -93,11 +93,13 @@ func FuzzTypedRowGroupMemory(f *testing.F) {
 	f.Add(uint16(300), uint8(5), []byte{3, 40, 11, 200, 0, 7, 1, 0, 19, 60, 4, 1, 1, 0})
 	f.Add(uint16(1), uint8(1), []byte{5, 90, 13, 90, 2, 0, 21, 33, 6, 0, 1, 0})
 	f.Add(uint16(5000), uint8(49), []byte{43, 255, 3, 255, 0, 100, 1, 1})
-	f.Add(uint16(0), uint8(9), []byte{3, 40, 11, 200, 0, 7, 1, 0, 19, 60, 4, 1, 1, 0})
+	f.Add(uint16(0), uint8(9|0x80), []byte{3, 40, 11, 200, 0, 7, 1, 0, 19, 60, 4, 1, 1, 0})
 	f.Fuzz(func(t *testing.T, budget uint16, groupRows uint8, script []byte) {
 		mem := int(budget) + 1
-		if budget == 0 {
-			mem = 0 // no budget: each full row group encoded as the next begins
+		if groupRows>>6 == 2 {
+			// (a pattern no seed held before) no budget: each full row
+			// group encoded as the next begins
+			mem = 0
 		}
 		w, err := NewTypedWriter[spillRow](TypedOptions{RowGroupMemory: mem, RowGroupRows: int(groupRows%64) + 1})
 		if err != nil {

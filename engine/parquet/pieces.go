@@ -582,11 +582,16 @@ func statLess(a, b []byte, t PhysicalType) bool {
 // truncatePieces takes the row group in progress back to its first n
 // pieces. A chunk's dictionary keeps the values the later pieces added
 // (unused by its pages, which is allowed), and a chunk that fell back
-// stays so.
+// stays so; with no piece left (n == 0), nothing of the pieces taken back
+// stays: the next piece chooses the chunks' encodings afresh.
 func (w *Writer) truncatePieces(n int) {
 	w.pieceRows = w.pieceRows[:n]
 	for i := range w.streams {
 		s := &w.streams[i]
+		if n == 0 {
+			s.reset()
+			continue
+		}
 		s.n = min(s.n, n)
 		if r := s.last(); r != nil {
 			s.pages.n = r.pagesEnd

@@ -514,3 +514,41 @@ func FuzzPieces(f *testing.F) {
 		}
 	})
 }
+
+// TestPiecesRewindForgetsChoice: pieces taken back to a mark before the
+// row group's first piece leave nothing behind: the next piece chooses
+// the chunk's encoding from its own values. Distinct strings (no
+// dictionary) are taken back; repeating ones follow and get one.
+func TestPiecesRewindForgetsChoice(t *testing.T) {
+	schema := stringSchema()
+	distinct := make([]string, 6000)
+	repeating := make([]string, 6000)
+	for i := range distinct {
+		distinct[i] = fmt.Sprintf("order-%08d-%x", i, i*2654435761)
+		repeating[i] = fmt.Sprintf("status-%d", i%4)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, WriterOptions{Compression: Zstd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := w.MarkPieces()
+	if err := w.WritePiece(stringGroup(schema, distinct)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RewindPieces(&buf, mark); err != nil {
+		t.Fatal(err)
+	}
+	w.DropMark()
+	if err := w.WritePiece(stringGroup(schema, repeating)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := checkGroups(t, buf.Bytes(), stringGroup(schema, repeating))
+	c := f.RowGroups()[0].Columns[0]
+	if !c.HasDictionary || slices.Contains(c.Encodings, EncDeltaLengthBytes) {
+		t.Errorf("s: dictionary %v, encodings %v; want the dictionary alone", c.HasDictionary, c.Encodings)
+	}
+}
