@@ -52,7 +52,7 @@ type TypedOptions struct {
 	// buffers and dictionaries, instead of a row group's raw columns (for
 	// the orders rows, nine times their Parquet size): a block of 1 M
 	// orders rows (nine row groups) peaks at 1.5 times its file with
-	// 4 MiB, 1.8 times with 8 MiB, against 2.7 times without
+	// 4 MiB, 1.8 times with 8 MiB, against 2.4 times without
 	// (BenchmarkPeakHeapTyped). Encoding pieces costs about a tenth to a
 	// quarter more CPU per row. Rows in memory that the next batch would
 	// take past the budget are encoded before it, so pieces end between
@@ -214,9 +214,10 @@ func (w *TypedWriter[T]) WriteBlock(ctx context.Context, out io.Writer) (*BlockI
 // encoder, for the row groups and pieces Append encodes). The full row
 // groups and the pieces that Append encodes (see RowGroupMemory) are
 // encoded on the caller's goroutine, so Flush overlaps only the last row
-// group of a block, and with a budget smaller than a block little (orders rows
-// of bench/e2e, blocks of 122,880 rows, a 4 MiB budget: 527 ns a row with
-// Flush, 582 with WriteBlock; 311 with Flush and no budget). Flush first
+// group of a block, and with a budget smaller than a block little (orders
+// rows of bench/e2e, row groups of 122,880 rows: blocks of one row group,
+// 334 ns a row with Flush, 530 with WriteBlock; with a 4 MiB budget, 564
+// and 654; blocks of eight row groups, 517 and 494). Flush first
 // waits for the block of the Flush before to be written. then, if not
 // nil, is called on the encoding goroutine with the outcome (the
 // BlockInfo is valid during the call); a block that fails is dropped
