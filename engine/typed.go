@@ -63,11 +63,12 @@ type TypedOptions struct {
 	//
 	// 0 sets no budget: the rows of the row group in progress stay raw
 	// until the block is written, and a full row group is encoded once a
-	// row of the next one is appended (as one piece, or two when it began
-	// before the batch that fills it, so that the batch can be taken
-	// back), and held like the row groups a budget ends. A block thus holds at most one row group of
-	// raw columns, whatever its number of rows; a block of one row group
-	// is encoded by WriteBlock or Flush alone.
+	// row of the next one is appended (whole, as WriteBlock would encode
+	// it, or as two pieces when it began before the batch that fills it,
+	// so that the batch can be taken back), and held like the row groups
+	// a budget ends. A block thus holds at most one row group of raw
+	// columns, whatever its number of rows; a block of one row group is
+	// encoded by WriteBlock or Flush alone.
 	RowGroupMemory int
 }
 
