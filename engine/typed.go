@@ -594,11 +594,10 @@ func (w *typedCore) writeSpan(b *typedBlock, from, to []typedPos, g *int) error 
 			}
 		}
 		if ends && b.pw.OpenRows() == 0 && from[0].levels <= b.starts[*g*nc].levels && b.starts[(*g+1)*nc].levels <= to[0].levels {
-			if b.group[0].NumLevels == 0 {
-				continue
-			}
-			if err := b.pw.WriteRowGroup(b.group); err != nil {
-				return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)
+			if b.group[0].NumLevels > 0 { // (no rows: no row group)
+				if err := b.pw.WriteRowGroup(b.group); err != nil {
+					return fmt.Errorf("row group %d: %w", b.pw.RowGroups(), err)
+				}
 			}
 			continue
 		}

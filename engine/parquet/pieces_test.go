@@ -300,6 +300,18 @@ func TestPiecesRewind(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// back takes the file (and buf) back to mark m
+		back := func(m PieceMark) {
+			t.Helper()
+			buf.Truncate(int(m.Off))
+			must(w.RewindPieces(&buf, m))
+		}
+		state := func(groups int, rows int64) {
+			t.Helper()
+			if w.RowGroups() != groups || w.OpenRows() != rows {
+				t.Fatalf("%d row groups, %d rows in progress after the rewind; want %d, %d", w.RowGroups(), w.OpenRows(), groups, rows)
+			}
+		}
 		p1, p2, p3, p4, p5, p6, p7 := piece("a", 10), piece("b", 20), piece("c", 30), piece("d", 40), piece("e", 50), piece("f", 60), piece("g", 5)
 		must(w.WritePiece(p1))
 		mark := w.MarkPieces()
@@ -321,11 +333,8 @@ func TestPiecesRewind(t *testing.T) {
 		must(w.EndRowGroup())
 		must(w.WritePiece(p7))
 		// back to p1, p4 in progress: the two row groups after are dropped
-		buf.Truncate(int(mark.Off))
-		must(w.RewindPieces(&buf, mark))
-		if w.RowGroups() != 0 || w.OpenRows() != 50 {
-			t.Fatalf("%d row groups, %d rows in progress after the rewind; want 0, 50", w.RowGroups(), w.OpenRows())
-		}
+		back(mark)
+		state(0, 50)
 		// the end fails, and is written again
 		mark = w.MarkPieces()
 		must(w.WritePiece(p6))
@@ -333,8 +342,7 @@ func TestPiecesRewind(t *testing.T) {
 		if err := w.EndRowGroup(); err == nil {
 			t.Fatal("EndRowGroup to a failing writer succeeded")
 		}
-		buf.Truncate(int(mark.Off))
-		must(w.RewindPieces(&buf, mark))
+		back(mark)
 		must(w.WritePiece(p3))
 		must(w.EndRowGroup())
 		w.DropMark()
@@ -347,11 +355,8 @@ func TestPiecesRewind(t *testing.T) {
 		must(w.WritePiece(p6))
 		must(w.EndRowGroup())
 		must(w.WritePiece(p2))
-		buf.Truncate(int(mark.Off))
-		must(w.RewindPieces(&buf, mark))
-		if w.RowGroups() != 1 || w.OpenRows() != 0 {
-			t.Fatalf("%d row groups, %d rows in progress after the rewind; want 1, 0", w.RowGroups(), w.OpenRows())
-		}
+		back(mark)
+		state(1, 0)
 		must(w.WritePiece(p7))
 		must(w.Close()) // ends the row group in progress
 		checkGroups(t, buf.Bytes(), concatCols([][]ColumnData{p1, p4, p3}), concatCols([][]ColumnData{p7}))
