@@ -169,23 +169,8 @@ func TestPiecesRoundTrip(t *testing.T) {
 					}
 				}
 				f := checkGroups(t, data, want...)
-				// the same row groups, whole
-				refData := writeFile(t, schema, os.opts, want...)
-				ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for gi, rg := range f.RowGroups() {
-					for ci, cc := range rg.Columns {
-						rc := ref.RowGroups()[gi].Columns[ci]
-						if cc.NumValues != rc.NumValues {
-							t.Errorf("row group %d, %s: %d values, whole %d", gi, strings.Join(cc.Path, "."), cc.NumValues, rc.NumValues)
-						}
-						if diff := cmp.Diff(rc.Statistics, cc.Statistics); diff != "" {
-							t.Errorf("row group %d, %s: statistics differ from the whole chunk's (-whole +pieces):\n%s",
-								gi, strings.Join(cc.Path, "."), diff)
-						}
-					}
+				for _, m := range wholeMismatches(t, f, schema, os.opts, want) {
+					t.Error(m)
 				}
 			})
 		}
@@ -503,21 +488,36 @@ func FuzzPieces(f *testing.F) {
 			}
 		}
 		f := checkGroups(t, writePieces(t, schema, opts, specs), want...)
-		refData := writeFile(t, schema, opts, want...)
-		ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for gi, rg := range f.RowGroups() {
-			for ci, cc := range rg.Columns {
-				rc := ref.RowGroups()[gi].Columns[ci]
-				if diff := cmp.Diff(rc.Statistics, cc.Statistics); diff != "" || cc.NumValues != rc.NumValues {
-					t.Fatalf("row group %d, %s: %d values (whole %d), statistics (-whole +pieces):\n%s",
-						gi, strings.Join(cc.Path, "."), cc.NumValues, rc.NumValues, diff)
-				}
-			}
+		if ms := wholeMismatches(t, f, schema, opts, want); len(ms) > 0 {
+			t.Fatal(ms[0])
 		}
 	})
+}
+
+// wholeMismatches compares the chunks of f, written in pieces, with the
+// same row groups (want) written whole: their value counts and
+// statistics, one message per difference.
+func wholeMismatches(t *testing.T, f *File, schema *Node, opts WriterOptions, want [][]ColumnData) []string {
+	t.Helper()
+	refData := writeFile(t, schema, opts, want...)
+	ref, err := OpenFile(bytes.NewReader(refData), int64(len(refData)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []string
+	for gi, rg := range f.RowGroups() {
+		for ci, cc := range rg.Columns {
+			rc := ref.RowGroups()[gi].Columns[ci]
+			path := strings.Join(cc.Path, ".")
+			if cc.NumValues != rc.NumValues {
+				ms = append(ms, fmt.Sprintf("row group %d, %s: %d values, whole %d", gi, path, cc.NumValues, rc.NumValues))
+			}
+			if diff := cmp.Diff(rc.Statistics, cc.Statistics); diff != "" {
+				ms = append(ms, fmt.Sprintf("row group %d, %s: statistics differ from the whole chunk's (-whole +pieces):\n%s", gi, path, diff))
+			}
+		}
+	}
+	return ms
 }
 
 // TestPiecesRewindForgetsChoice: pieces taken back to a mark before the
