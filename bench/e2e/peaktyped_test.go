@@ -26,6 +26,11 @@ var peakTypedRows = []int{1_300, 14_000, 100_000, 1_000_000}
 // until WriteBlock; full row groups are encoded once the next begins).
 var peakTypedMemory = []int{0, 512 << 10, 1 << 20, 4 << 20, 8 << 20}
 
+// peakTypedStream are the budgets ours is also measured with streaming
+// its blocks (TypedWriter.Stream) to the counting writer, as the peers
+// write theirs, instead of holding them until WriteBlock.
+var peakTypedStream = []int{0, 512 << 10, 4 << 20}
+
 // BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
 // writer takes to write one file of the first n orders rows (the same Go
 // structs for every writer; zstd level 1 / fastest; one row group), the
@@ -36,16 +41,34 @@ var peakTypedMemory = []int{0, 512 << 10, 1 << 20, 4 << 20, 8 << 20}
 // engine.TypedWriter (Append, WriteBlock; row groups of 122,880 rows),
 // without and with a RowGroupMemory budget (rowgroupmemory=), which
 // encodes the rows held a piece of a row group at a time to bound them
-// (row-groups: the file's); parquet-go's GenericWriter is
+// (row-groups: the file's), holding the block's row groups until
+// WriteBlock writes them to io.Discard or, with stream, streaming them to
+// a counting writer as Append encodes them (TypedWriter.Stream), which is
+// how the peers write; parquet-go's GenericWriter is
 // reused with Reset; arrow-go's pqarrow has no reuse, so each file is a
 // new FileWriter (its record, the input in its world, is built before the
 // base, as the structs are for the others). peak/block is the peak over
 // the file's bytes; retained-bytes what the writer holds after the last
 // file (after a GC).
 func BenchmarkPeakHeapTyped(b *testing.B) {
+	type config struct {
+		mem    int
+		stream bool
+	}
+	var configs []config
+	for _, mem := range peakTypedMemory {
+		configs = append(configs, config{mem, false})
+	}
+	for _, mem := range peakTypedStream {
+		configs = append(configs, config{mem, true})
+	}
 	for _, rows := range peakTypedRows {
-		for _, mem := range peakTypedMemory {
+		for _, c := range configs {
+			mem := c.mem
 			name := strconv.Itoa(rows) + "rows/impl=ours"
+			if c.stream {
+				name += "/stream"
+			}
 			if mem > 0 {
 				name += "/rowgroupmemory=" + strconv.Itoa(mem>>10) + "KiB"
 			}
@@ -53,16 +76,28 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 				orders := loadTyped(b).orders[:rows]
 				ctx := context.Background()
 				var w *engine.TypedWriter[order]
+				var out counter
 				measurePeak(b, func() int64 {
 					if w == nil {
 						w = newOrderWriter(b, mem)
 					}
+					dst := io.Writer(io.Discard)
+					if c.stream {
+						out.n = 0
+						if err := w.Stream(&out); err != nil {
+							b.Fatal(err)
+						}
+						dst = nil
+					}
 					if err := w.Append(orders); err != nil {
 						b.Fatal(err)
 					}
-					info, err := w.WriteBlock(ctx, io.Discard)
+					info, err := w.WriteBlock(ctx, dst)
 					if err != nil {
 						b.Fatal(err)
+					}
+					if c.stream && info.Bytes != out.n {
+						b.Fatalf("streamed %d bytes, BlockInfo.Bytes %d", out.n, info.Bytes)
 					}
 					b.ReportMetric(float64(info.RowGroups), "row-groups")
 					return info.Bytes

@@ -1,0 +1,462 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/evodb/writer/cdc"
+)
+
+// streamPair appends the same batches to a writer that holds its blocks
+// and to one that streams them, and checks that the streamed files are
+// the held ones, byte for byte.
+type streamPair struct {
+	t        *testing.T
+	ref, st  *TypedWriter[typedAll]
+	out      bytes.Buffer
+	want     []Row
+	streams  bool // st's block streams
+	broken   bool // st's block broke: its rows are appended again
+	breaks   int  // blocks broken by a bad batch
+	clean    int  // bad batches taken back from a streaming block
+	streamed int  // bytes that went out during Append, over the blocks
+}
+
+func newStreamPair(t *testing.T, opts TypedOptions) *streamPair {
+	t.Helper()
+	ref, err := NewTypedWriter[typedAll](opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewTypedWriter[typedAll](opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &streamPair{t: t, ref: ref, st: st}
+}
+
+// stream makes st's block stream: its bytes so far go out at once, and
+// they are the bytes ref holds.
+func (p *streamPair) stream() {
+	p.t.Helper()
+	if err := p.st.Stream(&p.out); err != nil {
+		p.t.Fatal(err)
+	}
+	p.streams = true
+	p.checkSent()
+}
+
+// checkSent checks that st's stream has exactly the row groups ref holds.
+func (p *streamPair) checkSent() {
+	p.t.Helper()
+	held := p.ref.core.typedBlock.held
+	if !bytes.Equal(p.out.Bytes(), heldBytes(&held)) {
+		p.t.Fatalf("stream has %d bytes, the held writer %d (or they differ)", p.out.Len(), held.n)
+	}
+	if sb := &p.st.core.typedBlock.held; sb.stored > 0 && sb.stored > sb.sent {
+		p.t.Fatalf("streaming block stores %d bytes, %d went out", sb.stored, sb.sent)
+	}
+}
+
+func heldBytes(h *heldFile) []byte {
+	var b bytes.Buffer
+	if err := h.writeTo(&b); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// batch appends vals (with a bad string at row bad, if not negative) to
+// both writers.
+func (p *streamPair) batch(meta Meta, vals []typedAll, bad int) {
+	t := p.t
+	t.Helper()
+	before := p.out.Len()
+	refErr := p.ref.AppendBatch(meta, vals)
+	err := p.st.AppendBatch(meta, vals)
+	if bad < 0 {
+		if refErr != nil || err != nil {
+			t.Fatalf("good batch: %v; %v", refErr, err)
+		}
+		for i := range vals {
+			p.want = append(p.want, Row{Op: meta.Op, LSN: meta.LSN, Producer: meta.Producer, Data: expectData(t, vals[i])})
+		}
+		if p.streams {
+			p.streamed += p.out.Len() - before
+			p.checkSent()
+		}
+		return
+	}
+	if !errors.Is(refErr, ErrTypedString) || !errors.Is(err, ErrTypedString) {
+		t.Fatalf("batch with a bad string at row %d: %v; %v", bad, refErr, err)
+	}
+	if !errors.Is(err, ErrStreamBroken) {
+		if p.st.Rows() != p.ref.Rows() {
+			t.Fatalf("%d rows after a refused batch, the held writer %d", p.st.Rows(), p.ref.Rows())
+		}
+		if p.streams {
+			p.clean++
+			p.checkSent()
+		}
+		return
+	}
+	// Only a batch whose rows went out breaks the block.
+	if !p.streams || p.out.Len() == before {
+		t.Fatalf("block broken by a batch that sent nothing (streams %v): %v", p.streams, err)
+	}
+	p.breaks++
+	p.broken = true
+	if err := p.st.AppendBatch(meta, vals[:1]); !errors.Is(err, ErrStreamBroken) {
+		t.Fatalf("Append to a broken block: %v", err)
+	}
+	if _, err := p.st.WriteBlock(context.Background(), nil); !errors.Is(err, ErrStreamBroken) {
+		t.Fatalf("WriteBlock of a broken block: %v", err)
+	}
+	if err := p.st.Flush(context.Background(), nil, nil); !errors.Is(err, ErrStreamBroken) {
+		t.Fatalf("Flush of a broken block: %v", err)
+	}
+	if err := p.st.Stream(io.Discard); !errors.Is(err, ErrStreamBroken) {
+		t.Fatalf("Stream of a broken block: %v", err)
+	}
+}
+
+// end writes the block out of both writers (st by Flush if flush) and
+// compares them; a broken block is dropped from both.
+func (p *streamPair) end(flush bool) {
+	t := p.t
+	t.Helper()
+	ctx := context.Background()
+	defer func() {
+		p.out.Reset()
+		p.want, p.streams, p.broken = nil, false, false
+	}()
+	if p.broken {
+		p.ref.Reset()
+		p.st.Reset()
+		return
+	}
+	// (both by Flush, or both not: Flush moves to the writer's other
+	// block, whose encoder has judged encodings on other blocks)
+	write := func(w *TypedWriter[typedAll], out io.Writer) *BlockInfo {
+		if !flush {
+			info, err := w.WriteBlock(ctx, out)
+			if err != nil {
+				t.Fatalf("writing the block: %v", err)
+			}
+			return info
+		}
+		var info *BlockInfo
+		err := w.Flush(ctx, out, func(i *BlockInfo, err error) {
+			if err != nil {
+				t.Errorf("writing the block: %v", err)
+				return
+			}
+			c := *i
+			info = &c
+		})
+		w.Wait()
+		if err != nil || info == nil {
+			t.Fatalf("Flush: %v", err)
+		}
+		return info
+	}
+	var want bytes.Buffer
+	refInfo := write(p.ref, &want)
+	dst := io.Writer(&p.out)
+	if p.streams {
+		dst = nil
+	}
+	info := write(p.st, dst)
+	if !bytes.Equal(p.out.Bytes(), want.Bytes()) {
+		t.Fatalf("block of %d rows: %d bytes streamed, %d held (or they differ)", len(p.want), p.out.Len(), want.Len())
+	}
+	if diff := cmp.Diff(refInfo, info); diff != "" {
+		t.Fatalf("BlockInfo (-held +streamed):\n%s", diff)
+	}
+	if got, _ := readTypedBlock(t, p.out.Bytes()); !cmp.Equal(p.want, got) {
+		t.Fatalf("block differs (-want +got):\n%s", cmp.Diff(p.want, got))
+	}
+}
+
+// TestTypedStream appends random batches, some refused for a bad string,
+// to a writer that streams its blocks (from the first row, or from a later
+// batch, when the bytes it holds go out at once) and to one that holds
+// them: every block streamed is the held one, byte for byte, and its
+// stream has, after each batch, exactly the row groups the other holds. A
+// bad batch breaks a streaming block only if bytes went out during it;
+// one whose rows all stayed in the row group in progress is taken back.
+func TestTypedStream(t *testing.T) {
+	for _, c := range []struct {
+		budget, groupRows int
+	}{{0, 50}, {0, 700}, {4 << 10, 700}, {48 << 10, 700}, {48 << 10, 200}} {
+		t.Run(fmt.Sprintf("budget=%d/rows=%d", c.budget, c.groupRows), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.budget), uint64(c.groupRows)))
+			p := newStreamPair(t, TypedOptions{RowGroupMemory: c.budget, RowGroupRows: c.groupRows})
+			blocks, batches := 12, 16
+			if testing.Short() {
+				blocks = 6
+			}
+			for block := range blocks {
+				from := rng.IntN(4) // stream from this batch on
+				for i := range batches {
+					if i == from {
+						p.stream()
+					}
+					if p.broken {
+						break
+					}
+					n := 1 + rng.IntN(3*c.groupRows/2)
+					vals := make([]typedAll, n)
+					for j := range vals {
+						vals[j] = randomTypedAll(rng)
+					}
+					bad := -1
+					if rng.IntN(5) == 0 {
+						bad = rng.IntN(n)
+						vals[bad].Str = "bad \xff"
+					}
+					p.batch(Meta{Op: cdc.Insert, LSN: int64(block*100 + i), Producer: "p"}, vals, bad)
+				}
+				p.end(block%3 == 2)
+			}
+			t.Logf("%d blocks broken by a bad batch, %d bad batches taken back from a streaming block, %d bytes streamed by Append",
+				p.breaks, p.clean, p.streamed)
+			if p.streamed == 0 {
+				t.Fatal("no bytes went out during Append")
+			}
+			if p.clean == 0 {
+				t.Fatal("no bad batch was taken back from a streaming block")
+			}
+			if c.budget == 0 && p.breaks == 0 {
+				t.Fatal("no block broke")
+			}
+		})
+	}
+}
+
+// flaky fails its write number failAt (counting from 1) without taking a
+// byte, and takes all the others.
+type flaky struct {
+	bytes.Buffer
+	writes, failAt int
+}
+
+func (f *flaky) Write(p []byte) (int, error) {
+	f.writes++
+	if f.writes == f.failAt {
+		return 0, errors.New("connection reset")
+	}
+	return f.Buffer.Write(p)
+}
+
+// TestTypedStreamFails: a stream that fails a write without taking a byte
+// fails the batch (taken back whole) or WriteBlock, which can be tried
+// again, and the block is the held one; one that fails part way through
+// breaks the block, which Reset drops.
+func TestTypedStreamFails(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(8, 8))
+	rows := make([]typedAll, 2000)
+	for i := range rows {
+		rows[i] = randomTypedAll(rng)
+	}
+	meta := Meta{Op: cdc.Insert, LSN: 7, Producer: "p"}
+	opts := TypedOptions{RowGroupRows: 300}
+	held := func(batches ...[]typedAll) []byte {
+		w, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range batches {
+			if err := w.AppendBatch(meta, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		if _, err := w.WriteBlock(ctx, &buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	want := held(rows[:1000], rows[1000:])
+
+	t.Run("append", func(t *testing.T) {
+		// A write fails without taking a byte where a batch's bytes begin
+		// going out: the first row group's first write (after the magic),
+		// and the first write of the second batch's (which ends the row
+		// group the first one began).
+		w, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dry := &flaky{}
+		if err := w.Stream(dry); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AppendBatch(meta, rows[:1000]); err != nil {
+			t.Fatal(err)
+		}
+		for _, failAt := range []int{2, dry.writes + 1} {
+			w, err := NewTypedWriter[typedAll](opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := &flaky{failAt: failAt}
+			if err := w.Stream(out); err != nil {
+				t.Fatal(err)
+			}
+			failed := 0
+			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
+				err := w.AppendBatch(meta, b)
+				if err != nil {
+					if errors.Is(err, ErrStreamBroken) || !strings.Contains(err.Error(), "connection reset") {
+						t.Fatalf("write %d failing: %v", failAt, err)
+					}
+					failed++
+					err = w.AppendBatch(meta, b) // again
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if failed != 1 {
+				t.Fatalf("write %d failing: %d batches failed", failAt, failed)
+			}
+			if _, err := w.WriteBlock(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("write %d failing once: the stream differs from the held block", failAt)
+			}
+		}
+	})
+	t.Run("writeblock", func(t *testing.T) {
+		w, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &flaky{}
+		if err := w.Stream(out); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
+			if err := w.AppendBatch(meta, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.failAt = out.writes + 1 // WriteBlock's first
+		if _, err := w.WriteBlock(ctx, nil); err == nil || errors.Is(err, ErrStreamBroken) {
+			t.Fatalf("WriteBlock failing on its first write: %v", err)
+		}
+		info, err := w.WriteBlock(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), want) || info.Bytes != int64(len(want)) {
+			t.Fatalf("WriteBlock failing once: %d bytes streamed, info %d, want %d", out.Len(), info.Bytes, len(want))
+		}
+	})
+	t.Run("partway", func(t *testing.T) {
+		for _, n := range []int{10, 3000, len(want) - 10} {
+			w, err := NewTypedWriter[typedAll](opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Stream(&failAfter{n: n}); err != nil {
+				t.Fatal(err)
+			}
+			err = w.AppendBatch(meta, rows[:1000])
+			if err == nil {
+				err = w.AppendBatch(meta, rows[1000:])
+			}
+			if err == nil {
+				_, err = w.WriteBlock(ctx, nil)
+			}
+			if !errors.Is(err, ErrStreamBroken) || !strings.Contains(err.Error(), "disk full") && !strings.Contains(err.Error(), "taken back") {
+				t.Fatalf("stream failing after %d bytes: %v", n, err)
+			}
+			if err := w.AppendBatch(meta, rows[:1]); !errors.Is(err, ErrStreamBroken) {
+				t.Fatalf("Append after the stream broke: %v", err)
+			}
+			w.Reset()
+			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
+				if err := w.AppendBatch(meta, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var buf bytes.Buffer
+			if _, err := w.WriteBlock(ctx, &buf); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("stream failing after %d bytes: the block after Reset differs", n)
+			}
+		}
+	})
+}
+
+// TestTypedStreamMisuse: the calls a streaming block does not take are
+// refused with an error saying why, and the block after a streamed one is
+// held again.
+func TestTypedStreamMisuse(t *testing.T) {
+	ctx := context.Background()
+	w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupRows: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]typedAll, 250)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range rows {
+		rows[i] = randomTypedAll(rng)
+	}
+	meta := Meta{Op: cdc.Insert, LSN: 1, Producer: "p"}
+	check := func(what string, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v, want an error saying %q", what, err, want)
+		}
+	}
+	check("Stream(nil)", w.Stream(nil), "Stream: nil io.Writer")
+	var out bytes.Buffer
+	if err := w.Stream(&out); err != nil {
+		t.Fatal(err)
+	}
+	check("Stream twice", w.Stream(&out), "streams already")
+	if err := w.AppendBatch(meta, rows); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() == 0 {
+		t.Fatal("nothing streamed after two full row groups")
+	}
+	_, err = w.WriteBlock(ctx, io.Discard)
+	check("WriteBlock(out) of a streaming block", err, "out must be nil")
+	check("Flush(out) of a streaming block", w.Flush(ctx, io.Discard, nil), "out must be nil")
+	info, err := w.WriteBlock(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Bytes != int64(out.Len()) || info.Rows != 250 || info.RowGroups != 3 {
+		t.Fatalf("info %+v, %d bytes streamed", info, out.Len())
+	}
+	// the next block is held
+	if err := w.AppendBatch(meta, rows); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.WriteBlock(ctx, nil)
+	check("WriteBlock(nil) of a held block", err, "WriteBlock: nil io.Writer")
+	// Reset drops the stream with the rows
+	if err := w.Stream(&out); err != nil {
+		t.Fatal(err)
+	}
+	w.Reset()
+	_, err = w.WriteBlock(ctx, nil)
+	check("WriteBlock(nil) after Reset", err, "WriteBlock: nil io.Writer")
+}
