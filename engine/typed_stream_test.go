@@ -460,3 +460,55 @@ func TestTypedStreamMisuse(t *testing.T) {
 	_, err = w.WriteBlock(ctx, nil)
 	check("WriteBlock(nil) after Reset", err, "WriteBlock: nil io.Writer")
 }
+
+// FuzzTypedStream runs a script of batches (some with a bad string),
+// Stream calls, blocks written by WriteBlock or Flush, and Resets on a
+// writer that streams and one that holds its blocks, under a budget or
+// none: see streamPair for what is checked.
+func FuzzTypedStream(f *testing.F) {
+	f.Add(uint16(0), uint8(9), []byte{0, 0, 7, 90, 5, 200, 135, 20, 4, 33, 1, 0, 6, 12, 0, 0, 4, 60, 2, 0})
+	f.Add(uint16(3000), uint8(40), []byte{4, 90, 0, 0, 5, 90, 133, 80, 4, 90, 2, 0, 3, 0, 4, 7})
+	f.Add(uint16(1), uint8(2), []byte{0, 0, 4, 5, 132, 3, 4, 9, 1, 0})
+	f.Fuzz(func(t *testing.T, budget uint16, groupRows uint8, script []byte) {
+		mem := int(budget)
+		if mem > 0 {
+			mem += 512
+		}
+		p := newStreamPair(t, TypedOptions{RowGroupMemory: mem, RowGroupRows: int(groupRows%64) + 1})
+		rng := rand.New(rand.NewPCG(uint64(budget), uint64(len(script))))
+		for k := 0; k+1 < len(script) && k < 64; k += 2 {
+			a, b := script[k], script[k+1]
+			switch a % 8 {
+			case 0:
+				if !p.streams && !p.broken {
+					p.stream()
+				}
+			case 1:
+				p.end(false)
+			case 2:
+				p.end(true)
+			case 3:
+				p.ref.Reset()
+				p.st.Reset()
+				p.out.Reset()
+				p.want, p.streams, p.broken = nil, false, false
+			default: // a batch, with a bad string at row b%n if a's high bit is set
+				if p.broken {
+					continue
+				}
+				n := int(b)%70 + 1
+				vals := make([]typedAll, n)
+				for i := range vals {
+					vals[i] = randomTypedAll(rng)
+				}
+				bad := -1
+				if a >= 128 {
+					bad = int(b) % n
+					vals[bad].Str = "\xc3("
+				}
+				p.batch(Meta{Op: cdc.Update, LSN: int64(k), Producer: "f"}, vals, bad)
+			}
+		}
+		p.end(false)
+	})
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strconv"
 	"testing"
 	"time"
@@ -133,23 +134,30 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 	// budget, each block's row group encoded while its rows are appended,
 	// a piece at every 4 MiB of raw columns (about 14,000 rows), and held
 	// until the block is written.
+	// stream: each block streamed to the counting writer as Append
+	// encodes its row groups (TypedWriter.Stream), not held until
+	// WriteBlock.
 	type config struct {
-		pipelined   bool
-		mem, groups int
+		pipelined, stream bool
+		mem, groups       int
 	}
 	var configs []config
 	for _, pipelined := range []bool{false, true} {
 		for _, mem := range []int{0, 4 << 20, 8 << 20} {
-			configs = append(configs, config{pipelined, mem, 1})
+			configs = append(configs, config{pipelined, false, mem, 1})
 		}
-		configs = append(configs, config{pipelined, 0, 8})
+		configs = append(configs, config{pipelined, false, 0, 8})
 	}
+	configs = append(configs, config{false, true, 0, 8})
 	for _, c := range configs {
 		pipelined, mem := c.pipelined, c.mem
 		{
 			name := "ours"
 			if pipelined {
 				name += "/pipelined"
+			}
+			if c.stream {
+				name += "/stream"
 			}
 			if mem > 0 {
 				name += "/rowgroupmemory=" + strconv.Itoa(mem>>20) + "MiB"
@@ -169,7 +177,16 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 				}
 				run := func() int64 {
 					var out counter
+					dst := io.Writer(&out)
+					if c.stream {
+						dst = nil
+					}
 					for i, lo := 0, 0; lo < len(td.orders); i, lo = i+1, lo+batchRows {
+						if c.stream && i%c.groups == 0 {
+							if err := w.Stream(&out); err != nil {
+								b.Fatal(err)
+							}
+						}
 						if err := w.Append(td.orders[lo:min(lo+batchRows, len(td.orders))]); err != nil {
 							b.Fatal(err)
 						}
@@ -178,9 +195,9 @@ func BenchmarkTypedRowsToParquet(b *testing.B) {
 						}
 						var err error
 						if pipelined {
-							err = w.Flush(ctx, &out, then)
+							err = w.Flush(ctx, dst, then)
 						} else {
-							_, err = w.WriteBlock(ctx, &out)
+							_, err = w.WriteBlock(ctx, dst)
 						}
 						if err != nil {
 							b.Fatal(err)
