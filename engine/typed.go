@@ -90,8 +90,9 @@ var ErrTypedMeta = errors.New("engine: typed rows: metadata from the wrong sourc
 // ErrStreamBroken is returned by a TypedWriter whose block streams (see
 // TypedWriter.Stream) once bytes that went out to the stream would have
 // to be taken back: a batch failed after a row group holding some of its
-// rows was written out, or the stream failed in the middle of a write,
-// or WriteBlock failed after writing some of the block. The file on the
+// rows was written out, or the stream took part of a write and failed,
+// or WriteBlock failed after writing some of the block, or a Flush failed
+// (and dropped the block) after some of it went out. The file on the
 // stream is unusable: the writer refuses the block until Reset, and its
 // rows must be appended again for a new block.
 var ErrStreamBroken = errors.New("engine: the block's stream is broken")
@@ -343,9 +344,6 @@ type typedBlock struct {
 	// (see spill). They hold the block's first heldRows rows.
 	held     heldFile
 	heldRows int
-	// broken is set once the block's stream has bytes that would have to
-	// be taken back (see Stream)
-	broken error
 	// ends holds every column's position at the end of the rows spill or
 	// encode writes
 	ends []typedPos
@@ -388,7 +386,6 @@ func (w *typedBlock) reset() {
 	w.held.reset()
 	w.heldRows = 0
 	w.begun = false
-	w.broken = nil
 }
 
 // memory is the bytes the block's columns take in memory.
@@ -421,8 +418,8 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 		return fmt.Errorf("engine: typed rows: invalid op %v", meta.Op)
 	}
 	b := w.typedBlock
-	if b.broken != nil {
-		return fmt.Errorf("engine: typed rows: %w", b.broken)
+	if b.held.broken != nil {
+		return fmt.Errorf("engine: typed rows: %w", b.held.broken)
 	}
 	w.undo = b.positions(w.undo[:0])
 	st := batchStart{rows: b.rows, groups: len(b.starts) / len(b.cols), groupRows: b.groupRows}
@@ -684,7 +681,6 @@ func (w *typedCore) undoBatch(st *batchStart) error {
 // out to the block's stream: the block is broken then (see Stream).
 func (w *typedCore) rewind(b *typedBlock, m parquet.PieceMark) error {
 	if err := b.held.rewind(m.Off); err != nil {
-		b.broken = err
 		return err
 	}
 	return b.pw.RewindPieces(&b.held, m)
@@ -864,6 +860,10 @@ func (w *typedCore) flush(ctx context.Context, out io.Writer, then func(*BlockIn
 	go func() {
 		defer close(done)
 		info, err := w.encode(ctx, out, b)
+		if h := &b.held; err != nil && h.broken == nil && h.sent > 0 {
+			// the block is dropped: what went out is a file cut short
+			err = fmt.Errorf("%w: the block is dropped, %d bytes of it went out: %w", ErrStreamBroken, h.sent, err)
+		}
 		b.reset()
 		if then != nil {
 			then(info, err)
@@ -877,8 +877,8 @@ func (w *typedCore) flush(ctx context.Context, out io.Writer, then func(*BlockIn
 func (w *typedCore) blockOut(out io.Writer, op string) (io.Writer, error) {
 	b := w.typedBlock
 	switch {
-	case b.broken != nil:
-		return nil, fmt.Errorf("engine: %s: %w", op, b.broken)
+	case b.held.broken != nil:
+		return nil, fmt.Errorf("engine: %s: %w", op, b.held.broken)
 	case b.held.stream != nil && out != nil:
 		return nil, fmt.Errorf("engine: %s: the block streams to the io.Writer given to Stream: out must be nil", op)
 	case b.held.stream != nil:
@@ -895,8 +895,8 @@ func (w *typedCore) stream(out io.Writer) error {
 	switch {
 	case out == nil:
 		return errors.New("engine: Stream: nil io.Writer")
-	case b.broken != nil:
-		return fmt.Errorf("engine: Stream: %w", b.broken)
+	case b.held.broken != nil:
+		return fmt.Errorf("engine: Stream: %w", b.held.broken)
 	case b.held.stream != nil:
 		return errors.New("engine: Stream: the block streams already")
 	}
@@ -1019,8 +1019,8 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	if err != nil {
 		switch {
 		case b.held.stream != nil && cw.n > 0:
-			b.broken = fmt.Errorf("%w: %d bytes of it went out before: %w", ErrStreamBroken, sent+int(cw.n), err)
-			err = b.broken
+			b.held.broken = fmt.Errorf("%w: %d bytes of it went out before: %w", ErrStreamBroken, sent+int(cw.n), err)
+			err = b.held.broken
 			if held {
 				b.pw.DropMark()
 			}
@@ -1044,7 +1044,9 @@ const heldPiece = 64 << 10
 // pieces of heldPiece bytes kept for the next blocks. While out is set,
 // writes go there instead. A block that streams (TypedWriter.Stream)
 // writes its bytes to stream as they come: the first sent bytes of the
-// file went there, and those past stored are in no piece.
+// file went there, and those past stored are in no piece. broken is set
+// once bytes that went out would have to be taken back, or the stream
+// took part of a write only.
 type heldFile struct {
 	pieces [][]byte
 	n      int
@@ -1052,6 +1054,7 @@ type heldFile struct {
 	stream io.Writer
 	sent   int
 	stored int
+	broken error
 	// recent holds the pieces used by the last blocks, round robin
 	recent [arena.ShrinkRounds]int
 	blocks int
@@ -1069,7 +1072,14 @@ func (h *heldFile) Write(p []byte) (int, error) {
 		h.n += k
 		h.sent = h.n
 		if err != nil {
-			return k, fmt.Errorf("engine: streaming the block: %w", err)
+			err = fmt.Errorf("engine: streaming the block: %w", err)
+			if k > 0 {
+				// the file on the stream is cut within a write: no rewind
+				// can take it back to where the encoder resumes
+				h.broken = fmt.Errorf("%w: the stream took %d bytes of a write of %d, then failed: %w", ErrStreamBroken, k, len(p), err)
+				return k, h.broken
+			}
+			return 0, err
 		}
 		return k, nil
 	}
@@ -1090,8 +1100,12 @@ func (h *heldFile) Write(p []byte) (int, error) {
 // rewind takes the file back to offset off, which must not be before the
 // bytes that went out to the stream.
 func (h *heldFile) rewind(off int64) error {
+	if h.broken != nil {
+		return h.broken
+	}
 	if int(off) < h.sent {
-		return fmt.Errorf("%w: %d bytes of it went out, and it would be taken back to %d", ErrStreamBroken, h.sent, off)
+		h.broken = fmt.Errorf("%w: %d bytes of it went out, and it would be taken back to %d", ErrStreamBroken, h.sent, off)
+		return h.broken
 	}
 	h.n = int(off)
 	if h.stream == nil {
@@ -1129,5 +1143,5 @@ func (h *heldFile) reset() {
 	keep = min(keep, len(h.pieces))
 	clear(h.pieces[keep:])
 	h.pieces = h.pieces[:keep]
-	h.n, h.sent, h.stored, h.stream = 0, 0, 0, nil
+	h.n, h.sent, h.stored, h.stream, h.broken = 0, 0, 0, nil, nil
 }

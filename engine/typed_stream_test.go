@@ -24,6 +24,7 @@ type streamPair struct {
 	out      bytes.Buffer
 	want     []Row
 	streams  bool // st's block streams
+	stored   int  // the bytes st's block held when it began streaming
 	broken   bool // st's block broke: its rows are appended again
 	breaks   int  // blocks broken by a bad batch
 	clean    int  // bad batches taken back from a streaming block
@@ -51,6 +52,7 @@ func (p *streamPair) stream() {
 		p.t.Fatal(err)
 	}
 	p.streams = true
+	p.stored = p.st.core.typedBlock.held.stored
 	p.checkSent()
 }
 
@@ -61,8 +63,9 @@ func (p *streamPair) checkSent() {
 	if !bytes.Equal(p.out.Bytes(), heldBytes(&held)) {
 		p.t.Fatalf("stream has %d bytes, the held writer %d (or they differ)", p.out.Len(), held.n)
 	}
-	if sb := &p.st.core.typedBlock.held; sb.stored > 0 && sb.stored > sb.sent {
-		p.t.Fatalf("streaming block stores %d bytes, %d went out", sb.stored, sb.sent)
+	// nothing more is held once the block streams
+	if sb := &p.st.core.typedBlock.held; p.streams && sb.stored != p.stored {
+		p.t.Fatalf("streaming block holds %d bytes, held %d when it began streaming", sb.stored, p.stored)
 	}
 }
 
@@ -242,17 +245,19 @@ func TestTypedStream(t *testing.T) {
 	}
 }
 
-// flaky fails its write number failAt (counting from 1) without taking a
-// byte, and takes all the others.
+// flaky fails its write number failAt (counting from 1), taking only its
+// first take bytes, and takes all the others.
 type flaky struct {
 	bytes.Buffer
-	writes, failAt int
+	writes, failAt, take int
 }
 
 func (f *flaky) Write(p []byte) (int, error) {
 	f.writes++
 	if f.writes == f.failAt {
-		return 0, errors.New("connection reset")
+		k := min(f.take, len(p))
+		f.Buffer.Write(p[:k])
+		return k, errors.New("connection reset")
 	}
 	return f.Buffer.Write(p)
 }
@@ -364,6 +369,95 @@ func TestTypedStreamFails(t *testing.T) {
 			t.Fatalf("WriteBlock failing once: %d bytes streamed, info %d, want %d", out.Len(), info.Bytes, len(want))
 		}
 	})
+	t.Run("magic", func(t *testing.T) {
+		// the file's first write (its magic) fails taking no byte: the
+		// batch is refused and can be appended again; taking two, the
+		// block breaks
+		for _, take := range []int{0, 2} {
+			w, err := NewTypedWriter[typedAll](opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := &flaky{failAt: 1, take: take}
+			if err := w.Stream(out); err != nil {
+				t.Fatal(err)
+			}
+			err = w.AppendBatch(meta, rows[:1000])
+			if err == nil || errors.Is(err, ErrStreamBroken) != (take > 0) || w.Rows() != 0 {
+				t.Fatalf("magic write taking %d bytes: %v, %d rows", take, err, w.Rows())
+			}
+			if take > 0 {
+				if err := w.AppendBatch(meta, rows[:1000]); !errors.Is(err, ErrStreamBroken) {
+					t.Fatalf("Append after a cut write: %v", err)
+				}
+				continue
+			}
+			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
+				if err := w.AppendBatch(meta, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := w.WriteBlock(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatal("magic write failing once: the stream differs from the held block")
+			}
+		}
+	})
+	t.Run("flush", func(t *testing.T) {
+		// a Flush that fails drops the block: broken if some of it went
+		// out (the rows appended), a plain error if none did (a block
+		// of less than a row group, whose magic write fails)
+		for _, n := range []int{2000, 200} {
+			w, err := NewTypedWriter[typedAll](opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := &flaky{}
+			if err := w.Stream(out); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.AppendBatch(meta, rows[:n]); err != nil {
+				t.Fatal(err)
+			}
+			out.failAt = out.writes + 1
+			var got error
+			if err := w.Flush(ctx, nil, func(_ *BlockInfo, err error) { got = err }); err != nil {
+				t.Fatal(err)
+			}
+			w.Wait()
+			if got == nil || errors.Is(got, ErrStreamBroken) != (n > 300) {
+				t.Fatalf("Flush of %d rows failing: %v", n, got)
+			}
+			if w.Rows() != 0 {
+				t.Fatalf("%d rows after a Flush", w.Rows())
+			}
+		}
+	})
+	t.Run("stream", func(t *testing.T) {
+		// Stream failing on the bytes held leaves the block held
+		w, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AppendBatch(meta, rows[:1000]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Stream(&failAfter{n: 10}); err == nil || errors.Is(err, ErrStreamBroken) {
+			t.Fatalf("Stream failing on the held bytes: %v", err)
+		}
+		if err := w.AppendBatch(meta, rows[1000:]); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := w.WriteBlock(ctx, &buf); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Fatal("the block held after a failed Stream differs")
+		}
+	})
 	t.Run("partway", func(t *testing.T) {
 		for _, n := range []int{10, 3000, len(want) - 10} {
 			w, err := NewTypedWriter[typedAll](opts)
@@ -446,6 +540,9 @@ func TestTypedStreamMisuse(t *testing.T) {
 	if info.Bytes != int64(out.Len()) || info.Rows != 250 || info.RowGroups != 3 {
 		t.Fatalf("info %+v, %d bytes streamed", info, out.Len())
 	}
+	if got, _ := readTypedBlock(t, out.Bytes()); len(got) != 250 {
+		t.Fatalf("%d rows read back, want 250", len(got))
+	}
 	// the next block is held
 	if err := w.AppendBatch(meta, rows); err != nil {
 		t.Fatal(err)
@@ -511,4 +608,60 @@ func FuzzTypedStream(f *testing.F) {
 		}
 		p.end(false)
 	})
+}
+
+// TestTypedStreamFlushOverlap streams each block and Flushes it, the next
+// block streaming and appending while the one before is encoded: the
+// blocks are those of a writer that holds its blocks and Flushes them.
+func TestTypedStreamFlushOverlap(t *testing.T) {
+	ctx := context.Background()
+	for _, budget := range []int{0, 16 << 10} {
+		opts := TypedOptions{RowGroupRows: 200, RowGroupMemory: budget}
+		ref, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := NewTypedWriter[typedAll](opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(4, uint64(budget)))
+		const blocks = 6
+		var want, got [blocks]bytes.Buffer
+		var errs [2 * blocks]error
+		for i := range blocks {
+			if err := st.Stream(&got[i]); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				vals := make([]typedAll, 1+rng.IntN(400))
+				for j := range vals {
+					vals[j] = randomTypedAll(rng)
+				}
+				meta := Meta{Op: cdc.Insert, LSN: int64(i), Producer: "p"}
+				if err := ref.AppendBatch(meta, vals); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.AppendBatch(meta, vals); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ref.Flush(ctx, &want[i], func(_ *BlockInfo, err error) { errs[2*i] = err }); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Flush(ctx, nil, func(_ *BlockInfo, err error) { errs[2*i+1] = err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ref.Wait()
+		st.Wait()
+		if err := errors.Join(errs[:]...); err != nil {
+			t.Fatal(err)
+		}
+		for i := range blocks {
+			if want[i].Len() == 0 || !bytes.Equal(want[i].Bytes(), got[i].Bytes()) {
+				t.Fatalf("budget %d, block %d: %d bytes streamed, %d held (or they differ)", budget, i, got[i].Len(), want[i].Len())
+			}
+		}
+	}
 }
