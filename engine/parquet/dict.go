@@ -299,41 +299,20 @@ const shortMax = 8
 // (applied) and, if so, whether the dictionary is kept (ok).
 func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, idx []uint32) (ok, applied bool) {
 	n := len(offsets) - 1
-	if d.words == nil {
-		d.words = new([]uint64) // not linked to a Writer's
-	}
-	*d.words = fit(*d.words, n)
-	words := asI64(*d.words)
-	// Values starting at or before last have a word to load there. The
-	// writer checked the offsets (validateColumn); offsets that do not
+	// The writer checked the offsets (validateColumn); offsets that do not
 	// rise, or leave data, go to the string build, which reports them.
 	if n < 1 || offsets[0] < 0 || int(offsets[n]) > len(data) {
 		return false, false
 	}
-	last := len(data) - 8
-	base := unsafe.Pointer(unsafe.SliceData(data))
-	o := int(offsets[0])
-	for i, e32 := range offsets[1 : n+1] {
-		e := int(e32)
-		if uint(e-o) > shortMax {
-			return false, false
-		}
-		var x uint64
-		if o <= last {
-			x = load64le(base, o)
-		} else {
-			for j := e - 1; j >= o; j-- {
-				x = x<<8 | uint64(data[j])
-			}
-		}
-		keep := ^uint64(0) >> (64 - 8*uint(e-o)) // the value's bytes
-		x &= keep
-		if y := x | ^keep; (y-ones8)&^y&high8 != 0 {
-			return false, false // a zero byte in the value
-		}
-		words[i] = int64(x)
-		o = e
+	// Every value is checked first; the words are then loaded again a
+	// batch at a time, into scratch of a batch rather than of the chunk.
+	if !shortWords(data, offsets, nil) {
+		return false, false
 	}
+	if d.words == nil {
+		d.words = new([]uint64) // not linked to a Writer's
+	}
+	*d.words = fit(*d.words, min(n, dictSample))
 	d.short = true
 	if d.w == nil {
 		d.w = new(kernels.DictInt64) // not linked to a Writer's
@@ -359,15 +338,17 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 	inSmall := true
 	for lo := 0; lo < n; lo += dictSample {
 		hi := min(lo+dictSample, n)
+		words := asI64((*d.words)[:hi-lo])
+		shortWords(data, offsets[lo:hi+1], words)
 		if inSmall {
 			before := len(d.small.values)
 			var took bool
-			if hi-lo > 1 && sameWords(words[lo:hi]) {
-				if took = d.small.insert(out[lo:lo+1], words[lo:lo+1]); took {
+			if hi-lo > 1 && sameWords(words) {
+				if took = d.small.insert(out[lo:lo+1], words[:1]); took {
 					fillIdx(out[lo+1:hi], out[lo])
 				}
 			} else {
-				took = d.small.insert(out[lo:hi], words[lo:hi])
+				took = d.small.insert(out[lo:hi], words)
 			}
 			if took {
 				for _, x := range d.small.values[before:] {
@@ -391,12 +372,12 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 			}
 		}
 		before := d.w.Len()
-		if hi-lo > 1 && sameWords(words[lo:hi]) {
-			if err := d.w.Insert(out[lo:lo+1], words[lo:lo+1]); err != nil {
+		if hi-lo > 1 && sameWords(words) {
+			if err := d.w.Insert(out[lo:lo+1], words[:1]); err != nil {
 				return false, true
 			}
 			fillIdx(out[lo+1:hi], out[lo])
-		} else if err := d.w.Insert(out[lo:hi], words[lo:hi]); err != nil {
+		} else if err := d.w.Insert(out[lo:hi], words); err != nil {
 			return false, true
 		}
 		for _, x := range d.w.Values()[before:] {
@@ -407,6 +388,41 @@ func (d *dictBytes) buildShort(data []byte, offsets []int32, limit, max16 int, i
 		}
 	}
 	return true, true
+}
+
+// shortWords reports whether the values data[offsets[i]:offsets[i+1]] are
+// all of at most shortMax bytes, none of them zero, and if words is not
+// nil sets words[i] to the little-endian word of value i (see
+// buildShort). offsets are within data.
+func shortWords(data []byte, offsets []int32, words []int64) bool {
+	// values starting at or before last have a word to load there
+	last := len(data) - 8
+	base := unsafe.Pointer(unsafe.SliceData(data))
+	o := int(offsets[0])
+	for i, e32 := range offsets[1:] {
+		e := int(e32)
+		if uint(e-o) > shortMax {
+			return false
+		}
+		var x uint64
+		if o <= last {
+			x = load64le(base, o)
+		} else {
+			for j := e - 1; j >= o; j-- {
+				x = x<<8 | uint64(data[j])
+			}
+		}
+		keep := ^uint64(0) >> (64 - 8*uint(e-o)) // the value's bytes
+		x &= keep
+		if y := x | ^keep; (y-ones8)&^y&high8 != 0 {
+			return false // a zero byte in the value
+		}
+		if words != nil {
+			words[i] = int64(x)
+		}
+		o = e
+	}
+	return true
 }
 
 // appendWord appends the value of word x (see buildShort) to the
