@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,12 +70,14 @@ func TestTypedRowsDuckDB(t *testing.T) {
 		}
 		rows[i] = r
 	}
-	// Row groups of 300 rows; and row groups cut by a memory budget too
-	// (encoded while the rows are appended, held until the block is
-	// written).
+	// Row groups of 300 rows, held until the block is written or streamed
+	// as they are encoded (TypedWriter.Stream); and row groups cut by a
+	// memory budget too (encoded while the rows are appended, held until
+	// the block is written).
 	for name, opts := range map[string]engine.TypedOptions{
-		"row-groups-of-300": {RowGroupRows: 300},
-		"row-group-memory":  {RowGroupRows: 300, RowGroupMemory: 16 << 10},
+		"row-groups-of-300":          {RowGroupRows: 300},
+		"row-groups-of-300-streamed": {RowGroupRows: 300},
+		"row-group-memory":           {RowGroupRows: 300, RowGroupMemory: 16 << 10},
 		// one row group in pieces, whose unique columns' first
 		// dictionaries fall back
 		"row-group-memory-pieces": {RowGroupMemory: 16 << 10},
@@ -83,11 +87,21 @@ func TestTypedRowsDuckDB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var buf bytes.Buffer
+			dst := io.Writer(&buf)
+			if strings.HasSuffix(name, "-streamed") {
+				if err := w.Stream(&buf); err != nil {
+					t.Fatal(err)
+				}
+				dst = nil
+			}
 			if err := w.AppendBatch(engine.Meta{Op: cdc.Insert, LSN: 42, Producer: "typed", CommitTime: base}, rows); err != nil {
 				t.Fatal(err)
 			}
-			var buf bytes.Buffer
-			if _, err := w.WriteBlock(context.Background(), &buf); err != nil {
+			if dst == nil && buf.Len() == 0 {
+				t.Fatal("nothing streamed while the rows were appended")
+			}
+			if _, err := w.WriteBlock(context.Background(), dst); err != nil {
 				t.Fatal(err)
 			}
 			if opts.RowGroupMemory > 0 && opts.RowGroupRows == 0 {
