@@ -53,8 +53,8 @@ type TypedOptions struct {
 	// encoder's buffers and dictionaries, instead of a row group's raw
 	// columns (for the orders rows, nine times their Parquet size): a
 	// block of 1 M orders rows (nine row groups) peaks at 1.5 times its
-	// file with 4 MiB, 1.8 times with 8 MiB, against 2.4 times without
-	// (streamed, 0.66 times with 4 MiB and 1.46 without:
+	// file with 4 MiB, 1.7 times with 8 MiB, against 2.3 times without
+	// (streamed, 0.65 times with 4 MiB and 1.36 without:
 	// BenchmarkPeakHeapTyped). Encoding pieces costs about a tenth to a
 	// quarter more CPU per row. Rows in memory that the next batch would
 	// take past the budget are encoded before it, so pieces end between
@@ -252,7 +252,7 @@ func (w *TypedWriter[T]) Wait() { w.core.wait() }
 // that an upload of the block can start before its last rows are
 // appended, and the writer holds no more than its row group in progress
 // (for a block of 1 M orders rows of bench/e2e, nine row groups, its peak
-// heap is 1.46 times the file instead of 2.45 without a budget, 0.38
+// heap is 1.36 times the file instead of 2.34 without a budget, 0.38
 // instead of 1.36 with 512 KiB: BenchmarkPeakHeapTyped; a block of one
 // row group gains nothing, having no row group to send before the end).
 // Streaming costs no CPU: it saves the copy of the held bytes. WriteBlock
