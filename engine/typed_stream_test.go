@@ -275,49 +275,54 @@ func TestTypedStreamFails(t *testing.T) {
 	}
 	meta := Meta{Op: cdc.Insert, LSN: 7, Producer: "p"}
 	opts := TypedOptions{RowGroupRows: 300}
-	held := func(batches ...[]typedAll) []byte {
+	// writer is a new writer, streaming to out if not nil
+	writer := func(out io.Writer) *TypedWriter[typedAll] {
+		t.Helper()
 		w, err := NewTypedWriter[typedAll](opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, b := range batches {
+		if out != nil {
+			if err := w.Stream(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return w
+	}
+	// appendAll appends the rows in two batches
+	appendAll := func(w *TypedWriter[typedAll]) {
+		t.Helper()
+		for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
 			if err := w.AppendBatch(meta, b); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	// written writes w's block to a buffer
+	written := func(w *TypedWriter[typedAll]) []byte {
+		t.Helper()
 		var buf bytes.Buffer
 		if _, err := w.WriteBlock(ctx, &buf); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
 	}
-	want := held(rows[:1000], rows[1000:])
+	w := writer(nil)
+	appendAll(w)
+	want := written(w)
 
 	t.Run("append", func(t *testing.T) {
 		// A write fails without taking a byte where a batch's bytes begin
 		// going out: the first row group's first write (after the magic),
 		// and the first write of the second batch's (which ends the row
 		// group the first one began).
-		w, err := NewTypedWriter[typedAll](opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		dry := &flaky{}
-		if err := w.Stream(dry); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.AppendBatch(meta, rows[:1000]); err != nil {
+		if err := writer(dry).AppendBatch(meta, rows[:1000]); err != nil {
 			t.Fatal(err)
 		}
 		for _, failAt := range []int{2, dry.writes + 1} {
-			w, err := NewTypedWriter[typedAll](opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := &flaky{failAt: failAt}
-			if err := w.Stream(out); err != nil {
-				t.Fatal(err)
-			}
+			w := writer(out)
 			failed := 0
 			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
 				err := w.AppendBatch(meta, b)
@@ -344,19 +349,9 @@ func TestTypedStreamFails(t *testing.T) {
 		}
 	})
 	t.Run("writeblock", func(t *testing.T) {
-		w, err := NewTypedWriter[typedAll](opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		out := &flaky{}
-		if err := w.Stream(out); err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
-			if err := w.AppendBatch(meta, b); err != nil {
-				t.Fatal(err)
-			}
-		}
+		w := writer(out)
+		appendAll(w)
 		out.failAt = out.writes + 1 // WriteBlock's first
 		if _, err := w.WriteBlock(ctx, nil); err == nil || errors.Is(err, ErrStreamBroken) {
 			t.Fatalf("WriteBlock failing on its first write: %v", err)
@@ -374,15 +369,9 @@ func TestTypedStreamFails(t *testing.T) {
 		// batch is refused and can be appended again; taking two, the
 		// block breaks
 		for _, take := range []int{0, 2} {
-			w, err := NewTypedWriter[typedAll](opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := &flaky{failAt: 1, take: take}
-			if err := w.Stream(out); err != nil {
-				t.Fatal(err)
-			}
-			err = w.AppendBatch(meta, rows[:1000])
+			w := writer(out)
+			err := w.AppendBatch(meta, rows[:1000])
 			if err == nil || errors.Is(err, ErrStreamBroken) != (take > 0) || w.Rows() != 0 {
 				t.Fatalf("magic write taking %d bytes: %v, %d rows", take, err, w.Rows())
 			}
@@ -392,11 +381,7 @@ func TestTypedStreamFails(t *testing.T) {
 				}
 				continue
 			}
-			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
-				if err := w.AppendBatch(meta, b); err != nil {
-					t.Fatal(err)
-				}
-			}
+			appendAll(w)
 			if _, err := w.WriteBlock(ctx, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -410,14 +395,8 @@ func TestTypedStreamFails(t *testing.T) {
 		// out (the rows appended), a plain error if none did (a block
 		// of less than a row group, whose magic write fails)
 		for _, n := range []int{2000, 200} {
-			w, err := NewTypedWriter[typedAll](opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := &flaky{}
-			if err := w.Stream(out); err != nil {
-				t.Fatal(err)
-			}
+			w := writer(out)
 			if err := w.AppendBatch(meta, rows[:n]); err != nil {
 				t.Fatal(err)
 			}
@@ -437,10 +416,7 @@ func TestTypedStreamFails(t *testing.T) {
 	})
 	t.Run("stream", func(t *testing.T) {
 		// Stream failing on the bytes held leaves the block held
-		w, err := NewTypedWriter[typedAll](opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := writer(nil)
 		if err := w.AppendBatch(meta, rows[:1000]); err != nil {
 			t.Fatal(err)
 		}
@@ -450,24 +426,14 @@ func TestTypedStreamFails(t *testing.T) {
 		if err := w.AppendBatch(meta, rows[1000:]); err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if _, err := w.WriteBlock(ctx, &buf); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(buf.Bytes(), want) {
+		if !bytes.Equal(written(w), want) {
 			t.Fatal("the block held after a failed Stream differs")
 		}
 	})
 	t.Run("partway", func(t *testing.T) {
 		for _, n := range []int{10, 3000, len(want) - 10} {
-			w, err := NewTypedWriter[typedAll](opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Stream(&failAfter{n: n}); err != nil {
-				t.Fatal(err)
-			}
-			err = w.AppendBatch(meta, rows[:1000])
+			w := writer(&failAfter{n: n})
+			err := w.AppendBatch(meta, rows[:1000])
 			if err == nil {
 				err = w.AppendBatch(meta, rows[1000:])
 			}
@@ -481,16 +447,8 @@ func TestTypedStreamFails(t *testing.T) {
 				t.Fatalf("Append after the stream broke: %v", err)
 			}
 			w.Reset()
-			for _, b := range [][]typedAll{rows[:1000], rows[1000:]} {
-				if err := w.AppendBatch(meta, b); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var buf bytes.Buffer
-			if _, err := w.WriteBlock(ctx, &buf); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
+			appendAll(w)
+			if !bytes.Equal(written(w), want) {
 				t.Fatalf("stream failing after %d bytes: the block after Reset differs", n)
 			}
 		}
