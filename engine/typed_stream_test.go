@@ -574,15 +574,8 @@ func FuzzTypedStream(f *testing.F) {
 func TestTypedStreamFlushOverlap(t *testing.T) {
 	ctx := context.Background()
 	for _, budget := range []int{0, 16 << 10} {
-		opts := TypedOptions{RowGroupRows: 200, RowGroupMemory: budget}
-		ref, err := NewTypedWriter[typedAll](opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := NewTypedWriter[typedAll](opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newStreamPair(t, TypedOptions{RowGroupRows: 200, RowGroupMemory: budget})
+		ref, st := p.ref, p.st
 		rng := rand.New(rand.NewPCG(4, uint64(budget)))
 		const blocks = 6
 		var want, got [blocks]bytes.Buffer
