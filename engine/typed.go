@@ -993,9 +993,7 @@ func (w *typedCore) encode(ctx context.Context, out io.Writer, b *typedBlock) (*
 	var mark parquet.PieceMark
 	if err == nil && held {
 		mark = b.pw.MarkPieces()
-		if b.held.stream == nil {
-			err = b.held.writeTo(cw)
-		}
+		err = b.held.writeTo(cw)
 		b.held.out = cw
 	}
 	g := 0
@@ -1120,9 +1118,11 @@ func (h *heldFile) rewind(off int64) error {
 	return nil
 }
 
-// writeTo writes the held bytes to out.
+// writeTo writes the held bytes that did not go out to the stream to out:
+// all of them while the block is held, none once it streams (every byte
+// then goes out as it comes, and a rewind never goes before sent).
 func (h *heldFile) writeTo(out io.Writer) error {
-	for i, rest := 0, h.n; rest > 0; i++ {
+	for i, rest := 0, h.n-h.sent; rest > 0; i++ {
 		k := min(rest, heldPiece)
 		n, err := out.Write(h.pieces[i][:k])
 		if err == nil && n != k {

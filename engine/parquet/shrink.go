@@ -151,10 +151,11 @@ func (w *Writer) shrinkBuffers() {
 		w.lens = nil
 	}
 	// Scratch of the dictionary builds that grows with a chunk's values
-	// (or the range of its integers), not with its dictionary: the words
-	// of short strings, the bitmap of an integer range.
+	// (or the range of its integers), not with its dictionary: the bitmap
+	// of an integer range.
 	// The builds' shared scratch (dictFixed.spare64, spare32): the words
-	// of short strings (8 bytes a value), the bitmap of an integer range
+	// of short strings (8 bytes a value, a batch of dictSample at a time:
+	// see buildShort), the bitmap of an integer range
 	// and its counts (see directMaxSpan), the sort's second buffers (12
 	// bytes an entry, at most a value).
 	// They also hold the values of string dictionaries (lent to the
