@@ -18,8 +18,10 @@ import (
 )
 
 // peakTypedRows are the orders rows of BenchmarkPeakHeapTyped's blocks:
-// about 46 KB, 0.36 MB, 2.3 MB and 23 MB of Parquet with ours.
-var peakTypedRows = []int{1_300, 14_000, 100_000, 1_000_000}
+// about 46 KB (a block of the do-sqlite partition mode), 0.36 MB,
+// 2.3 MB, 4.2 MB (standardRows, the standard mode's) and 23 MB of Parquet
+// with ours.
+var peakTypedRows = []int{1_300, 14_000, 100_000, standardRows, 1_000_000}
 
 // peakTypedMemory are the TypedOptions.RowGroupMemory budgets ours is
 // measured with (0: none, the rows of the row group in progress stay raw
@@ -29,22 +31,24 @@ var peakTypedMemory = []int{0, 512 << 10, 1 << 20, 4 << 20, 8 << 20}
 // peakTypedStream are the budgets ours is also measured with streaming
 // its blocks (TypedWriter.Stream) to the counting writer, as the peers
 // write theirs, instead of holding them until WriteBlock.
-var peakTypedStream = []int{0, 512 << 10, 4 << 20}
+var peakTypedStream = []int{0, 512 << 10, 1 << 20, 4 << 20}
 
 // BenchmarkPeakHeapTyped measures, for ours and the peers, the peak heap a
 // writer takes to write one file of the first n orders rows (the same Go
-// structs for every writer; zstd level 1 / fastest; one row group), the
+// structs for every writer; zstd level 1 / fastest; the peers write one
+// row group), the
 // way BenchmarkPeakHeap measures ours from JSON entries: the heap above a
 // base taken after a full GC before the writer is made, with the garbage
 // collector off while the file is written, after a warm-up of several
 // files (as many as ours needs to settle its arena). Ours is
 // engine.TypedWriter (Append, WriteBlock; row groups of 122,880 rows),
 // without and with a RowGroupMemory budget (rowgroupmemory=), which
-// encodes the rows held a piece of a row group at a time to bound them
-// (row-groups: the file's), holding the block's row groups until
-// WriteBlock writes them to io.Discard or, with stream, streaming them to
-// a counting writer as Append encodes them (TypedWriter.Stream), which is
-// how the peers write; parquet-go's GenericWriter is
+// encodes the rows held a piece of a row group at a time to bound them,
+// and for the standard block also in row groups of smallRowGroup rows
+// (rowgrouprows=); it holds the block's row groups until WriteBlock
+// writes them to io.Discard or, with stream, streams them to a counting
+// writer as Append encodes them (TypedWriter.Stream), which is how the
+// peers write (row-groups: the file's). parquet-go's GenericWriter is
 // reused with Reset; arrow-go's pqarrow has no reuse, so each file is a
 // new FileWriter (its record, the input in its world, is built before the
 // base, as the structs are for the others). peak/block is the peak over
@@ -54,16 +58,23 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 	type config struct {
 		mem    int
 		stream bool
+		rows   int // rows of a row group (batchRows when 0)
 	}
 	var configs []config
 	for _, mem := range peakTypedMemory {
-		configs = append(configs, config{mem, false})
+		configs = append(configs, config{mem, false, 0})
 	}
 	for _, mem := range peakTypedStream {
-		configs = append(configs, config{mem, true})
+		configs = append(configs, config{mem, true, 0})
 	}
 	for _, rows := range peakTypedRows {
-		for _, c := range configs {
+		cs := configs
+		if rows == standardRows {
+			// the standard block streamed in smaller row groups, as
+			// BenchmarkTypedStandardBlocks writes it
+			cs = append(cs[:len(cs):len(cs)], config{0, true, smallRowGroup})
+		}
+		for _, c := range cs {
 			mem := c.mem
 			name := strconv.Itoa(rows) + "rows/impl=ours"
 			if c.stream {
@@ -72,6 +83,9 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 			if mem > 0 {
 				name += "/rowgroupmemory=" + strconv.Itoa(mem>>10) + "KiB"
 			}
+			if c.rows > 0 {
+				name += "/rowgrouprows=" + strconv.Itoa(c.rows)
+			}
 			b.Run(name, func(b *testing.B) {
 				orders := loadTyped(b).orders[:rows]
 				ctx := context.Background()
@@ -79,7 +93,7 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 				var out counter
 				measurePeak(b, func() int64 {
 					if w == nil {
-						w = newOrderWriter(b, mem)
+						w = newOrderWriterRows(b, mem, c.rows)
 					}
 					dst := io.Writer(io.Discard)
 					if c.stream {
