@@ -193,6 +193,8 @@ func TestTypedOptionErrors(t *testing.T) {
 		want string
 	}{
 		{TypedOptions{RowGroupMemory: -1}, "negative RowGroupMemory -1"},
+		{TypedOptions{RowGroupBytes: -3}, "negative RowGroupBytes -3"},
+		{TypedOptions{RowGroupBytes: 1 << 20, RowGroupMemory: 4 << 20}, "RowGroupBytes 1048576 and RowGroupMemory 4194304 both set"},
 		{TypedOptions{RowGroupRows: -5}, "negative RowGroupRows -5"},
 		{TypedOptions{Parquet: parquet.WriterOptions{ZstdLevel: 40}}, "zstd level 40"},
 		{TypedOptions{Parquet: parquet.WriterOptions{Concurrency: -2}}, "negative concurrency -2"},
@@ -477,5 +479,149 @@ func pieceFails(t *testing.T, batches [][]typedAll, step int, opts TypedOptions)
 			t.Logf("RowGroupMemory %d, RowGroupRows %d: %d pieces, each failed once", opts.RowGroupMemory, opts.RowGroupRows, calls)
 			break // every piece was failed once
 		}
+	}
+}
+
+// TestTypedRowGroupBytes appends random batches (some refused for a bad
+// string) to writers whose row groups are bounded by their raw bytes
+// (RowGroupBytes), writes each block by WriteBlock or Flush, and checks
+// that it reads back as the rows accepted, that each row group's rows
+// take at most about RowGroupBytes as raw columns (measured by appending
+// them alone to a writer without bounds), and that row groups do not end
+// much sooner: each but the last, unless it has RowGroupRows rows, takes
+// more than half of RowGroupBytes.
+func TestTypedRowGroupBytes(t *testing.T) {
+	limits, blocks, batches := []int{1, 4 << 10, 16 << 10, 64 << 10}, 3, 16
+	if testing.Short() {
+		limits, blocks, batches = []int{1, 16 << 10}, 2, 10
+	}
+	type accepted struct {
+		meta Meta
+		row  typedAll
+	}
+	probe, err := NewTypedWriter[typedAll](TypedOptions{RowGroupRows: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawBytes := func(rows []accepted) int {
+		t.Helper()
+		probe.Reset()
+		for i := range rows {
+			if err := probe.AppendRow(rows[i].meta, &rows[i].row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return probe.core.typedBlock.memory()
+	}
+	for k, limit := range limits {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(k), 12))
+			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupBytes: limit, RowGroupRows: 700})
+			if err != nil {
+				t.Fatal(err)
+			}
+			most := 300
+			if limit < 8<<10 {
+				most = 40 // row groups of a row or a few: fewer rows
+			}
+			for block := range blocks {
+				var want []Row
+				var rows []accepted
+				lsn := int64(block * 1_000_000)
+				for range batches {
+					n := 1 + rng.IntN(most)
+					if rng.IntN(5) == 0 {
+						n = 1 + rng.IntN(8*most)
+					}
+					vals := make([]typedAll, n)
+					for i := range vals {
+						vals[i] = randomTypedAll(rng)
+					}
+					meta := Meta{Op: cdc.Insert, LSN: lsn, Producer: "p"}
+					lsn++
+					bad := -1
+					if rng.IntN(6) == 0 {
+						bad = rng.IntN(n)
+						vals[bad].Str = "bad \xff"
+					}
+					before := w.Rows()
+					err := w.AppendBatch(meta, vals)
+					if bad >= 0 {
+						if !errors.Is(err, ErrTypedString) || w.Rows() != before {
+							t.Fatalf("batch with a bad string at row %d: %v, %d rows (had %d)", bad, err, w.Rows(), before)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range vals {
+						want = append(want, Row{Op: meta.Op, LSN: meta.LSN, Producer: meta.Producer, Data: expectData(t, vals[i])})
+						rows = append(rows, accepted{meta, vals[i]})
+					}
+				}
+				var buf bytes.Buffer
+				var info *BlockInfo
+				if block%2 == 1 {
+					done := make(chan struct{})
+					if err := w.Flush(context.Background(), &buf, func(i *BlockInfo, err error) {
+						if err != nil {
+							t.Error(err)
+						} else {
+							c := *i
+							info = &c
+						}
+						close(done)
+					}); err != nil {
+						t.Fatal(err)
+					}
+					<-done
+					w.Wait()
+					if info == nil {
+						t.FailNow()
+					}
+				} else if info, err = w.WriteBlock(context.Background(), &buf); err != nil {
+					t.Fatal(err)
+				}
+				got, bf := readTypedBlock(t, buf.Bytes())
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("block %d differs (-want +got):\n%s", block, diff)
+				}
+				if info.Rows != int64(len(want)) || bf.NumRowGroups() != info.RowGroups {
+					t.Fatalf("info: %d rows, %d row groups; the file has %d rows, %d row groups", info.Rows, info.RowGroups, len(want), bf.NumRowGroups())
+				}
+				off, largest := 0, 0
+				for g := range bf.NumRowGroups() {
+					cols, err := bf.Columns(g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n := cols[1].NumLevels
+					if n < 1 || n > 700 {
+						t.Fatalf("row group %d has %d rows", g, n)
+					}
+					raw := rawBytes(rows[off : off+n])
+					largest = max(largest, raw)
+					if limit == 1 && n != 1 {
+						t.Fatalf("RowGroupBytes 1: row group %d has %d rows, want one", g, n)
+					}
+					// these rows take about 400 bytes, up to 2 KiB: the
+					// estimate from their average may pass the limit by a
+					// few, a row larger than the limit is a row group alone
+					if n > 1 && raw > limit+limit/8+2048 {
+						t.Fatalf("row group %d: %d rows take %d bytes, RowGroupBytes %d", g, n, raw, limit)
+					}
+					// rows are taken to cost the average of those in
+					// memory (after a batch taken back, the row group may
+					// go on from a piece of a few rows): a row group ends
+					// past half the limit at least
+					if g+1 < bf.NumRowGroups() && n < 700 && limit > 1 && raw <= limit/2-2048 {
+						t.Fatalf("row group %d ended at %d rows, %d bytes, RowGroupBytes %d", g, n, raw, limit)
+					}
+					off += n
+				}
+				t.Logf("block %d: %d rows in %d row groups, %d bytes; largest row group %d bytes raw", block, len(want), info.RowGroups, info.Bytes, largest)
+			}
+		})
 	}
 }

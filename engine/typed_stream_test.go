@@ -198,11 +198,16 @@ func (p *streamPair) end(flush bool) {
 // one whose rows all stayed in the row group in progress is taken back.
 func TestTypedStream(t *testing.T) {
 	for _, c := range []struct {
-		budget, groupRows int
-	}{{0, 50}, {0, 700}, {4 << 10, 700}, {48 << 10, 700}, {48 << 10, 200}} {
-		t.Run(fmt.Sprintf("budget=%d/rows=%d", c.budget, c.groupRows), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.budget), uint64(c.groupRows)))
-			p := newStreamPair(t, TypedOptions{RowGroupMemory: c.budget, RowGroupRows: c.groupRows})
+		budget, groupRows, groupBytes int
+		batch                         int // most rows of a batch (3/2 of a row group's if 0)
+	}{
+		{0, 50, 0, 0}, {0, 700, 0, 0}, {4 << 10, 700, 0, 0}, {48 << 10, 700, 0, 0}, {48 << 10, 200, 0, 0},
+		// row groups of about 10 and 120 rows (of some 400 bytes)
+		{0, 700, 4 << 10, 12}, {0, 700, 48 << 10, 150},
+	} {
+		t.Run(fmt.Sprintf("budget=%d/rows=%d/bytes=%d", c.budget, c.groupRows, c.groupBytes), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.budget+c.groupBytes), uint64(c.groupRows)))
+			p := newStreamPair(t, TypedOptions{RowGroupMemory: c.budget, RowGroupRows: c.groupRows, RowGroupBytes: c.groupBytes})
 			blocks, batches := 12, 16
 			if testing.Short() {
 				blocks = 6
@@ -216,7 +221,11 @@ func TestTypedStream(t *testing.T) {
 					if p.broken {
 						break
 					}
-					n := 1 + rng.IntN(3*c.groupRows/2)
+					most := c.batch
+					if most == 0 {
+						most = 3 * c.groupRows / 2
+					}
+					n := 1 + rng.IntN(most)
 					vals := make([]typedAll, n)
 					for j := range vals {
 						vals[j] = randomTypedAll(rng)
@@ -518,18 +527,25 @@ func TestTypedStreamMisuse(t *testing.T) {
 
 // FuzzTypedStream runs a script of batches (some with a bad string),
 // Stream calls, blocks written by WriteBlock or Flush, and Resets on a
-// writer that streams and one that holds its blocks, under a budget or
-// none: see streamPair for what is checked.
+// writer that streams and one that holds its blocks, under a budget, in
+// row groups bounded by their bytes (RowGroupBytes), or neither: see
+// streamPair for what is checked.
 func FuzzTypedStream(f *testing.F) {
 	f.Add(uint16(0), uint8(9), []byte{0, 0, 7, 90, 5, 200, 135, 20, 4, 33, 1, 0, 6, 12, 0, 0, 4, 60, 2, 0})
 	f.Add(uint16(3000), uint8(40), []byte{4, 90, 0, 0, 5, 90, 133, 80, 4, 90, 2, 0, 3, 0, 4, 7})
 	f.Add(uint16(1), uint8(2), []byte{0, 0, 4, 5, 132, 3, 4, 9, 1, 0})
+	f.Add(uint16(2000), uint8(0x80|30), []byte{0, 0, 4, 90, 5, 200, 133, 80, 4, 90, 2, 0, 4, 60, 1, 0})
 	f.Fuzz(func(t *testing.T, budget uint16, groupRows uint8, script []byte) {
 		mem := int(budget)
 		if mem > 0 {
 			mem += 512
 		}
-		p := newStreamPair(t, TypedOptions{RowGroupMemory: mem, RowGroupRows: int(groupRows%64) + 1})
+		opts := TypedOptions{RowGroupMemory: mem, RowGroupRows: int(groupRows%64) + 1}
+		if groupRows&0x80 != 0 {
+			// the bytes bound row groups instead (RowGroupBytes)
+			opts.RowGroupMemory, opts.RowGroupBytes = 0, mem
+		}
+		p := newStreamPair(t, opts)
 		rng := rand.New(rand.NewPCG(uint64(budget), uint64(len(script))))
 		for k := 0; k+1 < len(script) && k < 64; k += 2 {
 			a, b := script[k], script[k+1]

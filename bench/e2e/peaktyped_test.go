@@ -44,8 +44,8 @@ var peakTypedStream = []int{0, 512 << 10, 1 << 20, 4 << 20}
 // engine.TypedWriter (Append, WriteBlock; row groups of 122,880 rows),
 // without and with a RowGroupMemory budget (rowgroupmemory=), which
 // encodes the rows held a piece of a row group at a time to bound them,
-// and for the standard block also in row groups of smallRowGroup rows
-// (rowgrouprows=); it holds the block's row groups until WriteBlock
+// and for the standard block also with row groups ended at
+// standardGroupBytes of raw columns (rowgroupbytes=, RowGroupBytes); it holds the block's row groups until WriteBlock
 // writes them to io.Discard or, with stream, streams them to a counting
 // writer as Append encodes them (TypedWriter.Stream), which is how the
 // peers write (row-groups: the file's). parquet-go's GenericWriter is
@@ -58,7 +58,7 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 	type config struct {
 		mem    int
 		stream bool
-		rows   int // rows of a row group (batchRows when 0)
+		bytes  int // TypedOptions.RowGroupBytes
 	}
 	var configs []config
 	for _, mem := range peakTypedMemory {
@@ -70,9 +70,9 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 	for _, rows := range peakTypedRows {
 		cs := configs
 		if rows == standardRows {
-			// the standard block streamed in smaller row groups, as
-			// BenchmarkTypedStandardBlocks writes it
-			cs = append(cs[:len(cs):len(cs)], config{0, true, smallRowGroup})
+			// the standard block streamed in row groups bounded by
+			// their bytes, as BenchmarkTypedStandardBlocks writes it
+			cs = append(cs[:len(cs):len(cs)], config{0, true, standardGroupBytes})
 		}
 		for _, c := range cs {
 			mem := c.mem
@@ -83,8 +83,8 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 			if mem > 0 {
 				name += "/rowgroupmemory=" + strconv.Itoa(mem>>10) + "KiB"
 			}
-			if c.rows > 0 {
-				name += "/rowgrouprows=" + strconv.Itoa(c.rows)
+			if c.bytes > 0 {
+				name += "/rowgroupbytes=" + strconv.Itoa(c.bytes>>20) + "MiB"
 			}
 			b.Run(name, func(b *testing.B) {
 				orders := loadTyped(b).orders[:rows]
@@ -93,7 +93,7 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 				var out counter
 				measurePeak(b, func() int64 {
 					if w == nil {
-						w = newOrderWriterRows(b, mem, c.rows)
+						w = newOrderWriterBytes(b, mem, c.bytes)
 					}
 					dst := io.Writer(io.Discard)
 					if c.stream {

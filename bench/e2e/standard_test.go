@@ -20,10 +20,10 @@ import (
 // with ours, in two row groups (122,880 rows and the rest).
 const standardRows = 180_000
 
-// smallRowGroup is the row group, in rows, that brings a streamed
-// standardRows block under twice its size in peak heap without a
-// RowGroupMemory budget (about 5 MB of raw columns).
-const smallRowGroup = 24_576
+// standardGroupBytes is the TypedOptions.RowGroupBytes that brings a
+// streamed standardRows block under twice its size in peak heap without
+// a RowGroupMemory budget: row groups of about 26,000 orders rows.
+const standardGroupBytes = 4 << 20
 
 // BenchmarkTypedStandardBlocks writes the orders rows (1 M) as blocks of
 // standardRows rows, each block its own file, the way the writer cuts a
@@ -33,19 +33,19 @@ const smallRowGroup = 24_576
 // streaming it as Append encodes its row groups (stream, see
 // TypedWriter.Stream), without a budget or with a RowGroupMemory budget
 // (rowgroupmemory=), which encodes the rows a piece at a time to bound
-// the raw rows held, or in row groups of 24,576 rows
-// (rowgrouprows=24576, streamed), which bounds them by ending row groups
-// sooner: BenchmarkPeakHeapTyped/180000rows measures the memory of each. The peers write a file per block: parquet-go's
+// the raw rows held, or with row groups ended at 5 MiB of raw columns
+// (rowgroupbytes=5MiB, streamed: TypedOptions.RowGroupBytes), which
+// bounds them by ending row groups sooner: BenchmarkPeakHeapTyped/180000rows measures the memory of each. The peers write a file per block: parquet-go's
 // GenericWriter, reused with Reset; arrow-go's pqarrow FileWriter, a new
 // one per block (it has no reuse), from a record per block built in the
 // timed loop as BenchmarkTypedRowsToParquet builds its records.
 // cpu-ns/row is the CPU time of all goroutines over the rows.
 func BenchmarkTypedStandardBlocks(b *testing.B) {
 	type config struct {
-		stream    bool
-		mem, rows int
+		stream     bool
+		mem, bytes int
 	}
-	configs := []config{{false, 0, 0}, {true, 0, 0}, {true, 512 << 10, 0}, {true, 1 << 20, 0}, {true, 0, smallRowGroup}}
+	configs := []config{{false, 0, 0}, {true, 0, 0}, {true, 512 << 10, 0}, {true, 1 << 20, 0}, {true, 0, standardGroupBytes}}
 	for _, c := range configs {
 		name := "impl=ours/held"
 		if c.stream {
@@ -54,12 +54,12 @@ func BenchmarkTypedStandardBlocks(b *testing.B) {
 		if c.mem > 0 {
 			name += "/rowgroupmemory=" + strconv.Itoa(c.mem>>10) + "KiB"
 		}
-		if c.rows > 0 {
-			name += "/rowgrouprows=" + strconv.Itoa(c.rows)
+		if c.bytes > 0 {
+			name += "/rowgroupbytes=" + strconv.Itoa(c.bytes>>20) + "MiB"
 		}
 		b.Run(name, func(b *testing.B) {
 			td := loadTyped(b)
-			w := newOrderWriterRows(b, c.mem, c.rows)
+			w := newOrderWriterBytes(b, c.mem, c.bytes)
 			ctx := context.Background()
 			run := func() int64 {
 				var out counter

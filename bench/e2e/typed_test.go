@@ -89,18 +89,16 @@ func reportRows(b *testing.B, rows int, out int64, cpu0 int64) {
 // groups of batchRows rows, and the given TypedOptions.RowGroupMemory.
 func newOrderWriter(b *testing.B, rowGroupMemory int) *engine.TypedWriter[order] {
 	b.Helper()
-	return newOrderWriterRows(b, rowGroupMemory, 0)
+	return newOrderWriterBytes(b, rowGroupMemory, 0)
 }
 
-// newOrderWriterRows is newOrderWriter with row groups of rowGroupRows
-// rows (batchRows when 0).
-func newOrderWriterRows(b *testing.B, rowGroupMemory, rowGroupRows int) *engine.TypedWriter[order] {
+// newOrderWriterBytes is newOrderWriter with the given
+// TypedOptions.RowGroupBytes too.
+func newOrderWriterBytes(b *testing.B, rowGroupMemory, rowGroupBytes int) *engine.TypedWriter[order] {
 	b.Helper()
-	if rowGroupRows == 0 {
-		rowGroupRows = batchRows
-	}
 	w, err := engine.NewTypedWriter[order](engine.TypedOptions{
-		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: rowGroupRows, RowGroupMemory: rowGroupMemory})
+		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows,
+		RowGroupMemory: rowGroupMemory, RowGroupBytes: rowGroupBytes})
 	if err != nil {
 		b.Fatal(err)
 	}
