@@ -34,24 +34,25 @@ type TypedOptions struct {
 	// block may hold fewer); 0 means DefaultRowGroupRows.
 	RowGroupRows int
 	// RowGroupBytes, if positive, ends a row group sooner: once its rows
-	// take RowGroupBytes bytes as raw columns, the next row begins the
-	// next row group (a row larger than that makes a row group of its
-	// own). Rows are taken to cost what the row group's rows cost on
-	// average, measured again at least every 64 rows, so a row group
-	// passes RowGroupBytes by a little when its rows grow. Row groups then
-	// follow the width of the rows, where RowGroupRows counts them: the
-	// writer holds at most one row group of raw columns, so with Stream
-	// its memory is about RowGroupBytes plus its encoder's buffers and
-	// dictionaries, whatever the block's size. Smaller row groups make a
+	// take about RowGroupBytes bytes as raw columns, the next row begins
+	// the next row group (a row group has at least one row, however
+	// large). Rows are taken to cost what the row group's rows in memory
+	// cost on average (at its start, those of the row group before),
+	// measured again after every stretch of rows (128 KiB of T values)
+	// and every quarter of the room left, so a row group passes
+	// RowGroupBytes by little, unless rows come that are more than four
+	// times larger than those before them (rows k times larger pass it by
+	// up to k/4-1 times the room that was left). Row groups then follow the
+	// rows, where RowGroupRows counts them: the block being appended
+	// holds one row group of raw columns at most, so a streamed block
+	// takes about RowGroupBytes plus the encoder's buffers and
+	// dictionaries, whatever its size (a block Flush encodes holds its
+	// last row group too, until it is written). Smaller row groups make a
 	// larger file (a dictionary page per column chunk, fewer repeats for
-	// zstd) and cost some CPU per row: for blocks of 180,000 orders rows
-	// of bench/e2e (4.2 MB, the standard partition mode's), row groups of
-	// about 5 MB of raw columns (24,576 rows) peak at 1.84 times the file
-	// streamed, against 7.5 times with the default row groups, for a file
-	// 7.6 % larger and about a sixth more CPU per row
-	// (BenchmarkPeakHeapTyped, BenchmarkTypedStandardBlocks). It bounds
-	// the same raw rows as RowGroupMemory, by cutting row groups instead
-	// of pages: the two cannot be set together.
+	// zstd) and cost some CPU per row (BenchmarkPeakHeapTyped and
+	// BenchmarkTypedStandardBlocks in bench/e2e measure both). It bounds
+	// the same raw rows as RowGroupMemory, by ending row groups instead
+	// of encoding pieces of them: the two cannot be set together.
 	RowGroupBytes int
 	// RowGroupMemory, if positive, bounds the memory the rows appended
 	// since the last block take as raw columns: when the next row would
@@ -360,10 +361,15 @@ type typedBlock struct {
 	starts    []typedPos
 	groupRows int
 	// checkAt is the number of rows in memory up to which append takes
-	// them to fit RowGroupMemory without measuring them again, and perRow
-	// their bytes per row at the last measure (see roomRows)
+	// them to fit RowGroupMemory (or RowGroupBytes) without measuring
+	// them again, and perRow their bytes per row at the last measure (see
+	// roomRows, groupRoom)
 	checkAt int
 	perRow  float64
+	// openBytes is the raw bytes of the rows of the row group in progress
+	// that are encoded as pieces (without a budget, those a batch taken
+	// back left there: see undoBatch)
+	openBytes int
 
 	// the block's encoder (each block has its own: one may be encoded by
 	// Flush's goroutine while row groups of the other are), and whether it
@@ -416,7 +422,7 @@ func (w *typedBlock) reset() {
 	}
 	w.rows = 0
 	w.starts = w.positions(w.starts[:0])
-	w.groupRows, w.checkAt = 0, 0
+	w.groupRows, w.checkAt, w.openBytes = 0, 0, 0
 	w.held.reset()
 	w.heldRows = 0
 	w.begun = false
@@ -427,6 +433,16 @@ func (w *typedBlock) memory() int {
 	n := 0
 	for i := range w.cols {
 		n += w.cols[i].bytesAt(w.cols[i].pos())
+	}
+	return n
+}
+
+// bytesBetween is the bytes the columns take from positions from to
+// positions to.
+func (w *typedBlock) bytesBetween(from, to []typedPos) int {
+	n := 0
+	for i := range w.cols {
+		n += w.cols[i].bytesAt(to[i]) - w.cols[i].bytesAt(from[i])
 	}
 	return n
 }
@@ -462,7 +478,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 	// Rows in memory that the whole batch would take past the budget are
 	// encoded before it, in row groups of their own, so that the budget
 	// rarely cuts a row group where a batch began (see spill).
-	if budget && b.rows > b.heldRows && w.roomRows(n, w.opts.RowGroupMemory, b.rows-b.heldRows) < n {
+	if budget && b.rows > b.heldRows && w.roomRows(n) < n {
 		if err := w.spill(&st); err != nil {
 			return errors.Join(err, w.undoBatch(&st))
 		}
@@ -476,16 +492,16 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 		if budget {
 			// no more rows than fit the budget, after encoding those in
 			// memory if not one more does
-			fit := w.roomRows(k, w.opts.RowGroupMemory, b.rows-b.heldRows)
+			fit := w.roomRows(k)
 			if fit < 1 && b.rows > b.heldRows {
 				if err := w.spill(&st); err != nil {
 					return errors.Join(err, w.undoBatch(&st))
 				}
-				fit = w.roomRows(k, w.opts.RowGroupMemory, b.rows-b.heldRows)
+				fit = w.roomRows(k)
 			}
 			k = min(k, max(fit, 1))
 		}
-		if b.groupRows == w.opts.RowGroupRows || b.groupRows > 0 && w.opts.RowGroupBytes > 0 && w.roomRows(1, w.opts.RowGroupBytes, b.groupRows) < 1 {
+		if b.groupRows == w.opts.RowGroupRows || b.groupRows > 0 && w.opts.RowGroupBytes > 0 && w.groupRoom(1) < 1 {
 			// the row group before is full: the next one starts here
 			b.starts = b.positions(b.starts)
 			b.groupRows = 0
@@ -502,7 +518,7 @@ func (w *typedCore) append(base unsafe.Pointer, n int, meta *Meta) error {
 		if w.opts.RowGroupBytes > 0 {
 			// no more rows than fit the row group's bytes; at least one
 			// (the row group is new, or the row before fit)
-			k = min(k, max(w.roomRows(k, w.opts.RowGroupBytes, b.groupRows), 1))
+			k = min(k, max(w.groupRoom(k), 1))
 		}
 		if err := w.shredRows(base, k, meta, b.rows-st.rows); err != nil {
 			return errors.Join(err, w.undoBatch(&st))
@@ -536,6 +552,8 @@ type batchStart struct {
 	// batch up to mark, those of the batch after it
 	spilled bool
 	mark    parquet.PieceMark
+	// openBytes is typedBlock.openBytes at mark
+	openBytes int
 }
 
 // Rows measured at most between two measures of the memory of the rows in
@@ -546,50 +564,61 @@ const (
 	probeRows   = 16
 )
 
-// roomRows is how many more rows fit in limit bytes beside counted rows
-// (RowGroupMemory beside the rows in memory, or RowGroupBytes beside the
-// rows of the row group in progress, which may have some of them encoded
-// as a piece: see spill), estimated from the bytes per row of the rows in
-// memory (of the last measure, if none is in memory), at least k if they
-// are known to fit: the memory is measured again once more than
-// measureRows rows (a stretch, with RowGroupBytes) or than half the room
+// roomRows is how many more rows fit in RowGroupMemory beside the rows in
+// memory, estimated from their bytes per row (of the last measure, if no
+// row is in memory), at least k if they are known to fit: the memory is
+// measured again once more than measureRows rows or than half the room
 // left were shredded since the last measure, so that rows that grow are
-// seen. Before any measure, it
-// is probeRows with RowGroupMemory, and a row with RowGroupBytes, whose
-// first row group must not pass it by more than a row; with
-// RowGroupBytes, fewer than probeRows rows in memory are measured
-// together with the last measure.
-func (w *typedCore) roomRows(k, limit, counted int) int {
+// seen.
+func (w *typedCore) roomRows(k int) int {
 	b := w.typedBlock
 	inMem := b.rows - b.heldRows
 	if inMem+k <= b.checkAt {
 		return b.checkAt - inMem
 	}
-	if m := float64(b.memory()); inMem > 0 && (inMem >= probeRows || b.perRow <= 0 || w.opts.RowGroupMemory > 0) {
-		b.perRow = m / float64(inMem)
-	} else if inMem > 0 {
-		// RowGroupBytes, a few rows in memory (after a cut, or a row
-		// group that goes on from a piece): the last measure stands for
-		// the rest of probeRows, so that a row smaller than the others
-		// does not let the rows of the piece pass the limit
-		b.perRow = (m + b.perRow*float64(probeRows-inMem)) / probeRows
+	if inMem > 0 {
+		b.perRow = float64(b.memory()) / float64(inMem)
 	}
 	if b.perRow <= 0 {
 		b.checkAt = 0
-		if w.opts.RowGroupBytes > 0 {
-			return 1
-		}
 		return probeRows
 	}
-	fit := int(max(float64(limit)/b.perRow-float64(counted), 0))
-	win := measureRows
-	if w.opts.RowGroupBytes > 0 {
-		// a stretch of rows between measures: shredding rows a few at
-		// a time would cost more than the measures, and a row group
-		// passes its limit by at most a stretch of rows that grew
-		win = max(win, w.stretch)
+	fit := int(max(float64(w.opts.RowGroupMemory)/b.perRow-float64(inMem), 0))
+	b.checkAt = inMem + min(fit/2, measureRows)
+	return fit
+}
+
+// groupRoom is how many more rows the row group in progress may take now
+// within RowGroupBytes beside its rows in memory and those a batch taken
+// back left encoded as a piece (see undoBatch; no budget is set, so these
+// are all its rows): 0 when the next row would pass it, else at least
+// one, at most a stretch of rows and a quarter of the room left, at the
+// bytes per row of its rows in memory (of the last measure, if none is in
+// memory: the row group's start, or a piece's end). The memory is measured
+// again once the rows returned were taken, so that rows that grow are
+// seen before the row group passes the limit by much: rows k times larger
+// than the estimate pass it by at most k/4-1 times the room left.
+func (w *typedCore) groupRoom(k int) int {
+	b := w.typedBlock
+	inMem := b.rows - b.heldRows
+	if inMem+k <= b.checkAt {
+		return b.checkAt - inMem
 	}
-	b.checkAt = inMem + min(fit/2, win)
+	used := b.openBytes
+	if inMem > 0 {
+		m := b.memory()
+		used += m
+		b.perRow = float64(m) / float64(inMem)
+	}
+	if b.perRow <= 0 {
+		b.checkAt = 0
+		return 1 // a row to measure
+	}
+	fit := int(max(float64(w.opts.RowGroupBytes-used)/b.perRow, 0))
+	if fit > 0 {
+		fit = min(max(fit/4, 1), w.stretch)
+	}
+	b.checkAt = inMem + fit
 	return fit
 }
 
@@ -631,9 +660,26 @@ func (w *typedCore) spill(st *batchStart) error {
 			return errors.Join(wrap(err), rerr)
 		}
 		st.mark, st.spilled = b.pw.MarkPieces(), true
+		// the raw bytes of the row group left open at the mark: its
+		// pieces before this spill, if it is the first row group in
+		// memory, and its rows up to the batch
+		st.openBytes = 0
+		if b.pw.OpenRows() > 0 {
+			st.openBytes = b.bytesBetween(b.starts[g*len(b.cols):(g+1)*len(b.cols)], w.undo)
+			if g == 0 {
+				st.openBytes += b.openBytes
+			}
+		}
 		from = w.undo
 	}
 	err := w.writeSpan(b, from, end, &g)
+	if last := len(b.starts)/len(b.cols) - 1; b.pw.OpenRows() == 0 {
+		b.openBytes = 0
+	} else if last == 0 {
+		b.openBytes += b.bytesBetween(b.starts[:len(b.cols)], end)
+	} else {
+		b.openBytes = b.bytesBetween(b.starts[last*len(b.cols):], end)
+	}
 	// The rows in memory are held now, up to the mark at least: undoBatch
 	// takes the pieces back to it if this failed.
 	b.heldRows = b.rows
@@ -727,7 +773,7 @@ func (w *typedCore) undoBatch(st *batchStart) error {
 	}
 	// Every row in memory was the batch's; the encoder goes back to the
 	// rows before it.
-	b.heldRows = st.rows
+	b.heldRows, b.openBytes = st.rows, st.openBytes
 	err := w.rewind(b, st.mark)
 	b.pw.DropMark()
 	b.starts, b.groupRows = b.positions(b.starts[:0]), int(b.pw.OpenRows())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -483,13 +484,14 @@ func pieceFails(t *testing.T, batches [][]typedAll, step int, opts TypedOptions)
 }
 
 // TestTypedRowGroupBytes appends random batches (some refused for a bad
-// string) to writers whose row groups are bounded by their raw bytes
-// (RowGroupBytes), writes each block by WriteBlock or Flush, and checks
-// that it reads back as the rows accepted, that each row group's rows
-// take at most about RowGroupBytes as raw columns (measured by appending
-// them alone to a writer without bounds), and that row groups do not end
-// much sooner: each but the last, unless it has RowGroupRows rows, takes
-// more than half of RowGroupBytes.
+// string, some of rows several times wider than the others) to writers
+// whose row groups are bounded by their raw bytes (RowGroupBytes), writes
+// each block by WriteBlock or Flush, and checks that it reads back as the
+// rows accepted, and that each row group's rows (measured by appending
+// them alone to a writer without bounds) take at most about RowGroupBytes
+// as raw columns (a quarter more if it holds wide rows and narrow ones,
+// as TypedOptions.RowGroupBytes admits for rows five times larger), and
+// more than half of it if the next row group began for want of room.
 func TestTypedRowGroupBytes(t *testing.T) {
 	limits, blocks, batches := []int{1, 4 << 10, 16 << 10, 64 << 10}, 3, 16
 	if testing.Short() {
@@ -498,6 +500,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 	type accepted struct {
 		meta Meta
 		row  typedAll
+		wide bool
 	}
 	probe, err := NewTypedWriter[typedAll](TypedOptions{RowGroupRows: 1 << 30})
 	if err != nil {
@@ -515,7 +518,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 	}
 	for k, limit := range limits {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(k), 12))
+			rng := rand.New(rand.NewPCG(uint64(k), 13))
 			w, err := NewTypedWriter[typedAll](TypedOptions{RowGroupBytes: limit, RowGroupRows: 700})
 			if err != nil {
 				t.Fatal(err)
@@ -524,6 +527,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 			if limit < 8<<10 {
 				most = 40 // row groups of a row or a few: fewer rows
 			}
+			wideGroups := 0
 			for block := range blocks {
 				var want []Row
 				var rows []accepted
@@ -531,11 +535,16 @@ func TestTypedRowGroupBytes(t *testing.T) {
 				for range batches {
 					n := 1 + rng.IntN(most)
 					if rng.IntN(5) == 0 {
-						n = 1 + rng.IntN(8*most)
+						n = 1 + rng.IntN(4*most)
 					}
+					// rows of about 1.5 KiB instead of about 300 bytes
+					wide := rng.IntN(4) == 0
 					vals := make([]typedAll, n)
 					for i := range vals {
 						vals[i] = randomTypedAll(rng)
+						if wide {
+							vals[i].Str = strings.Repeat("w", 1000+rng.IntN(500))
+						}
 					}
 					meta := Meta{Op: cdc.Insert, LSN: lsn, Producer: "p"}
 					lsn++
@@ -557,7 +566,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 					}
 					for i := range vals {
 						want = append(want, Row{Op: meta.Op, LSN: meta.LSN, Producer: meta.Producer, Data: expectData(t, vals[i])})
-						rows = append(rows, accepted{meta, vals[i]})
+						rows = append(rows, accepted{meta, vals[i], wide})
 					}
 				}
 				var buf bytes.Buffer
@@ -590,7 +599,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 				if info.Rows != int64(len(want)) || bf.NumRowGroups() != info.RowGroups {
 					t.Fatalf("info: %d rows, %d row groups; the file has %d rows, %d row groups", info.Rows, info.RowGroups, len(want), bf.NumRowGroups())
 				}
-				off, largest := 0, 0
+				prev, off, largest := 0, 0, 0
 				for g := range bf.NumRowGroups() {
 					cols, err := bf.Columns(g)
 					if err != nil {
@@ -600,27 +609,38 @@ func TestTypedRowGroupBytes(t *testing.T) {
 					if n < 1 || n > 700 {
 						t.Fatalf("row group %d has %d rows", g, n)
 					}
-					raw := rawBytes(rows[off : off+n])
+					group := rows[off : off+n]
+					raw := rawBytes(group)
 					largest = max(largest, raw)
 					if limit == 1 && n != 1 {
 						t.Fatalf("RowGroupBytes 1: row group %d has %d rows, want one", g, n)
 					}
-					// these rows take about 400 bytes, up to 2 KiB: the
+					// narrow rows take about 300 bytes, up to 2 KiB: the
 					// estimate from their average may pass the limit by a
-					// few, a row larger than the limit is a row group alone
-					if n > 1 && raw > limit+limit/8+2048 {
+					// few; wide rows after narrow ones (about five times
+					// larger), by up to a quarter of it more (5/4-1)
+					most := limit + limit/8 + 2048
+					// (the rows of the row group before set its first
+					// estimate)
+					from := rows[prev : off+n]
+					// (a block's first row group starts from the estimate
+					// of an earlier block, whose rows may be narrow)
+					if g == 0 && block > 0 || slices.ContainsFunc(from, func(a accepted) bool { return a.wide != from[0].wide }) {
+						most += limit / 4
+						wideGroups++
+					}
+					if n > 1 && raw > most {
 						t.Fatalf("row group %d: %d rows take %d bytes, RowGroupBytes %d", g, n, raw, limit)
 					}
-					// rows are taken to cost the average of those in
-					// memory (after a batch taken back, the row group may
-					// go on from a piece of a few rows): a row group ends
-					// past half the limit at least
-					if g+1 < bf.NumRowGroups() && n < 700 && limit > 1 && raw <= limit/2-2048 {
+					if g+1 < bf.NumRowGroups() && n < 700 && limit > 1 && 2*raw <= limit-2048 {
 						t.Fatalf("row group %d ended at %d rows, %d bytes, RowGroupBytes %d", g, n, raw, limit)
 					}
-					off += n
+					prev, off = off, off+n
 				}
 				t.Logf("block %d: %d rows in %d row groups, %d bytes; largest row group %d bytes raw", block, len(want), info.RowGroups, info.Bytes, largest)
+			}
+			if limit > 1 && wideGroups == 0 {
+				t.Fatal("no row group held both narrow and wide rows")
 			}
 		})
 	}

@@ -22,7 +22,7 @@ const standardRows = 180_000
 
 // standardGroupBytes is the TypedOptions.RowGroupBytes that brings a
 // streamed standardRows block under twice its size in peak heap without
-// a RowGroupMemory budget: row groups of about 26,000 orders rows.
+// a RowGroupMemory budget: row groups of about 20,000 orders rows.
 const standardGroupBytes = 4 << 20
 
 // BenchmarkTypedStandardBlocks writes the orders rows (1 M) as blocks of
@@ -33,8 +33,8 @@ const standardGroupBytes = 4 << 20
 // streaming it as Append encodes its row groups (stream, see
 // TypedWriter.Stream), without a budget or with a RowGroupMemory budget
 // (rowgroupmemory=), which encodes the rows a piece at a time to bound
-// the raw rows held, or with row groups ended at 5 MiB of raw columns
-// (rowgroupbytes=5MiB, streamed: TypedOptions.RowGroupBytes), which
+// the raw rows held, or with row groups ended at 4 MiB of raw columns
+// (rowgroupbytes=4MiB, streamed: TypedOptions.RowGroupBytes), which
 // bounds them by ending row groups sooner: BenchmarkPeakHeapTyped/180000rows measures the memory of each. The peers write a file per block: parquet-go's
 // GenericWriter, reused with Reset; arrow-go's pqarrow FileWriter, a new
 // one per block (it has no reuse), from a record per block built in the
