@@ -467,8 +467,7 @@ func (w *Writer) writePiece(c *ColumnData, l *leaf, s *leafStream) error {
 		r.stats.Min, r.stats.Max = nil, nil
 		if p.stats.Min != nil {
 			k := len(p.stats.Min)
-			r.stats.Min = r.statBytes[:k:k]
-			r.stats.Max = r.statBytes[k:len(r.statBytes):len(r.statBytes)]
+			r.stats.Min, r.stats.Max = statPair(r.statBytes, k)
 		}
 	} else {
 		*r = pieceRec{statBytes: r.statBytes[:0]}
@@ -524,8 +523,7 @@ func (w *Writer) dictPieceStats(c *ColumnData, s *leafStream, nv int) Statistics
 	}
 	buf := append(append(w.pieceStat[:0], lo...), hi...)
 	w.pieceStat = buf
-	st.Min = buf[:len(lo):len(lo)]
-	st.Max = buf[len(lo):len(buf):len(buf)]
+	st.Min, st.Max = statPair(buf, len(lo))
 	return st
 }
 
@@ -558,9 +556,7 @@ func (w *Writer) mergeStats(r *pieceRec, ps *Statistics, nv int, t PhysicalType)
 	// (lo and hi may lie in r.statBytes: through a copy)
 	w.pieceMerge = append(append(w.pieceMerge[:0], lo...), hi...)
 	r.statBytes = append(r.statBytes[:0], w.pieceMerge...)
-	k := len(lo)
-	r.stats.Min = r.statBytes[:k:k]
-	r.stats.Max = r.statBytes[k:len(r.statBytes):len(r.statBytes)]
+	r.stats.Min, r.stats.Max = statPair(r.statBytes, len(lo))
 }
 
 // statLess reports whether encoded statistic a orders before b for
@@ -705,8 +701,7 @@ func (w *Writer) EndRowGroup() error {
 		m.statsOwn = r.stats
 		if r.stats.Min != nil {
 			k := len(r.stats.Min)
-			m.statsOwn.Min = m.statBytes[:k:k]
-			m.statsOwn.Max = m.statBytes[k:len(m.statBytes):len(m.statBytes)]
+			m.statsOwn.Min, m.statsOwn.Max = statPair(m.statBytes, k)
 		}
 		m.stats = &m.statsOwn
 		base := w.off

@@ -557,3 +557,54 @@ func TestPiecesRewindForgetsChoice(t *testing.T) {
 		t.Errorf("s: dictionary %v, encodings %v; want the dictionary alone", c.HasDictionary, c.Encodings)
 	}
 }
+
+// TestPiecesEmptyStringStats: an empty string is a string column's
+// minimum (and maximum, if it is the only value) in the statistics of a
+// chunk written in pieces or whole, whatever the pieces around it and
+// whether the writer's buffers were used before (an empty statistic in a
+// buffer never used read as none, and a later piece's minimum replaced
+// it: a reader pruning by statistics would skip the rows of "").
+func TestPiecesEmptyStringStats(t *testing.T) {
+	schema := stringSchema()
+	cases := []struct {
+		pieces   [][]string
+		min, max string
+	}{
+		{[][]string{{"", ""}, {"x"}}, "", "x"},
+		{[][]string{{"b"}, {"", ""}, {"a"}}, "", "b"},
+		{[][]string{{"", "a"}, {"b"}}, "", "b"},
+		{[][]string{{"c", "b"}, {""}}, "", "c"},
+		{[][]string{{"", ""}}, "", ""},
+		{[][]string{{""}, {""}}, "", ""},
+	}
+	for _, whole := range []bool{false, true} {
+		for _, c := range cases {
+			// each case on a new writer, and again after row groups of
+			// other strings have used its buffers
+			warm := pieceSpec{whole: whole, pieces: [][]ColumnData{stringGroup(schema, []string{"p", "qq"}), stringGroup(schema, []string{"rrr"})}}
+			for _, specs := range [][]pieceSpec{{{whole: whole}}, {warm, {whole: whole}, warm}} {
+				for i := range specs {
+					if specs[i].pieces == nil {
+						for _, p := range c.pieces {
+							specs[i].pieces = append(specs[i].pieces, stringGroup(schema, p))
+						}
+					}
+				}
+				data := writePieces(t, schema, WriterOptions{Compression: Zstd, ZstdLevel: 1}, specs)
+				f, err := OpenFile(bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for g, rg := range f.RowGroups() {
+					if len(specs) > 1 && g != 1 {
+						continue
+					}
+					st := rg.Columns[0].Statistics
+					if st == nil || st.Min == nil || st.Max == nil || string(st.Min) != c.min || string(st.Max) != c.max {
+						t.Errorf("whole %v, pieces %q, row group %d of %d: statistics %+v, want min %q max %q", whole, c.pieces, g, len(specs), st, c.min, c.max)
+					}
+				}
+			}
+		}
+	}
+}

@@ -72,9 +72,19 @@ func columnStats(c *ColumnData, buf []byte) (Statistics, []byte) {
 		split = len(buf)
 		buf = append(buf, hi...)
 	}
-	s.Min = buf[start:split:split]
-	s.Max = buf[split:len(buf):len(buf)]
+	s.Min, s.Max = statPair(buf[start:], split-start)
 	return s, buf
+}
+
+// statPair splits b, a statistic's min and max one after the other, at
+// k: never nil, since nil is no statistic, and an empty byte array (of
+// an empty string) is one, which a buffer never used yet (nil) would
+// otherwise lose.
+func statPair(b []byte, k int) (lo, hi []byte) {
+	if b == nil {
+		b = []byte{}
+	}
+	return b[:k:k], b[k:len(b):len(b)]
 }
 
 func b2u(b bool) byte {
