@@ -2,7 +2,9 @@ package parquet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -441,7 +443,8 @@ func TestPiecesBoundedCardinality(t *testing.T) {
 // FuzzPieces writes random row groups of a random schema a piece at a
 // time (the script's bytes: piece sizes, cardinalities, an option set,
 // whole row groups among them) and checks that they read back as written,
-// with each chunk's statistics those of the same row group written whole.
+// with each chunk's statistics those of the same row group written whole,
+// and the least and greatest of its values.
 func FuzzPieces(f *testing.F) {
 	f.Add(uint64(1), []byte{3, 200, 0, 17, 255, 1})
 	f.Add(uint64(7), []byte{130, 5, 5, 5, 5, 5, 5, 5, 64, 0, 9})
@@ -487,9 +490,13 @@ func FuzzPieces(f *testing.F) {
 				want = append(want, c)
 			}
 		}
-		f := checkGroups(t, writePieces(t, schema, opts, specs), want...)
+		data := writePieces(t, schema, opts, specs)
+		f := checkGroups(t, data, want...)
 		if ms := wholeMismatches(t, f, schema, opts, want); len(ms) > 0 {
 			t.Fatal(ms[0])
+		}
+		if _, got := readAll(t, data); len(valueMismatches(f, got)) > 0 {
+			t.Fatal(valueMismatches(f, got)[0])
 		}
 	})
 }
@@ -607,4 +614,106 @@ func TestPiecesEmptyStringStats(t *testing.T) {
 			}
 		}
 	}
+}
+
+// valueMismatches checks each chunk's statistics against the values read
+// back (groups, as readAll returns them): min and max, when the chunk has
+// them, are its least and greatest value (NaNs aside; -0 and +0 equal),
+// and a chunk of values has them unless it is of byte arrays too long for
+// statistics or of NaNs alone. One message per difference.
+func valueMismatches(f *File, groups [][]ColumnData) []string {
+	var ms []string
+	for gi, rg := range f.RowGroups() {
+		for ci, cc := range rg.Columns {
+			c := &groups[gi][ci]
+			path := strings.Join(cc.Path, ".")
+			lo, hi, ok := trueMinMax(c)
+			st := cc.Statistics
+			has := st != nil && st.Min != nil && st.Max != nil
+			switch {
+			case !ok && has:
+				ms = append(ms, fmt.Sprintf("row group %d, %s: statistics %q..%q of no value", gi, path, st.Min, st.Max))
+			case ok && !has:
+				if !(c.Leaf.Type == ByteArray && (len(lo) > maxStatBytes || len(hi) > maxStatBytes)) {
+					ms = append(ms, fmt.Sprintf("row group %d, %s: no min and max statistics for values %q..%q", gi, path, lo, hi))
+				}
+			case ok && (!statEqual(c.Leaf.Type, st.Min, lo) || !statEqual(c.Leaf.Type, st.Max, hi)):
+				ms = append(ms, fmt.Sprintf("row group %d, %s: statistics %q..%q, values %q..%q", gi, path, st.Min, st.Max, lo, hi))
+			}
+		}
+	}
+	return ms
+}
+
+// trueMinMax is the least and greatest value of c, encoded as a
+// statistic of its type (NaNs left out), and whether it has one.
+func trueMinMax(c *ColumnData) (lo, hi []byte, ok bool) {
+	enc := func(v any) []byte {
+		var b []byte
+		switch v := v.(type) {
+		case bool:
+			b = []byte{b2u(v)}
+		case int32:
+			b = binary.LittleEndian.AppendUint32(nil, uint32(v))
+		case int64:
+			b = binary.LittleEndian.AppendUint64(nil, uint64(v))
+		case float32:
+			b = binary.LittleEndian.AppendUint32(nil, math.Float32bits(v))
+		case float64:
+			b = binary.LittleEndian.AppendUint64(nil, math.Float64bits(v))
+		}
+		return b
+	}
+	switch c.Leaf.Type {
+	case Boolean:
+		if len(c.Bools) == 0 {
+			return nil, nil, false
+		}
+		return enc(!slices.Contains(c.Bools, false)), enc(slices.Contains(c.Bools, true)), true
+	case Int32:
+		if len(c.Int32s) == 0 {
+			return nil, nil, false
+		}
+		return enc(slices.Min(c.Int32s)), enc(slices.Max(c.Int32s)), true
+	case Int64:
+		if len(c.Int64s) == 0 {
+			return nil, nil, false
+		}
+		return enc(slices.Min(c.Int64s)), enc(slices.Max(c.Int64s)), true
+	case Float:
+		vs := slices.DeleteFunc(slices.Clone(c.Floats), func(v float32) bool { return v != v })
+		if len(vs) == 0 {
+			return nil, nil, false
+		}
+		return enc(slices.Min(vs)), enc(slices.Max(vs)), true
+	case Double:
+		vs := slices.DeleteFunc(slices.Clone(c.Doubles), func(v float64) bool { return v != v })
+		if len(vs) == 0 {
+			return nil, nil, false
+		}
+		return enc(slices.Min(vs)), enc(slices.Max(vs)), true
+	}
+	for i := 0; i+1 < len(c.Offsets); i++ {
+		v := c.Bytes[c.Offsets[i]:c.Offsets[i+1]]
+		if !ok || bytes.Compare(v, lo) < 0 {
+			lo = v
+		}
+		if !ok || bytes.Compare(v, hi) > 0 {
+			hi = v
+		}
+		ok = true
+	}
+	return lo, hi, ok
+}
+
+// statEqual reports whether statistic a and value b (both encoded as
+// statistics of type t) are the same value; floats compare as numbers.
+func statEqual(t PhysicalType, a, b []byte) bool {
+	switch {
+	case t == Float && len(a) == 4 && len(b) == 4:
+		return math.Float32frombits(binary.LittleEndian.Uint32(a)) == math.Float32frombits(binary.LittleEndian.Uint32(b))
+	case t == Double && len(a) == 8 && len(b) == 8:
+		return math.Float64frombits(binary.LittleEndian.Uint64(a)) == math.Float64frombits(binary.LittleEndian.Uint64(b))
+	}
+	return bytes.Equal(a, b)
 }
