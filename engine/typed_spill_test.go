@@ -116,23 +116,7 @@ func TestTypedRowGroupMemory(t *testing.T) {
 				var buf bytes.Buffer
 				var info *BlockInfo
 				if block%2 == 1 {
-					done := make(chan struct{})
-					if err := w.Flush(context.Background(), &buf, func(i *BlockInfo, err error) {
-						if err != nil {
-							t.Error(err)
-						} else {
-							c := *i
-							info = &c
-						}
-						close(done)
-					}); err != nil {
-						t.Fatal(err)
-					}
-					<-done
-					w.Wait()
-					if info == nil {
-						t.FailNow()
-					}
+					info = flushBlock(t, w, &buf)
 				} else {
 					held := w.core.typedBlock.held.n
 					for _, n := range []int{0, held / 2, held + 10, held + 5000} {
@@ -572,23 +556,7 @@ func TestTypedRowGroupBytes(t *testing.T) {
 				var buf bytes.Buffer
 				var info *BlockInfo
 				if block%2 == 1 {
-					done := make(chan struct{})
-					if err := w.Flush(context.Background(), &buf, func(i *BlockInfo, err error) {
-						if err != nil {
-							t.Error(err)
-						} else {
-							c := *i
-							info = &c
-						}
-						close(done)
-					}); err != nil {
-						t.Fatal(err)
-					}
-					<-done
-					w.Wait()
-					if info == nil {
-						t.FailNow()
-					}
+					info = flushBlock(t, w, &buf)
 				} else if info, err = w.WriteBlock(context.Background(), &buf); err != nil {
 					t.Fatal(err)
 				}
@@ -644,4 +612,29 @@ func TestTypedRowGroupBytes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flushBlock writes w's block to out by Flush, waits for it, and returns
+// its BlockInfo; it fails t if the block could not be written.
+func flushBlock(t *testing.T, w *TypedWriter[typedAll], out io.Writer) *BlockInfo {
+	t.Helper()
+	var info *BlockInfo
+	done := make(chan struct{})
+	if err := w.Flush(context.Background(), out, func(i *BlockInfo, err error) {
+		if err != nil {
+			t.Error(err)
+		} else {
+			c := *i
+			info = &c
+		}
+		close(done)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	w.Wait()
+	if info == nil {
+		t.FailNow()
+	}
+	return info
 }
