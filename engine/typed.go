@@ -453,6 +453,23 @@ func (w *typedBlock) bytesBetween(from, to []typedPos) int {
 	return n
 }
 
+// openGroupBytes is the raw bytes of the row group the encoder holds open
+// once the rows in memory up to positions to are encoded, g being the row
+// group in memory they end in: none if the encoder has no row group open,
+// else g's rows up to to, and its pieces encoded before if g is the
+// first row group in memory (see openBytes).
+func (w *typedBlock) openGroupBytes(g int, to []typedPos) int {
+	if w.pw.OpenRows() == 0 {
+		return 0
+	}
+	nc := len(w.cols)
+	n := w.bytesBetween(w.starts[g*nc:(g+1)*nc], to)
+	if g == 0 {
+		n += w.openBytes
+	}
+	return n
+}
+
 // positions appends every column's position to dst.
 func (w *typedBlock) positions(dst []typedPos) []typedPos {
 	for i := range w.cols {
@@ -666,26 +683,11 @@ func (w *typedCore) spill(st *batchStart) error {
 			return errors.Join(wrap(err), rerr)
 		}
 		st.mark, st.spilled = b.pw.MarkPieces(), true
-		// the raw bytes of the row group left open at the mark: its
-		// pieces before this spill, if it is the first row group in
-		// memory, and its rows up to the batch
-		st.openBytes = 0
-		if b.pw.OpenRows() > 0 {
-			st.openBytes = b.bytesBetween(b.starts[g*len(b.cols):(g+1)*len(b.cols)], w.undo)
-			if g == 0 {
-				st.openBytes += b.openBytes
-			}
-		}
+		st.openBytes = b.openGroupBytes(g, w.undo)
 		from = w.undo
 	}
 	err := w.writeSpan(b, from, end, &g)
-	if last := len(b.starts)/len(b.cols) - 1; b.pw.OpenRows() == 0 {
-		b.openBytes = 0
-	} else if last == 0 {
-		b.openBytes += b.bytesBetween(b.starts[:len(b.cols)], end)
-	} else {
-		b.openBytes = b.bytesBetween(b.starts[last*len(b.cols):], end)
-	}
+	b.openBytes = b.openGroupBytes(len(b.starts)/len(b.cols)-1, end)
 	// The rows in memory are held now, up to the mark at least: undoBatch
 	// takes the pieces back to it if this failed.
 	b.heldRows = b.rows
