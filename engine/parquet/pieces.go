@@ -244,18 +244,31 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 		s.chosen, s.kind, s.provisional = true, kindDict, true
 	}
 	if !s.chosen {
-		kind := w.chooseKind(c, l, nv)
-		s.chosen, s.kind = true, kind
-		if kind != kindDict {
-			return kind, 0, nil
+		kind, lost := w.chooseKind(c, l, nv)
+		if lost && w.dictGrowthSlows(nv, w.dictLen(t)) {
+			// Judged as a whole chunk, a piece charges to its few values
+			// the whole dictionary page, which the chunk's later pieces
+			// share and grow little where new values grow scarcer (skus,
+			// prices, names): the dictionary loses on a piece that the
+			// chunk's would win (it did by 40% on a column of skus). The
+			// chunk starts with a dictionary, as after a small piece, and
+			// the pieces judge it by how many new values they bring, this
+			// one first; the piece's verdict does not hold for the file.
+			l.dictChosen = false
+			s.chosen, s.kind, s.provisional = true, kindDict, true
+		} else {
+			s.chosen, s.kind = true, kind
+			if kind != kindDict {
+				return kind, 0, nil
+			}
+			// The chunk's dictionary starts as the one chooseKind built
+			// (sorted, for numbers): its values go into s's own, in the
+			// same order, so that the indices in w.idx hold.
+			if err := w.addPieceDict(c, s, nv); err != nil {
+				return 0, 0, colErr(l, "dictionary: %v", err)
+			}
+			return kindDict, s.dictLen(t), nil
 		}
-		// The chunk's dictionary starts as the one chooseKind built (sorted,
-		// for numbers): its values go into s's own, in the same order, so
-		// that the indices in w.idx hold.
-		if err := w.addPieceDict(c, s, nv); err != nil {
-			return 0, 0, colErr(l, "dictionary: %v", err)
-		}
-		return kindDict, s.dictLen(t), nil
 	}
 	if s.kind != kindDict || nv == 0 {
 		return s.kind, s.dictLen(t), nil
@@ -311,6 +324,32 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	s.db.Reset()
 	s.kind = fallbackKind(t, w.opts.Compression)
 	return s.kind, s.dictN, nil
+}
+
+// dictGrowthSlows reports whether the nv values whose indices into a
+// dictionary of entries values are in w.idx repeat, at most 15 in 16 of
+// them distinct, and bring a sixteenth fewer new values in their second
+// half than in their first: values of a bounded set, whose dictionary
+// grows slower the more values it holds. Values that stay new at the
+// same rate (ids, amounts of many digits) do not.
+func (w *Writer) dictGrowthSlows(nv, entries int) bool {
+	if nv < 2 || entries*16 > nv*15 {
+		return false
+	}
+	half := nv / 2
+	seen := fit(w.pieceUsed, (entries+63)/64)
+	w.pieceUsed = seen
+	clear(seen)
+	first := 0
+	for _, i := range w.idx[:half] {
+		if bit := uint64(1) << (i & 63); seen[i>>6]&bit == 0 {
+			seen[i>>6] |= bit
+			first++
+		}
+	}
+	// new values per value in each half: (entries-first)/(nv-half)
+	// against first/half
+	return (entries-first)*half*16 < first*(nv-half)*15
 }
 
 // addPieceDict adds the values of the dictionary just built in w.fixed or

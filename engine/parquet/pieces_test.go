@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -437,6 +438,81 @@ func TestPiecesBoundedCardinality(t *testing.T) {
 	}
 	if len(pieced) > len(whole)*115/100 {
 		t.Errorf("pieced file %d bytes, more than 1.15 times the whole one's %d", len(pieced), len(whole))
+	}
+}
+
+// TestPiecesFirstPieceDictionary: a column written in pieces of 6,500
+// values, the first as large as the others. Of 5,000 skus, the first
+// piece (3,700 distinct values), judged as a whole chunk, loses its
+// dictionary to DELTA_LENGTH_BYTE_ARRAY, but the chunk's dictionary,
+// which the later pieces share, wins by far: the chunk keeps one and is
+// within 15 % of the chunk written whole, in the first file and in the
+// next ones (ResetKeepChoices), where a piece's verdict against the
+// dictionary once held for the file and the files after. Ids that each
+// come twice in a row (half of them distinct, but as many new in a
+// piece's second half as in its first) keep the first piece's verdict:
+// no dictionary.
+func TestPiecesFirstPieceDictionary(t *testing.T) {
+	schema := flatSchema(&Node{Name: "s", Type: ByteArray, Logical: String})
+	opts := WriterOptions{Compression: Zstd, ZstdLevel: 1}
+	for _, tc := range []struct {
+		name  string
+		value func(rng *rand.Rand, piece, i int) int64
+		dict  bool
+	}{
+		{"skus", func(rng *rand.Rand, _, _ int) int64 { return int64(rng.IntN(5000)) }, true},
+		{"paired ids", func(_ *rand.Rand, piece, i int) int64 { return int64(piece*6500+i/2) * 7919 }, false},
+	} {
+		rng := rand.New(rand.NewPCG(5, 6))
+		var pieces [][]ColumnData
+		for p := range 40 {
+			c := ColumnData{Path: []string{"s"}, Leaf: schema.Children[0], NumLevels: 6500, Offsets: []int32{0}}
+			for i := range c.NumLevels {
+				c.Bytes = strconv.AppendInt(append(c.Bytes, "SKU-"...), tc.value(rng, p, i), 10)
+				c.Offsets = append(c.Offsets, int32(len(c.Bytes)))
+			}
+			pieces = append(pieces, []ColumnData{c})
+		}
+		all := concatCols(pieces)
+		whole := writeFile(t, schema, opts, all)
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, schema, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file := range 3 {
+			if file > 0 {
+				buf.Reset()
+				if err := w.ResetKeepChoices(&buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// two row groups, each in pieces
+			for range 2 {
+				for k, p := range pieces {
+					if err := w.WritePiece(p); err != nil {
+						t.Fatalf("%s, file %d, piece %d: %v", tc.name, file, k, err)
+					}
+				}
+				if err := w.EndRowGroup(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f := checkGroups(t, buf.Bytes(), all, all)
+			for g, rg := range f.RowGroups() {
+				c := rg.Columns[0]
+				if got := c.HasDictionary || slices.Contains(c.Encodings, EncRLEDictionary); got != tc.dict || slices.Contains(c.Encodings, EncDeltaLengthBytes) == tc.dict {
+					t.Errorf("%s, file %d, row group %d: dictionary %v, encodings %v; want dictionary %v alone", tc.name, file, g, c.HasDictionary, c.Encodings, tc.dict)
+				}
+			}
+			t.Logf("%s, file %d: %d bytes a row group in pieces, %d whole", tc.name, file, buf.Len()/2, len(whole))
+			if buf.Len()/2 > len(whole)*115/100 {
+				t.Errorf("%s, file %d: %d bytes a row group in pieces, more than 1.15 times the %d of the chunk written whole", tc.name, file, buf.Len()/2, len(whole))
+			}
+		}
 	}
 }
 

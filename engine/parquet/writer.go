@@ -950,7 +950,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 	base := w.off
 	w.beginChunk(m, l, base)
 
-	kind := w.chooseKind(c, l, nv)
+	kind, _ := w.chooseKind(c, l, nv)
 	var stats Statistics
 	if kind == kindDict && l.node.Type == ByteArray {
 		// the dictionary holds every distinct value: compare those only
@@ -1120,14 +1120,17 @@ func physicalWire(t PhysicalType) int32 {
 }
 
 // chooseKind picks the value encoding of a chunk; for kindDict it leaves
-// the dictionary in w.fixed or w.byteDic and the indices in w.idx.
-func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
+// the dictionary in w.fixed or w.byteDic and the indices in w.idx. lost
+// reports a dictionary that held every value but lost on size (its
+// dictionary and indices are left so too), where a choice made before or
+// a limit did not settle it.
+func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, lost bool) {
 	t := c.Leaf.Type
 	if t == Boolean {
 		// PLAIN booleans are bit-packed already. RLE would only win on
 		// long runs, which compression catches anyway, and parquet-go
 		// (v0.32) misreads RLE runs of true values.
-		return kindPlain
+		return kindPlain, false
 	}
 	fallback := kindPlain
 	switch t {
@@ -1141,7 +1144,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		fallback = kindDeltaLength
 	}
 	if w.opts.DictionaryLimit < 0 || nv == 0 {
-		return fallback
+		return fallback, false
 	}
 	// With zstd, whose entropy coding shrinks skewed indices, the sizes
 	// after compression decide (dictWinsCompressed); otherwise the
@@ -1151,7 +1154,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	// as writing small row groups.
 	byCompression := w.opts.Compression == Zstd
 	if byCompression && l.dictChosen && l.dictChoice != kindDict {
-		return fallback
+		return fallback, false
 	}
 	if cap(w.idx) < nv {
 		w.idx = make([]uint32, nv, nv+nv/4)
@@ -1171,7 +1174,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		width = 8
 	}
 	if !ok {
-		return fallback
+		return fallback, false
 	}
 	if t != ByteArray {
 		// sorted, a dictionary of numbers compresses far better (see
@@ -1180,7 +1183,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 	}
 	if byCompression {
 		if l.dictChosen {
-			return kindDict
+			return kindDict, false
 		}
 		kind := fallback
 		if w.dictWinsCompressed(c, nv, fallback) {
@@ -1189,7 +1192,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		if nv >= minChoiceSample {
 			l.dictChoice, l.dictChosen = kind, true
 		}
-		return kind
+		return kind, kind != kindDict
 	}
 	// compare estimated sizes
 	var dictSize, entries int
@@ -1219,9 +1222,9 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) valueKind {
 		}
 	}
 	if dictTotal < other {
-		return kindDict
+		return kindDict, false
 	}
-	return fallback
+	return fallback, true
 }
 
 // buildDict builds the dictionary of c's values in w.fixed or w.byteDic
