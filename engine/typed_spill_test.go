@@ -8,8 +8,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -637,4 +639,56 @@ func flushBlock(t *testing.T, w *TypedWriter[typedAll], out io.Writer) *BlockInf
 		t.FailNow()
 	}
 	return info
+}
+
+// TestTypedRowGroupMemoryDictionary: blocks of orders written with a
+// budget, in pieces of a few thousand rows, come within 10% of the same
+// blocks written without one, block after block: the column of skus (of
+// 8,000), whose dictionary a first piece alone judges a loss, keeps one
+// (the chunk's pays, as the pieces after bring fewer and fewer new
+// skus). A first piece's verdict against the dictionary once held for
+// the chunk, the file and the next rejudgeBlocks files: 19% larger here.
+func TestTypedRowGroupMemoryDictionary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ts := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	opts := parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}
+	budget, err := NewTypedWriter[typedOrder](TypedOptions{RowGroupMemory: 512 << 10, Parquet: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := NewTypedWriter[typedOrder](TypedOptions{Parquet: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]typedOrder, 20000)
+	blocks := rejudgeBlocks + 2
+	if testing.Short() {
+		blocks = 2
+	}
+	for block := range blocks {
+		for i := range rows {
+			c := ts.Add(time.Duration(block*len(rows)+i) * time.Millisecond)
+			rows[i] = typedOrder{Op: "INSERT", LSN: int64(i), Producer: "p", CommitTS: &c, OrderID: int64(i),
+				Amount: ptr(float64(rng.IntN(1_000_000)) / 100), Items: rows[i].Items[:0]}
+			for range 1 + rng.IntN(4) {
+				rows[i].Items = append(rows[i].Items, typedItem{SKU: "SKU-" + strconv.Itoa(rng.IntN(8000)),
+					Qty: int32(1 + rng.IntN(5)), Price: float64(rng.IntN(20000))/100 + 0.5})
+			}
+		}
+		var sizes [2]int64
+		for k, w := range []*TypedWriter[typedOrder]{budget, whole} {
+			if err := w.Append(rows); err != nil {
+				t.Fatal(err)
+			}
+			info, err := w.WriteBlock(context.Background(), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes[k] = info.Bytes
+		}
+		t.Logf("block %d: %d bytes with the budget, %d without", block, sizes[0], sizes[1])
+		if sizes[0]*10 > sizes[1]*11 {
+			t.Errorf("block %d: %d bytes with the budget, over 1.1 times the %d without", block, sizes[0], sizes[1])
+		}
+	}
 }
