@@ -3,6 +3,7 @@ package parquet
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -209,4 +210,65 @@ func TestResetKeepChoicesCodec(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResetKeepChoicesGrowth: a verdict against a column's dictionary,
+// made on a small chunk (3,000 skus of 5,000, most of them distinct),
+// holds for the next chunks of up to rejudgeGrowth times its values, in
+// the file and after ResetKeepChoices; a chunk thirty times larger, whose
+// dictionary wins by far, judges its own and gets one, its file within
+// 2% of a new writer's.
+func TestResetKeepChoicesGrowth(t *testing.T) {
+	schema := flatSchema(&Node{Name: "sku", Type: ByteArray, Logical: String})
+	opts := WriterOptions{Compression: Zstd, ZstdLevel: 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	skus := func(n int) []ColumnData {
+		c := ColumnData{Path: []string{"sku"}, Leaf: schema.Children[0], NumLevels: n, Offsets: []int32{0}}
+		for range n {
+			c.Bytes = fmt.Appendf(c.Bytes, "SKU-%d", rng.IntN(5000))
+			c.Offsets = append(c.Offsets, int32(len(c.Bytes)))
+		}
+		return []ColumnData{c}
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &w.leaves[0]
+	file := func(g []ColumnData, wantDict bool) {
+		t.Helper()
+		buf.Reset()
+		if err := w.ResetKeepChoices(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRowGroup(g); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f := checkGroups(t, buf.Bytes(), g)
+		if c := f.RowGroups()[0].Columns[0]; c.HasDictionary != wantDict {
+			t.Fatalf("%d skus: dictionary %v (%v), want %v", g[0].NumLevels, c.HasDictionary, c.Encodings, wantDict)
+		}
+	}
+	small := skus(3000)
+	file(small, false)
+	if !l.dictChosen || l.dictChoice == kindDict || l.dictChoiceValues != 3000 {
+		t.Fatalf("after 3,000 skus: chosen %v, choice %v, on %d values; want a verdict against the dictionary on 3,000", l.dictChosen, l.dictChoice, l.dictChoiceValues)
+	}
+	// up to rejudgeGrowth times the values: the verdict holds, unjudged
+	file(skus(3000*rejudgeGrowth), false)
+	if l.dictChoiceValues != 3000 {
+		t.Fatalf("a chunk of %d values judged the dictionary again", 3000*rejudgeGrowth)
+	}
+	big := skus(100_000)
+	file(big, true)
+	fresh := writeFile(t, schema, opts, big)
+	if buf.Len() > len(fresh)*102/100 {
+		t.Errorf("100,000 skus: %d bytes after the small chunk's verdict, a new writer's %d", buf.Len(), len(fresh))
+	}
+	// the large chunk's verdict, for the dictionary, holds for small ones
+	file(small, true)
 }

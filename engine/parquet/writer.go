@@ -55,6 +55,12 @@ const (
 	// of encoding (by compressing samples) to hold for the next chunks of
 	// the same column in the file
 	minChoiceSample = 1024
+	// rejudgeGrowth: a chunk of more than rejudgeGrowth times the values
+	// of the one whose dictionary lost judges its own (a dictionary's
+	// page weighs less the more values share it: the skus of a small
+	// first block lose one that a block a hundred times larger wins by
+	// far)
+	rejudgeGrowth = 4
 )
 
 // dictQuickMargin is the ratio (num/den) of a prefix's scaled compressed
@@ -116,9 +122,12 @@ type leaf struct {
 	plainRuns uint8
 	// value encoding chosen, for the next chunks of the file, by
 	// compressing a large enough sample of a chunk both ways (zstd only):
-	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN
+	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN;
+	// dictChoiceValues is the values of the chunk the dictionary was
+	// judged on (see rejudgeGrowth)
 	dictChoice, splitChoice valueKind
 	dictChosen, splitChosen bool
+	dictChoiceValues        int
 	// the last dictionary page compressed for the column, raw and
 	// compressed (see cachedDictPage), kept once a page repeated
 	dictPageRaw, dictPageComp []byte
@@ -722,7 +731,7 @@ func (w *Writer) Extend(schema *Node) error {
 		}
 		nl.codec, nl.codecSet, nl.plainRuns = l.codec, l.codecSet, l.plainRuns
 		nl.dictPageRaw, nl.dictPageComp = l.dictPageRaw, l.dictPageComp
-		nl.dictChoice, nl.dictChosen = l.dictChoice, l.dictChosen
+		nl.dictChoice, nl.dictChosen, nl.dictChoiceValues = l.dictChoice, l.dictChosen, l.dictChoiceValues
 		nl.splitChoice, nl.splitChosen = l.splitChoice, l.splitChosen
 		remap[i] = j
 	}
@@ -1153,7 +1162,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 	// from one batch, and compressing samples of each would cost as much
 	// as writing small row groups.
 	byCompression := w.opts.Compression == Zstd
-	if byCompression && l.dictChosen && l.dictChoice != kindDict {
+	if byCompression && l.dictChosen && l.dictChoice != kindDict && nv <= l.dictChoiceValues*rejudgeGrowth {
 		return fallback, false
 	}
 	if cap(w.idx) < nv {
@@ -1182,7 +1191,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 		w.fixed.sortValues(idx)
 	}
 	if byCompression {
-		if l.dictChosen {
+		if l.dictChosen && l.dictChoice == kindDict {
 			return kindDict, false
 		}
 		kind := fallback
@@ -1190,7 +1199,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 			kind = kindDict
 		}
 		if nv >= minChoiceSample {
-			l.dictChoice, l.dictChosen = kind, true
+			l.dictChoice, l.dictChosen, l.dictChoiceValues = kind, true, nv
 		}
 		return kind, kind != kindDict
 	}
