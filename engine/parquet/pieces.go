@@ -244,8 +244,8 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 		s.chosen, s.kind, s.provisional = true, kindDict, true
 	}
 	if !s.chosen {
-		kind, lost := w.chooseKind(c, l, nv)
-		if lost && w.dictGrowthSlows(nv, w.dictLen(t)) {
+		kind, slows := w.chooseKind(c, l, nv, true)
+		if slows {
 			// Judged as a whole chunk, a piece charges to its few values
 			// the whole dictionary page, which the chunk's later pieces
 			// share and grow little where new values grow scarcer (skus,

@@ -56,10 +56,10 @@ const (
 	// the same column in the file
 	minChoiceSample = 1024
 	// rejudgeGrowth: a chunk of more than rejudgeGrowth times the values
-	// of the one whose dictionary lost judges its own (a dictionary's
-	// page weighs less the more values share it: the skus of a small
-	// first block lose one that a block a hundred times larger wins by
-	// far)
+	// of the one a column's dictionary was judged on, or less than its
+	// part, judges its own: a dictionary's page weighs less the more
+	// values share it (the skus of a 1,300-row block lose one that a
+	// block a hundred times larger wins by far, and the other way round)
 	rejudgeGrowth = 4
 )
 
@@ -124,10 +124,13 @@ type leaf struct {
 	// compressing a large enough sample of a chunk both ways (zstd only):
 	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN;
 	// dictChoiceValues is the values of the chunk the dictionary was
-	// judged on (see rejudgeGrowth)
+	// judged on (the verdict holds for chunks of about as many, see
+	// rejudgeGrowth), dictChoiceSlows whether a verdict
+	// against it was swayed by that chunk's size (see chooseKind)
 	dictChoice, splitChoice valueKind
 	dictChosen, splitChosen bool
 	dictChoiceValues        int
+	dictChoiceSlows         bool
 	// the last dictionary page compressed for the column, raw and
 	// compressed (see cachedDictPage), kept once a page repeated
 	dictPageRaw, dictPageComp []byte
@@ -731,7 +734,8 @@ func (w *Writer) Extend(schema *Node) error {
 		}
 		nl.codec, nl.codecSet, nl.plainRuns = l.codec, l.codecSet, l.plainRuns
 		nl.dictPageRaw, nl.dictPageComp = l.dictPageRaw, l.dictPageComp
-		nl.dictChoice, nl.dictChosen, nl.dictChoiceValues = l.dictChoice, l.dictChosen, l.dictChoiceValues
+		nl.dictChoice, nl.dictChosen = l.dictChoice, l.dictChosen
+		nl.dictChoiceValues, nl.dictChoiceSlows = l.dictChoiceValues, l.dictChoiceSlows
 		nl.splitChoice, nl.splitChosen = l.splitChoice, l.splitChosen
 		remap[i] = j
 	}
@@ -959,7 +963,7 @@ func (w *Writer) writeChunk(c *ColumnData, l *leaf, m *columnMeta) (*columnMeta,
 	base := w.off
 	w.beginChunk(m, l, base)
 
-	kind, _ := w.chooseKind(c, l, nv)
+	kind, _ := w.chooseKind(c, l, nv, false)
 	var stats Statistics
 	if kind == kindDict && l.node.Type == ByteArray {
 		// the dictionary holds every distinct value: compare those only
@@ -1128,12 +1132,15 @@ func physicalWire(t PhysicalType) int32 {
 	return ptByteArray
 }
 
-// chooseKind picks the value encoding of a chunk; for kindDict it leaves
-// the dictionary in w.fixed or w.byteDic and the indices in w.idx. lost
-// reports a dictionary that held every value but lost on size (its
-// dictionary and indices are left so too), where a choice made before or
-// a limit did not settle it.
-func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, lost bool) {
+// chooseKind picks the value encoding of a chunk, or of a piece of one;
+// for kindDict it leaves the dictionary in w.fixed or w.byteDic and the
+// indices in w.idx. slows reports a dictionary that held every value but
+// lost on size, though new values grew scarcer through them (see
+// dictGrowthSlows): a verdict the chunk's size swayed, as a dictionary
+// page weighs less the more values share it. Such a verdict, made on a
+// whole chunk, holds for the next whole chunks of about as many values
+// (see rejudgeGrowth), not for pieces, which are judged again.
+func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int, piece bool) (kind valueKind, slows bool) {
 	t := c.Leaf.Type
 	if t == Boolean {
 		// PLAIN booleans are bit-packed already. RLE would only win on
@@ -1162,7 +1169,9 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 	// from one batch, and compressing samples of each would cost as much
 	// as writing small row groups.
 	byCompression := w.opts.Compression == Zstd
-	if byCompression && l.dictChosen && l.dictChoice != kindDict && nv <= l.dictChoiceValues*rejudgeGrowth {
+	// a verdict made on a chunk of about as many values holds
+	held := l.dictChosen && nv <= l.dictChoiceValues*rejudgeGrowth && nv*rejudgeGrowth >= l.dictChoiceValues
+	if byCompression && held && l.dictChoice != kindDict && !(piece && l.dictChoiceSlows) {
 		return fallback, false
 	}
 	if cap(w.idx) < nv {
@@ -1191,17 +1200,19 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 		w.fixed.sortValues(idx)
 	}
 	if byCompression {
-		if l.dictChosen && l.dictChoice == kindDict {
+		if held && l.dictChoice == kindDict {
 			return kindDict, false
 		}
 		kind := fallback
 		if w.dictWinsCompressed(c, nv, fallback) {
 			kind = kindDict
 		}
+		slows := kind != kindDict && w.dictGrowthSlows(nv, w.dictLen(t))
 		if nv >= minChoiceSample {
-			l.dictChoice, l.dictChosen, l.dictChoiceValues = kind, true, nv
+			l.dictChoice, l.dictChosen = kind, true
+			l.dictChoiceValues, l.dictChoiceSlows = nv, slows
 		}
-		return kind, kind != kindDict
+		return kind, slows
 	}
 	// compare estimated sizes
 	var dictSize, entries int
@@ -1233,7 +1244,7 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int) (kind valueKind, los
 	if dictTotal < other {
 		return kindDict, false
 	}
-	return fallback, true
+	return fallback, w.dictGrowthSlows(nv, entries)
 }
 
 // buildDict builds the dictionary of c's values in w.fixed or w.byteDic
