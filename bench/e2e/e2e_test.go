@@ -52,7 +52,7 @@ var (
 )
 
 // load generates (once per process) rows of table as JSON lines.
-func load(b *testing.B, table string) *dataset {
+func load(b testing.TB, table string) *dataset {
 	b.Helper()
 	datasetsMu.Lock()
 	defer datasetsMu.Unlock()

@@ -53,7 +53,7 @@ type typedData struct {
 
 var typed *typedData
 
-func loadTyped(b *testing.B) *typedData {
+func loadTyped(b testing.TB) *typedData {
 	b.Helper()
 	if typed != nil {
 		return typed
@@ -94,7 +94,7 @@ func newOrderWriter(b *testing.B, rowGroupMemory int) *engine.TypedWriter[order]
 
 // newOrderWriterBytes is newOrderWriter with the given
 // TypedOptions.RowGroupBytes too.
-func newOrderWriterBytes(b *testing.B, rowGroupMemory, rowGroupBytes int) *engine.TypedWriter[order] {
+func newOrderWriterBytes(b testing.TB, rowGroupMemory, rowGroupBytes int) *engine.TypedWriter[order] {
 	b.Helper()
 	w, err := engine.NewTypedWriter[order](engine.TypedOptions{
 		Parquet: parquet.WriterOptions{Compression: parquet.Zstd, ZstdLevel: 1}, RowGroupRows: batchRows,
