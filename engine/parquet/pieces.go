@@ -326,32 +326,6 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	return s.kind, s.dictN, nil
 }
 
-// dictGrowthSlows reports whether the nv values whose indices into a
-// dictionary of entries values are in w.idx repeat, at most 15 in 16 of
-// them distinct, and bring a sixteenth fewer new values in their second
-// half than in their first: values of a bounded set, whose dictionary
-// grows slower the more values it holds. Values that stay new at the
-// same rate (ids, amounts of many digits) do not.
-func (w *Writer) dictGrowthSlows(nv, entries int) bool {
-	if nv < 2 || entries*16 > nv*15 {
-		return false
-	}
-	half := nv / 2
-	seen := fit(w.pieceUsed, (entries+63)/64)
-	w.pieceUsed = seen
-	clear(seen)
-	first := 0
-	for _, i := range w.idx[:half] {
-		if bit := uint64(1) << (i & 63); seen[i>>6]&bit == 0 {
-			seen[i>>6] |= bit
-			first++
-		}
-	}
-	// new values per value in each half: (entries-first)/(nv-half)
-	// against first/half
-	return (entries-first)*half*16 < first*(nv-half)*15
-}
-
 // addPieceDict adds the values of the dictionary just built in w.fixed or
 // w.byteDic, for the nv values of piece c, to the chunk's dictionary, and
 // turns their indices in w.idx into the chunk dictionary's.

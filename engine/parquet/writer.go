@@ -1165,9 +1165,10 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int, piece bool) (kind va
 	// With zstd, whose entropy coding shrinks skewed indices, the sizes
 	// after compression decide (dictWinsCompressed); otherwise the
 	// encoded sizes. The first chunk of a column large enough to judge by
-	// decides for the rest of the file: the row groups of a file come
-	// from one batch, and compressing samples of each would cost as much
-	// as writing small row groups.
+	// decides for the file's next chunks of about as many values
+	// (rejudgeGrowth): the row groups of a file come from one batch, and
+	// compressing samples of each would cost as much as writing small row
+	// groups.
 	byCompression := w.opts.Compression == Zstd
 	// a verdict made on a chunk of about as many values holds
 	held := l.dictChosen && nv <= l.dictChoiceValues*rejudgeGrowth && nv*rejudgeGrowth >= l.dictChoiceValues
@@ -1475,6 +1476,33 @@ func (w *Writer) dictWinsCompressed(c *ColumnData, nv int, fallback valueKind) b
 	}
 	w.page = w.appendValues(w.pageMem(), c, fallback, 0, 0, n)
 	return dictCost < scale(min(w.compressedLen(w.page), len(w.page)), n)
+}
+
+// dictGrowthSlows reports whether the nv values whose indices into a
+// dictionary of entries values are in w.idx repeat, at most 15 in 16 of
+// them distinct, and bring a sixteenth fewer new values in their second
+// half than in their first: values of a bounded set, whose dictionary
+// grows slower the more values it holds. Values that stay new at the
+// same rate (ids, amounts of many digits) do not.
+func (w *Writer) dictGrowthSlows(nv, entries int) bool {
+	if nv < 2 || entries*16 > nv*15 {
+		return false
+	}
+	half := nv / 2
+	// (the pieces' bitmap scratch, free while a chunk's encoding is chosen)
+	seen := fit(w.pieceUsed, (entries+63)/64)
+	w.pieceUsed = seen
+	clear(seen)
+	first := 0
+	for _, i := range w.idx[:half] {
+		if bit := uint64(1) << (i & 63); seen[i>>6]&bit == 0 {
+			seen[i>>6] |= bit
+			first++
+		}
+	}
+	// new values per value in each half: (entries-first)/(nv-half)
+	// against first/half
+	return (entries-first)*half*16 < first*(nv-half)*15
 }
 
 // checkSplit decides between BYTE_STREAM_SPLIT and PLAIN for a float
