@@ -358,7 +358,9 @@ func (w *Writer) Reset(out io.Writer) error {
 // ResetKeepChoices is Reset, except that the value encodings the file
 // before chose for its columns by compressing a sample both ways
 // (dictionary or not; BYTE_STREAM_SPLIT or PLAIN) stay chosen for the new
-// file instead of being judged again from its first chunks, and so does
+// file instead of being judged again from its first chunks (a dictionary
+// verdict for chunks of about as many values as it was made on, see
+// rejudgeGrowth), and so does
 // the choice to leave a column uncompressed because its first page did
 // not shrink: a writer of many files of like data pays for the judging
 // once. A chosen dictionary still falls back when the new values overflow
