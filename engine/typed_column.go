@@ -27,7 +27,11 @@ type typedColumn struct {
 	data   []byte
 	offs   []int32 // offs[0] == 0
 
-	// sizes reached by recent blocks, to size the next one at once
+	// sizes reached by the last arena.ShrinkRounds rounds (blocks, and
+	// the spills within them: see remember) and the largest of them, to
+	// size the next block's buffers at once
+	recent                           [arena.ShrinkRounds]typedPos
+	rounds                           int
 	lastLevels, lastValues, lastData int
 }
 
@@ -51,14 +55,26 @@ func (c *typedColumn) pos() typedPos {
 	return typedPos{levels: c.levels, values: c.numValues(), data: len(c.data)}
 }
 
-// remember keeps the largest of recent blocks' sizes, decaying by a
-// sixteenth a block, as the hint for the next block's buffers.
+// remember records the column's size at the end of a round and keeps the
+// largest of the last arena.ShrinkRounds rounds as the hint for the next
+// block's buffers: a large block among small ones finds its room again,
+// as the arena keeps the memory for it over as many rounds, instead of
+// growing its buffers by copies that the arena then holds in a chunk of
+// its own (blocks of 1,300 to 30,000 orders rows at random took 0.86 MB
+// of new chunks a block when the hint lost a sixteenth a round).
 func (c *typedColumn) remember() {
-	c.lastLevels = max(c.levels, c.lastLevels-c.lastLevels/16)
+	r := typedPos{levels: c.levels, data: len(c.data)}
 	if c.offs != nil || c.leaf.Type != parquet.ByteArray {
-		c.lastValues = max(c.numValues(), c.lastValues-c.lastValues/16)
+		r.values = c.numValues()
 	}
-	c.lastData = max(len(c.data), c.lastData-c.lastData/16)
+	c.recent[c.rounds%len(c.recent)] = r
+	c.rounds++
+	c.lastLevels, c.lastValues, c.lastData = 0, 0, 0
+	for _, p := range c.recent {
+		c.lastLevels = max(c.lastLevels, p.levels)
+		c.lastValues = max(c.lastValues, p.values)
+		c.lastData = max(c.lastData, p.data)
+	}
 }
 
 // reset empties the column for a new block, in buffers from a (just
@@ -66,7 +82,7 @@ func (c *typedColumn) remember() {
 // their room is not cleared.
 func (c *typedColumn) reset(a *arena.Arena) {
 	c.levels = 0
-	lv, vv, dv := c.lastLevels+c.lastLevels/8+16, c.lastValues+c.lastValues/8+16, c.lastData+c.lastData/8+64
+	lv, vv, dv := c.lastLevels+c.lastLevels/16+16, c.lastValues+c.lastValues/16+16, c.lastData+c.lastData/16+64
 	c.defs, c.reps = nil, nil
 	if c.maxDef > 0 {
 		c.defs = arena.MakeAppend[uint8](a, 0, lv)

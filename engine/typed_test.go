@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine/parquet"
 )
@@ -647,5 +648,40 @@ func TestTypedFlush(t *testing.T) {
 	var buf bytes.Buffer
 	if info, err := w.WriteBlock(context.Background(), &buf); err != nil || info.Rows != 1 {
 		t.Fatalf("WriteBlock after Flush: %v, %v", info, err)
+	}
+}
+
+// TestTypedLargeBlockAfterSmallOnes: a block as large as one of the last
+// arena.ShrinkRounds finds its room in the arena again after smaller
+// ones, instead of growing its columns by copies into new chunks.
+func TestTypedLargeBlockAfterSmallOnes(t *testing.T) {
+	rows := make([]typedBenchRow, 8000)
+	for i := range rows {
+		rows[i] = typedBenchRow{ID: int64(i), At: time.UnixMicro(int64(i)), Name: ptr(fmt.Sprint(i)),
+			Items: []typedItem{{SKU: fmt.Sprint("s", i%700), Qty: int32(i)}}}
+	}
+	meta := Meta{Op: cdc.Insert, LSN: 1, Producer: "p", CommitTime: time.Unix(1, 0)}
+	w, err := NewTypedWriter[typedBenchRow](TypedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(n int) {
+		if err := w.AppendBatch(meta, rows[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.WriteBlock(context.Background(), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block(8000)
+	block(8000)
+	a := w.core.typedBlock.a
+	capacity := a.Capacity()
+	for range arena.ShrinkRounds / 2 {
+		block(1000)
+	}
+	block(8000)
+	if a.Capacity() != capacity {
+		t.Fatalf("arena capacity %d after a large block that followed %d small ones, %d before them", a.Capacity(), arena.ShrinkRounds/2, capacity)
 	}
 }
