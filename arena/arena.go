@@ -21,7 +21,7 @@ const Align = 64
 // DefaultChunkSize is the size of the first chunk of an Arena whose chunk
 // size is not given, and the least it keeps. Small, so that an arena used
 // for small blocks holds about what they need: a large round grows it
-// geometrically (each new chunk as large as all the round used before),
+// geometrically (each new chunk a quarter of all the round used before),
 // and Reset merges the chunks into one.
 const DefaultChunkSize = 64 << 10
 
@@ -111,8 +111,12 @@ func (a *Arena) advance(size int) {
 			return
 		}
 	}
-	// Grow geometrically in the total, so that a round needs few chunks.
-	n := max(a.minChunk(), a.used)
+	// Grow geometrically in the total, so that a round needs few chunks
+	// (three or four each time it doubles), and by a quarter of it, so
+	// that the last leaves little of its room unused: a round that
+	// reserved its slices' room (Reserve) and passes it by a little takes
+	// a quarter more, not twice the memory.
+	n := max(a.minChunk(), a.used/4)
 	a.chunks = append(a.chunks, newChunk(max(n, size)))
 	a.cur = len(a.chunks) - 1
 	a.off = 0
@@ -123,23 +127,49 @@ func (a *Arena) advance(size int) {
 //
 // Sizing: when the last round needed more than one chunk, the chunks are
 // replaced by one chunk with a sixteenth more room than that round used
-// (callers that size their slices from the last round, as the shredder's
-// columns do, keep their own margin inside it), so that the next rounds of
-// about the same size allocate nothing; and when the last ShrinkRounds
-// rounds all used less than two thirds of the chunk (with their sixteenth
-// of room), it is replaced by one of that size, so that one big round does
+// (callers that size their slices from the last round, as the shredders'
+// columns do, keep their own margin inside it), or by the one of them
+// that has about that room (from a thirty-second less to an eighth more:
+// a chunk the round reserved, see Reserve), so that the next rounds of about
+// the same size allocate nothing; and when the last ShrinkRounds rounds
+// all used less than two thirds of the chunk (with their sixteenth of
+// room), it is replaced by one of that size, so that one big round does
 // not pin its memory forever, nor does the first round of slices that
 // grew by copying (which leaves about twice their size used).
-func (a *Arena) Reset() {
+func (a *Arena) Reset() { a.reset(a.used + a.used/16) }
+
+// ResetFor is Reset for a caller that knows the bytes its slices take in
+// the next round, next (each slice rounded up to Align, and the room the
+// caller wants for slices that grow): when the last round needed more than
+// one chunk, the one chunk that replaces them holds about next bytes, not
+// a sixteenth more than the last round used, which counts the copies of
+// slices that grew (a caller's first round, before it could size them).
+func (a *Arena) ResetFor(next int) { a.reset(next) }
+
+// reset is Reset, the chunks of a round that needed several merged into
+// one of merged bytes.
+func (a *Arena) reset(merged int) {
 	a.peak = max(a.peak, a.used)
 	a.recent[a.rounds%len(a.recent)] = a.used
 	a.rounds++
 	switch {
 	case len(a.chunks) > 1 && a.cur > 0:
-		n := max(a.used+a.used/16, len(a.chunks[0]))
+		// The one chunk is one of the round's if one has about that room
+		// (a chunk the round reserved for its slices, see Reserve), else
+		// a new one.
+		n := max(merged, len(a.chunks[0]))
+		var one []byte
+		for _, c := range a.chunks {
+			if len(c) >= n-n/32 && len(c) <= n+n/8 && (one == nil || len(c) < len(one)) {
+				one = c
+			}
+		}
+		if one == nil {
+			one = newChunk(n)
+		}
 		clear(a.chunks)
 		a.chunks = a.chunks[:1]
-		a.chunks[0] = newChunk(n)
+		a.chunks[0] = one
 	case len(a.chunks) == 1 && a.rounds >= len(a.recent):
 		most := 0
 		for _, u := range a.recent {
@@ -204,7 +234,25 @@ func Grow[T Elem](a *Arena, s []T, extra int) []T {
 	if cap(s)-len(s) >= extra {
 		return s
 	}
-	c := max(2*cap(s), len(s)+extra, Align/int(unsafe.Sizeof(s[:1][0])))
+	return growTo(a, s, max(2*cap(s), len(s)+extra, Align/int(unsafe.Sizeof(s[:1][0]))))
+}
+
+// GrowTo returns s with room for capacity elements: s itself when it has
+// the room, otherwise s grown to exactly that capacity (in place when it
+// is the arena's last allocation and the chunk has the room, else copied
+// into new arena memory, the old not reused before the next Reset). Grow
+// suits a slice appended to a little at a time; GrowTo a caller that
+// knows how many elements are coming, so that one copy replaces the
+// doublings, and the memory they would leave behind.
+func GrowTo[T Elem](a *Arena, s []T, capacity int) []T {
+	if cap(s) >= capacity {
+		return s
+	}
+	return growTo(a, s, capacity)
+}
+
+// growTo grows s to capacity c, above its own; the new room is zeroed.
+func growTo[T Elem](a *Arena, s []T, c int) []T {
 	size := int(unsafe.Sizeof(s[:1][0]))
 	if cap(s) > 0 && a.extend(uintptr(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*size, c*size) {
 		return unsafe.Slice(unsafe.SliceData(s), c)[:len(s)]
@@ -212,6 +260,29 @@ func Grow[T Elem](a *Arena, s []T, extra int) []T {
 	t := Make[T](a, len(s), c)
 	copy(t, s)
 	return t
+}
+
+// Reserve makes room for n bytes in the chunk being filled: if it has
+// less, the next chunk that has the room is filled from then on, or else a
+// chunk of n bytes is added. Slices taking n bytes in all (each rounded up
+// to Align) then come from one chunk, where a chunk added for each of
+// them would be as large as the round so far (see advance) and leave its
+// room unused.
+func (a *Arena) Reserve(n int) {
+	n = roundUp(max(n, 0))
+	if n == 0 || a.cur < len(a.chunks) && len(a.chunks[a.cur])-a.off >= n {
+		return
+	}
+	for a.cur+1 < len(a.chunks) {
+		a.cur++
+		a.off = 0
+		if len(a.chunks[a.cur]) >= n {
+			return
+		}
+	}
+	a.chunks = append(a.chunks, newChunk(max(n, a.minChunk())))
+	a.cur = len(a.chunks) - 1
+	a.off = 0
 }
 
 // extend grows in place the allocation that starts at p and holds oldSize

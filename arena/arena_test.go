@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"slices"
 	"testing"
 	"unsafe"
 )
@@ -242,5 +243,116 @@ func TestMakeAppend(t *testing.T) {
 	}
 	if e := MakeAppend[byte](a, 0, 0); e == nil || len(e) != 0 {
 		t.Fatalf("MakeAppend(0, 0) = %v, want an empty non-nil slice", e)
+	}
+}
+
+// GrowTo grows to exactly the capacity asked, keeping the values and
+// zeroing the room, in place when the slice is the chunk's last
+// allocation, and leaves a slice that has the room as it is.
+func TestGrowTo(t *testing.T) {
+	a := New(1 << 16)
+	s := Make[int32](a, 0, 4)
+	for i := range 4 {
+		s = append(s, int32(i+1))
+	}
+	before := unsafe.SliceData(s)
+	s = GrowTo(a, s, 1000)
+	if cap(s) != 1000 || len(s) != 4 || unsafe.SliceData(s) != before {
+		t.Fatalf("GrowTo in place: len %d cap %d, moved %v; want 4, 1000, not moved", len(s), cap(s), unsafe.SliceData(s) != before)
+	}
+	other := Make[int32](a, 1, 1)
+	s = GrowTo(a, s, 3000)
+	if cap(s) != 3000 || unsafe.SliceData(s) == before || !aligned(s) {
+		t.Fatalf("GrowTo by copy: cap %d, moved %v, aligned %v", cap(s), unsafe.SliceData(s) != before, aligned(s))
+	}
+	for i, v := range s {
+		if v != int32(i+1) {
+			t.Fatalf("s[%d] = %d after GrowTo", i, v)
+		}
+	}
+	if room := s[len(s):cap(s)]; slices.ContainsFunc(room, func(v int32) bool { return v != 0 }) {
+		t.Fatalf("GrowTo left room that is not zero")
+	}
+	if u := GrowTo(a, s, 10); unsafe.SliceData(u) != unsafe.SliceData(s) || cap(u) != cap(s) {
+		t.Fatalf("GrowTo changed a slice that had the room")
+	}
+	if other[0] != 0 || len(other) != 1 {
+		t.Fatalf("GrowTo wrote over another slice")
+	}
+}
+
+// After Reserve(n), slices of n bytes in all come from one chunk, exactly
+// as large when Reserve had to add it; Reserve does nothing when the chunk
+// being filled has the room.
+func TestReserve(t *testing.T) {
+	a := New(4096)
+	Make[byte](a, 1000, 1000)
+	a.Reserve(2000) // the first chunk has 3,072 bytes left
+	if len(a.chunks) != 1 {
+		t.Fatalf("Reserve added a chunk where the first had the room")
+	}
+	a.Reserve(100_000)
+	if len(a.chunks) != 2 || len(a.chunks[1]) != 100_032 {
+		t.Fatalf("chunks %d, the last of %d bytes: want 2, the last of 100,032 (100,000 rounded up to Align)", len(a.chunks), len(a.chunks[len(a.chunks)-1]))
+	}
+	x := Make[int64](a, 5000, 5000)   // 40,000 bytes
+	y := Make[float64](a, 7500, 7500) // 60,000 bytes (60,032 aligned)
+	if len(a.chunks) != 2 {
+		t.Fatalf("%d chunks after slices of the room reserved, want 2", len(a.chunks))
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(a.chunks[1])))
+	for _, p := range []uintptr{uintptr(unsafe.Pointer(unsafe.SliceData(x))), uintptr(unsafe.Pointer(unsafe.SliceData(y)))} {
+		if p < base || p >= base+100_032 {
+			t.Fatalf("a slice made after Reserve is outside the chunk reserved")
+		}
+	}
+	a.Reserve(0)
+	a.Reserve(-1)
+	if len(a.chunks) != 2 {
+		t.Fatalf("Reserve of nothing added a chunk")
+	}
+}
+
+// Reset merges the chunks of a round that needed several into one with a
+// sixteenth more room than the round used, or keeps one of them that
+// holds what the round used and not much more (a chunk the round reserved
+// for its slices) instead of allocating another.
+func TestResetKeepsReservedChunk(t *testing.T) {
+	a := New(1024)
+	Make[int64](a, 100, 100)
+	a.Reserve(85_000)
+	reserved := unsafe.SliceData(a.chunks[len(a.chunks)-1])
+	s := Make[int64](a, 0, 10_000) // 80,000 bytes
+	a.Reset()
+	if len(a.chunks) != 1 || unsafe.SliceData(a.chunks[0]) != reserved {
+		t.Fatalf("Reset did not keep the chunk of 85,000 bytes the round reserved")
+	}
+	round := func() {
+		s = Make[int64](a, 0, 10_000)
+		for i := range 10_000 {
+			s = append(s, int64(i))
+		}
+		a.Reset()
+	}
+	if n := testing.AllocsPerRun(10, round); n != 0 {
+		t.Fatalf("rounds the size of the kept chunk allocate %v times", n)
+	}
+	// A round that passes the chunk: the next one holds it all.
+	s = Make[int64](a, 0, 10_000)
+	for i := range 12_000 {
+		s = Append(a, s, int64(i))
+	}
+	used := a.Used()
+	a.Reset()
+	if len(a.chunks) != 1 || len(a.chunks[0]) < used || len(a.chunks[0]) > used+used/16+Align {
+		t.Fatalf("%d chunks, the first of %d bytes, after a round that used %d: want one of a sixteenth more", len(a.chunks), len(a.chunks[0]), used)
+	}
+	// A reserved chunk far larger than the round: not kept.
+	a.Reserve(1 << 20)
+	Make[int64](a, 20_000, 20_000)
+	used = a.Used()
+	a.Reset()
+	if len(a.chunks[0]) >= 1<<20 {
+		t.Fatalf("Reset kept a chunk of %d bytes for a round of %d", len(a.chunks[0]), used)
 	}
 }

@@ -77,12 +77,92 @@ func (c *typedColumn) remember() {
 	}
 }
 
+// roomFor is the room of buffers for p, and a sixteenth more (value
+// bytes: 64 more too, of which the shortRoom the data buffer keeps).
+func roomFor(p typedPos) typedPos {
+	return typedPos{levels: p.levels + p.levels/16 + 16, values: p.values + p.values/16 + 16, data: p.data + p.data/16 + 64}
+}
+
+// room is the room reset gives the column's buffers: for the most the
+// last arena.ShrinkRounds rounds took, and a sixteenth more.
+func (c *typedColumn) room() typedPos {
+	return roomFor(typedPos{levels: c.lastLevels, values: c.lastValues, data: c.lastData})
+}
+
+// levelBuffers is the number of the column's level buffers (definition,
+// repetition).
+func (c *typedColumn) levelBuffers() int {
+	n := 0
+	if c.maxDef > 0 {
+		n++
+	}
+	if c.maxRep > 0 {
+		n++
+	}
+	return n
+}
+
+// valueWidth is the bytes of a value in the column's value buffer (of an
+// offset, for byte arrays).
+func (c *typedColumn) valueWidth() int {
+	switch c.leaf.Type {
+	case parquet.Boolean:
+		return 1
+	case parquet.Int64, parquet.Double:
+		return 8
+	}
+	return 4
+}
+
+// capacity is the room of the column's buffers: levels, values, and value
+// bytes (less the shortRoom the data buffer keeps).
+func (c *typedColumn) capacity() typedPos {
+	p := typedPos{levels: max(cap(c.defs), cap(c.reps))}
+	switch c.leaf.Type {
+	case parquet.Boolean:
+		p.values = cap(c.bools)
+	case parquet.Int32:
+		p.values = cap(c.i32)
+	case parquet.Int64:
+		p.values = cap(c.i64)
+	case parquet.Float:
+		p.values = cap(c.f32)
+	case parquet.Double:
+		p.values = cap(c.f64)
+	default:
+		p.values, p.data = cap(c.offs)-1, cap(c.data)-shortRoom
+	}
+	return p
+}
+
+// arenaBytes is the arena memory of the column's buffers with room for
+// the levels, values and value bytes of p that are not zero, each buffer
+// rounded up to arena.Align (reset's, for the room it gives them).
+func (c *typedColumn) arenaBytes(p typedPos) int {
+	up := func(n int) int { return (n + arena.Align - 1) &^ (arena.Align - 1) }
+	n := 0
+	if p.levels > 0 {
+		n += c.levelBuffers() * up(p.levels)
+	}
+	if p.values > 0 {
+		if c.leaf.Type == parquet.ByteArray {
+			p.values++ // offs[0]
+		}
+		n += up(c.valueWidth() * p.values)
+	}
+	if p.data > 0 && c.leaf.Type == parquet.ByteArray {
+		n += up(p.data)
+	}
+	return n
+}
+
 // reset empties the column for a new block, in buffers from a (just
 // reset) sized after recent blocks. The buffers are only appended to:
 // their room is not cleared.
 func (c *typedColumn) reset(a *arena.Arena) {
 	c.levels = 0
-	lv, vv, dv := c.lastLevels+c.lastLevels/16+16, c.lastValues+c.lastValues/16+16, c.lastData+c.lastData/16+64
+	r := c.room()
+	lv, vv, dv := r.levels, r.values, r.data
 	c.defs, c.reps = nil, nil
 	if c.maxDef > 0 {
 		c.defs = arena.MakeAppend[uint8](a, 0, lv)
@@ -105,6 +185,52 @@ func (c *typedColumn) reset(a *arena.Arena) {
 	default:
 		c.offs = arena.MakeAppend[int32](a, 1, vv+1)
 		c.data = arena.MakeAppend[byte](a, 0, dv)
+	}
+}
+
+// grows is want, project's room for the column's rows to come (levels,
+// values, value bytes), less the room of the buffers it would not take
+// to twice their capacity or more: zero for those, left to double as
+// they fill (so that appends of a few rows at a time grow them
+// geometrically).
+func (c *typedColumn) grows(want typedPos) typedPos {
+	have := c.capacity()
+	if c.levelBuffers() == 0 || want.levels < 2*have.levels {
+		want.levels = 0
+	}
+	if want.values < 2*have.values {
+		want.values = 0
+	}
+	if c.leaf.Type != parquet.ByteArray || want.data < 2*have.data {
+		want.data = 0
+	}
+	return want
+}
+
+// growTo gives the column's buffers room for p (levels, values, value
+// bytes, shortRoom included: see roomFor), each one that lacks it grown
+// to exactly that.
+func (c *typedColumn) growTo(a *arena.Arena, p typedPos) {
+	if c.maxDef > 0 {
+		c.defs = arena.GrowTo(a, c.defs, p.levels)
+	}
+	if c.maxRep > 0 {
+		c.reps = arena.GrowTo(a, c.reps, p.levels)
+	}
+	switch c.leaf.Type {
+	case parquet.Boolean:
+		c.bools = arena.GrowTo(a, c.bools, p.values)
+	case parquet.Int32:
+		c.i32 = arena.GrowTo(a, c.i32, p.values)
+	case parquet.Int64:
+		c.i64 = arena.GrowTo(a, c.i64, p.values)
+	case parquet.Float:
+		c.f32 = arena.GrowTo(a, c.f32, p.values)
+	case parquet.Double:
+		c.f64 = arena.GrowTo(a, c.f64, p.values)
+	default:
+		c.offs = arena.GrowTo(a, c.offs, p.values+1)
+		c.data = arena.GrowTo(a, c.data, p.data)
 	}
 }
 

@@ -685,3 +685,51 @@ func TestTypedLargeBlockAfterSmallOnes(t *testing.T) {
 		t.Fatalf("arena capacity %d after a large block that followed %d small ones, %d before them", a.Capacity(), arena.ShrinkRounds/2, capacity)
 	}
 }
+
+// A writer's first block takes about the arena memory its later blocks
+// do: its columns, which no block before sized, grow at once to the rows
+// coming (typedCore.project), not by doublings whose copies and room the
+// arena held for arena.ShrinkRounds blocks (three times the memory of the
+// blocks after, and a chunk allocated again when it shrank).
+func TestTypedFirstBlockArena(t *testing.T) {
+	rows := make([]typedBenchRow, 60_000)
+	for i := range rows {
+		rows[i] = typedBenchRow{ID: int64(i), At: time.UnixMicro(int64(i)), Name: ptr(fmt.Sprint("name-", i%5000)),
+			Items: []typedItem{{SKU: fmt.Sprint("s", i%700), Qty: int32(i)}, {SKU: "x", Qty: 1}}}
+	}
+	meta := Meta{Op: cdc.Insert, LSN: 1, Producer: "p", CommitTime: time.Unix(1, 0)}
+	for _, c := range []struct {
+		name string
+		opts TypedOptions
+	}{
+		{"one row group", TypedOptions{}},
+		{"RowGroupRows", TypedOptions{RowGroupRows: 25_000}},
+		{"RowGroupBytes", TypedOptions{RowGroupBytes: 512 << 10}},
+		{"RowGroupMemory", TypedOptions{RowGroupMemory: 512 << 10}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, err := NewTypedWriter[typedBenchRow](c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := w.core.typedBlock.a
+			var during, after []int
+			for range arena.ShrinkRounds + 3 {
+				if err := w.AppendBatch(meta, rows); err != nil {
+					t.Fatal(err)
+				}
+				during = append(during, a.Capacity())
+				if _, err := w.WriteBlock(context.Background(), io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				after = append(after, a.Capacity())
+			}
+			steady := during[len(during)-1]
+			for i := range during {
+				if during[i] > steady+steady/2 || after[i] > steady+steady/2 {
+					t.Fatalf("block %d: arena of %d bytes while appended, %d after; %d in the last block", i, during[i], after[i], steady)
+				}
+			}
+		})
+	}
+}
