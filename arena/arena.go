@@ -266,8 +266,9 @@ func growTo[T Elem](a *Arena, s []T, c int) []T {
 // less, the next chunk that has the room is filled from then on, or else a
 // chunk of n bytes is added. Slices taking n bytes in all (each rounded up
 // to Align) then come from one chunk, where a chunk added for each of
-// them would be as large as the round so far (see advance) and leave its
-// room unused.
+// them would be as large as a quarter of the round so far (see advance)
+// and leave room unused. (Reset keeps a chunk that has about the room it
+// would give the next round: a sixteenth more than the round used.)
 func (a *Arena) Reserve(n int) {
 	n = roundUp(max(n, 0))
 	if n == 0 || a.cur < len(a.chunks) && len(a.chunks[a.cur])-a.off >= n {

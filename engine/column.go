@@ -42,8 +42,8 @@ type column struct {
 func (c *column) reset(a *arena.Arena, bytes int) {
 	c.levels = 0
 	c.markRow = -1
-	b := float64(bytes) * 1.125 // an eighth of margin
-	lv, vv, dv := int(c.perLevels*b)+16, int(c.perValues*b)+16, int(c.perData*b)+64
+	r := c.room(bytes)
+	lv, vv, dv := r.levels, r.values, r.data
 	c.defs, c.reps = nil, nil
 	if c.maxDef > 0 {
 		c.defs = arena.MakeAppend[uint8](a, 0, lv)
@@ -67,6 +67,13 @@ func (c *column) reset(a *arena.Arena, bytes int) {
 	}
 }
 
+// room is the room reset gives the column's buffers for a block of bytes
+// entry bytes: levels, values, value bytes.
+func (c *column) room(bytes int) typedPos {
+	b := float64(bytes) * 1.125 // an eighth of margin
+	return typedPos{levels: int(c.perLevels*b) + 16, values: int(c.perValues*b) + 16, data: int(c.perData*b) + 64}
+}
+
 // remember records the block's sizes per entry byte (it held bytes) as
 // the hint for the next block: the largest of recent blocks, decaying by a
 // sixteenth a block, so that a block denser than the last (rows of
@@ -83,6 +90,89 @@ func (c *column) remember(bytes int) {
 	c.perLevels = max(float64(c.levels)/b, c.perLevels-c.perLevels/16)
 	c.perValues = max(float64(c.numValues())/b, c.perValues-c.perValues/16)
 	c.perData = max(float64(len(c.data))/b, c.perData-c.perData/16)
+}
+
+// grows is the room project gives the column's buffers for a pass f
+// times the entry bytes of its rows so far (f includes reset's eighth of
+// margin): levels, values, value bytes, at their sizes per entry byte so
+// far, each zero where it would not take its buffer to twice its capacity
+// or more (see typedColumn.grows).
+func (c *column) grows(f float64) typedPos {
+	want := typedPos{levels: int(float64(c.levels)*f) + 16, values: int(float64(c.numValues())*f) + 16, data: int(float64(len(c.data))*f) + 64}
+	levels := max(cap(c.defs), cap(c.reps))
+	var values int
+	switch c.typ {
+	case TypeBool:
+		values = cap(c.bools)
+	case TypeInt64, TypeTimestamp:
+		values = cap(c.i64)
+	case TypeDouble:
+		values = cap(c.f64)
+	default:
+		values = cap(c.offs) - 1
+	}
+	if levels == 0 || want.levels < 2*levels {
+		want.levels = 0
+	}
+	if want.values < 2*values {
+		want.values = 0
+	}
+	if c.offs == nil || want.data < 2*cap(c.data) {
+		want.data = 0
+	}
+	return want
+}
+
+// arenaBytes is the arena memory of the column's buffers with room for
+// the levels, values and value bytes of p that are not zero (growTo's, or
+// reset's), each buffer rounded up to arena.Align.
+func (c *column) arenaBytes(p typedPos) int {
+	up := func(n int) int { return (n + arena.Align - 1) &^ (arena.Align - 1) }
+	n := 0
+	if p.levels > 0 {
+		if c.maxDef > 0 {
+			n += up(p.levels)
+		}
+		if c.maxRep > 0 {
+			n += up(p.levels)
+		}
+	}
+	switch c.typ {
+	case TypeBool:
+		n += up(p.values)
+	case TypeInt64, TypeTimestamp, TypeDouble:
+		n += up(8 * p.values)
+	default:
+		if p.values > 0 {
+			n += up(4 * (p.values + 1))
+		}
+		n += up(p.data)
+	}
+	return n
+}
+
+// growTo gives the column's buffers room for p (levels, values, value
+// bytes), each one that lacks it grown to exactly that.
+func (c *column) growTo(a *arena.Arena, p typedPos) {
+	if c.defs != nil {
+		c.defs = arena.GrowTo(a, c.defs, p.levels)
+	}
+	if c.reps != nil {
+		c.reps = arena.GrowTo(a, c.reps, p.levels)
+	}
+	switch c.typ {
+	case TypeBool:
+		c.bools = arena.GrowTo(a, c.bools, p.values)
+	case TypeInt64, TypeTimestamp:
+		c.i64 = arena.GrowTo(a, c.i64, p.values)
+	case TypeDouble:
+		c.f64 = arena.GrowTo(a, c.f64, p.values)
+	default:
+		if c.offs != nil {
+			c.offs = arena.GrowTo(a, c.offs, p.values+1)
+			c.data = arena.GrowTo(a, c.data, p.data)
+		}
+	}
 }
 
 func (c *column) numValues() int {

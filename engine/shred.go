@@ -205,8 +205,12 @@ type Shredder struct {
 	// passBytes: entry bytes of every row the last pass went over
 	// (accepted or rejected)
 	passBytes int
-	rest      int  // entry bytes of the rows from pos on
-	started   bool // next returned the first part
+	rest      int // entry bytes of the rows from pos on
+	// expect: the entry bytes the pass in progress expects (startPass);
+	// want: project's scratch
+	expect  int
+	want    []typedPos
+	started bool // next returned the first part
 
 	// state of the batch and row being shredded
 	t       tok
@@ -492,6 +496,7 @@ func (s *Shredder) finishNodes(n *node) {
 
 // startPass starts shredding a part of about bytes entry bytes.
 func (s *Shredder) startPass(bytes int) {
+	s.expect = bytes
 	s.arena.Reset()
 	for _, c := range s.cols {
 		c.reset(s.arena, bytes)
@@ -499,6 +504,38 @@ func (s *Shredder) startPass(bytes int) {
 	s.block.Errors = s.block.Errors[:0]
 	newCols := s.stats.NewColumns
 	s.stats = Stats{Passes: s.stats.Passes, NewColumns: newCols}
+}
+
+// projectRowsJSON is the accepted rows of a pass after which project
+// measures them.
+const projectRowsJSON = 64
+
+// project gives the columns room at once for the pass's expected entry
+// bytes, at their sizes per entry byte over the size bytes of its rows so
+// far, for the buffers this takes to twice their capacity or more: those
+// that the passes before did not size (the first, or a column new to the
+// batch), which would grow by doublings whose copies and room the arena
+// holds (see typedCore.project). They grow into one arena chunk, which
+// the arena then keeps (see arena.Reset).
+func (s *Shredder) project(size int) {
+	if size <= 0 || s.expect < 2*size {
+		return
+	}
+	f := float64(s.expect) / float64(size) * 1.125 // reset's margin
+	s.want = s.want[:0]
+	total := 0
+	for _, c := range s.cols {
+		w := c.grows(f)
+		s.want = append(s.want, w)
+		total += c.arenaBytes(w)
+	}
+	if total == 0 {
+		return
+	}
+	s.arena.Reserve(total + total/16)
+	for i, c := range s.cols {
+		c.growTo(s.arena, s.want[i])
+	}
 }
 
 // pass shreds the entries [first, end) of the batch, stopping early after
@@ -541,6 +578,9 @@ func (s *Shredder) pass(first, end, maxBytes int) (int, int, error) {
 		s.addMeta(e)
 		s.stats.Rows++
 		size += es
+		if s.stats.Rows == projectRowsJSON {
+			s.project(size)
+		}
 		if maxBytes > 0 && size >= maxBytes {
 			s.inBytes, s.passBytes = size, all
 			return i + 1, 0, nil

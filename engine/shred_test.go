@@ -2,13 +2,16 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evodb/writer/arena"
 	"github.com/evodb/writer/cdc"
 	"github.com/evodb/writer/engine/parquet"
 	"github.com/google/go-cmp/cmp"
@@ -546,5 +549,39 @@ func TestPredictedKeys(t *testing.T) {
 			}
 			checkRoundTrip(t, es, b)
 		})
+	}
+}
+
+// A block writer's first pass takes about the arena memory of its later
+// ones: its columns, which no pass before sized, grow at once to the
+// pass's rows after its first ones (Shredder.project), not by doublings
+// whose copies the arena counts (twice the memory the next passes take).
+func TestShredderFirstPassArena(t *testing.T) {
+	es, _ := benchRows(100_000)
+	bw, err := NewBlockWriter(BlockOptions{RowGroupBytes: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first int
+	for i := range arena.ShrinkRounds {
+		info, err := bw.WriteBlock(context.Background(), io.Discard, es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if info.RowGroups < 2 {
+				t.Fatalf("%d row groups: the test needs several", info.RowGroups)
+			}
+			for _, a := range bw.s.arenas {
+				first += a.Peak()
+			}
+		}
+	}
+	settled := 0
+	for _, a := range bw.s.arenas {
+		settled += a.Capacity()
+	}
+	if first > settled+settled/4 {
+		t.Fatalf("the first block's passes took up to %d bytes of arena, where the arenas settled at %d", first, settled)
 	}
 }

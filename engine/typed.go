@@ -630,7 +630,7 @@ func (w *typedCore) project(n int) {
 		return
 	}
 	// (a sixteenth more, as the arena keeps for the next block: it keeps
-	// this chunk, see arena.Reset)
+	// this chunk, see arena.Reserve)
 	b.a.Reserve(total + total/16)
 	for i := range b.cols {
 		b.cols[i].growTo(b.a, w.want[i])
