@@ -68,6 +68,10 @@ func (a *Arena) minChunk() int {
 
 func roundUp(n int) int { return (n + Align - 1) &^ (Align - 1) }
 
+// Aligned is n rounded up to a multiple of Align: the arena memory a
+// slice of n bytes takes.
+func Aligned(n int) int { return roundUp(n) }
+
 // newChunk allocates a chunk of at least n bytes that starts on an Align
 // boundary.
 func newChunk(n int) []byte {

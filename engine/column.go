@@ -99,35 +99,25 @@ func (c *column) remember(bytes int) {
 // or more (see typedColumn.grows).
 func (c *column) grows(f float64) typedPos {
 	want := typedPos{levels: int(float64(c.levels)*f) + 16, values: int(float64(c.numValues())*f) + 16, data: int(float64(len(c.data))*f) + 64}
-	levels := max(cap(c.defs), cap(c.reps))
-	var values int
+	have := typedPos{levels: max(cap(c.defs), cap(c.reps)), data: cap(c.data)}
 	switch c.typ {
 	case TypeBool:
-		values = cap(c.bools)
+		have.values = cap(c.bools)
 	case TypeInt64, TypeTimestamp:
-		values = cap(c.i64)
+		have.values = cap(c.i64)
 	case TypeDouble:
-		values = cap(c.f64)
+		have.values = cap(c.f64)
 	default:
-		values = cap(c.offs) - 1
+		have.values = cap(c.offs) - 1
 	}
-	if levels == 0 || want.levels < 2*levels {
-		want.levels = 0
-	}
-	if want.values < 2*values {
-		want.values = 0
-	}
-	if c.offs == nil || want.data < 2*cap(c.data) {
-		want.data = 0
-	}
-	return want
+	return doubling(want, have, have.levels > 0, c.offs != nil)
 }
 
 // arenaBytes is the arena memory of the column's buffers with room for
 // the levels, values and value bytes of p that are not zero (growTo's, or
 // reset's), each buffer rounded up to arena.Align.
 func (c *column) arenaBytes(p typedPos) int {
-	up := func(n int) int { return (n + arena.Align - 1) &^ (arena.Align - 1) }
+	up := arena.Aligned
 	n := 0
 	if p.levels > 0 {
 		if c.maxDef > 0 {

@@ -139,7 +139,7 @@ func (c *typedColumn) capacity() typedPos {
 // the levels, values and value bytes of p that are not zero, each buffer
 // rounded up to arena.Align (reset's, for the room it gives them).
 func (c *typedColumn) arenaBytes(p typedPos) int {
-	up := func(n int) int { return (n + arena.Align - 1) &^ (arena.Align - 1) }
+	up := arena.Aligned
 	n := 0
 	if p.levels > 0 {
 		n += c.levelBuffers() * up(p.levels)
@@ -194,14 +194,21 @@ func (c *typedColumn) reset(a *arena.Arena) {
 // they fill (so that appends of a few rows at a time grow them
 // geometrically).
 func (c *typedColumn) grows(want typedPos) typedPos {
-	have := c.capacity()
-	if c.levelBuffers() == 0 || want.levels < 2*have.levels {
+	return doubling(want, c.capacity(), c.levelBuffers() > 0, c.leaf.Type == parquet.ByteArray)
+}
+
+// doubling is want less the room that would not take a buffer of room
+// have to twice it or more (zero for those), and for buffers the column
+// does not have: levels unless it has level buffers, value bytes unless
+// it holds byte arrays. Both shredders' projections grow by it.
+func doubling(want, have typedPos, levels, data bool) typedPos {
+	if !levels || want.levels < 2*have.levels {
 		want.levels = 0
 	}
 	if want.values < 2*have.values {
 		want.values = 0
 	}
-	if c.leaf.Type != parquet.ByteArray || want.data < 2*have.data {
+	if !data || want.data < 2*have.data {
 		want.data = 0
 	}
 	return want
