@@ -45,7 +45,7 @@ var peakTypedStream = []int{0, 512 << 10, 1 << 20, 4 << 20}
 // without and with a RowGroupMemory budget (rowgroupmemory=), which
 // encodes the rows held a piece of a row group at a time to bound them,
 // and for the standard block also with row groups ended at
-// standardGroupBytes of raw columns (rowgroupbytes=, RowGroupBytes); it holds the block's row groups until WriteBlock
+// standardGroupBytes (and standardGroupSweep) of raw columns (rowgroupbytes=, RowGroupBytes); it holds the block's row groups until WriteBlock
 // writes them to io.Discard or, with stream, streams them to a counting
 // writer as Append encodes them (TypedWriter.Stream), which is how the
 // peers write (row-groups: the file's). parquet-go's GenericWriter is
@@ -73,6 +73,9 @@ func BenchmarkPeakHeapTyped(b *testing.B) {
 			// the standard block streamed in row groups bounded by
 			// their bytes, as BenchmarkTypedStandardBlocks writes it
 			cs = append(cs[:len(cs):len(cs)], config{0, true, standardGroupBytes})
+			for _, n := range standardGroupSweep {
+				cs = append(cs, config{0, true, n})
+			}
 		}
 		for _, c := range cs {
 			mem := c.mem

@@ -25,6 +25,11 @@ const standardRows = 180_000
 // a RowGroupMemory budget: row groups of about 20,000 orders rows.
 const standardGroupBytes = 4 << 20
 
+// standardGroupSweep are larger RowGroupBytes the standard block is also
+// measured with: fewer row groups, less CPU, more memory (5 MiB already
+// peaks at about twice the block).
+var standardGroupSweep = []int{5 << 20, 6 << 20}
+
 // BenchmarkTypedStandardBlocks writes the orders rows (1 M) as blocks of
 // standardRows rows, each block its own file, the way the writer cuts a
 // table's rows in the standard partition mode: zstd level 1, row groups
@@ -34,8 +39,9 @@ const standardGroupBytes = 4 << 20
 // TypedWriter.Stream), without a budget or with a RowGroupMemory budget
 // (rowgroupmemory=), which encodes the rows a piece at a time to bound
 // the raw rows held, or with row groups ended at 4 MiB of raw columns
-// (rowgroupbytes=4MiB, streamed: TypedOptions.RowGroupBytes), which
-// bounds them by ending row groups sooner: BenchmarkPeakHeapTyped/180000rows measures the memory of each. The peers write a file per block: parquet-go's
+// (rowgroupbytes=4MiB, streamed: TypedOptions.RowGroupBytes; also 5 and
+// 6 MiB, standardGroupSweep), which bounds them by ending row groups
+// sooner: BenchmarkPeakHeapTyped/180000rows measures the memory of each. The peers write a file per block: parquet-go's
 // GenericWriter, reused with Reset; arrow-go's pqarrow FileWriter, a new
 // one per block (it has no reuse), from a record per block built in the
 // timed loop as BenchmarkTypedRowsToParquet builds its records.
@@ -46,6 +52,9 @@ func BenchmarkTypedStandardBlocks(b *testing.B) {
 		mem, bytes int
 	}
 	configs := []config{{false, 0, 0}, {true, 0, 0}, {true, 512 << 10, 0}, {true, 1 << 20, 0}, {true, 0, standardGroupBytes}}
+	for _, n := range standardGroupSweep {
+		configs = append(configs, config{true, 0, n})
+	}
 	for _, c := range configs {
 		name := "impl=ours/held"
 		if c.stream {
