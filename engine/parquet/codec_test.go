@@ -1,8 +1,12 @@
 package parquet
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,6 +74,83 @@ func TestChunkCodec(t *testing.T) {
 		serial.Concurrency = 1
 		if string(writeFile(t, schema, serial, groups...)) != string(writeFile(t, schema, opts, groups...)) {
 			t.Errorf("%+v: one goroutine and several write different bytes", opts)
+		}
+	}
+}
+
+// TestPlainEncodersGrowOnce: a PLAIN encoder appending many values to a
+// buffer without room for them allocates once (not a chain of
+// doublings, whose copies a writer's first block would count), and
+// writes what the values' PLAIN encoding is.
+func TestPlainEncodersGrowOnce(t *testing.T) {
+	const n = 50_000
+	i32 := make([]int32, n)
+	i64 := make([]int64, n)
+	f32 := make([]float32, n)
+	f64 := make([]float64, n)
+	var data []byte
+	offsets := []int32{0}
+	for i := range n {
+		i32[i], i64[i] = int32(i*7-3), int64(i)*1e9-5
+		f32[i], f64[i] = float32(i)/3, float64(i)/7
+		data = append(data, "value-"[:1+i%6]...)
+		offsets = append(offsets, int32(len(data)))
+	}
+	cases := []struct {
+		name   string
+		encode func(dst []byte) []byte
+		want   func() []byte
+	}{
+		{"int32", func(dst []byte) []byte { return appendPlainInt32(dst, i32) }, func() []byte {
+			var b []byte
+			for _, v := range i32 {
+				b = binary.LittleEndian.AppendUint32(b, uint32(v))
+			}
+			return b
+		}},
+		{"int64", func(dst []byte) []byte { return appendPlainInt64(dst, i64) }, func() []byte {
+			var b []byte
+			for _, v := range i64 {
+				b = binary.LittleEndian.AppendUint64(b, uint64(v))
+			}
+			return b
+		}},
+		{"float", func(dst []byte) []byte { return appendPlainFloat(dst, f32) }, func() []byte {
+			var b []byte
+			for _, v := range f32 {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			}
+			return b
+		}},
+		{"double", func(dst []byte) []byte { return appendPlainDouble(dst, f64) }, func() []byte {
+			var b []byte
+			for _, v := range f64 {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			}
+			return b
+		}},
+		{"bytes", func(dst []byte) []byte { return appendPlainBytes(dst, data, offsets, 0, n) }, func() []byte {
+			var b []byte
+			for i := range n {
+				v := data[offsets[i]:offsets[i+1]]
+				b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+				b = append(b, v...)
+			}
+			return b
+		}},
+	}
+	for _, c := range cases {
+		prefix := []byte("head")
+		got := c.encode(slices.Clip(prefix))
+		if want := append([]byte("head"), c.want()...); !bytes.Equal(got, want) {
+			t.Errorf("%s: encoded %d bytes, not the %d expected (or other bytes)", c.name, len(got), len(want))
+		}
+		if allocs := testing.AllocsPerRun(5, func() { c.encode(slices.Clip(prefix)) }); allocs != 1 {
+			t.Errorf("%s: %v allocations for %d values into a full buffer, want 1", c.name, allocs, n)
+		}
+		room := make([]byte, 0, len(got))
+		if allocs := testing.AllocsPerRun(5, func() { c.encode(room) }); allocs != 0 {
+			t.Errorf("%s: %v allocations into a buffer with room, want 0", c.name, allocs)
 		}
 	}
 }

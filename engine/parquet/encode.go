@@ -4,13 +4,19 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/evodb/writer/kernels"
 )
 
 // Value encoders. Each appends to dst and returns the extended slice.
+// Those of PLAIN values make room for all they append at once
+// (roomFor), so that a buffer that first meets this many values (a
+// writer's first block, a dictionary page larger than any before) is
+// allocated once, not doubled into a chain of copies.
 
 func appendPlainInt32(dst []byte, v []int32) []byte {
+	dst = roomFor(dst, 4*len(v))
 	for _, x := range v {
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
 	}
@@ -18,6 +24,7 @@ func appendPlainInt32(dst []byte, v []int32) []byte {
 }
 
 func appendPlainInt64(dst []byte, v []int64) []byte {
+	dst = roomFor(dst, 8*len(v))
 	for _, x := range v {
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
 	}
@@ -25,6 +32,7 @@ func appendPlainInt64(dst []byte, v []int64) []byte {
 }
 
 func appendPlainFloat(dst []byte, v []float32) []byte {
+	dst = roomFor(dst, 4*len(v))
 	for _, x := range v {
 		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(x))
 	}
@@ -32,6 +40,7 @@ func appendPlainFloat(dst []byte, v []float32) []byte {
 }
 
 func appendPlainDouble(dst []byte, v []float64) []byte {
+	dst = roomFor(dst, 8*len(v))
 	for _, x := range v {
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
 	}
@@ -56,12 +65,25 @@ func appendPlainBool(dst []byte, v []bool) []byte {
 // appendPlainBytes writes values [lo, hi) of a byte-array column, each
 // with its 4-byte length.
 func appendPlainBytes(dst []byte, data []byte, offsets []int32, lo, hi int) []byte {
+	if lo < hi {
+		dst = roomFor(dst, 4*(hi-lo)+int(offsets[hi]-offsets[lo]))
+	}
 	for i := lo; i < hi; i++ {
 		v := data[offsets[i]:offsets[i+1]]
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(v)))
 		dst = append(dst, v...)
 	}
 	return dst
+}
+
+// roomFor returns dst with room for n more bytes: dst itself if it has
+// it, else a copy with an eighth more than that, about the room that
+// appends growing it would have left.
+func roomFor(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	return slices.Grow(dst, n+n/8)
 }
 
 func growBytes(dst []byte, n int) []byte {
