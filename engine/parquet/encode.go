@@ -86,13 +86,10 @@ func roomFor(dst []byte, n int) []byte {
 	return slices.Grow(dst, n+n/8)
 }
 
+// growBytes returns dst extended by n bytes (their content undefined),
+// in the room roomFor makes.
 func growBytes(dst []byte, n int) []byte {
-	if cap(dst)-len(dst) >= n {
-		return dst[:len(dst)+n]
-	}
-	next := make([]byte, len(dst)+n, 2*cap(dst)+n)
-	copy(next, dst)
-	return next
+	return roomFor(dst, n)[:len(dst)+n]
 }
 
 // bitWidth is the number of bits needed for values up to max.
