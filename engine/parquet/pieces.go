@@ -126,9 +126,11 @@ type leafStream struct {
 	dictPlain []byte
 	dictN     int
 	// values and new dictionary entries since the last judgement, and the
-	// share of new values at the last one
+	// share of new values at the last one; values: all the values the
+	// dictionary took
 	seen, fresh int
 	lastFresh   float64
+	values      int
 	// provisional: the chunk started with a dictionary, its first piece
 	// too small to judge by
 	provisional bool
@@ -140,7 +142,7 @@ func (s *leafStream) reset() {
 	s.n = 0
 	s.chosen, s.frozen, s.provisional = false, false, false
 	s.dictPlain, s.dictN = s.dictPlain[:0], 0
-	s.seen, s.fresh, s.lastFresh = 0, 0, 0
+	s.seen, s.fresh, s.lastFresh, s.values = 0, 0, 0, 0
 	s.d32.Reset()
 	s.d64.Reset()
 	s.db.Reset()
@@ -181,16 +183,23 @@ func (s *leafStream) dictSize(t PhysicalType) int {
 
 // appendDict appends the chunk's dictionary PLAIN-encoded.
 func (s *leafStream) appendDict(dst []byte, t PhysicalType) []byte {
-	switch {
-	case s.frozen:
+	if s.frozen {
 		return append(dst, s.dictPlain...)
-	case t == ByteArray:
-		slab, offsets := s.db.Values()
-		return appendPlainBytes(dst, slab, offsets, 0, s.db.Len())
-	case t == Int32 || t == Float:
-		return appendPlainInt32(dst, s.d32.Values())
 	}
-	return appendPlainInt64(dst, s.d64.Values())
+	return s.appendDictN(dst, t, s.dictLen(t))
+}
+
+// appendDictN appends the first n values of the chunk's dictionary (not
+// frozen) PLAIN-encoded.
+func (s *leafStream) appendDictN(dst []byte, t PhysicalType, n int) []byte {
+	switch t {
+	case ByteArray:
+		slab, offsets := s.db.Values()
+		return appendPlainBytes(dst, slab, offsets, 0, n)
+	case Int32, Float:
+		return appendPlainInt32(dst, s.d32.Values()[:n])
+	}
+	return appendPlainInt64(dst, s.d64.Values()[:n])
 }
 
 // insert adds the values of c to the chunk's dictionary, their indices to
@@ -290,10 +299,16 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 	}
 	after := s.dictLen(t)
 	s.seen += nv
+	s.values += nv
 	s.fresh += after - before
 	limit := w.opts.DictionaryLimit
 	fallBack := s.dictSize(t) > limit
-	if s.seen >= pieceJudgeValues {
+	if s.seen >= pieceJudgeValues && (s.values >= dictSample || !(l.dictChosen && l.dictChoice == kindDict)) {
+		// (A chunk of a column whose dictionary won on an earlier
+		// chunk is not judged before it brought dictSample values: its
+		// first values are mostly new whatever the set they come from,
+		// and a thousand prices of a few thousand are. Without such a
+		// verdict, free text and ids are told from the first ones.)
 		// The share of new values among those since the last judgement
 		// tells a dictionary that will not pay: nearly all new (ids, free
 		// text), or more than half new and not falling (amounts of many
@@ -301,22 +316,38 @@ func (w *Writer) pieceKind(c *ColumnData, l *leaf, s *leafStream, nv int) (value
 		// mostly new ones at first too, but fewer and fewer: it is kept,
 		// as a judgement of the whole chunk keeps it.
 		fresh := float64(s.fresh) / float64(s.seen)
-		fallBack = fallBack || fresh > 15.0/16 || fresh > 0.5 && s.lastFresh > 0 && fresh > s.lastFresh*15/16
+		distinct := fresh > 15.0/16
+		fallBack = fallBack || distinct || fresh > 0.5 && s.lastFresh > 0 && fresh > s.lastFresh*15/16
 		s.lastFresh = fresh
+		if distinct && s.values == s.seen && s.values >= dictSample && w.opts.Compression == Zstd {
+			// the chunk's first dictSample values or more nearly all
+			// distinct: a verdict against the dictionary for the next
+			// chunks of the file, as chooseKind makes one (whose first
+			// pieces, too small to judge by, then take the fallback at
+			// once). Fewer values cannot tell ids from a bounded set.
+			l.dictChoice, l.dictChosen = fallbackKind(t, w.opts.Compression), true
+			l.dictChoiceValues, l.dictChoiceSlows = s.values, false
+		}
 		if !fallBack && s.provisional {
 			// judged once, on this piece, by its compressed size
 			s.provisional = false
 			fallBack = !w.pieceDictPays(c, s, nv)
+			if !fallBack && w.opts.Compression == Zstd && s.values >= minChoiceSample {
+				// a verdict for the dictionary, as chooseKind makes one
+				l.dictChoice, l.dictChosen = kindDict, true
+				l.dictChoiceValues, l.dictChoiceSlows = s.values, false
+			}
 		}
 		s.seen, s.fresh = 0, 0
 	}
 	if !fallBack {
 		return kindDict, after, nil
 	}
-	// The values of this piece on go without the dictionary; the page
-	// keeps the values it holds (some of this piece's, unused, among them).
-	s.dictPlain = s.appendDict(s.dictPlain[:0], t)
-	s.dictN = after
+	// The values of this piece on go without the dictionary; its page
+	// holds the values of the pieces before, which their pages use (this
+	// piece's new values, which no page uses, are left out).
+	s.dictPlain = s.appendDictN(s.dictPlain[:0], t, before)
+	s.dictN = before
 	s.frozen = true
 	// (emptied, their memory kept for the next chunks)
 	s.d32.Reset()
@@ -626,6 +657,10 @@ type PieceMark struct {
 func (w *Writer) MarkPieces() PieceMark {
 	w.dropKept()
 	w.marked, w.markGroups, w.markPieces = true, len(w.meta.rowGroups), len(w.pieceRows)
+	w.markChoices = w.markChoices[:0]
+	for i := range w.leaves {
+		w.markChoices = append(w.markChoices, w.leaves[i].leafChoices)
+	}
 	return PieceMark{Groups: len(w.meta.rowGroups), Off: w.off, Pieces: len(w.pieceRows)}
 }
 
@@ -660,6 +695,11 @@ func (w *Writer) RewindPieces(out io.Writer, m PieceMark) error {
 	}
 	if err := w.Rewind(out, m.Groups, m.Off); err != nil {
 		return err
+	}
+	if len(w.markChoices) == len(w.leaves) {
+		for i := range w.leaves {
+			w.leaves[i].leafChoices = w.markChoices[i]
+		}
 	}
 	switch {
 	case ended && m.Pieces > 0:

@@ -793,3 +793,114 @@ func statEqual(t PhysicalType, a, b []byte) bool {
 	}
 	return bytes.Equal(a, b)
 }
+
+// TestPiecesFallbackKeepsUsedValues: a chunk whose dictionary falls back
+// on a piece writes a dictionary page of the values its pages use, those
+// of the pieces before: the new values the failing piece brought, which
+// no page uses, are left out.
+func TestPiecesFallbackKeepsUsedValues(t *testing.T) {
+	schema := stringSchema()
+	first := make([]string, 300) // too few to judge by: a dictionary
+	ids := make([]string, 5000)  // all new: the dictionary falls back
+	for i := range first {
+		first[i] = fmt.Sprintf("status-%d", i%3)
+	}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%08d-%x", i, i*2654435761)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, WriterOptions{Compression: Zstd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]string{first, ids} {
+		if err := w.WritePiece(stringGroup(schema, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &w.streams[0]
+	if !s.frozen || s.dictN != 3 {
+		t.Fatalf("the dictionary after the ids: frozen %v, %d values; want frozen, the 3 statuses", s.frozen, s.dictN)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := checkGroups(t, buf.Bytes(), concatCols([][]ColumnData{stringGroup(schema, first), stringGroup(schema, ids)}))
+	c := f.RowGroups()[0].Columns[0]
+	if !c.HasDictionary || !slices.Contains(c.Encodings, EncDeltaLengthBytes) {
+		t.Errorf("s: dictionary %v, encodings %v; want the dictionary, then DELTA_LENGTH_BYTE_ARRAY", c.HasDictionary, c.Encodings)
+	}
+}
+
+// TestPiecesVerdictsCarry: the verdict on a column's dictionary that a
+// row group's pieces reach holds for the next row groups of the file,
+// whose first pieces are too small to judge by. Ids, found distinct in
+// the first row group, are written without a dictionary in the next
+// from their first piece on; the first thousand values of a bounded set
+// (prices), which are all new, do not turn a dictionary that won on the
+// first row group into the fallback encoding. (Before, the second row
+// group of ids had a dictionary page of the 6,500 values of its first
+// two pieces, for the first piece's 500, and the prices fell back on
+// their first piece.)
+func TestPiecesVerdictsCarry(t *testing.T) {
+	schema := stringSchema()
+	ids := func(from, n int) []string {
+		s := make([]string, n)
+		for i := range s {
+			s[i] = fmt.Sprintf("id-%08d-%x", from+i, (from+i)*2654435761)
+		}
+		return s
+	}
+	prices := func(from, n int) []string {
+		s := make([]string, n)
+		for i := range s {
+			k := ((from + i) * 7919) % 3000 // 3,000 prices, each new once
+			s[i] = fmt.Sprintf("%d.%02d", k/100, k%100)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		vals func(from, n int) []string
+		dict bool // the second row group has a dictionary, and only it
+		// the second row group's first piece: below pieceJudgeValues,
+		// or just above
+		small int
+	}{{"ids", ids, false, 500}, {"prices", prices, true, 1100}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := NewWriter(&buf, schema, WriterOptions{Compression: Zstd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var groups [][]ColumnData
+			from := 0
+			// the first row group judged on its first piece, whole; the
+			// second's first piece too small to judge by
+			for _, sizes := range [][]int{{6000, 6000}, {tc.small, 6000, 6000}} {
+				var parts [][]ColumnData
+				for _, n := range sizes {
+					p := stringGroup(schema, tc.vals(from, n))
+					from += n
+					if err := w.WritePiece(p); err != nil {
+						t.Fatal(err)
+					}
+					parts = append(parts, p)
+				}
+				if err := w.EndRowGroup(); err != nil {
+					t.Fatal(err)
+				}
+				groups = append(groups, concatCols(parts))
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f := checkGroups(t, buf.Bytes(), groups...)
+			c := f.RowGroups()[1].Columns[0]
+			fallback := slices.Contains(c.Encodings, EncDeltaLengthBytes)
+			if c.HasDictionary != tc.dict || fallback == tc.dict {
+				t.Errorf("second row group: dictionary %v, encodings %v; want dictionary %v alone", c.HasDictionary, c.Encodings, tc.dict)
+			}
+		})
+	}
+}

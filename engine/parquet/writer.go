@@ -124,17 +124,7 @@ type leaf struct {
 	// uncompressed at once, instead of compressing its first page again
 	// to find the same
 	plainRuns uint8
-	// value encoding chosen, for the next chunks of the file, by
-	// compressing a large enough sample of a chunk both ways (zstd only):
-	// dictionary or not, and for floats BYTE_STREAM_SPLIT or PLAIN;
-	// dictChoiceValues is the values of the chunk the dictionary was
-	// judged on (a verdict against it holds for chunks of up to
-	// rejudgeGrowth times as many), dictChoiceSlows whether such a
-	// verdict was swayed by that chunk's size (see chooseKind)
-	dictChoice, splitChoice valueKind
-	dictChosen, splitChosen bool
-	dictChoiceValues        int
-	dictChoiceSlows         bool
+	leafChoices
 	// the last dictionary page compressed for the column, raw and
 	// compressed (see cachedDictPage), kept once a page repeated
 	dictPageRaw, dictPageComp []byte
@@ -142,6 +132,20 @@ type leaf struct {
 	// one), to keep a page only when it repeats the one before
 	dictPageHash uint64
 	dictPageSeen bool
+}
+
+// leafChoices are a leaf's value encodings chosen, for the next chunks of
+// the file, by compressing a large enough sample of a chunk both ways
+// (zstd only): dictionary or not, and for floats BYTE_STREAM_SPLIT or
+// PLAIN; dictChoiceValues is the values of the chunk the dictionary was
+// judged on (a verdict against it holds for chunks of up to
+// rejudgeGrowth times as many), dictChoiceSlows whether such a verdict
+// was swayed by that chunk's size (see chooseKind).
+type leafChoices struct {
+	dictChoice, splitChoice valueKind
+	dictChosen, splitChosen bool
+	dictChoiceValues        int
+	dictChoiceSlows         bool
 }
 
 // Writer writes one Parquet file, a row group at a time. It is not safe
@@ -241,10 +245,13 @@ type Writer struct {
 	marked     bool
 	markGroups int
 	markPieces int
-	keep       bool
-	savedOK    bool
-	saved      []leafStream
-	savedRows  []int64
+	// the leaves' choices at the mark, which RewindPieces restores: rows
+	// taken back leave no verdict behind
+	markChoices []leafChoices
+	keep        bool
+	savedOK     bool
+	saved       []leafStream
+	savedRows   []int64
 	// scratch of the pieces: a piece's metadata, statistics, dictionary
 	// indices and values (a dictionary page among them), merged statistics
 	pieceMeta  columnMeta
@@ -1201,6 +1208,16 @@ func (w *Writer) chooseKind(c *ColumnData, l *leaf, nv int, piece bool) (kind va
 		width = 8
 	}
 	if !ok {
+		if piece && byCompression && nv >= minChoiceSample {
+			// mostly distinct values, or too many: a verdict against the
+			// dictionary, as one by compression is, so that the first
+			// pieces of the next chunks, too small to judge by, do not
+			// start one (see Writer.pieceKind). (Whole chunks judge each
+			// again: a failed build costs little, and its table serves
+			// the pages as scratch.)
+			l.dictChoice, l.dictChosen = fallback, true
+			l.dictChoiceValues, l.dictChoiceSlows = nv, false
+		}
 		return fallback, false
 	}
 	if t != ByteArray {
